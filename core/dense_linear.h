@@ -1,0 +1,15 @@
+// dense_linear.h - y = x W^T + b through OpenBLAS.
+#pragma once
+
+#include "model.h"
+
+namespace ss {
+
+// x (n, in) row-major -> y (n, out) row-major. n == 1 uses sgemv (sgemm with one row is ~5x
+// slower in OpenBLAS 0.3.21); n > 1 uses sgemm. y must not alias x.
+void linear_forward(const LinearWeights& l, const float* x, int n, float* y);
+
+// Plain triple loop, the reference the BLAS path is tested against.
+void linear_forward_reference(const LinearWeights& l, const float* x, int n, float* y);
+
+} // namespace ss

@@ -1,0 +1,117 @@
+// evaluate.cpp
+#include "evaluate.h"
+
+#include "forward.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+
+namespace ss {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+int argmax(const float* v, int n) {
+    int best = 0;
+    for (int i = 1; i < n; ++i)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+} // namespace
+
+double percentile(std::vector<double> values, double p) {
+    if (values.empty()) return 0.0;
+    std::sort(values.begin(), values.end());
+    const size_t rank = size_t(std::ceil(p / 100.0 * double(values.size())));
+    return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
+EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOptions& opt) {
+    const Model& model = cm.model;
+    check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
+    openblas_set_num_threads(std::max(1, opt.threads));
+
+    EvalResult r;
+    r.threads = std::max(1, opt.threads);
+    r.weight_bytes = cm.weight_bytes;
+    r.sparsity = cm.sparsity;
+    const int n = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
+    const int classes = model.num_classes();
+    const int features = model.input_features();
+    const int lat_n = std::min(opt.latency_samples, n);
+    const int batch = std::max(1, opt.batch_size);
+    const double total_work = double(n) + double(lat_n + opt.latency_warmup) * 4.0; // a batch-1 call costs ~4 batched rows
+    ForwardOptions fo;
+    fo.top_k_override = cm.spec.top_k;
+    for (const MoeLayer* moe : model.moe_layers()) {
+        r.moe_layers.push_back(moe->name);
+        if (r.top_k == 0) r.top_k = effective_top_k(*moe, fo);
+    }
+
+    ForwardWorkspace ws;
+    ExpertSlotCounts counts = make_expert_slot_counts(model);
+    std::vector<float> x(size_t(batch) * features), logits(size_t(batch) * classes);
+    std::vector<int> correct(size_t(classes), 0);
+    r.per_class_count.assign(size_t(classes), 0);
+    int total_correct = 0;
+
+    // Pass 1: the whole set in batches, for accuracy, routing and throughput.
+    double forward_s = 0.0;
+    for (int start = 0; start < n; start += batch) {
+        const int m = std::min(batch, n - start);
+        const auto t0 = Clock::now();
+        preprocess_input(model.input, data.sample(start), size_t(m) * features, x.data());
+        forward(model, x.data(), m, logits.data(), fo, ws, &counts);
+        forward_s += std::chrono::duration<double>(Clock::now() - t0).count();
+        for (int i = 0; i < m; ++i) {
+            const int label = data.labels[size_t(start + i)];
+            const bool ok = argmax(&logits[size_t(i) * classes], classes) == label;
+            ++r.per_class_count[size_t(label)];
+            correct[size_t(label)] += ok;
+            total_correct += ok;
+        }
+        if (opt.progress && !opt.progress(float((start + m) / total_work))) {
+            r.cancelled = true;
+            return r;
+        }
+    }
+    r.samples = n;
+    r.accuracy = n ? double(total_correct) / n : 0.0;
+    r.throughput_sps = forward_s > 0 ? n / forward_s : 0.0;
+    for (int c = 0; c < classes; ++c)
+        r.per_class_accuracy.push_back(r.per_class_count[size_t(c)] ? double(correct[size_t(c)]) / r.per_class_count[size_t(c)]
+                                                                    : std::numeric_limits<double>::quiet_NaN());
+    for (const auto& layer : counts) {
+        int64_t sum = 0;
+        for (int64_t c : layer) sum += c;
+        std::vector<double> share;
+        for (int64_t c : layer) share.push_back(sum ? double(c) / double(sum) : 0.0);
+        r.expert_share.push_back(std::move(share));
+    }
+
+    // Pass 2: batch-1 latency over the first samples, after a warm-up.
+    std::vector<double> lat_ms;
+    for (int i = 0; i < opt.latency_warmup + lat_n; ++i) {
+        const int s = i % std::max(1, lat_n);
+        const auto t0 = Clock::now();
+        preprocess_input(model.input, data.sample(s), size_t(features), x.data());
+        forward(model, x.data(), 1, logits.data(), fo, ws, nullptr);
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        if (i >= opt.latency_warmup) lat_ms.push_back(ms);
+        if (i % 16 == 15 && opt.progress && !opt.progress(float((n + 4.0 * (i + 1)) / total_work))) {
+            r.cancelled = true;
+            return r;
+        }
+    }
+    r.latency_p50_ms = percentile(lat_ms, 50);
+    r.latency_p95_ms = percentile(lat_ms, 95);
+    if (opt.progress) opt.progress(1.0f);
+    return r;
+}
+
+} // namespace ss

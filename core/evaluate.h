@@ -1,0 +1,49 @@
+// evaluate.h - measure a (compressed) model on a dataset: accuracy, routing, latency, throughput.
+#pragma once
+
+#include "compression.h"
+#include "dataset.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ss {
+
+// Called with the fraction done (0..1); return false to cancel. Called from the evaluating thread.
+using ProgressFn = std::function<bool(float fraction)>;
+
+struct EvalOptions {
+    int limit = 0;             // evaluate the first `limit` samples; 0 = all
+    int batch_size = 256;      // rows per forward for accuracy / throughput
+    int latency_samples = 200; // batch-1 forwards timed for p50 / p95
+    int latency_warmup = 20;   // untimed batch-1 forwards before those
+    int threads = 1;           // OpenBLAS threads
+    ProgressFn progress;
+};
+
+struct EvalResult {
+    bool cancelled = false;
+    int samples = 0;
+    double accuracy = 0.0;                  // top-1, 0..1
+    std::vector<double> per_class_accuracy; // (classes); NaN where the class has no samples
+    std::vector<int> per_class_count;       // (classes) samples of each class
+    std::vector<std::string> moe_layers;    // names, in model order
+    std::vector<std::vector<double>> expert_share; // (moe layer, expert): share of routed (row, slot) pairs
+    double latency_p50_ms = 0.0;            // batch 1
+    double latency_p95_ms = 0.0;
+    double throughput_sps = 0.0;            // samples per second over the whole set, batched
+    int64_t weight_bytes = 0;
+    double sparsity = 0.0;
+    int threads = 1;
+    int top_k = 0; // effective top-k of the first MoE layer; 0 when there is none
+};
+
+// Throws ss::Error when the dataset does not match the model.
+EvalResult evaluate(const CompressedModel& model, const Dataset& data, const EvalOptions& opt);
+
+// Nearest-rank percentile of an unsorted sample (copied); p in 0..100.
+double percentile(std::vector<double> values, double p);
+
+} // namespace ss

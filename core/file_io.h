@@ -1,0 +1,22 @@
+// file_io.h - whole-file reads and atomic writes with messages that name the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ss {
+
+// Reads a regular file into memory. Throws ss::Error("PATH: cannot open ...") on failure.
+std::vector<uint8_t> read_file_bytes(const std::string& path);
+
+// Reads a file, transparently inflating it if it starts with the gzip magic bytes.
+std::vector<uint8_t> read_file_maybe_gzip(const std::string& path);
+
+// Writes to PATH.tmp then renames over PATH, so a failed write never leaves half a file.
+void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
+
+bool file_exists(const std::string& path);
+bool is_directory(const std::string& path);
+
+} // namespace ss

@@ -1,0 +1,58 @@
+// forward.cpp
+#include "forward.h"
+
+#include "activation.h"
+#include "dense_linear.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ss {
+
+ExpertSlotCounts make_expert_slot_counts(const Model& model) {
+    ExpertSlotCounts c;
+    for (const MoeLayer* moe : model.moe_layers()) c.emplace_back(moe->experts.size(), 0);
+    return c;
+}
+
+void preprocess_input(const InputSpec& in, const float* raw, size_t count, float* x) {
+    const float inv_std = 1.0f / in.std;
+    for (size_t i = 0; i < count; ++i) x[i] = (raw[i] * in.scale - in.mean) * inv_std;
+}
+
+int effective_top_k(const MoeLayer& moe, const ForwardOptions& opt) {
+    if (opt.top_k_override <= 0) return moe.top_k;
+    return std::clamp(opt.top_k_override, 1, int(moe.experts.size()));
+}
+
+void forward(const Model& model, const float* x, int n, float* logits, const ForwardOptions& opt,
+             ForwardWorkspace& ws, ExpertSlotCounts* counts) {
+    size_t widest = size_t(model.input_features());
+    for (const auto& layer : model.layers)
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) widest = std::max(widest, size_t(lin->out));
+    ws.a.resize(size_t(n) * widest);
+    ws.b.resize(size_t(n) * widest);
+
+    const float* cur = x;
+    int width = model.input_features();
+    float* dst = ws.a.data();
+    int moe_index = 0;
+    for (const auto& layer : model.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            linear_forward(*lin, cur, n, dst);
+            width = lin->out;
+        } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
+            if (cur != dst) std::memcpy(dst, cur, sizeof(float) * size_t(n) * width);
+            apply_activation(act->kind, dst, size_t(n) * width);
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            int64_t* slots = counts ? (*counts)[size_t(moe_index)].data() : nullptr;
+            moe_forward(*moe, effective_top_k(*moe, opt), cur, n, dst, ws.moe, slots);
+            ++moe_index;
+        }
+        cur = dst;
+        dst = (dst == ws.a.data()) ? ws.b.data() : ws.a.data();
+    }
+    std::memcpy(logits, cur, sizeof(float) * size_t(n) * width);
+}
+
+} // namespace ss

@@ -1,0 +1,166 @@
+// model_config.cpp
+#include "model_config.h"
+
+#include "error.h"
+#include "tensor_names.h"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace ss {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxDim = 1 << 20; // refuse absurd sizes before anything is allocated
+
+int get_dim(const json& j, const char* key, const std::string& where) {
+    if (!j.contains(key) || !j[key].is_number_integer())
+        throw Error(where + ": field '" + key + "' missing or not an integer");
+    const int64_t v = j[key].get<int64_t>();
+    if (v < 1 || v > kMaxDim)
+        throw Error(where + ": field '" + key + "' = " + std::to_string(v) + " must be in 1.." + std::to_string(kMaxDim));
+    return int(v);
+}
+
+std::string get_name(const json& j, const std::string& where, std::set<std::string>& seen) {
+    if (!j.contains("name") || !j["name"].is_string() || j["name"].get<std::string>().empty())
+        throw Error(where + ": field 'name' missing or not a non-empty string");
+    std::string n = j["name"].get<std::string>();
+    if (!seen.insert(n).second) throw Error(where + ": layer name '" + n + "' is used twice");
+    return n;
+}
+
+float get_float(const json& j, const char* key, float fallback, const std::string& where) {
+    if (!j.contains(key)) return fallback;
+    if (!j[key].is_number()) throw Error(where + ": field '" + key + "' must be a number");
+    return j[key].get<float>();
+}
+
+LinearWeights make_linear(std::string name, int in, int out, bool bias) {
+    LinearWeights l;
+    l.name = std::move(name);
+    l.in = in;
+    l.out = out;
+    l.has_bias = bias;
+    return l;
+}
+
+} // namespace
+
+Model parse_model_config(const std::string& json_text, const std::string& where) {
+    json j;
+    try {
+        j = json::parse(json_text);
+    } catch (const std::exception& e) {
+        throw Error(where + ": not valid JSON: " + e.what());
+    }
+    if (!j.is_object()) throw Error(where + ": config must be a JSON object");
+    if (!j.contains("format") || j["format"] != kClassifierFormat)
+        throw Error(where + ": field 'format' must be \"" + std::string(kClassifierFormat) + "\"");
+
+    Model m;
+    if (j.contains("name") && j["name"].is_string()) m.name = j["name"].get<std::string>();
+
+    if (!j.contains("input") || !j["input"].is_object()) throw Error(where + ": field 'input' missing or not an object");
+    const json& in = j["input"];
+    if (!in.contains("shape") || !in["shape"].is_array() || in["shape"].empty())
+        throw Error(where + ": field 'input.shape' missing or not a non-empty array");
+    int64_t features = 1;
+    for (const auto& d : in["shape"]) {
+        if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > kMaxDim)
+            throw Error(where + ": field 'input.shape' entries must be integers in 1.." + std::to_string(kMaxDim));
+        features *= d.get<int64_t>();
+        if (features > kMaxDim) throw Error(where + ": input.shape has more than " + std::to_string(kMaxDim) + " features");
+        m.input.shape.push_back(d.get<int>());
+    }
+    m.input.scale = get_float(in, "scale", 1.0f, where + ": input");
+    m.input.mean = get_float(in, "mean", 0.0f, where + ": input");
+    m.input.std = get_float(in, "std", 1.0f, where + ": input");
+    if (!(m.input.std > 0.0f)) throw Error(where + ": field 'input.std' must be > 0");
+
+    if (!j.contains("labels") || !j["labels"].is_array() || j["labels"].empty())
+        throw Error(where + ": field 'labels' missing or not a non-empty array of strings");
+    for (const auto& l : j["labels"]) {
+        if (!l.is_string()) throw Error(where + ": field 'labels' must hold strings only");
+        m.labels.push_back(l.get<std::string>());
+    }
+
+    if (!j.contains("layers") || !j["layers"].is_array() || j["layers"].empty())
+        throw Error(where + ": field 'layers' missing or not a non-empty array");
+    std::set<std::string> names;
+    int width = int(features); // features flowing into the next layer
+    int index = 0;
+    for (const auto& lj : j["layers"]) {
+        const std::string lw = where + ": layers[" + std::to_string(index++) + "]";
+        if (!lj.is_object() || !lj.contains("type") || !lj["type"].is_string())
+            throw Error(lw + ": field 'type' missing or not a string");
+        const std::string type = lj["type"].get<std::string>();
+        Activation act;
+        if (type == "linear") {
+            std::string name = get_name(lj, lw, names);
+            const int fin = get_dim(lj, "in", lw), fout = get_dim(lj, "out", lw);
+            if (fin != width)
+                throw Error(lw + " ('" + name + "'): 'in' = " + std::to_string(fin) + " but the previous layer gives " + std::to_string(width) + " features");
+            m.layers.emplace_back(make_linear(name, fin, fout, true));
+            width = fout;
+        } else if (parse_activation(type, &act)) {
+            m.layers.emplace_back(ActivationLayer{act});
+        } else if (type == "moe") {
+            MoeLayer moe;
+            moe.name = get_name(lj, lw, names);
+            const std::string mw = lw + " ('" + moe.name + "')";
+            moe.dim = get_dim(lj, "dim", mw);
+            moe.hidden = get_dim(lj, "hidden", mw);
+            const int experts = get_dim(lj, "experts", mw);
+            if (experts > 4096) throw Error(mw + ": field 'experts' = " + std::to_string(experts) + " exceeds 4096");
+            moe.top_k = get_dim(lj, "top_k", mw);
+            if (moe.top_k > experts)
+                throw Error(mw + ": field 'top_k' = " + std::to_string(moe.top_k) + " exceeds 'experts' = " + std::to_string(experts));
+            if (moe.dim != width)
+                throw Error(mw + ": 'dim' = " + std::to_string(moe.dim) + " but the previous layer gives " + std::to_string(width) + " features");
+            const std::string a = lj.value("activation", std::string("gelu"));
+            if (!parse_activation(a, &moe.activation)) throw Error(mw + ": unknown activation '" + a + "'");
+            if (lj.contains("residual") && !lj["residual"].is_boolean()) throw Error(mw + ": field 'residual' must be true or false");
+            moe.residual = lj.value("residual", false);
+            moe.gate = make_linear(tensor_names::moe_gate(moe.name), moe.dim, experts, false);
+            for (int e = 0; e < experts; ++e) {
+                moe.experts.push_back({make_linear(tensor_names::moe_fc1(moe.name, e), moe.dim, moe.hidden, true),
+                                       make_linear(tensor_names::moe_fc2(moe.name, e), moe.hidden, moe.dim, true)});
+            }
+            m.layers.emplace_back(std::move(moe));
+        } else {
+            throw Error(lw + ": unknown layer type '" + type + "' (supported: linear, relu, gelu, silu, tanh, sigmoid, moe)");
+        }
+    }
+    if (width != int(m.labels.size()))
+        throw Error(where + ": the last layer gives " + std::to_string(width) + " outputs but 'labels' has " +
+                    std::to_string(m.labels.size()) + " entries");
+    return m;
+}
+
+std::string model_config_json(const Model& m) {
+    json j;
+    j["format"] = kClassifierFormat;
+    j["name"] = m.name;
+    j["input"] = {{"shape", m.input.shape}, {"scale", m.input.scale}, {"mean", m.input.mean}, {"std", m.input.std}};
+    j["labels"] = m.labels;
+    json layers = json::array();
+    for (const auto& layer : m.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            layers.push_back({{"type", "linear"}, {"name", lin->name}, {"in", lin->in}, {"out", lin->out}});
+        } else if (auto* a = std::get_if<ActivationLayer>(&layer)) {
+            layers.push_back({{"type", activation_name(a->kind)}});
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            layers.push_back({{"type", "moe"}, {"name", moe->name}, {"dim", moe->dim}, {"hidden", moe->hidden},
+                              {"experts", int(moe->experts.size())}, {"top_k", moe->top_k},
+                              {"activation", activation_name(moe->activation)}, {"residual", moe->residual}});
+        }
+    }
+    j["layers"] = layers;
+    return j.dump(1);
+}
+
+} // namespace ss

@@ -1,0 +1,254 @@
+// session_store.cpp
+#include "session_store.h"
+
+#include "error.h"
+#include "file_io.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+
+namespace ss {
+
+namespace {
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id               INTEGER PRIMARY KEY,
+  created_at       TEXT NOT NULL,
+  model_name       TEXT NOT NULL,
+  model_path       TEXT NOT NULL,
+  dataset_path     TEXT NOT NULL,
+  prune_method     TEXT NOT NULL,      -- 'none' | 'magnitude'
+  sparsity_target  REAL NOT NULL,      -- 0..1
+  quant            TEXT NOT NULL,      -- 'none' | 'int8'
+  top_k_override   INTEGER NOT NULL,   -- 0 = model's own
+  top_k            INTEGER NOT NULL,   -- effective top-k of the first MoE layer, 0 if none
+  threads          INTEGER NOT NULL,
+  samples          INTEGER NOT NULL,
+  accuracy         REAL NOT NULL,      -- top-1, 0..1
+  latency_p50_ms   REAL NOT NULL,      -- batch 1
+  latency_p95_ms   REAL NOT NULL,
+  throughput_sps   REAL NOT NULL,
+  weight_bytes     INTEGER NOT NULL,
+  sparsity         REAL NOT NULL       -- measured
+);
+CREATE TABLE run_class_accuracy (
+  run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  class_index  INTEGER NOT NULL,
+  samples      INTEGER NOT NULL,
+  accuracy     REAL,                   -- NULL when the class has no samples
+  PRIMARY KEY (run_id, class_index)
+);
+CREATE TABLE run_expert_share (
+  run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  layer_index  INTEGER NOT NULL,
+  layer_name   TEXT NOT NULL,
+  expert       INTEGER NOT NULL,
+  share        REAL NOT NULL,          -- of routed (row, slot) pairs; sums to 1 per layer
+  PRIMARY KEY (run_id, layer_index, expert)
+);
+)sql";
+
+struct DbCloser {
+    void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+using Db = std::unique_ptr<sqlite3, DbCloser>;
+
+struct StmtFinalizer {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+[[noreturn]] void fail(const std::string& path, sqlite3* db, const std::string& what) {
+    throw Error(path + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+void exec(sqlite3* db, const std::string& path, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw Error(path + ": " + msg);
+    }
+}
+
+Stmt prepare(sqlite3* db, const std::string& path, const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) fail(path, db, "cannot prepare statement");
+    return Stmt(s);
+}
+
+int pragma_int(sqlite3* db, const std::string& path, const char* sql) {
+    Stmt s = prepare(db, path, sql);
+    if (sqlite3_step(s.get()) != SQLITE_ROW) fail(path, db, "cannot read pragma");
+    return sqlite3_column_int(s.get(), 0);
+}
+
+void step_done(sqlite3* db, const std::string& path, sqlite3_stmt* s) {
+    if (sqlite3_step(s) != SQLITE_DONE) fail(path, db, "write failed");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+std::string text_col(sqlite3_stmt* s, int i) {
+    const unsigned char* t = sqlite3_column_text(s, i);
+    return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+} // namespace
+
+void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
+    const std::string tmp = path + ".saving";
+    std::remove(tmp.c_str());
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    Db db(raw);
+    if (rc != SQLITE_OK) fail(tmp, raw, "cannot create session file");
+    try {
+        exec(db.get(), tmp, "BEGIN");
+        exec(db.get(), tmp, kSchemaV1);
+        exec(db.get(), tmp, ("PRAGMA user_version = " + std::to_string(kSessionSchemaVersion)).c_str());
+        exec(db.get(), tmp, ("PRAGMA application_id = " + std::to_string(kSessionApplicationId)).c_str());
+        Stmt run = prepare(db.get(), tmp,
+                           "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
+        Stmt cls = prepare(db.get(), tmp, "INSERT INTO run_class_accuracy VALUES (?1,?2,?3,?4)");
+        Stmt exp = prepare(db.get(), tmp, "INSERT INTO run_expert_share VALUES (?1,?2,?3,?4,?5)");
+        for (const RunRecord& r : runs) {
+            const EvalResult& e = r.result;
+            sqlite3_stmt* s = run.get();
+            sqlite3_bind_int64(s, 1, r.id);
+            sqlite3_bind_text(s, 2, r.created_at.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 3, r.model_name.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 4, r.model_path.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 5, r.dataset_path.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 6, r.spec.prune == PruneMethod::Magnitude ? "magnitude" : "none", -1, SQLITE_STATIC);
+            sqlite3_bind_double(s, 7, r.spec.sparsity);
+            sqlite3_bind_text(s, 8, r.spec.quant_label().c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(s, 9, r.spec.top_k);
+            sqlite3_bind_int(s, 10, e.top_k);
+            sqlite3_bind_int(s, 11, e.threads);
+            sqlite3_bind_int(s, 12, e.samples);
+            sqlite3_bind_double(s, 13, e.accuracy);
+            sqlite3_bind_double(s, 14, e.latency_p50_ms);
+            sqlite3_bind_double(s, 15, e.latency_p95_ms);
+            sqlite3_bind_double(s, 16, e.throughput_sps);
+            sqlite3_bind_int64(s, 17, e.weight_bytes);
+            sqlite3_bind_double(s, 18, e.sparsity);
+            step_done(db.get(), tmp, s);
+            for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
+                sqlite3_bind_int64(cls.get(), 1, r.id);
+                sqlite3_bind_int(cls.get(), 2, int(c));
+                sqlite3_bind_int(cls.get(), 3, c < e.per_class_count.size() ? e.per_class_count[c] : 0);
+                if (std::isnan(e.per_class_accuracy[c])) sqlite3_bind_null(cls.get(), 4);
+                else sqlite3_bind_double(cls.get(), 4, e.per_class_accuracy[c]);
+                step_done(db.get(), tmp, cls.get());
+            }
+            for (size_t l = 0; l < e.expert_share.size(); ++l)
+                for (size_t x = 0; x < e.expert_share[l].size(); ++x) {
+                    sqlite3_bind_int64(exp.get(), 1, r.id);
+                    sqlite3_bind_int(exp.get(), 2, int(l));
+                    sqlite3_bind_text(exp.get(), 3, e.moe_layers[l].c_str(), -1, SQLITE_TRANSIENT);
+                    sqlite3_bind_int(exp.get(), 4, int(x));
+                    sqlite3_bind_double(exp.get(), 5, e.expert_share[l][x]);
+                    step_done(db.get(), tmp, exp.get());
+                }
+        }
+        run.reset();
+        cls.reset();
+        exp.reset();
+        exec(db.get(), tmp, "COMMIT");
+    } catch (...) {
+        db.reset();
+        std::remove(tmp.c_str());
+        throw;
+    }
+    if (sqlite3_close(db.release()) != SQLITE_OK) throw Error(tmp + ": cannot close session file");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw Error(path + ": cannot replace the session file");
+    }
+}
+
+std::vector<RunRecord> load_session(const std::string& path) {
+    if (!file_exists(path)) throw Error(path + ": no such file");
+    if (is_directory(path)) throw Error(path + ": is a directory, expected a session file");
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+    Db db(raw);
+    if (rc != SQLITE_OK) fail(path, raw, "cannot open session");
+
+    // SQLite opens any file; the first read tells whether it is a database at all.
+    sqlite3_stmt* probe = nullptr;
+    if (sqlite3_prepare_v2(db.get(), "PRAGMA application_id", -1, &probe, nullptr) != SQLITE_OK ||
+        sqlite3_step(probe) != SQLITE_ROW) {
+        sqlite3_finalize(probe);
+        throw Error(path + ": not a SparseScope session (not an SQLite database)");
+    }
+    const int app_id = sqlite3_column_int(probe, 0);
+    sqlite3_finalize(probe);
+    if (app_id != kSessionApplicationId)
+        throw Error(path + ": not a SparseScope session (SQLite database with application_id " + std::to_string(app_id) + ")");
+    const int version = pragma_int(db.get(), path, "PRAGMA user_version");
+    if (version > kSessionSchemaVersion)
+        throw Error(path + ": session schema version " + std::to_string(version) + " is newer than this SparseScope supports (" +
+                    std::to_string(kSessionSchemaVersion) + "); update SparseScope to open it");
+    if (version < 1) throw Error(path + ": session schema version " + std::to_string(version) + " is invalid");
+
+    std::vector<RunRecord> runs;
+    Stmt s = prepare(db.get(), path, "SELECT * FROM runs ORDER BY id");
+    while (sqlite3_step(s.get()) == SQLITE_ROW) {
+        RunRecord r;
+        sqlite3_stmt* q = s.get();
+        r.id = sqlite3_column_int64(q, 0);
+        r.created_at = text_col(q, 1);
+        r.model_name = text_col(q, 2);
+        r.model_path = text_col(q, 3);
+        r.dataset_path = text_col(q, 4);
+        r.spec.prune = text_col(q, 5) == "magnitude" ? PruneMethod::Magnitude : PruneMethod::None;
+        r.spec.sparsity = sqlite3_column_double(q, 6);
+        r.spec.quant = text_col(q, 7) == "int8" ? QuantKind::Int8 : QuantKind::None;
+        r.spec.top_k = sqlite3_column_int(q, 8);
+        EvalResult& e = r.result;
+        e.top_k = sqlite3_column_int(q, 9);
+        e.threads = sqlite3_column_int(q, 10);
+        e.samples = sqlite3_column_int(q, 11);
+        e.accuracy = sqlite3_column_double(q, 12);
+        e.latency_p50_ms = sqlite3_column_double(q, 13);
+        e.latency_p95_ms = sqlite3_column_double(q, 14);
+        e.throughput_sps = sqlite3_column_double(q, 15);
+        e.weight_bytes = sqlite3_column_int64(q, 16);
+        e.sparsity = sqlite3_column_double(q, 17);
+        runs.push_back(std::move(r));
+    }
+    Stmt cls = prepare(db.get(), path, "SELECT samples, accuracy FROM run_class_accuracy WHERE run_id = ?1 ORDER BY class_index");
+    Stmt exp = prepare(db.get(), path,
+                       "SELECT layer_index, layer_name, share FROM run_expert_share WHERE run_id = ?1 ORDER BY layer_index, expert");
+    for (RunRecord& r : runs) {
+        sqlite3_bind_int64(cls.get(), 1, r.id);
+        while (sqlite3_step(cls.get()) == SQLITE_ROW) {
+            r.result.per_class_count.push_back(sqlite3_column_int(cls.get(), 0));
+            r.result.per_class_accuracy.push_back(sqlite3_column_type(cls.get(), 1) == SQLITE_NULL
+                                                      ? std::numeric_limits<double>::quiet_NaN()
+                                                      : sqlite3_column_double(cls.get(), 1));
+        }
+        sqlite3_reset(cls.get());
+        sqlite3_bind_int64(exp.get(), 1, r.id);
+        while (sqlite3_step(exp.get()) == SQLITE_ROW) {
+            const size_t layer = size_t(sqlite3_column_int(exp.get(), 0));
+            if (layer >= r.result.expert_share.size()) {
+                r.result.expert_share.resize(layer + 1);
+                r.result.moe_layers.resize(layer + 1);
+            }
+            r.result.moe_layers[layer] = text_col(exp.get(), 1);
+            r.result.expert_share[layer].push_back(sqlite3_column_double(exp.get(), 2));
+        }
+        sqlite3_reset(exp.get());
+    }
+    return runs;
+}
+
+} // namespace ss
