@@ -1,0 +1,84 @@
+// gui_main.cpp - sparsescope [MODEL] [--model PATH] [--data PATH] [--session FILE] [--screenshot PNG]
+//
+// Opens with the bundled demo model and the Fashion-MNIST test split unless told otherwise.
+// --screenshot evaluates once, grabs the window into PNG and quits (used by scripts/screenshot).
+#include "main_window.h"
+#include "compression_panel.h"
+#include "evaluation_runner.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QSlider>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QTimer>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+QString default_model_path() {
+    // Next to the executable when installed, else the source tree's resources.
+    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/sparsescope/models/fashion-moe");
+    if (QFileInfo::exists(installed)) return installed;
+    return QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe");
+}
+} // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("SparseScope"));
+    QApplication::setOrganizationName(QStringLiteral("SparseScope"));
+
+    QCommandLineParser cli;
+    cli.setApplicationDescription(QStringLiteral("Explore sparse, quantized and mixture-of-experts models."));
+    cli.addHelpOption();
+    cli.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model directory or .safetensors file."), QStringLiteral("[model]"));
+    QCommandLineOption model_opt(QStringLiteral("model"), QStringLiteral("Model to open."), QStringLiteral("path"));
+    QCommandLineOption data_opt(QStringLiteral("data"), QStringLiteral("Dataset to open (IDX directory or images file)."), QStringLiteral("path"),
+                                QStringLiteral(SPARSESCOPE_DEFAULT_DATASET));
+    QCommandLineOption session_opt(QStringLiteral("session"), QStringLiteral("Session file to open."), QStringLiteral("file"));
+    QCommandLineOption shot_opt(QStringLiteral("screenshot"), QStringLiteral("Evaluate a few settings, save a screenshot, quit."), QStringLiteral("png"));
+    cli.addOptions({model_opt, data_opt, session_opt, shot_opt});
+    cli.process(app);
+
+    QString model_path = cli.value(model_opt);
+    if (model_path.isEmpty() && !cli.positionalArguments().isEmpty()) model_path = cli.positionalArguments().first();
+    if (model_path.isEmpty()) model_path = default_model_path();
+
+    ssui::MainWindow w;
+    w.show();
+    QString err;
+    if (!w.loadModel(model_path, &err)) QMessageBox::critical(&w, QObject::tr("Cannot open model"), err);
+    if (!w.loadDataset(cli.value(data_opt), &err)) QMessageBox::critical(&w, QObject::tr("Cannot open dataset"), err);
+    if (cli.isSet(session_opt) && !w.openSession(cli.value(session_opt), &err))
+        QMessageBox::critical(&w, QObject::tr("Cannot open session"), err);
+
+    if (cli.isSet(shot_opt)) {
+        // Three settings, one after another, then grab the window.
+        const QString out = cli.value(shot_opt);
+        auto step = std::make_shared<int>(0);
+        auto next = [&w, step, out]() {
+            static const int sparsity[] = {0, 50, 80};
+            static const int quant[] = {0, 1, 1};
+            if (*step < 3) {
+                w.compressionPanel()->sparsitySlider()->setValue(sparsity[*step]);
+                w.compressionPanel()->quantCombo()->setCurrentIndex(quant[*step]);
+                ++*step;
+                w.evaluate();
+                return;
+            }
+            QTimer::singleShot(300, &w, [&w, out] {
+                const bool ok = w.grab().save(out);
+                std::fprintf(stderr, "%s %s\n", ok ? "wrote" : "could not write", qPrintable(out));
+                QApplication::exit(ok ? 0 : 1);
+            });
+        };
+        QObject::connect(w.runner(), &ssui::EvaluationRunner::finished, &w, [next] { QTimer::singleShot(0, next); });
+        QObject::connect(w.runner(), &ssui::EvaluationRunner::failed, &w, [] { QApplication::exit(1); });
+        QTimer::singleShot(200, &w, next);
+    }
+    return app.exec();
+}

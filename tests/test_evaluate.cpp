@@ -1,0 +1,140 @@
+// test_evaluate.cpp - evaluation metrics on data whose answers are known, and the trainer's
+// gradients against finite differences.
+#include "backprop.h"
+#include "error.h"
+#include "evaluate.h"
+#include "forward.h"
+#include "test_support.h"
+#include "trainer.h"
+
+#include <QtTest>
+
+#include <cmath>
+
+using namespace ss;
+
+namespace {
+// Dataset labelled by the model's own argmax on some rows and the opposite class on others.
+Dataset labelled_by(const Model& m, int n, int wrong_every) {
+    Dataset d;
+    d.source_path = "synthetic";
+    d.count = n;
+    d.features = m.input_features();
+    d.num_classes = m.num_classes();
+    d.raw.resize(size_t(n) * d.features);
+    for (size_t i = 0; i < d.raw.size(); ++i) d.raw[i] = std::sin(float(i) * 1.3f) * 3.0f;
+    std::vector<float> logits(size_t(n) * d.num_classes);
+    ForwardWorkspace ws;
+    forward(m, d.raw.data(), n, logits.data(), {}, ws, nullptr);
+    for (int r = 0; r < n; ++r) {
+        const int pred = logits[size_t(r) * 2 + 1] > logits[size_t(r) * 2] ? 1 : 0;
+        d.labels.push_back(r % wrong_every == 0 ? 1 - pred : pred);
+    }
+    return d;
+}
+} // namespace
+
+class TestEvaluate : public QObject {
+    Q_OBJECT
+private slots:
+    void accuracyAndSharesAreMeasured() {
+        const Model m = test_support::tiny_moe_model(9);
+        const Dataset d = labelled_by(m, 100, 4); // rows 0, 4, 8, ... are wrong: 75 % right
+        EvalOptions opt;
+        opt.batch_size = 16;
+        opt.latency_samples = 10;
+        opt.latency_warmup = 2;
+        const EvalResult r = evaluate(compress(m, {}), d, opt);
+        QCOMPARE(r.samples, 100);
+        QCOMPARE(r.accuracy, 0.75);
+        QCOMPARE(r.per_class_accuracy.size(), size_t(2));
+        QCOMPARE(r.per_class_count[0] + r.per_class_count[1], 100);
+        QCOMPARE(r.moe_layers, std::vector<std::string>{"moe"});
+        double sum = 0.0;
+        for (double s : r.expert_share[0]) sum += s;
+        QVERIFY(std::fabs(sum - 1.0) < 1e-12);
+        QVERIFY(r.latency_p50_ms > 0.0 && r.latency_p95_ms >= r.latency_p50_ms);
+        QVERIFY(r.throughput_sps > 0.0);
+        QCOMPARE(r.top_k, 2);
+    }
+
+    void limitAndCancel() {
+        const Model m = test_support::tiny_moe_model(9);
+        const Dataset d = labelled_by(m, 100, 1000);
+        EvalOptions opt;
+        opt.limit = 10;
+        opt.latency_samples = 0;
+        opt.latency_warmup = 0;
+        QCOMPARE(evaluate(compress(m, {}), d, opt).samples, 10);
+        opt.limit = 0;
+        opt.batch_size = 8;
+        int calls = 0;
+        opt.progress = [&](float) { return ++calls < 3; };
+        QVERIFY(evaluate(compress(m, {}), d, opt).cancelled);
+        QCOMPARE(calls, 3);
+    }
+
+    void percentileIsNearestRank() {
+        QCOMPARE(percentile({5, 1, 4, 2, 3}, 50), 3.0);
+        QCOMPARE(percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 95), 10.0);
+        QCOMPARE(percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90), 9.0);
+    }
+
+    void gradientsMatchFiniteDifferences() {
+        // The analytic gradient of cross-entropy + load balancing against central differences,
+        // for every parameter tensor of the tiny MoE (sampled entries).
+        Model m = test_support::tiny_moe_model(4);
+        const int n = 6;
+        std::vector<float> x(size_t(n) * 4);
+        for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos(float(i) * 0.9f) * 1.5f;
+        const std::vector<int> labels = {0, 1, 1, 0, 1, 0};
+        const float aux = 0.3f;
+        Model g = make_zero_gradients(m);
+        loss_and_gradients(m, x.data(), labels.data(), n, aux, g);
+        const auto params = parameter_vectors(m);
+        const auto grads = parameter_vectors(g);
+        Model scratch = make_zero_gradients(m);
+        auto loss_at = [&] {
+            zero_gradients(scratch);
+            const BatchLoss l = loss_and_gradients(m, x.data(), labels.data(), n, aux, scratch);
+            return l.cross_entropy + l.aux;
+        };
+        int checked = 0;
+        for (size_t p = 0; p < params.size(); ++p) {
+            for (size_t i = 0; i < params[p]->size(); i += 2) {
+                float& w = (*params[p])[i];
+                const float saved = w, h = 1e-3f;
+                w = saved + h;
+                const double up = loss_at();
+                w = saved - h;
+                const double down = loss_at();
+                w = saved;
+                const double numeric = (up - down) / (2.0 * h);
+                const double analytic = (*grads[p])[i];
+                QVERIFY2(std::fabs(numeric - analytic) < 2e-3 + 2e-2 * std::fabs(numeric),
+                         qPrintable(QString("param %1[%2]: numeric %3 analytic %4").arg(p).arg(i).arg(numeric).arg(analytic)));
+                ++checked;
+            }
+        }
+        QVERIFY(checked > 50);
+    }
+
+    void trainingLowersTheLoss() {
+        Model m = test_support::tiny_moe_model(1);
+        const Dataset d = labelled_by(test_support::tiny_moe_model(99), 256, 1000); // learn another net's labels
+        TrainOptions opt;
+        opt.epochs = 30;
+        opt.batch_size = 32;
+        opt.learning_rate = 1e-2f;
+        std::vector<double> losses;
+        train_model(m, d, opt, [&](const EpochReport& r) {
+            losses.push_back(r.loss);
+            return true;
+        });
+        QCOMPARE(losses.size(), size_t(30));
+        QVERIFY2(losses.back() < 0.6 * losses.front(), qPrintable(QString("%1 -> %2").arg(losses.front()).arg(losses.back())));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEvaluate)
+#include "test_evaluate.moc"

@@ -1,0 +1,121 @@
+// test_gui.cpp - the main window: evaluate off the GUI thread, plot, table, session, export.
+#include "accuracy_latency_plot.h"
+#include "compression_panel.h"
+#include "evaluation_runner.h"
+#include "expert_share_chart.h"
+#include "main_window.h"
+#include "run_list_model.h"
+#include "test_support.h"
+
+#include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ssui;
+
+namespace {
+std::shared_ptr<const ss::Dataset> synthetic_dataset(int n) {
+    auto d = std::make_shared<ss::Dataset>();
+    d->source_path = "synthetic";
+    d->count = n;
+    d->features = 4;
+    d->num_classes = 2;
+    for (int i = 0; i < n * 4; ++i) d->raw.push_back(float((i * 37) % 11) - 5.0f);
+    for (int i = 0; i < n; ++i) d->labels.push_back(i % 2);
+    return d;
+}
+} // namespace
+
+class TestGui : public QObject {
+    Q_OBJECT
+private slots:
+    void evaluatesAndShowsRuns() {
+        MainWindow w;
+        w.setLatencySamples(5);
+        new QAbstractItemModelTester(w.runs(), QAbstractItemModelTester::FailureReportingMode::QtTest, &w);
+        QVERIFY(!w.compressionPanel()->evaluateButton()->isEnabled()); // nothing loaded yet
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(64));
+        QVERIFY(w.compressionPanel()->evaluateButton()->isEnabled());
+        QCOMPARE(w.compressionPanel()->topKSpin()->maximum(), 3);
+        QCOMPARE(w.compressionPanel()->topKSpin()->value(), 2);
+
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(w.runs()->rowCount(), 1);
+        QCOMPARE(w.accuracyPlot()->pointCount(), 1);
+        QCOMPARE(w.expertChart()->barCount(), 3);
+
+        // Second run: 50 % sparsity, int8, top-1.
+        w.compressionPanel()->sparsitySlider()->setValue(50);
+        w.compressionPanel()->quantCombo()->setCurrentIndex(1);
+        w.compressionPanel()->topKSpin()->setValue(1);
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(finished.count(), 2);
+        QCOMPARE(w.runs()->rowCount(), 2);
+        const ss::RunRecord& r = w.runs()->run(1);
+        QCOMPARE(r.spec.quant, ss::QuantKind::Int8);
+        QCOMPARE(r.spec.sparsity, 0.5);
+        QCOMPARE(r.result.top_k, 1);
+        QVERIFY(std::fabs(r.result.sparsity - 0.5) < 0.01);
+        QCOMPARE(w.runs()->index(1, RunListModel::Quant).data().toString(), QStringLiteral("int8"));
+        QCOMPARE(w.accuracyPlot()->pointCount(), 2);
+        QCOMPARE(w.runTable()->currentIndex().row(), 1);
+
+        // Session round trip through the window.
+        QTemporaryDir dir;
+        QString err;
+        const QString session = dir.filePath("s.sparsescope");
+        QVERIFY2(w.saveSession(session, &err), qPrintable(err));
+        MainWindow w2;
+        QVERIFY2(w2.openSession(session, &err), qPrintable(err));
+        QCOMPARE(w2.runs()->rowCount(), 2);
+        QCOMPARE(w2.runs()->run(1).result.accuracy, r.result.accuracy);
+        QCOMPARE(w2.accuracyPlot()->pointCount(), 2);
+
+        // Charts export as PNG and PDF; other suffixes are refused with a message.
+        QVERIFY2(w.exportChart(dir.filePath("c.png"), &err), qPrintable(err));
+        QVERIFY2(w.exportChart(dir.filePath("c.pdf"), &err), qPrintable(err));
+        QVERIFY(QFileInfo(dir.filePath("c.png")).size() > 1000);
+        QVERIFY(QFileInfo(dir.filePath("c.pdf")).size() > 1000);
+        QVERIFY(!w.exportChart(dir.filePath("c.bmpx"), &err));
+        QVERIFY(err.contains("unsupported"));
+    }
+
+    void cancelStopsTheRun() {
+        MainWindow w;
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(2000000)); // seconds of work: long enough to cancel in the middle
+        QSignalSpy canceled(w.runner(), &EvaluationRunner::canceled);
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        w.evaluate();
+        QVERIFY(w.compressionPanel()->cancelButton()->isEnabled());
+        QTest::mouseClick(w.compressionPanel()->cancelButton(), Qt::LeftButton);
+        QVERIFY(canceled.wait(20000));
+        QCOMPARE(finished.count(), 0);
+        QCOMPARE(w.runs()->rowCount(), 0);
+        QVERIFY(w.compressionPanel()->evaluateButton()->isEnabled());
+    }
+
+    void badFilesKeepWhatIsLoaded() {
+        MainWindow w;
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        QTemporaryDir dir;
+        QString err;
+        QVERIFY(!w.loadModel(dir.filePath("missing"), &err));
+        QVERIFY(err.contains("no such file"));
+        QVERIFY(!w.openSession(dir.filePath("missing.sparsescope"), &err));
+        QVERIFY(w.compressionPanel()->topKSpin()->isEnabled()); // the tiny model is still there
+    }
+};
+
+QTEST_MAIN(TestGui)
+#include "test_gui.moc"

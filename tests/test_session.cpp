@@ -1,0 +1,142 @@
+// test_session.cpp - session files: round trip, versioning, refusal of foreign files.
+#include "error.h"
+#include "session_store.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sqlite3.h>
+
+#include <cmath>
+
+using namespace ss;
+
+namespace {
+RunRecord sample_run(int64_t id, double acc) {
+    RunRecord r;
+    r.id = id;
+    r.created_at = "2026-11-28T12:00:00Z";
+    r.model_name = "fashion-moe";
+    r.model_path = "/models/fashion-moe";
+    r.dataset_path = "/data (t10k)";
+    r.spec = {PruneMethod::Magnitude, 0.5, QuantKind::Int8, 3};
+    EvalResult& e = r.result;
+    e.samples = 10000;
+    e.accuracy = acc;
+    e.per_class_accuracy = {0.5, std::nan(""), 0.25};
+    e.per_class_count = {10, 0, 4};
+    e.moe_layers = {"moe", "moe2"};
+    e.expert_share = {{0.25, 0.75}, {0.1, 0.2, 0.7}};
+    e.latency_p50_ms = 0.123;
+    e.latency_p95_ms = 0.456;
+    e.throughput_sps = 12345.5;
+    e.weight_bytes = 2359888;
+    e.sparsity = 0.5;
+    e.threads = 2;
+    e.top_k = 3;
+    return r;
+}
+
+void exec(const std::string& path, const char* sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+}
+
+QString error_of(const std::string& path) {
+    try {
+        load_session(path);
+    } catch (const Error& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+} // namespace
+
+class TestSession : public QObject {
+    Q_OBJECT
+private slots:
+    void roundTrip() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("s.sparsescope").toStdString();
+        save_session(path, {sample_run(1, 0.9), sample_run(2, 0.8)});
+        const auto runs = load_session(path);
+        QCOMPARE(runs.size(), size_t(2));
+        const RunRecord& r = runs[1];
+        QCOMPARE(r.id, int64_t(2));
+        QCOMPARE(r.result.accuracy, 0.8);
+        QCOMPARE(r.spec.prune, PruneMethod::Magnitude);
+        QCOMPARE(r.spec.sparsity, 0.5);
+        QCOMPARE(r.spec.quant, QuantKind::Int8);
+        QCOMPARE(r.spec.top_k, 3);
+        QCOMPARE(r.result.top_k, 3);
+        QCOMPARE(r.result.latency_p95_ms, 0.456);
+        QCOMPARE(r.result.weight_bytes, int64_t(2359888));
+        QCOMPARE(r.result.per_class_count, (std::vector<int>{10, 0, 4}));
+        QCOMPARE(r.result.per_class_accuracy[0], 0.5);
+        QVERIFY(std::isnan(r.result.per_class_accuracy[1]));
+        QCOMPARE(r.result.moe_layers, (std::vector<std::string>{"moe", "moe2"}));
+        QCOMPARE(r.result.expert_share[1], (std::vector<double>{0.1, 0.2, 0.7}));
+        QCOMPARE(r.created_at, std::string("2026-11-28T12:00:00Z"));
+        QCOMPARE(r.dataset_path, std::string("/data (t10k)"));
+    }
+
+    void saveReplacesAndSchemaIsVersioned() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("s.sparsescope").toStdString();
+        save_session(path, {sample_run(1, 0.9), sample_run(2, 0.8)});
+        save_session(path, {sample_run(1, 0.7)});
+        QCOMPARE(load_session(path).size(), size_t(1));
+        sqlite3* db = nullptr;
+        QCOMPARE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        sqlite3_stmt* s = nullptr;
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+        QCOMPARE(sqlite3_step(s), SQLITE_ROW);
+        QCOMPARE(sqlite3_column_int(s, 0), kSessionSchemaVersion);
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+        QVERIFY(!QFile::exists(QString::fromStdString(path + ".saving")));
+    }
+
+    void refusesSessionFromTheFuture() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("future.sparsescope").toStdString();
+        save_session(path, {sample_run(1, 0.9)});
+        exec(path, "PRAGMA user_version = 99");
+        const auto before = test_support::read_bytes(path);
+        const QString err = error_of(path);
+        QVERIFY2(err.contains("schema version 99 is newer"), qPrintable(err));
+        QCOMPARE(test_support::read_bytes(path), before);
+    }
+
+    void refusesForeignFilesUnchanged() {
+        QTemporaryDir dir;
+        const std::string text = dir.filePath("notes.txt").toStdString();
+        test_support::write_bytes(text, std::vector<uint8_t>(3000, 'x'));
+        QString err = error_of(text);
+        QVERIFY2(err.contains("not an SQLite database"), qPrintable(err));
+        QCOMPARE(test_support::read_bytes(text), std::vector<uint8_t>(3000, 'x'));
+
+        const std::string other = dir.filePath("other.db").toStdString();
+        exec(other, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+        err = error_of(other);
+        QVERIFY2(err.contains("not a SparseScope session"), qPrintable(err));
+
+        err = error_of(dir.filePath("missing.sparsescope").toStdString());
+        QVERIFY2(err.contains("no such file"), qPrintable(err));
+    }
+
+    void failedSaveKeepsOldFile() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("s.sparsescope").toStdString();
+        save_session(path, {sample_run(1, 0.9)});
+        const auto before = test_support::read_bytes(path);
+        QVERIFY_THROWS_EXCEPTION(Error, save_session(dir.filePath("no/such/dir/s.sparsescope").toStdString(), {sample_run(1, 0.1)}));
+        QCOMPARE(test_support::read_bytes(path), before);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSession)
+#include "test_session.moc"

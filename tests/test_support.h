@@ -1,0 +1,39 @@
+// test_support.h - small models and files shared by the tests.
+#pragma once
+
+#include "model.h"
+#include "model_config.h"
+#include "trainer.h"
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace test_support {
+
+// 4 features -> linear 3 -> relu -> MoE(dim 3, hidden 4, 3 experts, top-2, gelu, residual) -> linear 2.
+inline ss::Model tiny_moe_model(uint64_t seed = 7) {
+    const char* cfg = R"({"format": "sparsescope/classifier-v1", "name": "tiny",
+      "input": {"shape": [4], "scale": 1.0, "mean": 0.0, "std": 1.0},
+      "labels": ["a", "b"],
+      "layers": [
+        {"type": "linear", "name": "stem", "in": 4, "out": 3},
+        {"type": "relu"},
+        {"type": "moe", "name": "moe", "dim": 3, "hidden": 4, "experts": 3, "top_k": 2, "activation": "gelu", "residual": true},
+        {"type": "linear", "name": "head", "in": 3, "out": 2}]})";
+    ss::Model m = ss::parse_model_config(cfg, "tiny");
+    ss::init_weights(m, seed);
+    return m;
+}
+
+inline void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+
+inline std::vector<uint8_t> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+} // namespace test_support

@@ -1,0 +1,83 @@
+// evaluation_runner.cpp
+#include "evaluation_runner.h"
+
+#include "compression.h"
+#include "error.h"
+#include "evaluate.h"
+
+#include <QPromise>
+#include <QtConcurrent>
+
+namespace ssui {
+
+namespace {
+// Carries an engine error message across the future boundary.
+class EvaluationFailure : public QException {
+public:
+    explicit EvaluationFailure(QString m) : message(std::move(m)) {}
+    void raise() const override { throw *this; }
+    EvaluationFailure* clone() const override { return new EvaluationFailure(*this); }
+    QString message;
+};
+
+void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
+    promise.setProgressRange(0, 1000);
+    try {
+        job.options.progress = [&promise](float f) {
+            promise.setProgressValue(int(f * 1000.0f));
+            return !promise.isCanceled();
+        };
+        const ss::CompressedModel cm = ss::compress(*job.model, job.spec);
+        if (promise.isCanceled()) return;
+        ss::RunRecord r;
+        r.created_at = ss::utc_now_iso8601();
+        r.model_name = job.model->name;
+        r.model_path = job.model->source_path;
+        r.dataset_path = job.dataset->source_path;
+        r.spec = job.spec;
+        r.result = ss::evaluate(cm, *job.dataset, job.options);
+        if (r.result.cancelled) return;
+        promise.addResult(std::move(r));
+    } catch (const std::exception& e) {
+        promise.setException(EvaluationFailure(QString::fromStdString(e.what())));
+    }
+}
+} // namespace
+
+EvaluationRunner::EvaluationRunner(QObject* parent) : QObject(parent) {
+    connect(&watcher_, &QFutureWatcherBase::progressValueChanged, this, &EvaluationRunner::progressChanged);
+    connect(&watcher_, &QFutureWatcherBase::finished, this, [this] {
+        QFuture<ss::RunRecord> f = watcher_.future();
+        try {
+            if (f.resultCount() > 0) {
+                emit finished(f.result());
+                return;
+            }
+            f.waitForFinished(); // rethrows an EvaluationFailure
+        } catch (const EvaluationFailure& e) {
+            emit failed(e.message);
+            return;
+        } catch (const std::exception& e) {
+            emit failed(QString::fromStdString(e.what()));
+            return;
+        }
+        emit canceled();
+    });
+}
+
+EvaluationRunner::~EvaluationRunner() {
+    watcher_.cancel();
+    watcher_.waitForFinished();
+}
+
+bool EvaluationRunner::isRunning() const { return watcher_.isRunning(); }
+
+bool EvaluationRunner::start(EvaluationJob job) {
+    if (isRunning()) return false;
+    watcher_.setFuture(QtConcurrent::run(run_job, std::move(job)));
+    return true;
+}
+
+void EvaluationRunner::cancel() { watcher_.cancel(); }
+
+} // namespace ssui

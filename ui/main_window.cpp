@@ -1,0 +1,304 @@
+// main_window.cpp
+#include "main_window.h"
+
+#include "accuracy_latency_plot.h"
+#include "compression_panel.h"
+#include "evaluation_runner.h"
+#include "expert_share_chart.h"
+#include "model_io.h"
+#include "run_list_model.h"
+#include "session_store.h"
+
+#include <qcustomplot.h>
+
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace ssui {
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), panel_(new CompressionPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
+      accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), table_(new QTableView),
+      model_label_(new QLabel), dataset_label_(new QLabel) {
+    setWindowTitle(tr("SparseScope"));
+
+    auto* left = new QWidget;
+    auto* left_layout = new QVBoxLayout(left);
+    auto* info = new QGroupBox(tr("Model and data"));
+    auto* info_layout = new QVBoxLayout(info);
+    for (QLabel* l : {model_label_, dataset_label_}) {
+        l->setWordWrap(true);
+        l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        info_layout->addWidget(l);
+    }
+    left_layout->addWidget(info);
+    left_layout->addWidget(panel_);
+    left_layout->addStretch(1);
+    left->setMinimumWidth(300);
+    left->setMaximumWidth(380);
+
+    table_->setModel(runs_);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->verticalHeader()->setVisible(false);
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->setAlternatingRowColors(true);
+
+    auto* plots = new QSplitter(Qt::Horizontal);
+    plots->addWidget(accuracy_plot_);
+    plots->addWidget(expert_chart_);
+    plots->setStretchFactor(0, 3);
+    plots->setStretchFactor(1, 2);
+    auto* right = new QSplitter(Qt::Vertical);
+    right->addWidget(plots);
+    right->addWidget(table_);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 2);
+    auto* main = new QSplitter(Qt::Horizontal);
+    main->addWidget(left);
+    main->addWidget(right);
+    main->setStretchFactor(1, 1);
+    setCentralWidget(main);
+    buildMenus();
+
+    connect(panel_, &CompressionPanel::evaluateRequested, this, &MainWindow::evaluate);
+    connect(panel_, &CompressionPanel::cancelRequested, runner_, &EvaluationRunner::cancel);
+    connect(runner_, &EvaluationRunner::progressChanged, panel_, &CompressionPanel::setProgress);
+    connect(runner_, &EvaluationRunner::finished, this, [this](const ss::RunRecord& r) {
+        panel_->setRunning(false);
+        runs_->addRun(r);
+        dirty_ = true;
+        table_->selectRow(runs_->rowCount() - 1);
+        statusBar()->showMessage(tr("Run %1: %2 % top-1, %3 ms p50").arg(runs_->runs().back().id)
+                                     .arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(r.result.latency_p50_ms, 0, 'f', 3), 8000);
+        refreshStatus();
+    });
+    connect(runner_, &EvaluationRunner::failed, this, [this](const QString& m) {
+        panel_->setRunning(false);
+        showError(tr("Evaluation failed"), m);
+    });
+    connect(runner_, &EvaluationRunner::canceled, this, [this] {
+        panel_->setRunning(false);
+        statusBar()->showMessage(tr("Evaluation canceled"), 5000);
+    });
+    connect(runs_, &RunListModel::runsChanged, this, [this] { accuracy_plot_->setRuns(runs_->runs()); });
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? cur.row() : -1); });
+    connect(accuracy_plot_, &AccuracyLatencyPlot::runClicked, this, [this](int row) { table_->selectRow(row); });
+    refreshStatus();
+    resize(1400, 900);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &Model…"), this, [this] {
+        const QString p = QFileDialog::getExistingDirectory(this, tr("Open model directory"));
+        QString err;
+        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
+    });
+    file->addAction(tr("Open Model &File…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open model"), {}, tr("safetensors (*.safetensors)"));
+        QString err;
+        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
+    });
+    file->addAction(tr("Open &Dataset…"), this, [this] {
+        const QString p = QFileDialog::getExistingDirectory(this, tr("Open IDX dataset directory"));
+        QString err;
+        if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Open Session…"), QKeySequence::Open, this, [this] {
+        if (!confirmDiscardUnsaved()) return;
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open session"), {}, tr("SparseScope session (*.sparsescope);;All files (*)"));
+        QString err;
+        if (!p.isEmpty() && !openSession(p, &err)) showError(tr("Cannot open session"), err);
+    });
+    file->addAction(tr("&Save Session…"), QKeySequence::Save, this, [this] {
+        QString p = session_path_;
+        if (p.isEmpty()) p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
+                                                          tr("SparseScope session (*.sparsescope)"));
+        QString err;
+        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err);
+    });
+    file->addAction(tr("Save Session &As…"), QKeySequence::SaveAs, this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
+                                                       tr("SparseScope session (*.sparsescope)"));
+        QString err;
+        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Export Chart…"), this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export accuracy vs latency chart"), QStringLiteral("accuracy-latency.png"),
+                                                       tr("PNG image (*.png);;PDF document (*.pdf)"));
+        QString err;
+        if (!p.isEmpty() && !exportChart(p, &err)) showError(tr("Cannot export chart"), err);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+}
+
+bool MainWindow::loadModel(const QString& path, QString* error) {
+    try {
+        setModel(std::make_shared<const ss::Model>(ss::load_model(path.toStdString())));
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+}
+
+bool MainWindow::loadDataset(const QString& path, QString* error) {
+    try {
+        setDataset(std::make_shared<const ss::Dataset>(ss::load_dataset(path.toStdString())));
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+}
+
+void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
+    model_ = std::move(model);
+    const auto moes = model_->moe_layers();
+    panel_->setMaxTopK(moes.empty() ? 0 : int(moes.front()->experts.size()), moes.empty() ? 0 : moes.front()->top_k);
+    refreshStatus();
+}
+
+void MainWindow::setDataset(std::shared_ptr<const ss::Dataset> dataset) {
+    dataset_ = std::move(dataset);
+    refreshStatus();
+}
+
+void MainWindow::refreshStatus() {
+    const QLocale loc;
+    if (model_) {
+        QString moe;
+        for (const ss::MoeLayer* m : model_->moe_layers())
+            moe += tr("<br>MoE '%1': %2 experts, top-%3").arg(QString::fromStdString(m->name)).arg(m->experts.size()).arg(m->top_k);
+        model_label_->setText(tr("<b>Model</b> %1<br>%2 parameters, %3 classes%4")
+                                  .arg(QString::fromStdString(model_->name).toHtmlEscaped(), loc.toString(qlonglong(model_->parameter_count())))
+                                  .arg(model_->num_classes()).arg(moe));
+        model_label_->setToolTip(QString::fromStdString(model_->source_path));
+    } else {
+        model_label_->setText(tr("<b>Model</b> none — File ▸ Open Model"));
+    }
+    if (dataset_) {
+        dataset_label_->setText(tr("<b>Data</b> %1<br>%2 samples, %3 features, %4 classes")
+                                    .arg(QString::fromStdString(dataset_->source_path).toHtmlEscaped(), loc.toString(dataset_->count))
+                                    .arg(dataset_->features).arg(dataset_->num_classes));
+    } else {
+        dataset_label_->setText(tr("<b>Data</b> none — File ▸ Open Dataset"));
+    }
+    panel_->evaluateButton()->setEnabled(model_ && dataset_ && !runner_->isRunning());
+    QString title = tr("SparseScope");
+    if (!session_path_.isEmpty()) title = QFileInfo(session_path_).fileName() + QStringLiteral(" — ") + title;
+    setWindowTitle((dirty_ ? QStringLiteral("*") : QString()) + title);
+}
+
+void MainWindow::evaluate() {
+    if (!model_ || !dataset_ || runner_->isRunning()) return;
+    EvaluationJob job;
+    job.model = model_;
+    job.dataset = dataset_;
+    job.spec = panel_->spec();
+    job.options.threads = panel_->threads();
+    job.options.latency_samples = latency_samples_;
+    job.options.latency_warmup = std::min(20, latency_samples_);
+    if (runner_->start(std::move(job))) {
+        panel_->setRunning(true);
+        statusBar()->showMessage(tr("Evaluating…"));
+    }
+}
+
+void MainWindow::showSelectedRun(int row) {
+    accuracy_plot_->setSelectedRun(row);
+    if (row < 0) {
+        expert_chart_->setShares(tr("Expert share"), {}, tr("No run selected"));
+        return;
+    }
+    const ss::RunRecord& r = runs_->run(row);
+    if (r.result.expert_share.empty()) {
+        expert_chart_->setShares(tr("Expert share"), {}, tr("model has no MoE layer"));
+        return;
+    }
+    expert_chart_->setShares(tr("Expert share — run %1, layer '%2', top-%3")
+                                 .arg(r.id).arg(QString::fromStdString(r.result.moe_layers.front())).arg(r.result.top_k),
+                             r.result.expert_share.front());
+}
+
+bool MainWindow::saveSession(const QString& path, QString* error) {
+    try {
+        ss::save_session(path.toStdString(), runs_->runs());
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    session_path_ = path;
+    dirty_ = false;
+    refreshStatus();
+    statusBar()->showMessage(tr("Saved %1 runs to %2").arg(runs_->rowCount()).arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::openSession(const QString& path, QString* error) {
+    try {
+        runs_->setRuns(ss::load_session(path.toStdString()));
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    session_path_ = path;
+    dirty_ = false;
+    if (runs_->rowCount() > 0) table_->selectRow(runs_->rowCount() - 1);
+    else showSelectedRun(-1);
+    refreshStatus();
+    return true;
+}
+
+bool MainWindow::exportChart(const QString& path, QString* error) {
+    QCustomPlot* p = accuracy_plot_->plot();
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    bool ok = false;
+    if (suffix == QLatin1String("png")) ok = p->savePng(path, 1200, 800, 1.0);
+    else if (suffix == QLatin1String("pdf")) ok = p->savePdf(path, 1200, 800);
+    else {
+        if (error) *error = tr("%1: unsupported chart format '%2' (use .png or .pdf)").arg(path, suffix);
+        return false;
+    }
+    if (!ok && error) *error = tr("%1: could not write the chart").arg(path);
+    return ok;
+}
+
+bool MainWindow::confirmDiscardUnsaved() {
+    if (!dirty_ || runs_->rowCount() == 0) return true;
+    return QMessageBox::question(this, tr("Unsaved runs"), tr("The current session has unsaved runs. Discard them?"),
+                                 QMessageBox::Discard | QMessageBox::Cancel) == QMessageBox::Discard;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!confirmDiscardUnsaved()) {
+        event->ignore();
+        return;
+    }
+    runner_->cancel();
+    event->accept();
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+    statusBar()->showMessage(message, 10000);
+    QMessageBox::critical(this, title, message);
+}
+
+} // namespace ssui

@@ -1,0 +1,76 @@
+// main_window.h - the SparseScope main window: controls on the left, plots and runs on the right.
+#pragma once
+
+#include "dataset.h"
+#include "model.h"
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QLabel;
+class QTableView;
+
+namespace ssui {
+
+class AccuracyLatencyPlot;
+class CompressionPanel;
+class EvaluationRunner;
+class ExpertShareChart;
+class RunListModel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Non-interactive entry points (used by main, menus and tests). On failure they return false
+    // and put the engine's message in *error; nothing already loaded is lost.
+    bool loadModel(const QString& path, QString* error);
+    bool loadDataset(const QString& path, QString* error);
+    void setModel(std::shared_ptr<const ss::Model> model);
+    void setDataset(std::shared_ptr<const ss::Dataset> dataset);
+    bool saveSession(const QString& path, QString* error);
+    bool openSession(const QString& path, QString* error);
+    bool exportChart(const QString& path, QString* error); // .png or .pdf, by suffix
+
+    // Latency samples per evaluation; tests lower it to keep runs short.
+    void setLatencySamples(int samples) { latency_samples_ = samples; }
+
+    CompressionPanel* compressionPanel() const { return panel_; }
+    EvaluationRunner* runner() const { return runner_; }
+    RunListModel* runs() const { return runs_; }
+    AccuracyLatencyPlot* accuracyPlot() const { return accuracy_plot_; }
+    ExpertShareChart* expertChart() const { return expert_chart_; }
+    QTableView* runTable() const { return table_; }
+
+public slots:
+    void evaluate();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void showSelectedRun(int row);
+    void refreshStatus();
+    bool confirmDiscardUnsaved();
+    void showError(const QString& title, const QString& message);
+
+    std::shared_ptr<const ss::Model> model_;
+    std::shared_ptr<const ss::Dataset> dataset_;
+    CompressionPanel* panel_;
+    EvaluationRunner* runner_;
+    RunListModel* runs_;
+    AccuracyLatencyPlot* accuracy_plot_;
+    ExpertShareChart* expert_chart_;
+    QTableView* table_;
+    QLabel* model_label_;
+    QLabel* dataset_label_;
+    QString session_path_;
+    bool dirty_ = false;
+    int latency_samples_ = 200;
+};
+
+} // namespace ssui

@@ -1,0 +1,89 @@
+// run_list_model.cpp
+#include "run_list_model.h"
+
+#include <QLocale>
+
+namespace ssui {
+
+RunListModel::RunListModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+int RunListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(runs_.size()); }
+int RunListModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant RunListModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= int(runs_.size())) return {};
+    const ss::RunRecord& r = runs_[size_t(index.row())];
+    const ss::EvalResult& e = r.result;
+    if (role == SortRole) {
+        switch (index.column()) {
+        case Id: return qlonglong(r.id);
+        case Prune: return r.spec.sparsity;
+        case Quant: return QString::fromStdString(r.spec.quant_label());
+        case TopK: return e.top_k;
+        case Accuracy: return e.accuracy;
+        case LatencyP50: return e.latency_p50_ms;
+        case LatencyP95: return e.latency_p95_ms;
+        case Throughput: return e.throughput_sps;
+        case WeightBytes: return qlonglong(e.weight_bytes);
+        case Sparsity: return e.sparsity;
+        case Samples: return e.samples;
+        }
+    }
+    if (role == Qt::TextAlignmentRole)
+        return index.column() == Prune || index.column() == Quant ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+                                                                  : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::ToolTipRole)
+        return QStringLiteral("%1\n%2\n%3").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
+                                                QString::fromStdString(r.created_at));
+    if (role != Qt::DisplayRole) return {};
+    const QLocale loc;
+    switch (index.column()) {
+    case Id: return qlonglong(r.id);
+    case Prune: return QString::fromStdString(r.spec.prune_label());
+    case Quant: return QString::fromStdString(r.spec.quant_label());
+    case TopK: return e.top_k ? QVariant(e.top_k) : QVariant(QStringLiteral("—"));
+    case Accuracy: return QStringLiteral("%1 %").arg(100.0 * e.accuracy, 0, 'f', 2);
+    case LatencyP50: return QStringLiteral("%1").arg(e.latency_p50_ms, 0, 'f', 3);
+    case LatencyP95: return QStringLiteral("%1").arg(e.latency_p95_ms, 0, 'f', 3);
+    case Throughput: return loc.toString(qlonglong(e.throughput_sps + 0.5));
+    case WeightBytes: return loc.formattedDataSize(e.weight_bytes, 2, QLocale::DataSizeSIFormat);
+    case Sparsity: return QStringLiteral("%1 %").arg(100.0 * e.sparsity, 0, 'f', 1);
+    case Samples: return e.samples;
+    }
+    return {};
+}
+
+QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case Id: return tr("Run");
+    case Prune: return tr("Pruning");
+    case Quant: return tr("Quant");
+    case TopK: return tr("Top-k");
+    case Accuracy: return tr("Accuracy");
+    case LatencyP50: return tr("p50 ms");
+    case LatencyP95: return tr("p95 ms");
+    case Throughput: return tr("Samples/s");
+    case WeightBytes: return tr("Weights");
+    case Sparsity: return tr("Sparsity");
+    case Samples: return tr("Samples");
+    }
+    return {};
+}
+
+void RunListModel::addRun(ss::RunRecord run) {
+    if (run.id == 0) run.id = runs_.empty() ? 1 : runs_.back().id + 1;
+    beginInsertRows({}, int(runs_.size()), int(runs_.size()));
+    runs_.push_back(std::move(run));
+    endInsertRows();
+    emit runsChanged();
+}
+
+void RunListModel::setRuns(std::vector<ss::RunRecord> runs) {
+    beginResetModel();
+    runs_ = std::move(runs);
+    endResetModel();
+    emit runsChanged();
+}
+
+} // namespace ssui

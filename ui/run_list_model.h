@@ -1,0 +1,37 @@
+// run_list_model.h - the runs of a session as a table (one row per run).
+#pragma once
+
+#include "run_record.h"
+
+#include <QAbstractTableModel>
+
+#include <vector>
+
+namespace ssui {
+
+class RunListModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Id, Prune, Quant, TopK, Accuracy, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, ColumnCount };
+    enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
+
+    explicit RunListModel(QObject* parent = nullptr);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    void addRun(ss::RunRecord run); // assigns the next id when run.id == 0
+    void setRuns(std::vector<ss::RunRecord> runs);
+    const std::vector<ss::RunRecord>& runs() const { return runs_; }
+    const ss::RunRecord& run(int row) const { return runs_.at(size_t(row)); }
+
+signals:
+    void runsChanged();
+
+private:
+    std::vector<ss::RunRecord> runs_;
+};
+
+} // namespace ssui
