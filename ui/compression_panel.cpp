@@ -40,7 +40,9 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     quant_ = new QComboBox(box);
     quant_->addItem(tr("none (fp32)"), int(ss::QuantKind::None));
     quant_->addItem(tr("int8 per channel"), int(ss::QuantKind::Int8));
-    quant_->setToolTip(tr("int8: symmetric round-to-nearest, one scale per output channel (max|w| / 127)."));
+    quant_->setToolTip(tr("int8: symmetric round-to-nearest, one scale per output channel (max|w| / 127).\n"
+                          "Accuracy is exactly that of the int8 weights; the dense kernels still compute in fp32,\n"
+                          "so latency does not improve yet."));
     form->addRow(tr("Quantization"), quant_);
 
     top_k_ = new QSpinBox(box);
@@ -64,6 +66,7 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     progress_ = new QProgressBar(box);
     progress_->setRange(0, 1000);
     progress_->setValue(0);
+    progress_->setFormat(tr("%p %"));
     progress_->setTextVisible(false);
     form->addRow(progress_);
 
@@ -96,6 +99,7 @@ void CompressionPanel::setMaxTopK(int experts, int model_top_k) {
 void CompressionPanel::setRunning(bool running) {
     evaluate_->setEnabled(!running);
     cancel_->setEnabled(running);
+    progress_->setTextVisible(running);
     if (!running) progress_->setValue(0);
 }
 

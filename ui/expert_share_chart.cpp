@@ -20,8 +20,18 @@ ExpertShareChart::ExpertShareChart(QWidget* parent) : QWidget(parent), plot_(new
     bars_->setWidth(0.7);
     bars_->setPen(QPen(QColor(44, 160, 44).darker(130)));
     bars_->setBrush(QColor(44, 160, 44, 170));
-    uniform_ = new QCPItemStraightLine(plot_);
-    uniform_->setPen(QPen(Qt::gray, 1, Qt::DashLine));
+    bars_->setName(tr("share of (sample, slot) pairs"));
+    // The uniform share 1/E as a two-point line graph, so it has a legend entry.
+    uniform_ = plot_->addGraph();
+    uniform_->setName(tr("uniform 1/E"));
+    uniform_->setPen(QPen(Qt::gray, 1.5, Qt::DashLine));
+    plot_->legend->setVisible(true);
+    plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot_->legend->setBorderPen(Qt::NoPen);
+    auto* legend_row = new QCPLayoutGrid;
+    plot_->plotLayout()->addElement(2, 0, legend_row);
+    legend_row->addElement(0, 0, plot_->legend);
+    plot_->plotLayout()->setRowStretchFactor(2, 0.001);
     plot_->xAxis->setLabel(tr("Expert"));
     plot_->yAxis->setLabel(tr("Share of routed slots (%)"));
     plot_->xAxis->grid()->setVisible(false);
@@ -43,8 +53,7 @@ void ExpertShareChart::setShares(const QString& title, const std::vector<double>
     bars_->setData(keys, values, true);
     const double uniform = shares.empty() ? 0.0 : 100.0 / double(shares.size());
     uniform_->setVisible(!shares.empty());
-    uniform_->point1->setCoords(-1, uniform);
-    uniform_->point2->setCoords(1, uniform);
+    uniform_->setData({-0.6, double(shares.size()) - 0.4}, {uniform, uniform}, true);
     plot_->xAxis->setRange(-0.6, std::max<double>(1.0, double(shares.size())) - 0.4);
     plot_->yAxis->setRange(0, std::max(uniform, max_share) * 1.2 + 1.0);
     plot_->replot(QCustomPlot::rpQueuedReplot);

@@ -8,7 +8,7 @@
 
 class QCustomPlot;
 class QCPBars;
-class QCPItemStraightLine;
+class QCPGraph;
 class QCPTextElement;
 
 namespace ssui {
@@ -26,7 +26,7 @@ public:
 private:
     QCustomPlot* plot_;
     QCPBars* bars_;
-    QCPItemStraightLine* uniform_;
+    QCPGraph* uniform_;
     QCPTextElement* title_;
 };
 

@@ -50,15 +50,13 @@ MainWindow::MainWindow(QWidget* parent)
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->verticalHeader()->setVisible(false);
-    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->setWordWrap(false);
     table_->setAlternatingRowColors(true);
 
     auto* plots = new QSplitter(Qt::Horizontal);
     plots->addWidget(accuracy_plot_);
     plots->addWidget(expert_chart_);
-    plots->setStretchFactor(0, 3);
-    plots->setStretchFactor(1, 2);
+    plots->setSizes({600, 450});
     auto* right = new QSplitter(Qt::Vertical);
     right->addWidget(plots);
     right->addWidget(table_);
@@ -91,7 +89,10 @@ MainWindow::MainWindow(QWidget* parent)
         panel_->setRunning(false);
         statusBar()->showMessage(tr("Evaluation canceled"), 5000);
     });
-    connect(runs_, &RunListModel::runsChanged, this, [this] { accuracy_plot_->setRuns(runs_->runs()); });
+    connect(runs_, &RunListModel::runsChanged, this, [this] {
+        accuracy_plot_->setRuns(runs_->runs());
+        table_->resizeColumnsToContents();
+    });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? cur.row() : -1); });
     connect(accuracy_plot_, &AccuracyLatencyPlot::runClicked, this, [this](int row) { table_->selectRow(row); });

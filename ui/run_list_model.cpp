@@ -39,7 +39,10 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     const QLocale loc;
     switch (index.column()) {
     case Id: return qlonglong(r.id);
-    case Prune: return QString::fromStdString(r.spec.prune_label());
+    case Prune:
+        return r.spec.prune == ss::PruneMethod::Magnitude && r.spec.sparsity > 0
+                   ? tr("magnitude %1 %").arg(100.0 * r.spec.sparsity, 0, 'f', 0)
+                   : tr("none");
     case Quant: return QString::fromStdString(r.spec.quant_label());
     case TopK: return e.top_k ? QVariant(e.top_k) : QVariant(QStringLiteral("—"));
     case Accuracy: return QStringLiteral("%1 %").arg(100.0 * e.accuracy, 0, 'f', 2);
