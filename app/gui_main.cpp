@@ -12,6 +12,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QIcon>
 #include <QMessageBox>
 #include <QTimer>
 
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("SparseScope"));
     QApplication::setOrganizationName(QStringLiteral("SparseScope"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/icons/sparsescope.svg")));
 
     QCommandLineParser cli;
     cli.setApplicationDescription(QStringLiteral("Explore sparse, quantized and mixture-of-experts models."));

@@ -1,0 +1,85 @@
+// bench_forward.cpp - the dense forward against raw OpenBLAS, measured side by side in one run.
+//
+//   BM_linear_sgemv / BM_linear_sgemm_m1: one 784 -> 256 layer at batch 1, through sgemv (what
+//       linear_forward uses) and through sgemm with M = 1 (what it avoids).
+//   BM_demo_forward/N: the demo model (Fashion-MNIST MoE) at batch N.
+//   BM_demo_forward_pruned50/N: the same after 50 % magnitude pruning. Dense kernels do not skip
+//       zeros, so this is expected to equal the dense time (sparse kernels come later).
+// Run: build/bench/bench_forward --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include "compression.h"
+#include "forward.h"
+#include "model_io.h"
+
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+std::vector<float> ramp(size_t n) {
+    std::vector<float> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = std::sin(float(i) * 0.37f);
+    return v;
+}
+
+void BM_linear_sgemv(benchmark::State& st) {
+    const int in = 784, out = 256;
+    const auto w = ramp(size_t(in) * out), x = ramp(size_t(in));
+    std::vector<float> y(static_cast<size_t>(out));
+    for (auto _ : st) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, w.data(), in, x.data(), 1, 0.0f, y.data(), 1);
+        benchmark::DoNotOptimize(y.data());
+    }
+    st.SetBytesProcessed(int64_t(st.iterations()) * in * out * 4);
+}
+
+void BM_linear_sgemm_m1(benchmark::State& st) {
+    const int in = 784, out = 256;
+    const auto w = ramp(size_t(in) * out), x = ramp(size_t(in));
+    std::vector<float> y(static_cast<size_t>(out));
+    for (auto _ : st) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, out, in, 1.0f, x.data(), in, w.data(), in, 0.0f, y.data(), out);
+        benchmark::DoNotOptimize(y.data());
+    }
+    st.SetBytesProcessed(int64_t(st.iterations()) * in * out * 4);
+}
+
+const ss::Model& demo() {
+    static const ss::Model m = ss::load_model(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe");
+    return m;
+}
+
+void run_forward(benchmark::State& st, const ss::Model& m) {
+    const int n = int(st.range(0));
+    const auto x = ramp(size_t(n) * m.input_features());
+    std::vector<float> logits(size_t(n) * m.num_classes());
+    ss::ForwardWorkspace ws;
+    for (auto _ : st) {
+        ss::forward(m, x.data(), n, logits.data(), {}, ws, nullptr);
+        benchmark::DoNotOptimize(logits.data());
+    }
+    st.SetItemsProcessed(int64_t(st.iterations()) * n);
+}
+
+void BM_demo_forward(benchmark::State& st) { run_forward(st, demo()); }
+
+void BM_demo_forward_pruned50(benchmark::State& st) {
+    static const ss::CompressedModel c = ss::compress(demo(), {ss::PruneMethod::Magnitude, 0.5, ss::QuantKind::None, 0});
+    run_forward(st, c.model);
+}
+
+} // namespace
+
+BENCHMARK(BM_linear_sgemv);
+BENCHMARK(BM_linear_sgemm_m1);
+BENCHMARK(BM_demo_forward)->Arg(1)->Arg(64)->Arg(256);
+BENCHMARK(BM_demo_forward_pruned50)->Arg(1)->Arg(256);
+
+int main(int argc, char** argv) {
+    openblas_set_num_threads(1);
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    return 0;
+}
