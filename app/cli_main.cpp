@@ -91,8 +91,12 @@ int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--prune", "--quant", "--top-k", "--limit", "--threads"}, {"--json"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     ss::CompressionSpec spec;
-    ss::parse_prune_option(spec, a.get("--prune", "none"));
-    ss::parse_quant_option(spec, a.get("--quant", "none"));
+    try {
+        ss::parse_prune_option(spec, a.get("--prune", "none"));
+        ss::parse_quant_option(spec, a.get("--quant", "none"));
+    } catch (const ss::Error& e) {
+        throw UsageError(e.what());
+    }
     spec.top_k = int(a.get_int("--top-k", 0, 1, 4096));
     ss::EvalOptions opt;
     opt.limit = int(a.get_int("--limit", 0, 1, 1L << 30));

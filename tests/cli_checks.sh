@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# cli_checks.sh CLI RESOURCE_DIR: sparsescope-cli contract checks (exit codes, JSON keys, messages).
+set -u
+cli="$1"; res="$2"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # name, expected exit code, regex on output, command...
+  local name="$1" want="$2" re="$3"; shift 3
+  local out rc
+  out="$("$@" 2>&1)"; rc=$?
+  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$re" <<<"$out"; then
+    echo "FAIL $name: exit $rc (want $want), output:"; echo "$out" | head -5; fail=1
+  else
+    echo "ok   $name"
+  fi
+}
+model="$res/models/fashion-moe"
+check "eval json keys" 0 '"accuracy":.*"expert_share":\{"moe":\[.*"latency_ms":\{"p50":.*"p95":.*"per_class_accuracy":.*"samples":500.*"sparsity":0\.5.*"throughput_sps".*"weight_bytes":2359888' \
+  "$cli" eval "$model" --limit 500 --prune magnitude:0.5 --quant int8 --json
+check "top-k override" 0 '"top_k":1' "$cli" eval "$model" --limit 100 --top-k 1 --json
+check "info" 0 '2308874' "$cli" info "$model" --json
+check "missing model" 1 'error: .*nope: no such file or directory' "$cli" eval "$tmp/nope"
+head -c 1000 "$model/model.safetensors" > "$tmp/trunc.safetensors"
+check "truncated safetensors" 1 'trunc.safetensors: .*(runs past the end|exceed)' "$cli" eval "$tmp/trunc.safetensors"
+check "bad prune" 2 "--prune 'magnitude:2': sparsity must be a number in \[0, 1\]" "$cli" eval "$model" --prune magnitude:2
+check "top-k too big" 2 'exceeds the 8 experts' "$cli" eval "$model" --top-k 9
+check "unknown option" 2 'unknown option --frobnicate' "$cli" eval "$model" --frobnicate
+printf '\0\0\x08\x03\0\0\0\x01\0\0\0\x02\0\0\0\x02abcd' > "$tmp/x-images-idx3-ubyte"
+printf '\0\0\x08\x01\0\0\0\x01\x03' > "$tmp/x-labels-idx1-ubyte"
+check "data mismatch" 1 'samples have 4 features but model .fashion-moe. expects 784' "$cli" eval "$model" --data "$tmp/x-images-idx3-ubyte"
+mkdir "$tmp/m" && cp "$model/model.safetensors" "$tmp/m/" && sed 's/"hidden": 512/"hidden": 256/' "$model/config.json" > "$tmp/m/config.json"
+check "wrong shapes" 1 "tensor 'moe.experts.0.fc1.weight' has shape \[512, 256\], config expects \[256, 256\]" "$cli" eval "$tmp/m"
+exit $fail
