@@ -16,8 +16,7 @@ ExpertSlotCounts make_expert_slot_counts(const Model& model) {
 }
 
 void preprocess_input(const InputSpec& in, const float* raw, size_t count, float* x) {
-    const float inv_std = 1.0f / in.std;
-    for (size_t i = 0; i < count; ++i) x[i] = (raw[i] * in.scale - in.mean) * inv_std;
+    for (size_t i = 0; i < count; ++i) x[i] = float((double(raw[i]) * in.scale - in.mean) / in.std);
 }
 
 int effective_top_k(const MoeLayer& moe, const ForwardOptions& opt) {

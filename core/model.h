@@ -46,9 +46,9 @@ using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer>;
 
 struct InputSpec {
     std::vector<int> shape; // e.g. {28, 28}; features = product
-    float scale = 1.0f;     // x = (raw * scale - mean) / std
-    float mean = 0.0f;
-    float std = 1.0f;
+    double scale = 1.0;     // x = (raw * scale - mean) / std, evaluated in double, rounded to fp32
+    double mean = 0.0;
+    double std = 1.0;
     int features() const;
 };
 

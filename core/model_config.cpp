@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <set>
 
 namespace ss {
@@ -33,10 +34,10 @@ std::string get_name(const json& j, const std::string& where, std::set<std::stri
     return n;
 }
 
-float get_float(const json& j, const char* key, float fallback, const std::string& where) {
+double get_number(const json& j, const char* key, double fallback, const std::string& where) {
     if (!j.contains(key)) return fallback;
     if (!j[key].is_number()) throw Error(where + ": field '" + key + "' must be a number");
-    return j[key].get<float>();
+    return j[key].get<double>();
 }
 
 LinearWeights make_linear(std::string name, int in, int out, bool bias) {
@@ -76,10 +77,11 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
         if (features > kMaxDim) throw Error(where + ": input.shape has more than " + std::to_string(kMaxDim) + " features");
         m.input.shape.push_back(d.get<int>());
     }
-    m.input.scale = get_float(in, "scale", 1.0f, where + ": input");
-    m.input.mean = get_float(in, "mean", 0.0f, where + ": input");
-    m.input.std = get_float(in, "std", 1.0f, where + ": input");
-    if (!(m.input.std > 0.0f)) throw Error(where + ": field 'input.std' must be > 0");
+    m.input.scale = get_number(in, "scale", 1.0, where + ": input");
+    m.input.mean = get_number(in, "mean", 0.0, where + ": input");
+    m.input.std = get_number(in, "std", 1.0, where + ": input");
+    if (!(m.input.std > 0.0) || !std::isfinite(m.input.std)) throw Error(where + ": field 'input.std' must be a finite number > 0");
+    if (!std::isfinite(m.input.scale) || !std::isfinite(m.input.mean)) throw Error(where + ": fields 'input.scale' and 'input.mean' must be finite");
 
     if (!j.contains("labels") || !j["labels"].is_array() || j["labels"].empty())
         throw Error(where + ": field 'labels' missing or not a non-empty array of strings");
