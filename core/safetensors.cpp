@@ -252,7 +252,7 @@ void write_safetensors_f32(const std::string& path, const std::vector<Safetensor
     for (const auto& t : tensors) {
         uint64_t count = 1;
         for (int64_t d : t.shape) count *= uint64_t(d);
-        std::memcpy(p, t.data, 4 * count);
+        if (count) std::memcpy(p, t.data, 4 * count); // t.data may be null for an empty tensor
         p += 4 * count;
     }
     write_file_bytes(path, out);
