@@ -8,6 +8,7 @@ namespace ss {
 namespace {
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+constexpr float kSqrt2OverPi = 0.79788456080286536f;
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 } // namespace
 
@@ -18,6 +19,12 @@ void apply_activation(Activation a, float* x, size_t n) {
         break;
     case Activation::Gelu:
         for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+        break;
+    case Activation::GeluTanh:
+        for (size_t i = 0; i < n; ++i) {
+            const float u = kSqrt2OverPi * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
+            x[i] = 0.5f * x[i] * (1.0f + std::tanh(u));
+        }
         break;
     case Activation::Silu:
         for (size_t i = 0; i < n; ++i) x[i] = x[i] * sigmoid(x[i]);
@@ -41,6 +48,14 @@ void activation_backward(Activation a, const float* x, const float* dy, float* d
             const float cdf = 0.5f * (1.0f + std::erf(x[i] * kInvSqrt2));
             const float pdf = kInvSqrt2Pi * std::exp(-0.5f * x[i] * x[i]);
             dx[i] = dy[i] * (cdf + x[i] * pdf);
+        }
+        break;
+    case Activation::GeluTanh:
+        for (size_t i = 0; i < n; ++i) {
+            const float x3 = x[i] * x[i] * x[i];
+            const float t = std::tanh(kSqrt2OverPi * (x[i] + 0.044715f * x3));
+            const float du = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x[i] * x[i]);
+            dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * x[i] * (1.0f - t * t) * du);
         }
         break;
     case Activation::Silu:

@@ -3,6 +3,7 @@
 
 #include "activation.h"
 #include "dense_linear.h"
+#include "layer_norm.h"
 #include "moe_router.h"
 
 #include <cblas.h>
@@ -182,15 +183,20 @@ Model make_zero_gradients(const Model& model) {
 }
 
 void zero_gradients(Model& grads) {
-    for (auto* v : parameter_vectors(grads)) std::fill(v->begin(), v->end(), 0.0f);
+    for (WeightData* v : parameter_vectors(grads)) std::fill(v->begin(), v->end(), 0.0f);
 }
 
-std::vector<std::vector<float>*> parameter_vectors(Model& m) {
-    std::vector<std::vector<float>*> out;
+std::vector<WeightData*> parameter_vectors(Model& m) {
+    std::vector<WeightData*> out;
     for_each_linear(m, [&](LinearWeights& l) {
         out.push_back(&l.weight);
         if (l.has_bias) out.push_back(&l.bias);
     });
+    for (auto& layer : m.layers)
+        if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            out.push_back(&ln->weight);
+            out.push_back(&ln->bias);
+        }
     return out;
 }
 
@@ -211,6 +217,11 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             next.resize(size_t(n) * moe->dim);
             moe_forward_cached(*moe, cur.data(), n, next.data(), cache[i].moe);
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            next.resize(cur.size());
+            layer_norm_forward(*ln, cur.data(), n, next.data());
+        } else {
+            next = cur; // dropout: not applied by this trainer
         }
         std::swap(cur, next);
     }
@@ -240,6 +251,10 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
             activation_backward(act->kind, in.data(), dy.data(), dx.data(), dx.size());
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             loss.aux += moe_backward(*moe, in.data(), n, cache[i].moe, dy.data(), aux_weight, std::get<MoeLayer>(grads.layers[i]), dx.data());
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            layer_norm_backward(*ln, in.data(), dy.data(), n, std::get<LayerNormLayer>(grads.layers[i]), dx.data());
+        } else {
+            dx = dy;
         }
         std::swap(dy, dx);
     }

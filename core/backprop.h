@@ -18,7 +18,7 @@ Model make_zero_gradients(const Model& model);
 void zero_gradients(Model& grads);
 
 // Every parameter vector of `m` (weights, biases, gates) in one fixed order.
-std::vector<std::vector<float>*> parameter_vectors(Model& m);
+std::vector<WeightData*> parameter_vectors(Model& m);
 
 struct BatchLoss {
     double cross_entropy = 0.0; // mean over rows

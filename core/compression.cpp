@@ -54,12 +54,12 @@ double measured_sparsity(const Model& model) {
     return total ? double(zeros) / double(total) : 0.0;
 }
 
-int64_t weight_bytes(const Model& model, QuantKind quant) {
+int64_t weight_bytes(const Model& model) {
     // Dense storage as the runtime executes it: fp32 everywhere, except that int8 stores each
     // compressible matrix as 1 byte per weight plus one fp32 scale per output row. Pruned zeros
     // are still stored (sparse formats come with the sparse kernels).
     const int64_t all = model.parameter_count() * 4;
-    if (quant != QuantKind::Int8) return all;
+    if (model.weight_format != WeightFormat::Int8PerChannel) return all;
     int64_t saved = 0;
     for_each_compressible_linear(model, [&](const LinearWeights& l) {
         saved += int64_t(l.weight.size()) * 3 - int64_t(l.out) * 4;
@@ -71,7 +71,7 @@ CompressedModel compress(const Model& original, const CompressionSpec& spec) {
     CompressedModel c{original, spec, 0, 0.0};
     if (spec.prune == PruneMethod::Magnitude && spec.sparsity > 0.0) prune_magnitude_global(c.model, spec.sparsity);
     if (spec.quant == QuantKind::Int8) quantize_model_int8(c.model);
-    c.weight_bytes = weight_bytes(c.model, spec.quant);
+    c.weight_bytes = weight_bytes(c.model);
     c.sparsity = measured_sparsity(c.model);
     return c;
 }

@@ -35,6 +35,6 @@ struct CompressedModel {
 CompressedModel compress(const Model& original, const CompressionSpec& spec);
 
 double measured_sparsity(const Model& model);
-int64_t weight_bytes(const Model& model, QuantKind quant);
+int64_t weight_bytes(const Model& model); // by model.weight_format
 
 } // namespace ss

@@ -3,6 +3,7 @@
 
 #include "activation.h"
 #include "dense_linear.h"
+#include "layer_norm.h"
 
 #include <algorithm>
 #include <cstring>
@@ -41,12 +42,16 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
             linear_forward(*lin, cur, n, dst);
             width = lin->out;
         } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
-            if (cur != dst) std::memcpy(dst, cur, sizeof(float) * size_t(n) * width);
+            std::memcpy(dst, cur, sizeof(float) * size_t(n) * width);
             apply_activation(act->kind, dst, size_t(n) * width);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             int64_t* slots = counts ? (*counts)[size_t(moe_index)].data() : nullptr;
             moe_forward(*moe, effective_top_k(*moe, opt), cur, n, dst, ws.moe, slots);
             ++moe_index;
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            layer_norm_forward(*ln, cur, n, dst);
+        } else {
+            continue; // dropout: the identity at inference
         }
         cur = dst;
         dst = (dst == ws.a.data()) ? ws.b.data() : ws.a.data();

@@ -9,7 +9,7 @@ struct ActivationName {
     const char* name;
 };
 constexpr ActivationName kActivationNames[] = {
-    {Activation::Relu, "relu"}, {Activation::Gelu, "gelu"}, {Activation::Silu, "silu"},
+    {Activation::Relu, "relu"}, {Activation::Gelu, "gelu"}, {Activation::GeluTanh, "gelu_tanh"}, {Activation::Silu, "silu"},
     {Activation::Tanh, "tanh"}, {Activation::Sigmoid, "sigmoid"},
 };
 
@@ -45,6 +45,8 @@ int64_t Model::parameter_count() const {
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             n += linear_params(moe->gate);
             for (const auto& e : moe->experts) n += linear_params(e.fc1) + linear_params(e.fc2);
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            n += int64_t(ln->weight.size() + ln->bias.size());
         }
     }
     return n;

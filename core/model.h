@@ -4,26 +4,53 @@
 // A Model is a value: compression copies it and edits the copy, never the loaded original.
 #pragma once
 
+#include "weight_data.h"
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace ss {
 
-enum class Activation { Relu, Gelu, Silu, Tanh, Sigmoid };
+// gelu: exact erf form; gelu_tanh: the tanh approximation (PyTorch approximate="tanh").
+enum class Activation { Relu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
+
+// int8 per-output-channel weights as stored: w[o, i] = float(q[o, i]) * scale[o].
+struct Int8Weights {
+    std::vector<int8_t> q;    // (out, in) row-major
+    std::vector<float> scale; // (out)
+};
 
 struct LinearWeights {
-    std::string name;          // tensor prefix: NAME.weight, NAME.bias
-    int in = 0;                // input features
-    int out = 0;               // output features
-    std::vector<float> weight; // (out, in) row-major
-    std::vector<float> bias;   // (out); empty when has_bias is false
-    bool has_bias = true;      // false only for MoE router gates
+    std::string name;     // tensor prefix: NAME.weight, NAME.bias
+    int in = 0;           // input features
+    int out = 0;          // output features
+    WeightData weight;    // (out, in) row-major, fp32 (dequantized when int8 is set)
+    WeightData bias;      // (out); empty when has_bias is false
+    bool has_bias = true; // false only for MoE router gates
+    // The int8 form `weight` was dequantized from, when the layer is int8-quantized; any change
+    // to `weight` must drop it.
+    std::shared_ptr<const Int8Weights> int8;
 };
 
 struct ActivationLayer {
     Activation kind = Activation::Relu;
+};
+
+// y = (x - mean) / sqrt(var + eps) * weight + bias over the last dimension (biased variance).
+struct LayerNormLayer {
+    std::string name;
+    int dim = 0;
+    double eps = 1e-5;
+    WeightData weight; // (dim)
+    WeightData bias;   // (dim)
+};
+
+// Kept so configs round-trip; the identity at inference (and in SparseScope's trainer).
+struct DropoutLayer {
+    double p = 0.0;
 };
 
 struct MoeExpert {
@@ -42,7 +69,9 @@ struct MoeLayer {
     std::vector<MoeExpert> experts;
 };
 
-using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer>;
+using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer, LayerNormLayer, DropoutLayer>;
+
+enum class WeightFormat { F32, Int8PerChannel }; // how compressible weights are stored
 
 struct InputSpec {
     std::vector<int> shape; // e.g. {28, 28}; features = product
@@ -52,12 +81,29 @@ struct InputSpec {
     int features() const;
 };
 
+// What the files a model was loaded from hold, for `info` and the GUI.
+struct TensorRecord {
+    std::string name;
+    std::string dtype;          // safetensors dtype name, e.g. "F32", "I8"
+    std::vector<int64_t> shape;
+    std::string file;           // file name within the model (shards differ)
+};
+
+struct ModelSourceInfo {
+    std::vector<std::string> files;                  // safetensors files read
+    std::vector<std::pair<std::string, std::string>> metadata; // __metadata__ of the (first) file
+    std::vector<TensorRecord> tensors;               // sorted by name
+    uint64_t bytes = 0;                              // total size of the files
+};
+
 struct Model {
     std::string name;
     std::string source_path; // where it was loaded from; empty for models built in memory
+    ModelSourceInfo source;
     InputSpec input;
     std::vector<std::string> labels;
     std::vector<Layer> layers;
+    WeightFormat weight_format = WeightFormat::F32;
 
     int input_features() const { return input.features(); }
     int num_classes() const { return int(labels.size()); }

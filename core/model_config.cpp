@@ -133,9 +133,30 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
                                        make_linear(tensor_names::moe_fc2(moe.name, e), moe.hidden, moe.dim, true)});
             }
             m.layers.emplace_back(std::move(moe));
+        } else if (type == "layernorm") {
+            LayerNormLayer ln;
+            ln.name = get_name(lj, lw, names);
+            ln.dim = get_dim(lj, "dim", lw);
+            if (ln.dim != width)
+                throw Error(lw + " ('" + ln.name + "'): 'dim' = " + std::to_string(ln.dim) + " but the previous layer gives " + std::to_string(width) + " features");
+            ln.eps = get_number(lj, "eps", 1e-5, lw);
+            if (!(ln.eps > 0.0)) throw Error(lw + " ('" + ln.name + "'): field 'eps' must be > 0");
+            m.layers.emplace_back(std::move(ln));
+        } else if (type == "dropout") {
+            DropoutLayer d;
+            d.p = get_number(lj, "p", 0.0, lw);
+            if (!(d.p >= 0.0 && d.p < 1.0)) throw Error(lw + ": field 'p' must be in [0, 1)");
+            m.layers.emplace_back(d);
         } else {
-            throw Error(lw + ": unknown layer type '" + type + "' (supported: linear, relu, gelu, silu, tanh, sigmoid, moe)");
+            throw Error(lw + ": unknown layer type '" + type +
+                        "' (supported: linear, relu, gelu, gelu_tanh, silu, tanh, sigmoid, layernorm, dropout, moe)");
         }
+    }
+    if (j.contains("quantization")) {
+        const json& q = j["quantization"];
+        if (!q.is_object() || !q.contains("scheme") || q["scheme"] != "int8-per-channel")
+            throw Error(where + ": field 'quantization.scheme' must be \"int8-per-channel\" (the only stored scheme)");
+        m.weight_format = WeightFormat::Int8PerChannel;
     }
     if (width != int(m.labels.size()))
         throw Error(where + ": the last layer gives " + std::to_string(width) + " outputs but 'labels' has " +
@@ -159,9 +180,16 @@ std::string model_config_json(const Model& m) {
             layers.push_back({{"type", "moe"}, {"name", moe->name}, {"dim", moe->dim}, {"hidden", moe->hidden},
                               {"experts", int(moe->experts.size())}, {"top_k", moe->top_k},
                               {"activation", activation_name(moe->activation)}, {"residual", moe->residual}});
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            layers.push_back({{"type", "layernorm"}, {"name", ln->name}, {"dim", ln->dim}, {"eps", ln->eps}});
+        } else if (auto* d = std::get_if<DropoutLayer>(&layer)) {
+            layers.push_back({{"type", "dropout"}, {"p", d->p}});
         }
     }
     j["layers"] = layers;
+    if (m.weight_format == WeightFormat::Int8PerChannel)
+        j["quantization"] = {{"scheme", "int8-per-channel"}, {"weight_dtype", "I8"}, {"scale_dtype", "F32"},
+                             {"scale_tensor", "NAME.weight_scale"}, {"applies_to", "linear and expert fc weights"}};
     return j.dump(1);
 }
 

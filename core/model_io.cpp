@@ -1,4 +1,4 @@
-// model_io.cpp
+// model_io.cpp - classifier-v1 directories and single files, sharded weights, int8 storage.
 #include "model_io.h"
 
 #include "error.h"
@@ -7,102 +7,259 @@
 #include "safetensors.h"
 #include "tensor_names.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace ss {
 
 namespace {
 
-void load_linear(const SafetensorsFile& st, LinearWeights& l, std::set<std::string>& used) {
-    auto take = [&](const std::string& name, std::vector<int64_t> shape, std::vector<float>& dst) {
-        const SafetensorsEntry* e = st.find(name);
-        if (!e) throw Error(st.path() + ": tensor '" + name + "' is missing (required by layer '" + l.name + "')");
-        if (e->shape != shape) {
-            auto fmt = [](const std::vector<int64_t>& s) {
-                std::string r = "[";
-                for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-                return r + "]";
-            };
-            throw Error(st.path() + ": tensor '" + name + "' has shape " + fmt(e->shape) + ", config expects " + fmt(shape));
-        }
-        dst = st.to_f32(*e);
-        used.insert(name);
-    };
-    take(tensor_names::weight(l.name), {l.out, l.in}, l.weight);
-    if (l.has_bias) take(tensor_names::bias(l.name), {l.out}, l.bias);
+namespace fs = std::filesystem;
+
+std::string shape_text(const std::vector<int64_t>& s) {
+    std::string r = "[";
+    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + "]";
 }
 
-void add_linear(std::vector<SafetensorsTensorF32>& out, const LinearWeights& l) {
-    out.push_back({tensor_names::weight(l.name), {l.out, l.in}, l.weight.data()});
-    if (l.has_bias) out.push_back({tensor_names::bias(l.name), {l.out}, l.bias.data()});
+// All tensors of a model, across one file or the shards of an index.
+class TensorSet {
+public:
+    void add(SafetensorsFile f) { files_.push_back(std::move(f)); }
+
+    // Resolves the owner of every tensor; with an index, checks it against the shards' contents.
+    void build(const std::map<std::string, std::string>* weight_map, const std::string& index_path) {
+        for (size_t i = 0; i < files_.size(); ++i)
+            for (const auto& e : files_[i].entries()) {
+                const std::string file = fs::path(files_[i].path()).filename().string();
+                if (weight_map) {
+                    auto it = weight_map->find(e.name);
+                    if (it == weight_map->end())
+                        throw Error(index_path + ": tensor '" + e.name + "' is in " + file + " but not in weight_map");
+                    if (it->second != file)
+                        throw Error(index_path + ": weight_map puts tensor '" + e.name + "' in " + it->second + " but it is in " + file);
+                }
+                if (!where_.emplace(e.name, std::make_pair(i, &e)).second)
+                    throw Error(files_[i].path() + ": tensor '" + e.name + "' is also in another shard");
+            }
+        if (weight_map)
+            for (const auto& [name, file] : *weight_map)
+                if (!where_.count(name)) throw Error(index_path + ": weight_map lists tensor '" + name + "' but " + file + " does not hold it");
+    }
+
+    // The entry for `name` with the expected shape and one of the allowed dtypes.
+    std::pair<const SafetensorsFile*, const SafetensorsEntry*> take(const std::string& name, const std::vector<int64_t>& shape,
+                                                                    const std::string& layer, bool integer_ok) {
+        auto it = where_.find(name);
+        if (it == where_.end())
+            throw Error(first_path() + ": tensor '" + name + "' is missing (required by layer '" + layer + "')");
+        const SafetensorsFile& f = files_[it->second.first];
+        const SafetensorsEntry* e = it->second.second;
+        if (e->shape != shape)
+            throw Error(f.path() + ": tensor '" + name + "' has shape " + shape_text(e->shape) + ", config expects " + shape_text(shape));
+        const bool floating = e->dtype == DType::F32 || e->dtype == DType::F16 || e->dtype == DType::BF16 || e->dtype == DType::F64;
+        if (!floating && !integer_ok)
+            throw Error(f.path() + ": tensor '" + name + "' has dtype " + dtype_name(e->dtype) +
+                        "; weights must be F32, F16, BF16 or F64 (I8 only with an int8 quantization config)");
+        used_.insert(name);
+        return {&f, e};
+    }
+
+    void check_all_used() const {
+        for (const auto& [name, loc] : where_)
+            if (!used_.count(name))
+                throw Error(files_[loc.first].path() + ": tensor '" + name + "' is not used by any layer of the config (extra tensor)");
+    }
+
+    ModelSourceInfo info() const {
+        ModelSourceInfo s;
+        for (const auto& f : files_) {
+            s.files.push_back(fs::path(f.path()).filename().string());
+            s.bytes += f.file_bytes();
+        }
+        if (!files_.empty())
+            for (const auto& [k, v] : files_.front().metadata()) s.metadata.emplace_back(k, v);
+        for (const auto& [name, loc] : where_)
+            s.tensors.push_back({name, dtype_name(loc.second->dtype), loc.second->shape, s.files[loc.first]});
+        return s;
+    }
+
+    std::string first_path() const { return files_.empty() ? std::string("model") : files_.front().path(); }
+
+private:
+    std::vector<SafetensorsFile> files_;
+    std::map<std::string, std::pair<size_t, const SafetensorsEntry*>> where_;
+    std::set<std::string> used_;
+};
+
+void load_plain(TensorSet& ts, LinearWeights& l) {
+    auto [f, e] = ts.take(tensor_names::weight(l.name), {l.out, l.in}, l.name, false);
+    l.weight = f->to_f32(*e);
+    if (l.has_bias) {
+        auto [fb, eb] = ts.take(tensor_names::bias(l.name), {l.out}, l.name, false);
+        l.bias = fb->to_f32(*eb);
+    }
+}
+
+// int8 storage: NAME.weight I8 (out, in) + NAME.weight_scale F32 (out); w = float(q) * scale.
+void load_int8(TensorSet& ts, LinearWeights& l) {
+    auto [f, e] = ts.take(tensor_names::weight(l.name), {l.out, l.in}, l.name, true);
+    if (e->dtype != DType::I8)
+        throw Error(f->path() + ": tensor '" + e->name + "' has dtype " + dtype_name(e->dtype) +
+                    "; the config's int8-per-channel quantization stores weights as I8");
+    auto [fs_, es] = ts.take(tensor_names::weight_scale(l.name), {l.out}, l.name, false);
+    auto w8 = std::make_shared<Int8Weights>();
+    const int8_t* q = reinterpret_cast<const int8_t*>(f->raw(*e));
+    w8->q.assign(q, q + size_t(l.out) * l.in);
+    w8->scale = fs_->to_f32(*es).to_vector();
+    std::vector<float> w(w8->q.size());
+    for (int o = 0; o < l.out; ++o)
+        for (int i = 0; i < l.in; ++i) {
+            const size_t k = size_t(o) * l.in + i;
+            w[k] = float(w8->q[k]) * w8->scale[size_t(o)];
+        }
+    l.weight = WeightData(std::move(w));
+    l.int8 = std::move(w8);
+    if (l.has_bias) {
+        auto [fb, eb] = ts.take(tensor_names::bias(l.name), {l.out}, l.name, false);
+        l.bias = fb->to_f32(*eb);
+    }
+}
+
+void add_linear(std::vector<SafetensorsTensorOut>& out, const LinearWeights& l, bool as_int8) {
+    if (as_int8 && l.int8) {
+        out.push_back({tensor_names::weight(l.name), DType::I8, {l.out, l.in}, l.int8->q.data()});
+        out.push_back({tensor_names::weight_scale(l.name), DType::F32, {l.out}, l.int8->scale.data()});
+    } else {
+        out.push_back({tensor_names::weight(l.name), DType::F32, {l.out, l.in}, l.weight.data()});
+    }
+    if (l.has_bias) out.push_back({tensor_names::bias(l.name), DType::F32, {l.out}, l.bias.data()});
+}
+
+std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
+    const auto bytes = read_file_bytes(index_path);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(bytes.begin(), bytes.end());
+    } catch (const std::exception& e) {
+        throw Error(index_path + ": not valid JSON: " + e.what());
+    }
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+        throw Error(index_path + ": field 'weight_map' missing or not an object");
+    std::map<std::string, std::string> map;
+    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+        if (!it.value().is_string()) throw Error(index_path + ": weight_map['" + it.key() + "'] must be a file name string");
+        const std::string file = it.value().get<std::string>();
+        if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
+            throw Error(index_path + ": weight_map['" + it.key() + "'] = '" + file + "' must be a plain file name in the model directory");
+        map[it.key()] = file;
+    }
+    if (map.empty()) throw Error(index_path + ": weight_map is empty");
+    return map;
 }
 
 } // namespace
 
 Model load_model(const std::string& path) {
-    namespace fs = std::filesystem;
     if (!file_exists(path)) throw Error(path + ": no such file or directory");
-    std::string weights_path, config_text, config_where;
-    SafetensorsFile st;
+    TensorSet ts;
+    std::string config_text, config_where;
+    std::map<std::string, std::string> weight_map;
+    std::string index_path;
     if (is_directory(path)) {
         const std::string cfg = (fs::path(path) / "config.json").string();
-        weights_path = (fs::path(path) / "model.safetensors").string();
         if (!file_exists(cfg)) throw Error(cfg + ": missing (a model directory holds config.json + model.safetensors)");
         const auto bytes = read_file_bytes(cfg);
         config_text.assign(bytes.begin(), bytes.end());
         config_where = cfg;
-        st = SafetensorsFile::read(weights_path);
+        const std::string single = (fs::path(path) / "model.safetensors").string();
+        index_path = (fs::path(path) / "model.safetensors.index.json").string();
+        if (file_exists(single)) {
+            ts.add(SafetensorsFile::read(single));
+            index_path.clear();
+        } else if (file_exists(index_path)) {
+            weight_map = read_weight_map(index_path);
+            std::set<std::string> shards;
+            for (const auto& [name, file] : weight_map) shards.insert(file);
+            for (const auto& file : shards) ts.add(SafetensorsFile::read((fs::path(path) / file).string()));
+        } else {
+            throw Error(path + ": holds neither model.safetensors nor model.safetensors.index.json");
+        }
     } else {
-        weights_path = path;
-        st = SafetensorsFile::read(weights_path);
+        SafetensorsFile st = SafetensorsFile::read(path);
         auto it = st.metadata().find("config");
         if (it == st.metadata().end())
             throw Error(path + ": __metadata__ has no 'config' key (a single-file model carries its classifier-v1 config there)");
         config_text = it->second;
         config_where = path + ": __metadata__.config";
+        ts.add(std::move(st));
     }
+    ts.build(index_path.empty() ? nullptr : &weight_map, index_path);
 
     Model m = parse_model_config(config_text, config_where);
     m.source_path = path;
-    std::set<std::string> used;
+    const bool int8 = m.weight_format == WeightFormat::Int8PerChannel;
     for (auto& layer : m.layers) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            load_linear(st, *lin, used);
+            int8 ? load_int8(ts, *lin) : load_plain(ts, *lin);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            load_linear(st, moe->gate, used);
+            load_plain(ts, moe->gate);
             for (auto& e : moe->experts) {
-                load_linear(st, e.fc1, used);
-                load_linear(st, e.fc2, used);
+                int8 ? load_int8(ts, e.fc1) : load_plain(ts, e.fc1);
+                int8 ? load_int8(ts, e.fc2) : load_plain(ts, e.fc2);
             }
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            auto [fw, ew] = ts.take(tensor_names::weight(ln->name), {ln->dim}, ln->name, false);
+            ln->weight = fw->to_f32(*ew);
+            auto [fb, eb] = ts.take(tensor_names::bias(ln->name), {ln->dim}, ln->name, false);
+            ln->bias = fb->to_f32(*eb);
         }
     }
-    for (const auto& e : st.entries())
-        if (!used.count(e.name))
-            throw Error(weights_path + ": tensor '" + e.name + "' is not used by any layer of the config (extra tensor)");
+    ts.check_all_used();
+    m.source = ts.info();
     return m;
 }
 
-void save_model_dir(const Model& model, const std::string& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) throw Error(dir + ": cannot create directory: " + ec.message());
-    std::vector<SafetensorsTensorF32> tensors;
+void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata) {
+    const bool int8 = model.weight_format == WeightFormat::Int8PerChannel;
+    std::vector<SafetensorsTensorOut> tensors;
     for (const auto& layer : model.layers) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            add_linear(tensors, *lin);
+            add_linear(tensors, *lin, int8);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            add_linear(tensors, moe->gate);
+            add_linear(tensors, moe->gate, false);
             for (const auto& e : moe->experts) {
-                add_linear(tensors, e.fc1);
-                add_linear(tensors, e.fc2);
+                add_linear(tensors, e.fc1, int8);
+                add_linear(tensors, e.fc2, int8);
             }
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            tensors.push_back({tensor_names::weight(ln->name), DType::F32, {ln->dim}, ln->weight.data()});
+            tensors.push_back({tensor_names::bias(ln->name), DType::F32, {ln->dim}, ln->bias.data()});
         }
     }
+    if (int8)
+        for_each_compressible_linear(model, [&](const LinearWeights& l) {
+            if (!l.int8) throw Error(out + ": layer '" + l.name + "' has no int8 form; quantize the model before saving it as int8");
+        });
     const std::string cfg = model_config_json(model);
-    write_safetensors_f32((std::filesystem::path(dir) / "model.safetensors").string(), tensors,
-                          {{"config", cfg}, {"format", "pt"}});
-    write_file_bytes((std::filesystem::path(dir) / "config.json").string(), std::vector<uint8_t>(cfg.begin(), cfg.end()));
+    std::map<std::string, std::string> metadata = extra_metadata;
+    metadata["config"] = cfg;
+    metadata["format"] = "pt";
+    const bool single_file = fs::path(out).extension() == ".safetensors";
+    if (single_file) {
+        write_safetensors(out, tensors, metadata);
+        return;
+    }
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) throw Error(out + ": cannot create directory: " + ec.message());
+    write_safetensors((fs::path(out) / "model.safetensors").string(), tensors, metadata);
+    write_file_bytes((fs::path(out) / "config.json").string(), std::vector<uint8_t>(cfg.begin(), cfg.end()));
 }
+
+void save_model_dir(const Model& model, const std::string& dir) { save_model(model, dir, {}); }
 
 } // namespace ss

@@ -6,6 +6,7 @@
 
 #include "model.h"
 
+#include <map>
 #include <string>
 
 namespace ss {
@@ -14,7 +15,13 @@ namespace ss {
 // a shape mismatch or a corrupt container.
 Model load_model(const std::string& path);
 
-// Writes DIR/config.json and DIR/model.safetensors (F32, config also in __metadata__).
+// Writes OUT as a single file when it ends in .safetensors, else as OUT/config.json +
+// OUT/model.safetensors. The config always goes into __metadata__["config"] too, with
+// `extra_metadata` beside it. An int8 model (weight_format Int8PerChannel) is stored as I8 values
+// plus F32 per-row scales (NAME.weight_scale); everything else as F32.
+void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata);
+
+// save_model(model, dir, {}) for a directory.
 void save_model_dir(const Model& model, const std::string& dir);
 
 } // namespace ss

@@ -6,14 +6,12 @@
 
 namespace ss {
 
-QuantizedInt8 quantize_int8_per_channel(const LinearWeights& l) {
-    QuantizedInt8 r;
-    r.out = l.out;
-    r.in = l.in;
+Int8Weights quantize_int8_per_channel(const LinearWeights& l) {
+    Int8Weights r;
     r.q.resize(size_t(l.out) * l.in);
     r.scale.resize(size_t(l.out));
     for (int o = 0; o < l.out; ++o) {
-        const float* w = &l.weight[size_t(o) * l.in];
+        const float* w = l.weight.data() + size_t(o) * l.in;
         float amax = 0.0f;
         for (int i = 0; i < l.in; ++i) amax = std::max(amax, std::fabs(w[i]));
         const float scale = amax / 127.0f;
@@ -31,17 +29,24 @@ QuantizedInt8 quantize_int8_per_channel(const LinearWeights& l) {
     return r;
 }
 
-void dequantize_int8(const QuantizedInt8& q, std::vector<float>& weight) {
-    weight.resize(q.q.size());
-    for (int o = 0; o < q.out; ++o)
-        for (int i = 0; i < q.in; ++i) {
-            const size_t k = size_t(o) * q.in + i;
-            weight[k] = float(q.q[k]) * q.scale[size_t(o)];
+std::vector<float> dequantize_int8(const Int8Weights& q, int out, int in) {
+    std::vector<float> w(q.q.size());
+    for (int o = 0; o < out; ++o)
+        for (int i = 0; i < in; ++i) {
+            const size_t k = size_t(o) * in + i;
+            w[k] = float(q.q[k]) * q.scale[size_t(o)];
         }
+    return w;
 }
 
 void quantize_model_int8(Model& model) {
-    for_each_compressible_linear(model, [](LinearWeights& l) { dequantize_int8(quantize_int8_per_channel(l), l.weight); });
+    if (model.weight_format == WeightFormat::Int8PerChannel) return;
+    for_each_compressible_linear(model, [](LinearWeights& l) {
+        auto q = std::make_shared<Int8Weights>(quantize_int8_per_channel(l));
+        l.weight = WeightData(dequantize_int8(*q, l.out, l.in));
+        l.int8 = std::move(q);
+    });
+    model.weight_format = WeightFormat::Int8PerChannel;
 }
 
 } // namespace ss

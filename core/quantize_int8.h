@@ -12,17 +12,13 @@
 
 namespace ss {
 
-struct QuantizedInt8 {
-    int out = 0, in = 0;
-    std::vector<int8_t> q;      // (out, in) row-major
-    std::vector<float> scale;   // (out)
-};
-
-QuantizedInt8 quantize_int8_per_channel(const LinearWeights& l);
-void dequantize_int8(const QuantizedInt8& q, std::vector<float>& weight); // -> (out, in)
+// l.weight (out, in) -> q (out, in) and scale (out).
+Int8Weights quantize_int8_per_channel(const LinearWeights& l);
+std::vector<float> dequantize_int8(const Int8Weights& q, int out, int in); // -> (out, in)
 
 // Replaces every compressible weight matrix of `model` by its int8 round trip (fp32 values that
-// are exactly q * scale), so a forward pass computes what an int8 model computes.
+// are exactly float(q) * scale), keeps the int8 form in LinearWeights::int8, and marks the model
+// WeightFormat::Int8PerChannel. A model that already is int8 is left as it is.
 void quantize_model_int8(Model& model);
 
 } // namespace ss

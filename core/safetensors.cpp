@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
 namespace ss {
@@ -92,24 +92,31 @@ float bf16_to_f32(uint16_t b) {
     return f;
 }
 
+static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian; big-endian hosts need byte swaps");
+
 SafetensorsFile SafetensorsFile::read(const std::string& path) {
-    return parse(path, read_file_bytes(path));
+    return parse(path, map_file(path));
 }
 
 SafetensorsFile SafetensorsFile::parse(const std::string& path, std::vector<uint8_t> bytes) {
+    return parse(path, bytes_source(std::move(bytes)));
+}
+
+SafetensorsFile SafetensorsFile::parse(const std::string& path, std::shared_ptr<const ByteSource> source) {
     SafetensorsFile f;
     f.path_ = path;
-    const uint64_t file_size = bytes.size();
+    const uint8_t* bytes = source->data();
+    const uint64_t file_size = source->size();
     if (file_size < 8)
         throw Error(path + ": file is " + std::to_string(file_size) +
                     " bytes, shorter than the 8-byte safetensors header length");
-    const uint64_t header_len = read_u64_le(bytes.data());
+    const uint64_t header_len = read_u64_le(bytes);
     if (header_len > kMaxHeaderBytes)
         throw Error(path + ": header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
     if (header_len > file_size - 8)
         throw Error(path + ": header length " + std::to_string(header_len) + " runs past the end of the " +
                     std::to_string(file_size) + "-byte file (truncated?)");
-    const char* hdr = reinterpret_cast<const char*>(bytes.data() + 8);
+    const char* hdr = reinterpret_cast<const char*>(bytes + 8);
     if (header_len < 2 || hdr[0] != '{')
         throw Error(path + ": header must be a JSON object starting with '{'");
 
@@ -192,7 +199,7 @@ SafetensorsFile SafetensorsFile::parse(const std::string& path, std::vector<uint
                     " trailing bytes not covered by any tensor");
 
     std::sort(f.entries_.begin(), f.entries_.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    f.bytes_ = std::move(bytes);
+    f.bytes_ = std::move(source);
     return f;
 }
 
@@ -202,58 +209,63 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
     return (it != entries_.end() && it->name == name) ? &*it : nullptr;
 }
 
-std::vector<float> SafetensorsFile::to_f32(const SafetensorsEntry& e) const {
-    const uint8_t* p = bytes_.data() + data_start_ + e.begin;
-    const size_t n = (e.end - e.begin) / dtype_size_bytes(e.dtype);
+WeightData SafetensorsFile::to_f32(const SafetensorsEntry& e) const {
+    const uint8_t* p = raw(e);
+    const size_t n = (e.end - e.begin) / size_t(dtype_size_bytes(e.dtype));
+    if (e.dtype == DType::F32 && reinterpret_cast<uintptr_t>(p) % alignof(float) == 0)
+        return WeightData::view(bytes_, reinterpret_cast<const float*>(p), n);
     std::vector<float> out(n);
+    auto load = [p](size_t i, auto type_tag) {
+        decltype(type_tag) v;
+        std::memcpy(&v, p + i * sizeof v, sizeof v);
+        return v;
+    };
     switch (e.dtype) {
-    case DType::F32:
-        std::memcpy(out.data(), p, n * 4);
-        break;
-    case DType::F64:
+    case DType::F32: std::memcpy(out.data(), p, n * 4); break; // unaligned: copy
+    case DType::F64: for (size_t i = 0; i < n; ++i) out[i] = float(load(i, double{})); break;
+    case DType::F16: for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(load(i, uint16_t{})); break;
+    case DType::BF16: for (size_t i = 0; i < n; ++i) out[i] = bf16_to_f32(load(i, uint16_t{})); break;
+    case DType::I64: for (size_t i = 0; i < n; ++i) out[i] = float(load(i, int64_t{})); break;
+    case DType::I32: for (size_t i = 0; i < n; ++i) out[i] = float(load(i, int32_t{})); break;
+    case DType::I16: for (size_t i = 0; i < n; ++i) out[i] = float(load(i, int16_t{})); break;
+    case DType::I8: for (size_t i = 0; i < n; ++i) out[i] = float(load(i, int8_t{})); break;
+    case DType::U8: for (size_t i = 0; i < n; ++i) out[i] = float(p[i]); break;
+    case DType::BOOL:
         for (size_t i = 0; i < n; ++i) {
-            double d;
-            std::memcpy(&d, p + 8 * i, 8);
-            out[i] = float(d);
+            if (p[i] > 1)
+                throw Error(path_ + ": tensor '" + e.name + "': BOOL element " + std::to_string(i) + " has byte value " +
+                            std::to_string(p[i]) + " (must be 0 or 1)");
+            out[i] = float(p[i]);
         }
         break;
-    case DType::F16:
-    case DType::BF16:
-        for (size_t i = 0; i < n; ++i) {
-            const uint16_t h = uint16_t(p[2 * i] | p[2 * i + 1] << 8);
-            out[i] = e.dtype == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
-        }
-        break;
-    default:
-        throw Error(path_ + ": tensor '" + e.name + "' has dtype " + dtype_name(e.dtype) +
-                    ", not a floating type usable as weights");
     }
-    return out;
+    return WeightData(std::move(out));
 }
 
-void write_safetensors_f32(const std::string& path, const std::vector<SafetensorsTensorF32>& tensors,
-                           const std::map<std::string, std::string>& metadata) {
+void write_safetensors(const std::string& path, const std::vector<SafetensorsTensorOut>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
     nlohmann::json header = nlohmann::json::object();
     if (!metadata.empty()) header["__metadata__"] = metadata;
     uint64_t offset = 0;
+    std::vector<uint64_t> sizes;
     for (const auto& t : tensors) {
         uint64_t count = 1;
         for (int64_t d : t.shape) count *= uint64_t(d);
-        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + 4 * count}}};
-        offset += 4 * count;
+        const uint64_t bytes = count * uint64_t(dtype_size_bytes(t.dtype));
+        header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+        sizes.push_back(bytes);
     }
     std::string h = header.dump();
     while ((8 + h.size()) % 8 != 0) h.push_back(' '); // align the data section to 8 bytes
     std::vector<uint8_t> out(8 + h.size() + offset);
     const uint64_t n = h.size();
-    for (int i = 0; i < 8; ++i) out[i] = uint8_t(n >> (8 * i));
+    for (int i = 0; i < 8; ++i) out[size_t(i)] = uint8_t(n >> (8 * i));
     std::memcpy(out.data() + 8, h.data(), h.size());
     uint8_t* p = out.data() + 8 + h.size();
-    for (const auto& t : tensors) {
-        uint64_t count = 1;
-        for (int64_t d : t.shape) count *= uint64_t(d);
-        if (count) std::memcpy(p, t.data, 4 * count); // t.data may be null for an empty tensor
-        p += 4 * count;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        if (sizes[i]) std::memcpy(p, tensors[i].data, sizes[i]); // data may be null for an empty tensor
+        p += sizes[i];
     }
     write_file_bytes(path, out);
 }

@@ -41,6 +41,9 @@ void init_weights(Model& model, uint64_t seed) {
                 init_linear(e.fc1, rng);
                 init_linear(e.fc2, rng);
             }
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            ln->weight = WeightData(std::vector<float>(size_t(ln->dim), 1.0f)); // PyTorch's default
+            ln->bias = WeightData(std::vector<float>(size_t(ln->dim), 0.0f));
         }
     }
 }

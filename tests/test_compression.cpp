@@ -84,14 +84,13 @@ private slots:
         l.weight = {0.10f, -0.50f, 0.25f, 0.0f, 0.49f,   // max 0.5 -> scale 0.5 / 127
                     0.0f, 0.0f, 0.0f, 0.0f, 0.0f,        // zero row
                     -3.0f, 1.0f, 2.9f, -0.01f, 0.333f};  // max 3 -> scale 3 / 127
-        const QuantizedInt8 q = quantize_int8_per_channel(l);
+        const Int8Weights q = quantize_int8_per_channel(l);
         QCOMPARE(q.scale[0], 0.5f / 127.0f);
         QCOMPARE(q.scale[1], 0.0f);
         QCOMPARE(q.q[1], int8_t(-127)); // the largest magnitude maps to the end of the range
         QCOMPARE(q.q[10], int8_t(-127));
         QCOMPARE(q.q[0], int8_t(25));   // 0.1 / (0.5/127) = 25.4 -> 25
-        std::vector<float> deq;
-        dequantize_int8(q, deq);
+        const std::vector<float> deq = dequantize_int8(q, 3, 5);
         for (int o = 0; o < 3; ++o)
             for (int i = 0; i < 5; ++i) {
                 const size_t k = size_t(o) * 5 + i;

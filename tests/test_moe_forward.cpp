@@ -137,8 +137,11 @@ private slots:
     void blasLinearMatchesReference() {
         QFETCH(int, rows);
         LinearWeights l = lin("l", 37, 23, {}, {});
-        for (int i = 0; i < 37 * 23; ++i) l.weight.push_back(std::cos(float(i)));
-        for (int i = 0; i < 23; ++i) l.bias.push_back(0.1f * float(i));
+        std::vector<float> w, bias;
+        for (int i = 0; i < 37 * 23; ++i) w.push_back(std::cos(float(i)));
+        for (int i = 0; i < 23; ++i) bias.push_back(0.1f * float(i));
+        l.weight = w;
+        l.bias = bias;
         std::vector<float> x(size_t(rows) * 37), a(size_t(rows) * 23), b(size_t(rows) * 23);
         for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(float(i));
         linear_forward(l, x.data(), rows, a.data());

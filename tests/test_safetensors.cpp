@@ -42,15 +42,17 @@ private slots:
         QTemporaryDir dir;
         const std::string path = dir.filePath("t.safetensors").toStdString();
         const std::vector<float> a = {1.5f, -2.0f, 0.0f, 3.25f, 1e-30f, -7.0f}, b = {42.0f};
-        write_safetensors_f32(path, {{"a", {2, 3}, a.data()}, {"b", {1}, b.data()}}, {{"k", "v"}});
+        write_safetensors(path, {{"a", DType::F32, {2, 3}, a.data()}, {"b", DType::F32, {1}, b.data()}}, {{"k", "v"}});
         const SafetensorsFile f = SafetensorsFile::read(path);
         QCOMPARE(f.entries().size(), size_t(2));
         QCOMPARE(f.metadata().at("k"), std::string("v"));
         const SafetensorsEntry* ea = f.find("a");
         QVERIFY(ea);
         QCOMPARE(ea->shape, (std::vector<int64_t>{2, 3}));
-        QCOMPARE(f.to_f32(*ea), a);
-        QCOMPARE(f.to_f32(*f.find("b")), b);
+        const WeightData va = f.to_f32(*ea);
+        QVERIFY(va.is_view()); // F32 at an aligned offset: no copy
+        QCOMPARE(va.to_vector(), a);
+        QCOMPARE(f.to_f32(*f.find("b")).to_vector(), b);
         QVERIFY(!f.find("c"));
     }
 
@@ -86,7 +88,7 @@ private slots:
         b[d] = 0x00; b[d + 1] = 0x3c;     // 1.0
         b[d + 2] = 0x00; b[d + 3] = 0xb8; // -0.5
         const auto f = SafetensorsFile::parse("f", b);
-        QCOMPARE(f.to_f32(*f.find("w")), (std::vector<float>{1.0f, -0.5f}));
+        QCOMPARE(f.to_f32(*f.find("w")).to_vector(), (std::vector<float>{1.0f, -0.5f}));
     }
 
     void rejectsBadContainers_data() {
