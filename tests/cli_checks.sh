@@ -30,4 +30,8 @@ printf '\0\0\x08\x01\0\0\0\x01\x03' > "$tmp/x-labels-idx1-ubyte"
 check "data mismatch" 1 'samples have 4 features but model .fashion-moe. expects 784' "$cli" eval "$model" --data "$tmp/x-images-idx3-ubyte"
 mkdir "$tmp/m" && cp "$model/model.safetensors" "$tmp/m/" && sed 's/"hidden": 512/"hidden": 256/' "$model/config.json" > "$tmp/m/config.json"
 check "wrong shapes" 1 "tensor 'moe.experts.0.fc1.weight' has shape \[512, 256\], config expects \[256, 256\]" "$cli" eval "$tmp/m"
+check "export int8" 0 'wrote .*q.safetensors' "$cli" export "$model" --prune magnitude:0.5 --quant int8 -o "$tmp/q.safetensors"
+check "export evaluates the same" 0 '"accuracy":0.8961' "$cli" eval "$tmp/q.safetensors" --json
+check "export info" 0 'sparsescope.source_sha256' "$cli" info "$tmp/q.safetensors"
+check "export needs -o" 2 'export needs -o OUT' "$cli" export "$model"
 exit $fail

@@ -80,10 +80,29 @@ private slots:
         QCOMPARE(percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90), 9.0);
     }
 
+    void gradientsMatchFiniteDifferences_data() {
+        QTest::addColumn<QString>("config");
+        QTest::newRow("tiny moe (relu, gelu)") << QString();
+        QTest::newRow("layernorm, gelu_tanh, silu, dropout") << QString(R"({"format": "sparsescope/classifier-v1", "name": "t",
+          "input": {"shape": [4]}, "labels": ["a", "b"],
+          "layers": [{"type": "linear", "name": "stem", "in": 4, "out": 3}, {"type": "layernorm", "name": "ln", "dim": 3},
+                     {"type": "gelu_tanh"}, {"type": "dropout", "p": 0.1},
+                     {"type": "moe", "name": "moe", "dim": 3, "hidden": 4, "experts": 3, "top_k": 2, "activation": "silu"},
+                     {"type": "tanh"}, {"type": "linear", "name": "head", "in": 3, "out": 2}]})");
+    }
     void gradientsMatchFiniteDifferences() {
         // The analytic gradient of cross-entropy + load balancing against central differences,
-        // for every parameter tensor of the tiny MoE (sampled entries).
+        // for every parameter tensor (sampled entries).
+        QFETCH(QString, config);
         Model m = test_support::tiny_moe_model(4);
+        if (!config.isEmpty()) {
+            m = parse_model_config(config.toStdString(), "cfg");
+            init_weights(m, 4);
+            // Non-trivial layernorm affine parameters.
+            auto& ln = std::get<LayerNormLayer>(m.layers[1]);
+            ln.weight = {1.2f, 0.7f, -0.9f};
+            ln.bias = {0.1f, -0.2f, 0.3f};
+        }
         const int n = 6;
         std::vector<float> x(size_t(n) * 4);
         for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos(float(i) * 0.9f) * 1.5f;

@@ -117,6 +117,88 @@ private slots:
         QVERIFY2(err.startsWith("f.safetensors: "), qPrintable(err));
     }
 
+    // The hand-made corpus in tests/data/bad-safetensors (made by make_bad_safetensors.py):
+    // every file fails with the message listed in expected.tsv, naming the file.
+    void rejectsCorpusOfBadFiles_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("expected");
+        QFile tsv(SPARSESCOPE_TEST_DATA "/bad-safetensors/expected.tsv");
+        QVERIFY(tsv.open(QIODevice::ReadOnly | QIODevice::Text));
+        int rows = 0;
+        while (!tsv.atEnd()) {
+            const QStringList cols = QString::fromUtf8(tsv.readLine()).trimmed().split('\t');
+            if (cols.size() != 2) continue;
+            QTest::newRow(qPrintable(cols[0])) << cols[0] << cols[1];
+            ++rows;
+        }
+        QVERIFY(rows >= 20);
+    }
+    void rejectsCorpusOfBadFiles() {
+        QFETCH(QString, file);
+        QFETCH(QString, expected);
+        const std::string path = std::string(SPARSESCOPE_TEST_DATA "/bad-safetensors/") + file.toStdString();
+        QString err;
+        try {
+            const SafetensorsFile f = SafetensorsFile::read(path);
+            for (const auto& e : f.entries()) f.to_f32(e); // some rules apply to values
+        } catch (const Error& e) {
+            err = QString::fromStdString(e.what());
+        }
+        QVERIFY2(err.contains(expected), qPrintable(err.isEmpty() ? QStringLiteral("no error") : err));
+        QVERIFY2(err.startsWith(QString::fromStdString(path) + ": "), qPrintable(err));
+    }
+
+    void everyDtypeConverts_data() {
+        QTest::addColumn<QString>("dtype");
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QVector<float>>("expected");
+        auto le = [](std::initializer_list<int> b) {
+            QByteArray a;
+            for (int v : b) a.append(char(v));
+            return a;
+        };
+        QTest::newRow("F64") << "F64" << le({0, 0, 0, 0, 0, 0, 0xf8, 0x3f, 0, 0, 0, 0, 0, 0, 0x04, 0xc0}) << QVector<float>{1.5f, -2.5f};
+        QTest::newRow("F32") << "F32" << le({0, 0, 0xc0, 0x3f, 0, 0, 0x20, 0xc0}) << QVector<float>{1.5f, -2.5f};
+        QTest::newRow("F16") << "F16" << le({0x00, 0x3e, 0x00, 0xc1}) << QVector<float>{1.5f, -2.5f};
+        QTest::newRow("F16 subnormal") << "F16" << le({0x01, 0x00, 0x00, 0x80}) << QVector<float>{std::ldexp(1.0f, -24), -0.0f};
+        QTest::newRow("BF16") << "BF16" << le({0xc0, 0x3f, 0x20, 0xc0}) << QVector<float>{1.5f, -2.5f};
+        QTest::newRow("I64") << "I64" << le({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 7, 0, 0, 0, 0, 0, 0, 0}) << QVector<float>{-1.0f, 7.0f};
+        QTest::newRow("I32") << "I32" << le({0xfe, 0xff, 0xff, 0xff, 0, 1, 0, 0}) << QVector<float>{-2.0f, 256.0f};
+        QTest::newRow("I16") << "I16" << le({0x00, 0x80, 0xff, 0x7f}) << QVector<float>{-32768.0f, 32767.0f};
+        QTest::newRow("I8") << "I8" << le({0x81, 0x7f}) << QVector<float>{-127.0f, 127.0f};
+        QTest::newRow("U8") << "U8" << le({0, 255}) << QVector<float>{0.0f, 255.0f};
+        QTest::newRow("BOOL") << "BOOL" << le({1, 0}) << QVector<float>{1.0f, 0.0f};
+    }
+    void everyDtypeConverts() {
+        QFETCH(QString, dtype);
+        QFETCH(QByteArray, bytes);
+        QFETCH(QVector<float>, expected);
+        const std::string h = "{\"t\":{\"dtype\":\"" + dtype.toStdString() + "\",\"shape\":[2],\"data_offsets\":[0," +
+                              std::to_string(bytes.size()) + "]}}";
+        auto b = container(h, size_t(bytes.size()));
+        std::memcpy(b.data() + 8 + h.size(), bytes.data(), size_t(bytes.size()));
+        const auto f = SafetensorsFile::parse("f", b);
+        const std::vector<float> got = f.to_f32(*f.find("t")).to_vector();
+        QCOMPARE(got.size(), size_t(2));
+        for (int i = 0; i < 2; ++i) {
+            QCOMPARE(got[size_t(i)], expected[i]);
+            QCOMPARE(std::signbit(got[size_t(i)]), std::signbit(expected[i]));
+        }
+    }
+
+    void unalignedF32IsCopiedNotViewed() {
+        // Header of odd length: the data section starts at an odd address.
+        std::string h = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+        if ((8 + h.size()) % 4 == 0) h += " ";
+        auto b = container(h, 4);
+        const float v = 3.25f;
+        std::memcpy(b.data() + 8 + h.size(), &v, 4);
+        const auto f = SafetensorsFile::parse("f", b);
+        const WeightData w = f.to_f32(*f.find("w"));
+        QVERIFY(!w.is_view());
+        QCOMPARE(w[0], 3.25f);
+    }
+
     void rejectsTruncatedAndHugeHeaders() {
         QVERIFY(error_of({1, 2, 3}).contains("shorter than the 8-byte"));
         auto b = container("{}", 0);

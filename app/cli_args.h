@@ -1,0 +1,65 @@
+// cli_args.h - the tiny argument parser of sparsescope-cli and its usage error.
+#pragma once
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Parses "--flag value" pairs and bare flags; positional arguments are collected in order.
+struct Args {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> options;
+    std::vector<std::string> flags;
+
+    Args(int argc, char** argv, int first, const std::vector<std::string>& valued, const std::vector<std::string>& bare) {
+        for (int i = first; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a.rfind("-", 0) == 0 && a.size() > 1) {
+                if (std::find(bare.begin(), bare.end(), a) != bare.end()) {
+                    flags.push_back(a);
+                } else if (std::find(valued.begin(), valued.end(), a) != valued.end()) {
+                    if (i + 1 >= argc) throw UsageError(a + " needs a value");
+                    options[a] = argv[++i];
+                } else {
+                    throw UsageError("unknown option " + a);
+                }
+            } else {
+                positional.push_back(a);
+            }
+        }
+    }
+    bool has(const std::string& f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); }
+    std::string get(const std::string& k, const std::string& fallback) const {
+        auto it = options.find(k);
+        return it == options.end() ? fallback : it->second;
+    }
+    long get_int(const std::string& k, long fallback, long lo, long hi) const {
+        auto it = options.find(k);
+        if (it == options.end()) return fallback;
+        char* end = nullptr;
+        const long v = std::strtol(it->second.c_str(), &end, 10);
+        if (it->second.empty() || *end || v < lo || v > hi)
+            throw UsageError(k + " '" + it->second + "': expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
+        return v;
+    }
+    double get_double(const std::string& k, double fallback, double lo, double hi) const {
+        auto it = options.find(k);
+        if (it == options.end()) return fallback;
+        char* end = nullptr;
+        const double v = std::strtod(it->second.c_str(), &end);
+        if (it->second.empty() || *end || !(v >= lo && v <= hi))
+            throw UsageError(k + " '" + it->second + "': expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return v;
+    }
+};
+
+} // namespace cli

@@ -1,0 +1,92 @@
+// cli_model.cpp - `sparsescope-cli info` and `export`.
+#include "cli_args.h"
+#include "cli_commands.h"
+
+#include "compression.h"
+#include "error.h"
+#include "model_config.h"
+#include "model_export.h"
+#include "model_io.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace cli {
+
+namespace {
+std::string shape_text(const std::vector<int64_t>& s) {
+    std::string r = "[";
+    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + "]";
+}
+} // namespace
+
+int cmd_info(int argc, char** argv) {
+    const Args a(argc, argv, 2, {}, {"--json"});
+    if (a.positional.size() != 1) throw UsageError("info takes exactly one MODEL");
+    const ss::Model m = ss::load_model(a.positional[0]);
+    nlohmann::json cfg = nlohmann::json::parse(ss::model_config_json(m));
+    if (a.has("--json")) {
+        nlohmann::json j;
+        j["path"] = m.source_path;
+        j["format"] = cfg["format"];
+        j["name"] = m.name;
+        j["config"] = cfg;
+        j["parameters"] = m.parameter_count();
+        j["weight_format"] = m.weight_format == ss::WeightFormat::Int8PerChannel ? "int8-per-channel" : "f32";
+        j["files"] = m.source.files;
+        j["file_bytes"] = m.source.bytes;
+        nlohmann::json tensors = nlohmann::json::array();
+        for (const auto& t : m.source.tensors) tensors.push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"file", t.file}});
+        j["tensors"] = tensors;
+        nlohmann::json meta = nlohmann::json::object();
+        for (const auto& [k, v] : m.source.metadata) meta[k] = v;
+        j["metadata"] = meta;
+        std::printf("%s\n", j.dump(1).c_str());
+        return 0;
+    }
+    std::printf("model       %s\npath        %s\nformat      %s (%s weights)\nparameters  %lld\nfiles       ", m.name.c_str(),
+                m.source_path.c_str(), cfg["format"].get<std::string>().c_str(),
+                m.weight_format == ss::WeightFormat::Int8PerChannel ? "int8-per-channel" : "f32", (long long)m.parameter_count());
+    for (size_t i = 0; i < m.source.files.size(); ++i) std::printf("%s%s", i ? ", " : "", m.source.files[i].c_str());
+    std::printf(" (%llu bytes)\n\nlayers\n", (unsigned long long)m.source.bytes);
+    for (const auto& l : cfg["layers"]) {
+        std::string line = "  " + l["type"].get<std::string>();
+        for (auto it = l.begin(); it != l.end(); ++it)
+            if (it.key() != "type") line += " " + it.key() + "=" + it.value().dump();
+        std::printf("%s\n", line.c_str());
+    }
+    std::printf("\ntensors\n");
+    for (const auto& t : m.source.tensors)
+        std::printf("  %-32s %-5s %-14s %s\n", t.name.c_str(), t.dtype.c_str(), shape_text(t.shape).c_str(), t.file.c_str());
+    std::printf("\nmetadata\n");
+    for (const auto& [k, v] : m.source.metadata) {
+        const std::string shown = v.size() > 72 ? v.substr(0, 69) + "..." : v;
+        std::printf("  %-28s %s\n", k.c_str(), shown.c_str());
+    }
+    return 0;
+}
+
+int cmd_export(int argc, char** argv) {
+    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "-o"}, {});
+    if (a.positional.size() != 1) throw UsageError("export takes exactly one MODEL");
+    const std::string out = a.get("-o", "");
+    if (out.empty()) throw UsageError("export needs -o OUT (a directory, or a file ending in .safetensors)");
+    ss::CompressionSpec spec;
+    try {
+        ss::parse_prune_option(spec, a.get("--prune", "none"));
+        ss::parse_quant_option(spec, a.get("--quant", "none"));
+    } catch (const ss::Error& e) {
+        throw UsageError(e.what());
+    }
+    spec.top_k = int(a.get_int("--top-k", 0, 1, 4096));
+    const ss::Model model = ss::load_model(a.positional[0]);
+    const ss::CompressedModel c = ss::compress(model, spec);
+    ss::export_compressed_model(c, model, out);
+    std::fprintf(stderr, "export: wrote %s (prune %s, quant %s, sparsity %.4f, %lld weight bytes)\n", out.c_str(),
+                 spec.prune_label().c_str(), spec.quant_label().c_str(), c.sparsity, (long long)c.weight_bytes);
+    return 0;
+}
+
+} // namespace cli

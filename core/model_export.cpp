@@ -1,0 +1,50 @@
+// model_export.cpp
+#include "model_export.h"
+
+#include "byte_source.h"
+#include "file_io.h"
+#include "model_io.h"
+#include "sha256.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+namespace ss {
+
+std::string model_source_sha256(const Model& model) {
+    namespace fs = std::filesystem;
+    if (model.source_path.empty()) return {};
+    Sha256 h;
+    auto add = [&h](const std::string& path) {
+        const auto bytes = map_file(path);
+        h.update(bytes->data(), bytes->size());
+    };
+    if (is_directory(model.source_path)) {
+        add((fs::path(model.source_path) / "config.json").string());
+        std::vector<std::string> files = model.source.files;
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) add((fs::path(model.source_path) / f).string());
+    } else {
+        add(model.source_path);
+    }
+    return h.finish_hex();
+}
+
+void export_compressed_model(const CompressedModel& c, const Model& source, const std::string& out) {
+    Model m = c.model;
+    if (c.spec.top_k > 0)
+        for (auto& layer : m.layers)
+            if (auto* moe = std::get_if<MoeLayer>(&layer)) moe->top_k = std::clamp(c.spec.top_k, 1, int(moe->experts.size()));
+    char sparsity[32];
+    std::snprintf(sparsity, sizeof sparsity, "%.6f", c.sparsity);
+    save_model(m, out,
+               {{"sparsescope.prune", c.spec.prune_label()},
+                {"sparsescope.quant", c.spec.quant_label()},
+                {"sparsescope.top_k", std::to_string(c.spec.top_k)},
+                {"sparsescope.sparsity", sparsity},
+                {"sparsescope.source_name", source.name},
+                {"sparsescope.source_sha256", model_source_sha256(source)}});
+}
+
+} // namespace ss
