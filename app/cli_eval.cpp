@@ -14,7 +14,7 @@
 namespace cli {
 
 int cmd_eval(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--data", "--prune", "--quant", "--top-k", "--limit", "--threads"}, {"--json"});
+    const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads"}, {"--json"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     ss::CompressionSpec spec;
     try {
@@ -36,7 +36,7 @@ int cmd_eval(int argc, char** argv) {
                                  " experts of MoE layer '" + moe->name + "'");
         if (model.moe_layers().empty()) throw UsageError("--top-k given but the model has no MoE layer");
     }
-    const ss::Dataset data = ss::load_dataset(a.get("--data", ss::kDefaultDatasetDir));
+    const ss::Dataset data = ss::load_dataset(a.get("--data", ss::kDefaultDatasetDir), {a.get("--labels", ""), a.get("--label-column", "")});
     const ss::CompressedModel cm = ss::compress(model, spec);
     ss::RunRecord r;
     r.created_at = ss::utc_now_iso8601();

@@ -10,17 +10,20 @@
 
 namespace cli {
 const char* kUsage = R"(usage:
-  sparsescope-cli eval MODEL [--data PATH] [--prune magnitude:S|none] [--quant int8|none]
+  sparsescope-cli eval MODEL [--data PATH [--labels FILE] [--label-column C]]
+                       [--prune magnitude:S|none] [--quant int8|none]
                        [--top-k K] [--limit N] [--threads N] [--json]
   sparsescope-cli train --config CONFIG.json -o OUTDIR [--data DIR] [--epochs N] [--batch N]
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
   sparsescope-cli info MODEL [--json]
   sparsescope-cli export MODEL [--prune magnitude:S|none] [--quant int8|none] [--top-k K] -o OUT
-  sparsescope-cli data PATH [--json]
+  sparsescope-cli data PATH [--labels FILE] [--label-column C] [--json]
 
 MODEL is a directory (config.json + model.safetensors or a sharded model.safetensors.index.json)
 or a single .safetensors file carrying its config in __metadata__. export writes OUT as a
 directory, or as one file when OUT ends in .safetensors.
+A dataset PATH is an IDX directory or images file (MNIST, Fashion-MNIST, KMNIST, EMNIST; gzip
+or raw), a .csv file (label column by name or 0-based index), or X.npy with y.npy.
 --data defaults to the Fashion-MNIST test split in /usr/share/datasets/fashion-mnist
 (train uses the train split of --data and reports test accuracy per epoch when it exists).
 )";
