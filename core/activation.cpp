@@ -12,10 +12,13 @@ constexpr float kSqrt2OverPi = 0.79788456080286536f;
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 } // namespace
 
-void apply_activation(Activation a, float* x, size_t n) {
+void apply_activation(Activation a, float* x, size_t n, float negative_slope) {
     switch (a) {
     case Activation::Relu:
         for (size_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        break;
+    case Activation::LeakyRelu:
+        for (size_t i = 0; i < n; ++i) x[i] = x[i] >= 0.0f ? x[i] : x[i] * negative_slope;
         break;
     case Activation::Gelu:
         for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
@@ -38,10 +41,13 @@ void apply_activation(Activation a, float* x, size_t n) {
     }
 }
 
-void activation_backward(Activation a, const float* x, const float* dy, float* dx, size_t n) {
+void activation_backward(Activation a, const float* x, const float* dy, float* dx, size_t n, float negative_slope) {
     switch (a) {
     case Activation::Relu:
         for (size_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+        break;
+    case Activation::LeakyRelu:
+        for (size_t i = 0; i < n; ++i) dx[i] = x[i] >= 0.0f ? dy[i] : dy[i] * negative_slope;
         break;
     case Activation::Gelu:
         for (size_t i = 0; i < n; ++i) {

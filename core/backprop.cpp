@@ -213,7 +213,7 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
             width = lin->out;
         } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
             next = cur;
-            apply_activation(act->kind, next.data(), next.size());
+            apply_activation(act->kind, next.data(), next.size(), act->negative_slope);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             next.resize(size_t(n) * moe->dim);
             moe_forward_cached(*moe, cur.data(), n, next.data(), cache[i].moe);
@@ -248,7 +248,7 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
             linear_backward(*lin, in.data(), dy.data(), n, std::get<LinearWeights>(grads.layers[i]), i ? dx.data() : nullptr);
         } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
-            activation_backward(act->kind, in.data(), dy.data(), dx.data(), dx.size());
+            activation_backward(act->kind, in.data(), dy.data(), dx.data(), dx.size(), act->negative_slope);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             loss.aux += moe_backward(*moe, in.data(), n, cache[i].moe, dy.data(), aux_weight, std::get<MoeLayer>(grads.layers[i]), dx.data());
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {

@@ -43,7 +43,7 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
             width = lin->out;
         } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
             std::memcpy(dst, cur, sizeof(float) * size_t(n) * width);
-            apply_activation(act->kind, dst, size_t(n) * width);
+            apply_activation(act->kind, dst, size_t(n) * width, act->negative_slope);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             int64_t* slots = counts ? (*counts)[size_t(moe_index)].data() : nullptr;
             moe_forward(*moe, effective_top_k(*moe, opt), cur, n, dst, ws.moe, slots);

@@ -9,7 +9,7 @@ struct ActivationName {
     const char* name;
 };
 constexpr ActivationName kActivationNames[] = {
-    {Activation::Relu, "relu"}, {Activation::Gelu, "gelu"}, {Activation::GeluTanh, "gelu_tanh"}, {Activation::Silu, "silu"},
+    {Activation::Relu, "relu"}, {Activation::LeakyRelu, "leaky_relu"}, {Activation::Gelu, "gelu"}, {Activation::GeluTanh, "gelu_tanh"}, {Activation::Silu, "silu"},
     {Activation::Tanh, "tanh"}, {Activation::Sigmoid, "sigmoid"},
 };
 

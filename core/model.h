@@ -15,7 +15,7 @@
 namespace ss {
 
 // gelu: exact erf form; gelu_tanh: the tanh approximation (PyTorch approximate="tanh").
-enum class Activation { Relu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
+enum class Activation { Relu, LeakyRelu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
 
 // int8 per-output-channel weights as stored: w[o, i] = float(q[o, i]) * scale[o].
 struct Int8Weights {
@@ -37,6 +37,7 @@ struct LinearWeights {
 
 struct ActivationLayer {
     Activation kind = Activation::Relu;
+    float negative_slope = 0.01f; // leaky_relu only
 };
 
 // y = (x - mean) / sqrt(var + eps) * weight + bias over the last dimension (biased variance).

@@ -109,7 +109,9 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
             m.layers.emplace_back(make_linear(name, fin, fout, true));
             width = fout;
         } else if (parse_activation(type, &act)) {
-            m.layers.emplace_back(ActivationLayer{act});
+            ActivationLayer a{act};
+            if (act == Activation::LeakyRelu) a.negative_slope = float(get_number(lj, "negative_slope", 0.01, lw));
+            m.layers.emplace_back(a);
         } else if (type == "moe") {
             MoeLayer moe;
             moe.name = get_name(lj, lw, names);
@@ -149,7 +151,7 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
             m.layers.emplace_back(d);
         } else {
             throw Error(lw + ": unknown layer type '" + type +
-                        "' (supported: linear, relu, gelu, gelu_tanh, silu, tanh, sigmoid, layernorm, dropout, moe)");
+                        "' (supported: linear, relu, leaky_relu, gelu, gelu_tanh, silu, tanh, sigmoid, layernorm, dropout, moe)");
         }
     }
     if (j.contains("quantization")) {
@@ -175,7 +177,8 @@ std::string model_config_json(const Model& m) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
             layers.push_back({{"type", "linear"}, {"name", lin->name}, {"in", lin->in}, {"out", lin->out}});
         } else if (auto* a = std::get_if<ActivationLayer>(&layer)) {
-            layers.push_back({{"type", activation_name(a->kind)}});
+            if (a->kind == Activation::LeakyRelu) layers.push_back({{"type", "leaky_relu"}, {"negative_slope", a->negative_slope}});
+            else layers.push_back({{"type", activation_name(a->kind)}});
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             layers.push_back({{"type", "moe"}, {"name", moe->name}, {"dim", moe->dim}, {"hidden", moe->hidden},
                               {"experts", int(moe->experts.size())}, {"top_k", moe->top_k},

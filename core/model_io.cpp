@@ -4,6 +4,7 @@
 #include "error.h"
 #include "file_io.h"
 #include "model_config.h"
+#include "onnx_import.h"
 #include "safetensors.h"
 #include "tensor_names.h"
 
@@ -165,6 +166,7 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
 
 Model load_model(const std::string& path) {
     if (!file_exists(path)) throw Error(path + ": no such file or directory");
+    if (!is_directory(path) && fs::path(path).extension() == ".onnx") return import_onnx(path, default_onnx_input());
     TensorSet ts;
     std::string config_text, config_where;
     std::map<std::string, std::string> weight_map;

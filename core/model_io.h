@@ -1,7 +1,8 @@
 // model_io.h - loading and saving classifier-v1 models (config JSON + safetensors).
 //
-// A model is either a directory holding config.json + model.safetensors, or a single .safetensors
-// file whose __metadata__["config"] holds the config JSON as a string.
+// A model is either a directory holding config.json + model.safetensors (or a sharded
+// model.safetensors.index.json), a single .safetensors file whose __metadata__["config"] holds the
+// config JSON as a string, or an .onnx file (see onnx_import.h; preprocessing x = raw / 255).
 #pragma once
 
 #include "model.h"
