@@ -8,13 +8,15 @@
 #include "evaluate.h"
 #include "model_io.h"
 #include "result_json.h"
+#include "run_record.h"
 
 #include <cstdio>
 
 namespace cli {
 
 int cmd_eval(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads"}, {"--json"});
+    const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
+                                 "--input-scale", "--input-mean", "--input-std"}, {"--json"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     ss::CompressionSpec spec;
     try {
@@ -28,7 +30,11 @@ int cmd_eval(int argc, char** argv) {
     opt.limit = int(a.get_int("--limit", 0, 1, 1L << 30));
     opt.threads = int(a.get_int("--threads", 1, 1, 256));
 
-    const ss::Model model = ss::load_model(a.positional[0]);
+    ss::Model model = ss::load_model(a.positional[0]);
+    // Preprocessing overrides (ONNX models carry none: their default is x = raw / 255).
+    model.input.scale = a.get_double("--input-scale", model.input.scale, -1e30, 1e30);
+    model.input.mean = a.get_double("--input-mean", model.input.mean, -1e30, 1e30);
+    model.input.std = a.get_double("--input-std", model.input.std, 1e-30, 1e30);
     if (spec.top_k > 0) {
         for (const ss::MoeLayer* moe : model.moe_layers())
             if (spec.top_k > int(moe->experts.size()))
@@ -38,12 +44,7 @@ int cmd_eval(int argc, char** argv) {
     }
     const ss::Dataset data = ss::load_dataset(a.get("--data", ss::kDefaultDatasetDir), {a.get("--labels", ""), a.get("--label-column", "")});
     const ss::CompressedModel cm = ss::compress(model, spec);
-    ss::RunRecord r;
-    r.created_at = ss::utc_now_iso8601();
-    r.model_name = model.name;
-    r.model_path = model.source_path;
-    r.dataset_path = data.source_path;
-    r.spec = spec;
+    ss::RunRecord r = ss::make_run_record(model, data, spec);
     r.result = ss::evaluate(cm, data, opt);
 
     if (a.has("--json")) {

@@ -13,6 +13,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli eval MODEL [--data PATH [--labels FILE] [--label-column C]]
                        [--prune magnitude:S|none] [--quant int8|none]
                        [--top-k K] [--limit N] [--threads N] [--json]
+                       [--input-scale F] [--input-mean F] [--input-std F]
   sparsescope-cli train --config CONFIG.json -o OUTDIR [--data DIR] [--epochs N] [--batch N]
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
   sparsescope-cli info MODEL [--json]

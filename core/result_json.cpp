@@ -14,6 +14,8 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["model"] = r.model_name;
     j["model_path"] = r.model_path;
     j["dataset"] = r.dataset_path;
+    j["dataset_sha256"] = r.dataset_sha256;
+    j["input"] = {{"scale", r.input.scale}, {"mean", r.input.mean}, {"std", r.input.std}};
     j["prune"] = r.spec.prune_label();
     j["quant"] = r.spec.quant_label();
     j["top_k"] = e.top_k;

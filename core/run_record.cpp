@@ -14,4 +14,16 @@ std::string utc_now_iso8601() {
     return buf;
 }
 
+RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionSpec& spec) {
+    RunRecord r;
+    r.created_at = utc_now_iso8601();
+    r.model_name = model.name;
+    r.model_path = model.source_path;
+    r.dataset_path = data.source_path;
+    r.dataset_sha256 = data.sha256;
+    r.input = model.input;
+    r.spec = spec;
+    return r;
+}
+
 } // namespace ss

@@ -3,6 +3,7 @@
 
 #include "compression.h"
 #include "evaluate.h"
+#include "model.h"
 
 #include <cstdint>
 #include <string>
@@ -15,10 +16,15 @@ struct RunRecord {
     std::string model_name;
     std::string model_path;
     std::string dataset_path;
+    std::string dataset_sha256; // empty when unknown (sessions written before schema 2)
+    InputSpec input;            // preprocessing used: x = (raw * scale - mean) / std
     CompressionSpec spec;
     EvalResult result;
 };
 
 std::string utc_now_iso8601();
+
+// A record of evaluating `model` (compressed by `spec`) on `data`, with `result` filled by the caller.
+RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionSpec& spec);
 
 } // namespace ss

@@ -15,7 +15,9 @@ namespace ss {
 
 namespace {
 
-constexpr const char* kSchemaV1 = R"sql(
+// The current schema (version kSessionSchemaVersion). Sessions are written whole, so older files
+// only need to be readable: load_session selects the columns their version has.
+constexpr const char* kSchema = R"sql(
 CREATE TABLE runs (
   id               INTEGER PRIMARY KEY,
   created_at       TEXT NOT NULL,
@@ -34,7 +36,11 @@ CREATE TABLE runs (
   latency_p95_ms   REAL NOT NULL,
   throughput_sps   REAL NOT NULL,
   weight_bytes     INTEGER NOT NULL,
-  sparsity         REAL NOT NULL       -- measured
+  sparsity         REAL NOT NULL,      -- measured
+  input_scale      REAL,               -- preprocessing: x = (raw * scale - mean) / std (schema 2)
+  input_mean       REAL,
+  input_std        REAL,
+  dataset_sha256   TEXT                -- of the dataset files (schema 2)
 );
 CREATE TABLE run_class_accuracy (
   run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -110,11 +116,11 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
     if (rc != SQLITE_OK) fail(tmp, raw, "cannot create session file");
     try {
         exec(db.get(), tmp, "BEGIN");
-        exec(db.get(), tmp, kSchemaV1);
+        exec(db.get(), tmp, kSchema);
         exec(db.get(), tmp, ("PRAGMA user_version = " + std::to_string(kSessionSchemaVersion)).c_str());
         exec(db.get(), tmp, ("PRAGMA application_id = " + std::to_string(kSessionApplicationId)).c_str());
         Stmt run = prepare(db.get(), tmp,
-                           "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
+                           "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
         Stmt cls = prepare(db.get(), tmp, "INSERT INTO run_class_accuracy VALUES (?1,?2,?3,?4)");
         Stmt exp = prepare(db.get(), tmp, "INSERT INTO run_expert_share VALUES (?1,?2,?3,?4,?5)");
         for (const RunRecord& r : runs) {
@@ -138,6 +144,10 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
             sqlite3_bind_double(s, 16, e.throughput_sps);
             sqlite3_bind_int64(s, 17, e.weight_bytes);
             sqlite3_bind_double(s, 18, e.sparsity);
+            sqlite3_bind_double(s, 19, r.input.scale);
+            sqlite3_bind_double(s, 20, r.input.mean);
+            sqlite3_bind_double(s, 21, r.input.std);
+            sqlite3_bind_text(s, 22, r.dataset_sha256.c_str(), -1, SQLITE_TRANSIENT);
             step_done(db.get(), tmp, s);
             for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
                 sqlite3_bind_int64(cls.get(), 1, r.id);
@@ -199,7 +209,9 @@ std::vector<RunRecord> load_session(const std::string& path) {
     if (version < 1) throw Error(path + ": session schema version " + std::to_string(version) + " is invalid");
 
     std::vector<RunRecord> runs;
-    Stmt s = prepare(db.get(), path, "SELECT * FROM runs ORDER BY id");
+    const char* select = version >= 2 ? "SELECT * FROM runs ORDER BY id"
+                                      : "SELECT *, NULL, NULL, NULL, NULL FROM runs ORDER BY id"; // schema 1: no preprocessing
+    Stmt s = prepare(db.get(), path, select);
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
         RunRecord r;
         sqlite3_stmt* q = s.get();
@@ -222,6 +234,11 @@ std::vector<RunRecord> load_session(const std::string& path) {
         e.throughput_sps = sqlite3_column_double(q, 15);
         e.weight_bytes = sqlite3_column_int64(q, 16);
         e.sparsity = sqlite3_column_double(q, 17);
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        r.input.scale = sqlite3_column_type(q, 18) == SQLITE_NULL ? nan : sqlite3_column_double(q, 18);
+        r.input.mean = sqlite3_column_type(q, 19) == SQLITE_NULL ? nan : sqlite3_column_double(q, 19);
+        r.input.std = sqlite3_column_type(q, 20) == SQLITE_NULL ? nan : sqlite3_column_double(q, 20);
+        r.dataset_sha256 = text_col(q, 21);
         runs.push_back(std::move(r));
     }
     Stmt cls = prepare(db.get(), path, "SELECT samples, accuracy FROM run_class_accuracy WHERE run_id = ?1 ORDER BY class_index");

@@ -3,12 +3,16 @@
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "expert_share_chart.h"
+#include "input_panel.h"
+#include "model_io.h"
 #include "main_window.h"
 #include "run_list_model.h"
+#include "compression.h"
 #include "test_support.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSlider>
@@ -103,6 +107,47 @@ private slots:
         QCOMPARE(finished.count(), 0);
         QCOMPARE(w.runs()->rowCount(), 0);
         QVERIFY(w.compressionPanel()->evaluateButton()->isEnabled());
+    }
+
+    void preprocessingIsExactAndEditable() {
+        InputPanel p;
+        ss::InputSpec spec;
+        spec.scale = 1.0 / 255.0;
+        spec.mean = 0.2860;
+        spec.std = 0.3530;
+        p.setInput(spec);
+        ss::InputSpec got;
+        QString err;
+        QVERIFY(p.input(&got, &err));
+        QCOMPARE(got.scale, 1.0 / 255.0); // unedited: the exact double, not the 10 digits shown
+        p.meanEdit()->setText(QStringLiteral("0.5"));
+        QVERIFY(p.input(&got, &err));
+        QCOMPARE(got.mean, 0.5);
+        p.stdEdit()->setText(QStringLiteral("0"));
+        QVERIFY(!p.input(&got, &err));
+        QVERIFY(err.contains("std"));
+        p.stdEdit()->setText(QStringLiteral("abc"));
+        QVERIFY(!p.input(&got, &err));
+    }
+
+    void runsRecordPreprocessingAndExportWorks() {
+        MainWindow w;
+        w.setLatencySamples(3);
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(32));
+        w.inputPanel()->scaleEdit()->setText(QStringLiteral("0.5"));
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        w.evaluate();
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(w.runs()->run(0).input.scale, 0.5);
+        QTemporaryDir dir;
+        QString err;
+        w.compressionPanel()->sparsitySlider()->setValue(40);
+        const QString out = dir.filePath("c.safetensors");
+        QVERIFY2(w.exportModel(out, &err), qPrintable(err));
+        const ss::Model back = ss::load_model(out.toStdString());
+        QCOMPARE(back.input.scale, 0.5);
+        QVERIFY(std::fabs(ss::measured_sparsity(back) - 0.4) < 0.01);
     }
 
     void badFilesKeepWhatIsLoaded() {

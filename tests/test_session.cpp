@@ -128,6 +128,46 @@ private slots:
         QVERIFY2(err.contains("no such file"), qPrintable(err));
     }
 
+    void readsSchemaVersion1() {
+        // A session written by schema 1 (before preprocessing was stored) still opens.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("v1.sparsescope").toStdString();
+        exec(path, R"sql(
+            CREATE TABLE runs (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, model_name TEXT NOT NULL,
+              model_path TEXT NOT NULL, dataset_path TEXT NOT NULL, prune_method TEXT NOT NULL,
+              sparsity_target REAL NOT NULL, quant TEXT NOT NULL, top_k_override INTEGER NOT NULL, top_k INTEGER NOT NULL,
+              threads INTEGER NOT NULL, samples INTEGER NOT NULL, accuracy REAL NOT NULL, latency_p50_ms REAL NOT NULL,
+              latency_p95_ms REAL NOT NULL, throughput_sps REAL NOT NULL, weight_bytes INTEGER NOT NULL, sparsity REAL NOT NULL);
+            CREATE TABLE run_class_accuracy (run_id INTEGER NOT NULL, class_index INTEGER NOT NULL, samples INTEGER NOT NULL,
+              accuracy REAL, PRIMARY KEY (run_id, class_index));
+            CREATE TABLE run_expert_share (run_id INTEGER NOT NULL, layer_index INTEGER NOT NULL, layer_name TEXT NOT NULL,
+              expert INTEGER NOT NULL, share REAL NOT NULL, PRIMARY KEY (run_id, layer_index, expert));
+            INSERT INTO runs VALUES (1, 't', 'm', '/m', '/d', 'magnitude', 0.5, 'int8', 0, 2, 1, 100, 0.75, 0.1, 0.2, 1000, 4096, 0.5);
+            PRAGMA user_version = 1;
+            PRAGMA application_id = 1397977905;)sql");
+        const auto runs = load_session(path);
+        QCOMPARE(runs.size(), size_t(1));
+        QCOMPARE(runs[0].result.accuracy, 0.75);
+        QVERIFY(std::isnan(runs[0].input.scale));
+        QCOMPARE(runs[0].dataset_sha256, std::string());
+    }
+
+    void preprocessingRoundTrips() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("p.sparsescope").toStdString();
+        RunRecord r = sample_run(1, 0.5);
+        r.input.scale = 1.0 / 255.0;
+        r.input.mean = 0.286;
+        r.input.std = 0.353;
+        r.dataset_sha256 = "abc123";
+        save_session(path, {r});
+        const RunRecord back = load_session(path)[0];
+        QCOMPARE(back.input.scale, 1.0 / 255.0);
+        QCOMPARE(back.input.mean, 0.286);
+        QCOMPARE(back.input.std, 0.353);
+        QCOMPARE(back.dataset_sha256, std::string("abc123"));
+    }
+
     void failedSaveKeepsOldFile() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("s.sparsescope").toStdString();

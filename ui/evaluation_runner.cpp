@@ -27,14 +27,10 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             promise.setProgressValue(int(f * 1000.0f));
             return !promise.isCanceled();
         };
-        const ss::CompressedModel cm = ss::compress(*job.model, job.spec);
+        ss::CompressedModel cm = ss::compress(*job.model, job.spec);
+        cm.model.input = job.input;
         if (promise.isCanceled()) return;
-        ss::RunRecord r;
-        r.created_at = ss::utc_now_iso8601();
-        r.model_name = job.model->name;
-        r.model_path = job.model->source_path;
-        r.dataset_path = job.dataset->source_path;
-        r.spec = job.spec;
+        ss::RunRecord r = ss::make_run_record(cm.model, *job.dataset, job.spec);
         r.result = ss::evaluate(cm, *job.dataset, job.options);
         if (r.result.cancelled) return;
         promise.addResult(std::move(r));

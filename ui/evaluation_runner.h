@@ -19,6 +19,7 @@ struct EvaluationJob {
     std::shared_ptr<const ss::Model> model;
     std::shared_ptr<const ss::Dataset> dataset;
     ss::CompressionSpec spec;
+    ss::InputSpec input;     // preprocessing to use (the model's own, or the user's override)
     ss::EvalOptions options; // progress is set by the runner
 };
 

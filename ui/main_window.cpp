@@ -5,12 +5,17 @@
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "expert_share_chart.h"
+#include "input_panel.h"
+#include "model_export.h"
 #include "model_io.h"
 #include "run_list_model.h"
 #include "session_store.h"
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+
+#include <QApplication>
 #include <QCloseEvent>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -26,7 +31,7 @@
 namespace ssui {
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), panel_(new CompressionPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
+    : QMainWindow(parent), panel_(new CompressionPanel), input_panel_(new InputPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
       accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), table_(new QTableView),
       model_label_(new QLabel), dataset_label_(new QLabel) {
     setWindowTitle(tr("SparseScope"));
@@ -41,6 +46,7 @@ MainWindow::MainWindow(QWidget* parent)
         info_layout->addWidget(l);
     }
     left_layout->addWidget(info);
+    left_layout->addWidget(input_panel_);
     left_layout->addWidget(panel_);
     left_layout->addStretch(1);
     left->setMinimumWidth(300);
@@ -110,12 +116,18 @@ void MainWindow::buildMenus() {
         if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
     });
     file->addAction(tr("Open Model &File…"), this, [this] {
-        const QString p = QFileDialog::getOpenFileName(this, tr("Open model"), {}, tr("safetensors (*.safetensors)"));
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open model"), {}, tr("Models (*.safetensors *.onnx);;All files (*)"));
         QString err;
         if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
     });
-    file->addAction(tr("Open &Dataset…"), this, [this] {
-        const QString p = QFileDialog::getExistingDirectory(this, tr("Open IDX dataset directory"));
+    file->addAction(tr("Open &Dataset Folder…"), this, [this] {
+        const QString p = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (IDX files, or X.npy + y.npy)"));
+        QString err;
+        if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err);
+    });
+    file->addAction(tr("Open Dataset F&ile…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open dataset"), {},
+                                                       tr("Datasets (*.csv *.npy *images-idx*);;All files (*)"));
         QString err;
         if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err);
     });
@@ -140,6 +152,12 @@ void MainWindow::buildMenus() {
         if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err);
     });
     file->addSeparator();
+    file->addAction(tr("Export Compressed &Model…"), this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the model compressed with the current settings"),
+                                                       QStringLiteral("compressed.safetensors"), tr("safetensors (*.safetensors)"));
+        QString err;
+        if (!p.isEmpty() && !exportModel(p, &err)) showError(tr("Cannot export model"), err);
+    });
     file->addAction(tr("&Export Chart…"), this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export accuracy vs latency chart"), QStringLiteral("accuracy-latency.png"),
                                                        tr("PNG image (*.png);;PDF document (*.pdf)"));
@@ -172,6 +190,7 @@ bool MainWindow::loadDataset(const QString& path, QString* error) {
 
 void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     model_ = std::move(model);
+    input_panel_->setInput(model_->input);
     const auto moes = model_->moe_layers();
     panel_->setMaxTopK(moes.empty() ? 0 : int(moes.front()->experts.size()), moes.empty() ? 0 : moes.front()->top_k);
     refreshStatus();
@@ -196,9 +215,15 @@ void MainWindow::refreshStatus() {
         model_label_->setText(tr("<b>Model</b> none — File ▸ Open Model"));
     }
     if (dataset_) {
-        dataset_label_->setText(tr("<b>Data</b> %1<br>%2 samples, %3 features, %4 classes")
-                                    .arg(QString::fromStdString(dataset_->source_path).toHtmlEscaped(), loc.toString(dataset_->count))
-                                    .arg(dataset_->features).arg(dataset_->num_classes));
+        const std::vector<int> counts = dataset_->class_counts();
+        const auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
+        dataset_label_->setText(tr("<b>Data</b> %1<br>%2 %3 samples, %4 features, %5 classes (%6–%7 per class)<br>SHA-256 %8…")
+                                    .arg(QString::fromStdString(dataset_->source_path).toHtmlEscaped(),
+                                         QString::fromStdString(dataset_->format).toUpper(), loc.toString(dataset_->count))
+                                    .arg(dataset_->features).arg(dataset_->num_classes)
+                                    .arg(counts.empty() ? 0 : *lo).arg(counts.empty() ? 0 : *hi)
+                                    .arg(QString::fromStdString(dataset_->sha256.substr(0, 16))));
+        dataset_label_->setToolTip(QString::fromStdString(dataset_->sha256));
     } else {
         dataset_label_->setText(tr("<b>Data</b> none — File ▸ Open Dataset"));
     }
@@ -214,6 +239,17 @@ void MainWindow::evaluate() {
     job.model = model_;
     job.dataset = dataset_;
     job.spec = panel_->spec();
+    QString err;
+    if (!input_panel_->input(&job.input, &err)) {
+        showError(tr("Cannot evaluate"), err);
+        return;
+    }
+    if (dataset_->features != model_->input_features()) {
+        showError(tr("Cannot evaluate"), tr("%1: samples have %2 features but model '%3' expects %4")
+                                             .arg(QString::fromStdString(dataset_->source_path)).arg(dataset_->features)
+                                             .arg(QString::fromStdString(model_->name)).arg(model_->input_features()));
+        return;
+    }
     job.options.threads = panel_->threads();
     job.options.latency_samples = latency_samples_;
     job.options.latency_warmup = std::min(20, latency_samples_);
@@ -280,6 +316,28 @@ bool MainWindow::exportChart(const QString& path, QString* error) {
     }
     if (!ok && error) *error = tr("%1: could not write the chart").arg(path);
     return ok;
+}
+
+bool MainWindow::exportModel(const QString& path, QString* error) {
+    if (!model_) {
+        if (error) *error = tr("No model is loaded");
+        return false;
+    }
+    try {
+        QApplication::setOverrideCursor(Qt::WaitCursor);
+        ss::CompressedModel c = ss::compress(*model_, panel_->spec());
+        QString perr;
+        if (input_panel_->input(&c.model.input, &perr) == false) throw std::runtime_error(perr.toStdString());
+        ss::export_compressed_model(c, *model_, path.toStdString());
+        QApplication::restoreOverrideCursor();
+        statusBar()->showMessage(tr("Exported %1 (sparsity %2 %, %3 weight bytes)").arg(path).arg(100.0 * c.sparsity, 0, 'f', 1)
+                                     .arg(c.weight_bytes), 8000);
+        return true;
+    } catch (const std::exception& e) {
+        QApplication::restoreOverrideCursor();
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
 }
 
 bool MainWindow::confirmDiscardUnsaved() {

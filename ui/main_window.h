@@ -16,6 +16,7 @@ namespace ssui {
 class AccuracyLatencyPlot;
 class CompressionPanel;
 class EvaluationRunner;
+class InputPanel;
 class ExpertShareChart;
 class RunListModel;
 
@@ -34,11 +35,15 @@ public:
     bool saveSession(const QString& path, QString* error);
     bool openSession(const QString& path, QString* error);
     bool exportChart(const QString& path, QString* error); // .png or .pdf, by suffix
+    // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
+    // (a directory, or one file when the path ends in .safetensors).
+    bool exportModel(const QString& path, QString* error);
 
     // Latency samples per evaluation; tests lower it to keep runs short.
     void setLatencySamples(int samples) { latency_samples_ = samples; }
 
     CompressionPanel* compressionPanel() const { return panel_; }
+    InputPanel* inputPanel() const { return input_panel_; }
     EvaluationRunner* runner() const { return runner_; }
     RunListModel* runs() const { return runs_; }
     AccuracyLatencyPlot* accuracyPlot() const { return accuracy_plot_; }
@@ -61,6 +66,7 @@ private:
     std::shared_ptr<const ss::Model> model_;
     std::shared_ptr<const ss::Dataset> dataset_;
     CompressionPanel* panel_;
+    InputPanel* input_panel_;
     EvaluationRunner* runner_;
     RunListModel* runs_;
     AccuracyLatencyPlot* accuracy_plot_;
