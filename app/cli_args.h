@@ -1,6 +1,9 @@
 // cli_args.h - the tiny argument parser of sparsescope-cli and its usage error.
 #pragma once
 
+#include "compression.h"
+#include "error.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -61,5 +64,18 @@ struct Args {
         return v;
     }
 };
+
+// --prune, --quant and --top-k as a spec; a bad value is a usage error.
+inline ss::CompressionSpec compression_spec_from(const Args& a) {
+    ss::CompressionSpec spec;
+    try {
+        ss::parse_prune_option(spec, a.get("--prune", "none"));
+        ss::parse_quant_option(spec, a.get("--quant", "none"));
+    } catch (const ss::Error& e) {
+        throw UsageError(e.what());
+    }
+    spec.top_k = int(a.get_int("--top-k", 0, 1, 4096));
+    return spec;
+}
 
 } // namespace cli

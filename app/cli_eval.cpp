@@ -18,14 +18,7 @@ int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std"}, {"--json"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
-    ss::CompressionSpec spec;
-    try {
-        ss::parse_prune_option(spec, a.get("--prune", "none"));
-        ss::parse_quant_option(spec, a.get("--quant", "none"));
-    } catch (const ss::Error& e) {
-        throw UsageError(e.what());
-    }
-    spec.top_k = int(a.get_int("--top-k", 0, 1, 4096));
+    const ss::CompressionSpec spec = compression_spec_from(a);
     ss::EvalOptions opt;
     opt.limit = int(a.get_int("--limit", 0, 1, 1L << 30));
     opt.threads = int(a.get_int("--threads", 1, 1, 256));

@@ -27,10 +27,13 @@ int cmd_info(int argc, char** argv) {
     if (a.positional.size() != 1) throw UsageError("info takes exactly one MODEL");
     const ss::Model m = ss::load_model(a.positional[0]);
     nlohmann::json cfg = nlohmann::json::parse(ss::model_config_json(m));
+    const std::string& p = m.source_path;
+    const bool onnx = p.size() > 5 && p.compare(p.size() - 5, 5, ".onnx") == 0;
+    const std::string source_format = onnx ? "onnx (imported as " + cfg["format"].get<std::string>() + ")" : cfg["format"].get<std::string>();
     if (a.has("--json")) {
         nlohmann::json j;
         j["path"] = m.source_path;
-        j["format"] = cfg["format"];
+        j["format"] = source_format;
         j["name"] = m.name;
         j["config"] = cfg;
         j["parameters"] = m.parameter_count();
@@ -47,7 +50,7 @@ int cmd_info(int argc, char** argv) {
         return 0;
     }
     std::printf("model       %s\npath        %s\nformat      %s (%s weights)\nparameters  %lld\nfiles       ", m.name.c_str(),
-                m.source_path.c_str(), cfg["format"].get<std::string>().c_str(),
+                m.source_path.c_str(), source_format.c_str(),
                 m.weight_format == ss::WeightFormat::Int8PerChannel ? "int8-per-channel" : "f32", (long long)m.parameter_count());
     for (size_t i = 0; i < m.source.files.size(); ++i) std::printf("%s%s", i ? ", " : "", m.source.files[i].c_str());
     std::printf(" (%llu bytes)\n\nlayers\n", (unsigned long long)m.source.bytes);
@@ -73,14 +76,7 @@ int cmd_export(int argc, char** argv) {
     if (a.positional.size() != 1) throw UsageError("export takes exactly one MODEL");
     const std::string out = a.get("-o", "");
     if (out.empty()) throw UsageError("export needs -o OUT (a directory, or a file ending in .safetensors)");
-    ss::CompressionSpec spec;
-    try {
-        ss::parse_prune_option(spec, a.get("--prune", "none"));
-        ss::parse_quant_option(spec, a.get("--quant", "none"));
-    } catch (const ss::Error& e) {
-        throw UsageError(e.what());
-    }
-    spec.top_k = int(a.get_int("--top-k", 0, 1, 4096));
+    const ss::CompressionSpec spec = compression_spec_from(a);
     const ss::Model model = ss::load_model(a.positional[0]);
     const ss::CompressedModel c = ss::compress(model, spec);
     ss::export_compressed_model(c, model, out);

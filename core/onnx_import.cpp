@@ -224,56 +224,46 @@ private:
         return n;
     }
 
+    // Appends a linear layer from a constant weight W: (out, in) when out_in, else (in, out),
+    // scaled by alpha, stored in PyTorch's (out, in) layout. bias (out) may be empty (zeros).
+    void append_linear(Model& m, const std::string& where, const std::string& weight_name, const Const& W, bool out_in,
+                       float alpha, std::vector<float> bias) {
+        if (W.dims.size() != 2 || W.f.empty()) throw Error(where + ": the weight '" + weight_name + "' must be a 2-D float tensor");
+        const int in = int(out_in ? W.dims[1] : W.dims[0]), out = int(out_in ? W.dims[0] : W.dims[1]);
+        if (in != width_) throw Error(where + ": takes " + std::to_string(in) + " features but the previous layer gives " + std::to_string(width_));
+        LinearWeights l;
+        l.name = layer_name(weight_name);
+        l.in = in;
+        l.out = out;
+        std::vector<float> w(size_t(out) * in);
+        for (int o = 0; o < out; ++o)
+            for (int i = 0; i < in; ++i) w[size_t(o) * in + i] = alpha * (out_in ? W.f[size_t(o) * in + i] : W.f[size_t(i) * out + o]);
+        l.weight = WeightData(std::move(w));
+        if (bias.empty()) bias.assign(size_t(out), 0.0f);
+        l.bias = WeightData(std::move(bias));
+        width_ = out;
+        m.layers.emplace_back(std::move(l));
+    }
+
     void gemm(const onnx::NodeProto& n, const std::string& where, Model& m) {
         if (attr_i(n, "transA", 0) != 0) throw Error(where + ": transA = 1 is not supported (the activation must be A)");
         if (n.input_size() < 2) throw Error(where + ": needs inputs A and B");
         const bool transB = attr_i(n, "transB", 0) != 0;
         const float alpha = attr_f(n, "alpha", 1.0f), beta = attr_f(n, "beta", 1.0f);
         const Const& B = constant(n.input(1), where, "weight B");
-        if (B.dims.size() != 2 || B.f.empty()) throw Error(where + ": weight B must be a 2-D float tensor");
-        const int in = int(transB ? B.dims[1] : B.dims[0]), out = int(transB ? B.dims[0] : B.dims[1]);
-        if (in != width_) throw Error(where + ": takes " + std::to_string(in) + " features but the previous layer gives " + std::to_string(width_));
-        LinearWeights l;
-        l.name = layer_name(n.input(1));
-        l.in = in;
-        l.out = out;
-        std::vector<float> w(size_t(out) * in);
-        for (int o = 0; o < out; ++o)
-            for (int i = 0; i < in; ++i)
-                w[size_t(o) * in + i] = alpha * (transB ? B.f[size_t(o) * in + i] : B.f[size_t(i) * out + o]);
-        l.weight = WeightData(std::move(w));
-        std::vector<float> b(size_t(out), 0.0f);
+        const int out = B.dims.size() == 2 ? int(transB ? B.dims[0] : B.dims[1]) : 0;
+        std::vector<float> b;
         if (n.input_size() > 2 && !n.input(2).empty()) {
             const Const& C = constant(n.input(2), where, "bias C");
-            if (C.f.size() == size_t(out)) {
-                for (int o = 0; o < out; ++o) b[size_t(o)] = beta * C.f[size_t(o)];
-            } else if (C.f.size() == 1) {
-                for (int o = 0; o < out; ++o) b[size_t(o)] = beta * C.f[0];
-            } else {
+            if (C.f.size() != size_t(out) && C.f.size() != 1)
                 throw Error(where + ": bias C must have " + std::to_string(out) + " values (or 1), found " + std::to_string(C.f.size()));
-            }
+            for (int o = 0; o < out; ++o) b.push_back(beta * C.f[C.f.size() == 1 ? 0 : size_t(o)]);
         }
-        l.bias = WeightData(std::move(b));
-        width_ = out;
-        m.layers.emplace_back(std::move(l));
+        append_linear(m, where, n.input(1), B, transB, alpha, std::move(b));
     }
 
     void matmul(const onnx::NodeProto& n, const std::string& where, Model& m) {
-        const Const& W = constant(n.input(1), where, "weight");
-        if (W.dims.size() != 2 || W.f.empty()) throw Error(where + ": the weight must be a 2-D float tensor (in, out)");
-        const int in = int(W.dims[0]), out = int(W.dims[1]);
-        if (in != width_) throw Error(where + ": takes " + std::to_string(in) + " features but the previous layer gives " + std::to_string(width_));
-        LinearWeights l;
-        l.name = layer_name(n.input(1));
-        l.in = in;
-        l.out = out;
-        std::vector<float> w(size_t(out) * in);
-        for (int o = 0; o < out; ++o)
-            for (int i = 0; i < in; ++i) w[size_t(o) * in + i] = W.f[size_t(i) * out + o];
-        l.weight = WeightData(std::move(w));
-        l.bias = WeightData(std::vector<float>(size_t(out), 0.0f));
-        width_ = out;
-        m.layers.emplace_back(std::move(l));
+        append_linear(m, where, n.input(1), constant(n.input(1), where, "weight"), false, 1.0f, {});
         pending_bias_ = true; // an Add of a constant may follow
     }
 

@@ -38,14 +38,7 @@ void write_gz(const std::string& path, const std::vector<uint8_t>& b) {
     gzclose(f);
 }
 
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+QString error_of(const std::function<void()>& f) { return QString::fromStdString(test_support::error_message(f)); }
 void write_text(const std::string& path, const std::string& text) {
     test_support::write_bytes(path, std::vector<uint8_t>(text.begin(), text.end()));
 }

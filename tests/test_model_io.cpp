@@ -37,14 +37,7 @@ bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+QString error_of(const std::function<void()>& f) { return QString::fromStdString(test_support::error_message(f)); }
 } // namespace
 
 class TestModelIo : public QObject {

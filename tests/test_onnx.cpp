@@ -8,6 +8,7 @@
 #include "forward.h"
 #include "model_io.h"
 #include "onnx_import.h"
+#include "test_support.h"
 
 #include <onnx/onnx_pb.h>
 #include <nlohmann/json.hpp>
@@ -90,14 +91,7 @@ struct GraphBuilder {
     }
 };
 
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+QString error_of(const std::function<void()>& f) { return QString::fromStdString(test_support::error_message(f)); }
 
 std::vector<float> run(const Model& m, const std::vector<float>& x) {
     std::vector<float> y(size_t(m.num_classes()) * (x.size() / size_t(m.input_features())));

@@ -1,12 +1,14 @@
 // test_support.h - small models and files shared by the tests.
 #pragma once
 
+#include "error.h"
 #include "model.h"
 #include "model_config.h"
 #include "trainer.h"
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,16 @@ inline void write_bytes(const std::string& path, const std::vector<uint8_t>& b) 
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The message of the ss::Error f throws, or "" when it throws none.
+inline std::string error_message(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const ss::Error& e) {
+        return e.what();
+    }
+    return {};
 }
 
 } // namespace test_support

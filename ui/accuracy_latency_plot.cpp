@@ -1,6 +1,8 @@
 // accuracy_latency_plot.cpp
 #include "accuracy_latency_plot.h"
 
+#include "plot_legend.h"
+
 #include <qcustomplot.h>
 
 #include <QVBoxLayout>
@@ -35,14 +37,7 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     selected_ = make_scatter(plot_, tr("selected run"), QColor(20, 20, 20), QCPScatterStyle::ssCircle, 17);
     QCPScatterStyle sel(QCPScatterStyle::ssCircle, QPen(Qt::black, 2), Qt::NoBrush, 17);
     selected_->setScatterStyle(sel);
-    // The legend sits in its own row under the axes, so it never hides a point.
-    plot_->legend->setVisible(true);
-    plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    plot_->legend->setBorderPen(Qt::NoPen);
-    auto* legend_row = new QCPLayoutGrid;
-    plot_->plotLayout()->addElement(2, 0, legend_row);
-    legend_row->addElement(0, 0, plot_->legend);
-    plot_->plotLayout()->setRowStretchFactor(2, 0.001);
+    place_legend_below(plot_);
     plot_->xAxis->setRange(0, 1);
     plot_->yAxis->setRange(0, 100);
     connect(plot_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* p, int dataIndex, QMouseEvent*) {

@@ -1,6 +1,8 @@
 // expert_share_chart.cpp
 #include "expert_share_chart.h"
 
+#include "plot_legend.h"
+
 #include <qcustomplot.h>
 
 #include <QVBoxLayout>
@@ -25,13 +27,7 @@ ExpertShareChart::ExpertShareChart(QWidget* parent) : QWidget(parent), plot_(new
     uniform_ = plot_->addGraph();
     uniform_->setName(tr("uniform 1/E"));
     uniform_->setPen(QPen(Qt::gray, 1.5, Qt::DashLine));
-    plot_->legend->setVisible(true);
-    plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    plot_->legend->setBorderPen(Qt::NoPen);
-    auto* legend_row = new QCPLayoutGrid;
-    plot_->plotLayout()->addElement(2, 0, legend_row);
-    legend_row->addElement(0, 0, plot_->legend);
-    plot_->plotLayout()->setRowStretchFactor(2, 0.001);
+    place_legend_below(plot_);
     plot_->xAxis->setLabel(tr("Expert"));
     plot_->yAxis->setLabel(tr("Share of routed slots (%)"));
     plot_->xAxis->grid()->setVisible(false);

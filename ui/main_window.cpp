@@ -20,6 +20,8 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -128,8 +130,18 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open Dataset F&ile…"), this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open dataset"), {},
                                                        tr("Datasets (*.csv *.npy *images-idx*);;All files (*)"));
+        if (p.isEmpty()) return;
+        QString label_column;
+        if (p.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) {
+            bool ok = false;
+            label_column = QInputDialog::getText(this, tr("CSV label column"),
+                                                 tr("Label column: a header name or a 0-based index.\n"
+                                                    "Leave empty for a column named label / class / target / y, else column 0."),
+                                                 QLineEdit::Normal, {}, &ok);
+            if (!ok) return;
+        }
         QString err;
-        if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err);
+        if (!loadDataset(p, &err, label_column)) showError(tr("Cannot open dataset"), err);
     });
     file->addSeparator();
     file->addAction(tr("&Open Session…"), QKeySequence::Open, this, [this] {
@@ -178,9 +190,11 @@ bool MainWindow::loadModel(const QString& path, QString* error) {
     }
 }
 
-bool MainWindow::loadDataset(const QString& path, QString* error) {
+bool MainWindow::loadDataset(const QString& path, QString* error, const QString& label_column) {
     try {
-        setDataset(std::make_shared<const ss::Dataset>(ss::load_dataset(path.toStdString())));
+        ss::DatasetOptions options;
+        options.label_column = label_column.toStdString();
+        setDataset(std::make_shared<const ss::Dataset>(ss::load_dataset(path.toStdString(), options)));
         return true;
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());

@@ -29,7 +29,7 @@ public:
     // Non-interactive entry points (used by main, menus and tests). On failure they return false
     // and put the engine's message in *error; nothing already loaded is lost.
     bool loadModel(const QString& path, QString* error);
-    bool loadDataset(const QString& path, QString* error);
+    bool loadDataset(const QString& path, QString* error, const QString& csv_label_column = {});
     void setModel(std::shared_ptr<const ss::Model> model);
     void setDataset(std::shared_ptr<const ss::Dataset> dataset);
     bool saveSession(const QString& path, QString* error);
