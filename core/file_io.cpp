@@ -3,8 +3,6 @@
 
 #include "error.h"
 
-#include <zlib.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -26,36 +24,6 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
     if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
         throw Error(path + ": read failed");
     return bytes;
-}
-
-std::vector<uint8_t> read_file_maybe_gzip(const std::string& path) {
-    std::vector<uint8_t> raw = read_file_bytes(path);
-    if (raw.size() < 2 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
-
-    z_stream zs{};
-    if (inflateInit2(&zs, 15 + 16) != Z_OK) throw Error(path + ": zlib init failed");
-    std::vector<uint8_t> out;
-    out.reserve(raw.size() * 4);
-    zs.next_in = raw.data();
-    zs.avail_in = uInt(raw.size());
-    uint8_t buf[1 << 16];
-    int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
-        zs.next_out = buf;
-        zs.avail_out = sizeof buf;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        if (rc != Z_OK && rc != Z_STREAM_END) {
-            inflateEnd(&zs);
-            throw Error(path + ": corrupt or truncated gzip data (zlib error " + std::to_string(rc) + ")");
-        }
-        out.insert(out.end(), buf, buf + (sizeof buf - zs.avail_out));
-        if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-            inflateEnd(&zs);
-            throw Error(path + ": gzip stream ends early (truncated file)");
-        }
-    }
-    inflateEnd(&zs);
-    return out;
 }
 
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {

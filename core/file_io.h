@@ -10,9 +10,6 @@ namespace ss {
 // Reads a regular file into memory. Throws ss::Error("PATH: cannot open ...") on failure.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 
-// Reads a file, transparently inflating it if it starts with the gzip magic bytes.
-std::vector<uint8_t> read_file_maybe_gzip(const std::string& path);
-
 // Writes to PATH.tmp then renames over PATH, so a failed write never leaves half a file.
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
