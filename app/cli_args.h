@@ -1,12 +1,14 @@
 // cli_args.h - the tiny argument parser of sparsescope-cli and its usage error.
 #pragma once
 
-#include "compression.h"
+#include "compression_plan.h"
+#include "dataset.h"
 #include "error.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -65,17 +67,13 @@ struct Args {
     }
 };
 
-// --prune, --quant and --top-k as a spec; a bad value is a usage error.
-inline ss::CompressionSpec compression_spec_from(const Args& a) {
-    ss::CompressionSpec spec;
-    try {
-        ss::parse_prune_option(spec, a.get("--prune", "none"));
-        ss::parse_quant_option(spec, a.get("--quant", "none"));
-    } catch (const ss::Error& e) {
-        throw UsageError(e.what());
-    }
-    spec.top_k = int(a.get_int("--top-k", 0, 1, 4096));
-    return spec;
-}
+// The compression plan: --plan FILE, then the single flags on top of it (--prune, --quant,
+// --top-k, --quant-experts-by-use HIGH,LOW). A bad value is a usage error naming the flag.
+// --prune experts:K or experts:moe.3,moe.5 drops experts.
+ss::CompressionPlan compression_plan_from(const Args& a);
+
+// Calibration data for plans that need it: --calib PATH, else the train split of an IDX --data
+// directory (the default Fashion-MNIST included). Null when the plan needs none.
+std::unique_ptr<ss::Dataset> calibration_data_for(const ss::CompressionPlan& plan, const Args& a, const std::string& data_path);
 
 } // namespace cli

@@ -11,10 +11,21 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 
 namespace cli {
 
 namespace {
+// "f32", or e.g. "int4:g32 x 16, f32 x 2": the storage of the compressible matrices.
+std::string quant_summary(const ss::Model& m) {
+    std::map<std::string, int> count;
+    ss::for_each_compressible_linear(m, [&](const ss::LinearWeights& l) { ++count[l.quant ? l.quant->spec.label() : "f32"]; });
+    if (count.size() == 1) return count.begin()->first;
+    std::string s;
+    for (const auto& [k, n] : count) s += (s.empty() ? "" : ", ") + k + " x " + std::to_string(n);
+    return s;
+}
+
 std::string shape_text(const std::vector<int64_t>& s) {
     std::string r = "[";
     for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
@@ -37,7 +48,7 @@ int cmd_info(int argc, char** argv) {
         j["name"] = m.name;
         j["config"] = cfg;
         j["parameters"] = m.parameter_count();
-        j["weight_format"] = m.weight_format == ss::WeightFormat::Int8PerChannel ? "int8-per-channel" : "f32";
+        j["quantization"] = quant_summary(m);
         j["files"] = m.source.files;
         j["file_bytes"] = m.source.bytes;
         nlohmann::json tensors = nlohmann::json::array();
@@ -49,9 +60,8 @@ int cmd_info(int argc, char** argv) {
         std::printf("%s\n", j.dump(1).c_str());
         return 0;
     }
-    std::printf("model       %s\npath        %s\nformat      %s (%s weights)\nparameters  %lld\nfiles       ", m.name.c_str(),
-                m.source_path.c_str(), source_format.c_str(),
-                m.weight_format == ss::WeightFormat::Int8PerChannel ? "int8-per-channel" : "f32", (long long)m.parameter_count());
+    std::printf("model       %s\npath        %s\nformat      %s\nweights     %s\nparameters  %lld\nfiles       ", m.name.c_str(),
+                m.source_path.c_str(), source_format.c_str(), quant_summary(m).c_str(), (long long)m.parameter_count());
     for (size_t i = 0; i < m.source.files.size(); ++i) std::printf("%s%s", i ? ", " : "", m.source.files[i].c_str());
     std::printf(" (%llu bytes)\n\nlayers\n", (unsigned long long)m.source.bytes);
     for (const auto& l : cfg["layers"]) {
@@ -72,16 +82,18 @@ int cmd_info(int argc, char** argv) {
 }
 
 int cmd_export(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "-o"}, {});
+    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "-o", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data"}, {});
     if (a.positional.size() != 1) throw UsageError("export takes exactly one MODEL");
     const std::string out = a.get("-o", "");
     if (out.empty()) throw UsageError("export needs -o OUT (a directory, or a file ending in .safetensors)");
-    const ss::CompressionSpec spec = compression_spec_from(a);
+    const ss::CompressionPlan plan = compression_plan_from(a);
     const ss::Model model = ss::load_model(a.positional[0]);
-    const ss::CompressedModel c = ss::compress(model, spec);
+    const auto calib = calibration_data_for(plan, a, a.get("--data", ss::kDefaultDatasetDir));
+    const ss::CompressedModel c = ss::compress(model, plan, calib.get());
     ss::export_compressed_model(c, model, out);
-    std::fprintf(stderr, "export: wrote %s (prune %s, quant %s, sparsity %.4f, %lld weight bytes)\n", out.c_str(),
-                 spec.prune_label().c_str(), spec.quant_label().c_str(), c.sparsity, (long long)c.weight_bytes);
+    for (const auto& note : c.notes) std::fprintf(stderr, "export: %s\n", note.c_str());
+    std::fprintf(stderr, "export: wrote %s (%s, sparsity %.4f, %lld weight bytes)\n", out.c_str(), plan.summary().c_str(), c.sparsity,
+                 (long long)c.weight_bytes);
     return 0;
 }
 

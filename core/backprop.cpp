@@ -87,7 +87,7 @@ void moe_forward_cached(const MoeLayer& moe, const float* x, int n, float* y, Mo
         const MoeExpert& ex = moe.experts[size_t(e)];
         ec.x.resize(size_t(m) * dim);
         for (int i = 0; i < m; ++i) std::memcpy(&ec.x[size_t(i) * dim], x + size_t(ec.rows[i]) * dim, sizeof(float) * dim);
-        ec.u.resize(size_t(m) * moe.hidden);
+        ec.u.resize(size_t(m) * ex.fc1.out);
         linear_forward(ex.fc1, ec.x.data(), m, ec.u.data());
         ec.v = ec.u;
         apply_activation(moe.activation, ec.v.data(), ec.v.size());
@@ -114,7 +114,7 @@ void linear_backward(const LinearWeights& l, const float* x, const float* dy, in
 double moe_backward(const MoeLayer& moe, const float* x, int n, const MoeCache& c, const float* dy, float aux_weight,
                     MoeLayer& g, float* dx) {
     const int E = int(moe.experts.size()), k = c.k;
-    const size_t dim = size_t(moe.dim), hidden = size_t(moe.hidden);
+    const size_t dim = size_t(moe.dim);
     if (moe.residual) std::memcpy(dx, dy, sizeof(float) * n * dim);
     else std::memset(dx, 0, sizeof(float) * n * dim);
     std::vector<float> dw(size_t(n) * k, 0.0f); // dL / d(routing weight)
@@ -123,6 +123,7 @@ double moe_backward(const MoeLayer& moe, const float* x, int n, const MoeCache& 
         const int m = int(ec.rows.size());
         if (m == 0) continue;
         const MoeExpert& ex = moe.experts[size_t(e)];
+        const size_t hidden = size_t(ex.fc1.out);
         std::vector<float> d_o(size_t(m) * dim), dv(size_t(m) * hidden), du(size_t(m) * hidden), dxe(size_t(m) * dim);
         for (int i = 0; i < m; ++i) {
             const size_t slot = size_t(ec.rows[i]) * k + ec.slots[i];

@@ -1,40 +1,34 @@
-// compression.h - what the user asked for, and the compressed copy it produces.
+// compression.h - turning a model and a plan into a compressed copy (docs/compression.md).
 #pragma once
 
+#include "compression_plan.h"
+#include "dataset.h"
 #include "model.h"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ss {
 
-enum class PruneMethod { None, Magnitude };
-enum class QuantKind { None, Int8 };
-
-struct CompressionSpec {
-    PruneMethod prune = PruneMethod::None;
-    double sparsity = 0.0; // target fraction of compressible weights set to zero, 0..1
-    QuantKind quant = QuantKind::None;
-    int top_k = 0;         // MoE top-k override; 0 keeps the model's own
-
-    std::string prune_label() const; // "none" or "magnitude:0.50"
-    std::string quant_label() const; // "none" or "int8"
-};
-
-// "magnitude:0.5" / "none"; "int8" / "none". Throw ss::Error naming the option and the rule.
-CompressionSpec& parse_prune_option(CompressionSpec& spec, const std::string& text);
-CompressionSpec& parse_quant_option(CompressionSpec& spec, const std::string& text);
-
 struct CompressedModel {
-    Model model;            // a copy; the original is never modified
-    CompressionSpec spec;
-    int64_t weight_bytes = 0; // bytes of all weights and biases as stored for this spec
-    double sparsity = 0.0;    // measured: zeros / all compressible weights
+    Model model;           // a copy; the original is never modified
+    CompressionPlan plan;
+    int64_t weight_bytes = 0;        // every weight, bias and scale as stored for this plan
+    double sparsity = 0.0;           // measured: zeros / all compressible weights
+    double flops_per_sample = 0.0;   // dense-equivalent multiply-adds x 2 per sample
+    std::vector<std::string> notes;  // what calibration decided (dropped experts, bits by use)
 };
 
-CompressedModel compress(const Model& original, const CompressionSpec& spec);
+// Applies, in order: expert dropping, top-k, pruning, quantization. `calibration` is needed
+// when plan.needs_calibration() (Wanda, dropping K experts, bits by use); its samples should not
+// be the evaluation samples. Throws ss::Error for a plan that does not fit the model.
+CompressedModel compress(const Model& original, const CompressionPlan& plan, const Dataset* calibration = nullptr);
 
 double measured_sparsity(const Model& model);
-int64_t weight_bytes(const Model& model); // by model.weight_format
+int64_t weight_bytes(const Model& model);
+// 2 x (multiply-adds) per sample as if every weight were nonzero; an MoE layer counts its gate
+// plus top_k experts of average size.
+double dense_flops_per_sample(const Model& model);
 
 } // namespace ss

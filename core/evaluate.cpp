@@ -3,7 +3,10 @@
 
 #include "forward.h"
 
+#include "error.h"
+
 #include <cblas.h>
+#include <optional>
 
 #include <algorithm>
 #include <chrono>
@@ -40,14 +43,14 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     r.threads = std::max(1, opt.threads);
     r.weight_bytes = cm.weight_bytes;
     r.sparsity = cm.sparsity;
+    r.flops_per_sample = cm.flops_per_sample;
     const int n = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
     const int classes = model.num_classes();
     const int features = model.input_features();
     const int lat_n = std::min(opt.latency_samples, n);
     const int batch = std::max(1, opt.batch_size);
     const double total_work = double(n) + double(lat_n + opt.latency_warmup) * 4.0; // a batch-1 call costs ~4 batched rows
-    ForwardOptions fo;
-    fo.top_k_override = cm.spec.top_k;
+    const ForwardOptions fo; // the plan's top-k is already in the compressed model
     for (const MoeLayer* moe : model.moe_layers()) {
         r.moe_layers.push_back(moe->name);
         if (r.top_k == 0) r.top_k = effective_top_k(*moe, fo);
@@ -59,6 +62,14 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     std::vector<int> correct(size_t(classes), 0);
     r.per_class_count.assign(size_t(classes), 0);
     int total_correct = 0;
+    ExpertStatsObserver stats(model, classes);
+    std::optional<ComparisonAccumulator> cmp;
+    if (opt.baseline) {
+        if (opt.baseline->samples < n || opt.baseline->classes != classes)
+            throw Error("evaluate: the baseline covers " + std::to_string(opt.baseline->samples) + " samples of " +
+                        std::to_string(opt.baseline->classes) + " classes; this evaluation needs " + std::to_string(n) + " of " + std::to_string(classes));
+        cmp.emplace(*opt.baseline, classes);
+    }
 
     // Pass 1: the whole set in batches, for accuracy, routing and throughput.
     double forward_s = 0.0;
@@ -66,8 +77,10 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
         const int m = std::min(batch, n - start);
         const auto t0 = Clock::now();
         preprocess_input(model.input, data.sample(start), size_t(m) * features, x.data());
-        forward(model, x.data(), m, logits.data(), fo, ws, &counts);
+        stats.labels = &data.labels[size_t(start)];
+        forward(model, x.data(), m, logits.data(), fo, ws, &counts, &stats);
         forward_s += std::chrono::duration<double>(Clock::now() - t0).count();
+        if (cmp) cmp->add(start, logits.data(), &data.labels[size_t(start)], m);
         for (int i = 0; i < m; ++i) {
             const int label = data.labels[size_t(start + i)];
             const bool ok = argmax(&logits[size_t(i) * classes], classes) == label;
@@ -92,6 +105,11 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
         std::vector<double> share;
         for (int64_t c : layer) share.push_back(sum ? double(c) / double(sum) : 0.0);
         r.expert_share.push_back(std::move(share));
+    }
+    r.expert_stats = stats.finish(r.expert_share);
+    if (cmp) {
+        r.has_comparison = true;
+        r.comparison = cmp->finish();
     }
 
     // Pass 2: batch-1 latency over the first samples, after a warm-up.

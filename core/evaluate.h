@@ -1,7 +1,9 @@
 // evaluate.h - measure a (compressed) model on a dataset: accuracy, routing, latency, throughput.
 #pragma once
 
+#include "baseline_comparison.h"
 #include "compression.h"
+#include "expert_stats.h"
 #include "dataset.h"
 
 #include <cstdint>
@@ -16,6 +18,7 @@ using ProgressFn = std::function<bool(float fraction)>;
 
 struct EvalOptions {
     int limit = 0;             // evaluate the first `limit` samples; 0 = all
+    const BaselineOutputs* baseline = nullptr; // the dense model's outputs, for the comparison
     int batch_size = 256;      // rows per forward for accuracy / throughput
     int latency_samples = 200; // batch-1 forwards timed for p50 / p95
     int latency_warmup = 20;   // untimed batch-1 forwards before those
@@ -36,8 +39,12 @@ struct EvalResult {
     double throughput_sps = 0.0;            // samples per second over the whole set, batched
     int64_t weight_bytes = 0;
     double sparsity = 0.0;
+    double flops_per_sample = 0.0;          // dense-equivalent
     int threads = 1;
     int top_k = 0; // effective top-k of the first MoE layer; 0 when there is none
+    std::vector<ExpertLayerStats> expert_stats; // (moe layer)
+    bool has_comparison = false;            // false when evaluated without a baseline
+    Comparison comparison;                  // against the dense model on the same samples
 };
 
 // Throws ss::Error when the dataset does not match the model.

@@ -26,7 +26,7 @@ int effective_top_k(const MoeLayer& moe, const ForwardOptions& opt) {
 }
 
 void forward(const Model& model, const float* x, int n, float* logits, const ForwardOptions& opt,
-             ForwardWorkspace& ws, ExpertSlotCounts* counts) {
+             ForwardWorkspace& ws, ExpertSlotCounts* counts, ForwardObserver* observer) {
     size_t widest = size_t(model.input_features());
     for (const auto& layer : model.layers)
         if (auto* lin = std::get_if<LinearWeights>(&layer)) widest = std::max(widest, size_t(lin->out));
@@ -39,6 +39,7 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
     int moe_index = 0;
     for (const auto& layer : model.layers) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            if (observer) observer->linear_input(*lin, cur, n);
             linear_forward(*lin, cur, n, dst);
             width = lin->out;
         } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
@@ -46,7 +47,7 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
             apply_activation(act->kind, dst, size_t(n) * width, act->negative_slope);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             int64_t* slots = counts ? (*counts)[size_t(moe_index)].data() : nullptr;
-            moe_forward(*moe, effective_top_k(*moe, opt), cur, n, dst, ws.moe, slots);
+            moe_forward(*moe, effective_top_k(*moe, opt), cur, n, dst, ws.moe, slots, observer, moe_index);
             ++moe_index;
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
             layer_norm_forward(*ln, cur, n, dst);

@@ -23,12 +23,21 @@ struct ForwardWorkspace {
     MoeScratch moe;
 };
 
+// Sees what flows through a forward pass (calibration, routing statistics), on the calling thread.
+struct ForwardObserver {
+    virtual ~ForwardObserver() = default;
+    // x (n, l.in): the input rows of a linear layer or expert matrix l (experts: the routed rows).
+    virtual void linear_input(const LinearWeights& l, const float* x, int n) { (void)l, (void)x, (void)n; }
+    // idx (n, k): the experts each row was routed to by the MoE layer number moe_index.
+    virtual void routing(int moe_index, const int* idx, int n, int k) { (void)moe_index, (void)idx, (void)n, (void)k; }
+};
+
 // raw (count) dataset values -> x (count): (raw * scale - mean) / std.
 void preprocess_input(const InputSpec& in, const float* raw, size_t count, float* x);
 
 // x (n, features) preprocessed -> logits (n, classes). counts may be null.
 void forward(const Model& model, const float* x, int n, float* logits, const ForwardOptions& opt,
-             ForwardWorkspace& ws, ExpertSlotCounts* counts);
+             ForwardWorkspace& ws, ExpertSlotCounts* counts, ForwardObserver* observer = nullptr);
 
 int effective_top_k(const MoeLayer& moe, const ForwardOptions& opt);
 

@@ -52,6 +52,14 @@ int64_t Model::parameter_count() const {
     return n;
 }
 
+LinearWeights* find_compressible_linear(Model& model, const std::string& name) {
+    LinearWeights* found = nullptr;
+    for_each_compressible_linear(model, [&](LinearWeights& l) {
+        if (l.name == name) found = &l;
+    });
+    return found;
+}
+
 std::vector<const MoeLayer*> Model::moe_layers() const {
     std::vector<const MoeLayer*> out;
     for (const auto& layer : layers)

@@ -4,6 +4,7 @@
 // A Model is a value: compression copies it and edits the copy, never the loaded original.
 #pragma once
 
+#include "quantized_weights.h"
 #include "weight_data.h"
 
 #include <cstdint>
@@ -17,22 +18,16 @@ namespace ss {
 // gelu: exact erf form; gelu_tanh: the tanh approximation (PyTorch approximate="tanh").
 enum class Activation { Relu, LeakyRelu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
 
-// int8 per-output-channel weights as stored: w[o, i] = float(q[o, i]) * scale[o].
-struct Int8Weights {
-    std::vector<int8_t> q;    // (out, in) row-major
-    std::vector<float> scale; // (out)
-};
-
 struct LinearWeights {
     std::string name;     // tensor prefix: NAME.weight, NAME.bias
     int in = 0;           // input features
     int out = 0;          // output features
-    WeightData weight;    // (out, in) row-major, fp32 (dequantized when int8 is set)
+    WeightData weight;    // (out, in) row-major, fp32 (dequantized when quant is set)
     WeightData bias;      // (out); empty when has_bias is false
     bool has_bias = true; // false only for MoE router gates
-    // The int8 form `weight` was dequantized from, when the layer is int8-quantized; any change
-    // to `weight` must drop it.
-    std::shared_ptr<const Int8Weights> int8;
+    // The low-precision form `weight` was dequantized from, when the matrix is quantized;
+    // whatever changes `weight` must keep it in step or drop it.
+    std::shared_ptr<const QuantizedWeights> quant;
 };
 
 struct ActivationLayer {
@@ -55,14 +50,15 @@ struct DropoutLayer {
 };
 
 struct MoeExpert {
-    LinearWeights fc1; // (hidden, dim)
+    int id = 0;        // index in the model as loaded (kept when other experts are dropped)
+    LinearWeights fc1; // (hidden, dim); hidden may shrink per expert (structured pruning)
     LinearWeights fc2; // (dim, hidden)
 };
 
 struct MoeLayer {
     std::string name;
     int dim = 0;
-    int hidden = 0;
+    int hidden = 0;       // as configured; each expert's fc1.out is its actual hidden size
     int top_k = 1;
     Activation activation = Activation::Gelu;
     bool residual = false;
@@ -71,8 +67,6 @@ struct MoeLayer {
 };
 
 using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer, LayerNormLayer, DropoutLayer>;
-
-enum class WeightFormat { F32, Int8PerChannel }; // how compressible weights are stored
 
 struct InputSpec {
     std::vector<int> shape; // e.g. {28, 28}; features = product
@@ -104,7 +98,6 @@ struct Model {
     InputSpec input;
     std::vector<std::string> labels;
     std::vector<Layer> layers;
-    WeightFormat weight_format = WeightFormat::F32;
 
     int input_features() const { return input.features(); }
     int num_classes() const { return int(labels.size()); }
@@ -126,6 +119,26 @@ void for_each_compressible_linear(ModelT& model, F&& f) {
             for (auto& e : moe->experts) {
                 f(e.fc1);
                 f(e.fc2);
+            }
+        }
+    }
+}
+
+// The compressible matrix with this tensor-prefix name ("stem", "moe.experts.3.fc1"), or null.
+LinearWeights* find_compressible_linear(Model& model, const std::string& name);
+
+// Calls f(l, stored_name) for every compressible matrix with the name its tensors have in a file
+// written now: experts are numbered by position (experts may have been dropped).
+template <class F>
+void for_each_compressible_linear_stored(const Model& model, F&& f) {
+    for (const auto& layer : model.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            f(*lin, lin->name);
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            for (size_t e = 0; e < moe->experts.size(); ++e) {
+                const std::string prefix = moe->name + ".experts." + std::to_string(e);
+                f(moe->experts[e].fc1, prefix + ".fc1");
+                f(moe->experts[e].fc2, prefix + ".fc2");
             }
         }
     }

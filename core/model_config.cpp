@@ -130,9 +130,21 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
             if (lj.contains("residual") && !lj["residual"].is_boolean()) throw Error(mw + ": field 'residual' must be true or false");
             moe.residual = lj.value("residual", false);
             moe.gate = make_linear(tensor_names::moe_gate(moe.name), moe.dim, experts, false);
+            // Experts may have their own hidden sizes (after structured pruning): "expert_hidden".
+            std::vector<int> hidden(size_t(experts), moe.hidden);
+            if (lj.contains("expert_hidden")) {
+                const json& eh = lj["expert_hidden"];
+                if (!eh.is_array() || eh.size() != size_t(experts))
+                    throw Error(mw + ": field 'expert_hidden' must be an array of " + std::to_string(experts) + " sizes");
+                for (int e = 0; e < experts; ++e) {
+                    if (!eh[size_t(e)].is_number_integer() || eh[size_t(e)].get<int64_t>() < 1 || eh[size_t(e)].get<int64_t>() > kMaxDim)
+                        throw Error(mw + ": field 'expert_hidden' entries must be integers in 1.." + std::to_string(kMaxDim));
+                    hidden[size_t(e)] = eh[size_t(e)].get<int>();
+                }
+            }
             for (int e = 0; e < experts; ++e) {
-                moe.experts.push_back({make_linear(tensor_names::moe_fc1(moe.name, e), moe.dim, moe.hidden, true),
-                                       make_linear(tensor_names::moe_fc2(moe.name, e), moe.hidden, moe.dim, true)});
+                moe.experts.push_back({e, make_linear(tensor_names::moe_fc1(moe.name, e), moe.dim, hidden[size_t(e)], true),
+                                       make_linear(tensor_names::moe_fc2(moe.name, e), hidden[size_t(e)], moe.dim, true)});
             }
             m.layers.emplace_back(std::move(moe));
         } else if (type == "layernorm") {
@@ -155,10 +167,27 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
         }
     }
     if (j.contains("quantization")) {
+        // Which matrices are stored quantized, and how: the loader reads them in that form.
         const json& q = j["quantization"];
-        if (!q.is_object() || !q.contains("scheme") || q["scheme"] != "int8-per-channel")
-            throw Error(where + ": field 'quantization.scheme' must be \"int8-per-channel\" (the only stored scheme)");
-        m.weight_format = WeightFormat::Int8PerChannel;
+        if (!q.is_object() || q.value("format", "") != kQuantFormat || !q.contains("layers") || !q["layers"].is_object())
+            throw Error(where + ": field 'quantization' must be {\"format\": \"" + std::string(kQuantFormat) + "\", \"layers\": {...}}");
+        for (auto it = q["layers"].begin(); it != q["layers"].end(); ++it) {
+            LinearWeights* l = find_compressible_linear(m, it.key());
+            if (!l) throw Error(where + ": quantization.layers names '" + it.key() + "', which is not a linear layer or expert matrix");
+            if (!it.value().is_string()) throw Error(where + ": quantization.layers['" + it.key() + "'] must be a scheme string");
+            QuantSpec spec;
+            try {
+                spec = parse_quant_spec(it.value().get<std::string>());
+            } catch (const Error& e) {
+                throw Error(where + ": quantization.layers['" + it.key() + "']: " + e.what());
+            }
+            if (spec.scheme == QuantScheme::None) continue;
+            auto placeholder = std::make_shared<QuantizedWeights>();
+            placeholder->spec = spec;
+            placeholder->out = l->out;
+            placeholder->in = l->in;
+            l->quant = std::move(placeholder);
+        }
     }
     if (width != int(m.labels.size()))
         throw Error(where + ": the last layer gives " + std::to_string(width) + " outputs but 'labels' has " +
@@ -180,9 +209,17 @@ std::string model_config_json(const Model& m) {
             if (a->kind == Activation::LeakyRelu) layers.push_back({{"type", "leaky_relu"}, {"negative_slope", a->negative_slope}});
             else layers.push_back({{"type", activation_name(a->kind)}});
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            layers.push_back({{"type", "moe"}, {"name", moe->name}, {"dim", moe->dim}, {"hidden", moe->hidden},
-                              {"experts", int(moe->experts.size())}, {"top_k", moe->top_k},
-                              {"activation", activation_name(moe->activation)}, {"residual", moe->residual}});
+            json l = {{"type", "moe"}, {"name", moe->name}, {"dim", moe->dim}, {"hidden", moe->hidden},
+                      {"experts", int(moe->experts.size())}, {"top_k", moe->top_k},
+                      {"activation", activation_name(moe->activation)}, {"residual", moe->residual}};
+            std::vector<int> hidden;
+            bool uniform = true;
+            for (const auto& e : moe->experts) {
+                hidden.push_back(e.fc1.out);
+                uniform &= e.fc1.out == moe->hidden;
+            }
+            if (!uniform) l["expert_hidden"] = hidden;
+            layers.push_back(l);
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
             layers.push_back({{"type", "layernorm"}, {"name", ln->name}, {"dim", ln->dim}, {"eps", ln->eps}});
         } else if (auto* d = std::get_if<DropoutLayer>(&layer)) {
@@ -190,9 +227,11 @@ std::string model_config_json(const Model& m) {
         }
     }
     j["layers"] = layers;
-    if (m.weight_format == WeightFormat::Int8PerChannel)
-        j["quantization"] = {{"scheme", "int8-per-channel"}, {"weight_dtype", "I8"}, {"scale_dtype", "F32"},
-                             {"scale_tensor", "NAME.weight_scale"}, {"applies_to", "linear and expert fc weights"}};
+    json quant = json::object();
+    for_each_compressible_linear_stored(m, [&](const LinearWeights& l, const std::string& name) {
+        if (l.quant) quant[name] = l.quant->spec.label();
+    });
+    if (!quant.empty()) j["quantization"] = {{"format", kQuantFormat}, {"layers", quant}};
     return j.dump(1);
 }
 

@@ -9,6 +9,7 @@
 namespace ss {
 
 inline constexpr const char* kClassifierFormat = "sparsescope/classifier-v1";
+inline constexpr const char* kQuantFormat = "sparsescope-quant-v1"; // config "quantization" section
 
 // Parses a config; `where` prefixes every error ("model/config.json"). The returned Model has all
 // layer shapes set and empty weight vectors. Throws ss::Error naming the field and the rule.

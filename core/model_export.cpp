@@ -32,17 +32,16 @@ std::string model_source_sha256(const Model& model) {
 }
 
 void export_compressed_model(const CompressedModel& c, const Model& source, const std::string& out) {
-    Model m = c.model;
-    if (c.spec.top_k > 0)
-        for (auto& layer : m.layers)
-            if (auto* moe = std::get_if<MoeLayer>(&layer)) moe->top_k = std::clamp(c.spec.top_k, 1, int(moe->experts.size()));
     char sparsity[32];
     std::snprintf(sparsity, sizeof sparsity, "%.6f", c.sparsity);
-    save_model(m, out,
-               {{"sparsescope.prune", c.spec.prune_label()},
-                {"sparsescope.quant", c.spec.quant_label()},
-                {"sparsescope.top_k", std::to_string(c.spec.top_k)},
+    std::string notes;
+    for (const auto& n : c.notes) notes += (notes.empty() ? "" : "; ") + n;
+    save_model(c.model, out,
+               {{"sparsescope.plan", c.plan.to_json()},
+                {"sparsescope.prune", c.plan.prune_label()},
+                {"sparsescope.quant", c.plan.quant_label()},
                 {"sparsescope.sparsity", sparsity},
+                {"sparsescope.notes", notes},
                 {"sparsescope.source_name", source.name},
                 {"sparsescope.source_sha256", model_source_sha256(source)}});
 }

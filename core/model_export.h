@@ -12,9 +12,9 @@ namespace ss {
 std::string model_source_sha256(const Model& model);
 
 // Writes `c` to OUT (a directory, or a single file when OUT ends in .safetensors): pruned weights
-// as zeros, int8 weights as I8 + F32 scales, a top-k override written into the config, and
-// __metadata__ keys sparsescope.prune / .quant / .top_k / .source_sha256 / .source_name /
-// .sparsity. Loading OUT gives bit-identical predictions to evaluating `c` directly.
+// as zeros, quantized weights in their stored form, dropped experts gone and top-k in the config,
+// and __metadata__ keys sparsescope.plan (JSON) / .prune / .quant / .sparsity / .notes /
+// .source_name / .source_sha256. Loading OUT gives bit-identical predictions to evaluating `c`.
 void export_compressed_model(const CompressedModel& c, const Model& source, const std::string& out);
 
 } // namespace ss

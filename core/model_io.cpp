@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -105,39 +106,82 @@ void load_plain(TensorSet& ts, LinearWeights& l) {
     }
 }
 
-// int8 storage: NAME.weight I8 (out, in) + NAME.weight_scale F32 (out); w = float(q) * scale.
-void load_int8(TensorSet& ts, LinearWeights& l) {
-    auto [f, e] = ts.take(tensor_names::weight(l.name), {l.out, l.in}, l.name, true);
-    if (e->dtype != DType::I8)
-        throw Error(f->path() + ": tensor '" + e->name + "' has dtype " + dtype_name(e->dtype) +
-                    "; the config's int8-per-channel quantization stores weights as I8");
-    auto [fs_, es] = ts.take(tensor_names::weight_scale(l.name), {l.out}, l.name, false);
-    auto w8 = std::make_shared<Int8Weights>();
-    const int8_t* q = reinterpret_cast<const int8_t*>(f->raw(*e));
-    w8->q.assign(q, q + size_t(l.out) * l.in);
-    w8->scale = fs_->to_f32(*es).to_vector();
-    std::vector<float> w(w8->q.size());
-    for (int o = 0; o < l.out; ++o)
-        for (int i = 0; i < l.in; ++i) {
-            const size_t k = size_t(o) * l.in + i;
-            w[k] = float(w8->q[k]) * w8->scale[size_t(o)];
+// Quantized storage, by the matrix's scheme (docs/model-format.md):
+//   int8 per channel, symmetric: NAME.weight I8 (out, in) + NAME.weight_scale F32 (out)
+//   other integer schemes: NAME.weight_packed U8 (bytes) + NAME.weight_scale F32 (out, groups)
+//                          [+ NAME.weight_zero U8 (out, groups) when asymmetric]
+//   fp16 / bf16: NAME.weight F16 / BF16 (out, in)
+bool int8_per_channel(const QuantSpec& s) { return s.scheme == QuantScheme::Int8 && s.group == 0 && !s.asym; }
+
+void load_quantized(TensorSet& ts, LinearWeights& l) {
+    auto q = std::make_shared<QuantizedWeights>();
+    q->spec = l.quant->spec;
+    q->out = l.out;
+    q->in = l.in;
+    const std::string name = tensor_names::weight(l.name);
+    if (q->spec.scheme == QuantScheme::F16 || q->spec.scheme == QuantScheme::BF16) {
+        auto [f, e] = ts.take(name, {l.out, l.in}, l.name, false);
+        const DType want = q->spec.scheme == QuantScheme::F16 ? DType::F16 : DType::BF16;
+        if (e->dtype != want)
+            throw Error(f->path() + ": tensor '" + name + "' has dtype " + dtype_name(e->dtype) + "; the config stores it as " + dtype_name(want));
+        q->half.resize(size_t(l.out) * l.in);
+        std::memcpy(q->half.data(), f->raw(*e), q->half.size() * 2);
+    } else if (int8_per_channel(q->spec)) {
+        auto [f, e] = ts.take(name, {l.out, l.in}, l.name, true);
+        if (e->dtype != DType::I8)
+            throw Error(f->path() + ": tensor '" + name + "' has dtype " + dtype_name(e->dtype) + "; the config stores it as I8 (int8)");
+        q->group = l.in;
+        const int8_t* v = reinterpret_cast<const int8_t*>(f->raw(*e));
+        std::vector<uint32_t> codes(size_t(l.out) * l.in);
+        for (size_t k = 0; k < codes.size(); ++k) codes[k] = uint32_t(int(v[k]) + 128);
+        pack_codes(codes, 8, q->packed);
+        auto [fs, es] = ts.take(tensor_names::weight_scale(l.name), {l.out}, l.name, false);
+        q->scale = fs->to_f32(*es).to_vector();
+    } else {
+        q->group = q->spec.group ? q->spec.group : l.in;
+        const int groups = q->groups_per_row();
+        const int64_t bytes = (int64_t(l.out) * l.in * q->spec.bits() + 7) / 8;
+        auto [f, e] = ts.take(tensor_names::weight_packed(l.name), {bytes}, l.name, true);
+        if (e->dtype != DType::U8) throw Error(f->path() + ": tensor '" + e->name + "' must be U8 (packed codes)");
+        q->packed.assign(f->raw(*e), f->raw(*e) + bytes);
+        auto [fs, es] = ts.take(tensor_names::weight_scale(l.name), {l.out, groups}, l.name, false);
+        q->scale = fs->to_f32(*es).to_vector();
+        if (q->spec.asym) {
+            auto [fz, ez] = ts.take(tensor_names::weight_zero(l.name), {l.out, groups}, l.name, true);
+            if (ez->dtype != DType::U8) throw Error(fz->path() + ": tensor '" + ez->name + "' must be U8 (zero points)");
+            q->zero.assign(fz->raw(*ez), fz->raw(*ez) + size_t(l.out) * groups);
+            for (uint8_t z : q->zero)
+                if (z >= (1u << q->spec.bits())) throw Error(fz->path() + ": tensor '" + ez->name + "' holds a zero point outside the code range");
         }
-    l.weight = WeightData(std::move(w));
-    l.int8 = std::move(w8);
+    }
+    l.weight = WeightData(dequantize_weights(*q));
+    l.quant = std::move(q);
     if (l.has_bias) {
         auto [fb, eb] = ts.take(tensor_names::bias(l.name), {l.out}, l.name, false);
         l.bias = fb->to_f32(*eb);
     }
 }
 
-void add_linear(std::vector<SafetensorsTensorOut>& out, const LinearWeights& l, bool as_int8) {
-    if (as_int8 && l.int8) {
-        out.push_back({tensor_names::weight(l.name), DType::I8, {l.out, l.in}, l.int8->q.data()});
-        out.push_back({tensor_names::weight_scale(l.name), DType::F32, {l.out}, l.int8->scale.data()});
+void load_matrix(TensorSet& ts, LinearWeights& l) { l.quant ? load_quantized(ts, l) : load_plain(ts, l); }
+
+void add_linear(std::vector<SafetensorsTensorOut>& out, const LinearWeights& l, const std::string& name) {
+    const QuantizedWeights* q = l.quant.get();
+    if (!q) {
+        out.push_back({tensor_names::weight(name), DType::F32, {l.out, l.in}, l.weight.data()});
+    } else if (!q->half.empty()) {
+        out.push_back({tensor_names::weight(name), q->spec.scheme == QuantScheme::F16 ? DType::F16 : DType::BF16, {l.out, l.in}, q->half.data()});
+    } else if (int8_per_channel(q->spec)) {
+        // Codes are offset by 128; I8 holds the signed values. The buffer lives in `keep`.
+        auto signed_q = std::make_shared<std::vector<int8_t>>(q->packed.size());
+        for (size_t k = 0; k < q->packed.size(); ++k) (*signed_q)[k] = int8_t(int(q->packed[k]) - 128);
+        out.push_back({tensor_names::weight(name), DType::I8, {l.out, l.in}, signed_q->data(), signed_q});
+        out.push_back({tensor_names::weight_scale(name), DType::F32, {l.out}, q->scale.data()});
     } else {
-        out.push_back({tensor_names::weight(l.name), DType::F32, {l.out, l.in}, l.weight.data()});
+        out.push_back({tensor_names::weight_packed(name), DType::U8, {int64_t(q->packed.size())}, q->packed.data()});
+        out.push_back({tensor_names::weight_scale(name), DType::F32, {l.out, q->groups_per_row()}, q->scale.data()});
+        if (q->spec.asym) out.push_back({tensor_names::weight_zero(name), DType::U8, {l.out, q->groups_per_row()}, q->zero.data()});
     }
-    if (l.has_bias) out.push_back({tensor_names::bias(l.name), DType::F32, {l.out}, l.bias.data()});
+    if (l.has_bias) out.push_back({tensor_names::bias(name), DType::F32, {l.out}, l.bias.data()});
 }
 
 std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
@@ -203,15 +247,14 @@ Model load_model(const std::string& path) {
 
     Model m = parse_model_config(config_text, config_where);
     m.source_path = path;
-    const bool int8 = m.weight_format == WeightFormat::Int8PerChannel;
     for (auto& layer : m.layers) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            int8 ? load_int8(ts, *lin) : load_plain(ts, *lin);
+            load_matrix(ts, *lin);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             load_plain(ts, moe->gate);
             for (auto& e : moe->experts) {
-                int8 ? load_int8(ts, e.fc1) : load_plain(ts, e.fc1);
-                int8 ? load_int8(ts, e.fc2) : load_plain(ts, e.fc2);
+                load_matrix(ts, e.fc1);
+                load_matrix(ts, e.fc2);
             }
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
             auto [fw, ew] = ts.take(tensor_names::weight(ln->name), {ln->dim}, ln->name, false);
@@ -226,26 +269,21 @@ Model load_model(const std::string& path) {
 }
 
 void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata) {
-    const bool int8 = model.weight_format == WeightFormat::Int8PerChannel;
     std::vector<SafetensorsTensorOut> tensors;
     for (const auto& layer : model.layers) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            add_linear(tensors, *lin, int8);
+            add_linear(tensors, *lin, lin->name);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            add_linear(tensors, moe->gate, false);
-            for (const auto& e : moe->experts) {
-                add_linear(tensors, e.fc1, int8);
-                add_linear(tensors, e.fc2, int8);
+            add_linear(tensors, moe->gate, tensor_names::moe_gate(moe->name));
+            for (size_t e = 0; e < moe->experts.size(); ++e) { // numbered by position: experts may have been dropped
+                add_linear(tensors, moe->experts[e].fc1, tensor_names::moe_fc1(moe->name, int(e)));
+                add_linear(tensors, moe->experts[e].fc2, tensor_names::moe_fc2(moe->name, int(e)));
             }
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
             tensors.push_back({tensor_names::weight(ln->name), DType::F32, {ln->dim}, ln->weight.data()});
             tensors.push_back({tensor_names::bias(ln->name), DType::F32, {ln->dim}, ln->bias.data()});
         }
     }
-    if (int8)
-        for_each_compressible_linear(model, [&](const LinearWeights& l) {
-            if (!l.int8) throw Error(out + ": layer '" + l.name + "' has no int8 form; quantize the model before saving it as int8");
-        });
     const std::string cfg = model_config_json(model);
     std::map<std::string, std::string> metadata = extra_metadata;
     metadata["config"] = cfg;

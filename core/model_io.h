@@ -18,8 +18,8 @@ Model load_model(const std::string& path);
 
 // Writes OUT as a single file when it ends in .safetensors, else as OUT/config.json +
 // OUT/model.safetensors. The config always goes into __metadata__["config"] too, with
-// `extra_metadata` beside it. An int8 model (weight_format Int8PerChannel) is stored as I8 values
-// plus F32 per-row scales (NAME.weight_scale); everything else as F32.
+// `extra_metadata` beside it. Quantized matrices are stored in their low-precision form (see
+// docs/model-format.md), everything else as F32. Experts are numbered by position.
 void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata);
 
 // save_model(model, dir, {}) for a directory.

@@ -3,6 +3,7 @@
 
 #include "activation.h"
 #include "dense_linear.h"
+#include "forward.h"
 #include "moe_router.h"
 
 #include <cstring>
@@ -10,7 +11,7 @@
 namespace ss {
 
 void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y, MoeScratch& s,
-                 int64_t* expert_slots) {
+                 int64_t* expert_slots, ForwardObserver* observer, int moe_index) {
     const int E = int(moe.experts.size());
     const int k = top_k;
     const size_t dim = size_t(moe.dim);
@@ -19,6 +20,7 @@ void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y
     s.w.resize(size_t(n) * k);
     linear_forward(moe.gate, x, n, s.gate.data());
     for (int r = 0; r < n; ++r) route_top_k(&s.gate[size_t(r) * E], E, k, &s.idx[size_t(r) * k], &s.w[size_t(r) * k]);
+    if (observer) observer->routing(moe_index, s.idx.data(), n, k);
 
     if (moe.residual)
         std::memcpy(y, x, sizeof(float) * n * dim);
@@ -39,11 +41,13 @@ void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y
         if (m == 0) continue;
         const MoeExpert& ex = moe.experts[size_t(e)];
         s.gathered.resize(size_t(m) * dim);
-        s.hidden.resize(size_t(m) * moe.hidden);
+        s.hidden.resize(size_t(m) * ex.fc1.out);
         s.out.resize(size_t(m) * dim);
         for (int i = 0; i < m; ++i) std::memcpy(&s.gathered[size_t(i) * dim], x + size_t(s.rows[i]) * dim, sizeof(float) * dim);
+        if (observer) observer->linear_input(ex.fc1, s.gathered.data(), m);
         linear_forward(ex.fc1, s.gathered.data(), m, s.hidden.data());
         apply_activation(moe.activation, s.hidden.data(), s.hidden.size());
+        if (observer) observer->linear_input(ex.fc2, s.hidden.data(), m);
         linear_forward(ex.fc2, s.hidden.data(), m, s.out.data());
         for (int i = 0; i < m; ++i) {
             float* yr = y + size_t(s.rows[i]) * dim;

@@ -22,9 +22,12 @@ struct MoeScratch {
     std::vector<float> out;      // (m, dim)
 };
 
+struct ForwardObserver;
+
 // x (n, dim) -> y (n, dim); y must not alias x. top_k in 1..E. When expert_slots is not null,
 // expert_slots[j] (E entries) is incremented by the number of (row, slot) pairs routed to j.
+// An observer sees each expert matrix's input and the routing (as MoE layer `moe_index`).
 void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y, MoeScratch& s,
-                 int64_t* expert_slots);
+                 int64_t* expert_slots, ForwardObserver* observer = nullptr, int moe_index = 0);
 
 } // namespace ss

@@ -14,7 +14,7 @@ std::string utc_now_iso8601() {
     return buf;
 }
 
-RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionSpec& spec) {
+RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionPlan& plan) {
     RunRecord r;
     r.created_at = utc_now_iso8601();
     r.model_name = model.name;
@@ -22,7 +22,7 @@ RunRecord make_run_record(const Model& model, const Dataset& data, const Compres
     r.dataset_path = data.source_path;
     r.dataset_sha256 = data.sha256;
     r.input = model.input;
-    r.spec = spec;
+    r.plan = plan;
     return r;
 }
 

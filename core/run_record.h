@@ -18,13 +18,13 @@ struct RunRecord {
     std::string dataset_path;
     std::string dataset_sha256; // empty when unknown (sessions written before schema 2)
     InputSpec input;            // preprocessing used: x = (raw * scale - mean) / std
-    CompressionSpec spec;
+    CompressionPlan plan;
     EvalResult result;
 };
 
 std::string utc_now_iso8601();
 
 // A record of evaluating `model` (compressed by `spec`) on `data`, with `result` filled by the caller.
-RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionSpec& spec);
+RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionPlan& plan);
 
 } // namespace ss

@@ -40,13 +40,23 @@ CREATE TABLE runs (
   input_scale      REAL,               -- preprocessing: x = (raw * scale - mean) / std (schema 2)
   input_mean       REAL,
   input_std        REAL,
-  dataset_sha256   TEXT                -- of the dataset files (schema 2)
+  dataset_sha256   TEXT,               -- of the dataset files (schema 2)
+  plan_json        TEXT,               -- the whole compression plan (schema 3)
+  flops_per_sample REAL,               -- dense-equivalent (schema 3)
+  baseline_accuracy REAL,              -- comparison with the dense model, NULL if none (schema 3)
+  agreement        REAL,
+  mean_kl          REAL,
+  delta_ci_low     REAL,
+  delta_ci_high    REAL,
+  gained           INTEGER,
+  lost             INTEGER
 );
 CREATE TABLE run_class_accuracy (
   run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   class_index  INTEGER NOT NULL,
   samples      INTEGER NOT NULL,
   accuracy     REAL,                   -- NULL when the class has no samples
+  delta        REAL,                   -- minus the dense model's accuracy (schema 3)
   PRIMARY KEY (run_id, class_index)
 );
 CREATE TABLE run_expert_share (
@@ -120,8 +130,9 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
         exec(db.get(), tmp, ("PRAGMA user_version = " + std::to_string(kSessionSchemaVersion)).c_str());
         exec(db.get(), tmp, ("PRAGMA application_id = " + std::to_string(kSessionApplicationId)).c_str());
         Stmt run = prepare(db.get(), tmp,
-                           "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
-        Stmt cls = prepare(db.get(), tmp, "INSERT INTO run_class_accuracy VALUES (?1,?2,?3,?4)");
+                           "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+                           "?23,?24,?25,?26,?27,?28,?29,?30,?31)");
+        Stmt cls = prepare(db.get(), tmp, "INSERT INTO run_class_accuracy VALUES (?1,?2,?3,?4,?5)");
         Stmt exp = prepare(db.get(), tmp, "INSERT INTO run_expert_share VALUES (?1,?2,?3,?4,?5)");
         for (const RunRecord& r : runs) {
             const EvalResult& e = r.result;
@@ -131,10 +142,11 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
             sqlite3_bind_text(s, 3, r.model_name.c_str(), -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(s, 4, r.model_path.c_str(), -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(s, 5, r.dataset_path.c_str(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s, 6, r.spec.prune == PruneMethod::Magnitude ? "magnitude" : "none", -1, SQLITE_STATIC);
-            sqlite3_bind_double(s, 7, r.spec.sparsity);
-            sqlite3_bind_text(s, 8, r.spec.quant_label().c_str(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int(s, 9, r.spec.top_k);
+            const std::string prune = r.plan.prune.label(), quant = r.plan.quant.label(), plan = r.plan.to_json();
+            sqlite3_bind_text(s, 6, prune.substr(0, prune.find(':')).c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_double(s, 7, r.plan.prune.sparsity);
+            sqlite3_bind_text(s, 8, quant.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(s, 9, r.plan.top_k);
             sqlite3_bind_int(s, 10, e.top_k);
             sqlite3_bind_int(s, 11, e.threads);
             sqlite3_bind_int(s, 12, e.samples);
@@ -148,6 +160,18 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
             sqlite3_bind_double(s, 20, r.input.mean);
             sqlite3_bind_double(s, 21, r.input.std);
             sqlite3_bind_text(s, 22, r.dataset_sha256.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 23, plan.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_double(s, 24, e.flops_per_sample);
+            if (e.has_comparison) {
+                const Comparison& c = e.comparison;
+                sqlite3_bind_double(s, 25, c.baseline_accuracy);
+                sqlite3_bind_double(s, 26, c.agreement);
+                sqlite3_bind_double(s, 27, c.mean_kl);
+                sqlite3_bind_double(s, 28, c.delta_ci_low);
+                sqlite3_bind_double(s, 29, c.delta_ci_high);
+                sqlite3_bind_int(s, 30, c.gained);
+                sqlite3_bind_int(s, 31, c.lost);
+            } // else NULLs: cleared bindings are NULL
             step_done(db.get(), tmp, s);
             for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
                 sqlite3_bind_int64(cls.get(), 1, r.id);
@@ -155,6 +179,10 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
                 sqlite3_bind_int(cls.get(), 3, c < e.per_class_count.size() ? e.per_class_count[c] : 0);
                 if (std::isnan(e.per_class_accuracy[c])) sqlite3_bind_null(cls.get(), 4);
                 else sqlite3_bind_double(cls.get(), 4, e.per_class_accuracy[c]);
+                const double delta = e.has_comparison && c < e.comparison.per_class_delta.size() ? e.comparison.per_class_delta[c]
+                                                                                                 : std::nan("");
+                if (std::isnan(delta)) sqlite3_bind_null(cls.get(), 5);
+                else sqlite3_bind_double(cls.get(), 5, delta);
                 step_done(db.get(), tmp, cls.get());
             }
             for (size_t l = 0; l < e.expert_share.size(); ++l)
@@ -209,8 +237,10 @@ std::vector<RunRecord> load_session(const std::string& path) {
     if (version < 1) throw Error(path + ": session schema version " + std::to_string(version) + " is invalid");
 
     std::vector<RunRecord> runs;
-    const char* select = version >= 2 ? "SELECT * FROM runs ORDER BY id"
-                                      : "SELECT *, NULL, NULL, NULL, NULL FROM runs ORDER BY id"; // schema 1: no preprocessing
+    // Older schemas lack the later columns: select NULL in their place.
+    const char* select = version >= 3   ? "SELECT * FROM runs ORDER BY id"
+                         : version == 2 ? "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
+                                        : "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id";
     Stmt s = prepare(db.get(), path, select);
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
         RunRecord r;
@@ -220,10 +250,13 @@ std::vector<RunRecord> load_session(const std::string& path) {
         r.model_name = text_col(q, 2);
         r.model_path = text_col(q, 3);
         r.dataset_path = text_col(q, 4);
-        r.spec.prune = text_col(q, 5) == "magnitude" ? PruneMethod::Magnitude : PruneMethod::None;
-        r.spec.sparsity = sqlite3_column_double(q, 6);
-        r.spec.quant = text_col(q, 7) == "int8" ? QuantKind::Int8 : QuantKind::None;
-        r.spec.top_k = sqlite3_column_int(q, 8);
+        if (sqlite3_column_type(q, 22) != SQLITE_NULL) {
+            r.plan = parse_compression_plan(text_col(q, 22), path + ": run " + std::to_string(r.id) + " plan_json");
+        } else { // schemas 1-2: global magnitude pruning, none/int8 and a top-k override
+            if (text_col(q, 5) == "magnitude") r.plan.prune = {PruneMethod::Magnitude, sqlite3_column_double(q, 6), 0, 0};
+            r.plan.quant = parse_quant_spec(text_col(q, 7));
+            r.plan.top_k = sqlite3_column_int(q, 8);
+        }
         EvalResult& e = r.result;
         e.top_k = sqlite3_column_int(q, 9);
         e.threads = sqlite3_column_int(q, 10);
@@ -239,18 +272,35 @@ std::vector<RunRecord> load_session(const std::string& path) {
         r.input.mean = sqlite3_column_type(q, 19) == SQLITE_NULL ? nan : sqlite3_column_double(q, 19);
         r.input.std = sqlite3_column_type(q, 20) == SQLITE_NULL ? nan : sqlite3_column_double(q, 20);
         r.dataset_sha256 = text_col(q, 21);
+        e.flops_per_sample = sqlite3_column_double(q, 23);
+        if (sqlite3_column_type(q, 24) != SQLITE_NULL) {
+            e.has_comparison = true;
+            Comparison& c = e.comparison;
+            c.baseline_accuracy = sqlite3_column_double(q, 24);
+            c.accuracy_delta = e.accuracy - c.baseline_accuracy;
+            c.agreement = sqlite3_column_double(q, 25);
+            c.mean_kl = sqlite3_column_double(q, 26);
+            c.delta_ci_low = sqlite3_column_double(q, 27);
+            c.delta_ci_high = sqlite3_column_double(q, 28);
+            c.gained = sqlite3_column_int(q, 29);
+            c.lost = sqlite3_column_int(q, 30);
+        }
         runs.push_back(std::move(r));
     }
-    Stmt cls = prepare(db.get(), path, "SELECT samples, accuracy FROM run_class_accuracy WHERE run_id = ?1 ORDER BY class_index");
+    Stmt cls = prepare(db.get(), path,
+                       version >= 3 ? "SELECT samples, accuracy, delta FROM run_class_accuracy WHERE run_id = ?1 ORDER BY class_index"
+                                    : "SELECT samples, accuracy, NULL FROM run_class_accuracy WHERE run_id = ?1 ORDER BY class_index");
     Stmt exp = prepare(db.get(), path,
                        "SELECT layer_index, layer_name, share FROM run_expert_share WHERE run_id = ?1 ORDER BY layer_index, expert");
     for (RunRecord& r : runs) {
         sqlite3_bind_int64(cls.get(), 1, r.id);
         while (sqlite3_step(cls.get()) == SQLITE_ROW) {
             r.result.per_class_count.push_back(sqlite3_column_int(cls.get(), 0));
-            r.result.per_class_accuracy.push_back(sqlite3_column_type(cls.get(), 1) == SQLITE_NULL
-                                                      ? std::numeric_limits<double>::quiet_NaN()
-                                                      : sqlite3_column_double(cls.get(), 1));
+            const double nan = std::numeric_limits<double>::quiet_NaN();
+            r.result.per_class_accuracy.push_back(sqlite3_column_type(cls.get(), 1) == SQLITE_NULL ? nan : sqlite3_column_double(cls.get(), 1));
+            if (r.result.has_comparison)
+                r.result.comparison.per_class_delta.push_back(sqlite3_column_type(cls.get(), 2) == SQLITE_NULL ? nan
+                                                                                                               : sqlite3_column_double(cls.get(), 2));
         }
         sqlite3_reset(cls.get());
         sqlite3_bind_int64(exp.get(), 1, r.id);

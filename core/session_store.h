@@ -12,7 +12,7 @@
 
 namespace ss {
 
-inline constexpr int kSessionSchemaVersion = 2; // 2 added preprocessing and dataset_sha256
+inline constexpr int kSessionSchemaVersion = 3; // 2: preprocessing, dataset hash; 3: plan, comparison
 inline constexpr int kSessionApplicationId = 0x53537331; // "SSs1"
 
 // Writes all runs to PATH atomically (a temporary file renamed over PATH), replacing any

@@ -65,7 +65,7 @@ void train_model(Model& model, const Dataset& data, const TrainOptions& opt,
     const auto vvec = parameter_vectors(m2);
     constexpr float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
 
-    std::vector<int> order(size_t(data.count));
+    std::vector<int> order(static_cast<size_t>(data.count));
     std::iota(order.begin(), order.end(), 0);
     std::vector<float> x(size_t(batch) * features);
     std::vector<int> labels(static_cast<size_t>(batch));

@@ -1,0 +1,49 @@
+// baseline_comparison.h - the uncompressed model's outputs, and how a compressed model differs.
+#pragma once
+
+#include "dataset.h"
+#include "model.h"
+
+#include <vector>
+
+namespace ss {
+
+// The dense model's predictions on the first `samples` samples, kept to compare every run with.
+struct BaselineOutputs {
+    int samples = 0, classes = 0;
+    std::vector<int> argmax;        // (samples)
+    std::vector<float> log_probs;   // (samples, classes) log softmax of the logits
+    std::vector<uint8_t> correct;   // (samples) 1 where argmax == label
+};
+
+BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit);
+
+struct Comparison {
+    double agreement = 0.0;      // share of samples where compressed and dense top-1 agree
+    double mean_kl = 0.0;        // mean over samples of KL(dense || compressed), nats
+    double baseline_accuracy = 0.0;
+    double accuracy_delta = 0.0; // compressed - dense
+    double delta_ci_low = 0.0;   // 95 % interval for the paired difference (Wald, McNemar counts)
+    double delta_ci_high = 0.0;
+    int gained = 0;              // dense wrong, compressed right
+    int lost = 0;                // dense right, compressed wrong
+    std::vector<double> per_class_delta; // (classes) compressed - dense accuracy; NaN for empty classes
+};
+
+// Accumulates a comparison batch by batch (the evaluation never keeps all logits).
+class ComparisonAccumulator {
+public:
+    ComparisonAccumulator(const BaselineOutputs& baseline, int classes);
+    // logits (n, classes) of samples start .. start + n - 1, with their labels.
+    void add(int start, const float* logits, const int* labels, int n);
+    Comparison finish() const;
+
+private:
+    const BaselineOutputs& base_;
+    int classes_;
+    int n_ = 0, agree_ = 0, gained_ = 0, lost_ = 0, base_correct_ = 0, comp_correct_ = 0;
+    double kl_ = 0.0;
+    std::vector<int> class_n_, class_base_, class_comp_;
+};
+
+} // namespace ss
