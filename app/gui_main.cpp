@@ -64,10 +64,11 @@ int main(int argc, char** argv) {
         auto step = std::make_shared<int>(0);
         auto next = [&w, step, out]() {
             static const int sparsity[] = {0, 50, 80};
-            static const int quant[] = {0, 1, 1};
+            static const char* quant[] = {"none", "int8", "int4:g32"};
             if (*step < 3) {
                 w.compressionPanel()->sparsitySlider()->setValue(sparsity[*step]);
-                w.compressionPanel()->quantCombo()->setCurrentIndex(quant[*step]);
+                auto* combo = w.compressionPanel()->quantCombo();
+                combo->setCurrentIndex(combo->findData(QString::fromLatin1(quant[*step])));
                 ++*step;
                 w.evaluate();
                 return;

@@ -66,7 +66,7 @@ void run_forward(benchmark::State& st, const ss::Model& m) {
 void BM_demo_forward(benchmark::State& st) { run_forward(st, demo()); }
 
 void BM_demo_forward_pruned50(benchmark::State& st) {
-    static const ss::CompressedModel c = ss::compress(demo(), {ss::PruneMethod::Magnitude, 0.5, ss::QuantKind::None, 0});
+    static const ss::CompressedModel c = ss::compress(demo(), ss::plan_from_flags("magnitude:0.5", "none", 0));
     run_forward(st, c.model);
 }
 

@@ -22,7 +22,7 @@ check "info" 0 '2308874' "$cli" info "$model" --json
 check "missing model" 1 'error: .*nope: no such file or directory' "$cli" eval "$tmp/nope"
 head -c 1000 "$model/model.safetensors" > "$tmp/trunc.safetensors"
 check "truncated safetensors" 1 'trunc.safetensors: .*(runs past the end|exceed)' "$cli" eval "$tmp/trunc.safetensors"
-check "bad prune" 2 "--prune 'magnitude:2': sparsity must be a number in \[0, 1\]" "$cli" eval "$model" --prune magnitude:2
+check "bad prune" 2 "prune 'magnitude:2': sparsity must be a number in \[0, 1\)" "$cli" eval "$model" --prune magnitude:2
 check "top-k too big" 2 'exceeds the 8 experts' "$cli" eval "$model" --top-k 9
 check "unknown option" 2 'unknown option --frobnicate' "$cli" eval "$model" --frobnicate
 printf '\0\0\x08\x03\0\0\0\x01\0\0\0\x02\0\0\0\x02abcd' > "$tmp/x-images-idx3-ubyte"

@@ -1,14 +1,22 @@
-// test_compression.cpp - global magnitude pruning hits the requested count exactly; int8 error
-// bounds; weight bytes; the original model is never modified.
+// test_compression.cpp - every pruning and quantization method on small hand-checked matrices,
+// the plan format and its errors, and the original model never being modified.
 #include "compression.h"
+#include "compression_plan.h"
 #include "error.h"
+#include "expert_drop.h"
+#include "forward.h"
 #include "prune_magnitude.h"
-#include "quantize_int8.h"
+#include "prune_neurons.h"
+#include "prune_nm.h"
+#include "prune_wanda.h"
+#include "quantized_weights.h"
+#include "safetensors.h"
 #include "test_support.h"
 
 #include <QtTest>
 
 #include <cmath>
+#include <random>
 
 using namespace ss;
 
@@ -25,30 +33,47 @@ int64_t compressible_zeros(const Model& m) {
     });
     return n;
 }
+LinearWeights matrix(int out, int in, std::vector<float> w) {
+    LinearWeights l;
+    l.name = "m";
+    l.out = out;
+    l.in = in;
+    l.weight = std::move(w);
+    l.bias = std::vector<float>(size_t(out), 0.0f);
+    return l;
+}
+std::vector<float> random_weights(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    std::vector<float> w(n);
+    for (float& v : w) v = d(rng);
+    return w;
+}
+QString error_of(const std::function<void()>& f) { return QString::fromStdString(test_support::error_message(f)); }
 } // namespace
 
 class TestCompression : public QObject {
     Q_OBJECT
 private slots:
-    void pruneHitsSparsityExactly_data() {
+    void magnitudeHitsSparsityExactly_data() {
         QTest::addColumn<double>("sparsity");
-        for (double s : {0.0, 0.1, 0.25, 0.5, 0.73, 0.9, 1.0}) QTest::newRow(qPrintable(QString::number(s))) << s;
+        for (double s : {0.0, 0.1, 0.25, 0.5, 0.73, 0.9, 0.99}) QTest::newRow(qPrintable(QString::number(s))) << s;
     }
-    void pruneHitsSparsityExactly() {
+    void magnitudeHitsSparsityExactly() {
         QFETCH(double, sparsity);
         const Model original = test_support::tiny_moe_model(11);
-        const CompressedModel c = compress(original, {PruneMethod::Magnitude, sparsity, QuantKind::None, 0});
+        CompressionPlan plan;
+        plan.prune = {PruneMethod::Magnitude, sparsity, 0, 0};
+        const CompressedModel c = compress(original, plan);
         const int64_t total = compressible_count(c.model);
         QCOMPARE(compressible_zeros(c.model), std::llround(sparsity * double(total)));
-        QCOMPARE(c.sparsity, double(std::llround(sparsity * double(total))) / double(total));
         // Gates and biases are never pruned; the original keeps its weights.
-        const auto& moe = std::get<MoeLayer>(c.model.layers[2]);
-        QCOMPARE(moe.gate.weight, std::get<MoeLayer>(original.layers[2]).gate.weight);
+        QCOMPARE(std::get<MoeLayer>(c.model.layers[2]).gate.weight, std::get<MoeLayer>(original.layers[2]).gate.weight);
         QCOMPARE(std::get<LinearWeights>(c.model.layers[0]).bias, std::get<LinearWeights>(original.layers[0]).bias);
         QCOMPARE(compressible_zeros(original), int64_t(0));
     }
 
-    void pruneRemovesSmallestFirstAcrossLayers() {
+    void magnitudeRemovesSmallestFirstAcrossLayers() {
         Model m = test_support::tiny_moe_model(5);
         std::vector<float> mags;
         for_each_compressible_linear(m, [&](const LinearWeights& l) {
@@ -56,7 +81,6 @@ private slots:
         });
         std::sort(mags.begin(), mags.end());
         const int64_t k = prune_magnitude_global(m, 0.4);
-        // Every surviving weight is at least as large as every pruned one.
         QVERIFY(k > 0);
         for_each_compressible_linear(m, [&](const LinearWeights& l) {
             for (float w : l.weight)
@@ -64,63 +88,236 @@ private slots:
         });
     }
 
-    void pruneBreaksTiesToExactCount() {
-        Model m = test_support::tiny_moe_model(5);
-        for_each_compressible_linear(m, [](LinearWeights& l) { std::fill(l.weight.begin(), l.weight.end(), 0.5f); });
-        prune_magnitude_global(m, 0.3);
-        QCOMPARE(compressible_zeros(m), std::llround(0.3 * double(compressible_count(m))));
+    void magnitudePerLayerIsExactPerMatrix() {
+        CompressionPlan plan = plan_from_flags("magnitude-layer:0.5", "none", 0);
+        const CompressedModel c = compress(test_support::tiny_moe_model(2), plan);
+        for_each_compressible_linear(c.model, [](const LinearWeights& l) {
+            int64_t z = 0;
+            for (float w : l.weight) z += w == 0.0f;
+            QCOMPARE(z, std::llround(0.5 * double(l.weight.size())));
+        });
     }
 
-    void pruneRejectsOutOfRange() {
-        Model m = test_support::tiny_moe_model();
-        QVERIFY_THROWS_EXCEPTION(Error, prune_magnitude_global(m, 1.5));
-        QVERIFY_THROWS_EXCEPTION(Error, prune_magnitude_global(m, -0.1));
+    void nmKeepsTheLargestNOfEveryM() {
+        // One row, in = 10, 2:4: blocks [0..3], [4..7], last block [8, 9] keeps min(2, 2) = both.
+        LinearWeights l = matrix(1, 10, {0.1f, -4, 3, 0.2f, 5, 1, -1, 0.5f, 0.3f, -0.4f});
+        prune_nm(l, 2, 4);
+        QCOMPARE(l.weight.to_vector(), (std::vector<float>{0, -4, 3, 0, 5, 1, 0, 0, 0.3f, -0.4f}));
+        // Ties keep the lower index.
+        LinearWeights t = matrix(1, 4, {1, 1, 1, 1});
+        prune_nm(t, 2, 4);
+        QCOMPARE(t.weight.to_vector(), (std::vector<float>{1, 1, 0, 0}));
+        // The pattern holds for a whole random matrix: every 4-block has at most 2 nonzeros.
+        LinearWeights r = matrix(16, 64, random_weights(16 * 64, 1));
+        prune_nm(r, 2, 4);
+        for (size_t b = 0; b < r.weight.size(); b += 4) {
+            int nz = 0;
+            for (size_t k = b; k < b + 4; ++k) nz += r.weight[k] != 0.0f;
+            QCOMPARE(nz, 2);
+        }
     }
 
-    void int8ErrorBoundPerChannel() {
-        LinearWeights l;
-        l.in = 5;
-        l.out = 3;
-        l.weight = {0.10f, -0.50f, 0.25f, 0.0f, 0.49f,   // max 0.5 -> scale 0.5 / 127
-                    0.0f, 0.0f, 0.0f, 0.0f, 0.0f,        // zero row
-                    -3.0f, 1.0f, 2.9f, -0.01f, 0.333f};  // max 3 -> scale 3 / 127
-        const Int8Weights q = quantize_int8_per_channel(l);
+    void wandaUsesActivationNorms() {
+        // W row [1, 2, 3, 4]; input norms sqrt([100, 1, 1, 0.01]) = [10, 1, 1, 0.1]
+        // scores [10, 2, 3, 0.4]: pruning half removes inputs 3 and 1 (magnitude would remove 0 and 1).
+        LinearWeights l = matrix(1, 4, {1, 2, 3, 4});
+        prune_wanda(l, {100, 1, 1, 0.01}, 0.5);
+        QCOMPARE(l.weight.to_vector(), (std::vector<float>{1, 0, 3, 0}));
+        QVERIFY(!error_of([&] { prune_wanda(l, {1, 2}, 0.5); }).isEmpty());
+    }
+
+    void neuronsShrinkTheMatrices() {
+        // fc1 (3, 2), fc2 (2, 3): unit norms^2: u0 = 1 + 0 + 1 + 0 = 2, u1 = 9 + 9 + 9 + 9 = 36, u2 = 0.25 * 4 = 1
+        LinearWeights fc1 = matrix(3, 2, {1, 0, 3, 3, 0.5f, 0.5f});
+        fc1.bias = {10, 20, 30};
+        LinearWeights fc2 = matrix(2, 3, {1, 3, 0.5f, 0, 3, 0.5f});
+        prune_neurons(fc1, fc2, 0.34); // round(0.34 * 3) = 1 unit: u2 goes
+        QCOMPARE(fc1.out, 2);
+        QCOMPARE(fc2.in, 2);
+        QCOMPARE(fc1.weight.to_vector(), (std::vector<float>{1, 0, 3, 3}));
+        QCOMPARE(fc1.bias.to_vector(), (std::vector<float>{10, 20}));
+        QCOMPARE(fc2.weight.to_vector(), (std::vector<float>{1, 3, 0, 3}));
+
+        // On a model: every expert's hidden size halves, the forward still runs, FLOPs drop.
+        const Model m = test_support::tiny_moe_model(3);
+        const CompressedModel c = compress(m, plan_from_flags("neurons:0.5", "none", 0));
+        for (const auto& e : std::get<MoeLayer>(c.model.layers[2]).experts) {
+            QCOMPARE(e.fc1.out, 2);
+            QCOMPARE(e.fc2.in, 2);
+        }
+        QVERIFY(c.flops_per_sample < dense_flops_per_sample(m));
+        QVERIFY(c.weight_bytes < weight_bytes(m));
+        std::vector<float> x(4, 1.0f), y(2);
+        ForwardWorkspace ws;
+        forward(c.model, x.data(), 1, y.data(), {}, ws, nullptr);
+        QVERIFY(std::isfinite(y[0]) && std::isfinite(y[1]));
+    }
+
+    void dropExpertsRemovesRouterRows() {
+        Model m = test_support::tiny_moe_model(3);
+        auto& moe = std::get<MoeLayer>(m.layers[2]);
+        const std::vector<float> gate = moe.gate.weight.to_vector();
+        drop_experts(moe, {1});
+        QCOMPARE(int(moe.experts.size()), 2);
+        QCOMPARE(moe.gate.out, 2);
+        QCOMPARE(moe.experts[1].id, 2);
+        std::vector<float> want(gate.begin(), gate.begin() + 3);
+        want.insert(want.end(), gate.begin() + 6, gate.end());
+        QCOMPARE(moe.gate.weight.to_vector(), want);
+        QCOMPARE(moe.top_k, 2);
+        drop_experts(moe, {0});
+        QCOMPARE(moe.top_k, 1); // clamped to the experts left
+        QVERIFY(error_of([&] { drop_experts(moe, {0}); }).contains("cannot drop 1 of the 1 experts"));
+        QCOMPARE(least_used_experts({0.3, 0.1, 0.5, 0.1}, 2), (std::vector<int>{3, 1}));
+        // By name through a plan; an unknown name is an error.
+        CompressionPlan plan;
+        plan.drop_expert_names = {"moe.0"};
+        QCOMPARE(std::get<MoeLayer>(compress(test_support::tiny_moe_model(3), plan).model.layers[2]).experts[0].id, 1);
+        plan.drop_expert_names = {"moe.7"};
+        QVERIFY(error_of([&] { compress(test_support::tiny_moe_model(3), plan); }).contains("has no expert 7"));
+    }
+
+    void symmetricGroupErrorBound_data() {
+        QTest::addColumn<QString>("scheme");
+        for (const char* s : {"int8", "int8:g32", "int4:g32", "int4:g64", "int3:g32", "int2:g32", "int4:g32:asym", "int2:g128:asym"})
+            QTest::newRow(s) << s;
+    }
+    void symmetricGroupErrorBound() {
+        // in = 80 with G = 32 or 64: the last group is short (16 values) and has its own scale.
+        QFETCH(QString, scheme);
+        const QuantSpec spec = parse_quant_spec(scheme.toStdString());
+        const int out = 5, in = 80;
+        std::vector<float> w = random_weights(size_t(out) * in, 7);
+        w[3] = 0.0f; // zero stays exactly zero
+        const QuantizedWeights q = quantize_weights(w.data(), out, in, spec);
+        const std::vector<float> d = dequantize_weights(q);
+        QCOMPARE(q.packed.size(), (size_t(out) * in * size_t(spec.bits()) + 7) / 8);
+        const int groups = q.groups_per_row();
+        QCOMPARE(groups, spec.group ? (in + spec.group - 1) / spec.group : 1);
+        for (int o = 0; o < out; ++o)
+            for (int i = 0; i < in; ++i) {
+                const size_t k = size_t(o) * in + i;
+                const float scale = q.scale[size_t(o) * groups + size_t(i / q.group)];
+                QVERIFY2(std::fabs(d[k] - w[k]) <= scale / 2 * (1 + 1e-5f) + 1e-7f,
+                         qPrintable(QString("%1 at %2: %3 vs %4, scale %5").arg(scheme).arg(k).arg(d[k]).arg(w[k]).arg(scale)));
+            }
+        QCOMPARE(d[3], 0.0f);
+        const int64_t expected_bytes = int64_t(q.packed.size()) + int64_t(out) * groups * (4 + (spec.asym ? 1 : 0));
+        QCOMPARE(q.storage_bytes(), expected_bytes);
+    }
+
+    void int8PerChannelMatchesTheDefinition() {
+        const float w[] = {0.10f, -0.50f, 0.25f, 0.0f, 0.49f, 0, 0, 0, 0, 0};
+        const QuantizedWeights q = quantize_weights(w, 2, 5, parse_quant_spec("int8"));
         QCOMPARE(q.scale[0], 0.5f / 127.0f);
         QCOMPARE(q.scale[1], 0.0f);
-        QCOMPARE(q.q[1], int8_t(-127)); // the largest magnitude maps to the end of the range
-        QCOMPARE(q.q[10], int8_t(-127));
-        QCOMPARE(q.q[0], int8_t(25));   // 0.1 / (0.5/127) = 25.4 -> 25
-        const std::vector<float> deq = dequantize_int8(q, 3, 5);
-        for (int o = 0; o < 3; ++o)
-            for (int i = 0; i < 5; ++i) {
-                const size_t k = size_t(o) * 5 + i;
-                QVERIFY2(std::fabs(deq[k] - l.weight[k]) <= q.scale[size_t(o)] / 2 * (1 + 1e-6f), qPrintable(QString::number(k)));
-            }
-        for (int i = 5; i < 10; ++i) QCOMPARE(deq[size_t(i)], 0.0f);
+        QCOMPARE(int(q.code(1)) - 128, -127); // the largest magnitude maps to the end of the range
+        QCOMPARE(int(q.code(0)) - 128, 25);   // 0.1 / (0.5 / 127) = 25.4 -> 25
+        const std::vector<float> d = dequantize_weights(q);
+        for (int i = 5; i < 10; ++i) QCOMPARE(d[size_t(i)], 0.0f);
     }
 
-    void int8KeepsPrunedZerosAndCountsBytes() {
+    void packingRoundTrips_data() {
+        QTest::addColumn<int>("bits");
+        for (int b : {1, 2, 3, 4, 5, 7, 8}) QTest::newRow(qPrintable(QString::number(b))) << b;
+    }
+    void packingRoundTrips() {
+        QFETCH(int, bits);
+        std::mt19937 rng(static_cast<uint32_t>(bits));
+        std::vector<uint32_t> codes(1001);
+        for (auto& c : codes) c = rng() & ((1u << bits) - 1);
+        std::vector<uint8_t> packed;
+        pack_codes(codes, bits, packed);
+        QCOMPARE(packed.size(), (codes.size() * size_t(bits) + 7) / 8);
+        for (size_t k = 0; k < codes.size(); ++k) QCOMPARE(unpack_code(packed.data(), k, bits), codes[k]);
+    }
+
+    void halfPrecisionRoundsToNearestEven() {
+        // Every finite fp16 value converts back to itself; halfway cases go to the even neighbour.
+        for (uint32_t h = 0; h < 0x10000; ++h) {
+            const float f = f16_to_f32(uint16_t(h));
+            if (std::isnan(f)) continue;
+            QCOMPARE(f32_to_f16(f), uint16_t(h));
+        }
+        QCOMPARE(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), uint16_t(0x3c00)); // tie: to even (1.0)
+        QCOMPARE(f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)), uint16_t(0x3c02)); // tie: to even (up)
+        QCOMPARE(f32_to_f16(65520.0f), uint16_t(0x7c00));                      // overflow to infinity
+        QCOMPARE(f32_to_f16(std::ldexp(1.0f, -25)), uint16_t(0x0000));         // tie below the smallest subnormal
+        QCOMPARE(f32_to_f16(std::ldexp(3.0f, -26)), uint16_t(0x0001));
+        QCOMPARE(f32_to_bf16(1.0f + std::ldexp(1.0f, -8)), uint16_t(0x3f80));  // tie: to even
+        QCOMPARE(f32_to_bf16(1.0f + 3 * std::ldexp(1.0f, -8)), uint16_t(0x3f82));
+        for (uint32_t b = 0; b < 0x10000; b += 7) {
+            const float f = bf16_to_f32(uint16_t(b));
+            if (!std::isnan(f)) QCOMPARE(f32_to_bf16(f), uint16_t(b));
+        }
+    }
+
+    void quantizedModelBytesAndZeros() {
         const Model original = test_support::tiny_moe_model(2);
-        const CompressedModel c = compress(original, {PruneMethod::Magnitude, 0.5, QuantKind::Int8, 0});
+        const CompressedModel c = compress(original, plan_from_flags("magnitude:0.5", "int8", 0));
         QCOMPARE(compressible_zeros(c.model), std::llround(0.5 * double(compressible_count(original))));
         // fp32 bytes minus 3 bytes per compressible weight plus a 4-byte scale per output row.
         int64_t rows = 0;
         for_each_compressible_linear(original, [&](const LinearWeights& l) { rows += l.out; });
         QCOMPARE(c.weight_bytes, original.parameter_count() * 4 - compressible_count(original) * 3 + rows * 4);
         QCOMPARE(compress(original, {}).weight_bytes, original.parameter_count() * 4);
+        QCOMPARE(compress(original, plan_from_flags("none", "fp16", 0)).weight_bytes,
+                 original.parameter_count() * 4 - compressible_count(original) * 2);
     }
 
-    void parsesOptions() {
-        CompressionSpec s;
-        parse_prune_option(s, "magnitude:0.25");
-        QCOMPARE(s.sparsity, 0.25);
-        QCOMPARE(s.prune_label(), std::string("magnitude:0.25"));
-        parse_quant_option(s, "int8");
-        QCOMPARE(s.quant_label(), std::string("int8"));
-        QVERIFY_THROWS_EXCEPTION(Error, parse_prune_option(s, "magnitude:1.2"));
-        QVERIFY_THROWS_EXCEPTION(Error, parse_prune_option(s, "magnitude:"));
-        QVERIFY_THROWS_EXCEPTION(Error, parse_prune_option(s, "random:0.5"));
-        QVERIFY_THROWS_EXCEPTION(Error, parse_quant_option(s, "int3"));
+    void planOverridesAndBitsByUse() {
+        const Model m = test_support::tiny_moe_model(2);
+        const CompressionPlan plan = parse_compression_plan(R"({"quant": "int4:g32", "prune": "magnitude:0.3",
+            "layers": {"head": {"quant": "none", "prune": "none"}, "moe.experts.1": {"quant": "int8"}, "moe.experts.2.fc2": {"prune": "nm:1:2"}}})", "p");
+        const CompressedModel c = compress(m, plan);
+        const auto& moe = std::get<MoeLayer>(c.model.layers[2]);
+        QVERIFY(!std::get<LinearWeights>(c.model.layers[3]).quant);
+        QCOMPARE(std::get<LinearWeights>(c.model.layers[3]).weight, std::get<LinearWeights>(m.layers[3]).weight);
+        QCOMPARE(moe.experts[1].fc1.quant->spec.label(), std::string("int8"));
+        QCOMPARE(moe.experts[1].fc2.quant->spec.label(), std::string("int8"));
+        QCOMPARE(moe.experts[0].fc1.quant->spec.label(), std::string("int4:g32"));
+        // Bits by use: on calibration data, shares decide which experts get high or low precision.
+        test_support::Synthetic data(4, 2, 200);
+        CompressionPlan by_use;
+        by_use.quant = parse_quant_spec("int4:g32");
+        by_use.quant_by_use = {true, parse_quant_spec("int8"), parse_quant_spec("int2:g32"), 0.34, 0.33};
+        const CompressedModel u = compress(m, by_use, &data.dataset);
+        QCOMPARE(u.notes.size(), size_t(3));
+        int high = 0, low = 0;
+        for (const auto& e : std::get<MoeLayer>(u.model.layers[2]).experts) {
+            high += e.fc1.quant->spec.label() == "int8";
+            low += e.fc1.quant->spec.label() == "int2:g32";
+        }
+        QVERIFY2(high + low >= 1, "no expert crossed a threshold");
+        QVERIFY(error_of([&] { compress(m, by_use); }).contains("needs calibration data"));
+    }
+
+    void planJsonRoundTripsAndErrors() {
+        const std::string text = R"({"prune": "nm:2:4", "quant": "int3:g64:asym", "drop_experts": ["moe.1"], "top_k": {"moe": 1},
+            "layers": {"stem": {"prune": "wanda:0.25"}}, "calibration_samples": 64})";
+        const CompressionPlan p = parse_compression_plan(text, "p");
+        const CompressionPlan again = parse_compression_plan(p.to_json(), "again");
+        QCOMPARE(again.to_json(), p.to_json());
+        QCOMPARE(again.prune.label(), std::string("nm:2:4"));
+        QCOMPARE(again.quant.label(), std::string("int3:g64:asym"));
+        QCOMPARE(again.top_k_per_layer.at("moe"), 1);
+        QCOMPARE(again.calibration_samples, 64);
+        QVERIFY(again.needs_calibration());
+
+        QVERIFY(error_of([] { parse_prune_spec("magnitude:1.0"); }).contains("[0, 1)"));
+        QVERIFY(error_of([] { parse_prune_spec("magnitude:-0.1"); }).contains("[0, 1)"));
+        QVERIFY(error_of([] { parse_prune_spec("nm:4:2"); }).contains("N = 4 must not exceed M = 2"));
+        QVERIFY(error_of([] { parse_prune_spec("random:0.5"); }).contains("unknown method"));
+        QVERIFY(error_of([] { parse_quant_spec("int4:g48"); }).contains("group size must be 32, 64 or 128"));
+        QVERIFY(error_of([] { parse_quant_spec("int4"); }).contains("needs a group size"));
+        QVERIFY(error_of([] { parse_quant_spec("int5:g32"); }).contains("unknown scheme"));
+        QVERIFY(error_of([] { parse_compression_plan(R"({"prnue": "none"})", "p.json"); }).contains("p.json: unknown key 'prnue'"));
+        QVERIFY(error_of([] { parse_compression_plan(R"({"layers": {"x": {"prune": "magnitude:0.5"}}})", "p"); })
+                    .contains("use magnitude-layer:S"));
+        const Model m = test_support::tiny_moe_model();
+        QVERIFY(error_of([&] { compress(m, plan_from_flags("none", "none", 4)); }).contains("top-k 4 exceeds the 3 experts of MoE layer 'moe'"));
+        QVERIFY(error_of([&] { compress(m, parse_compression_plan(R"({"layers": {"nope": {"quant": "int8"}}})", "p")); })
+                    .contains("'nope' names no linear layer"));
     }
 };
 

@@ -28,7 +28,7 @@ private slots:
         // Every expert is used (the load-balancing term at work): none below 5 % of slots.
         for (double s : r.expert_share[0]) QVERIFY2(s > 0.05, qPrintable(QString::number(s)));
         // 50 % magnitude pruning with int8 costs little on this model.
-        const EvalResult c = evaluate(compress(m, {PruneMethod::Magnitude, 0.5, QuantKind::Int8, 0}), d, opt);
+        const EvalResult c = evaluate(compress(m, plan_from_flags("magnitude:0.5", "int8", 0)), d, opt);
         QVERIFY2(c.accuracy > r.accuracy - 0.02, qPrintable(QString::number(c.accuracy)));
     }
 };

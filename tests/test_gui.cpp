@@ -59,15 +59,15 @@ private slots:
 
         // Second run: 50 % sparsity, int8, top-1.
         w.compressionPanel()->sparsitySlider()->setValue(50);
-        w.compressionPanel()->quantCombo()->setCurrentIndex(1);
+        w.compressionPanel()->quantCombo()->setCurrentIndex(w.compressionPanel()->quantCombo()->findData(QStringLiteral("int8")));
         w.compressionPanel()->topKSpin()->setValue(1);
         QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
         QVERIFY(finished.wait(20000));
         QCOMPARE(finished.count(), 2);
         QCOMPARE(w.runs()->rowCount(), 2);
         const ss::RunRecord& r = w.runs()->run(1);
-        QCOMPARE(r.spec.quant, ss::QuantKind::Int8);
-        QCOMPARE(r.spec.sparsity, 0.5);
+        QCOMPARE(r.plan.quant.label(), std::string("int8"));
+        QCOMPARE(r.plan.prune.label(), std::string("magnitude:0.50"));
         QCOMPARE(r.result.top_k, 1);
         QVERIFY(std::fabs(r.result.sparsity - 0.5) < 0.01);
         QCOMPARE(w.runs()->index(1, RunListModel::Quant).data().toString(), QStringLiteral("int8"));

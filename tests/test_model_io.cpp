@@ -62,10 +62,7 @@ private slots:
         const std::string src = dir.filePath("src").toStdString();
         save_model_dir(test_support::tiny_moe_model(21), src);
         const Model source = load_model(src);
-        CompressionSpec spec;
-        parse_prune_option(spec, prune.toStdString());
-        parse_quant_option(spec, quant.toStdString());
-        spec.top_k = topK;
+        const CompressionPlan spec = plan_from_flags(prune.toStdString(), quant.toStdString(), topK);
         const CompressedModel c = compress(source, spec);
         const std::string path = dir.filePath(out).toStdString();
         export_compressed_model(c, source, path);
@@ -94,7 +91,7 @@ private slots:
         QTemporaryDir dir;
         const Model m = load_model(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe");
         const std::string out = dir.filePath("q.safetensors").toStdString();
-        export_compressed_model(compress(m, {PruneMethod::None, 0.0, QuantKind::Int8, 0}), m, out);
+        export_compressed_model(compress(m, plan_from_flags("none", "int8", 0)), m, out);
         const double ratio = double(std::filesystem::file_size(out)) / double(m.source.bytes);
         QVERIFY2(ratio > 0.24 && ratio < 0.27, qPrintable(QString::number(ratio)));
     }
@@ -103,10 +100,10 @@ private slots:
         QTemporaryDir dir;
         const Model source = test_support::tiny_moe_model(5);
         const std::string a = dir.filePath("a").toStdString(), b = dir.filePath("b").toStdString();
-        export_compressed_model(compress(source, {PruneMethod::None, 0.0, QuantKind::Int8, 0}), source, a);
+        export_compressed_model(compress(source, plan_from_flags("none", "int8", 0)), source, a);
         const Model q = load_model(a);
-        QCOMPARE(q.weight_format, WeightFormat::Int8PerChannel);
-        const CompressedModel c = compress(q, {PruneMethod::Magnitude, 0.4, QuantKind::None, 0});
+        ss::for_each_compressible_linear(q, [](const LinearWeights& l) { QVERIFY(l.quant && l.quant->spec.label() == "int8"); });
+        const CompressedModel c = compress(q, plan_from_flags("magnitude:0.4", "none", 0));
         export_compressed_model(c, q, b);
         QVERIFY(bitwise_equal(logits_of(c.model, 0, 17), logits_of(load_model(b), 0, 17)));
     }

@@ -20,7 +20,7 @@ RunRecord sample_run(int64_t id, double acc) {
     r.model_name = "fashion-moe";
     r.model_path = "/models/fashion-moe";
     r.dataset_path = "/data (t10k)";
-    r.spec = {PruneMethod::Magnitude, 0.5, QuantKind::Int8, 3};
+    r.plan = plan_from_flags("magnitude:0.5", "int8", 3);
     EvalResult& e = r.result;
     e.samples = 10000;
     e.accuracy = acc;
@@ -67,10 +67,10 @@ private slots:
         const RunRecord& r = runs[1];
         QCOMPARE(r.id, int64_t(2));
         QCOMPARE(r.result.accuracy, 0.8);
-        QCOMPARE(r.spec.prune, PruneMethod::Magnitude);
-        QCOMPARE(r.spec.sparsity, 0.5);
-        QCOMPARE(r.spec.quant, QuantKind::Int8);
-        QCOMPARE(r.spec.top_k, 3);
+        QCOMPARE(r.plan.prune.method, PruneMethod::Magnitude);
+        QCOMPARE(r.plan.prune.sparsity, 0.5);
+        QCOMPARE(r.plan.quant.label(), std::string("int8"));
+        QCOMPARE(r.plan.top_k, 3);
         QCOMPARE(r.result.top_k, 3);
         QCOMPARE(r.result.latency_p95_ms, 0.456);
         QCOMPARE(r.result.weight_bytes, int64_t(2359888));

@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "model.h"
+#include "dataset.h"
 #include "model_config.h"
 #include "trainer.h"
 
@@ -37,6 +38,19 @@ inline std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
 }
+
+// n samples of `features` values labelled into `classes` classes (deterministic).
+struct Synthetic {
+    ss::Dataset dataset;
+    Synthetic(int features, int classes, int n) {
+        dataset.source_path = "synthetic";
+        dataset.count = n;
+        dataset.features = features;
+        dataset.num_classes = classes;
+        for (int i = 0; i < n * features; ++i) dataset.raw.push_back(float((i * 37) % 11) - 5.0f + 0.1f * float(i % 7));
+        for (int i = 0; i < n; ++i) dataset.labels.push_back(i % classes);
+    }
+};
 
 // The message of the ss::Error f throws, or "" when it throws none.
 inline std::string error_message(const std::function<void()>& f) {

@@ -32,8 +32,6 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     plot_->yAxis->setLabel(tr("Top-1 accuracy (%)"));
     plot_->plotLayout()->insertRow(0);
     plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, tr("Accuracy vs latency"), QFont(font().family(), 11, QFont::Bold)));
-    fp32_ = make_scatter(plot_, tr("fp32 weights"), QColor(31, 119, 180), QCPScatterStyle::ssDisc, 9);
-    int8_ = make_scatter(plot_, tr("int8 weights"), QColor(214, 39, 40), QCPScatterStyle::ssSquare, 9);
     selected_ = make_scatter(plot_, tr("selected run"), QColor(20, 20, 20), QCPScatterStyle::ssCircle, 17);
     QCPScatterStyle sel(QCPScatterStyle::ssCircle, QPen(Qt::black, 2), Qt::NoBrush, 17);
     selected_->setScatterStyle(sel);
@@ -42,9 +40,41 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     plot_->yAxis->setRange(0, 100);
     connect(plot_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* p, int dataIndex, QMouseEvent*) {
         // Graph data is sorted by latency; the row maps remember which run each point is.
-        const std::vector<int>* rows = p == fp32_ ? &fp32_rows_ : p == int8_ ? &int8_rows_ : nullptr;
-        if (rows && dataIndex >= 0 && dataIndex < int(rows->size())) emit runClicked((*rows)[size_t(dataIndex)]);
+        auto it = rows_.find(qobject_cast<QCPGraph*>(p));
+        if (it != rows_.end() && dataIndex >= 0 && dataIndex < int(it->second.size())) emit runClicked(it->second[size_t(dataIndex)]);
     });
+}
+
+QString AccuracyLatencyPlot::seriesOf(const ss::RunRecord& run) {
+    const std::string q = run.plan.quant.label();
+    if (q == "none") return QStringLiteral("fp32");
+    return QString::fromStdString(q.substr(0, q.find(':')));
+}
+
+QCPGraph* AccuracyLatencyPlot::series(const QString& name) {
+    auto it = series_.find(name);
+    if (it != series_.end()) return it->second;
+    struct Style {
+        const char* name;
+        QColor color;
+        QCPScatterStyle::ScatterShape shape;
+    };
+    static const Style styles[] = {
+        {"fp32", QColor(31, 119, 180), QCPScatterStyle::ssDisc},      {"fp16", QColor(23, 190, 207), QCPScatterStyle::ssDiamond},
+        {"bf16", QColor(148, 103, 189), QCPScatterStyle::ssDiamond},  {"int8", QColor(214, 39, 40), QCPScatterStyle::ssSquare},
+        {"int4", QColor(255, 127, 14), QCPScatterStyle::ssTriangle}, {"int3", QColor(140, 86, 75), QCPScatterStyle::ssTriangleInverted},
+        {"int2", QColor(127, 127, 127), QCPScatterStyle::ssCross},
+    };
+    QColor color(44, 160, 44);
+    QCPScatterStyle::ScatterShape shape = QCPScatterStyle::ssStar;
+    for (const auto& st : styles)
+        if (name == QLatin1String(st.name)) {
+            color = st.color;
+            shape = st.shape;
+        }
+    QCPGraph* g = make_scatter(plot_, tr("%1 weights").arg(name), color, shape, 9);
+    series_[name] = g;
+    return g;
 }
 
 void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
@@ -54,23 +84,22 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
         return runs_[size_t(a)].result.latency_p50_ms < runs_[size_t(b)].result.latency_p50_ms;
     });
-    QVector<double> fx, fy, qx, qy;
-    fp32_rows_.clear();
-    int8_rows_.clear();
+    std::map<QCPGraph*, std::pair<QVector<double>, QVector<double>>> points;
+    rows_.clear();
+    for (auto& [name, g] : series_) points[g];
     double max_x = 0.0, min_y = 100.0, max_y = 0.0;
     for (int row : order) {
         const auto& r = runs_[size_t(row)];
         const double x = r.result.latency_p50_ms, y = 100.0 * r.result.accuracy;
-        const bool int8 = r.spec.quant == ss::QuantKind::Int8;
-        (int8 ? qx : fx).push_back(x);
-        (int8 ? qy : fy).push_back(y);
-        (int8 ? int8_rows_ : fp32_rows_).push_back(row);
+        QCPGraph* g = series(seriesOf(r));
+        points[g].first.push_back(x);
+        points[g].second.push_back(y);
+        rows_[g].push_back(row);
         max_x = std::max(max_x, x);
         min_y = std::min(min_y, y);
         max_y = std::max(max_y, y);
     }
-    fp32_->setData(fx, fy, true);
-    int8_->setData(qx, qy, true);
+    for (auto& [g, xy] : points) g->setData(xy.first, xy.second, true);
     if (!runs_.empty()) {
         plot_->xAxis->setRange(0, max_x * 1.15 + 1e-3);
         const double pad = std::max(1.0, (max_y - min_y) * 0.15);
@@ -89,6 +118,10 @@ void AccuracyLatencyPlot::setSelectedRun(int row) {
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-int AccuracyLatencyPlot::pointCount() const { return fp32_->dataCount() + int8_->dataCount(); }
+int AccuracyLatencyPlot::pointCount() const {
+    int n = 0;
+    for (const auto& [name, g] : series_) n += g->dataCount();
+    return n;
+}
 
 } // namespace ssui

@@ -5,6 +5,7 @@
 
 #include <QWidget>
 
+#include <map>
 #include <vector>
 
 class QCustomPlot;
@@ -21,17 +22,20 @@ public:
     void setSelectedRun(int row); // -1 for none
     int pointCount() const;
     QCustomPlot* plot() const { return plot_; }
+    // The series a run is drawn in: its weight precision ("fp32", "fp16", "int8", "int4", ...).
+    static QString seriesOf(const ss::RunRecord& run);
 
 signals:
     void runClicked(int row);
 
 private:
+    QCPGraph* series(const QString& name);
+
     QCustomPlot* plot_;
-    QCPGraph* fp32_;
-    QCPGraph* int8_;
     QCPGraph* selected_;
     std::vector<ss::RunRecord> runs_;
-    std::vector<int> fp32_rows_, int8_rows_; // point index (sorted by latency) -> run row
+    std::map<QString, QCPGraph*> series_;
+    std::map<QCPGraph*, std::vector<int>> rows_; // point index (sorted by latency) -> run row
 };
 
 } // namespace ssui

@@ -2,6 +2,7 @@
 #include "compression_panel.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -15,9 +16,37 @@
 
 namespace ssui {
 
+namespace {
+struct Choice {
+    const char* label;
+    const char* value; // flag form; "%" stands for the sparsity
+};
+constexpr Choice kPruneChoices[] = {
+    {"none", "none"},
+    {"magnitude, global", "magnitude:%"},
+    {"magnitude, per layer", "magnitude-layer:%"},
+    {"Wanda (activation-aware)", "wanda:%"},
+    {"2:4 semi-structured", "nm:2:4"},
+    {"4:8 semi-structured", "nm:4:8"},
+    {"hidden units (structured)", "neurons:%"},
+};
+constexpr Choice kQuantChoices[] = {
+    {"none (fp32)", "none"},   {"fp16", "fp16"},         {"bf16", "bf16"},
+    {"int8 per channel", "int8"}, {"int4, groups of 32", "int4:g32"}, {"int4, groups of 128", "int4:g128"},
+    {"int4 asym, groups of 32", "int4:g32:asym"}, {"int3, groups of 32", "int3:g32"}, {"int2, groups of 32", "int2:g32"},
+};
+} // namespace
+
 CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     auto* box = new QGroupBox(tr("Compression"), this);
     auto* form = new QFormLayout(box);
+
+    prune_method_ = new QComboBox(box);
+    for (const auto& c : kPruneChoices) prune_method_->addItem(tr(c.label), QString::fromLatin1(c.value));
+    prune_method_->setCurrentIndex(1);
+    prune_method_->setToolTip(tr("How weights are removed; router gates and biases are kept. Wanda and dropping experts use\n"
+                                 "calibration samples from the dataset's train split. docs/compression.md has the definitions."));
+    form->addRow(tr("Pruning"), prune_method_);
 
     sparsity_ = new QSlider(Qt::Horizontal, box);
     sparsity_->setRange(0, 95);
@@ -25,8 +54,6 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     sparsity_->setPageStep(10);
     sparsity_->setTickInterval(10);
     sparsity_->setTickPosition(QSlider::TicksBelow);
-    sparsity_->setToolTip(tr("Global magnitude pruning: this share of all linear and expert weights is set to zero "
-                             "(router gates and biases are kept)."));
     sparsity_label_ = new QLabel(box);
     sparsity_label_->setMinimumWidth(QFontMetrics(font()).horizontalAdvance(QStringLiteral("100 %")));
     auto* srow = new QHBoxLayout;
@@ -36,24 +63,37 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     auto update_label = [this](int v) { sparsity_label_->setText(QStringLiteral("%1 %").arg(v)); };
     connect(sparsity_, &QSlider::valueChanged, this, update_label);
     update_label(0);
+    connect(prune_method_, &QComboBox::currentIndexChanged, this, &CompressionPanel::updateSparsityEnabled);
 
     quant_ = new QComboBox(box);
-    quant_->addItem(tr("none (fp32)"), int(ss::QuantKind::None));
-    quant_->addItem(tr("int8 per channel"), int(ss::QuantKind::Int8));
-    quant_->setToolTip(tr("int8: symmetric round-to-nearest, one scale per output channel (max|w| / 127).\n"
-                          "Accuracy is exactly that of the int8 weights; the dense kernels still compute in fp32,\n"
-                          "so latency does not improve yet."));
+    for (const auto& c : kQuantChoices) quant_->addItem(tr(c.label), QString::fromLatin1(c.value));
+    quant_->setToolTip(tr("Weights are stored at this precision (packed); accuracy is exactly that of the stored weights.\n"
+                          "The dense kernels still compute in fp32, so latency does not improve yet."));
     form->addRow(tr("Quantization"), quant_);
 
     top_k_ = new QSpinBox(box);
     top_k_->setToolTip(tr("Experts each sample is routed to in every MoE layer."));
     form->addRow(tr("MoE top-k"), top_k_);
+    drop_experts_ = new QSpinBox(box);
+    drop_experts_->setToolTip(tr("Remove this many of the least-used experts of every MoE layer (by calibration share)."));
+    form->addRow(tr("Drop experts"), drop_experts_);
 
     threads_ = new QSpinBox(box);
     threads_->setRange(1, std::max(1, QThread::idealThreadCount()));
     threads_->setValue(1);
     threads_->setToolTip(tr("OpenBLAS threads used for the evaluation."));
     form->addRow(tr("Threads"), threads_);
+
+    plan_label_ = new QLabel(box);
+    plan_label_->setWordWrap(true);
+    auto* plan_button = new QPushButton(tr("Load Plan…"), box);
+    plan_button->setToolTip(tr("A JSON compression plan with per-layer and per-expert settings; the controls above apply on top."));
+    auto* prow = new QHBoxLayout;
+    prow->addWidget(plan_label_, 1);
+    prow->addWidget(plan_button);
+    form->addRow(tr("Plan"), prow);
+    connect(plan_button, &QPushButton::clicked, this, &CompressionPanel::loadPlanRequested);
+    setPlanFile({}, {});
 
     evaluate_ = new QPushButton(tr("Evaluate"), box);
     evaluate_->setDefault(true);
@@ -75,25 +115,54 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(box);
     connect(evaluate_, &QPushButton::clicked, this, &CompressionPanel::evaluateRequested);
     connect(cancel_, &QPushButton::clicked, this, &CompressionPanel::cancelRequested);
-    setMaxTopK(0, 0);
+    setMoe(0, 0);
+    updateSparsityEnabled();
 }
 
-ss::CompressionSpec CompressionPanel::spec() const {
-    ss::CompressionSpec s;
-    s.sparsity = sparsity_->value() / 100.0;
-    s.prune = s.sparsity > 0 ? ss::PruneMethod::Magnitude : ss::PruneMethod::None;
-    s.quant = ss::QuantKind(quant_->currentData().toInt());
-    s.top_k = top_k_->isEnabled() ? top_k_->value() : 0;
-    return s;
+void CompressionPanel::updateSparsityEnabled() {
+    const bool uses = prune_method_->currentData().toString().contains(QLatin1Char('%'));
+    sparsity_->setEnabled(uses);
+    sparsity_label_->setEnabled(uses);
+}
+
+ss::CompressionPlan CompressionPanel::plan() const {
+    // A loaded plan is the base; controls left at "none" / 0 keep what it says.
+    ss::CompressionPlan p = file_plan_ ? *file_plan_ : ss::CompressionPlan{};
+    QString method = prune_method_->currentData().toString();
+    const bool uses_sparsity = method.contains(QLatin1Char('%'));
+    if (method != QLatin1String("none") && !(uses_sparsity && sparsity_->value() == 0)) {
+        method.replace(QLatin1Char('%'), QString::number(sparsity_->value() / 100.0, 'f', 2));
+        p.prune = ss::parse_prune_spec(method.toStdString());
+    }
+    const std::string quant = quant_->currentData().toString().toStdString();
+    if (quant != "none") p.quant = ss::parse_quant_spec(quant);
+    if (top_k_->isEnabled()) p.top_k = top_k_->value();
+    if (drop_experts_->value() > 0) p.drop_experts = drop_experts_->value();
+    return p;
 }
 
 int CompressionPanel::threads() const { return threads_->value(); }
 
-void CompressionPanel::setMaxTopK(int experts, int model_top_k) {
+void CompressionPanel::setMoe(int experts, int model_top_k) {
     top_k_->setEnabled(experts > 0);
     top_k_->setRange(experts > 0 ? 1 : 0, std::max(experts, 0));
     top_k_->setValue(model_top_k);
     top_k_->setSpecialValueText(experts > 0 ? QString() : tr("no MoE layer"));
+    drop_experts_->setEnabled(experts > 1);
+    drop_experts_->setRange(0, std::max(0, experts - 1));
+    drop_experts_->setValue(0);
+}
+
+void CompressionPanel::setPlanFile(const QString& path, const ss::CompressionPlan& plan) {
+    if (path.isEmpty()) {
+        file_plan_.reset();
+        plan_label_->setText(tr("controls only"));
+        plan_label_->setToolTip({});
+        return;
+    }
+    file_plan_ = plan;
+    plan_label_->setText(QFileInfo(path).fileName());
+    plan_label_->setToolTip(QString::fromStdString(plan.to_json()));
 }
 
 void CompressionPanel::setRunning(bool running) {

@@ -1,9 +1,12 @@
-// compression_panel.h - the controls a user moves: sparsity, quantization, MoE top-k, threads.
+// compression_panel.h - the controls a user moves: pruning, quantization, MoE top-k and experts,
+// threads; or a whole plan loaded from JSON.
 #pragma once
 
-#include "compression.h"
+#include "compression_plan.h"
 
 #include <QWidget>
+
+#include <optional>
 
 class QSlider;
 class QLabel;
@@ -19,31 +22,41 @@ class CompressionPanel : public QWidget {
 public:
     explicit CompressionPanel(QWidget* parent = nullptr);
 
-    ss::CompressionSpec spec() const;
+    ss::CompressionPlan plan() const; // the loaded plan file, with the controls applied on top
     int threads() const;
-    void setMaxTopK(int experts, int model_top_k); // experts == 0: model has no MoE layer
+    void setMoe(int experts, int model_top_k); // experts == 0: the model has no MoE layer
     void setRunning(bool running);
     void setProgress(int permille);
+    void setPlanFile(const QString& path, const ss::CompressionPlan& plan); // empty path: none
 
+    QComboBox* pruneMethodCombo() const { return prune_method_; }
     QSlider* sparsitySlider() const { return sparsity_; }
     QComboBox* quantCombo() const { return quant_; }
     QSpinBox* topKSpin() const { return top_k_; }
+    QSpinBox* dropExpertsSpin() const { return drop_experts_; }
     QPushButton* evaluateButton() const { return evaluate_; }
     QPushButton* cancelButton() const { return cancel_; }
 
 signals:
     void evaluateRequested();
     void cancelRequested();
+    void loadPlanRequested();
 
 private:
+    void updateSparsityEnabled();
+
+    QComboBox* prune_method_;
     QSlider* sparsity_;
     QLabel* sparsity_label_;
     QComboBox* quant_;
     QSpinBox* top_k_;
+    QSpinBox* drop_experts_;
     QSpinBox* threads_;
+    QLabel* plan_label_;
     QPushButton* evaluate_;
     QPushButton* cancel_;
     QProgressBar* progress_;
+    std::optional<ss::CompressionPlan> file_plan_;
 };
 
 } // namespace ssui

@@ -8,6 +8,8 @@
 #include <QPromise>
 #include <QtConcurrent>
 
+#include <algorithm>
+
 namespace ssui {
 
 namespace {
@@ -27,10 +29,28 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             promise.setProgressValue(int(f * 1000.0f));
             return !promise.isCanceled();
         };
-        ss::CompressedModel cm = ss::compress(*job.model, job.spec);
+        ss::CompressedModel cm = ss::compress(*job.model, job.plan, job.calibration.get());
         cm.model.input = job.input;
         if (promise.isCanceled()) return;
-        ss::RunRecord r = ss::make_run_record(cm.model, *job.dataset, job.spec);
+        std::shared_ptr<const ss::BaselineOutputs> baseline;
+        if (job.baseline) {
+            BaselineCache& b = *job.baseline;
+            std::lock_guard<std::mutex> lock(b.mutex);
+            const int samples = job.options.limit > 0 ? std::min(job.options.limit, job.dataset->count) : job.dataset->count;
+            if (!(b.outputs && b.model == job.model.get() && b.dataset == job.dataset.get() && b.input.scale == job.input.scale &&
+                  b.input.mean == job.input.mean && b.input.std == job.input.std && b.samples >= samples)) {
+                ss::Model dense = *job.model;
+                dense.input = job.input;
+                b.outputs = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(dense, *job.dataset, samples));
+                b.model = job.model.get();
+                b.dataset = job.dataset.get();
+                b.input = job.input;
+                b.samples = samples;
+            }
+            baseline = b.outputs;
+        }
+        job.options.baseline = baseline.get();
+        ss::RunRecord r = ss::make_run_record(cm.model, *job.dataset, job.plan);
         r.result = ss::evaluate(cm, *job.dataset, job.options);
         if (r.result.cancelled) return;
         promise.addResult(std::move(r));

@@ -4,6 +4,7 @@
 // cancel flag, which the worker reads in its progress callback (no queued slots, no event loops).
 #pragma once
 
+#include "baseline_comparison.h"
 #include "dataset.h"
 #include "model.h"
 #include "run_record.h"
@@ -12,13 +13,27 @@
 #include <QObject>
 
 #include <memory>
+#include <mutex>
 
 namespace ssui {
+
+// The dense model's outputs for one (model, dataset, preprocessing), computed once by the first
+// evaluation that needs them and reused by the next ones. Shared between the GUI and workers.
+struct BaselineCache {
+    std::mutex mutex;
+    const ss::Model* model = nullptr;
+    const ss::Dataset* dataset = nullptr;
+    ss::InputSpec input;
+    int samples = 0;
+    std::shared_ptr<const ss::BaselineOutputs> outputs;
+};
 
 struct EvaluationJob {
     std::shared_ptr<const ss::Model> model;
     std::shared_ptr<const ss::Dataset> dataset;
-    ss::CompressionSpec spec;
+    std::shared_ptr<const ss::Dataset> calibration; // when the plan needs it
+    std::shared_ptr<BaselineCache> baseline;        // may be null: no comparison
+    ss::CompressionPlan plan;
     ss::InputSpec input;     // preprocessing to use (the model's own, or the user's override)
     ss::EvalOptions options; // progress is set by the runner
 };

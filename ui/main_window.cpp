@@ -7,6 +7,8 @@
 #include "expert_share_chart.h"
 #include "input_panel.h"
 #include "model_export.h"
+#include "file_io.h"
+#include "idx_dataset.h"
 #include "model_io.h"
 #include "run_list_model.h"
 #include "session_store.h"
@@ -35,7 +37,7 @@ namespace ssui {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), panel_(new CompressionPanel), input_panel_(new InputPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
       accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), table_(new QTableView),
-      model_label_(new QLabel), dataset_label_(new QLabel) {
+      model_label_(new QLabel), dataset_label_(new QLabel), baseline_(std::make_shared<BaselineCache>()) {
     setWindowTitle(tr("SparseScope"));
 
     auto* left = new QWidget;
@@ -79,6 +81,11 @@ MainWindow::MainWindow(QWidget* parent)
 
     connect(panel_, &CompressionPanel::evaluateRequested, this, &MainWindow::evaluate);
     connect(panel_, &CompressionPanel::cancelRequested, runner_, &EvaluationRunner::cancel);
+    connect(panel_, &CompressionPanel::loadPlanRequested, this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Load compression plan"), {}, tr("Plans (*.json);;All files (*)"));
+        QString err;
+        if (!p.isEmpty() && !loadPlan(p, &err)) showError(tr("Cannot load plan"), err);
+    });
     connect(runner_, &EvaluationRunner::progressChanged, panel_, &CompressionPanel::setProgress);
     connect(runner_, &EvaluationRunner::finished, this, [this](const ss::RunRecord& r) {
         panel_->setRunning(false);
@@ -195,6 +202,8 @@ bool MainWindow::loadDataset(const QString& path, QString* error, const QString&
         ss::DatasetOptions options;
         options.label_column = label_column.toStdString();
         setDataset(std::make_shared<const ss::Dataset>(ss::load_dataset(path.toStdString(), options)));
+        dataset_dir_ = ss::is_directory(path.toStdString()) ? path.toStdString() : std::string();
+        calibration_.reset();
         return true;
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
@@ -206,7 +215,7 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     model_ = std::move(model);
     input_panel_->setInput(model_->input);
     const auto moes = model_->moe_layers();
-    panel_->setMaxTopK(moes.empty() ? 0 : int(moes.front()->experts.size()), moes.empty() ? 0 : moes.front()->top_k);
+    panel_->setMoe(moes.empty() ? 0 : int(moes.front()->experts.size()), moes.empty() ? 0 : moes.front()->top_k);
     refreshStatus();
 }
 
@@ -252,8 +261,18 @@ void MainWindow::evaluate() {
     EvaluationJob job;
     job.model = model_;
     job.dataset = dataset_;
-    job.spec = panel_->spec();
     QString err;
+    try {
+        job.plan = panel_->plan();
+    } catch (const std::exception& e) {
+        showError(tr("Cannot evaluate"), QString::fromStdString(e.what()));
+        return;
+    }
+    if (!calibrationFor(job.plan, &job.calibration, &err)) {
+        showError(tr("Cannot evaluate"), err);
+        return;
+    }
+    job.baseline = baseline_;
     if (!input_panel_->input(&job.input, &err)) {
         showError(tr("Cannot evaluate"), err);
         return;
@@ -339,7 +358,11 @@ bool MainWindow::exportModel(const QString& path, QString* error) {
     }
     try {
         QApplication::setOverrideCursor(Qt::WaitCursor);
-        ss::CompressedModel c = ss::compress(*model_, panel_->spec());
+        const ss::CompressionPlan plan = panel_->plan();
+        std::shared_ptr<const ss::Dataset> calibration;
+        QString cerr;
+        if (!calibrationFor(plan, &calibration, &cerr)) throw std::runtime_error(cerr.toStdString());
+        ss::CompressedModel c = ss::compress(*model_, plan, calibration.get());
         QString perr;
         if (input_panel_->input(&c.model.input, &perr) == false) throw std::runtime_error(perr.toStdString());
         ss::export_compressed_model(c, *model_, path.toStdString());
@@ -349,6 +372,40 @@ bool MainWindow::exportModel(const QString& path, QString* error) {
         return true;
     } catch (const std::exception& e) {
         QApplication::restoreOverrideCursor();
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+}
+
+bool MainWindow::calibrationFor(const ss::CompressionPlan& plan, std::shared_ptr<const ss::Dataset>* out, QString* error) {
+    out->reset();
+    if (!plan.needs_calibration()) return true;
+    if (!calibration_) {
+        if (dataset_dir_.empty()) {
+            *error = tr("This plan (%1) needs calibration samples: open the dataset as a folder that also holds its train split.")
+                         .arg(QString::fromStdString(plan.summary()));
+            return false;
+        }
+        try {
+            QApplication::setOverrideCursor(Qt::WaitCursor);
+            calibration_ = std::make_shared<const ss::Dataset>(ss::load_idx_dir(dataset_dir_, "train"));
+            QApplication::restoreOverrideCursor();
+        } catch (const std::exception& e) {
+            QApplication::restoreOverrideCursor();
+            *error = tr("This plan needs calibration samples, and the train split could not be read: %1").arg(QString::fromStdString(e.what()));
+            return false;
+        }
+    }
+    *out = calibration_;
+    return true;
+}
+
+bool MainWindow::loadPlan(const QString& path, QString* error) {
+    try {
+        const auto bytes = ss::read_file_bytes(path.toStdString());
+        panel_->setPlanFile(path, ss::parse_compression_plan(std::string(bytes.begin(), bytes.end()), path.toStdString()));
+        return true;
+    } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
         return false;
     }

@@ -1,6 +1,7 @@
 // main_window.h - the SparseScope main window: controls on the left, plots and runs on the right.
 #pragma once
 
+#include "compression_plan.h"
 #include "dataset.h"
 #include "model.h"
 
@@ -19,6 +20,7 @@ class EvaluationRunner;
 class InputPanel;
 class ExpertShareChart;
 class RunListModel;
+struct BaselineCache;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -38,6 +40,7 @@ public:
     // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
     // (a directory, or one file when the path ends in .safetensors).
     bool exportModel(const QString& path, QString* error);
+    bool loadPlan(const QString& path, QString* error);
 
     // Latency samples per evaluation; tests lower it to keep runs short.
     void setLatencySamples(int samples) { latency_samples_ = samples; }
@@ -62,9 +65,15 @@ private:
     void refreshStatus();
     bool confirmDiscardUnsaved();
     void showError(const QString& title, const QString& message);
+    // Calibration samples for `plan`, loading the dataset's train split on first need. False
+    // (with a message) when the plan needs them and there are none.
+    bool calibrationFor(const ss::CompressionPlan& plan, std::shared_ptr<const ss::Dataset>* out, QString* error);
 
     std::shared_ptr<const ss::Model> model_;
     std::shared_ptr<const ss::Dataset> dataset_;
+    std::shared_ptr<const ss::Dataset> calibration_; // the train split beside dataset_, loaded when a plan needs it
+    std::string dataset_dir_;                        // where dataset_ came from, to find that split
+    std::shared_ptr<BaselineCache> baseline_;
     CompressionPanel* panel_;
     InputPanel* input_panel_;
     EvaluationRunner* runner_;

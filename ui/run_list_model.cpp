@@ -17,8 +17,10 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (role == SortRole) {
         switch (index.column()) {
         case Id: return qlonglong(r.id);
-        case Prune: return r.spec.sparsity;
-        case Quant: return QString::fromStdString(r.spec.quant_label());
+        case Prune: return QString::fromStdString(r.plan.prune_label());
+        case Quant: return QString::fromStdString(r.plan.quant_label());
+        case Delta: return e.has_comparison ? QVariant(e.comparison.accuracy_delta) : QVariant();
+        case Agreement: return e.has_comparison ? QVariant(e.comparison.agreement) : QVariant();
         case TopK: return e.top_k;
         case Accuracy: return e.accuracy;
         case LatencyP50: return e.latency_p50_ms;
@@ -33,17 +35,21 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         return index.column() == Prune || index.column() == Quant ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                                   : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole)
-        return QStringLiteral("%1\n%2\n%3").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
-                                                QString::fromStdString(r.created_at));
+        return QStringLiteral("%1\n%2\n%3\nplan %4").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
+                                                        QString::fromStdString(r.created_at), QString::fromStdString(r.plan.to_json()));
     if (role != Qt::DisplayRole) return {};
     const QLocale loc;
     switch (index.column()) {
     case Id: return qlonglong(r.id);
-    case Prune:
-        return r.spec.prune == ss::PruneMethod::Magnitude && r.spec.sparsity > 0
-                   ? tr("magnitude %1 %").arg(100.0 * r.spec.sparsity, 0, 'f', 0)
-                   : tr("none");
-    case Quant: return QString::fromStdString(r.spec.quant_label());
+    case Prune: return QString::fromStdString(r.plan.prune_label());
+    case Quant: return QString::fromStdString(r.plan.quant_label());
+    case Delta:
+        if (!e.has_comparison) return QStringLiteral("—");
+        return QStringLiteral("%1 [%2, %3]")
+            .arg(100.0 * e.comparison.accuracy_delta, 0, 'f', 2)
+            .arg(100.0 * e.comparison.delta_ci_low, 0, 'f', 2)
+            .arg(100.0 * e.comparison.delta_ci_high, 0, 'f', 2);
+    case Agreement: return e.has_comparison ? QStringLiteral("%1 %").arg(100.0 * e.comparison.agreement, 0, 'f', 1) : QStringLiteral("—");
     case TopK: return e.top_k ? QVariant(e.top_k) : QVariant(QStringLiteral("—"));
     case Accuracy: return QStringLiteral("%1 %").arg(100.0 * e.accuracy, 0, 'f', 2);
     case LatencyP50: return QStringLiteral("%1").arg(e.latency_p50_ms, 0, 'f', 3);
@@ -64,6 +70,8 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case Quant: return tr("Quant");
     case TopK: return tr("Top-k");
     case Accuracy: return tr("Accuracy");
+    case Delta: return tr("Δ vs dense, points [95 % CI]");
+    case Agreement: return tr("Agrees");
     case LatencyP50: return tr("p50 ms");
     case LatencyP95: return tr("p95 ms");
     case Throughput: return tr("Samples/s");
