@@ -11,5 +11,6 @@ int cmd_train(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_data(int argc, char** argv);
+int cmd_sensitivity(int argc, char** argv);
 
 } // namespace cli

@@ -10,15 +10,22 @@
 
 namespace cli {
 const char* kUsage = R"(usage:
-  sparsescope-cli eval MODEL [--data PATH [--labels FILE] [--label-column C]]
-                       [--prune magnitude:S|none] [--quant int8|none]
-                       [--top-k K] [--limit N] [--threads N] [--json]
+  sparsescope-cli eval MODEL [--data PATH [--labels FILE] [--label-column C]] [COMPRESSION]
+                       [--limit N] [--threads N] [--json]
                        [--input-scale F] [--input-mean F] [--input-std F]
   sparsescope-cli train --config CONFIG.json -o OUTDIR [--data DIR] [--epochs N] [--batch N]
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
   sparsescope-cli info MODEL [--json]
-  sparsescope-cli export MODEL [--prune magnitude:S|none] [--quant int8|none] [--top-k K] -o OUT
+  sparsescope-cli export MODEL [COMPRESSION] -o OUT
+  sparsescope-cli sensitivity MODEL [--prune P] [--quant Q] [--data PATH] [--limit N] [--json]
   sparsescope-cli data PATH [--labels FILE] [--label-column C] [--json]
+
+COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
+             [--quant-experts-by-use HIGH,LOW] [--calib PATH] [--calib-samples N]
+  P: none | magnitude:S | magnitude-layer:S | nm:N:M | neurons:S | wanda:S | experts:K | experts:moe.3,...
+  Q: none | int8 | int8:gG | int4:gG | int3:gG | int2:gG [:asym] | fp16 | bf16     (G: 32, 64, 128)
+  Plans needing calibration (wanda, experts:K, by use) take the train split of an IDX --data
+  directory unless --calib is given. docs/compression.md defines every method.
 
 MODEL is a directory (config.json + model.safetensors or a sharded model.safetensors.index.json)
 or a single .safetensors file carrying its config in __metadata__. export writes OUT as a
@@ -44,6 +51,7 @@ int main(int argc, char** argv) {
         if (cmd == "info") return cmd_info(argc, argv);
         if (cmd == "export") return cmd_export(argc, argv);
         if (cmd == "data") return cmd_data(argc, argv);
+        if (cmd == "sensitivity") return cmd_sensitivity(argc, argv);
         throw UsageError("unknown command '" + cmd + "'");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "sparsescope-cli: %s\n\n%s", e.what(), kUsage);

@@ -6,6 +6,7 @@
 #include "layer_norm.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace ss {
@@ -37,7 +38,14 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
     int width = model.input_features();
     float* dst = ws.a.data();
     int moe_index = 0;
-    for (const auto& layer : model.layers) {
+    LayerProfile* prof = ws.profile;
+    if (prof) {
+        prof->layer_ns.resize(model.layers.size(), 0.0);
+        prof->expert_ns.resize(model.moe_layers().size());
+    }
+    for (size_t li = 0; li < model.layers.size(); ++li) {
+        const Layer& layer = model.layers[li];
+        const auto t0 = prof ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
             if (observer) observer->linear_input(*lin, cur, n);
             linear_forward(*lin, cur, n, dst);
@@ -47,6 +55,8 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
             apply_activation(act->kind, dst, size_t(n) * width, act->negative_slope);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
             int64_t* slots = counts ? (*counts)[size_t(moe_index)].data() : nullptr;
+            if (prof) prof->expert_ns[size_t(moe_index)].resize(moe->experts.size(), 0.0);
+            ws.moe.expert_ns = prof ? prof->expert_ns[size_t(moe_index)].data() : nullptr;
             moe_forward(*moe, effective_top_k(*moe, opt), cur, n, dst, ws.moe, slots, observer, moe_index);
             ++moe_index;
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
@@ -54,6 +64,7 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
         } else {
             continue; // dropout: the identity at inference
         }
+        if (prof) prof->layer_ns[li] += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
         cur = dst;
         dst = (dst == ws.a.data()) ? ws.b.data() : ws.a.data();
     }

@@ -17,10 +17,17 @@ struct ForwardOptions {
 using ExpertSlotCounts = std::vector<std::vector<int64_t>>;
 ExpertSlotCounts make_expert_slot_counts(const Model& model);
 
+// Where a forward pass spends its time, when asked (ForwardWorkspace::profile).
+struct LayerProfile {
+    std::vector<double> layer_ns;               // (layers) per top-level layer
+    std::vector<std::vector<double>> expert_ns; // (moe layers, experts) fc1 + act + fc2 of each expert
+};
+
 // Buffers reused across calls so batch-1 latency measures the kernels, not malloc.
 struct ForwardWorkspace {
     std::vector<float> a, b; // ping-pong activations (n, widest layer)
     MoeScratch moe;
+    LayerProfile* profile = nullptr; // when set, forward adds each layer's time to it
 };
 
 // Sees what flows through a forward pass (calibration, routing statistics), on the calling thread.

@@ -6,6 +6,7 @@
 #include "forward.h"
 #include "moe_router.h"
 
+#include <chrono>
 #include <cstring>
 
 namespace ss {
@@ -40,6 +41,7 @@ void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y
         if (expert_slots) expert_slots[e] += m;
         if (m == 0) continue;
         const MoeExpert& ex = moe.experts[size_t(e)];
+        const auto t0 = s.expert_ns ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         s.gathered.resize(size_t(m) * dim);
         s.hidden.resize(size_t(m) * ex.fc1.out);
         s.out.resize(size_t(m) * dim);
@@ -49,6 +51,7 @@ void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y
         apply_activation(moe.activation, s.hidden.data(), s.hidden.size());
         if (observer) observer->linear_input(ex.fc2, s.hidden.data(), m);
         linear_forward(ex.fc2, s.hidden.data(), m, s.out.data());
+        if (s.expert_ns) s.expert_ns[e] += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
         for (int i = 0; i < m; ++i) {
             float* yr = y + size_t(s.rows[i]) * dim;
             const float* o = &s.out[size_t(i) * dim];

@@ -20,6 +20,7 @@ struct MoeScratch {
     std::vector<float> gathered; // (m, dim)
     std::vector<float> hidden;   // (m, hidden)
     std::vector<float> out;      // (m, dim)
+    double* expert_ns = nullptr; // (E) when set: time spent in each expert is added here
 };
 
 struct ForwardObserver;

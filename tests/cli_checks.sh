@@ -38,4 +38,15 @@ printf 'f1,f2,label\n1,2,0\n3,4,1\n' > "$tmp/d.csv"
 check "data csv json" 0 '"samples": 2' "$cli" data "$tmp/d.csv" --json
 printf 'f1,f2,label\n1,2,0\n3,oops,1\n' > "$tmp/bad.csv"
 check "data csv error" 1 "bad.csv: line 3, column 2 \('f2'\): 'oops' is not a finite number" "$cli" data "$tmp/bad.csv"
+check "int4 plan json" 0 '"quant":"int4:g32"' "$cli" eval "$model" --limit 300 --quant int4:g32 --json
+check "comparison" 0 '"agreement":' "$cli" eval "$model" --limit 300 --prune nm:2:4 --json
+check "drop experts (calibrated)" 0 'dropped moe\.' "$cli" eval "$model" --limit 300 --prune experts:2
+printf '{"quant": "int8", "layers": {"head": {"quant": "none"}}}' > "$tmp/plan.json"
+check "plan file" 0 'int8 \(\+layers\)' "$cli" eval "$model" --limit 300 --plan "$tmp/plan.json"
+printf '{"quant": "int8", "laeyrs": {}}' > "$tmp/bad-plan.json"
+check "bad plan" 1 "bad-plan.json: unknown key 'laeyrs'" "$cli" eval "$model" --plan "$tmp/bad-plan.json"
+check "bad group" 2 'group size must be 32, 64 or 128' "$cli" eval "$model" --quant int4:g48
+check "sensitivity" 0 'moe\.experts\.7' "$cli" sensitivity "$model" --prune magnitude:0.5 --limit 200
+check "export int4 round trip" 0 'wrote' "$cli" export "$model" --quant int4:g32:asym -o "$tmp/q4"
+check "int4 export evaluates" 0 'int4:g32:asym' "$cli" info "$tmp/q4"
 exit $fail

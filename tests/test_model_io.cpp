@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 using namespace ss;
 
@@ -52,6 +53,11 @@ private slots:
         QTest::newRow("pruned, file") << "magnitude:0.6" << "none" << 0 << "m.safetensors";
         QTest::newRow("int8, dir") << "none" << "int8" << 0 << "m";
         QTest::newRow("pruned int8 top-1, file") << "magnitude:0.5" << "int8" << 1 << "m.safetensors";
+        QTest::newRow("int4 asym, dir") << "none" << "int4:g32:asym" << 0 << "m";
+        QTest::newRow("2:4 + int3 g64, file") << "nm:2:4" << "int3:g64" << 0 << "m.safetensors";
+        QTest::newRow("fp16, file") << "none" << "fp16" << 0 << "m.safetensors";
+        QTest::newRow("bf16, dir") << "none" << "bf16" << 0 << "m";
+        QTest::newRow("neurons 50 % + int2, dir") << "neurons:0.5" << "int2:g32" << 0 << "m";
     }
     void exportRoundTripIsBitExact() {
         QFETCH(QString, prune);
@@ -77,14 +83,34 @@ private slots:
         QCOMPARE(meta["sparsescope.quant"], spec.quant_label());
         QCOMPARE(meta["sparsescope.source_sha256"], model_source_sha256(source));
         QCOMPARE(meta["sparsescope.source_sha256"].size(), size_t(64));
-        // int8 weights are stored as I8 with F32 scales; everything else as F32.
+        // Stored forms: int8 as I8 + F32 scales; packed codes as U8; halves as F16/BF16; the rest F32.
+        const std::map<QString, std::string> weight_dtype = {{"none", "F32"}, {"int8", "I8"}, {"fp16", "F16"}, {"bf16", "BF16"}};
         for (const auto& t : back.source.tensors) {
-            const bool compressible_weight = t.name.find("experts") != std::string::npos || t.name.rfind("stem.", 0) == 0 ||
-                                             t.name.rfind("head.", 0) == 0;
-            const bool is_weight = t.name.size() > 7 && t.name.compare(t.name.size() - 7, 7, ".weight") == 0;
-            if (quant == "int8" && compressible_weight && is_weight) QCOMPARE(t.dtype, std::string("I8"));
+            const bool compressible = t.name.find("experts") != std::string::npos || t.name.rfind("stem.", 0) == 0 || t.name.rfind("head.", 0) == 0;
+            const auto ends = [&](const char* suffix) {
+                const std::string s(suffix);
+                return t.name.size() > s.size() && t.name.compare(t.name.size() - s.size(), s.size(), s) == 0;
+            };
+            if (ends(".weight_packed") || ends(".weight_zero")) QCOMPARE(t.dtype, std::string("U8"));
+            else if (compressible && ends(".weight") && weight_dtype.count(quant)) QCOMPARE(t.dtype, weight_dtype.at(quant));
             else QCOMPARE(t.dtype, std::string("F32"));
         }
+        QCOMPARE(QString::fromStdString(back.source.metadata.empty() ? "" : meta["sparsescope.plan"]), QString::fromStdString(spec.to_json()));
+    }
+
+    void droppedExpertsExportRenumbered() {
+        QTemporaryDir dir;
+        const Model source = test_support::tiny_moe_model(8);
+        CompressionPlan plan;
+        plan.drop_expert_names = {"moe.1"};
+        plan.quant = parse_quant_spec("int4:g32");
+        const CompressedModel c = compress(source, plan);
+        const std::string path = dir.filePath("d").toStdString();
+        export_compressed_model(c, source, path);
+        const Model back = load_model(path);
+        QCOMPARE(back.moe_layers()[0]->experts.size(), size_t(2));
+        QVERIFY(bitwise_equal(logits_of(c.model, 0, 21), logits_of(back, 0, 21)));
+        for (const auto& t : back.source.tensors) QVERIFY2(t.name.find("experts.2") == std::string::npos, t.name.c_str());
     }
 
     void int8ExportIsAboutAQuarter() {
