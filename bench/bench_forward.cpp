@@ -5,6 +5,8 @@
 //   BM_demo_forward/N: the demo model (Fashion-MNIST MoE) at batch N.
 //   BM_demo_forward_pruned50/N: the same after 50 % magnitude pruning. Dense kernels do not skip
 //       zeros, so this is expected to equal the dense time (sparse kernels come later).
+//   BM_demo_forward_neurons50/N: after removing half the hidden units of every expert (structured):
+//       smaller matrices, so genuinely less work.
 // Run: build/bench/bench_forward --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include "compression.h"
 #include "forward.h"
@@ -70,12 +72,18 @@ void BM_demo_forward_pruned50(benchmark::State& st) {
     run_forward(st, c.model);
 }
 
+void BM_demo_forward_neurons50(benchmark::State& st) {
+    static const ss::CompressedModel c = ss::compress(demo(), ss::plan_from_flags("neurons:0.5", "none", 0));
+    run_forward(st, c.model);
+}
+
 } // namespace
 
 BENCHMARK(BM_linear_sgemv);
 BENCHMARK(BM_linear_sgemm_m1);
 BENCHMARK(BM_demo_forward)->Arg(1)->Arg(64)->Arg(256);
 BENCHMARK(BM_demo_forward_pruned50)->Arg(1)->Arg(256);
+BENCHMARK(BM_demo_forward_neurons50)->Arg(1)->Arg(256);
 
 int main(int argc, char** argv) {
     openblas_set_num_threads(1);
