@@ -35,6 +35,17 @@ RunRecord sample_run(int64_t id, double acc) {
     e.sparsity = 0.5;
     e.threads = 2;
     e.top_k = 3;
+    e.flops_per_sample = 1.5e6;
+    e.has_comparison = true;
+    e.comparison.baseline_accuracy = acc + 0.01;
+    e.comparison.accuracy_delta = -0.01;
+    e.comparison.agreement = 0.97;
+    e.comparison.mean_kl = 0.03;
+    e.comparison.delta_ci_low = -0.02;
+    e.comparison.delta_ci_high = 0.0;
+    e.comparison.gained = 5;
+    e.comparison.lost = 105;
+    e.comparison.per_class_delta = {-0.1, std::nan(""), 0.05};
     return r;
 }
 
@@ -80,6 +91,19 @@ private slots:
         QCOMPARE(r.result.moe_layers, (std::vector<std::string>{"moe", "moe2"}));
         QCOMPARE(r.result.expert_share[1], (std::vector<double>{0.1, 0.2, 0.7}));
         QCOMPARE(r.created_at, std::string("2026-11-28T12:00:00Z"));
+        QVERIFY(r.result.has_comparison);
+        QCOMPARE(r.result.comparison.agreement, 0.97);
+        QCOMPARE(r.result.comparison.lost, 105);
+        QCOMPARE(r.result.comparison.delta_ci_low, -0.02);
+        QCOMPARE(r.result.comparison.per_class_delta[0], -0.1);
+        QVERIFY(std::isnan(r.result.comparison.per_class_delta[1]));
+        QCOMPARE(r.result.flops_per_sample, 1.5e6);
+        // The whole plan survives, overrides included.
+        RunRecord p = sample_run(3, 0.5);
+        p.plan = parse_compression_plan(R"({"prune": "wanda:0.3", "quant": "int4:g64:asym", "layers": {"head": {"quant": "fp16"}}})", "p");
+        const std::string path2 = dir.filePath("plan.sparsescope").toStdString();
+        save_session(path2, {p});
+        QCOMPARE(load_session(path2)[0].plan.to_json(), p.plan.to_json());
         QCOMPARE(r.dataset_path, std::string("/data (t10k)"));
     }
 

@@ -16,6 +16,7 @@
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -303,9 +304,16 @@ void MainWindow::showSelectedRun(int row) {
         expert_chart_->setShares(tr("Expert share"), {}, tr("model has no MoE layer"));
         return;
     }
-    expert_chart_->setShares(tr("Expert share — run %1, layer '%2', top-%3")
-                                 .arg(r.id).arg(QString::fromStdString(r.result.moe_layers.front())).arg(r.result.top_k),
-                             r.result.expert_share.front());
+    QString title = tr("Expert share — run %1, layer '%2', top-%3").arg(r.id).arg(QString::fromStdString(r.result.moe_layers.front())).arg(r.result.top_k);
+    if (!r.result.expert_stats.empty()) {
+        const ss::ExpertLayerStats& st = r.result.expert_stats.front();
+        title += tr("\nentropy %1 of %2 bits, max/mean %3, %4 dead")
+                     .arg(st.entropy_bits, 0, 'f', 2)
+                     .arg(std::log2(double(r.result.expert_share.front().size())), 0, 'f', 2)
+                     .arg(st.max_over_mean, 0, 'f', 2)
+                     .arg(st.dead.size());
+    }
+    expert_chart_->setShares(title, r.result.expert_share.front());
 }
 
 bool MainWindow::saveSession(const QString& path, QString* error) {
