@@ -221,7 +221,7 @@ Dataset load_idx_dir(const std::string& dir, const std::string& split) {
     chosen.erase(std::unique(chosen.begin(), chosen.end(), [&](auto& a, auto& b) { return stem(a.first) == stem(b.first); }), chosen.end());
     if (chosen.size() > 1) {
         std::string names;
-        for (const auto& c : chosen) names += " " + fs::path(c.first).filename().string();
+        for (const auto& c : chosen) names.append(" ").append(fs::path(c.first).filename().string());
         throw Error(dir + ": several " + split + " IDX sets (" + names.substr(1) + "); give the images file itself");
     }
     Dataset d = load_idx_pair(chosen[0].first, chosen[0].second);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -164,7 +165,9 @@ void load_quantized(TensorSet& ts, LinearWeights& l) {
 
 void load_matrix(TensorSet& ts, LinearWeights& l) { l.quant ? load_quantized(ts, l) : load_plain(ts, l); }
 
-void add_linear(std::vector<SafetensorsTensorOut>& out, const LinearWeights& l, const std::string& name) {
+// `scratch` owns buffers made just for writing (it is a deque: earlier buffers never move).
+void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<int8_t>>& scratch, const LinearWeights& l,
+                const std::string& name) {
     const QuantizedWeights* q = l.quant.get();
     if (!q) {
         out.push_back({tensor_names::weight(name), DType::F32, {l.out, l.in}, l.weight.data()});
@@ -172,9 +175,9 @@ void add_linear(std::vector<SafetensorsTensorOut>& out, const LinearWeights& l, 
         out.push_back({tensor_names::weight(name), q->spec.scheme == QuantScheme::F16 ? DType::F16 : DType::BF16, {l.out, l.in}, q->half.data()});
     } else if (int8_per_channel(q->spec)) {
         // Codes are offset by 128; I8 holds the signed values. The buffer lives in `keep`.
-        auto signed_q = std::make_shared<std::vector<int8_t>>(q->packed.size());
-        for (size_t k = 0; k < q->packed.size(); ++k) (*signed_q)[k] = int8_t(int(q->packed[k]) - 128);
-        out.push_back({tensor_names::weight(name), DType::I8, {l.out, l.in}, signed_q->data(), signed_q});
+        std::vector<int8_t>& signed_q = scratch.emplace_back(q->packed.size());
+        for (size_t k = 0; k < q->packed.size(); ++k) signed_q[k] = int8_t(int(q->packed[k]) - 128);
+        out.push_back({tensor_names::weight(name), DType::I8, {l.out, l.in}, signed_q.data()});
         out.push_back({tensor_names::weight_scale(name), DType::F32, {l.out}, q->scale.data()});
     } else {
         out.push_back({tensor_names::weight_packed(name), DType::U8, {int64_t(q->packed.size())}, q->packed.data()});
@@ -270,14 +273,15 @@ Model load_model(const std::string& path) {
 
 void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata) {
     std::vector<SafetensorsTensorOut> tensors;
+    std::deque<std::vector<int8_t>> scratch;
     for (const auto& layer : model.layers) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            add_linear(tensors, *lin, lin->name);
+            add_linear(tensors, scratch, *lin, lin->name);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            add_linear(tensors, moe->gate, tensor_names::moe_gate(moe->name));
+            add_linear(tensors, scratch, moe->gate, tensor_names::moe_gate(moe->name));
             for (size_t e = 0; e < moe->experts.size(); ++e) { // numbered by position: experts may have been dropped
-                add_linear(tensors, moe->experts[e].fc1, tensor_names::moe_fc1(moe->name, int(e)));
-                add_linear(tensors, moe->experts[e].fc2, tensor_names::moe_fc2(moe->name, int(e)));
+                add_linear(tensors, scratch, moe->experts[e].fc1, tensor_names::moe_fc1(moe->name, int(e)));
+                add_linear(tensors, scratch, moe->experts[e].fc2, tensor_names::moe_fc2(moe->name, int(e)));
             }
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
             tensors.push_back({tensor_names::weight(ln->name), DType::F32, {ln->dim}, ln->weight.data()});

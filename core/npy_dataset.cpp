@@ -23,7 +23,9 @@ struct NpyArray {
 
 // Value of 'key' in the header dict: the text up to the next top-level ',' or '}'.
 std::string_view dict_value(std::string_view h, std::string_view key, const std::string& path) {
-    const std::string quoted1 = "'" + std::string(key) + "'", quoted2 = "\"" + std::string(key) + "\"";
+    std::string quoted1(1, '\''), quoted2(1, '"');
+    quoted1.append(key).push_back('\'');
+    quoted2.append(key).push_back('"');
     size_t k = h.find(quoted1);
     if (k == std::string_view::npos) k = h.find(quoted2);
     if (k == std::string_view::npos) throw Error(path + ": NPY header has no '" + std::string(key) + "' field");

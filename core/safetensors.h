@@ -66,7 +66,6 @@ struct SafetensorsTensorOut {
     DType dtype = DType::F32;
     std::vector<int64_t> shape;
     const void* data = nullptr; // product(shape) values of dtype, little-endian
-    std::shared_ptr<const void> keep; // owns `data` when it was made just for writing
 };
 
 // Writes tensors in the given order (data section 8-byte aligned); metadata goes to
