@@ -70,6 +70,7 @@ int cmd_eval(int argc, char** argv) {
                     std::log2(double(e.expert_share[l].size())), st.max_over_mean, st.dead.size());
     }
     std::printf("flops      %.3g per sample (dense-equivalent)\n", e.flops_per_sample);
+    std::printf("kernels    %s\n", e.kernels.c_str());
     std::printf("latency    p50 %.3f ms, p95 %.3f ms (batch 1, %d thread%s)\n", e.latency_p50_ms, e.latency_p95_ms, e.threads,
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);

@@ -4,6 +4,7 @@
 #include "calibration.h"
 #include "error.h"
 #include "expert_drop.h"
+#include "kernel_plan.h"
 #include "prune_magnitude.h"
 #include "prune_neurons.h"
 #include "prune_nm.h"
@@ -258,6 +259,7 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
         if (spec.scheme != QuantScheme::None) quantize_matrix(*x.l, spec);
     }
 
+    plan_kernels(m);
     c.weight_bytes = weight_bytes(m);
     c.sparsity = measured_sparsity(m);
     c.flops_per_sample = dense_flops_per_sample(m);

@@ -1,12 +1,15 @@
 // dense_linear.cpp
 #include "dense_linear.h"
 
+#include "kernel_plan.h"
+
 #include <cblas.h>
 
 namespace ss {
 
 void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
     const bool bias = !l.bias.empty();
+    if (l.csr && n >= kCsrMinBatch) return csr_matmul(*l.csr, bias ? l.bias.data() : nullptr, x, n, y);
     if (n == 1) {
         if (bias)
             for (int o = 0; o < l.out; ++o) y[o] = l.bias[o];

@@ -5,8 +5,9 @@
 
 namespace ss {
 
-// x (n, in) row-major -> y (n, out) row-major. n == 1 uses sgemv (sgemm with one row is ~5x
-// slower in OpenBLAS 0.3.21); n > 1 uses sgemm. y must not alias x.
+// x (n, in) row-major -> y (n, out) row-major. A matrix with a CSR copy (kernel_plan.h) runs the
+// sparse kernel for n >= kCsrMinBatch; otherwise n == 1 uses sgemv and n > 1 sgemm. y must not
+// alias x.
 void linear_forward(const LinearWeights& l, const float* x, int n, float* y);
 
 // Plain triple loop, the reference the BLAS path is tested against.

@@ -2,6 +2,7 @@
 #include "evaluate.h"
 
 #include "forward.h"
+#include "kernel_plan.h"
 
 #include "error.h"
 
@@ -44,6 +45,7 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     r.weight_bytes = cm.weight_bytes;
     r.sparsity = cm.sparsity;
     r.flops_per_sample = cm.flops_per_sample;
+    r.kernels = kernel_summary(model);
     const int n = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
     const int classes = model.num_classes();
     const int features = model.input_features();

@@ -43,6 +43,7 @@ struct EvalResult {
     int threads = 1;
     int top_k = 0; // effective top-k of the first MoE layer; 0 when there is none
     std::vector<ExpertLayerStats> expert_stats; // (moe layer)
+    std::string kernels;                    // which kernels ran (kernel_plan.h)
     bool has_comparison = false;            // false when evaluated without a baseline
     Comparison comparison;                  // against the dense model on the same samples
 };

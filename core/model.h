@@ -5,6 +5,7 @@
 #pragma once
 
 #include "quantized_weights.h"
+#include "sparse_csr.h"
 #include "weight_data.h"
 
 #include <cstdint>
@@ -28,6 +29,9 @@ struct LinearWeights {
     // The low-precision form `weight` was dequantized from, when the matrix is quantized;
     // whatever changes `weight` must keep it in step or drop it.
     std::shared_ptr<const QuantizedWeights> quant;
+    // The same weights in compressed-row form, when the kernel plan chose the sparse kernel
+    // (kernel_plan.h); built from `weight`, so it must be rebuilt whenever `weight` changes.
+    std::shared_ptr<const CsrMatrix> csr;
 };
 
 struct ActivationLayer {

@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "file_io.h"
+#include "kernel_plan.h"
 #include "model_config.h"
 #include "onnx_import.h"
 #include "safetensors.h"
@@ -268,6 +269,7 @@ Model load_model(const std::string& path) {
     }
     ts.check_all_used();
     m.source = ts.info();
+    plan_kernels(m);
     return m;
 }
 

@@ -58,6 +58,7 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["weight_bytes"] = e.weight_bytes;
     j["sparsity"] = e.sparsity;
     j["flops_per_sample"] = e.flops_per_sample;
+    j["kernels"] = e.kernels;
     if (e.has_comparison) {
         const Comparison& c = e.comparison;
         json pcd = json::array();

@@ -38,7 +38,8 @@ namespace ssui {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), panel_(new CompressionPanel), input_panel_(new InputPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
       accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), table_(new QTableView),
-      model_label_(new QLabel), dataset_label_(new QLabel), baseline_(std::make_shared<BaselineCache>()) {
+      model_label_(new QLabel), dataset_label_(new QLabel) {
+    baseline_ = std::make_shared<BaselineCache>();
     setWindowTitle(tr("SparseScope"));
 
     auto* left = new QWidget;

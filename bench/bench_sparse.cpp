@@ -1,0 +1,73 @@
+// bench_sparse.cpp - sparse fp32 kernels against OpenBLAS sgemm, side by side in one run.
+//   BM_sgemv: dense batch 1 (the batch-1 baseline); BM_sgemm/B: dense x W^T, W 1024 x 1024, batch B.
+//   BM_csr/B/S: the CSR kernel on the same W with S % of its weights zero.
+// Ratios (sgemm time / csr time) per sparsity are in docs/performance.md.
+#include "sparse_csr.h"
+
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <random>
+#include <vector>
+
+namespace {
+
+constexpr int kOut = 1024, kIn = 1024;
+
+std::vector<float> weights(double sparsity) {
+    std::mt19937_64 rng(1);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<float> w(size_t(kOut) * kIn);
+    for (auto& v : w) v = u(rng) < sparsity ? 0.0f : d(rng);
+    return w;
+}
+
+void BM_sgemm(benchmark::State& st) {
+    const int n = int(st.range(0));
+    const auto w = weights(0.0);
+    std::vector<float> x(size_t(n) * kIn, 0.5f), y(size_t(n) * kOut);
+    for (auto _ : st) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, kOut, kIn, 1.0f, x.data(), kIn, w.data(), kIn, 0.0f, y.data(), kOut);
+        benchmark::DoNotOptimize(y.data());
+    }
+    st.SetItemsProcessed(int64_t(st.iterations()) * n);
+    st.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * kOut * kIn * double(st.iterations()), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+void BM_csr(benchmark::State& st) {
+    const int n = int(st.range(0));
+    const double sparsity = double(st.range(1)) / 100.0;
+    const auto w = weights(sparsity);
+    const ss::CsrMatrix c = ss::csr_from_dense(w.data(), kOut, kIn);
+    std::vector<float> x(size_t(n) * kIn, 0.5f), y(size_t(n) * kOut);
+    for (auto _ : st) {
+        ss::csr_matmul(c, nullptr, x.data(), n, y.data());
+        benchmark::DoNotOptimize(y.data());
+    }
+    st.SetItemsProcessed(int64_t(st.iterations()) * n);
+    st.counters["useful GFLOP/s"] = benchmark::Counter(2.0 * n * double(c.nnz()) * double(st.iterations()), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+void BM_sgemv(benchmark::State& st) {
+    const auto w = weights(0.0);
+    std::vector<float> x(static_cast<size_t>(kIn), 0.5f), y(static_cast<size_t>(kOut));
+    for (auto _ : st) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, kOut, kIn, 1.0f, w.data(), kIn, x.data(), 1, 0.0f, y.data(), 1);
+        benchmark::DoNotOptimize(y.data());
+    }
+    st.SetBytesProcessed(int64_t(st.iterations()) * kOut * kIn * 4);
+}
+
+} // namespace
+
+BENCHMARK(BM_sgemv)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_sgemm)->Arg(32)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_csr)->Args({1, 50})->Args({1, 90})->Args({32, 50})->Args({32, 90})->Args({32, 95})->Args({256, 90})->Unit(benchmark::kMicrosecond);
+
+int main(int argc, char** argv) {
+    openblas_set_num_threads(1);
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    return 0;
+}
