@@ -1,6 +1,10 @@
 // test_kernels.cpp - every optimized kernel against the plain reference, on odd shapes.
 #include "dense_linear.h"
+#include "compression.h"
+#include "forward.h"
+#include "kernel_plan.h"
 #include "sparse_csr.h"
+#include "test_support.h"
 
 #include <QtTest>
 
@@ -74,6 +78,29 @@ private slots:
                      qPrintable(QString("%1: %2 vs %3").arg(k).arg(fast[k]).arg(ref[k])));
         // The AVX2 and portable paths agree bit for bit.
         QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+    }
+
+    void kernelPlanPicksCsrForSparseMatricesOnly() {
+        const Model m = test_support::tiny_moe_model(4);
+        QCOMPARE(kernel_summary(compress(m, {}).model).rfind("dense", 0), size_t(0));
+        const CompressedModel c = compress(m, plan_from_flags("magnitude-layer:0.6", "none", 0));
+        int with_csr = 0, total = 0;
+        for_each_compressible_linear(c.model, [&](const LinearWeights& l) {
+            ++total;
+            with_csr += bool(l.csr);
+        });
+        QCOMPARE(with_csr, total);
+        QVERIFY(!std::get<MoeLayer>(c.model.layers[2]).gate.csr); // the router stays dense
+        // The sparse forward (batch >= kCsrMinBatch) matches the dense kernels on the same weights.
+        Model dense = c.model;
+        for_each_compressible_linear(dense, [](LinearWeights& l) { l.csr.reset(); });
+        const int n = 40;
+        const std::vector<float> x = inputs(n, 4, 9);
+        std::vector<float> a(size_t(n) * 2), b(size_t(n) * 2);
+        ForwardWorkspace ws;
+        forward(c.model, x.data(), n, a.data(), {}, ws, nullptr);
+        forward(dense, x.data(), n, b.data(), {}, ws, nullptr);
+        for (size_t k = 0; k < a.size(); ++k) QVERIFY(std::fabs(a[k] - b[k]) < 1e-5f * (1 + std::fabs(b[k])));
     }
 };
 
