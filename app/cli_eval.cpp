@@ -41,7 +41,7 @@ int cmd_eval(int argc, char** argv) {
     const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", "")});
     const auto calib = calibration_data_for(plan, a, data_path);
     const ss::CompressedModel cm = ss::compress(model, plan, calib.get());
-    const ss::BaselineOutputs baseline = ss::compute_baseline(model, data, opt.limit);
+    const ss::BaselineOutputs baseline = ss::compute_baseline(model, data, opt.limit, opt.threads);
     opt.baseline = &baseline;
     ss::RunRecord r = ss::make_run_record(model, data, plan);
     r.result = ss::evaluate(cm, data, opt);
@@ -71,6 +71,8 @@ int cmd_eval(int argc, char** argv) {
     }
     std::printf("flops      %.3g per sample (dense-equivalent)\n", e.flops_per_sample);
     std::printf("kernels    %s\n", e.kernels.c_str());
+    std::printf("speed      %s than dense on this machine: throughput x%.2f, batch-1 latency x%.2f (noise margin %.0f %%)\n",
+                c.faster_than_dense ? "FASTER" : "NOT faster", c.throughput_ratio, c.latency_ratio, 100 * ss::kSpeedNoise);
     std::printf("latency    p50 %.3f ms, p95 %.3f ms (batch 1, %d thread%s)\n", e.latency_p50_ms, e.latency_p95_ms, e.threads,
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);

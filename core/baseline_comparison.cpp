@@ -3,7 +3,10 @@
 
 #include "forward.h"
 
+#include <cblas.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -21,9 +24,11 @@ void log_softmax(const float* z, int c, float* out) {
 int argmax(const float* v, int n) { return int(std::max_element(v, v + n) - v); }
 } // namespace
 
-BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit) {
+BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit, int threads) {
     check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
+    openblas_set_num_threads(std::max(1, threads));
     BaselineOutputs b;
+    b.threads = std::max(1, threads);
     b.samples = limit > 0 ? std::min(limit, data.count) : data.count;
     b.classes = model.num_classes();
     b.argmax.resize(size_t(b.samples));
@@ -32,10 +37,14 @@ BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int li
     const int f = model.input_features(), batch = 256;
     std::vector<float> x(size_t(batch) * f), logits(size_t(batch) * b.classes);
     ForwardWorkspace ws;
+    using Clock = std::chrono::steady_clock;
+    double forward_s = 0.0;
     for (int start = 0; start < b.samples; start += batch) {
         const int m = std::min(batch, b.samples - start);
+        const auto t0 = Clock::now();
         preprocess_input(model.input, data.sample(start), size_t(m) * f, x.data());
         forward(model, x.data(), m, logits.data(), {}, ws, nullptr);
+        forward_s += std::chrono::duration<double>(Clock::now() - t0).count();
         for (int i = 0; i < m; ++i) {
             const float* z = &logits[size_t(i) * b.classes];
             b.argmax[size_t(start + i)] = argmax(z, b.classes);
@@ -43,6 +52,18 @@ BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int li
             log_softmax(z, b.classes, &b.log_probs[size_t(start + i) * b.classes]);
         }
     }
+    b.throughput_sps = forward_s > 0 ? b.samples / forward_s : 0.0;
+    // Batch-1 latency the same way evaluate() measures it: warm-up, then the median.
+    std::vector<double> ms;
+    const int lat = std::min(200, b.samples);
+    for (int i = 0; i < lat + 20; ++i) {
+        const auto t0 = Clock::now();
+        preprocess_input(model.input, data.sample(i % std::max(1, lat)), size_t(f), x.data());
+        forward(model, x.data(), 1, logits.data(), {}, ws, nullptr);
+        if (i >= 20) ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    b.latency_p50_ms = ms.empty() ? 0.0 : ms[(ms.size() - 1) / 2];
     return b;
 }
 

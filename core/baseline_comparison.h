@@ -14,9 +14,13 @@ struct BaselineOutputs {
     std::vector<int> argmax;        // (samples)
     std::vector<float> log_probs;   // (samples, classes) log softmax of the logits
     std::vector<uint8_t> correct;   // (samples) 1 where argmax == label
+    double throughput_sps = 0.0;    // the dense model's, batches of 256, measured while computing these
+    double latency_p50_ms = 0.0;    // the dense model's batch-1 median over up to 200 samples
+    int threads = 1;                // OpenBLAS threads these were measured with
 };
 
-BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit);
+// Runs with `threads` OpenBLAS threads: speed ratios are only fair at the same thread count.
+BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit, int threads = 1);
 
 struct Comparison {
     double agreement = 0.0;      // share of samples where compressed and dense top-1 agree
@@ -28,7 +32,14 @@ struct Comparison {
     int gained = 0;              // dense wrong, compressed right
     int lost = 0;                // dense right, compressed wrong
     std::vector<double> per_class_delta; // (classes) compressed - dense accuracy; NaN for empty classes
+    // Speed against the dense model on this machine (ratios > 1: compressed is faster).
+    double throughput_ratio = 0.0; // compressed / dense samples per second
+    double latency_ratio = 0.0;    // dense / compressed batch-1 p50
+    bool faster_than_dense = false; // either ratio beats 1 by more than kSpeedNoise
 };
+
+// Run-to-run noise on this shared machine: a ratio within 1 +- kSpeedNoise is "not faster".
+inline constexpr double kSpeedNoise = 0.05;
 
 // Accumulates a comparison batch by batch (the evaluation never keeps all logits).
 class ComparisonAccumulator {

@@ -130,6 +130,12 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     }
     r.latency_p50_ms = percentile(lat_ms, 50);
     r.latency_p95_ms = percentile(lat_ms, 95);
+    if (r.has_comparison && opt.baseline && opt.baseline->threads == r.threads) { // speed only at equal thread counts
+        Comparison& c = r.comparison;
+        c.throughput_ratio = opt.baseline->throughput_sps > 0 ? r.throughput_sps / opt.baseline->throughput_sps : 0.0;
+        c.latency_ratio = r.latency_p50_ms > 0 && !lat_ms.empty() ? opt.baseline->latency_p50_ms / r.latency_p50_ms : 0.0;
+        c.faster_than_dense = c.throughput_ratio > 1.0 + kSpeedNoise || c.latency_ratio > 1.0 + kSpeedNoise;
+    }
     if (opt.progress) opt.progress(1.0f);
     return r;
 }

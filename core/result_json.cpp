@@ -70,7 +70,10 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
                            {"mean_kl", c.mean_kl},
                            {"gained", c.gained},
                            {"lost", c.lost},
-                           {"per_class_delta", pcd}};
+                           {"per_class_delta", pcd},
+                           {"throughput_ratio", c.throughput_ratio},
+                           {"latency_ratio", c.latency_ratio}};
+        j["faster_than_dense"] = c.faster_than_dense;
     }
     return j.dump(indent);
 }

@@ -74,6 +74,29 @@ private slots:
         QCOMPARE(calls, 3);
     }
 
+    void honestSpeedFlag() {
+        // The flag compares with the dense model's measured speed: against an impossibly fast dense
+        // run it must say "not faster", against an impossibly slow one "faster".
+        const Model m = test_support::tiny_moe_model(9);
+        const Dataset d = labelled_by(m, 64, 5);
+        BaselineOutputs base = compute_baseline(m, d, 0);
+        QVERIFY(base.throughput_sps > 0 && base.latency_p50_ms > 0);
+        EvalOptions opt;
+        opt.latency_samples = 5;
+        opt.latency_warmup = 1;
+        opt.baseline = &base;
+        base.throughput_sps = 1e15;
+        base.latency_p50_ms = 1e-12;
+        EvalResult r = evaluate(compress(m, {}), d, opt);
+        QVERIFY(!r.comparison.faster_than_dense);
+        QVERIFY(r.comparison.throughput_ratio < 1.0);
+        base.throughput_sps = 1e-3;
+        r = evaluate(compress(m, {}), d, opt);
+        QVERIFY(r.comparison.faster_than_dense);
+        QCOMPARE(r.comparison.agreement, 1.0); // same model: every prediction agrees
+        QCOMPARE(r.comparison.mean_kl, 0.0);
+    }
+
     void percentileIsNearestRank() {
         QCOMPARE(percentile({5, 1, 4, 2, 3}, 50), 3.0);
         QCOMPARE(percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 95), 10.0);

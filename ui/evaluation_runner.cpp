@@ -38,14 +38,16 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             std::lock_guard<std::mutex> lock(b.mutex);
             const int samples = job.options.limit > 0 ? std::min(job.options.limit, job.dataset->count) : job.dataset->count;
             if (!(b.outputs && b.model == job.model.get() && b.dataset == job.dataset.get() && b.input.scale == job.input.scale &&
-                  b.input.mean == job.input.mean && b.input.std == job.input.std && b.samples >= samples)) {
+                  b.input.mean == job.input.mean && b.input.std == job.input.std && b.samples >= samples &&
+                  b.threads == job.options.threads)) {
                 ss::Model dense = *job.model;
                 dense.input = job.input;
-                b.outputs = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(dense, *job.dataset, samples));
+                b.outputs = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(dense, *job.dataset, samples, job.options.threads));
                 b.model = job.model.get();
                 b.dataset = job.dataset.get();
                 b.input = job.input;
                 b.samples = samples;
+                b.threads = job.options.threads;
             }
             baseline = b.outputs;
         }

@@ -25,6 +25,7 @@ struct BaselineCache {
     const ss::Dataset* dataset = nullptr;
     ss::InputSpec input;
     int samples = 0;
+    int threads = 0;
     std::shared_ptr<const ss::BaselineOutputs> outputs;
 };
 

@@ -1,6 +1,7 @@
 // run_list_model.cpp
 #include "run_list_model.h"
 
+#include <QColor>
 #include <QLocale>
 
 namespace ssui {
@@ -21,6 +22,7 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         case Quant: return QString::fromStdString(r.plan.quant_label());
         case Delta: return e.has_comparison ? QVariant(e.comparison.accuracy_delta) : QVariant();
         case Agreement: return e.has_comparison ? QVariant(e.comparison.agreement) : QVariant();
+        case Speed: return e.has_comparison ? QVariant(e.comparison.throughput_ratio) : QVariant();
         case TopK: return e.top_k;
         case Accuracy: return e.accuracy;
         case LatencyP50: return e.latency_p50_ms;
@@ -34,6 +36,9 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::TextAlignmentRole)
         return index.column() == Prune || index.column() == Quant ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                                   : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison && e.comparison.throughput_ratio > 0 &&
+        !e.comparison.faster_than_dense)
+        return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
     if (role == Qt::ToolTipRole)
         return QStringLiteral("%1\n%2\n%3\nplan %4").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
                                                         QString::fromStdString(r.created_at), QString::fromStdString(r.plan.to_json()));
@@ -50,6 +55,11 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
             .arg(100.0 * e.comparison.delta_ci_low, 0, 'f', 2)
             .arg(100.0 * e.comparison.delta_ci_high, 0, 'f', 2);
     case Agreement: return e.has_comparison ? QStringLiteral("%1 %").arg(100.0 * e.comparison.agreement, 0, 'f', 1) : QStringLiteral("—");
+    case Speed:
+        if (!e.has_comparison || e.comparison.throughput_ratio <= 0) return QStringLiteral("—");
+        return (e.comparison.faster_than_dense ? QStringLiteral("×%1 / ×%2") : QStringLiteral("not faster (×%1 / ×%2)"))
+            .arg(e.comparison.throughput_ratio, 0, 'f', 2)
+            .arg(e.comparison.latency_ratio, 0, 'f', 2);
     case TopK: return e.top_k ? QVariant(e.top_k) : QVariant(QStringLiteral("—"));
     case Accuracy: return QStringLiteral("%1 %").arg(100.0 * e.accuracy, 0, 'f', 2);
     case LatencyP50: return QStringLiteral("%1").arg(e.latency_p50_ms, 0, 'f', 3);
@@ -72,6 +82,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case Accuracy: return tr("Accuracy");
     case Delta: return tr("Δ vs dense, points [95 % CI]");
     case Agreement: return tr("Agrees");
+    case Speed: return tr("Speed vs dense (batched / batch 1)");
     case LatencyP50: return tr("p50 ms");
     case LatencyP95: return tr("p95 ms");
     case Throughput: return tr("Samples/s");

@@ -12,7 +12,7 @@ namespace ssui {
 class RunListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Prune, Quant, TopK, Accuracy, Delta, Agreement, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, ColumnCount };
+    enum Column { Id, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
 
     explicit RunListModel(QObject* parent = nullptr);
