@@ -38,8 +38,9 @@ struct Comparison {
     bool faster_than_dense = false; // either ratio beats 1 by more than kSpeedNoise
 };
 
-// Run-to-run noise on this shared machine: a ratio within 1 +- kSpeedNoise is "not faster".
-inline constexpr double kSpeedNoise = 0.05;
+// Run-to-run noise on this shared machine (identity plans measured up to x1.10): a ratio within
+// 1 +- kSpeedNoise is "not faster".
+inline constexpr double kSpeedNoise = 0.15;
 
 // Accumulates a comparison batch by batch (the evaluation never keeps all logits).
 class ComparisonAccumulator {

@@ -24,7 +24,8 @@ std::string kernel_summary(const Model& model) {
     });
     if (sparse == 0) return "dense: OpenBLAS sgemm (batches), sgemv (batch 1)";
     return "csr (" + std::string(cpu_has_avx2_fma() ? "AVX2+FMA" : "portable") + ") for " + std::to_string(sparse) + " of " +
-           std::to_string(total) + " matrices at batch >= " + std::to_string(kCsrMinBatch) + "; OpenBLAS otherwise";
+           std::to_string(total) + " matrices at batch <= " + std::to_string(kCsrMaxRowBatch) + " and >= " + std::to_string(kCsrMinBatch) +
+           "; OpenBLAS otherwise";
 }
 
 } // namespace ss

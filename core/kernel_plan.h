@@ -1,11 +1,11 @@
 // kernel_plan.h - which kernel each weight matrix runs with.
 //
-// Static rule, from bench/bench_sparse on the development machine (docs/performance.md): the CSR
-// kernel beats OpenBLAS sgemm from 50 % sparsity at batches of 8 and more (3x at 50 %, 10x+ at
-// 90 %, 1024 x 1024), but its batch-1 path is slower than sgemv below ~90 %. So a matrix with at
-// least kCsrMinSparsity zeros gets a CSR copy, used for batches of kCsrMinBatch rows or more;
-// smaller batches keep sgemv. The choice depends only on the weights and the batch size, so a model
-// and its export always run the same kernels.
+// Static rule, from bench/bench_sparse on the development machine (docs/performance.md): from 50 %
+// sparsity the CSR kernel beats OpenBLAS at batch 1-2 (gathered row path: 1.4x sgemv at 50 %,
+// 3.6x at 90 %) and at batches of 8 and more (panel path: 3x sgemm at 50 %, ~10x at 90 %); between
+// the two, sgemm stays. So a matrix with at least kCsrMinSparsity zeros gets a CSR copy. The
+// choice depends only on the weights and the batch size, so a model and its export always run the
+// same kernels.
 #pragma once
 
 #include "model.h"
@@ -15,7 +15,8 @@
 namespace ss {
 
 inline constexpr double kCsrMinSparsity = 0.5;
-inline constexpr int kCsrMinBatch = 8;
+inline constexpr int kCsrMinBatch = 8;    // panel path from this batch size
+inline constexpr int kCsrMaxRowBatch = 2; // row (gather) path up to this batch size
 
 // (Re)builds the CSR copies of every compressible matrix by the rule above.
 void plan_kernels(Model& model);

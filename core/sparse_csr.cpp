@@ -62,27 +62,59 @@ void block_portable(const CsrMatrix& w, int b, const float* panel, float* acc) {
     }
 }
 
-// Few rows: a panel would be mostly padding. Per row, y[o] = sum over nonzeros of val * x[col],
-// block by block, fused multiply-adds in the stored order.
+// Few rows: a panel would be mostly padding. Per row and output, the nonzeros of each block are
+// spread over 8 lane accumulators (nonzero t of a row's block range goes to lane t % 8), which AVX2
+// fills 8 at a time with a gather; the lanes are then summed in one fixed order. The portable path
+// does the same fused multiply-adds lane by lane, so both give identical bits.
+float reduce_lanes(const float* a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
+
+__attribute__((target("avx2,fma"))) void matvec_row_avx2(const CsrMatrix& w, const float* xr, int o, float* lanes) {
+    __m256 acc = _mm256_setzero_ps();
+    alignas(32) float tail[8];
+    for (int b = 0; b < w.blocks(); ++b) {
+        const uint32_t* rp = &w.row_ptr[size_t(b) * (w.out + 1)];
+        const float* xb = xr + size_t(b) * CsrMatrix::kKBlock;
+        uint32_t k = rp[o];
+        const uint32_t end = rp[o + 1];
+        for (; k + 8 <= end; k += 8) {
+            const __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&w.col[k])));
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(&w.val[k]), _mm256_i32gather_ps(xb, idx, 4), acc);
+        }
+        if (k < end) {
+            _mm256_store_ps(tail, acc);
+            for (int lane = 0; k < end; ++k, ++lane) tail[lane] = std::fma(w.val[k], xb[w.col[k]], tail[lane]);
+            acc = _mm256_load_ps(tail);
+        }
+    }
+    _mm256_storeu_ps(lanes, acc);
+}
+
+void matvec_row_portable(const CsrMatrix& w, const float* xr, int o, float* lanes) {
+    for (int l = 0; l < 8; ++l) lanes[l] = 0.0f;
+    for (int b = 0; b < w.blocks(); ++b) {
+        const uint32_t* rp = &w.row_ptr[size_t(b) * (w.out + 1)];
+        const float* xb = xr + size_t(b) * CsrMatrix::kKBlock;
+        for (uint32_t k = rp[o], t = 0; k < rp[o + 1]; ++k, ++t) lanes[t % 8] = std::fma(w.val[k], xb[w.col[k]], lanes[t % 8]);
+    }
+}
+
+template <bool Avx2>
 void matvec_rows(const CsrMatrix& w, const float* bias, const float* x, int n, float* y) {
+    float lanes[8];
     for (int r = 0; r < n; ++r) {
         const float* xr = x + size_t(r) * w.in;
         float* yr = y + size_t(r) * w.out;
         for (int o = 0; o < w.out; ++o) {
-            float a = 0.0f;
-            for (int b = 0; b < w.blocks(); ++b) {
-                const uint32_t* rp = &w.row_ptr[size_t(b) * (w.out + 1)];
-                const float* xb = xr + size_t(b) * CsrMatrix::kKBlock;
-                for (uint32_t k = rp[o]; k < rp[o + 1]; ++k) a = std::fma(w.val[k], xb[w.col[k]], a);
-            }
-            yr[o] = a + (bias ? bias[o] : 0.0f);
+            if constexpr (Avx2) matvec_row_avx2(w, xr, o, lanes);
+            else matvec_row_portable(w, xr, o, lanes);
+            yr[o] = reduce_lanes(lanes) + (bias ? bias[o] : 0.0f);
         }
     }
 }
 
 template <bool Avx2>
 void matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float* y) {
-    if (n <= 2) return matvec_rows(w, bias, x, n, y);
+    if (n <= 2) return matvec_rows<Avx2>(w, bias, x, n, y); // == kCsrMaxRowBatch (kernel_plan.h)
     std::vector<float> panel(size_t(CsrMatrix::kKBlock) * kPanel);
     std::vector<float> acc(size_t(w.out) * kPanel);
     for (int r0 = 0; r0 < n; r0 += kPanel) {
