@@ -3,8 +3,8 @@
 //   BM_linear_sgemv / BM_linear_sgemm_m1: one 784 -> 256 layer at batch 1, through sgemv (what
 //       linear_forward uses) and through sgemm with M = 1 (what it avoids).
 //   BM_demo_forward/N: the demo model (Fashion-MNIST MoE) at batch N.
-//   BM_demo_forward_pruned50/N: the same after 50 % magnitude pruning. Dense kernels do not skip
-//       zeros, so this is expected to equal the dense time (sparse kernels come later).
+//   BM_demo_forward_pruned50/N: the same after 50 % magnitude pruning: its matrices run the CSR
+//       kernel (kernel_plan.h) at batch 1 and 256.
 //   BM_demo_forward_neurons50/N: after removing half the hidden units of every expert (structured):
 //       smaller matrices, so genuinely less work.
 // Run: build/bench/bench_forward --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
