@@ -12,5 +12,6 @@ int cmd_info(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_data(int argc, char** argv);
 int cmd_sensitivity(int argc, char** argv);
+int cmd_plan(int argc, char** argv);
 
 } // namespace cli

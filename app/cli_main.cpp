@@ -18,6 +18,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli info MODEL [--json]
   sparsescope-cli export MODEL [COMPRESSION] -o OUT
   sparsescope-cli sensitivity MODEL [--prune P] [--quant Q] [--data PATH] [--limit N] [--json]
+  sparsescope-cli plan MODEL [COMPRESSION] [--json]     (the kernel each matrix runs with)
   sparsescope-cli data PATH [--labels FILE] [--label-column C] [--json]
 
 COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
         if (cmd == "export") return cmd_export(argc, argv);
         if (cmd == "data") return cmd_data(argc, argv);
         if (cmd == "sensitivity") return cmd_sensitivity(argc, argv);
+        if (cmd == "plan") return cmd_plan(argc, argv);
         throw UsageError("unknown command '" + cmd + "'");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "sparsescope-cli: %s\n\n%s", e.what(), kUsage);

@@ -9,7 +9,7 @@ namespace ss {
 
 void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
     const bool bias = !l.bias.empty();
-    if (l.csr && (n <= kCsrMaxRowBatch || n >= kCsrMinBatch)) return csr_matmul(*l.csr, bias ? l.bias.data() : nullptr, x, n, y);
+    if (l.csr && csr_runs_at(n)) return csr_matmul(*l.csr, bias ? l.bias.data() : nullptr, x, n, y);
     if (n == 1) {
         if (bias)
             for (int o = 0; o < l.out; ++o) y[o] = l.bias[o];

@@ -18,6 +18,13 @@ inline constexpr double kCsrMinSparsity = 0.5;
 inline constexpr int kCsrMinBatch = 8;    // panel path from this batch size
 inline constexpr int kCsrMaxRowBatch = 2; // row (gather) path up to this batch size
 
+// Whether a matrix with a CSR copy runs the sparse kernel at this batch size, and its name.
+inline bool csr_runs_at(int batch) { return batch <= kCsrMaxRowBatch || batch >= kCsrMinBatch; }
+inline const char* kernel_name(const LinearWeights& l, int batch) {
+    if (l.csr && csr_runs_at(batch)) return batch <= kCsrMaxRowBatch ? "csr-rows" : "csr-panel";
+    return batch == 1 ? "sgemv" : "sgemm";
+}
+
 // (Re)builds the CSR copies of every compressible matrix by the rule above.
 void plan_kernels(Model& model);
 
