@@ -43,6 +43,7 @@ int cmd_eval(int argc, char** argv) {
     const ss::CompressedModel cm = ss::compress(model, plan, calib.get());
     const ss::BaselineOutputs baseline = ss::compute_baseline(model, data, opt.limit, opt.threads);
     opt.baseline = &baseline;
+    opt.dense = &model;
     ss::RunRecord r = ss::make_run_record(model, data, plan);
     r.result = ss::evaluate(cm, data, opt);
 

@@ -20,6 +20,9 @@ struct BaselineOutputs {
 };
 
 // Runs with `threads` OpenBLAS threads: speed ratios are only fair at the same thread count.
+// Throughput from per-batch rates: their median, robust to the bursts of a shared machine.
+double median_throughput(std::vector<double> batch_samples_per_second);
+
 BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit, int threads = 1);
 
 struct Comparison {

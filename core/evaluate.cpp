@@ -73,15 +73,32 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
         cmp.emplace(*opt.baseline, classes);
     }
 
+    // The dense model, when given, runs the same inputs side by side (alternating which goes first),
+    // so speed ratios compare measurements taken at the same moment on this shared machine.
+    ForwardWorkspace dense_ws;
+    std::vector<float> dense_logits(logits.size());
+    auto time_dense = [&](int m) {
+        const auto t0 = Clock::now();
+        forward(*opt.dense, x.data(), m, dense_logits.data(), {}, dense_ws, nullptr);
+        return std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    std::vector<double> batch_ratio; // per batch: dense time / compressed time
+
     // Pass 1: the whole set in batches, for accuracy, routing and throughput.
-    double forward_s = 0.0;
-    for (int start = 0; start < n; start += batch) {
+    std::vector<double> batch_sps; // samples per second of each batch
+    for (int start = 0, b = 0; start < n; start += batch, ++b) {
         const int m = std::min(batch, n - start);
         const auto t0 = Clock::now();
         preprocess_input(model.input, data.sample(start), size_t(m) * features, x.data());
+        const double dense_first = opt.dense && b % 2 ? time_dense(m) : 0.0;
+        const auto t1 = Clock::now();
         stats.labels = &data.labels[size_t(start)];
         forward(model, x.data(), m, logits.data(), fo, ws, &counts, &stats);
-        forward_s += std::chrono::duration<double>(Clock::now() - t0).count();
+        const auto t2 = Clock::now();
+        const double comp_s = std::chrono::duration<double>(t2 - t1).count() + std::chrono::duration<double>(t1 - t0).count() -
+                              (opt.dense && b % 2 ? dense_first : 0.0);
+        batch_sps.push_back(m / std::max(1e-9, comp_s));
+        if (opt.dense) batch_ratio.push_back((b % 2 ? dense_first : time_dense(m)) / std::max(1e-9, std::chrono::duration<double>(t2 - t1).count()));
         if (cmp) cmp->add(start, logits.data(), &data.labels[size_t(start)], m);
         for (int i = 0; i < m; ++i) {
             const int label = data.labels[size_t(start + i)];
@@ -97,7 +114,7 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     }
     r.samples = n;
     r.accuracy = n ? double(total_correct) / n : 0.0;
-    r.throughput_sps = forward_s > 0 ? n / forward_s : 0.0;
+    r.throughput_sps = median_throughput(batch_sps);
     for (int c = 0; c < classes; ++c)
         r.per_class_accuracy.push_back(r.per_class_count[size_t(c)] ? double(correct[size_t(c)]) / r.per_class_count[size_t(c)]
                                                                     : std::numeric_limits<double>::quiet_NaN());
@@ -115,14 +132,25 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     }
 
     // Pass 2: batch-1 latency over the first samples, after a warm-up.
-    std::vector<double> lat_ms;
+    auto time_dense_one = [&](int s) { // preprocess + forward, like the compressed timing
+        const auto t0 = Clock::now();
+        preprocess_input(model.input, data.sample(s), size_t(features), x.data());
+        forward(*opt.dense, x.data(), 1, dense_logits.data(), {}, dense_ws, nullptr);
+        return std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    std::vector<double> lat_ms, dense_lat_ms;
     for (int i = 0; i < opt.latency_warmup + lat_n; ++i) {
         const int s = i % std::max(1, lat_n);
+        const double dense_before = opt.dense && i % 2 ? 1e3 * time_dense_one(s) : 0.0;
         const auto t0 = Clock::now();
         preprocess_input(model.input, data.sample(s), size_t(features), x.data());
         forward(model, x.data(), 1, logits.data(), fo, ws, nullptr);
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-        if (i >= opt.latency_warmup) lat_ms.push_back(ms);
+        const double dense_ms = opt.dense ? (i % 2 ? dense_before : 1e3 * time_dense_one(s)) : 0.0;
+        if (i >= opt.latency_warmup) {
+            lat_ms.push_back(ms);
+            if (opt.dense) dense_lat_ms.push_back(dense_ms);
+        }
         if (i % 16 == 15 && opt.progress && !opt.progress(float((n + 4.0 * (i + 1)) / total_work))) {
             r.cancelled = true;
             return r;
@@ -130,7 +158,12 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     }
     r.latency_p50_ms = percentile(lat_ms, 50);
     r.latency_p95_ms = percentile(lat_ms, 95);
-    if (r.has_comparison && opt.baseline && opt.baseline->threads == r.threads) { // speed only at equal thread counts
+    if (r.has_comparison && opt.dense) { // measured side by side: the ratios to trust
+        Comparison& c = r.comparison;
+        c.throughput_ratio = percentile(batch_ratio, 50);
+        c.latency_ratio = r.latency_p50_ms > 0 ? percentile(dense_lat_ms, 50) / r.latency_p50_ms : 0.0;
+        c.faster_than_dense = c.throughput_ratio > 1.0 + kSpeedNoise || c.latency_ratio > 1.0 + kSpeedNoise;
+    } else if (r.has_comparison && opt.baseline && opt.baseline->threads == r.threads) { // from the baseline's own timing
         Comparison& c = r.comparison;
         c.throughput_ratio = opt.baseline->throughput_sps > 0 ? r.throughput_sps / opt.baseline->throughput_sps : 0.0;
         c.latency_ratio = r.latency_p50_ms > 0 && !lat_ms.empty() ? opt.baseline->latency_p50_ms / r.latency_p50_ms : 0.0;

@@ -19,6 +19,7 @@ using ProgressFn = std::function<bool(float fraction)>;
 struct EvalOptions {
     int limit = 0;             // evaluate the first `limit` samples; 0 = all
     const BaselineOutputs* baseline = nullptr; // the dense model's outputs, for the comparison
+    const Model* dense = nullptr;              // when set: timed side by side for the speed ratios
     int batch_size = 256;      // rows per forward for accuracy / throughput
     int latency_samples = 200; // batch-1 forwards timed for p50 / p95
     int latency_warmup = 20;   // untimed batch-1 forwards before those
@@ -36,7 +37,7 @@ struct EvalResult {
     std::vector<std::vector<double>> expert_share; // (moe layer, expert): share of routed (row, slot) pairs
     double latency_p50_ms = 0.0;            // batch 1
     double latency_p95_ms = 0.0;
-    double throughput_sps = 0.0;            // samples per second over the whole set, batched
+    double throughput_sps = 0.0;            // samples per second, batched: the median over the batches
     int64_t weight_bytes = 0;
     double sparsity = 0.0;
     double flops_per_sample = 0.0;          // dense-equivalent

@@ -52,6 +52,7 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             baseline = b.outputs;
         }
         job.options.baseline = baseline.get();
+        if (baseline) job.options.dense = job.model.get();
         ss::RunRecord r = ss::make_run_record(cm.model, *job.dataset, job.plan);
         r.result = ss::evaluate(cm, *job.dataset, job.options);
         if (r.result.cancelled) return;

@@ -73,6 +73,13 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation == Qt::Horizontal && role == Qt::ToolTipRole) {
+        if (section == Delta) return tr("Top-1 accuracy minus the dense model's, in points, with a 95 % interval for the paired difference");
+        if (section == Agreement) return tr("Share of samples whose top-1 class equals the dense model's");
+        if (section == Speed)
+            return tr("Throughput and batch-1 latency against the dense model, measured in the same run;\n"
+                      "'not faster' when neither beats it by more than the 15 % noise margin");
+    }
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
     switch (section) {
     case Id: return tr("Run");
@@ -80,9 +87,9 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case Quant: return tr("Quant");
     case TopK: return tr("Top-k");
     case Accuracy: return tr("Accuracy");
-    case Delta: return tr("Δ vs dense, points [95 % CI]");
+    case Delta: return tr("Δ points [95 % CI]");
     case Agreement: return tr("Agrees");
-    case Speed: return tr("Speed vs dense (batched / batch 1)");
+    case Speed: return tr("Speed ×");
     case LatencyP50: return tr("p50 ms");
     case LatencyP95: return tr("p95 ms");
     case Throughput: return tr("Samples/s");
