@@ -88,17 +88,17 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     std::vector<double> batch_sps; // samples per second of each batch
     for (int start = 0, b = 0; start < n; start += batch, ++b) {
         const int m = std::min(batch, n - start);
+        const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
         const auto t0 = Clock::now();
         preprocess_input(model.input, data.sample(start), size_t(m) * features, x.data());
-        const double dense_first = opt.dense && b % 2 ? time_dense(m) : 0.0;
+        const double prep_s = seconds_since(t0);
+        const double dense_first_s = opt.dense && b % 2 ? time_dense(m) : 0.0; // odd batches: dense first
         const auto t1 = Clock::now();
         stats.labels = &data.labels[size_t(start)];
         forward(model, x.data(), m, logits.data(), fo, ws, &counts, &stats);
-        const auto t2 = Clock::now();
-        const double comp_s = std::chrono::duration<double>(t2 - t1).count() + std::chrono::duration<double>(t1 - t0).count() -
-                              (opt.dense && b % 2 ? dense_first : 0.0);
-        batch_sps.push_back(m / std::max(1e-9, comp_s));
-        if (opt.dense) batch_ratio.push_back((b % 2 ? dense_first : time_dense(m)) / std::max(1e-9, std::chrono::duration<double>(t2 - t1).count()));
+        const double forward_s = seconds_since(t1);
+        batch_sps.push_back(m / std::max(1e-9, prep_s + forward_s));
+        if (opt.dense) batch_ratio.push_back((b % 2 ? dense_first_s : time_dense(m)) / std::max(1e-9, forward_s));
         if (cmp) cmp->add(start, logits.data(), &data.labels[size_t(start)], m);
         for (int i = 0; i < m; ++i) {
             const int label = data.labels[size_t(start + i)];
