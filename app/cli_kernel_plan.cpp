@@ -23,10 +23,9 @@ int cmd_plan(int argc, char** argv) {
     const ss::CompressedModel c = ss::compress(model, plan, calib.get());
     nlohmann::json rows = nlohmann::json::array();
     ss::for_each_compressible_linear(c.model, [&](const ss::LinearWeights& l) {
-        int64_t zeros = 0;
-        for (float w : l.weight) zeros += w == 0.0f;
-        rows.push_back({{"matrix", l.name}, {"shape", {l.out, l.in}}, {"sparsity", double(zeros) / double(std::max<size_t>(1, l.weight.size()))},
-                        {"storage", l.quant ? l.quant->spec.label() : "f32"}, {"batch1", ss::kernel_name(l, 1)}, {"batch256", ss::kernel_name(l, 256)}});
+        const int64_t zeros = ss::count_zero_weights(l);
+        rows.push_back({{"matrix", l.name}, {"shape", {l.out, l.in}}, {"sparsity", double(zeros) / double(std::max<int64_t>(1, l.weight_count()))},
+                        {"storage", l.quant ? l.quant->spec.label() : "f32"}, {"batch1", ss::kernel_name(l, 1)}, {"batch256", ss::kernel_name(l, 256)}, {"resident_bytes", ss::resident_weight_bytes(l)}});
     });
     if (a.has("--json")) {
         std::printf("%s\n", nlohmann::json{{"plan", nlohmann::json::parse(plan.to_json())}, {"summary", ss::kernel_summary(c.model)}, {"matrices", rows}}

@@ -2,6 +2,7 @@
 #include "baseline_comparison.h"
 
 #include "forward.h"
+#include "thread_pool.h"
 
 #include <cblas.h>
 
@@ -32,7 +33,7 @@ double median_throughput(std::vector<double> v) {
 
 BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit, int threads) {
     check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
-    openblas_set_num_threads(std::max(1, threads));
+    set_compute_threads(std::max(1, threads));
     BaselineOutputs b;
     b.threads = std::max(1, threads);
     b.samples = limit > 0 ? std::min(limit, data.count) : data.count;

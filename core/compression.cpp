@@ -98,8 +98,8 @@ std::string share_text(double s) {
 double measured_sparsity(const Model& model) {
     int64_t zeros = 0, total = 0;
     for_each_compressible_linear(model, [&](const LinearWeights& l) {
-        for (float w : l.weight) zeros += w == 0.0f;
-        total += int64_t(l.weight.size());
+        zeros += count_zero_weights(l);
+        total += l.weight_count();
     });
     return total ? double(zeros) / double(total) : 0.0;
 }
@@ -109,7 +109,7 @@ int64_t weight_bytes(const Model& model) {
     // points, or halves). Pruned zeros are still stored; structured pruning shrinks matrices.
     int64_t bytes = 0;
     auto add = [&](const LinearWeights& l) {
-        bytes += l.quant ? l.quant->storage_bytes() : int64_t(l.weight.size()) * 4;
+        bytes += l.quant ? l.quant->storage_bytes() : l.weight_count() * 4;
         bytes += int64_t(l.bias.size()) * 4;
     };
     for (const auto& layer : model.layers) {
@@ -146,6 +146,7 @@ double dense_flops_per_sample(const Model& model) {
 CompressedModel compress(const Model& original, const CompressionPlan& plan, const Dataset* calibration) {
     CompressedModel c{original, plan, 0, 0.0, 0.0, {}};
     Model& m = c.model;
+    restore_dense_weights(m); // in case `original` is itself a planned (compressed) model
     if (plan.needs_calibration() && !calibration)
         throw Error("compress: the plan (" + plan.summary() + ") needs calibration data (Wanda, dropping experts by use, or bits by use)");
 

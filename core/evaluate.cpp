@@ -3,6 +3,7 @@
 
 #include "forward.h"
 #include "kernel_plan.h"
+#include "thread_pool.h"
 
 #include "error.h"
 
@@ -38,7 +39,7 @@ double percentile(std::vector<double> values, double p) {
 EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOptions& opt) {
     const Model& model = cm.model;
     check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
-    openblas_set_num_threads(std::max(1, opt.threads));
+    set_compute_threads(std::max(1, opt.threads));
 
     EvalResult r;
     r.threads = std::max(1, opt.threads);

@@ -13,7 +13,7 @@ constexpr ActivationName kActivationNames[] = {
     {Activation::Tanh, "tanh"}, {Activation::Sigmoid, "sigmoid"},
 };
 
-int64_t linear_params(const LinearWeights& l) { return int64_t(l.weight.size() + l.bias.size()); }
+int64_t linear_params(const LinearWeights& l) { return l.weight_count() + int64_t(l.bias.size()); }
 } // namespace
 
 int InputSpec::features() const {
@@ -65,6 +65,45 @@ std::vector<const MoeLayer*> Model::moe_layers() const {
     for (const auto& layer : layers)
         if (auto* moe = std::get_if<MoeLayer>(&layer)) out.push_back(moe);
     return out;
+}
+
+int64_t count_zero_weights(const LinearWeights& l) {
+    int64_t zeros = 0;
+    if (!l.weight.empty()) {
+        for (float w : l.weight) zeros += w == 0.0f;
+    } else if (l.quant && !l.quant->half.empty()) {
+        for (uint16_t h : l.quant->half) zeros += (h & 0x7fffu) == 0;
+    } else if (l.quant) {
+        const QuantizedWeights& q = *l.quant;
+        const int groups = q.groups_per_row(), offset = 1 << (q.spec.bits() - 1);
+        for (int o = 0; o < q.out; ++o)
+            for (int i = 0; i < q.in; ++i) {
+                const size_t g = size_t(o) * groups + size_t(i / q.group);
+                const uint32_t zero = q.spec.asym ? q.zero[g] : uint32_t(offset);
+                zeros += q.code(size_t(o) * q.in + i) == zero || q.scale[g] == 0.0f;
+            }
+    } else if (l.csr) {
+        zeros = l.weight_count() - l.csr->nnz();
+    }
+    return zeros;
+}
+
+int64_t resident_weight_bytes(const LinearWeights& l) {
+    int64_t bytes = int64_t(l.weight.size() + l.bias.size()) * 4;
+    if (l.csr) bytes += l.csr->storage_bytes();
+    if (l.qmat) bytes += l.qmat->storage_bytes();
+    return bytes;
+}
+
+void restore_dense_weights(Model& model) {
+    for_each_compressible_linear(model, [](LinearWeights& l) {
+        if (l.weight.empty() && l.weight_count() > 0) {
+            if (l.quant) l.weight = WeightData(dequantize_weights(*l.quant));
+            else if (l.csr) l.weight = WeightData(csr_to_dense(*l.csr));
+        }
+        l.csr.reset();
+        l.qmat.reset();
+    });
 }
 
 } // namespace ss

@@ -4,6 +4,7 @@
 // A Model is a value: compression copies it and edits the copy, never the loaded original.
 #pragma once
 
+#include "quant_matmul.h"
 #include "quantized_weights.h"
 #include "sparse_csr.h"
 #include "weight_data.h"
@@ -23,7 +24,9 @@ struct LinearWeights {
     std::string name;     // tensor prefix: NAME.weight, NAME.bias
     int in = 0;           // input features
     int out = 0;          // output features
-    WeightData weight;    // (out, in) row-major, fp32 (dequantized when quant is set)
+    // (out, in) row-major, fp32 (dequantized when quant is set). Empty after the kernel plan gave
+    // the matrix an integer kernel (qmat): compressed weights stay compressed in memory.
+    WeightData weight;
     WeightData bias;      // (out); empty when has_bias is false
     bool has_bias = true; // false only for MoE router gates
     // The low-precision form `weight` was dequantized from, when the matrix is quantized;
@@ -32,7 +35,12 @@ struct LinearWeights {
     // The same weights in compressed-row form, when the kernel plan chose the sparse kernel
     // (kernel_plan.h); built from `weight`, so it must be rebuilt whenever `weight` changes.
     std::shared_ptr<const CsrMatrix> csr;
+    // The quantized codes in the integer kernels' block layout (quant_matmul.h), built from `quant`.
+    std::shared_ptr<const QMatrix> qmat;
+
+    int64_t weight_count() const { return int64_t(out) * in; }
 };
+
 
 struct ActivationLayer {
     Activation kind = Activation::Relu;
@@ -147,5 +155,13 @@ void for_each_compressible_linear_stored(const Model& model, F&& f) {
         }
     }
 }
+
+// Weights equal to zero, from whichever form the matrix holds (fp32, codes or CSR).
+int64_t count_zero_weights(const LinearWeights& l);
+// Bytes the matrix keeps in memory for computing: fp32 weights, CSR, kernel codes, and bias.
+int64_t resident_weight_bytes(const LinearWeights& l);
+// Gives every compressible matrix its fp32 weights back (from the codes or the CSR), dropping
+// kernel copies, so compression can edit them.
+void restore_dense_weights(Model& model);
 
 } // namespace ss

@@ -48,11 +48,11 @@ std::vector<SensitivityRow> sensitivity_sweep(const Model& model, const Dataset&
     int moe_index = 0;
     for (size_t li = 0; li < model.layers.size(); ++li) {
         if (auto* lin = std::get_if<LinearWeights>(&model.layers[li])) {
-            units.push_back({lin->name, int64_t(lin->weight.size()) * 4, prof.layer_ns[li]});
+            units.push_back({lin->name, lin->weight_count() * 4, prof.layer_ns[li]});
         } else if (auto* moe = std::get_if<MoeLayer>(&model.layers[li])) {
             for (size_t e = 0; e < moe->experts.size(); ++e) {
                 const auto& ex = moe->experts[e];
-                units.push_back({moe->name + ".experts." + std::to_string(ex.id), int64_t(ex.fc1.weight.size() + ex.fc2.weight.size()) * 4,
+                units.push_back({moe->name + ".experts." + std::to_string(ex.id), (ex.fc1.weight_count() + ex.fc2.weight_count()) * 4,
                                  prof.expert_ns[size_t(moe_index)][e]});
             }
             ++moe_index;

@@ -160,6 +160,16 @@ CsrMatrix csr_from_dense(const float* w, int out, int in) {
     return c;
 }
 
+std::vector<float> csr_to_dense(const CsrMatrix& c) {
+    std::vector<float> w(size_t(c.out) * c.in, 0.0f);
+    for (int b = 0; b < c.blocks(); ++b) {
+        const uint32_t* rp = &c.row_ptr[size_t(b) * (c.out + 1)];
+        for (int o = 0; o < c.out; ++o)
+            for (uint32_t k = rp[o]; k < rp[o + 1]; ++k) w[size_t(o) * c.in + size_t(b) * CsrMatrix::kKBlock + c.col[k]] = c.val[k];
+    }
+    return w;
+}
+
 void csr_matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float* y) {
     if (cpu_has_avx2_fma()) matmul<true>(w, bias, x, n, y);
     else matmul<false>(w, bias, x, n, y);

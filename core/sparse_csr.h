@@ -26,6 +26,8 @@ struct CsrMatrix {
 
 // w (out, in) dense row-major -> CSR of its nonzeros.
 CsrMatrix csr_from_dense(const float* w, int out, int in);
+// -> (out, in) fp32, zeros where no entry is stored.
+std::vector<float> csr_to_dense(const CsrMatrix& c);
 
 // x (n, in) -> y (n, out) = x W^T (+ bias when not null). The AVX2+FMA path is used when the CPU
 // has it; the portable path performs the same fused multiply-adds in the same order, so the two

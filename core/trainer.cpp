@@ -4,6 +4,7 @@
 #include "backprop.h"
 #include "error.h"
 #include "forward.h"
+#include "thread_pool.h"
 
 #include <cblas.h>
 
@@ -51,7 +52,7 @@ void init_weights(Model& model, uint64_t seed) {
 void train_model(Model& model, const Dataset& data, const TrainOptions& opt,
                  const std::function<bool(const EpochReport&)>& on_epoch, const std::function<void(float)>& on_step) {
     check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
-    openblas_set_num_threads(std::max(1, opt.threads));
+    set_compute_threads(std::max(1, opt.threads));
     const int features = model.input_features();
     const int batch = std::max(1, opt.batch_size);
     const int steps_per_epoch = (data.count + batch - 1) / batch;

@@ -23,14 +23,12 @@ using namespace ss;
 namespace {
 int64_t compressible_count(const Model& m) {
     int64_t n = 0;
-    for_each_compressible_linear(m, [&](const LinearWeights& l) { n += int64_t(l.weight.size()); });
+    for_each_compressible_linear(m, [&](const LinearWeights& l) { n += l.weight_count(); });
     return n;
 }
 int64_t compressible_zeros(const Model& m) {
     int64_t n = 0;
-    for_each_compressible_linear(m, [&](const LinearWeights& l) {
-        for (float w : l.weight) n += w == 0.0f;
-    });
+    for_each_compressible_linear(m, [&](const LinearWeights& l) { n += count_zero_weights(l); });
     return n;
 }
 LinearWeights matrix(int out, int in, std::vector<float> w) {

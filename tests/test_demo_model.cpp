@@ -3,6 +3,7 @@
 #include "compression.h"
 #include "dataset.h"
 #include "evaluate.h"
+#include "forward.h"
 #include "model_io.h"
 
 #include <QtTest>
@@ -30,6 +31,35 @@ private slots:
         // 50 % magnitude pruning with int8 costs little on this model.
         const EvalResult c = evaluate(compress(m, plan_from_flags("magnitude:0.5", "int8", 0)), d, opt);
         QVERIFY2(c.accuracy > r.accuracy - 0.02, qPrintable(QString::number(c.accuracy)));
+    }
+
+    // Quantized matrices run the integer dot kernel at batch 1 (activations rounded to 8 bits per
+    // block of 32) and fp32 on the dequantized weights in batches. On real data the two must agree.
+    void integerKernelsAgreeWithBatchedFp32() {
+        const Model m = load_model(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe");
+        const Dataset d = load_dataset(kDefaultDatasetDir);
+        const int n = 2000, classes = 10;
+        for (const char* scheme : {"int8", "int4:g32"}) {
+            const CompressedModel c = compress(m, plan_from_flags("none", scheme, 0));
+            std::vector<float> x(size_t(n) * d.features), batched(size_t(n) * classes), single(batched.size());
+            for (int i = 0; i < n; ++i) preprocess_input(m.input, d.sample(i), size_t(d.features), &x[size_t(i) * d.features]);
+            ForwardWorkspace ws;
+            forward(c.model, x.data(), n, batched.data(), {}, ws, nullptr);
+            for (int i = 0; i < n; ++i) forward(c.model, &x[size_t(i) * d.features], 1, &single[size_t(i) * classes], {}, ws, nullptr);
+            int agree = 0, correct_single = 0, correct_batched = 0;
+            for (int i = 0; i < n; ++i) {
+                const float* a = &single[size_t(i) * classes];
+                const float* b = &batched[size_t(i) * classes];
+                const int pa = int(std::max_element(a, a + classes) - a), pb = int(std::max_element(b, b + classes) - b);
+                agree += pa == pb;
+                correct_single += pa == d.labels[size_t(i)];
+                correct_batched += pb == d.labels[size_t(i)];
+            }
+            qInfo("%s: batch-1 integer kernel vs batched fp32: %d / %d same top-1; accuracy %.2f %% vs %.2f %%", scheme, agree, n,
+                  100.0 * correct_single / n, 100.0 * correct_batched / n);
+            QVERIFY2(agree >= n * 99 / 100, qPrintable(QString::number(agree)));
+            QVERIFY(std::abs(correct_single - correct_batched) <= n / 200);
+        }
     }
 };
 

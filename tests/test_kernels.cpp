@@ -3,7 +3,9 @@
 #include "compression.h"
 #include "forward.h"
 #include "kernel_plan.h"
+#include "quant_matmul.h"
 #include "sparse_csr.h"
+#include "thread_pool.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -101,6 +103,143 @@ private slots:
         forward(c.model, x.data(), n, a.data(), {}, ws, nullptr);
         forward(dense, x.data(), n, b.data(), {}, ws, nullptr);
         for (size_t k = 0; k < a.size(); ++k) QVERIFY(std::fabs(a[k] - b[k]) < 1e-5f * (1 + std::fabs(b[k])));
+    }
+    void quantizedKernelsMatchReference_data() {
+        QTest::addColumn<QString>("scheme");
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<double>("sparsity");
+        QTest::newRow("int8 per channel, batch 1, odd in") << "int8" << 37 << 301 << 1 << 0.0;
+        QTest::newRow("int8 per channel asym, batch 5") << "int8:asym" << 16 << 64 << 5 << 0.3;
+        QTest::newRow("int8:g128, batch 8") << "int8:g128" << 9 << 300 << 8 << 0.0;
+        QTest::newRow("int4:g32, batch 1") << "int4:g32" << 40 << 784 << 1 << 0.0;
+        QTest::newRow("int4:g64:asym, batch 3, short last group") << "int4:g64:asym" << 21 << 100 << 3 << 0.5;
+        QTest::newRow("int3:g32, batch 4") << "int3:g32" << 8 << 65 << 4 << 0.0;
+        QTest::newRow("int2:g32:asym, batch 7") << "int2:g32:asym" << 12 << 96 << 7 << 0.0;
+        QTest::newRow("int4:g32, fully pruned") << "int4:g32" << 5 << 40 << 2 << 1.0;
+        QTest::newRow("int8, in < one block") << "int8" << 3 << 7 << 2 << 0.0;
+    }
+    void quantizedKernelsMatchReference() {
+        QFETCH(QString, scheme);
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(int, batch);
+        QFETCH(double, sparsity);
+        LinearWeights l = sparse_weights(out, in, sparsity, uint64_t(out * 17 + in));
+        const QuantizedWeights q = quantize_weights(l.weight.data(), out, in, parse_quant_spec(scheme.toStdString()));
+        QVERIFY(qmatrix_supports(q));
+        const QMatrix m = qmatrix_from(q);
+        // The block layout holds exactly the dequantized weights.
+        const std::vector<float> deq = dequantize_weights(q);
+        std::vector<float> rows(deq.size());
+        qmatrix_dequantize_rows(m, 0, out, rows.data());
+        QVERIFY(std::memcmp(rows.data(), deq.data(), deq.size() * sizeof(float)) == 0);
+        l.weight = WeightData(deq);
+
+        const std::vector<float> x = inputs(batch, in, 11);
+        std::vector<float> fp32(size_t(batch) * out), ref(fp32.size()), fast(fp32.size()), portable(fp32.size()), tiles(fp32.size());
+        linear_forward_reference(l, x.data(), batch, fp32.data());
+        qmatmul_dot_reference(m, l.bias.data(), x.data(), batch, ref.data());
+        qmatmul_dot(m, l.bias.data(), x.data(), batch, fast.data());
+        qmatmul_dot_portable(m, l.bias.data(), x.data(), batch, portable.data());
+        qmatmul_tiles(m, l.bias.data(), x.data(), batch, tiles.data());
+        for (int r = 0; r < batch; ++r)
+            for (int o = 0; o < out; ++o) {
+                const size_t k = size_t(r) * out + o;
+                // Same quantized activations, fp32 sums: a few ulp per group.
+                QVERIFY2(std::fabs(fast[k] - ref[k]) <= 1e-5f * (1.0f + std::fabs(ref[k])) * std::sqrt(float(in)),
+                         qPrintable(QString("dot %1: %2 vs %3").arg(k).arg(fast[k]).arg(ref[k])));
+                // Against fp32 on the dequantized weights: rounding x to 8 bits moves it by at most
+                // half a step, max|x_block| / 254, so |error| <= sum |w_i| * max|x_block(i)| / 254.
+                double bound = 0.0;
+                for (int i = 0; i < in; ++i) {
+                    const int b0 = i / 32 * 32;
+                    float amax = 0.0f;
+                    for (int j = b0; j < std::min(in, b0 + 32); ++j) amax = std::max(amax, std::fabs(x[size_t(r) * in + j]));
+                    bound += std::fabs(deq[size_t(o) * in + i]) * amax / 254.0;
+                }
+                QVERIFY2(std::fabs(fast[k] - fp32[k]) <= bound * 1.001 + 1e-5 * (1.0 + std::fabs(fp32[k])),
+                         qPrintable(QString("vs fp32 %1: %2 vs %3, bound %4").arg(k).arg(fast[k]).arg(fp32[k]).arg(bound)));
+                // Dequantized tiles + sgemm: fp32 on exactly those weights.
+                QVERIFY2(std::fabs(tiles[k] - fp32[k]) <= 1e-4f * (1.0f + std::fabs(fp32[k])) * std::sqrt(float(in)),
+                         qPrintable(QString("tiles %1: %2 vs %3").arg(k).arg(tiles[k]).arg(fp32[k])));
+            }
+        // The SIMD (AVX2 or AVX-VNNI) and portable paths agree bit for bit, and so do 1 and 2 threads.
+        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+        set_compute_threads(2);
+        std::vector<float> two(fast.size());
+        qmatmul_dot(m, l.bias.data(), x.data(), batch, two.data());
+        set_compute_threads(1);
+        QVERIFY(std::memcmp(fast.data(), two.data(), fast.size() * sizeof(float)) == 0);
+    }
+
+    void quantizedModelStaysCompressedInMemory() {
+        // int4:g32 keeps 16 code bytes + a 4-byte scale per 32 weights: 15.6 % of fp32.
+        Model m;
+        m.input.shape = {256};
+        m.layers.push_back(sparse_weights(64, 256, 0.0, 3));
+        m.layers.push_back(ActivationLayer{});
+        m.layers.push_back(sparse_weights(10, 64, 0.0, 4));
+        const CompressedModel c = compress(m, plan_from_flags("none", "int4:g32", 0));
+        int64_t resident = 0, fp32 = 0;
+        for_each_compressible_linear(c.model, [&](const LinearWeights& l) {
+            QVERIFY(l.weight.empty());
+            QVERIFY(l.qmat);
+            QVERIFY(!l.csr);
+            QCOMPARE(kernel_name(l, 1), std::string("q4-dot"));
+            QCOMPARE(kernel_name(l, 256), std::string("q4-tiles"));
+            resident += resident_weight_bytes(l) - int64_t(l.bias.size()) * 4;
+            fp32 += l.weight_count() * 4;
+        });
+        QCOMPARE(resident, int64_t(64 * 8 * (16 + 4) + 10 * 2 * (16 + 4)));
+        QVERIFY(double(resident) <= 0.16 * double(fp32));
+        // Forward at batch 1 (integer dot) and 40 (tiles) against fp32 on the dequantized weights.
+        Model deq = c.model;
+        restore_dense_weights(deq);
+        // Zeros counted from the codes equal the zeros of the dequantized weights (int4 rounds
+        // small weights and the test's empty rows to 0).
+        int64_t zeros = 0;
+        for_each_compressible_linear(deq, [&](const LinearWeights& l) {
+            for (float w : l.weight) zeros += w == 0.0f;
+        });
+        QVERIFY(zeros > 0);
+        QCOMPARE(c.sparsity, double(zeros) / double(fp32 / 4));
+        for (int n : {1, 40}) {
+            const std::vector<float> x = inputs(n, 256, 21);
+            std::vector<float> a(size_t(n) * 10), b(a.size());
+            ForwardWorkspace ws;
+            forward(c.model, x.data(), n, a.data(), {}, ws, nullptr);
+            forward(deq, x.data(), n, b.data(), {}, ws, nullptr);
+            // Batch 1 rounds each layer's input to 8 bits per block of 32 (the per-matrix bound is
+            // tested above); through two layers of random weights that is a few % of the logit scale.
+            float scale = 0.0f;
+            for (float v : b) scale = std::max(scale, std::fabs(v));
+            for (size_t k = 0; k < a.size(); ++k)
+                QVERIFY2(std::fabs(a[k] - b[k]) <= (n == 1 ? 0.1f * scale : 1e-4f * (1 + std::fabs(b[k]))),
+                         qPrintable(QString("n=%1 k=%2: %3 vs %4").arg(n).arg(k).arg(a[k]).arg(b[k])));
+        }
+        // A planned model can be compressed again: its fp32 weights come back from the codes.
+        const CompressedModel again = compress(c.model, plan_from_flags("magnitude:0.5", "int8", 0));
+        QVERIFY(std::fabs(again.sparsity - 0.5) < 0.01);
+    }
+
+    void threadPoolCoversEveryIndexOnce() {
+        for (int threads : {1, 2, 3}) {
+            set_compute_threads(threads);
+            QCOMPARE(compute_threads(), threads);
+            for (int64_t n : {int64_t(1), int64_t(7), int64_t(100), int64_t(1001)}) {
+                std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+                parallel_for(n, 16, [&](int64_t b, int64_t e) {
+                    QVERIFY(b % 16 == 0);
+                    for (int64_t i = b; i < e; ++i) hits[size_t(i)]++;
+                    // Nested calls run inline instead of deadlocking.
+                    parallel_for(4, 1, [&](int64_t, int64_t) {});
+                });
+                for (auto& h : hits) QCOMPARE(h.load(), 1);
+            }
+        }
+        set_compute_threads(1);
     }
 };
 
