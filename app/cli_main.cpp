@@ -1,5 +1,6 @@
 // cli_main.cpp - sparsescope-cli: dispatch and error reporting. Errors go to stderr with exit
 // code 1 (2 for usage errors); the engine's messages name the file, the field and the rule.
+#include "blas_setup.h"
 #include "cli_args.h"
 #include "cli_commands.h"
 #include "error.h"
@@ -41,6 +42,7 @@ or raw), a .csv file (label column by name or 0-based index), or X.npy with y.np
 using namespace cli;
 
 int main(int argc, char** argv) {
+    ss::ensure_blas_core(argv);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

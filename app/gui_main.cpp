@@ -2,6 +2,7 @@
 //
 // Opens with the bundled demo model and the Fashion-MNIST test split unless told otherwise.
 // --screenshot evaluates once, grabs the window into PNG and quits (used by scripts/screenshot).
+#include "blas_setup.h"
 #include "main_window.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
@@ -29,6 +30,7 @@ QString default_model_path() {
 } // namespace
 
 int main(int argc, char** argv) {
+    ss::ensure_blas_core(argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("SparseScope"));
     QApplication::setOrganizationName(QStringLiteral("SparseScope"));

@@ -12,6 +12,8 @@
 #include "forward.h"
 #include "model_io.h"
 
+#include "blas_setup.h"
+
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -86,6 +88,7 @@ BENCHMARK(BM_demo_forward_pruned50)->Arg(1)->Arg(256);
 BENCHMARK(BM_demo_forward_neurons50)->Arg(1)->Arg(256);
 
 int main(int argc, char** argv) {
+    ss::ensure_blas_core(argv);
     openblas_set_num_threads(1);
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

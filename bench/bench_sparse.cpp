@@ -4,6 +4,8 @@
 // Ratios (sgemm time / csr time) per sparsity are in docs/performance.md.
 #include "sparse_csr.h"
 
+#include "blas_setup.h"
+
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -66,6 +68,7 @@ BENCHMARK(BM_sgemm)->Arg(32)->Arg(256)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_csr)->Args({1, 50})->Args({1, 90})->Args({32, 50})->Args({32, 90})->Args({32, 95})->Args({256, 90})->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
+    ss::ensure_blas_core(argv);
     openblas_set_num_threads(1);
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

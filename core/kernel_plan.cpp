@@ -1,6 +1,8 @@
 // kernel_plan.cpp
 #include "kernel_plan.h"
 
+#include "blas_setup.h"
+
 #include <utility>
 
 namespace ss {
@@ -49,8 +51,9 @@ std::string kernel_summary(const Model& model) {
     if (sparse > 0)
         add("csr (" + std::string(cpu_has_avx2_fma() ? "AVX2+FMA" : "portable") + ") for " + std::to_string(sparse) + of + " at batch <= " +
             std::to_string(kCsrMaxRowBatch) + " and >= " + std::to_string(kCsrMinBatch));
-    if (s.empty()) return "dense: OpenBLAS sgemm (batches), sgemv (batch 1)";
-    return s + "; OpenBLAS otherwise";
+    const std::string blas = "OpenBLAS " + blas_core_description();
+    if (s.empty()) return "dense: " + blas + " sgemm (batches), sgemv (batch 1)";
+    return s + "; " + blas + " otherwise";
 }
 
 } // namespace ss

@@ -24,7 +24,7 @@ inline constexpr double kCsrMinSparsity = 0.5;
 inline constexpr double kCsrMinSparsityQuantized = 0.9; // a CSR copy beside codes costs ~6 bytes per nonzero
 inline constexpr int kCsrMinBatch = 8;    // panel path from this batch size
 inline constexpr int kCsrMaxRowBatch = 2; // row (gather) path up to this batch size
-inline constexpr int kQuantDotMaxBatch = 8;
+inline constexpr int kQuantDotMaxBatch = 32;
 
 enum class Kernel { Sgemv, Sgemm, CsrRows, CsrPanel, QuantDot, QuantTiles };
 

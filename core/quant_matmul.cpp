@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -23,7 +24,9 @@ struct QuantizedActs {
     int blocks = 0, groups = 0;
     std::vector<int8_t> q;
     std::vector<float> d, s;
+    std::vector<int32_t> z; // (n, blocks, 8): default_zero * (sum of xq over inputs 4l .. 4l + 3)
     const int8_t* xq(int r) const { return q.data() + size_t(r) * blocks * kB; }
+    const int32_t* zx(int r) const { return z.data() + size_t(r) * blocks * 8; }
     const float* dx(int r) const { return d.data() + size_t(r) * blocks; }
     const float* xs(int r) const { return s.data() + size_t(r) * groups; }
 };
@@ -34,6 +37,7 @@ void quantize_acts(const QMatrix& w, const float* x, int n, QuantizedActs& a) {
     a.q.assign(size_t(n) * w.blocks * kB, 0);
     a.d.assign(size_t(n) * w.blocks, 0.0f);
     a.s.assign(size_t(n) * w.groups, 0.0f);
+    a.z.assign(w.default_zero ? size_t(n) * w.blocks * 8 : 0, 0);
     for (int r = 0; r < n; ++r) {
         const float* xr = x + size_t(r) * w.in;
         int8_t* q = a.q.data() + size_t(r) * w.blocks * kB;
@@ -54,13 +58,24 @@ void quantize_acts(const QMatrix& w, const float* x, int n, QuantizedActs& a) {
             }
             const int g = b / w.group_blocks;
             xs[g] = std::fma(dx[b], float(sum), xs[g]);
+            if (w.default_zero)
+                for (int l = 0; l < 8; ++l) {
+                    int32_t& zl = a.z[(size_t(r) * w.blocks + b) * 8 + l];
+                    for (int j = 4 * l; j < 4 * l + 4; ++j) zl += q[i0 + j];
+                    zl *= w.default_zero;
+                }
         }
     }
 }
 
-// The 8 lane sums in one fixed order, minus the zero-point term, plus the bias.
-float finish(const float* lanes, float corr, float bias) {
-    return ((((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))) - corr) + bias;
+// The 8 lane sums in one fixed order, minus the per-group zero-point terms, plus the bias.
+float finish_row(const QMatrix& w, const QuantizedActs& a, int r, int o, const float* lanes, const float* bias) {
+    float corr = 0.0f;
+    if (!w.zero.empty())
+        for (int g = 0; g < w.groups; ++g)
+            corr = std::fma(w.scale[size_t(o) * w.groups + g] * float(w.zero[size_t(o) * w.groups + g]), a.xs(r)[g], corr);
+    const float sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    return (sum - corr) + (bias ? bias[o] : 0.0f);
 }
 
 // Code of weight j (0..31) of block `blk`, as the integer the kernels multiply.
@@ -75,25 +90,20 @@ void rows_portable(const QMatrix& w, const QuantizedActs& a, int r0, const float
     for (int o = o0; o < o1; ++o) {
         const uint8_t* codes = w.codes.data() + size_t(o) * w.blocks * bb;
         for (int r = 0; r < NR; ++r) {
-            float acc[8] = {}, corr = 0.0f;
+            float acc[2][8] = {};
             const int8_t* xq = a.xq(r0 + r);
-            for (int g = 0; g < w.groups; ++g) {
-                const int b0 = g * w.group_blocks, b1 = std::min(w.blocks, b0 + w.group_blocks);
-                float accg[8] = {};
-                for (int b = b0; b < b1; ++b) {
-                    const uint8_t* blk = codes + size_t(b) * bb;
-                    for (int l = 0; l < 8; ++l) {
-                        int d = 0;
-                        for (int j = 4 * l; j < 4 * l + 4; ++j) d += block_code(w, blk, j) * int(xq[size_t(b) * kB + j]);
-                        accg[l] = std::fma(float(d), a.dx(r0 + r)[b], accg[l]);
-                    }
+            for (int b = 0; b < w.blocks; ++b) {
+                const float s = w.scale[size_t(o) * w.groups + (b >> w.group_shift)];
+                const uint8_t* blk = codes + size_t(b) * bb;
+                for (int l = 0; l < 8; ++l) {
+                    int d = w.default_zero ? -a.zx(r0 + r)[size_t(b) * 8 + l] : 0;
+                    for (int j = 4 * l; j < 4 * l + 4; ++j) d += block_code(w, blk, j) * int(xq[size_t(b) * kB + j]);
+                    acc[b & 1][l] = std::fma(float(d), a.dx(r0 + r)[b] * s, acc[b & 1][l]);
                 }
-                const float s = w.scale[size_t(o) * w.groups + g];
-                const int z = w.zero_at(o, g);
-                for (int l = 0; l < 8; ++l) acc[l] = std::fma(accg[l], s, acc[l]);
-                if (z) corr = std::fma(s * float(z), a.xs(r0 + r)[g], corr);
             }
-            y[size_t(r0 + r) * w.out + o] = finish(acc, corr, bias ? bias[o] : 0.0f);
+            float lanes[8];
+            for (int l = 0; l < 8; ++l) lanes[l] = acc[0][l] + acc[1][l];
+            y[size_t(r0 + r) * w.out + o] = finish_row(w, a, r0 + r, o, lanes, bias);
         }
     }
 }
@@ -132,13 +142,20 @@ Isa detect_isa() {
     return isa;
 }
 
+template <int NR, bool Four, bool Z0>
+void rows_x86(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
+    if (isa == Isa::Vnni) vnni_kernel::rows<NR, Four, Z0>(w, a, r0, bias, y, o0, o1);
+    else avx2_kernel::rows<NR, Four, Z0>(w, a, r0, bias, y, o0, o1);
+}
+
 template <int NR>
 void rows_isa(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
-    switch (isa) {
-    case Isa::Vnni: return vnni_kernel::rows<NR>(w, a, r0, bias, y, o0, o1);
-    case Isa::Avx2: return avx2_kernel::rows<NR>(w, a, r0, bias, y, o0, o1);
-    case Isa::Portable: return rows_portable<NR>(w, a, r0, bias, y, o0, o1);
-    }
+    if (isa == Isa::Portable) return rows_portable<NR>(w, a, r0, bias, y, o0, o1);
+    const bool four = w.layout_bits == 4, z0 = w.default_zero != 0;
+    if (four && z0) rows_x86<NR, true, true>(isa, w, a, r0, bias, y, o0, o1);
+    else if (four) rows_x86<NR, true, false>(isa, w, a, r0, bias, y, o0, o1);
+    else if (z0) rows_x86<NR, false, true>(isa, w, a, r0, bias, y, o0, o1);
+    else rows_x86<NR, false, false>(isa, w, a, r0, bias, y, o0, o1);
 }
 
 void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
@@ -162,7 +179,7 @@ void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, fl
 
 bool qmatrix_supports(const QuantizedWeights& q) {
     if (!q.half.empty() || !q.spec.is_integer() || q.out <= 0 || q.in <= 0) return false;
-    return q.group == q.in || q.group % kB == 0;
+    return q.group == q.in || (q.group % kB == 0 && std::has_single_bit(unsigned(q.group / kB)));
 }
 
 QMatrix qmatrix_from(const QuantizedWeights& q) {
@@ -175,6 +192,7 @@ QMatrix qmatrix_from(const QuantizedWeights& q) {
     w.blocks = (q.in + kB - 1) / kB;
     w.group_blocks = q.group == q.in ? w.blocks : q.group / kB;
     w.groups = (w.blocks + w.group_blocks - 1) / w.group_blocks;
+    w.group_shift = q.group == q.in ? 30 : std::countr_zero(unsigned(w.group_blocks)); // one group, or 1, 2, 4 blocks
     if (w.groups != q.groups_per_row()) throw Error("quantized kernel: group layout mismatch"); // cannot happen for valid q
     w.scale = q.scale;
     const int offset = 1 << (bits - 1);

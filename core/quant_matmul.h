@@ -32,6 +32,7 @@ struct QMatrix {
     int blocks = 0;              // per row, ceil(in / 32)
     int group_blocks = 0;        // blocks per scale group
     int groups = 0;              // per row
+    int group_shift = 0;         // group of block b: b >> group_shift (30 when one group per row)
     std::vector<uint8_t> codes;  // (out, blocks, 32) int8 or (out, blocks, 16) packed nibbles
     std::vector<float> scale;    // (out, groups)
     std::vector<int8_t> zero;    // (out, groups); empty when every zero point is default_zero
