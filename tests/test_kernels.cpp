@@ -165,8 +165,14 @@ private slots:
                 QVERIFY2(std::fabs(tiles[k] - fp32[k]) <= 1e-4f * (1.0f + std::fabs(fp32[k])) * std::sqrt(float(in)),
                          qPrintable(QString("tiles %1: %2 vs %3").arg(k).arg(tiles[k]).arg(fp32[k])));
             }
-        // The SIMD (AVX2 or AVX-VNNI) and portable paths agree bit for bit, and so do 1 and 2 threads.
+        // Every SIMD path this CPU has (AVX2, AVX-VNNI, AVX-512 VNNI) agrees with the portable one bit
+        // for bit, and so do 1 and 2 threads.
         QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+        for (const char* isa : qmatmul_isas_available()) {
+            std::vector<float> via(fast.size());
+            qmatmul_dot_isa(isa, m, l.bias.data(), x.data(), batch, via.data());
+            QVERIFY2(std::memcmp(via.data(), portable.data(), via.size() * sizeof(float)) == 0, isa);
+        }
         set_compute_threads(2);
         std::vector<float> two(fast.size());
         qmatmul_dot(m, l.bias.data(), x.data(), batch, two.data());
