@@ -3,6 +3,8 @@
 #include "cli_commands.h"
 
 #include "compression.h"
+#include "kernel_plan.h"
+#include "thread_pool.h"
 #include "dataset.h"
 #include "error.h"
 #include "evaluate.h"
@@ -18,12 +20,14 @@ namespace cli {
 int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
-                                 "--calib-samples"}, {"--json"});
+                                 "--calib-samples"}, {"--json", "--static-kernels"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
     ss::EvalOptions opt;
     opt.limit = int(a.get_int("--limit", 0, 1, 1L << 30));
     opt.threads = int(a.get_int("--threads", 1, 1, 256));
+    ss::set_compute_threads(opt.threads); // kernel choices are measured at this thread count
+    if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
 
     ss::Model model = ss::load_model(a.positional[0]);
     // Preprocessing overrides (ONNX models carry none: their default is x = raw / 255).

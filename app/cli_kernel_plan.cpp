@@ -5,6 +5,7 @@
 
 #include "compression.h"
 #include "kernel_plan.h"
+#include "thread_pool.h"
 #include "model_io.h"
 
 #include <nlohmann/json.hpp>
@@ -14,8 +15,11 @@
 namespace cli {
 
 int cmd_plan(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data"},
-                 {"--json"});
+    const Args a(argc, argv, 2,
+                 {"--prune", "--quant", "--top-k", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data", "--threads"},
+                 {"--json", "--static-kernels"});
+    ss::set_compute_threads(int(a.get_int("--threads", 1, 1, 256)));
+    if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
     if (a.positional.size() != 1) throw UsageError("plan takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
     const ss::Model model = ss::load_model(a.positional[0]);

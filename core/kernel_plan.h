@@ -1,17 +1,24 @@
 // kernel_plan.h - which kernel each weight matrix runs with, by format, shape and batch size.
 //
-// Static rule, from bench/bench_sparse and bench/bench_quant on the development machine
-// (docs/performance.md):
-//  - Unstructured sparse fp32 (at least kCsrMinSparsity zeros): a CSR copy, run by the gathered
-//    row path at batch 1-2 (1.4x sgemv at 50 %, 3.6x at 90 %) and by the panel path from batch 8
-//    (3x sgemm at 50 %, ~10x at 90 %); batches 3-7 stay on OpenBLAS.
-//  - Integer-quantized (int8, int4, int3, int2): the codes in the kernels' block layout (qmat) and
-//    no fp32 copy. Batches up to kQuantDotMaxBatch run the integer dot kernel (activations
-//    quantized per block of 32); larger batches dequantize tiles and call sgemm, unless the matrix
-//    is also at least kCsrMinSparsityQuantized sparse, when the CSR panel path runs them.
-//  - Everything else: OpenBLAS sgemv (batch 1) / sgemm.
-// The choice depends only on the weights and the batch size, so a model and its export always run
-// the same kernels.
+// Each compressible matrix gets a kernel family for small batches (1 .. kSmallBatchMax rows) and
+// one for larger batches:
+//   Dense: OpenBLAS sgemv (batch 1) / sgemm on the fp32 weights.
+//   Csr:   the CSR kernel (sparse_csr.h): gathered row path at batch 1-2, panel path above.
+//   Quant: integer-quantized matrices (int8, int4, int3, int2): the integer dot kernel at small
+//          batches (activations rounded to 8 bits per block of 32), dequantized tiles + sgemm at
+//          larger ones (fp32 on exactly the dequantized weights) (quant_matmul.h).
+// Candidates: Dense for fp32 matrices, Quant for integer-quantized ones (their fp32 copy is
+// dropped), and Csr for matrices with at least kCsrMinSparsity zeros (kCsrMinSparsityQuantized
+// when quantized: a CSR copy costs ~6 bytes per nonzero beside the codes).
+//
+// Measured selection (the default): each candidate is timed on the matrix itself at batch 1 and
+// batch 32 (median of 5 after a warm-up), and the faster one is kept; the choice is cached per
+// machine in $XDG_CACHE_HOME/sparsescope/kernel-choices.tsv (or ~/.cache/...), keyed by the CPU,
+// OpenBLAS core, thread count, shape, format and sparsity (5 % steps). Kernel copies no family
+// uses are dropped, so e.g. a matrix that runs CSR at every batch size keeps no fp32 copy.
+// Static selection (a fallback, and for tests): Csr whenever it is a candidate, else Dense /
+// Quant (measured on the development machine before OpenBLAS ran its AVX-512 kernels there:
+// docs/performance.md).
 #pragma once
 
 #include "model.h"
@@ -21,32 +28,30 @@
 namespace ss {
 
 inline constexpr double kCsrMinSparsity = 0.5;
-inline constexpr double kCsrMinSparsityQuantized = 0.9; // a CSR copy beside codes costs ~6 bytes per nonzero
-inline constexpr int kCsrMinBatch = 8;    // panel path from this batch size
-inline constexpr int kCsrMaxRowBatch = 2; // row (gather) path up to this batch size
-inline constexpr int kQuantDotMaxBatch = 32;
+inline constexpr double kCsrMinSparsityQuantized = 0.75;
+inline constexpr int kSmallBatchMax = 8;  // small-batch family up to this many rows
+inline constexpr int kCsrMaxRowBatch = 2; // CSR row (gather) path up to this batch size
 
 enum class Kernel { Sgemv, Sgemm, CsrRows, CsrPanel, QuantDot, QuantTiles };
 
 inline Kernel kernel_for(const LinearWeights& l, int batch) {
-    if (l.qmat) {
-        if (batch <= kQuantDotMaxBatch) return Kernel::QuantDot;
-        return l.csr ? Kernel::CsrPanel : Kernel::QuantTiles;
-    }
-    if (l.csr && (batch <= kCsrMaxRowBatch || batch >= kCsrMinBatch || l.weight.empty()))
-        return batch <= kCsrMaxRowBatch ? Kernel::CsrRows : Kernel::CsrPanel;
+    const KernelFamily f = batch <= kSmallBatchMax ? l.family_small : l.family_large;
+    if (f == KernelFamily::Csr && l.csr) return batch <= kCsrMaxRowBatch ? Kernel::CsrRows : Kernel::CsrPanel;
+    if (f == KernelFamily::Quant && l.qmat) return batch <= kSmallBatchMax ? Kernel::QuantDot : Kernel::QuantTiles;
     return batch == 1 ? Kernel::Sgemv : Kernel::Sgemm;
 }
 
 // "sgemv", "csr-rows", "q4-dot", "q8-tiles", ...
 std::string kernel_name(const LinearWeights& l, int batch);
 
-// (Re)builds the kernel copies of every compressible matrix by the rule above, dropping the fp32
-// weights of matrices with an integer kernel.
+enum class KernelSelection { Measured, Static };
+void set_kernel_selection(KernelSelection s); // process-wide; Measured by default
+KernelSelection kernel_selection();
+
+// (Re)builds the kernel copies and families of every compressible matrix.
 void plan_kernels(Model& model);
 
-// One line: which kernels the model's matrices use, e.g. "q4 dot (avx-vnni) for 18 of 18
-// matrices at batch <= 8, dequantized tiles + sgemm above".
+// One line: which kernels the model's matrices use at batch 1 and at batch 256, and OpenBLAS's core.
 std::string kernel_summary(const Model& model);
 
 } // namespace ss

@@ -103,6 +103,8 @@ void restore_dense_weights(Model& model) {
         }
         l.csr.reset();
         l.qmat.reset();
+        l.family_small = l.family_large = KernelFamily::Dense;
+        l.kernel_measured = false;
     });
 }
 

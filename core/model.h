@@ -20,6 +20,9 @@ namespace ss {
 // gelu: exact erf form; gelu_tanh: the tanh approximation (PyTorch approximate="tanh").
 enum class Activation { Relu, LeakyRelu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
 
+// Which kernel family runs a matrix (kernel_plan.h).
+enum class KernelFamily : uint8_t { Dense, Csr, Quant };
+
 struct LinearWeights {
     std::string name;     // tensor prefix: NAME.weight, NAME.bias
     int in = 0;           // input features
@@ -37,6 +40,9 @@ struct LinearWeights {
     std::shared_ptr<const CsrMatrix> csr;
     // The quantized codes in the integer kernels' block layout (quant_matmul.h), built from `quant`.
     std::shared_ptr<const QMatrix> qmat;
+    // Kernel families chosen by plan_kernels for batches up to kSmallBatchMax and above.
+    KernelFamily family_small = KernelFamily::Dense, family_large = KernelFamily::Dense;
+    bool kernel_measured = false; // the families were chosen by timing candidates (or from the cache)
 
     int64_t weight_count() const { return int64_t(out) * in; }
 };

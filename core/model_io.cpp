@@ -170,7 +170,14 @@ void load_matrix(TensorSet& ts, LinearWeights& l) { l.quant ? load_quantized(ts,
 void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<int8_t>>& scratch, const LinearWeights& l,
                 const std::string& name) {
     const QuantizedWeights* q = l.quant.get();
-    if (!q) {
+    if (!q && l.weight.empty() && l.csr) {
+        // The kernel plan kept only the CSR copy: write it out dense again.
+        std::vector<int8_t>& dense = scratch.emplace_back(size_t(l.weight_count()) * sizeof(float));
+        const std::vector<float> w = csr_to_dense(*l.csr);
+        std::memcpy(dense.data(), w.data(), dense.size());
+        out.push_back({tensor_names::weight(name), DType::F32, {l.out, l.in}, dense.data()});
+    } else if (!q) {
+        if (int64_t(l.weight.size()) != l.weight_count()) throw Error("save: '" + name + "' has no weights to write");
         out.push_back({tensor_names::weight(name), DType::F32, {l.out, l.in}, l.weight.data()});
     } else if (!q->half.empty()) {
         out.push_back({tensor_names::weight(name), q->spec.scheme == QuantScheme::F16 ? DType::F16 : DType::BF16, {l.out, l.in}, q->half.data()});

@@ -3,6 +3,7 @@
 set -u
 cli="$1"; res="$2"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME="$tmp/cache" # kernel choices measured here stay here
 fail=0
 check() { # name, expected exit code, regex on output, command...
   local name="$1" want="$2" re="$3"; shift 3
@@ -49,6 +50,8 @@ check "bad group" 2 'group size must be 32, 64 or 128' "$cli" eval "$model" --qu
 check "sensitivity" 0 'moe\.experts\.7' "$cli" sensitivity "$model" --prune magnitude:0.5 --limit 200
 check "export int4 round trip" 0 'wrote' "$cli" export "$model" --quant int4:g32:asym -o "$tmp/q4"
 check "int4 export evaluates" 0 'int4:g32:asym' "$cli" info "$tmp/q4"
-check "kernel plan" 0 'moe\.experts\.0\.fc1 +512x256 +90\.0% +f32 +csr-rows +csr-panel' "$cli" plan "$model" --prune magnitude-layer:0.9
+check "kernel plan, static rule" 0 'moe\.experts\.0\.fc1 +512x256 +90\.0% +f32 +csr-rows +csr-panel' "$cli" plan "$model" --prune magnitude-layer:0.9 --static-kernels
+check "kernel plan, measured" 0 'measured choice' "$cli" plan "$model" --prune magnitude-layer:0.9
+check "kernel plan int4" 0 'stem +256x784 +[0-9.]+% +int4:g32 +q4-dot +q4-tiles' "$cli" plan "$model" --quant int4:g32
 check "kernel plan dense" 0 'head +10x256 .* sgemv +sgemm' "$cli" plan "$model"
 exit $fail
