@@ -1,6 +1,9 @@
 // activation.cpp
 #include "activation.h"
 
+#include "gelu.h"
+#include "thread_pool.h"
+
 #include <cmath>
 
 namespace ss {
@@ -20,8 +23,8 @@ void apply_activation(Activation a, float* x, size_t n, float negative_slope) {
     case Activation::LeakyRelu:
         for (size_t i = 0; i < n; ++i) x[i] = x[i] >= 0.0f ? x[i] : x[i] * negative_slope;
         break;
-    case Activation::Gelu:
-        for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+    case Activation::Gelu: // vectorized (gelu.h), split over the threads for large arrays
+        parallel_for(int64_t(n), 16384, [x](int64_t b, int64_t e) { gelu_erf_inplace(x + b, size_t(e - b)); });
         break;
     case Activation::GeluTanh:
         for (size_t i = 0; i < n; ++i) {

@@ -7,7 +7,8 @@
 
 namespace ss {
 
-// x (n) -> act(x) (n), in place. gelu is the exact erf form: 0.5 x (1 + erf(x / sqrt 2)).
+// x (n) -> act(x) (n), in place. gelu is the exact erf form: 0.5 x (1 + erf(x / sqrt 2)), computed
+// by gelu.h to within a few ulp.
 // negative_slope is used by leaky_relu only.
 void apply_activation(Activation a, float* x, size_t n, float negative_slope = 0.01f);
 

@@ -2,6 +2,7 @@
 #include "dense_linear.h"
 
 #include "kernel_plan.h"
+#include "thread_pool.h"
 
 #include <cblas.h>
 
@@ -14,17 +15,21 @@ void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
     case Kernel::CsrPanel: return csr_matmul(*l.csr, bias, x, n, y);
     case Kernel::QuantDot: return qmatmul_dot(*l.qmat, bias, x, n, y);
     case Kernel::QuantTiles: return qmatmul_tiles(*l.qmat, bias, x, n, y);
-    case Kernel::Sgemv:
-        for (int o = 0; o < l.out; ++o) y[o] = bias ? bias[o] : 0.0f;
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, l.out, l.in, 1.0f, l.weight.data(), l.in, x, 1, bias ? 1.0f : 0.0f, y, 1);
+    case Kernel::Sgemv: // output rows split over the threads, one single-threaded sgemv each
+        parallel_for(l.out, 64, [&](int64_t o0, int64_t o1) {
+            for (int64_t o = o0; o < o1; ++o) y[o] = bias ? bias[o] : 0.0f;
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, int(o1 - o0), l.in, 1.0f, l.weight.data() + size_t(o0) * l.in, l.in, x, 1,
+                        bias ? 1.0f : 0.0f, y + o0, 1);
+        });
         return;
-    case Kernel::Sgemm:
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, l.out, l.in, 1.0f, x, l.in, l.weight.data(), l.in, 0.0f, y, l.out);
-        if (bias)
-            for (int r = 0; r < n; ++r) {
-                float* yr = y + size_t(r) * l.out;
-                for (int o = 0; o < l.out; ++o) yr[o] += bias[o];
-            }
+    case Kernel::Sgemm: // output columns split over the threads, one single-threaded sgemm each
+        parallel_for(l.out, 64, [&](int64_t o0, int64_t o1) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, int(o1 - o0), l.in, 1.0f, x, l.in, l.weight.data() + size_t(o0) * l.in, l.in,
+                        0.0f, y + o0, l.out);
+            if (bias)
+                for (int r = 0; r < n; ++r)
+                    for (int64_t o = o0; o < o1; ++o) y[size_t(r) * l.out + o] += bias[o];
+        });
         return;
     }
 }

@@ -386,16 +386,18 @@ void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, 
 }
 
 void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, float* y) {
-    // Tiles of 64 rows (64 x in fp32: 200 KiB at in = 784) dequantized into a panel, each multiplied
-    // by one sgemm, which uses OpenBLAS's threads.
+    // Tiles of 64 rows (64 x in fp32: 200 KiB at in = 784) dequantized into a thread's panel, each
+    // multiplied by one single-threaded sgemm; the tiles are split over the threads.
     constexpr int kTile = 64;
-    thread_local std::vector<float> panel;
-    panel.resize(size_t(kTile) * w.in);
-    for (int o0 = 0; o0 < w.out; o0 += kTile) {
-        const int o1 = std::min(w.out, o0 + kTile);
-        qmatrix_dequantize_rows(w, o0, o1, panel.data());
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - o0, w.in, 1.0f, x, w.in, panel.data(), w.in, 0.0f, y + o0, w.out);
-    }
+    parallel_for(w.out, kTile, [&](int64_t t0, int64_t t1) {
+        thread_local std::vector<float> panel;
+        panel.resize(size_t(kTile) * w.in);
+        for (int64_t o0 = t0; o0 < t1; o0 += kTile) {
+            const int o1 = int(std::min<int64_t>(t1, o0 + kTile));
+            qmatrix_dequantize_rows(w, int(o0), o1, panel.data());
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - int(o0), w.in, 1.0f, x, w.in, panel.data(), w.in, 0.0f, y + o0, w.out);
+        }
+    });
     if (bias)
         for (int r = 0; r < n; ++r)
             for (int o = 0; o < w.out; ++o) y[size_t(r) * w.out + o] += bias[o];

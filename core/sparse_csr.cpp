@@ -1,6 +1,8 @@
 // sparse_csr.cpp
 #include "sparse_csr.h"
 
+#include "thread_pool.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -100,34 +102,39 @@ void matvec_row_portable(const CsrMatrix& w, const float* xr, int o, float* lane
 
 template <bool Avx2>
 void matvec_rows(const CsrMatrix& w, const float* bias, const float* x, int n, float* y) {
-    float lanes[8];
-    for (int r = 0; r < n; ++r) {
-        const float* xr = x + size_t(r) * w.in;
-        float* yr = y + size_t(r) * w.out;
-        for (int o = 0; o < w.out; ++o) {
-            if constexpr (Avx2) matvec_row_avx2(w, xr, o, lanes);
-            else matvec_row_portable(w, xr, o, lanes);
-            yr[o] = reduce_lanes(lanes) + (bias ? bias[o] : 0.0f);
+    parallel_for(w.out, 32, [&](int64_t o0, int64_t o1) { // output rows split over the threads
+        float lanes[8];
+        for (int r = 0; r < n; ++r) {
+            const float* xr = x + size_t(r) * w.in;
+            float* yr = y + size_t(r) * w.out;
+            for (int64_t o = o0; o < o1; ++o) {
+                if constexpr (Avx2) matvec_row_avx2(w, xr, int(o), lanes);
+                else matvec_row_portable(w, xr, int(o), lanes);
+                yr[o] = reduce_lanes(lanes) + (bias ? bias[o] : 0.0f);
+            }
         }
-    }
+    });
 }
 
 template <bool Avx2>
 void matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float* y) {
     if (n <= 2) return matvec_rows<Avx2>(w, bias, x, n, y); // == kCsrMaxRowBatch (kernel_plan.h)
-    std::vector<float> panel(size_t(CsrMatrix::kKBlock) * kPanel);
-    std::vector<float> acc(size_t(w.out) * kPanel);
-    for (int r0 = 0; r0 < n; r0 += kPanel) {
-        const int m = std::min(kPanel, n - r0);
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int b = 0; b < w.blocks(); ++b) {
-            const int k0 = b * CsrMatrix::kKBlock, k1 = std::min(w.in, k0 + CsrMatrix::kKBlock);
-            pack_panel(x, w.in, r0, m, k0, k1, panel.data());
-            if constexpr (Avx2) block_avx2(w, b, panel.data(), acc.data());
-            else block_portable(w, b, panel.data(), acc.data());
+    parallel_for(n, kPanel, [&](int64_t p0, int64_t p1) { // panels of batch rows split over the threads
+        thread_local std::vector<float> panel, acc;
+        panel.resize(size_t(CsrMatrix::kKBlock) * kPanel);
+        acc.resize(size_t(w.out) * kPanel);
+        for (int r0 = int(p0); r0 < int(p1); r0 += kPanel) {
+            const int m = std::min(kPanel, n - r0);
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            for (int b = 0; b < w.blocks(); ++b) {
+                const int k0 = b * CsrMatrix::kKBlock, k1 = std::min(w.in, k0 + CsrMatrix::kKBlock);
+                pack_panel(x, w.in, r0, m, k0, k1, panel.data());
+                if constexpr (Avx2) block_avx2(w, b, panel.data(), acc.data());
+                else block_portable(w, b, panel.data(), acc.data());
+            }
+            store_panel(acc.data(), bias, w.out, r0, m, y);
         }
-        store_panel(acc.data(), bias, w.out, r0, m, y);
-    }
+    });
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -57,7 +58,11 @@ private:
         t_in_worker = true;
         for (;;) {
             // Spin a little (the next kernel call usually follows within microseconds), then sleep.
-            for (int spin = 0; spin < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spin) _mm_pause();
+            const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+            for (int spin = 0; generation_.load(std::memory_order_acquire) == seen; ++spin) {
+                _mm_pause();
+                if ((spin & 63) == 0 && std::chrono::steady_clock::now() > until) break;
+            }
             if (generation_.load(std::memory_order_acquire) == seen) {
                 std::unique_lock lock(mutex_);
                 cv_.wait(lock, [&] { return generation_.load() != seen; });
@@ -101,7 +106,7 @@ int g_threads = 1;
 void set_compute_threads(int n) {
     n = std::clamp(n, 1, 64);
     std::lock_guard lock(g_config_mutex);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
     if (n == g_threads) return;
     pool().resize(n - 1);
     g_threads = n;

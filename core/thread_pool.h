@@ -1,9 +1,10 @@
 // thread_pool.h - the core's own worker threads for its kernels (CSR, block-sparse, quantized).
 //
-// OpenBLAS keeps its own threads. set_compute_threads(n) sets both to n, and the two never run at
-// once: every kernel call, OpenBLAS's or ours, is made from the calling thread and returns when it
-// is done, so at most n threads compute at any moment. Workers spin briefly after a job (kernel
-// calls come in quick succession within a forward pass), then sleep.
+// set_compute_threads(n) gives the pool n - 1 workers (the caller is the n-th) and keeps OpenBLAS
+// at one thread: the kernels split their work over the pool, and OpenBLAS calls run on slices
+// inside it (dense_linear.cpp), so two sets of threads never compete for the cores. Workers spin
+// for up to ~50 us after a job (kernel calls come in quick succession within a forward pass),
+// then sleep.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace ss {
 
-// Threads for our kernels and for OpenBLAS (clamped to 1 .. 64).
+// Threads for every kernel (clamped to 1 .. 64); OpenBLAS itself stays single-threaded.
 void set_compute_threads(int n);
 int compute_threads();
 
