@@ -1,7 +1,10 @@
 // bench_sparse.cpp - sparse fp32 kernels against OpenBLAS sgemm, side by side in one run.
 //   BM_sgemv: dense batch 1 (the batch-1 baseline); BM_sgemm/B: dense x W^T, W 1024 x 1024, batch B.
 //   BM_csr/B/S: the CSR kernel on the same W with S % of its weights zero.
+//   BM_bsr/B/S: the 4x1 block-sparse kernel on W with S % of its 4x1 blocks zero (block pruning);
+//   BM_bsr_unstructured/B/S: the same kernel on unstructured S % sparsity (it stores some zeros).
 // Ratios (sgemm time / csr time) per sparsity are in docs/performance.md.
+#include "sparse_bsr.h"
 #include "sparse_csr.h"
 
 #include "blas_setup.h"
@@ -51,6 +54,35 @@ void BM_csr(benchmark::State& st) {
     st.counters["useful GFLOP/s"] = benchmark::Counter(2.0 * n * double(c.nnz()) * double(st.iterations()), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
+std::vector<float> block_weights(double sparsity) {
+    std::mt19937_64 rng(3);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<float> w(size_t(kOut) * kIn, 0.0f);
+    for (int q = 0; q < kOut / 4; ++q)
+        for (int j = 0; j < kIn; ++j)
+            if (u(rng) >= sparsity)
+                for (int i = 0; i < 4; ++i) w[size_t(4 * q + i) * kIn + j] = d(rng);
+    return w;
+}
+
+template <bool Blocks>
+void run_bsr(benchmark::State& st) {
+    const int n = int(st.range(0));
+    const double sparsity = double(st.range(1)) / 100.0;
+    const auto w = Blocks ? block_weights(sparsity) : weights(sparsity);
+    const ss::BsrMatrix b = ss::bsr_from_dense(w.data(), kOut, kIn);
+    std::vector<float> x(size_t(n) * kIn, 0.5f), y(size_t(n) * kOut);
+    for (auto _ : st) {
+        ss::bsr_matmul(b, nullptr, x.data(), n, y.data());
+        benchmark::DoNotOptimize(y.data());
+    }
+    st.SetItemsProcessed(int64_t(st.iterations()) * n);
+    st.counters["stored"] = double(b.blocks() * 4) / double(kOut * kIn);
+}
+void BM_bsr(benchmark::State& st) { run_bsr<true>(st); }
+void BM_bsr_unstructured(benchmark::State& st) { run_bsr<false>(st); }
+
 void BM_sgemv(benchmark::State& st) {
     const auto w = weights(0.0);
     std::vector<float> x(static_cast<size_t>(kIn), 0.5f), y(static_cast<size_t>(kOut));
@@ -65,6 +97,8 @@ void BM_sgemv(benchmark::State& st) {
 
 BENCHMARK(BM_sgemv)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_sgemm)->Arg(32)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_bsr)->Args({1, 90})->Args({32, 50})->Args({32, 90})->Args({32, 95})->Args({256, 90})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_bsr_unstructured)->Args({1, 90})->Args({32, 90})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_csr)->Args({1, 50})->Args({1, 90})->Args({32, 50})->Args({32, 90})->Args({32, 95})->Args({256, 90})->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {

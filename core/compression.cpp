@@ -226,7 +226,9 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
         switch (spec.method) {
         case PruneMethod::None: break;
         case PruneMethod::Magnitude: global.push_back(x.l); break;
-        case PruneMethod::MagnitudeLayer: prune_magnitude({x.l}, spec.sparsity); break;
+        case PruneMethod::MagnitudeLayer:
+            spec.block == 4 ? prune_magnitude_blocks({x.l}, spec.sparsity) : prune_magnitude({x.l}, spec.sparsity);
+            break;
         case PruneMethod::NM: prune_nm(*x.l, spec.n, spec.m); break;
         case PruneMethod::Neurons: throw Error("plan layers: '" + x.l->name + "': neurons pruning applies to the whole model, not one layer");
         case PruneMethod::Wanda:
@@ -235,7 +237,7 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
             break;
         }
     }
-    if (!global.empty()) prune_magnitude(global, plan.prune.sparsity);
+    if (!global.empty()) plan.prune.block == 4 ? prune_magnitude_blocks(global, plan.prune.sparsity) : prune_magnitude(global, plan.prune.sparsity);
     for_each_compressible_linear(m, [](LinearWeights& l) { sync_quant_with_zeros(l); });
 
     // 4. Quantization: a layer override, else bits by expert use, else the global scheme.

@@ -39,8 +39,8 @@ std::string fraction_text(double v) {
 std::string PruneSpec::label() const {
     switch (method) {
     case PruneMethod::None: return "none";
-    case PruneMethod::Magnitude: return "magnitude:" + fraction_text(sparsity);
-    case PruneMethod::MagnitudeLayer: return "magnitude-layer:" + fraction_text(sparsity);
+    case PruneMethod::Magnitude: return "magnitude:" + fraction_text(sparsity) + (block == 4 ? ":block4" : "");
+    case PruneMethod::MagnitudeLayer: return "magnitude-layer:" + fraction_text(sparsity) + (block == 4 ? ":block4" : "");
     case PruneMethod::NM: return "nm:" + std::to_string(n) + ":" + std::to_string(m);
     case PruneMethod::Neurons: return "neurons:" + fraction_text(sparsity);
     case PruneMethod::Wanda: return "wanda:" + fraction_text(sparsity);
@@ -59,7 +59,7 @@ PruneSpec parse_prune_spec(const std::string& text) {
     else if (method == "neurons") p.method = PruneMethod::Neurons;
     else if (method == "wanda") p.method = PruneMethod::Wanda;
     else if (method == "nm") p.method = PruneMethod::NM;
-    else throw Error(where + ": unknown method (magnitude:S, magnitude-layer:S, nm:N:M, neurons:S, wanda:S, none)");
+    else throw Error(where + ": unknown method (magnitude:S[:block4], magnitude-layer:S[:block4], nm:N:M, neurons:S, wanda:S, none)");
     if (p.method == PruneMethod::NM) {
         const size_t c2 = rest.find(':');
         if (c2 == std::string::npos) throw Error(where + ": expected nm:N:M, e.g. nm:2:4");
@@ -69,7 +69,15 @@ PruneSpec parse_prune_spec(const std::string& text) {
         if (p.m > 256) throw Error(where + ": M must be at most 256");
         return p;
     }
-    p.sparsity = parse_fraction(rest, where);
+    std::string fraction = rest;
+    if (const size_t c2 = rest.find(':'); c2 != std::string::npos) {
+        const std::string option = rest.substr(c2 + 1);
+        if ((p.method != PruneMethod::Magnitude && p.method != PruneMethod::MagnitudeLayer) || option != "block4")
+            throw Error(where + ": unknown option '" + option + "' (only magnitude:S:block4 and magnitude-layer:S:block4 take one)");
+        p.block = 4;
+        fraction = rest.substr(0, c2);
+    }
+    p.sparsity = parse_fraction(fraction, where);
     return p;
 }
 

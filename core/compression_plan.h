@@ -28,6 +28,7 @@ struct PruneSpec {
     PruneMethod method = PruneMethod::None;
     double sparsity = 0.0; // magnitude, magnitude-layer, neurons, wanda: fraction removed, [0, 1)
     int n = 0, m = 0;      // nm: keep n of every m
+    int block = 1;         // magnitude, magnitude-layer: 1 (single weights) or 4 (4x1 blocks, ":block4")
     std::string label() const; // flag form
     bool operator==(const PruneSpec&) const = default;
 };

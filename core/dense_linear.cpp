@@ -13,6 +13,8 @@ void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
     switch (kernel_for(l, n)) {
     case Kernel::CsrRows:
     case Kernel::CsrPanel: return csr_matmul(*l.csr, bias, x, n, y);
+    case Kernel::BsrRows:
+    case Kernel::BsrPanel: return bsr_matmul(*l.bsr, bias, x, n, y);
     case Kernel::QuantDot: return qmatmul_dot(*l.qmat, bias, x, n, y);
     case Kernel::QuantTiles: return qmatmul_tiles(*l.qmat, bias, x, n, y);
     case Kernel::Sgemv: // output rows split over the threads, one single-threaded sgemv each
@@ -37,8 +39,7 @@ void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
 void linear_forward_reference(const LinearWeights& l, const float* x, int n, float* y) {
     std::vector<float> restored;
     const float* w = l.weight.data();
-    if (l.weight.empty() && l.quant) w = (restored = dequantize_weights(*l.quant)).data();
-    else if (l.weight.empty() && l.csr) w = (restored = csr_to_dense(*l.csr)).data();
+    if (l.weight.empty()) w = (restored = dense_weights(l)).data();
     for (int r = 0; r < n; ++r)
         for (int o = 0; o < l.out; ++o) {
             double acc = l.bias.empty() ? 0.0 : l.bias[o];

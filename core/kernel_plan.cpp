@@ -30,13 +30,14 @@ const char* family_name(KernelFamily f) {
     switch (f) {
     case KernelFamily::Dense: return "dense";
     case KernelFamily::Csr: return "csr";
+    case KernelFamily::Bsr: return "bsr4";
     case KernelFamily::Quant: return "quant";
     }
     return "dense";
 }
 
 bool parse_family(const std::string& s, KernelFamily* f) {
-    for (KernelFamily c : {KernelFamily::Dense, KernelFamily::Csr, KernelFamily::Quant})
+    for (KernelFamily c : {KernelFamily::Dense, KernelFamily::Csr, KernelFamily::Bsr, KernelFamily::Quant})
         if (s == family_name(c)) {
             *f = c;
             return true;
@@ -90,7 +91,7 @@ std::string cache_key(const LinearWeights& l, double sparsity) {
     const MachineInfo& m = machine_info();
     std::ostringstream k;
     k << m.cpu << '|' << m.cpu_id << '|' << m.blas << '|' << m.isa << "|threads=" << compute_threads() << '|' << l.out << 'x' << l.in << '|'
-      << (l.quant ? l.quant->spec.label() : "f32") << "|sparsity=" << int(std::floor(sparsity * 20.0)) * 5 << "%|csr=" << bool(l.csr);
+      << (l.quant ? l.quant->spec.label() : "f32") << "|sparsity=" << int(std::floor(sparsity * 20.0)) * 5 << "%|csr=" << bool(l.csr) << "|bsr=" << bool(l.bsr);
     return k.str();
 }
 
@@ -103,6 +104,7 @@ void run(const LinearWeights& l, KernelFamily f, const float* x, int n, float* y
     if (f == KernelFamily::Dense) probe.weight = WeightData::view(nullptr, l.weight.data(), l.weight.size()); // no copy
     probe.bias = WeightData::view(nullptr, l.bias.data(), l.bias.size());
     probe.csr = l.csr;
+    probe.bsr = l.bsr;
     probe.qmat = l.qmat;
     probe.family_small = probe.family_large = f;
     linear_forward(probe, x, n, y);
@@ -151,6 +153,19 @@ KernelFamily fastest(const LinearWeights& l, const std::vector<KernelFamily>& ca
     return best;
 }
 
+// The share of 4x1 blocks (four output rows at one column) that are all zero.
+double zero_block_share(const LinearWeights& l) {
+    const float* w = std::as_const(l.weight).data();
+    int64_t zero = 0, total = 0;
+    for (int q = 0; q * 4 < l.out; ++q)
+        for (int j = 0; j < l.in; ++j, ++total) {
+            bool all = true;
+            for (int i = 0; i < 4 && q * 4 + i < l.out && all; ++i) all = w[size_t(q * 4 + i) * l.in + j] == 0.0f;
+            zero += all;
+        }
+    return total ? double(zero) / double(total) : 0.0;
+}
+
 void plan_matrix(LinearWeights& l) {
     if (l.weight.empty()) return;
     const bool integer = l.quant && qmatrix_supports(*l.quant);
@@ -158,10 +173,16 @@ void plan_matrix(LinearWeights& l) {
     if (sparsity >= (integer ? kCsrMinSparsityQuantized : kCsrMinSparsity))
         l.csr = std::make_shared<const CsrMatrix>(csr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
     if (integer) l.qmat = std::make_shared<const QMatrix>(qmatrix_from(*l.quant));
+    // Blocks are worth it when the zeros come in blocks: at most 1.5x the nonzeros stored.
+    if (!integer && l.csr && 1.0 - zero_block_share(l) <= 1.5 * (1.0 - sparsity))
+        l.bsr = std::make_shared<const BsrMatrix>(bsr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
     const KernelFamily base = integer ? KernelFamily::Quant : KernelFamily::Dense;
+    std::vector<KernelFamily> candidates{base};
+    if (l.csr) candidates.push_back(KernelFamily::Csr);
+    if (l.bsr) candidates.push_back(KernelFamily::Bsr);
 
-    if (!l.csr || kernel_selection() == KernelSelection::Static) {
-        l.family_small = l.family_large = l.csr ? KernelFamily::Csr : base;
+    if (candidates.size() == 1 || kernel_selection() == KernelSelection::Static) {
+        l.family_small = l.family_large = candidates.back();
     } else {
         l.kernel_measured = true;
         const std::string key = cache_key(l, sparsity);
@@ -173,16 +194,17 @@ void plan_matrix(LinearWeights& l) {
         } else {
             lock.unlock();
             if (integer) l.weight = WeightData(); // measure Quant as it will run: without the fp32 copy
-            l.family_small = fastest(l, {base, KernelFamily::Csr}, 1);
-            l.family_large = fastest(l, {base, KernelFamily::Csr}, 32);
+            l.family_small = fastest(l, candidates, 1);
+            l.family_large = fastest(l, candidates, 32);
             lock.lock();
             c.append(key, l.family_small, l.family_large);
         }
     }
     // Keep only the copies a family uses: integer matrices never keep fp32.
-    const bool uses_csr = l.family_small == KernelFamily::Csr || l.family_large == KernelFamily::Csr;
-    const bool uses_base = l.family_small == base || l.family_large == base;
-    if (!uses_csr) l.csr.reset();
+    auto uses = [&](KernelFamily f) { return l.family_small == f || l.family_large == f; };
+    const bool uses_base = uses(base);
+    if (!uses(KernelFamily::Csr)) l.csr.reset();
+    if (!uses(KernelFamily::Bsr)) l.bsr.reset();
     if (integer || !uses_base) l.weight = WeightData();
     if (integer && !uses_base) l.qmat.reset();
 }
@@ -199,6 +221,8 @@ std::string kernel_name(const LinearWeights& l, int batch) {
     case Kernel::Sgemm: return "sgemm";
     case Kernel::CsrRows: return "csr-rows";
     case Kernel::CsrPanel: return "csr-panel";
+    case Kernel::BsrRows: return "bsr4-rows";
+    case Kernel::BsrPanel: return "bsr4-panel";
     case Kernel::QuantDot: return q + "-dot";
     case Kernel::QuantTiles: return q + "-tiles";
     }

@@ -4,19 +4,22 @@
 // one for larger batches:
 //   Dense: OpenBLAS sgemv (batch 1) / sgemm on the fp32 weights.
 //   Csr:   the CSR kernel (sparse_csr.h): gathered row path at batch 1-2, panel path above.
+//   Bsr:   the 4x1 block-sparse kernel (sparse_bsr.h), for matrices whose zeros come in 4x1 blocks
+//          (`magnitude:S:block4`): row path at batch 1-2, panel path above.
 //   Quant: integer-quantized matrices (int8, int4, int3, int2): the integer dot kernel at small
 //          batches (activations rounded to 8 bits per block of 32), dequantized tiles + sgemm at
 //          larger ones (fp32 on exactly the dequantized weights) (quant_matmul.h).
 // Candidates: Dense for fp32 matrices, Quant for integer-quantized ones (their fp32 copy is
-// dropped), and Csr for matrices with at least kCsrMinSparsity zeros (kCsrMinSparsityQuantized
-// when quantized: a CSR copy costs ~6 bytes per nonzero beside the codes).
+// dropped), Csr for matrices with at least kCsrMinSparsity zeros (kCsrMinSparsityQuantized
+// when quantized: a CSR copy costs ~6 bytes per nonzero beside the codes), and Bsr for sparse
+// fp32 matrices whose zeros come in 4x1 blocks (the blocks to store hold at most 1.5x the nonzeros).
 //
 // Measured selection (the default): each candidate is timed on the matrix itself at batch 1 and
 // batch 32 (median of 5 after a warm-up), and the faster one is kept; the choice is cached per
 // machine in $XDG_CACHE_HOME/sparsescope/kernel-choices.tsv (or ~/.cache/...), keyed by the CPU,
 // OpenBLAS core, thread count, shape, format and sparsity (5 % steps). Kernel copies no family
 // uses are dropped, so e.g. a matrix that runs CSR at every batch size keeps no fp32 copy.
-// Static selection (a fallback, and for tests): Csr whenever it is a candidate, else Dense /
+// Static selection (a fallback, and for tests): Bsr, else Csr, whenever a candidate, else Dense /
 // Quant (measured on the development machine before OpenBLAS ran its AVX-512 kernels there:
 // docs/performance.md).
 #pragma once
@@ -32,11 +35,12 @@ inline constexpr double kCsrMinSparsityQuantized = 0.75;
 inline constexpr int kSmallBatchMax = 8;  // small-batch family up to this many rows
 inline constexpr int kCsrMaxRowBatch = 2; // CSR row (gather) path up to this batch size
 
-enum class Kernel { Sgemv, Sgemm, CsrRows, CsrPanel, QuantDot, QuantTiles };
+enum class Kernel { Sgemv, Sgemm, CsrRows, CsrPanel, BsrRows, BsrPanel, QuantDot, QuantTiles };
 
 inline Kernel kernel_for(const LinearWeights& l, int batch) {
     const KernelFamily f = batch <= kSmallBatchMax ? l.family_small : l.family_large;
     if (f == KernelFamily::Csr && l.csr) return batch <= kCsrMaxRowBatch ? Kernel::CsrRows : Kernel::CsrPanel;
+    if (f == KernelFamily::Bsr && l.bsr) return batch <= kCsrMaxRowBatch ? Kernel::BsrRows : Kernel::BsrPanel;
     if (f == KernelFamily::Quant && l.qmat) return batch <= kSmallBatchMax ? Kernel::QuantDot : Kernel::QuantTiles;
     return batch == 1 ? Kernel::Sgemv : Kernel::Sgemm;
 }

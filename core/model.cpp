@@ -84,6 +84,8 @@ int64_t count_zero_weights(const LinearWeights& l) {
             }
     } else if (l.csr) {
         zeros = l.weight_count() - l.csr->nnz();
+    } else if (l.bsr) {
+        for (float w : dense_weights(l)) zeros += w == 0.0f;
     }
     return zeros;
 }
@@ -91,17 +93,24 @@ int64_t count_zero_weights(const LinearWeights& l) {
 int64_t resident_weight_bytes(const LinearWeights& l) {
     int64_t bytes = int64_t(l.weight.size() + l.bias.size()) * 4;
     if (l.csr) bytes += l.csr->storage_bytes();
+    if (l.bsr) bytes += l.bsr->storage_bytes();
     if (l.qmat) bytes += l.qmat->storage_bytes();
     return bytes;
 }
 
+std::vector<float> dense_weights(const LinearWeights& l) {
+    if (!l.weight.empty()) return l.weight.to_vector();
+    if (l.quant) return dequantize_weights(*l.quant);
+    if (l.csr) return csr_to_dense(*l.csr);
+    if (l.bsr) return bsr_to_dense(*l.bsr);
+    return {};
+}
+
 void restore_dense_weights(Model& model) {
     for_each_compressible_linear(model, [](LinearWeights& l) {
-        if (l.weight.empty() && l.weight_count() > 0) {
-            if (l.quant) l.weight = WeightData(dequantize_weights(*l.quant));
-            else if (l.csr) l.weight = WeightData(csr_to_dense(*l.csr));
-        }
+        if (l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
         l.csr.reset();
+        l.bsr.reset();
         l.qmat.reset();
         l.family_small = l.family_large = KernelFamily::Dense;
         l.kernel_measured = false;

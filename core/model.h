@@ -6,6 +6,7 @@
 
 #include "quant_matmul.h"
 #include "quantized_weights.h"
+#include "sparse_bsr.h"
 #include "sparse_csr.h"
 #include "weight_data.h"
 
@@ -21,7 +22,7 @@ namespace ss {
 enum class Activation { Relu, LeakyRelu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
 
 // Which kernel family runs a matrix (kernel_plan.h).
-enum class KernelFamily : uint8_t { Dense, Csr, Quant };
+enum class KernelFamily : uint8_t { Dense, Csr, Bsr, Quant };
 
 struct LinearWeights {
     std::string name;     // tensor prefix: NAME.weight, NAME.bias
@@ -38,6 +39,8 @@ struct LinearWeights {
     // The same weights in compressed-row form, when the kernel plan chose the sparse kernel
     // (kernel_plan.h); built from `weight`, so it must be rebuilt whenever `weight` changes.
     std::shared_ptr<const CsrMatrix> csr;
+    // The same weights in 4x1 block-sparse form (sparse_bsr.h), when the kernel plan made one.
+    std::shared_ptr<const BsrMatrix> bsr;
     // The quantized codes in the integer kernels' block layout (quant_matmul.h), built from `quant`.
     std::shared_ptr<const QMatrix> qmat;
     // Kernel families chosen by plan_kernels for batches up to kSmallBatchMax and above.
@@ -162,11 +165,13 @@ void for_each_compressible_linear_stored(const Model& model, F&& f) {
     }
 }
 
-// Weights equal to zero, from whichever form the matrix holds (fp32, codes or CSR).
+// Weights equal to zero, from whichever form the matrix holds (fp32, codes, CSR or 4x1 blocks).
 int64_t count_zero_weights(const LinearWeights& l);
 // Bytes the matrix keeps in memory for computing: fp32 weights, CSR, kernel codes, and bias.
 int64_t resident_weight_bytes(const LinearWeights& l);
-// Gives every compressible matrix its fp32 weights back (from the codes or the CSR), dropping
+// (out, in) fp32 from whichever form the matrix holds; empty when it holds none.
+std::vector<float> dense_weights(const LinearWeights& l);
+// Gives every compressible matrix its fp32 weights back (from the codes, CSR or blocks), dropping
 // kernel copies, so compression can edit them.
 void restore_dense_weights(Model& model);
 

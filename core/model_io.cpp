@@ -170,10 +170,10 @@ void load_matrix(TensorSet& ts, LinearWeights& l) { l.quant ? load_quantized(ts,
 void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<int8_t>>& scratch, const LinearWeights& l,
                 const std::string& name) {
     const QuantizedWeights* q = l.quant.get();
-    if (!q && l.weight.empty() && l.csr) {
-        // The kernel plan kept only the CSR copy: write it out dense again.
+    if (!q && l.weight.empty() && (l.csr || l.bsr)) {
+        // The kernel plan kept only a sparse copy: write it out dense again.
         std::vector<int8_t>& dense = scratch.emplace_back(size_t(l.weight_count()) * sizeof(float));
-        const std::vector<float> w = csr_to_dense(*l.csr);
+        const std::vector<float> w = dense_weights(l);
         std::memcpy(dense.data(), w.data(), dense.size());
         out.push_back({tensor_names::weight(name), DType::F32, {l.out, l.in}, dense.data()});
     } else if (!q) {

@@ -53,5 +53,6 @@ check "int4 export evaluates" 0 'int4:g32:asym' "$cli" info "$tmp/q4"
 check "kernel plan, static rule" 0 'moe\.experts\.0\.fc1 +512x256 +90\.0% +f32 +csr-rows +csr-panel' "$cli" plan "$model" --prune magnitude-layer:0.9 --static-kernels
 check "kernel plan, measured" 0 'measured choice' "$cli" plan "$model" --prune magnitude-layer:0.9
 check "kernel plan int4" 0 'stem +256x784 +[0-9.]+% +int4:g32 +q4-dot +q4-tiles' "$cli" plan "$model" --quant int4:g32
+check "kernel plan, 4x1 blocks" 0 'moe\.experts\.0\.fc1 +512x256 +[0-9.]+% +f32 +bsr4-rows +bsr4-panel' "$cli" plan "$model" --prune magnitude:0.9:block4 --static-kernels
 check "kernel plan dense" 0 'head +10x256 .* sgemv +sgemm' "$cli" plan "$model"
 exit $fail

@@ -303,6 +303,10 @@ private slots:
         QVERIFY(again.needs_calibration());
 
         QVERIFY(error_of([] { parse_prune_spec("magnitude:1.0"); }).contains("[0, 1)"));
+        QCOMPARE(parse_prune_spec("magnitude:0.9:block4").block, 4);
+        QCOMPARE(parse_prune_spec("magnitude-layer:0.5:block4").label(), std::string("magnitude-layer:0.50:block4"));
+        QVERIFY(error_of([] { parse_prune_spec("wanda:0.5:block4"); }).contains("only magnitude:S:block4"));
+        QVERIFY(error_of([] { parse_prune_spec("magnitude:0.5:block8"); }).contains("unknown option 'block8'"));
         QVERIFY(error_of([] { parse_prune_spec("magnitude:-0.1"); }).contains("[0, 1)"));
         QVERIFY(error_of([] { parse_prune_spec("nm:4:2"); }).contains("N = 4 must not exceed M = 2"));
         QVERIFY(error_of([] { parse_prune_spec("random:0.5"); }).contains("unknown method"));

@@ -5,6 +5,8 @@
 #include "gelu.h"
 #include "kernel_plan.h"
 #include "quant_matmul.h"
+#include "prune_magnitude.h"
+#include "sparse_bsr.h"
 #include "sparse_csr.h"
 #include "thread_pool.h"
 #include "test_support.h"
@@ -83,6 +85,76 @@ private slots:
         QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
     }
 
+    void bsrMatchesReference_data() {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<double>("sparsity");
+        QTest::newRow("batch 1, 90 % blocks, out % 4 = 1") << 37 << 301 << 1 << 0.9;
+        QTest::newRow("batch 2, 50 %") << 64 << 100 << 2 << 0.5;
+        QTest::newRow("batch 3, odd, out < 4") << 3 << 7 << 3 << 0.3;
+        QTest::newRow("batch 33, 95 %, 3 K blocks") << 50 << 700 << 33 << 0.95;
+        QTest::newRow("batch 70, dense") << 29 << 513 << 70 << 0.0;
+        QTest::newRow("fully pruned") << 16 << 40 << 9 << 1.0;
+    }
+    void bsrMatchesReference() {
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(int, batch);
+        QFETCH(double, sparsity);
+        LinearWeights l = sparse_weights(out, in, 0.0, uint64_t(out * 13 + in));
+        prune_magnitude_blocks({&l}, sparsity);
+        const BsrMatrix b = bsr_from_dense(l.weight.data(), out, in);
+        // Block pruning leaves whole 4x1 blocks: BSR stores exactly those with a nonzero, and at
+        // least round(sparsity * blocks) are gone (the test's empty rows may empty more).
+        const int64_t blocks = int64_t(b.row_blocks()) * in;
+        int64_t nonzero_blocks = 0;
+        for (int q = 0; q < b.row_blocks(); ++q)
+            for (int j = 0; j < in; ++j) {
+                bool any = false;
+                for (int i = 0; i < 4 && 4 * q + i < out; ++i) any |= l.weight[size_t(4 * q + i) * in + j] != 0.0f;
+                nonzero_blocks += any;
+            }
+        QCOMPARE(b.blocks(), nonzero_blocks);
+        QVERIFY(nonzero_blocks <= blocks - std::llround(sparsity * double(blocks)));
+        QVERIFY(bsr_to_dense(b) == l.weight.to_vector());
+        const std::vector<float> x = inputs(batch, in, 5);
+        std::vector<float> ref(size_t(batch) * out), fast(ref.size()), portable(ref.size());
+        linear_forward_reference(l, x.data(), batch, ref.data());
+        bsr_matmul(b, l.bias.data(), x.data(), batch, fast.data());
+        bsr_matmul_portable(b, l.bias.data(), x.data(), batch, portable.data());
+        for (size_t k = 0; k < ref.size(); ++k)
+            QVERIFY2(std::fabs(fast[k] - ref[k]) <= 1e-4f * (1.0f + std::fabs(ref[k])) * std::sqrt(float(in)),
+                     qPrintable(QString("%1: %2 vs %3").arg(k).arg(fast[k]).arg(ref[k])));
+        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+        set_compute_threads(2);
+        std::vector<float> two(fast.size());
+        bsr_matmul(b, l.bias.data(), x.data(), batch, two.data());
+        set_compute_threads(1);
+        QVERIFY(std::memcmp(fast.data(), two.data(), fast.size() * sizeof(float)) == 0);
+    }
+
+    void blockPruningRanksBlocksByMeanMagnitude() {
+        // 8 x 2: blocks (rows 0-3, col 0) mean 1, (0-3, 1) mean 4, (4-7, 0) mean 2, (4-7, 1) mean 3.
+        LinearWeights l;
+        l.out = 8;
+        l.in = 2;
+        l.weight = WeightData(std::vector<float>{1, 4, -1, 4, 1, -4, -1, 4, 2, 3, 2, -3, -2, 3, 2, 3});
+        QCOMPARE(prune_magnitude_blocks({&l}, 0.5), int64_t(8));
+        QVERIFY(l.weight == WeightData(std::vector<float>{0, 4, 0, 4, 0, -4, 0, 4, 0, 3, 0, -3, 0, 3, 0, 3}));
+        // A model pruned in blocks runs the block kernel under the static rule.
+        set_kernel_selection(KernelSelection::Static);
+        const CompressedModel c = compress(test_support::tiny_moe_model(3), plan_from_flags("magnitude:0.75:block4", "none", 0));
+        QVERIFY(std::fabs(c.sparsity - 0.75) < 0.05);
+        int bsr = 0;
+        for_each_compressible_linear(c.model, [&](const LinearWeights& m) {
+            bsr += bool(m.bsr);
+            if (m.bsr) QVERIFY(m.weight.empty()); // the blocks serve every batch size
+        });
+        QVERIFY(bsr > 0);
+        set_kernel_selection(KernelSelection::Measured);
+    }
+
     void kernelPlanPicksCsrForSparseMatricesOnly() {
         set_kernel_selection(KernelSelection::Static);
         const Model m = test_support::tiny_moe_model(4);
@@ -91,7 +163,7 @@ private slots:
         int with_csr = 0, total = 0;
         for_each_compressible_linear(c.model, [&](const LinearWeights& l) {
             ++total;
-            with_csr += bool(l.csr);
+            with_csr += bool(l.csr) || bool(l.bsr); // a sparse kernel (4x1 blocks when the zeros happen to fit)
         });
         QCOMPARE(with_csr, total);
         QVERIFY(!std::get<MoeLayer>(c.model.layers[2]).gate.csr); // the router stays dense
