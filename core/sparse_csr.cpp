@@ -18,11 +18,13 @@ constexpr int kPanel = 32; // batch rows per panel: four 8-wide AVX2 registers
 // Transposes x rows [r0, r0 + m) (m <= kPanel), columns [k0, k1) into panel[j - k0][0..kPanel),
 // zero-padding rows past m.
 void pack_panel(const float* x, int in, int r0, int m, int k0, int k1, float* panel) {
-    for (int j = k0; j < k1; ++j) {
-        float* p = panel + size_t(j - k0) * kPanel;
-        for (int r = 0; r < m; ++r) p[r] = x[size_t(r0 + r) * in + j];
-        for (int r = m; r < kPanel; ++r) p[r] = 0.0f;
+    // Rows of x are read in order (the panel is small enough to stay in L1 while written).
+    for (int r = 0; r < m; ++r) {
+        const float* xr = x + size_t(r0 + r) * in;
+        for (int j = k0; j < k1; ++j) panel[size_t(j - k0) * kPanel + r] = xr[j];
     }
+    for (int j = k0; j < k1 && m < kPanel; ++j)
+        for (int r = m; r < kPanel; ++r) panel[size_t(j - k0) * kPanel + r] = 0.0f;
 }
 
 void store_panel(const float* acc /* (out, kPanel) */, const float* bias, int out, int r0, int m, float* y) {
@@ -32,35 +34,87 @@ void store_panel(const float* acc /* (out, kPanel) */, const float* bias, int ou
     }
 }
 
+// Per output row and K block the nonzeros are spread over four partial sums (nonzero t of the
+// row's range goes to sum t % 4; sum 0 starts from the accumulator), so consecutive fused
+// multiply-adds do not wait for each other; then acc = (s0 + s1) + (s2 + s3). Every path does
+// exactly this per lane, so AVX2, AVX-512 and portable give the same bits.
 __attribute__((target("avx2,fma"))) void block_avx2(const CsrMatrix& w, int b, const float* panel, float* acc) {
+    const uint32_t* rp = &w.row_ptr[size_t(b) * (w.out + 1)];
+    for (int o = 0; o < w.out; ++o)
+        for (int h = 0; h < 2; ++h) { // lanes 16h .. 16h + 15
+            float* a = acc + size_t(o) * kPanel + 16 * h;
+            __m256 s00 = _mm256_loadu_ps(a), s01 = _mm256_loadu_ps(a + 8);
+            __m256 s10 = _mm256_setzero_ps(), s11 = s10, s20 = s10, s21 = s10, s30 = s10, s31 = s10;
+            uint32_t k = rp[o];
+            const uint32_t end = rp[o + 1];
+// One nonzero kk into partial sum (x0, x1); a macro, since lambdas do not inherit the target.
+#define SS_CSR_STEP(kk, x0, x1)                                                      \
+    do {                                                                             \
+        const float* p = panel + size_t(w.col[kk]) * kPanel + 16 * h;                \
+        const __m256 v = _mm256_broadcast_ss(&w.val[kk]);                            \
+        x0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(p), x0);                             \
+        x1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(p + 8), x1);                         \
+    } while (0)
+            for (; k + 4 <= end; k += 4) {
+                SS_CSR_STEP(k, s00, s01);
+                SS_CSR_STEP(k + 1, s10, s11);
+                SS_CSR_STEP(k + 2, s20, s21);
+                SS_CSR_STEP(k + 3, s30, s31);
+            }
+            if (k < end) { SS_CSR_STEP(k, s00, s01); ++k; }
+            if (k < end) { SS_CSR_STEP(k, s10, s11); ++k; }
+            if (k < end) { SS_CSR_STEP(k, s20, s21); ++k; }
+            _mm256_storeu_ps(a, _mm256_add_ps(_mm256_add_ps(s00, s10), _mm256_add_ps(s20, s30)));
+            _mm256_storeu_ps(a + 8, _mm256_add_ps(_mm256_add_ps(s01, s11), _mm256_add_ps(s21, s31)));
+        }
+}
+#undef SS_CSR_STEP
+
+__attribute__((target("avx512f,avx2,fma"))) void block_avx512(const CsrMatrix& w, int b, const float* panel, float* acc) {
     const uint32_t* rp = &w.row_ptr[size_t(b) * (w.out + 1)];
     for (int o = 0; o < w.out; ++o) {
         float* a = acc + size_t(o) * kPanel;
-        __m256 a0 = _mm256_loadu_ps(a), a1 = _mm256_loadu_ps(a + 8), a2 = _mm256_loadu_ps(a + 16), a3 = _mm256_loadu_ps(a + 24);
-        for (uint32_t k = rp[o]; k < rp[o + 1]; ++k) {
-            const float* p = panel + size_t(w.col[k]) * kPanel;
-            const __m256 v = _mm256_broadcast_ss(&w.val[k]);
-            a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(p), a0);
-            a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(p + 8), a1);
-            a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(p + 16), a2);
-            a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(p + 24), a3);
+        __m512 s00 = _mm512_loadu_ps(a), s01 = _mm512_loadu_ps(a + 16);
+        __m512 s10 = _mm512_setzero_ps(), s11 = s10, s20 = s10, s21 = s10, s30 = s10, s31 = s10;
+        uint32_t k = rp[o];
+        const uint32_t end = rp[o + 1];
+#define SS_CSR_STEP(kk, x0, x1)                                                      \
+    do {                                                                             \
+        const float* p = panel + size_t(w.col[kk]) * kPanel;                         \
+        const __m512 v = _mm512_set1_ps(w.val[kk]);                                  \
+        x0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(p), x0);                             \
+        x1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(p + 16), x1);                        \
+    } while (0)
+        for (; k + 4 <= end; k += 4) {
+            SS_CSR_STEP(k, s00, s01);
+            SS_CSR_STEP(k + 1, s10, s11);
+            SS_CSR_STEP(k + 2, s20, s21);
+            SS_CSR_STEP(k + 3, s30, s31);
         }
-        _mm256_storeu_ps(a, a0);
-        _mm256_storeu_ps(a + 8, a1);
-        _mm256_storeu_ps(a + 16, a2);
-        _mm256_storeu_ps(a + 24, a3);
+        if (k < end) { SS_CSR_STEP(k, s00, s01); ++k; }
+        if (k < end) { SS_CSR_STEP(k, s10, s11); ++k; }
+        if (k < end) { SS_CSR_STEP(k, s20, s21); ++k; }
+        _mm512_storeu_ps(a, _mm512_add_ps(_mm512_add_ps(s00, s10), _mm512_add_ps(s20, s30)));
+        _mm512_storeu_ps(a + 16, _mm512_add_ps(_mm512_add_ps(s01, s11), _mm512_add_ps(s21, s31)));
     }
 }
+#undef SS_CSR_STEP
 
 void block_portable(const CsrMatrix& w, int b, const float* panel, float* acc) {
     const uint32_t* rp = &w.row_ptr[size_t(b) * (w.out + 1)];
+    float sums[4][kPanel];
     for (int o = 0; o < w.out; ++o) {
         float* a = acc + size_t(o) * kPanel;
-        for (uint32_t k = rp[o]; k < rp[o + 1]; ++k) {
+        for (int r = 0; r < kPanel; ++r) {
+            sums[0][r] = a[r];
+            sums[1][r] = sums[2][r] = sums[3][r] = 0.0f;
+        }
+        for (uint32_t k = rp[o], t = 0; k < rp[o + 1]; ++k, ++t) {
             const float* p = panel + size_t(w.col[k]) * kPanel;
             const float v = w.val[k];
-            for (int r = 0; r < kPanel; ++r) a[r] = std::fma(v, p[r], a[r]);
+            for (int r = 0; r < kPanel; ++r) sums[t % 4][r] = std::fma(v, p[r], sums[t % 4][r]);
         }
+        for (int r = 0; r < kPanel; ++r) a[r] = (sums[0][r] + sums[1][r]) + (sums[2][r] + sums[3][r]);
     }
 }
 
@@ -129,7 +183,7 @@ void matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float*
             for (int b = 0; b < w.blocks(); ++b) {
                 const int k0 = b * CsrMatrix::kKBlock, k1 = std::min(w.in, k0 + CsrMatrix::kKBlock);
                 pack_panel(x, w.in, r0, m, k0, k1, panel.data());
-                if constexpr (Avx2) block_avx2(w, b, panel.data(), acc.data());
+                if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel.data(), acc.data()) : block_avx2(w, b, panel.data(), acc.data());
                 else block_portable(w, b, panel.data(), acc.data());
             }
             store_panel(acc.data(), bias, w.out, r0, m, y);
@@ -138,6 +192,11 @@ void matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float*
 }
 
 } // namespace
+
+bool cpu_has_avx512f() {
+    static const bool has = cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f");
+    return has;
+}
 
 bool cpu_has_avx2_fma() {
     static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

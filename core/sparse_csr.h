@@ -36,5 +36,6 @@ void csr_matmul(const CsrMatrix& w, const float* bias, const float* x, int n, fl
 void csr_matmul_portable(const CsrMatrix& w, const float* bias, const float* x, int n, float* y);
 
 bool cpu_has_avx2_fma();
+bool cpu_has_avx512f(); // the panel paths then use 16-wide registers (same fused multiply-adds, same bits)
 
 } // namespace ss
