@@ -2,6 +2,7 @@
 #include "sparse_bsr.h"
 
 #include "sparse_csr.h"
+#include "activation_panel.h"
 #include "thread_pool.h"
 
 #include <immintrin.h>
@@ -14,18 +15,6 @@ namespace ss {
 namespace {
 
 constexpr int kR = BsrMatrix::kRows;
-constexpr int kPanel = 32; // batch rows per activation panel, as in the CSR kernel
-
-// x rows [r0, r0 + m), columns [k0, k1) -> panel[j - k0][0..kPanel), zero-padded past m.
-void pack_panel(const float* x, int in, int r0, int m, int k0, int k1, float* panel) {
-    // Rows of x are read in order (the panel is small enough to stay in L1 while written).
-    for (int r = 0; r < m; ++r) {
-        const float* xr = x + size_t(r0 + r) * in;
-        for (int j = k0; j < k1; ++j) panel[size_t(j - k0) * kPanel + r] = xr[j];
-    }
-    for (int j = k0; j < k1 && m < kPanel; ++j)
-        for (int r = m; r < kPanel; ++r) panel[size_t(j - k0) * kPanel + r] = 0.0f;
-}
 
 // acc (row_blocks * 4, kPanel) += W's K block b x panel, half h (lanes 16h .. 16h + 15).
 __attribute__((target("avx2,fma"))) void block_avx2(const BsrMatrix& w, int b, const float* panel, float* acc) {
@@ -174,8 +163,7 @@ void matmul(const BsrMatrix& w, const float* bias, const float* x, int n, float*
                 if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel.data(), acc.data()) : block_avx2(w, b, panel.data(), acc.data());
                 else block_portable(w, b, panel.data(), acc.data());
             }
-            for (int r = 0; r < m; ++r)
-                for (int o = 0; o < w.out; ++o) y[size_t(r0 + r) * w.out + o] = acc[size_t(o) * kPanel + r] + (bias ? bias[o] : 0.0f);
+            store_panel(acc.data(), bias, w.out, r0, m, y);
         }
     });
 }

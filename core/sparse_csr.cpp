@@ -1,6 +1,7 @@
 // sparse_csr.cpp
 #include "sparse_csr.h"
 
+#include "activation_panel.h"
 #include "thread_pool.h"
 
 #include <immintrin.h>
@@ -12,27 +13,6 @@
 namespace ss {
 
 namespace {
-
-constexpr int kPanel = 32; // batch rows per panel: four 8-wide AVX2 registers
-
-// Transposes x rows [r0, r0 + m) (m <= kPanel), columns [k0, k1) into panel[j - k0][0..kPanel),
-// zero-padding rows past m.
-void pack_panel(const float* x, int in, int r0, int m, int k0, int k1, float* panel) {
-    // Rows of x are read in order (the panel is small enough to stay in L1 while written).
-    for (int r = 0; r < m; ++r) {
-        const float* xr = x + size_t(r0 + r) * in;
-        for (int j = k0; j < k1; ++j) panel[size_t(j - k0) * kPanel + r] = xr[j];
-    }
-    for (int j = k0; j < k1 && m < kPanel; ++j)
-        for (int r = m; r < kPanel; ++r) panel[size_t(j - k0) * kPanel + r] = 0.0f;
-}
-
-void store_panel(const float* acc /* (out, kPanel) */, const float* bias, int out, int r0, int m, float* y) {
-    for (int r = 0; r < m; ++r) {
-        float* yr = y + size_t(r0 + r) * out;
-        for (int o = 0; o < out; ++o) yr[o] = acc[size_t(o) * kPanel + r] + (bias ? bias[o] : 0.0f);
-    }
-}
 
 // Per output row and K block the nonzeros are spread over four partial sums (nonzero t of the
 // row's range goes to sum t % 4; sum 0 starts from the accumulator), so consecutive fused
