@@ -24,7 +24,7 @@ const char* kUsage = R"(usage:
 
 COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
              [--quant-experts-by-use HIGH,LOW] [--calib PATH] [--calib-samples N]
-  P: none | magnitude:S | magnitude-layer:S | nm:N:M | neurons:S | wanda:S | experts:K | experts:moe.3,...
+  P: none | magnitude:S[:block4] | magnitude-layer:S[:block4] | nm:N:M | neurons:S | wanda:S | experts:K | experts:moe.3,...
   Q: none | int8 | int8:gG | int4:gG | int3:gG | int2:gG [:asym] | fp16 | bf16     (G: 32, 64, 128)
   Plans needing calibration (wanda, experts:K, by use) take the train split of an IDX --data
   directory unless --calib is given. docs/compression.md defines every method.

@@ -25,6 +25,7 @@ constexpr Choice kPruneChoices[] = {
     {"none", "none"},
     {"magnitude, global", "magnitude:%"},
     {"magnitude, per layer", "magnitude-layer:%"},
+    {"magnitude, 4x1 blocks", "magnitude:%:block4"},
     {"Wanda (activation-aware)", "wanda:%"},
     {"2:4 semi-structured", "nm:2:4"},
     {"4:8 semi-structured", "nm:4:8"},
