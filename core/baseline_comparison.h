@@ -44,6 +44,11 @@ struct Comparison {
 // Run-to-run noise on this shared machine (identity plans measured up to x1.10): a ratio within
 // 1 +- kSpeedNoise is "not faster".
 inline constexpr double kSpeedNoise = 0.15;
+// Whether either ratio (compressed / dense throughput, dense / compressed latency) beats 1 by more
+// than the noise margin.
+inline bool beats_dense(double throughput_ratio, double latency_ratio) {
+    return throughput_ratio > 1.0 + kSpeedNoise || latency_ratio > 1.0 + kSpeedNoise;
+}
 
 // Accumulates a comparison batch by batch (the evaluation never keeps all logits).
 class ComparisonAccumulator {

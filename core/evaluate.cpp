@@ -3,6 +3,7 @@
 
 #include "forward.h"
 #include "kernel_plan.h"
+#include "machine_info.h"
 #include "thread_pool.h"
 
 #include "error.h"
@@ -47,6 +48,7 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     r.sparsity = cm.sparsity;
     r.flops_per_sample = cm.flops_per_sample;
     r.kernels = kernel_summary(model);
+    r.machine = machine_summary();
     const int n = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
     const int classes = model.num_classes();
     const int features = model.input_features();
@@ -163,12 +165,12 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
         Comparison& c = r.comparison;
         c.throughput_ratio = percentile(batch_ratio, 50);
         c.latency_ratio = r.latency_p50_ms > 0 ? percentile(dense_lat_ms, 50) / r.latency_p50_ms : 0.0;
-        c.faster_than_dense = c.throughput_ratio > 1.0 + kSpeedNoise || c.latency_ratio > 1.0 + kSpeedNoise;
+        c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
     } else if (r.has_comparison && opt.baseline && opt.baseline->threads == r.threads) { // from the baseline's own timing
         Comparison& c = r.comparison;
         c.throughput_ratio = opt.baseline->throughput_sps > 0 ? r.throughput_sps / opt.baseline->throughput_sps : 0.0;
         c.latency_ratio = r.latency_p50_ms > 0 && !lat_ms.empty() ? opt.baseline->latency_p50_ms / r.latency_p50_ms : 0.0;
-        c.faster_than_dense = c.throughput_ratio > 1.0 + kSpeedNoise || c.latency_ratio > 1.0 + kSpeedNoise;
+        c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
     }
     if (opt.progress) opt.progress(1.0f);
     return r;

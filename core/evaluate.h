@@ -45,6 +45,7 @@ struct EvalResult {
     int top_k = 0; // effective top-k of the first MoE layer; 0 when there is none
     std::vector<ExpertLayerStats> expert_stats; // (moe layer)
     std::string kernels;                    // which kernels ran (kernel_plan.h)
+    std::string machine;                    // what it ran on (machine_info.h)
     bool has_comparison = false;            // false when evaluated without a baseline
     Comparison comparison;                  // against the dense model on the same samples
 };

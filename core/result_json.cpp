@@ -59,6 +59,7 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["sparsity"] = e.sparsity;
     j["flops_per_sample"] = e.flops_per_sample;
     j["kernels"] = e.kernels;
+    j["machine"] = e.machine;
     if (e.has_comparison) {
         const Comparison& c = e.comparison;
         json pcd = json::array();

@@ -1,6 +1,7 @@
 // session_store.cpp
 #include "session_store.h"
 
+#include "baseline_comparison.h"
 #include "error.h"
 #include "file_io.h"
 
@@ -49,7 +50,11 @@ CREATE TABLE runs (
   delta_ci_low     REAL,
   delta_ci_high    REAL,
   gained           INTEGER,
-  lost             INTEGER
+  lost             INTEGER,
+  throughput_ratio REAL,               -- compressed / dense, timed side by side (schema 4)
+  latency_ratio    REAL,               -- dense / compressed batch-1 p50 (schema 4)
+  kernels          TEXT,               -- the kernel summary of the run (schema 4)
+  machine          TEXT                -- CPU, cores, ISA, OpenBLAS core (schema 4)
 );
 CREATE TABLE run_class_accuracy (
   run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -131,7 +136,7 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
         exec(db.get(), tmp, ("PRAGMA application_id = " + std::to_string(kSessionApplicationId)).c_str());
         Stmt run = prepare(db.get(), tmp,
                            "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                           "?23,?24,?25,?26,?27,?28,?29,?30,?31)");
+                           "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35)");
         Stmt cls = prepare(db.get(), tmp, "INSERT INTO run_class_accuracy VALUES (?1,?2,?3,?4,?5)");
         Stmt exp = prepare(db.get(), tmp, "INSERT INTO run_expert_share VALUES (?1,?2,?3,?4,?5)");
         for (const RunRecord& r : runs) {
@@ -171,7 +176,11 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
                 sqlite3_bind_double(s, 29, c.delta_ci_high);
                 sqlite3_bind_int(s, 30, c.gained);
                 sqlite3_bind_int(s, 31, c.lost);
+                sqlite3_bind_double(s, 32, c.throughput_ratio);
+                sqlite3_bind_double(s, 33, c.latency_ratio);
             } // else NULLs: cleared bindings are NULL
+            sqlite3_bind_text(s, 34, e.kernels.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 35, e.machine.c_str(), -1, SQLITE_TRANSIENT);
             step_done(db.get(), tmp, s);
             for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
                 sqlite3_bind_int64(cls.get(), 1, r.id);
@@ -238,9 +247,11 @@ std::vector<RunRecord> load_session(const std::string& path) {
 
     std::vector<RunRecord> runs;
     // Older schemas lack the later columns: select NULL in their place.
-    const char* select = version >= 3   ? "SELECT * FROM runs ORDER BY id"
-                         : version == 2 ? "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
-                                        : "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id";
+    const char* select = version >= 4   ? "SELECT * FROM runs ORDER BY id"
+                         : version == 3 ? "SELECT *, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
+                         : version == 2 ? "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
+                                        : "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+                                          "FROM runs ORDER BY id";
     Stmt s = prepare(db.get(), path, select);
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
         RunRecord r;
@@ -284,7 +295,14 @@ std::vector<RunRecord> load_session(const std::string& path) {
             c.delta_ci_high = sqlite3_column_double(q, 28);
             c.gained = sqlite3_column_int(q, 29);
             c.lost = sqlite3_column_int(q, 30);
+            if (sqlite3_column_type(q, 31) != SQLITE_NULL) { // schema 4
+                c.throughput_ratio = sqlite3_column_double(q, 31);
+                c.latency_ratio = sqlite3_column_double(q, 32);
+                c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
+            }
         }
+        e.kernels = text_col(q, 33);
+        e.machine = text_col(q, 34);
         runs.push_back(std::move(r));
     }
     Stmt cls = prepare(db.get(), path,

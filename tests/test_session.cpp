@@ -45,6 +45,11 @@ RunRecord sample_run(int64_t id, double acc) {
     e.comparison.delta_ci_high = 0.0;
     e.comparison.gained = 5;
     e.comparison.lost = 105;
+    e.comparison.throughput_ratio = 2.5;
+    e.comparison.latency_ratio = 1.1; // within the noise margin: not faster by latency
+    e.comparison.faster_than_dense = true;
+    e.kernels = "batch 1: 18 csr-rows; batch 256: 18 csr-panel";
+    e.machine = "Intel(R) Xeon(R) Processor (family 6 model 207), 2 cores";
     e.comparison.per_class_delta = {-0.1, std::nan(""), 0.05};
     return r;
 }
@@ -94,6 +99,11 @@ private slots:
         QVERIFY(r.result.has_comparison);
         QCOMPARE(r.result.comparison.agreement, 0.97);
         QCOMPARE(r.result.comparison.lost, 105);
+        QCOMPARE(r.result.comparison.throughput_ratio, 2.5);
+        QCOMPARE(r.result.comparison.latency_ratio, 1.1);
+        QVERIFY(r.result.comparison.faster_than_dense); // recomputed from the ratios: 2.5 beats the margin
+        QCOMPARE(r.result.kernels, std::string("batch 1: 18 csr-rows; batch 256: 18 csr-panel"));
+        QCOMPARE(r.result.machine, std::string("Intel(R) Xeon(R) Processor (family 6 model 207), 2 cores"));
         QCOMPARE(r.result.comparison.delta_ci_low, -0.02);
         QCOMPARE(r.result.comparison.per_class_delta[0], -0.1);
         QVERIFY(std::isnan(r.result.comparison.per_class_delta[1]));
@@ -174,6 +184,28 @@ private slots:
         QCOMPARE(runs[0].result.accuracy, 0.75);
         QVERIFY(std::isnan(runs[0].input.scale));
         QCOMPARE(runs[0].dataset_sha256, std::string());
+    }
+
+    void readsSchemaVersion3() {
+        // A schema-3 file (before speed ratios, kernels and machine were stored): a current one with
+        // the runs table rebuilt without those columns.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("v3.sparsescope").toStdString();
+        save_session(path, {sample_run(1, 0.9)});
+        exec(path, "CREATE TABLE r3 AS SELECT id, created_at, model_name, model_path, dataset_path, prune_method, sparsity_target, quant, "
+                   "top_k_override, top_k, threads, samples, accuracy, latency_p50_ms, latency_p95_ms, throughput_sps, weight_bytes, "
+                   "sparsity, input_scale, input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, "
+                   "agreement, mean_kl, delta_ci_low, delta_ci_high, gained, lost FROM runs; DROP TABLE runs; "
+                   "ALTER TABLE r3 RENAME TO runs; PRAGMA user_version = 3;");
+        const auto runs = load_session(path);
+        QCOMPARE(runs.size(), size_t(1));
+        const EvalResult& e = runs[0].result;
+        QVERIFY(e.has_comparison);
+        QCOMPARE(e.comparison.agreement, 0.97);
+        QCOMPARE(e.comparison.throughput_ratio, 0.0); // not measured then
+        QVERIFY(!e.comparison.faster_than_dense);
+        QCOMPARE(e.kernels, std::string());
+        QCOMPARE(e.machine, std::string());
     }
 
     void preprocessingRoundTrips() {
