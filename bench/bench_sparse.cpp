@@ -3,9 +3,11 @@
 //   BM_csr/B/S: the CSR kernel on the same W with S % of its weights zero.
 //   BM_bsr/B/S: the 4x1 block-sparse kernel on W with S % of its 4x1 blocks zero (block pruning);
 //   BM_bsr_unstructured/B/S: the same kernel on unstructured S % sparsity (it stores some zeros).
+//   BM_nm24/B: the 2:4 kernel (fixed-count indices) on W pruned 2:4, batch B (1 or 2).
 // Ratios (sgemm time / csr time) per sparsity are in docs/performance.md.
 #include "sparse_bsr.h"
 #include "sparse_csr.h"
+#include "sparse_nm24.h"
 
 #include "blas_setup.h"
 
@@ -83,6 +85,19 @@ void run_bsr(benchmark::State& st) {
 void BM_bsr(benchmark::State& st) { run_bsr<true>(st); }
 void BM_bsr_unstructured(benchmark::State& st) { run_bsr<false>(st); }
 
+void BM_nm24(benchmark::State& st) {
+    const int n = int(st.range(0));
+    auto w = weights(0.0);
+    for (size_t g = 0; g < w.size(); g += 4) w[g + 1] = w[g + 3] = 0.0f; // 2 of every 4 kept
+    const ss::Nm24Matrix m = ss::nm24_from_dense(w.data(), kOut, kIn);
+    std::vector<float> x(size_t(n) * kIn, 0.5f), y(size_t(n) * kOut);
+    for (auto _ : st) {
+        ss::nm24_matmul(m, nullptr, x.data(), n, y.data());
+        benchmark::DoNotOptimize(y.data());
+    }
+    st.SetItemsProcessed(int64_t(st.iterations()) * n);
+}
+
 void BM_sgemv(benchmark::State& st) {
     const auto w = weights(0.0);
     std::vector<float> x(static_cast<size_t>(kIn), 0.5f), y(static_cast<size_t>(kOut));
@@ -99,6 +114,7 @@ BENCHMARK(BM_sgemv)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_sgemm)->Arg(32)->Arg(256)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_bsr)->Args({1, 90})->Args({32, 50})->Args({32, 90})->Args({32, 95})->Args({256, 90})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_bsr_unstructured)->Args({1, 90})->Args({32, 90})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_nm24)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_csr)->Args({1, 50})->Args({1, 90})->Args({32, 50})->Args({32, 90})->Args({32, 95})->Args({256, 90})->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {

@@ -15,6 +15,7 @@ void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
     case Kernel::CsrPanel: return csr_matmul(*l.csr, bias, x, n, y);
     case Kernel::BsrRows:
     case Kernel::BsrPanel: return bsr_matmul(*l.bsr, bias, x, n, y);
+    case Kernel::Nm24Rows: return nm24_matmul(*l.nm24, bias, x, n, y);
     case Kernel::QuantDot: return qmatmul_dot(*l.qmat, bias, x, n, y);
     case Kernel::QuantTiles: return qmatmul_tiles(*l.qmat, bias, x, n, y);
     case Kernel::Sgemv: // output rows split over the threads, one single-threaded sgemv each

@@ -31,13 +31,14 @@ const char* family_name(KernelFamily f) {
     case KernelFamily::Dense: return "dense";
     case KernelFamily::Csr: return "csr";
     case KernelFamily::Bsr: return "bsr4";
+    case KernelFamily::Nm24: return "nm24";
     case KernelFamily::Quant: return "quant";
     }
     return "dense";
 }
 
 bool parse_family(const std::string& s, KernelFamily* f) {
-    for (KernelFamily c : {KernelFamily::Dense, KernelFamily::Csr, KernelFamily::Bsr, KernelFamily::Quant})
+    for (KernelFamily c : {KernelFamily::Dense, KernelFamily::Csr, KernelFamily::Bsr, KernelFamily::Nm24, KernelFamily::Quant})
         if (s == family_name(c)) {
             *f = c;
             return true;
@@ -91,7 +92,7 @@ std::string cache_key(const LinearWeights& l, double sparsity) {
     const MachineInfo& m = machine_info();
     std::ostringstream k;
     k << m.cpu << '|' << m.cpu_id << '|' << m.blas << '|' << m.isa << "|threads=" << compute_threads() << '|' << l.out << 'x' << l.in << '|'
-      << (l.quant ? l.quant->spec.label() : "f32") << "|sparsity=" << int(std::floor(sparsity * 20.0)) * 5 << "%|csr=" << bool(l.csr) << "|bsr=" << bool(l.bsr);
+      << (l.quant ? l.quant->spec.label() : "f32") << "|sparsity=" << int(std::floor(sparsity * 20.0)) * 5 << "%|csr=" << bool(l.csr) << "|bsr=" << bool(l.bsr) << "|nm24=" << bool(l.nm24);
     return k.str();
 }
 
@@ -105,6 +106,7 @@ void run(const LinearWeights& l, KernelFamily f, const float* x, int n, float* y
     probe.bias = WeightData::view(nullptr, l.bias.data(), l.bias.size());
     probe.csr = l.csr;
     probe.bsr = l.bsr;
+    probe.nm24 = l.nm24;
     probe.qmat = l.qmat;
     probe.family_small = probe.family_large = f;
     linear_forward(probe, x, n, y);
@@ -176,13 +178,18 @@ void plan_matrix(LinearWeights& l) {
     // Blocks are worth it when the zeros come in blocks: at most 1.5x the nonzeros stored.
     if (!integer && l.csr && 1.0 - zero_block_share(l) <= 1.5 * (1.0 - sparsity))
         l.bsr = std::make_shared<const BsrMatrix>(bsr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
+    if (!integer && l.csr && fits_nm24(std::as_const(l.weight).data(), l.out, l.in))
+        l.nm24 = std::make_shared<const Nm24Matrix>(nm24_from_dense(std::as_const(l.weight).data(), l.out, l.in));
     const KernelFamily base = integer ? KernelFamily::Quant : KernelFamily::Dense;
-    std::vector<KernelFamily> candidates{base};
+    std::vector<KernelFamily> candidates{base}; // for batches above kSmallBatchMax
     if (l.csr) candidates.push_back(KernelFamily::Csr);
     if (l.bsr) candidates.push_back(KernelFamily::Bsr);
+    std::vector<KernelFamily> small = candidates; // the 2:4 kernel works row by row: small batches only
+    if (l.nm24) small.push_back(KernelFamily::Nm24);
 
-    if (candidates.size() == 1 || kernel_selection() == KernelSelection::Static) {
-        l.family_small = l.family_large = candidates.back();
+    if (small.size() == 1 || kernel_selection() == KernelSelection::Static) {
+        l.family_small = small.back();
+        l.family_large = candidates.back();
     } else {
         l.kernel_measured = true;
         const std::string key = cache_key(l, sparsity);
@@ -194,7 +201,7 @@ void plan_matrix(LinearWeights& l) {
         } else {
             lock.unlock();
             if (integer) l.weight = WeightData(); // measure Quant as it will run: without the fp32 copy
-            l.family_small = fastest(l, candidates, 1);
+            l.family_small = fastest(l, small, 1);
             l.family_large = fastest(l, candidates, 32);
             lock.lock();
             c.append(key, l.family_small, l.family_large);
@@ -205,6 +212,7 @@ void plan_matrix(LinearWeights& l) {
     const bool uses_base = uses(base);
     if (!uses(KernelFamily::Csr)) l.csr.reset();
     if (!uses(KernelFamily::Bsr)) l.bsr.reset();
+    if (!uses(KernelFamily::Nm24)) l.nm24.reset();
     if (integer || !uses_base) l.weight = WeightData();
     if (integer && !uses_base) l.qmat.reset();
 }
@@ -223,6 +231,7 @@ std::string kernel_name(const LinearWeights& l, int batch) {
     case Kernel::CsrPanel: return "csr-panel";
     case Kernel::BsrRows: return "bsr4-rows";
     case Kernel::BsrPanel: return "bsr4-panel";
+    case Kernel::Nm24Rows: return "nm24-rows";
     case Kernel::QuantDot: return q + "-dot";
     case Kernel::QuantTiles: return q + "-tiles";
     }

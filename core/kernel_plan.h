@@ -6,6 +6,8 @@
 //   Csr:   the CSR kernel (sparse_csr.h): gathered row path at batch 1-2, panel path above.
 //   Bsr:   the 4x1 block-sparse kernel (sparse_bsr.h), for matrices whose zeros come in 4x1 blocks
 //          (`magnitude:S:block4`): row path at batch 1-2, panel path above.
+//   Nm24:  the 2:4 kernel (sparse_nm24.h, fixed-count indices, row by row): a small-batch
+//          candidate for fp32 matrices with at most 2 nonzeros in every 4 inputs (`nm:2:4`).
 //   Quant: integer-quantized matrices (int8, int4, int3, int2): the integer dot kernel at small
 //          batches (activations rounded to 8 bits per block of 32), dequantized tiles + sgemm at
 //          larger ones (fp32 on exactly the dequantized weights) (quant_matmul.h).
@@ -19,8 +21,8 @@
 // machine in $XDG_CACHE_HOME/sparsescope/kernel-choices.tsv (or ~/.cache/...), keyed by the CPU,
 // OpenBLAS core, thread count, shape, format and sparsity (5 % steps). Kernel copies no family
 // uses are dropped, so e.g. a matrix that runs CSR at every batch size keeps no fp32 copy.
-// Static selection (a fallback, and for tests): Bsr, else Csr, whenever a candidate, else Dense /
-// Quant (measured on the development machine before OpenBLAS ran its AVX-512 kernels there:
+// Static selection (a fallback, and for tests): Bsr, else Csr, whenever a candidate (Nm24 before
+// both at small batches), else Dense / Quant (measured on the development machine before OpenBLAS ran its AVX-512 kernels there:
 // docs/performance.md).
 #pragma once
 
@@ -35,12 +37,13 @@ inline constexpr double kCsrMinSparsityQuantized = 0.75;
 inline constexpr int kSmallBatchMax = 8;  // small-batch family up to this many rows
 inline constexpr int kCsrMaxRowBatch = 2; // CSR row (gather) path up to this batch size
 
-enum class Kernel { Sgemv, Sgemm, CsrRows, CsrPanel, BsrRows, BsrPanel, QuantDot, QuantTiles };
+enum class Kernel { Sgemv, Sgemm, CsrRows, CsrPanel, BsrRows, BsrPanel, Nm24Rows, QuantDot, QuantTiles };
 
 inline Kernel kernel_for(const LinearWeights& l, int batch) {
     const KernelFamily f = batch <= kSmallBatchMax ? l.family_small : l.family_large;
     if (f == KernelFamily::Csr && l.csr) return batch <= kCsrMaxRowBatch ? Kernel::CsrRows : Kernel::CsrPanel;
     if (f == KernelFamily::Bsr && l.bsr) return batch <= kCsrMaxRowBatch ? Kernel::BsrRows : Kernel::BsrPanel;
+    if (f == KernelFamily::Nm24 && l.nm24) return Kernel::Nm24Rows;
     if (f == KernelFamily::Quant && l.qmat) return batch <= kSmallBatchMax ? Kernel::QuantDot : Kernel::QuantTiles;
     return batch == 1 ? Kernel::Sgemv : Kernel::Sgemm;
 }

@@ -84,7 +84,7 @@ int64_t count_zero_weights(const LinearWeights& l) {
             }
     } else if (l.csr) {
         zeros = l.weight_count() - l.csr->nnz();
-    } else if (l.bsr) {
+    } else if (l.bsr || l.nm24) {
         for (float w : dense_weights(l)) zeros += w == 0.0f;
     }
     return zeros;
@@ -94,6 +94,7 @@ int64_t resident_weight_bytes(const LinearWeights& l) {
     int64_t bytes = int64_t(l.weight.size() + l.bias.size()) * 4;
     if (l.csr) bytes += l.csr->storage_bytes();
     if (l.bsr) bytes += l.bsr->storage_bytes();
+    if (l.nm24) bytes += l.nm24->storage_bytes();
     if (l.qmat) bytes += l.qmat->storage_bytes();
     return bytes;
 }
@@ -103,6 +104,7 @@ std::vector<float> dense_weights(const LinearWeights& l) {
     if (l.quant) return dequantize_weights(*l.quant);
     if (l.csr) return csr_to_dense(*l.csr);
     if (l.bsr) return bsr_to_dense(*l.bsr);
+    if (l.nm24) return nm24_to_dense(*l.nm24);
     return {};
 }
 
@@ -111,6 +113,7 @@ void restore_dense_weights(Model& model) {
         if (l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
         l.csr.reset();
         l.bsr.reset();
+        l.nm24.reset();
         l.qmat.reset();
         l.family_small = l.family_large = KernelFamily::Dense;
         l.kernel_measured = false;

@@ -8,6 +8,7 @@
 #include "quantized_weights.h"
 #include "sparse_bsr.h"
 #include "sparse_csr.h"
+#include "sparse_nm24.h"
 #include "weight_data.h"
 
 #include <cstdint>
@@ -22,7 +23,7 @@ namespace ss {
 enum class Activation { Relu, LeakyRelu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
 
 // Which kernel family runs a matrix (kernel_plan.h).
-enum class KernelFamily : uint8_t { Dense, Csr, Bsr, Quant };
+enum class KernelFamily : uint8_t { Dense, Csr, Bsr, Nm24, Quant };
 
 struct LinearWeights {
     std::string name;     // tensor prefix: NAME.weight, NAME.bias
@@ -41,6 +42,8 @@ struct LinearWeights {
     std::shared_ptr<const CsrMatrix> csr;
     // The same weights in 4x1 block-sparse form (sparse_bsr.h), when the kernel plan made one.
     std::shared_ptr<const BsrMatrix> bsr;
+    // The same weights in 2:4 form (sparse_nm24.h), when they fit it and the kernel plan made one.
+    std::shared_ptr<const Nm24Matrix> nm24;
     // The quantized codes in the integer kernels' block layout (quant_matmul.h), built from `quant`.
     std::shared_ptr<const QMatrix> qmat;
     // Kernel families chosen by plan_kernels for batches up to kSmallBatchMax and above.

@@ -170,7 +170,7 @@ void load_matrix(TensorSet& ts, LinearWeights& l) { l.quant ? load_quantized(ts,
 void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<int8_t>>& scratch, const LinearWeights& l,
                 const std::string& name) {
     const QuantizedWeights* q = l.quant.get();
-    if (!q && l.weight.empty() && (l.csr || l.bsr)) {
+    if (!q && l.weight.empty() && (l.csr || l.bsr || l.nm24)) {
         // The kernel plan kept only a sparse copy: write it out dense again.
         std::vector<int8_t>& dense = scratch.emplace_back(size_t(l.weight_count()) * sizeof(float));
         const std::vector<float> w = dense_weights(l);

@@ -1,13 +1,16 @@
 // test_kernels.cpp - every optimized kernel against the plain reference, on odd shapes.
 #include "dense_linear.h"
 #include "compression.h"
+#include "error.h"
 #include "forward.h"
 #include "gelu.h"
 #include "kernel_plan.h"
 #include "quant_matmul.h"
 #include "prune_magnitude.h"
 #include "sparse_bsr.h"
+#include "prune_nm.h"
 #include "sparse_csr.h"
+#include "sparse_nm24.h"
 #include "thread_pool.h"
 #include "test_support.h"
 
@@ -132,6 +135,50 @@ private slots:
         bsr_matmul(b, l.bias.data(), x.data(), batch, two.data());
         set_compute_threads(1);
         QVERIFY(std::memcmp(fast.data(), two.data(), fast.size() * sizeof(float)) == 0);
+    }
+
+    void nm24MatchesReference_data() {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("batch");
+        QTest::newRow("batch 1, in % 4 = 1") << 37 << 301 << 1;
+        QTest::newRow("batch 2, one window") << 16 << 32 << 2;
+        QTest::newRow("batch 3, in < 4") << 5 << 3 << 3;
+        QTest::newRow("batch 1, 784 inputs") << 64 << 784 << 1;
+    }
+    void nm24MatchesReference() {
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(int, batch);
+        LinearWeights l = sparse_weights(out, in, 0.2, uint64_t(out * 7 + in)); // some groups keep fewer than 2
+        prune_nm(l, 2, 4);
+        QVERIFY(fits_nm24(l.weight.data(), out, in));
+        const Nm24Matrix m = nm24_from_dense(l.weight.data(), out, in);
+        QVERIFY(nm24_to_dense(m) == l.weight.to_vector());
+        QCOMPARE(m.values_per_row % 16, 0);
+        const std::vector<float> x = inputs(batch, in, 3);
+        std::vector<float> ref(size_t(batch) * out), fast(ref.size()), portable(ref.size());
+        linear_forward_reference(l, x.data(), batch, ref.data());
+        nm24_matmul(m, l.bias.data(), x.data(), batch, fast.data());
+        nm24_matmul_portable(m, l.bias.data(), x.data(), batch, portable.data());
+        for (size_t k = 0; k < ref.size(); ++k)
+            QVERIFY2(std::fabs(fast[k] - ref[k]) <= 1e-4f * (1.0f + std::fabs(ref[k])) * std::sqrt(float(in)),
+                     qPrintable(QString("%1: %2 vs %3").arg(k).arg(fast[k]).arg(ref[k])));
+        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+        // A matrix with 3 nonzeros in a group does not fit and is refused.
+        std::vector<float> dense(8, 1.0f);
+        QVERIFY(!fits_nm24(dense.data(), 2, 4));
+        QVERIFY_THROWS_EXCEPTION(Error, nm24_from_dense(dense.data(), 2, 4));
+        // An nm:2:4 model runs the 2:4 kernel at batch 1 under the static rule, a sparse panel
+        // kernel in batches (the tiny model's 3-row matrices even fit 4x1 blocks).
+        set_kernel_selection(KernelSelection::Static);
+        const CompressedModel c = compress(test_support::tiny_moe_model(5), plan_from_flags("nm:2:4", "none", 0));
+        for_each_compressible_linear(c.model, [&](const LinearWeights& w) {
+            if (w.in < 4) return;
+            QCOMPARE(kernel_name(w, 1), std::string("nm24-rows"));
+            QVERIFY(kernel_name(w, 64).ends_with("-panel"));
+        });
+        set_kernel_selection(KernelSelection::Measured);
     }
 
     void blockPruningRanksBlocksByMeanMagnitude() {
