@@ -83,6 +83,10 @@ private slots:
         QVERIFY2(w2.openSession(session, &err), qPrintable(err));
         QCOMPARE(w2.runs()->rowCount(), 2);
         QCOMPARE(w2.runs()->run(1).result.accuracy, r.result.accuracy);
+        // The kernels and the machine of each run come back with the session and show in its tooltip.
+        QCOMPARE(w2.runs()->run(1).result.kernels, r.result.kernels);
+        const QString tip = w2.runs()->index(1, RunListModel::Speed).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QStringLiteral("kernels: batch 1: ")) && tip.contains(QStringLiteral("machine: ")), qPrintable(tip));
         QCOMPARE(w2.accuracyPlot()->pointCount(), 2);
 
         // Charts export as PNG and PDF; other suffixes are refused with a message.

@@ -39,9 +39,13 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison && e.comparison.throughput_ratio > 0 &&
         !e.comparison.faster_than_dense)
         return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
-    if (role == Qt::ToolTipRole)
-        return QStringLiteral("%1\n%2\n%3\nplan %4").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
-                                                        QString::fromStdString(r.created_at), QString::fromStdString(r.plan.to_json()));
+    if (role == Qt::ToolTipRole) {
+        QString tip = QStringLiteral("%1\n%2\n%3\nplan %4").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
+                                                                QString::fromStdString(r.created_at), QString::fromStdString(r.plan.to_json()));
+        if (!e.kernels.empty()) tip += QStringLiteral("\nkernels: ") + QString::fromStdString(e.kernels);
+        if (!e.machine.empty()) tip += QStringLiteral("\nmachine: ") + QString::fromStdString(e.machine);
+        return tip;
+    }
     if (role != Qt::DisplayRole) return {};
     const QLocale loc;
     switch (index.column()) {
