@@ -15,6 +15,7 @@
 #include <QFileInfo>
 #include <QIcon>
 #include <QMessageBox>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -76,8 +77,18 @@ int main(int argc, char** argv) {
                 return;
             }
             QTimer::singleShot(300, &w, [&w, out] {
-                const bool ok = w.grab().save(out);
-                std::fprintf(stderr, "%s %s\n", ok ? "wrote" : "could not write", qPrintable(out));
+                // The window with each detail tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png.
+                bool ok = true;
+                const QString base = out.endsWith(QLatin1String(".png")) ? out.left(out.size() - 4) : out;
+                const QString names[] = {out, base + QStringLiteral("-class-expert.png"), base + QStringLiteral("-per-class.png")};
+                for (int tab = 0; tab < 3; ++tab) {
+                    w.detailTabs()->setCurrentIndex(tab);
+                    QApplication::processEvents();
+                    const bool saved = w.grab().save(names[tab]);
+                    std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(names[tab]));
+                    ok = ok && saved;
+                }
+                w.detailTabs()->setCurrentIndex(0);
                 QApplication::exit(ok ? 0 : 1);
             });
         };

@@ -5,12 +5,16 @@
 #include "expert_share_chart.h"
 #include "input_panel.h"
 #include "model_io.h"
+#include "class_delta_chart.h"
+#include "class_expert_heatmap.h"
 #include "main_window.h"
 #include "run_list_model.h"
 #include "compression.h"
 #include "test_support.h"
 
 #include <QAbstractItemModelTester>
+#include <QFile>
+#include <QImage>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QPushButton>
@@ -74,6 +78,26 @@ private slots:
         QCOMPARE(w.accuracyPlot()->pointCount(), 2);
         QCOMPARE(w.runTable()->currentIndex().row(), 1);
 
+        // Detail charts of the selected run: each class's row of the class x expert map sums to
+        // 100 %; the per-class chart has one bar per class, red beyond the threshold.
+        for (int c = 0; c < 2; ++c) {
+            double sum = 0.0;
+            for (int x = 0; x < 3; ++x) sum += w.classExpertHeatmap()->cell(c, x);
+            QVERIFY2(std::fabs(sum - 100.0) < 1e-9, qPrintable(QString::number(sum)));
+        }
+        QVERIFY(std::isnan(w.classExpertHeatmap()->cell(0, 3)));
+        const auto& delta = r.result.comparison.per_class_delta;
+        int expected_regressions = 0;
+        for (double d : delta) expected_regressions += !std::isnan(d) && 100.0 * d < -1.0;
+        QCOMPARE(w.classDeltaChart()->regressionCount(), expected_regressions);
+        w.classDeltaChart()->setThreshold(1000.0);
+        QCOMPARE(w.classDeltaChart()->regressionCount(), 0);
+        // Pareto frontier: the first run (dense) is on it; the second is too unless it is both
+        // slower and no more accurate.
+        const auto& r0 = w.runs()->run(0).result;
+        const bool dominated = r.result.latency_p50_ms >= r0.latency_p50_ms && r.result.accuracy <= r0.accuracy;
+        QCOMPARE(w.accuracyPlot()->frontierCount(), dominated ? 1 : 2);
+
         // Session round trip through the window.
         QTemporaryDir dir;
         QString err;
@@ -96,6 +120,18 @@ private slots:
         QVERIFY(QFileInfo(dir.filePath("c.pdf")).size() > 1000);
         QVERIFY(!w.exportChart(dir.filePath("c.bmpx"), &err));
         QVERIFY(err.contains("unsupported"));
+        // Every chart as PNG, PDF and SVG.
+        using Chart = MainWindow::Chart;
+        for (Chart chart : {Chart::AccuracyLatency, Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta})
+            for (const char* suffix : {"png", "pdf", "svg"}) {
+                const QString path = dir.filePath(QStringLiteral("chart%1.%2").arg(int(chart)).arg(QLatin1String(suffix)));
+                QVERIFY2(w.exportChart(path, &err, chart, 800, 500), qPrintable(err));
+                QVERIFY2(QFileInfo(path).size() > 1000, qPrintable(path));
+            }
+        QFile svg(dir.filePath(QStringLiteral("chart2.svg")));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        QVERIFY(svg.readAll().contains("<svg"));
+        QVERIFY(!QImage(dir.filePath(QStringLiteral("chart3.png"))).isNull());
     }
 
     void cancelStopsTheRun() {

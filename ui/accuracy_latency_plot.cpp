@@ -32,6 +32,18 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     plot_->yAxis->setLabel(tr("Top-1 accuracy (%)"));
     plot_->plotLayout()->insertRow(0);
     plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, tr("Accuracy vs latency"), QFont(font().family(), 11, QFont::Bold)));
+    frontier_ = plot_->addGraph();
+    frontier_->setName(tr("Pareto frontier"));
+    frontier_->setLineStyle(QCPGraph::lsStepLeft);
+    frontier_->setPen(QPen(QColor(120, 120, 120), 1.5, Qt::DashLine));
+    frontier_->setSelectable(QCP::stNone);
+    baseline_ = make_scatter(plot_, tr("dense baseline"), QColor(20, 20, 20), QCPScatterStyle::ssPlus, 16);
+    baseline_->setSelectable(QCP::stNone);
+    not_faster_ = plot_->addGraph();
+    not_faster_->setName(tr("not faster than dense"));
+    not_faster_->setLineStyle(QCPGraph::lsNone);
+    not_faster_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(160, 60, 40), 1.5), Qt::NoBrush, 13));
+    not_faster_->setSelectable(QCP::stNone);
     selected_ = make_scatter(plot_, tr("selected run"), QColor(20, 20, 20), QCPScatterStyle::ssCircle, 17);
     QCPScatterStyle sel(QCPScatterStyle::ssCircle, QPen(Qt::black, 2), Qt::NoBrush, 17);
     selected_->setScatterStyle(sel);
@@ -100,6 +112,24 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
         max_y = std::max(max_y, y);
     }
     for (auto& [g, xy] : points) g->setData(xy.first, xy.second, true);
+    QVector<double> fx, fy, bx, by, nx, ny;
+    for (int row : paretoFront(runs_)) {
+        fx.push_back(runs_[size_t(row)].result.latency_p50_ms);
+        fy.push_back(100.0 * runs_[size_t(row)].result.accuracy);
+    }
+    for (const auto& r : runs_) {
+        const double x = r.result.latency_p50_ms, y = 100.0 * r.result.accuracy;
+        if (r.plan.is_identity()) {
+            bx.push_back(x);
+            by.push_back(y);
+        } else if (r.result.has_comparison && r.result.comparison.throughput_ratio > 0 && !r.result.comparison.faster_than_dense) {
+            nx.push_back(x);
+            ny.push_back(y);
+        }
+    }
+    frontier_->setData(fx, fy, true);
+    baseline_->setData(bx, by);
+    not_faster_->setData(nx, ny);
     if (!runs_.empty()) {
         plot_->xAxis->setRange(0, max_x * 1.15 + 1e-3);
         const double pad = std::max(1.0, (max_y - min_y) * 0.15);
@@ -117,6 +147,27 @@ void AccuracyLatencyPlot::setSelectedRun(int row) {
     }
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
+
+std::vector<int> AccuracyLatencyPlot::paretoFront(const std::vector<ss::RunRecord>& runs) {
+    std::vector<int> order(runs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+    // By latency, and at equal latency the more accurate first, so it alone can be on the front.
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        const auto &ra = runs[size_t(a)].result, &rb = runs[size_t(b)].result;
+        return ra.latency_p50_ms != rb.latency_p50_ms ? ra.latency_p50_ms < rb.latency_p50_ms : ra.accuracy > rb.accuracy;
+    });
+    std::vector<int> front;
+    double best = -1.0;
+    for (int row : order)
+        if (runs[size_t(row)].result.accuracy > best) {
+            best = runs[size_t(row)].result.accuracy;
+            front.push_back(row);
+        }
+    return front;
+}
+
+int AccuracyLatencyPlot::frontierCount() const { return frontier_->dataCount(); }
+int AccuracyLatencyPlot::notFasterCount() const { return not_faster_->dataCount(); }
 
 int AccuracyLatencyPlot::pointCount() const {
     int n = 0;

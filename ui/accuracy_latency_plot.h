@@ -1,4 +1,6 @@
-// accuracy_latency_plot.h - every run as a point: batch-1 p50 latency (ms) vs top-1 accuracy (%).
+// accuracy_latency_plot.h - every run as a point: batch-1 p50 latency (ms) vs top-1 accuracy (%),
+// with the Pareto frontier (no other run is both faster and more accurate), the dense baseline
+// marked, and runs that were measured not faster than dense (within noise) ringed.
 #pragma once
 
 #include "run_record.h"
@@ -24,6 +26,10 @@ public:
     QCustomPlot* plot() const { return plot_; }
     // The series a run is drawn in: its weight precision ("fp32", "fp16", "int8", "int4", ...).
     static QString seriesOf(const ss::RunRecord& run);
+    // Rows of the runs on the Pareto frontier (lower latency, higher accuracy), by latency.
+    static std::vector<int> paretoFront(const std::vector<ss::RunRecord>& runs);
+    int frontierCount() const;
+    int notFasterCount() const;
 
 signals:
     void runClicked(int row);
@@ -33,6 +39,9 @@ private:
 
     QCustomPlot* plot_;
     QCPGraph* selected_;
+    QCPGraph* frontier_;
+    QCPGraph* baseline_;
+    QCPGraph* not_faster_;
     std::vector<ss::RunRecord> runs_;
     std::map<QString, QCPGraph*> series_;
     std::map<QCPGraph*, std::vector<int>> rows_; // point index (sorted by latency) -> run row

@@ -2,6 +2,9 @@
 #include "main_window.h"
 
 #include "accuracy_latency_plot.h"
+#include "chart_export.h"
+#include "class_delta_chart.h"
+#include "class_expert_heatmap.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "expert_share_chart.h"
@@ -29,6 +32,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QStatusBar>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -37,7 +41,8 @@ namespace ssui {
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), panel_(new CompressionPanel), input_panel_(new InputPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
-      accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), table_(new QTableView),
+      accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), heatmap_(new ClassExpertHeatmap),
+      class_delta_(new ClassDeltaChart), detail_tabs_(new QTabWidget), table_(new QTableView),
       model_label_(new QLabel), dataset_label_(new QLabel) {
     baseline_ = std::make_shared<BaselineCache>();
     setWindowTitle(tr("SparseScope"));
@@ -67,7 +72,11 @@ MainWindow::MainWindow(QWidget* parent)
 
     auto* plots = new QSplitter(Qt::Horizontal);
     plots->addWidget(accuracy_plot_);
-    plots->addWidget(expert_chart_);
+    detail_tabs_->addTab(expert_chart_, tr("Experts"));
+    detail_tabs_->addTab(heatmap_, tr("Class × expert"));
+    detail_tabs_->addTab(class_delta_, tr("Per class"));
+    detail_tabs_->setDocumentMode(true);
+    plots->addWidget(detail_tabs_);
     plots->setSizes({600, 450});
     auto* right = new QSplitter(Qt::Vertical);
     right->addWidget(plots);
@@ -179,11 +188,19 @@ void MainWindow::buildMenus() {
         QString err;
         if (!p.isEmpty() && !exportModel(p, &err)) showError(tr("Cannot export model"), err);
     });
-    file->addAction(tr("&Export Chart…"), this, [this] {
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export accuracy vs latency chart"), QStringLiteral("accuracy-latency.png"),
-                                                       tr("PNG image (*.png);;PDF document (*.pdf)"));
+    const QString formats = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
+    file->addAction(tr("&Export Chart…"), this, [this, formats] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export accuracy vs latency chart"), QStringLiteral("accuracy-latency.png"), formats);
         QString err;
         if (!p.isEmpty() && !exportChart(p, &err)) showError(tr("Cannot export chart"), err);
+    });
+    file->addAction(tr("Export &Detail Chart…"), this, [this, formats] {
+        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta};
+        static const char* names[] = {"expert-share.png", "class-expert.png", "per-class.png"};
+        const int t = std::clamp(detail_tabs_->currentIndex(), 0, 2);
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(detail_tabs_->tabText(t)), QString::fromLatin1(names[t]), formats);
+        QString err;
+        if (!p.isEmpty() && !exportChart(p, &err, tabs[t])) showError(tr("Cannot export chart"), err);
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -296,6 +313,9 @@ void MainWindow::evaluate() {
 
 void MainWindow::showSelectedRun(int row) {
     accuracy_plot_->setSelectedRun(row);
+    std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
+    heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
+    class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
     if (row < 0) {
         expert_chart_->setShares(tr("Expert share"), {}, tr("No run selected"));
         return;
@@ -346,18 +366,18 @@ bool MainWindow::openSession(const QString& path, QString* error) {
     return true;
 }
 
-bool MainWindow::exportChart(const QString& path, QString* error) {
-    QCustomPlot* p = accuracy_plot_->plot();
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    bool ok = false;
-    if (suffix == QLatin1String("png")) ok = p->savePng(path, 1200, 800, 1.0);
-    else if (suffix == QLatin1String("pdf")) ok = p->savePdf(path, 1200, 800);
-    else {
-        if (error) *error = tr("%1: unsupported chart format '%2' (use .png or .pdf)").arg(path, suffix);
-        return false;
+QCustomPlot* MainWindow::chartPlot(Chart chart) const {
+    switch (chart) {
+    case Chart::AccuracyLatency: return accuracy_plot_->plot();
+    case Chart::ExpertShare: return expert_chart_->plot();
+    case Chart::ClassExpert: return heatmap_->plot();
+    case Chart::ClassDelta: return class_delta_->plot();
     }
-    if (!ok && error) *error = tr("%1: could not write the chart").arg(path);
-    return ok;
+    return accuracy_plot_->plot();
+}
+
+bool MainWindow::exportChart(const QString& path, QString* error, Chart chart, int width, int height) {
+    return export_plot(chartPlot(chart), path, width, height, error);
 }
 
 bool MainWindow::exportModel(const QString& path, QString* error) {

@@ -10,11 +10,15 @@
 #include <memory>
 
 class QLabel;
+class QTabWidget;
 class QTableView;
+class QCustomPlot;
 
 namespace ssui {
 
 class AccuracyLatencyPlot;
+class ClassDeltaChart;
+class ClassExpertHeatmap;
 class CompressionPanel;
 class EvaluationRunner;
 class InputPanel;
@@ -36,7 +40,11 @@ public:
     void setDataset(std::shared_ptr<const ss::Dataset> dataset);
     bool saveSession(const QString& path, QString* error);
     bool openSession(const QString& path, QString* error);
-    bool exportChart(const QString& path, QString* error); // .png or .pdf, by suffix
+    // The charts, for export: the accuracy plot and the three detail tabs.
+    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta };
+    // .png, .pdf or .svg, by suffix, at width x height.
+    bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);
+    QCustomPlot* chartPlot(Chart chart) const;
     // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
     // (a directory, or one file when the path ends in .safetensors).
     bool exportModel(const QString& path, QString* error);
@@ -51,6 +59,9 @@ public:
     RunListModel* runs() const { return runs_; }
     AccuracyLatencyPlot* accuracyPlot() const { return accuracy_plot_; }
     ExpertShareChart* expertChart() const { return expert_chart_; }
+    ClassExpertHeatmap* classExpertHeatmap() const { return heatmap_; }
+    ClassDeltaChart* classDeltaChart() const { return class_delta_; }
+    QTabWidget* detailTabs() const { return detail_tabs_; }
     QTableView* runTable() const { return table_; }
 
 public slots:
@@ -80,6 +91,9 @@ private:
     RunListModel* runs_;
     AccuracyLatencyPlot* accuracy_plot_;
     ExpertShareChart* expert_chart_;
+    ClassExpertHeatmap* heatmap_;
+    ClassDeltaChart* class_delta_;
+    QTabWidget* detail_tabs_;
     QTableView* table_;
     QLabel* model_label_;
     QLabel* dataset_label_;

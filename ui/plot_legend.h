@@ -10,6 +10,7 @@ namespace ssui {
 inline void place_legend_below(QCustomPlot* plot) {
     plot->legend->setVisible(true);
     plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot->legend->setWrap(4); // at most four entries per row, so long legends take two rows instead of clipping
     plot->legend->setBorderPen(Qt::NoPen);
     auto* row = new QCPLayoutGrid;
     plot->plotLayout()->addElement(2, 0, row);

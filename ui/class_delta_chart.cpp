@@ -1,0 +1,88 @@
+// class_delta_chart.cpp
+#include "class_delta_chart.h"
+
+#include "plot_legend.h"
+
+#include <qcustomplot.h>
+
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ssui {
+
+ClassDeltaChart::ClassDeltaChart(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(plot_);
+    plot_->plotLayout()->insertRow(0);
+    title_ = new QCPTextElement(plot_, tr("Per-class change"), QFont(font().family(), 11, QFont::Bold));
+    plot_->plotLayout()->addElement(0, 0, title_);
+    ok_ = new QCPBars(plot_->xAxis, plot_->yAxis);
+    ok_->setName(tr("change vs dense"));
+    ok_->setPen(QPen(QColor(31, 119, 180).darker(130)));
+    ok_->setBrush(QColor(31, 119, 180, 170));
+    regressed_ = new QCPBars(plot_->xAxis, plot_->yAxis);
+    regressed_->setPen(QPen(QColor(200, 40, 40).darker(130)));
+    regressed_->setBrush(QColor(214, 39, 40, 200));
+    ok_->setWidth(0.7);
+    regressed_->setWidth(0.7);
+    limit_ = plot_->addGraph();
+    limit_->setPen(QPen(QColor(200, 40, 40), 1.2, Qt::DashLine));
+    place_legend_below(plot_);
+    plot_->xAxis->setTickLabelRotation(-30);
+    plot_->xAxis->grid()->setVisible(false);
+    plot_->yAxis->setLabel(tr("Accuracy change (points)"));
+    plot_->yAxis->grid()->setZeroLinePen(QPen(Qt::black, 1));
+    setRun(nullptr, {});
+}
+
+void ClassDeltaChart::setRun(const ss::RunRecord* run, const std::vector<std::string>& labels) {
+    delta_.clear();
+    labels_ = labels;
+    if (!run) {
+        run_title_ = tr("Per-class change — no run selected");
+    } else if (!run->result.has_comparison || run->result.comparison.per_class_delta.empty()) {
+        run_title_ = tr("Per-class change — run %1 has no dense comparison").arg(run->id);
+    } else {
+        for (double d : run->result.comparison.per_class_delta) delta_.push_back(100.0 * d);
+        run_title_ = tr("Per-class change vs dense — run %1").arg(run->id);
+    }
+    redraw();
+}
+
+void ClassDeltaChart::setThreshold(double points) {
+    threshold_ = std::max(0.0, points);
+    redraw();
+}
+
+int ClassDeltaChart::regressionCount() const { return regressed_->dataCount(); }
+
+void ClassDeltaChart::redraw() {
+    QVector<double> ok_k, ok_v, bad_k, bad_v;
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    double lo = -threshold_, hi = 0.5;
+    for (size_t c = 0; c < delta_.size(); ++c) {
+        ticker->addTick(double(c), c < labels_.size() ? QString::fromStdString(labels_[c]) : QString::number(c));
+        if (std::isnan(delta_[c])) continue;
+        (delta_[c] < -threshold_ ? bad_k : ok_k).push_back(double(c));
+        (delta_[c] < -threshold_ ? bad_v : ok_v).push_back(delta_[c]);
+        lo = std::min(lo, delta_[c]);
+        hi = std::max(hi, delta_[c]);
+    }
+    ok_->setData(ok_k, ok_v, true);
+    regressed_->setData(bad_k, bad_v, true);
+    regressed_->setName(tr("regression: more than %1 pt lost").arg(threshold_, 0, 'g', 3));
+    limit_->setName(tr("threshold −%1 pt").arg(threshold_, 0, 'g', 3));
+    const double n = double(std::max<size_t>(1, delta_.size()));
+    limit_->setData({-0.6, n - 0.4}, {-threshold_, -threshold_}, true);
+    plot_->xAxis->setTicker(ticker);
+    plot_->xAxis->setRange(-0.6, n - 0.4);
+    const double pad = std::max(0.5, 0.1 * (hi - lo));
+    plot_->yAxis->setRange(lo - pad, hi + pad);
+    title_->setText(delta_.empty() ? run_title_ : run_title_ + tr(" (%1 regressions)").arg(bad_k.size()));
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+} // namespace ssui

@@ -1,0 +1,45 @@
+// class_delta_chart.h - per-class accuracy change of one run against the dense model (points),
+// bars colored red where a class lost more than the regression threshold.
+#pragma once
+
+#include "run_record.h"
+
+#include <QWidget>
+
+#include <string>
+#include <vector>
+
+class QCustomPlot;
+class QCPBars;
+class QCPGraph;
+class QCPTextElement;
+
+namespace ssui {
+
+class ClassDeltaChart : public QWidget {
+    Q_OBJECT
+public:
+    explicit ClassDeltaChart(QWidget* parent = nullptr);
+
+    void setRun(const ss::RunRecord* run, const std::vector<std::string>& labels);
+    // Classes whose accuracy dropped by more than this many points are regressions (default 1).
+    void setThreshold(double points);
+    double threshold() const { return threshold_; }
+    int regressionCount() const;
+    QCustomPlot* plot() const { return plot_; }
+
+private:
+    void redraw();
+
+    QCustomPlot* plot_;
+    QCPBars* ok_;
+    QCPBars* regressed_;
+    QCPGraph* limit_;
+    QCPTextElement* title_;
+    std::vector<double> delta_; // points, NaN for classes without samples
+    std::vector<std::string> labels_;
+    QString run_title_;
+    double threshold_ = 1.0;
+};
+
+} // namespace ssui
