@@ -77,11 +77,13 @@ int main(int argc, char** argv) {
                 return;
             }
             QTimer::singleShot(300, &w, [&w, out] {
-                // The window with each detail tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png.
+                // The window with each detail tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png,
+                // OUT-layers.png.
                 bool ok = true;
                 const QString base = out.endsWith(QLatin1String(".png")) ? out.left(out.size() - 4) : out;
-                const QString names[] = {out, base + QStringLiteral("-class-expert.png"), base + QStringLiteral("-per-class.png")};
-                for (int tab = 0; tab < 3; ++tab) {
+                const QString names[] = {out, base + QStringLiteral("-class-expert.png"), base + QStringLiteral("-per-class.png"),
+                                         base + QStringLiteral("-layers.png")};
+                for (int tab = 0; tab < 4; ++tab) {
                     w.detailTabs()->setCurrentIndex(tab);
                     QApplication::processEvents();
                     const bool saved = w.grab().save(names[tab]);

@@ -4,6 +4,7 @@
 #include "forward.h"
 #include "kernel_plan.h"
 #include "machine_info.h"
+#include "sensitivity.h"
 #include "thread_pool.h"
 
 #include "error.h"
@@ -161,6 +162,10 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     }
     r.latency_p50_ms = percentile(lat_ms, 50);
     r.latency_p95_ms = percentile(lat_ms, 95);
+    if (lat_n > 0) { // where batch-1 time goes: a separate profiled pass, so the timed one has no per-layer clocks
+        const int profiled = std::min(lat_n, 50);
+        r.layers = layer_costs(model, profile_forward(model, data, profiled), profiled);
+    }
     if (r.has_comparison && opt.dense) { // measured side by side: the ratios to trust
         Comparison& c = r.comparison;
         c.throughput_ratio = percentile(batch_ratio, 50);

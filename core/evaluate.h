@@ -4,6 +4,7 @@
 #include "baseline_comparison.h"
 #include "compression.h"
 #include "expert_stats.h"
+#include "layer_cost.h"
 #include "dataset.h"
 
 #include <cstdint>
@@ -46,6 +47,7 @@ struct EvalResult {
     std::vector<ExpertLayerStats> expert_stats; // (moe layer)
     std::string kernels;                    // which kernels ran (kernel_plan.h)
     std::string machine;                    // what it ran on (machine_info.h)
+    std::vector<LayerCost> layers;          // per top-level layer: batch-1 time and resident bytes
     bool has_comparison = false;            // false when evaluated without a baseline
     Comparison comparison;                  // against the dense model on the same samples
 };

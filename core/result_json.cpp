@@ -60,6 +60,10 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["flops_per_sample"] = e.flops_per_sample;
     j["kernels"] = e.kernels;
     j["machine"] = e.machine;
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerCost& c : e.layers)
+        layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes}});
+    j["layers"] = layers;
     if (e.has_comparison) {
         const Comparison& c = e.comparison;
         json pcd = json::array();

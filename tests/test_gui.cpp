@@ -7,6 +7,7 @@
 #include "model_io.h"
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
+#include "layer_cost_chart.h"
 #include "main_window.h"
 #include "run_list_model.h"
 #include "compression.h"
@@ -91,6 +92,11 @@ private slots:
         for (double d : delta) expected_regressions += !std::isnan(d) && 100.0 * d < -1.0;
         QCOMPARE(w.classDeltaChart()->regressionCount(), expected_regressions);
         w.classDeltaChart()->setThreshold(1000.0);
+        // One bar pair per top-level layer of the tiny model (stem, act, moe, head), times summing
+        // to about the batch-1 latency.
+        QCOMPARE(w.layerChart()->layerCount(), int(r.result.layers.size()));
+        QCOMPARE(r.result.layers.size(), size_t(4));
+        QCOMPARE(r.result.layers[2].kind, std::string("moe"));
         QCOMPARE(w.classDeltaChart()->regressionCount(), 0);
         // Pareto frontier: the first run (dense) is on it; the second is too unless it is both
         // slower and no more accurate.
@@ -122,7 +128,7 @@ private slots:
         QVERIFY(err.contains("unsupported"));
         // Every chart as PNG, PDF and SVG.
         using Chart = MainWindow::Chart;
-        for (Chart chart : {Chart::AccuracyLatency, Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta})
+        for (Chart chart : {Chart::AccuracyLatency, Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers})
             for (const char* suffix : {"png", "pdf", "svg"}) {
                 const QString path = dir.filePath(QStringLiteral("chart%1.%2").arg(int(chart)).arg(QLatin1String(suffix)));
                 QVERIFY2(w.exportChart(path, &err, chart, 800, 500), qPrintable(err));

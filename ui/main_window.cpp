@@ -9,6 +9,7 @@
 #include "evaluation_runner.h"
 #include "expert_share_chart.h"
 #include "input_panel.h"
+#include "layer_cost_chart.h"
 #include "model_export.h"
 #include "file_io.h"
 #include "idx_dataset.h"
@@ -42,7 +43,7 @@ namespace ssui {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), panel_(new CompressionPanel), input_panel_(new InputPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
       accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), heatmap_(new ClassExpertHeatmap),
-      class_delta_(new ClassDeltaChart), detail_tabs_(new QTabWidget), table_(new QTableView),
+      class_delta_(new ClassDeltaChart), layer_chart_(new LayerCostChart), detail_tabs_(new QTabWidget), table_(new QTableView),
       model_label_(new QLabel), dataset_label_(new QLabel) {
     baseline_ = std::make_shared<BaselineCache>();
     setWindowTitle(tr("SparseScope"));
@@ -75,6 +76,7 @@ MainWindow::MainWindow(QWidget* parent)
     detail_tabs_->addTab(expert_chart_, tr("Experts"));
     detail_tabs_->addTab(heatmap_, tr("Class × expert"));
     detail_tabs_->addTab(class_delta_, tr("Per class"));
+    detail_tabs_->addTab(layer_chart_, tr("Layers"));
     detail_tabs_->setDocumentMode(true);
     plots->addWidget(detail_tabs_);
     plots->setSizes({600, 450});
@@ -195,9 +197,9 @@ void MainWindow::buildMenus() {
         if (!p.isEmpty() && !exportChart(p, &err)) showError(tr("Cannot export chart"), err);
     });
     file->addAction(tr("Export &Detail Chart…"), this, [this, formats] {
-        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta};
-        static const char* names[] = {"expert-share.png", "class-expert.png", "per-class.png"};
-        const int t = std::clamp(detail_tabs_->currentIndex(), 0, 2);
+        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
+        static const char* names[] = {"expert-share.png", "class-expert.png", "per-class.png", "layers.png"};
+        const int t = std::clamp(detail_tabs_->currentIndex(), 0, 3);
         const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(detail_tabs_->tabText(t)), QString::fromLatin1(names[t]), formats);
         QString err;
         if (!p.isEmpty() && !exportChart(p, &err, tabs[t])) showError(tr("Cannot export chart"), err);
@@ -316,6 +318,7 @@ void MainWindow::showSelectedRun(int row) {
     std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
     heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
     class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
+    layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
     if (row < 0) {
         expert_chart_->setShares(tr("Expert share"), {}, tr("No run selected"));
         return;
@@ -372,6 +375,7 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     case Chart::ExpertShare: return expert_chart_->plot();
     case Chart::ClassExpert: return heatmap_->plot();
     case Chart::ClassDelta: return class_delta_->plot();
+    case Chart::Layers: return layer_chart_->plot();
     }
     return accuracy_plot_->plot();
 }

@@ -19,6 +19,7 @@ namespace ssui {
 class AccuracyLatencyPlot;
 class ClassDeltaChart;
 class ClassExpertHeatmap;
+class LayerCostChart;
 class CompressionPanel;
 class EvaluationRunner;
 class InputPanel;
@@ -41,7 +42,7 @@ public:
     bool saveSession(const QString& path, QString* error);
     bool openSession(const QString& path, QString* error);
     // The charts, for export: the accuracy plot and the three detail tabs.
-    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta };
+    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers };
     // .png, .pdf or .svg, by suffix, at width x height.
     bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);
     QCustomPlot* chartPlot(Chart chart) const;
@@ -61,6 +62,7 @@ public:
     ExpertShareChart* expertChart() const { return expert_chart_; }
     ClassExpertHeatmap* classExpertHeatmap() const { return heatmap_; }
     ClassDeltaChart* classDeltaChart() const { return class_delta_; }
+    LayerCostChart* layerChart() const { return layer_chart_; }
     QTabWidget* detailTabs() const { return detail_tabs_; }
     QTableView* runTable() const { return table_; }
 
@@ -93,6 +95,7 @@ private:
     ExpertShareChart* expert_chart_;
     ClassExpertHeatmap* heatmap_;
     ClassDeltaChart* class_delta_;
+    LayerCostChart* layer_chart_;
     QTabWidget* detail_tabs_;
     QTableView* table_;
     QLabel* model_label_;

@@ -1,0 +1,23 @@
+// layer_cost.h - what each top-level layer of a model costs at batch 1: time and resident bytes.
+#pragma once
+
+#include "forward.h"
+#include "model.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ss {
+
+struct LayerCost {
+    std::string name;           // the layer's name, or its kind for unnamed layers ("gelu")
+    std::string kind;           // "linear", "moe", "activation", "layernorm", "dropout"
+    double batch1_us = 0.0;     // mean time per batch-1 forward (microseconds)
+    int64_t resident_bytes = 0; // weights as the kernels keep them (resident_weight_bytes), biases included
+};
+
+// One entry per top-level layer, from a profile of `samples` batch-1 forwards (profile_forward).
+std::vector<LayerCost> layer_costs(const Model& model, const LayerProfile& profile, int samples);
+
+} // namespace ss
