@@ -1,5 +1,6 @@
 // test_gui.cpp - the main window: evaluate off the GUI thread, plot, table, session, export.
 #include "accuracy_latency_plot.h"
+#include "app_settings.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "expert_share_chart.h"
@@ -15,6 +16,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QFile>
+#include <QSettings>
 #include <QImage>
 #include <QComboBox>
 #include <QLineEdit>
@@ -44,6 +46,34 @@ std::shared_ptr<const ss::Dataset> synthetic_dataset(int n) {
 class TestGui : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() {
+        // Settings of this test stay apart from a user's, and start empty.
+        QCoreApplication::setOrganizationName(QStringLiteral("SparseScopeTest"));
+        QSettings().clear();
+    }
+
+    void rememberedRecentFiles() {
+        using R = AppSettings::Recent;
+        for (int i = 0; i < AppSettings::kMaxRecent + 3; ++i) AppSettings::addRecent(R::Model, QStringLiteral("/m%1").arg(i));
+        AppSettings::addRecent(R::Model, QStringLiteral("/m5")); // again: moves to the front, no duplicate
+        const QStringList models = AppSettings::recent(R::Model);
+        QCOMPARE(models.size(), AppSettings::kMaxRecent);
+        QCOMPARE(models.front(), QStringLiteral("/m5"));
+        QCOMPARE(models.count(QStringLiteral("/m5")), 1);
+        QVERIFY(!models.contains(QStringLiteral("/m0")));
+        QVERIFY(AppSettings::recent(R::Session).isEmpty());
+        // The window restores the detail tab it was closed with.
+        {
+            MainWindow w;
+            w.detailTabs()->setCurrentIndex(2);
+            w.close();
+        }
+        MainWindow again;
+        QCOMPARE(again.detailTabs()->currentIndex(), 2);
+        again.detailTabs()->setCurrentIndex(0);
+        again.close();
+    }
+
     void evaluatesAndShowsRuns() {
         MainWindow w;
         w.setLatencySamples(5);

@@ -2,6 +2,7 @@
 #include "main_window.h"
 
 #include "accuracy_latency_plot.h"
+#include "app_settings.h"
 #include "chart_export.h"
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
@@ -13,6 +14,8 @@
 #include "model_export.h"
 #include "file_io.h"
 #include "idx_dataset.h"
+#include "blas_setup.h"
+#include "machine_info.h"
 #include "model_io.h"
 #include "run_list_model.h"
 #include "session_store.h"
@@ -71,7 +74,7 @@ MainWindow::MainWindow(QWidget* parent)
     table_->setWordWrap(false);
     table_->setAlternatingRowColors(true);
 
-    auto* plots = new QSplitter(Qt::Horizontal);
+    auto* plots = plots_split_ = new QSplitter(Qt::Horizontal);
     plots->addWidget(accuracy_plot_);
     detail_tabs_->addTab(expert_chart_, tr("Experts"));
     detail_tabs_->addTab(heatmap_, tr("Class × expert"));
@@ -80,12 +83,12 @@ MainWindow::MainWindow(QWidget* parent)
     detail_tabs_->setDocumentMode(true);
     plots->addWidget(detail_tabs_);
     plots->setSizes({600, 450});
-    auto* right = new QSplitter(Qt::Vertical);
+    auto* right = right_split_ = new QSplitter(Qt::Vertical);
     right->addWidget(plots);
     right->addWidget(table_);
     right->setStretchFactor(0, 3);
     right->setStretchFactor(1, 2);
-    auto* main = new QSplitter(Qt::Horizontal);
+    auto* main = main_split_ = new QSplitter(Qt::Horizontal);
     main->addWidget(left);
     main->addWidget(right);
     main->setStretchFactor(1, 1);
@@ -124,15 +127,60 @@ MainWindow::MainWindow(QWidget* parent)
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? cur.row() : -1); });
     connect(accuracy_plot_, &AccuracyLatencyPlot::runClicked, this, [this](int row) { table_->selectRow(row); });
+    // The machine every run is measured on, always in view.
+    machine_label_ = new QLabel;
+    const ss::MachineInfo& m = ss::machine_info();
+    machine_label_->setText(tr("%1 · %2 cores · %3 · OpenBLAS %4")
+                                .arg(QString::fromStdString(m.cpu), QString::number(m.cores), QString::fromStdString(m.isa),
+                                     QString::fromStdString(ss::blas_core_description()).section(QLatin1Char(' '), 0, 0)));
+    machine_label_->setToolTip(QString::fromStdString(ss::machine_summary()));
+    statusBar()->addPermanentWidget(machine_label_);
+
     refreshStatus();
     resize(1400, 900);
+    // Where the user left things (QSettings).
+    restoreGeometry(AppSettings::windowGeometry());
+    for (auto [split, name] : {std::pair{main_split_, "main"}, std::pair{right_split_, "right"}, std::pair{plots_split_, "plots"}})
+        split->restoreState(AppSettings::splitterState(QLatin1String(name)));
+    detail_tabs_->setCurrentIndex(std::clamp(AppSettings::detailTab(), 0, detail_tabs_->count() - 1));
+}
+
+void MainWindow::saveLayout() {
+    AppSettings::setWindowGeometry(saveGeometry());
+    for (auto [split, name] : {std::pair{main_split_, "main"}, std::pair{right_split_, "right"}, std::pair{plots_split_, "plots"}})
+        AppSettings::setSplitterState(QLatin1String(name), split->saveState());
+    AppSettings::setDetailTab(detail_tabs_->currentIndex());
+}
+
+void MainWindow::fillRecentMenu(QMenu* menu) {
+    menu->clear();
+    bool any = false;
+    const std::pair<AppSettings::Recent, QString> kinds[] = {
+        {AppSettings::Recent::Model, tr("Models")}, {AppSettings::Recent::Dataset, tr("Datasets")}, {AppSettings::Recent::Session, tr("Sessions")}};
+    for (const auto& [kind, heading] : kinds) {
+        const QStringList paths = AppSettings::recent(kind);
+        if (paths.isEmpty()) continue;
+        menu->addSection(heading);
+        for (const QString& path : paths) {
+            menu->addAction(path, this, [this, kind = kind, path] {
+                QString err;
+                bool ok = true;
+                if (kind == AppSettings::Recent::Model) ok = loadModel(path, &err);
+                else if (kind == AppSettings::Recent::Dataset) ok = loadDataset(path, &err);
+                else if (confirmDiscardUnsaved()) ok = openSession(path, &err);
+                if (!ok) showError(tr("Cannot open %1").arg(path), err);
+            });
+            any = true;
+        }
+    }
+    if (!any) menu->addAction(tr("(nothing opened yet)"))->setEnabled(false);
 }
 
 MainWindow::~MainWindow() = default;
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("Open &Model…"), this, [this] {
+    file->addAction(tr("Open &Model…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, [this] {
         const QString p = QFileDialog::getExistingDirectory(this, tr("Open model directory"));
         QString err;
         if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
@@ -142,7 +190,7 @@ void MainWindow::buildMenus() {
         QString err;
         if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
     });
-    file->addAction(tr("Open &Dataset Folder…"), this, [this] {
+    file->addAction(tr("Open &Dataset Folder…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, [this] {
         const QString p = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (IDX files, or X.npy + y.npy)"));
         QString err;
         if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err);
@@ -163,6 +211,8 @@ void MainWindow::buildMenus() {
         QString err;
         if (!loadDataset(p, &err, label_column)) showError(tr("Cannot open dataset"), err);
     });
+    QMenu* recent = file->addMenu(tr("Open &Recent"));
+    connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
     file->addSeparator();
     file->addAction(tr("&Open Session…"), QKeySequence::Open, this, [this] {
         if (!confirmDiscardUnsaved()) return;
@@ -206,11 +256,15 @@ void MainWindow::buildMenus() {
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(tr("&Evaluate"), QKeySequence(Qt::Key_F5), this, &MainWindow::evaluate);
+    run->addAction(tr("&Cancel Evaluation"), QKeySequence(Qt::Key_Escape), runner_, &EvaluationRunner::cancel);
 }
 
 bool MainWindow::loadModel(const QString& path, QString* error) {
     try {
         setModel(std::make_shared<const ss::Model>(ss::load_model(path.toStdString())));
+        AppSettings::addRecent(AppSettings::Recent::Model, path);
         return true;
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
@@ -225,6 +279,7 @@ bool MainWindow::loadDataset(const QString& path, QString* error, const QString&
         setDataset(std::make_shared<const ss::Dataset>(ss::load_dataset(path.toStdString(), options)));
         dataset_dir_ = ss::is_directory(path.toStdString()) ? path.toStdString() : std::string();
         calibration_.reset();
+        AppSettings::addRecent(AppSettings::Recent::Dataset, path);
         return true;
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
@@ -349,6 +404,7 @@ bool MainWindow::saveSession(const QString& path, QString* error) {
     }
     session_path_ = path;
     dirty_ = false;
+    AppSettings::addRecent(AppSettings::Recent::Session, path);
     refreshStatus();
     statusBar()->showMessage(tr("Saved %1 runs to %2").arg(runs_->rowCount()).arg(path), 5000);
     return true;
@@ -363,6 +419,7 @@ bool MainWindow::openSession(const QString& path, QString* error) {
     }
     session_path_ = path;
     dirty_ = false;
+    AppSettings::addRecent(AppSettings::Recent::Session, path);
     if (runs_->rowCount() > 0) table_->selectRow(runs_->rowCount() - 1);
     else showSelectedRun(-1);
     refreshStatus();
@@ -456,6 +513,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         return;
     }
     runner_->cancel();
+    saveLayout();
     event->accept();
 }
 

@@ -10,6 +10,8 @@
 #include <memory>
 
 class QLabel;
+class QMenu;
+class QSplitter;
 class QTabWidget;
 class QTableView;
 class QCustomPlot;
@@ -74,6 +76,8 @@ protected:
 
 private:
     void buildMenus();
+    void fillRecentMenu(QMenu* menu);
+    void saveLayout();
     void showSelectedRun(int row);
     void refreshStatus();
     bool confirmDiscardUnsaved();
@@ -97,6 +101,10 @@ private:
     ClassDeltaChart* class_delta_;
     LayerCostChart* layer_chart_;
     QTabWidget* detail_tabs_;
+    QSplitter* main_split_ = nullptr;
+    QSplitter* right_split_ = nullptr;
+    QSplitter* plots_split_ = nullptr;
+    QLabel* machine_label_ = nullptr; // permanent, right of the status bar
     QTableView* table_;
     QLabel* model_label_;
     QLabel* dataset_label_;
