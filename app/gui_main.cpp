@@ -7,7 +7,12 @@
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QSlider>
 #include <QCommandLineParser>
@@ -46,7 +51,11 @@ int main(int argc, char** argv) {
                                 QStringLiteral(SPARSESCOPE_DEFAULT_DATASET));
     QCommandLineOption session_opt(QStringLiteral("session"), QStringLiteral("Session file to open."), QStringLiteral("file"));
     QCommandLineOption shot_opt(QStringLiteral("screenshot"), QStringLiteral("Evaluate a few settings, save a screenshot, quit."), QStringLiteral("png"));
-    cli.addOptions({model_opt, data_opt, session_opt, shot_opt});
+    QCommandLineOption live_opt(QStringLiteral("live-benchmark"),
+                                QStringLiteral("Move the sparsity slider N times in live mode, print the time from each move to its "
+                                               "whole-set result (median first), quit."),
+                                QStringLiteral("N"));
+    cli.addOptions({model_opt, data_opt, session_opt, shot_opt, live_opt});
     cli.process(app);
 
     QString model_path = cli.value(model_opt);
@@ -60,6 +69,28 @@ int main(int argc, char** argv) {
     if (!w.loadDataset(cli.value(data_opt), &err)) QMessageBox::critical(&w, QObject::tr("Cannot open dataset"), err);
     if (cli.isSet(session_opt) && !w.openSession(cli.value(session_opt), &err))
         QMessageBox::critical(&w, QObject::tr("Cannot open session"), err);
+
+    if (cli.isSet(live_opt)) {
+        // The first move also computes the dense baseline and measures kernel choices; it is
+        // reported apart from the rest.
+        const int n = std::max(2, cli.value(live_opt).toInt());
+        auto times = std::make_shared<std::vector<double>>();
+        w.compressionPanel()->liveCheck()->setChecked(true);
+        auto move = [&w, times] { w.compressionPanel()->sparsitySlider()->setValue(10 + int(times->size() * 37) % 85); };
+        QObject::connect(&w, &ssui::MainWindow::liveUpdated, &w, [times, n, move](double ms) {
+            times->push_back(ms);
+            if (int(times->size()) < n) {
+                QTimer::singleShot(50, move);
+                return;
+            }
+            std::vector<double> rest(times->begin() + 1, times->end());
+            std::sort(rest.begin(), rest.end());
+            std::fprintf(stderr, "live: first move %.0f ms (baseline + kernel choices); next %zu moves: median %.0f ms, min %.0f, max %.0f\n",
+                         times->front(), rest.size(), rest[rest.size() / 2], rest.front(), rest.back());
+            QApplication::exit(0);
+        });
+        QTimer::singleShot(200, &w, move);
+    }
 
     if (cli.isSet(shot_opt)) {
         // Three settings, one after another, then grab the window.

@@ -18,6 +18,7 @@
 #include <QFile>
 #include <QSettings>
 #include <QImage>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QPushButton>
@@ -50,6 +51,35 @@ private slots:
         // Settings of this test stay apart from a user's, and start empty.
         QCoreApplication::setOrganizationName(QStringLiteral("SparseScopeTest"));
         QSettings().clear();
+    }
+
+    void liveModeReplacesItsRow() {
+        MainWindow w;
+        w.setLatencySamples(5);
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(64));
+        QSignalSpy live(&w, &MainWindow::liveUpdated);
+        w.compressionPanel()->liveCheck()->setChecked(true);
+        w.compressionPanel()->sparsitySlider()->setValue(30);
+        QVERIFY(live.wait(20000));
+        QCOMPARE(w.runs()->rowCount(), 1);
+        QCOMPARE(w.liveRow(), 0);
+        QVERIFY(w.lastLiveMs() > 0.0);
+        // Quick moves: one live row, showing the last setting.
+        for (int v : {40, 50, 60}) w.compressionPanel()->sparsitySlider()->setValue(v);
+        QVERIFY(live.wait(20000));
+        QTRY_COMPARE_WITH_TIMEOUT(w.runs()->run(0).plan.prune.sparsity, 0.6, 20000);
+        QCOMPARE(w.runs()->rowCount(), 1);
+        // Evaluate keeps it as a run of its own; the next change starts a new live row.
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(w.runs()->rowCount(), 2);
+        QCOMPARE(w.liveRow(), -1);
+        w.compressionPanel()->sparsitySlider()->setValue(70);
+        QVERIFY(live.wait(20000));
+        QCOMPARE(w.runs()->rowCount(), 3);
+        QCOMPARE(w.liveRow(), 2);
     }
 
     void rememberedRecentFiles() {

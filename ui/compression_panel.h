@@ -14,6 +14,7 @@ class QComboBox;
 class QSpinBox;
 class QPushButton;
 class QProgressBar;
+class QCheckBox;
 
 namespace ssui {
 
@@ -36,9 +37,13 @@ public:
     QSpinBox* dropExpertsSpin() const { return drop_experts_; }
     QPushButton* evaluateButton() const { return evaluate_; }
     QPushButton* cancelButton() const { return cancel_; }
+    QCheckBox* liveCheck() const { return live_; }
+    bool live() const;
 
 signals:
     void evaluateRequested();
+    // Any control that changes the plan moved (pruning, sparsity, quantization, top-k, experts).
+    void settingsChanged();
     void cancelRequested();
     void loadPlanRequested();
 
@@ -55,6 +60,7 @@ private:
     QLabel* plan_label_;
     QPushButton* evaluate_;
     QPushButton* cancel_;
+    QCheckBox* live_;
     QProgressBar* progress_;
     std::optional<ss::CompressionPlan> file_plan_;
 };

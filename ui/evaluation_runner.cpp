@@ -52,8 +52,21 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             baseline = b.outputs;
         }
         job.options.baseline = baseline.get();
-        if (baseline) job.options.dense = job.model.get();
+        if (baseline && job.side_by_side) job.options.dense = job.model.get();
         ss::RunRecord r = ss::make_run_record(cm.model, *job.dataset, job.plan);
+        if (job.estimate_samples > 0 && job.estimate_samples < job.dataset->count) {
+            // The same compressed model on the first samples first: an estimate within tens of ms.
+            ss::EvalOptions quick = job.options;
+            quick.limit = job.estimate_samples;
+            quick.latency_samples = 0;
+            quick.latency_warmup = 0;
+            quick.dense = nullptr;
+            quick.progress = {};
+            ss::RunRecord e = r;
+            e.result = ss::evaluate(cm, *job.dataset, quick);
+            if (promise.isCanceled()) return;
+            promise.addResult(std::move(e));
+        }
         r.result = ss::evaluate(cm, *job.dataset, job.options);
         if (r.result.cancelled) return;
         promise.addResult(std::move(r));
@@ -65,11 +78,20 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
 
 EvaluationRunner::EvaluationRunner(QObject* parent) : QObject(parent) {
     connect(&watcher_, &QFutureWatcherBase::progressValueChanged, this, &EvaluationRunner::progressChanged);
+    connect(&watcher_, &QFutureWatcherBase::resultReadyAt, this, [this](int i) {
+        if (i == 0 && current_estimate_ && !pending_) emit estimated(watcher_.resultAt(0));
+    });
     connect(&watcher_, &QFutureWatcherBase::finished, this, [this] {
         QFuture<ss::RunRecord> f = watcher_.future();
+        if (pending_) { // superseded: start the newer job, report nothing about this one
+            EvaluationJob next = std::move(*pending_);
+            pending_.reset();
+            start(std::move(next));
+            return;
+        }
         try {
-            if (f.resultCount() > 0) {
-                emit finished(f.result());
+            if (f.resultCount() > 0 && !f.isCanceled()) {
+                emit finished(f.resultAt(f.resultCount() - 1));
                 return;
             }
             f.waitForFinished(); // rethrows an EvaluationFailure
@@ -93,10 +115,24 @@ bool EvaluationRunner::isRunning() const { return watcher_.isRunning(); }
 
 bool EvaluationRunner::start(EvaluationJob job) {
     if (isRunning()) return false;
+    current_live_ = job.live;
+    current_estimate_ = job.estimate_samples > 0 && job.estimate_samples < job.dataset->count;
     watcher_.setFuture(QtConcurrent::run(run_job, std::move(job)));
     return true;
 }
 
-void EvaluationRunner::cancel() { watcher_.cancel(); }
+void EvaluationRunner::restart(EvaluationJob job) {
+    if (!isRunning()) {
+        start(std::move(job));
+        return;
+    }
+    pending_ = std::move(job);
+    watcher_.cancel();
+}
+
+void EvaluationRunner::cancel() {
+    pending_.reset();
+    watcher_.cancel();
+}
 
 } // namespace ssui

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace ssui {
 
@@ -37,6 +38,9 @@ struct EvaluationJob {
     ss::CompressionPlan plan;
     ss::InputSpec input;     // preprocessing to use (the model's own, or the user's override)
     ss::EvalOptions options; // progress is set by the runner
+    bool side_by_side = true; // time the dense model beside it (false: ratios from the baseline's own timing)
+    bool live = false;        // started by live mode (the window replaces its live row with the result)
+    int estimate_samples = 0; // > 0: first evaluate this many samples (no latency) and report it as an estimate
 };
 
 class EvaluationRunner : public QObject {
@@ -47,6 +51,9 @@ public:
 
     bool isRunning() const;
     bool start(EvaluationJob job); // false when one is already running
+    // Starts `job` now, or, while one runs, cancels it and starts `job` when it has stopped.
+    void restart(EvaluationJob job);
+    bool currentIsLive() const { return current_live_; }
 
 public slots:
     void cancel();
@@ -54,10 +61,14 @@ public slots:
 signals:
     void progressChanged(int permille);
     void finished(const ss::RunRecord& run);
+    void estimated(const ss::RunRecord& run); // the quick estimate of a job with estimate_samples
     void failed(const QString& message);
     void canceled();
 
 private:
+    std::optional<EvaluationJob> pending_;
+    bool current_live_ = false;
+    bool current_estimate_ = false;
     QFutureWatcher<ss::RunRecord> watcher_;
 };
 

@@ -37,6 +37,7 @@
 #include <QMessageBox>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QTimer>
 #include <QStatusBar>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -104,13 +105,40 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(runner_, &EvaluationRunner::progressChanged, panel_, &CompressionPanel::setProgress);
     connect(runner_, &EvaluationRunner::finished, this, [this](const ss::RunRecord& r) {
+        const bool live = runner_->currentIsLive();
         panel_->setRunning(false);
-        runs_->addRun(r);
+        if (live && live_row_ >= 0 && live_row_ < runs_->rowCount()) {
+            runs_->replaceRun(live_row_, r);
+            showSelectedRun(live_row_);
+        } else {
+            runs_->addRun(r);
+            if (live) live_row_ = runs_->rowCount() - 1;
+        }
         dirty_ = true;
-        table_->selectRow(runs_->rowCount() - 1);
-        statusBar()->showMessage(tr("Run %1: %2 % top-1, %3 ms p50").arg(runs_->runs().back().id)
-                                     .arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(r.result.latency_p50_ms, 0, 'f', 3), 8000);
+        table_->selectRow(live ? live_row_ : runs_->rowCount() - 1);
+        const ss::RunRecord& shown = runs_->run(live ? live_row_ : runs_->rowCount() - 1);
+        QString msg = tr("Run %1: %2 % top-1, %3 ms p50").arg(shown.id).arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(r.result.latency_p50_ms, 0, 'f', 3);
+        if (live) {
+            last_live_ms_ = double(live_clock_.nsecsElapsed()) / 1e6;
+            msg = tr("Live: %1 (%2 ms after the change)").arg(msg).arg(last_live_ms_, 0, 'f', 0);
+            emit liveUpdated(last_live_ms_);
+        }
+        statusBar()->showMessage(msg, 8000);
         refreshStatus();
+    });
+    live_timer_ = new QTimer(this);
+    live_timer_->setSingleShot(true);
+    live_timer_->setInterval(30); // debounce: a slider drag starts a job when it pauses for 30 ms
+    connect(panel_, &CompressionPanel::settingsChanged, this, [this] {
+        if (!panel_->live() || !model_ || !dataset_) return;
+        live_clock_.start();
+        live_timer_->start();
+    });
+    connect(live_timer_, &QTimer::timeout, this, [this] { startLive(true); });
+    connect(runner_, &EvaluationRunner::estimated, this, [this](const ss::RunRecord& r) {
+        statusBar()->showMessage(tr("Live estimate on the first %1 samples: %2 % top-1 (%3 ms) — evaluating the whole set…")
+                                     .arg(r.result.samples).arg(100.0 * r.result.accuracy, 0, 'f', 2)
+                                     .arg(double(live_clock_.nsecsElapsed()) / 1e6, 0, 'f', 0));
     });
     connect(runner_, &EvaluationRunner::failed, this, [this](const QString& m) {
         panel_->setRunning(false);
@@ -332,40 +360,66 @@ void MainWindow::refreshStatus() {
     setWindowTitle((dirty_ ? QStringLiteral("*") : QString()) + title);
 }
 
-void MainWindow::evaluate() {
-    if (!model_ || !dataset_ || runner_->isRunning()) return;
-    EvaluationJob job;
-    job.model = model_;
-    job.dataset = dataset_;
-    QString err;
+bool MainWindow::makeJob(EvaluationJob* job, QString* error) {
+    if (!model_ || !dataset_) return false;
+    job->model = model_;
+    job->dataset = dataset_;
     try {
-        job.plan = panel_->plan();
+        job->plan = panel_->plan();
     } catch (const std::exception& e) {
-        showError(tr("Cannot evaluate"), QString::fromStdString(e.what()));
-        return;
+        *error = QString::fromStdString(e.what());
+        return false;
     }
-    if (!calibrationFor(job.plan, &job.calibration, &err)) {
-        showError(tr("Cannot evaluate"), err);
-        return;
-    }
-    job.baseline = baseline_;
-    if (!input_panel_->input(&job.input, &err)) {
-        showError(tr("Cannot evaluate"), err);
-        return;
-    }
+    if (!calibrationFor(job->plan, &job->calibration, error)) return false;
+    job->baseline = baseline_;
+    if (!input_panel_->input(&job->input, error)) return false;
     if (dataset_->features != model_->input_features()) {
-        showError(tr("Cannot evaluate"), tr("%1: samples have %2 features but model '%3' expects %4")
-                                             .arg(QString::fromStdString(dataset_->source_path)).arg(dataset_->features)
-                                             .arg(QString::fromStdString(model_->name)).arg(model_->input_features()));
+        *error = tr("%1: samples have %2 features but model '%3' expects %4")
+                     .arg(QString::fromStdString(dataset_->source_path)).arg(dataset_->features)
+                     .arg(QString::fromStdString(model_->name)).arg(model_->input_features());
+        return false;
+    }
+    job->options.threads = panel_->threads();
+    job->options.latency_samples = latency_samples_;
+    job->options.latency_warmup = std::min(20, latency_samples_);
+    return true;
+}
+
+void MainWindow::evaluate() {
+    if (!model_ || !dataset_) return;
+    if (runner_->isRunning()) {
+        if (!runner_->currentIsLive()) return;
+        runner_->cancel(); // an explicit evaluation replaces a live one
+    }
+    live_row_ = -1; // the current live preview (if any) is kept as a run
+    EvaluationJob job;
+    QString err;
+    if (!makeJob(&job, &err)) {
+        if (!err.isEmpty()) showError(tr("Cannot evaluate"), err);
         return;
     }
-    job.options.threads = panel_->threads();
-    job.options.latency_samples = latency_samples_;
-    job.options.latency_warmup = std::min(20, latency_samples_);
-    if (runner_->start(std::move(job))) {
-        panel_->setRunning(true);
-        statusBar()->showMessage(tr("Evaluating…"));
+    if (runner_->isRunning()) runner_->restart(std::move(job));
+    else runner_->start(std::move(job));
+    panel_->setRunning(true);
+    statusBar()->showMessage(tr("Evaluating…"));
+}
+
+void MainWindow::startLive(bool quick) {
+    EvaluationJob job;
+    QString err;
+    if (!makeJob(&job, &err)) {
+        if (!err.isEmpty()) statusBar()->showMessage(tr("Live: %1").arg(err), 5000);
+        return;
     }
+    // Live: a 1,000-sample estimate first, then the whole set (one compression for both, one job);
+    // few latency samples, and speed
+    // ratios from the dense baseline's own timing instead of re-timing it beside every change.
+    job.live = true;
+    job.side_by_side = false;
+    job.options.latency_samples = std::min(latency_samples_, 30);
+    job.options.latency_warmup = std::min(job.options.latency_samples, 5);
+    job.estimate_samples = quick ? 1000 : 0;
+    runner_->restart(std::move(job));
 }
 
 void MainWindow::showSelectedRun(int row) {

@@ -5,11 +5,13 @@
 #include "dataset.h"
 #include "model.h"
 
+#include <QElapsedTimer>
 #include <QMainWindow>
 
 #include <memory>
 
 class QLabel;
+class QTimer;
 class QMenu;
 class QSplitter;
 class QTabWidget;
@@ -28,6 +30,7 @@ class InputPanel;
 class ExpertShareChart;
 class RunListModel;
 struct BaselineCache;
+struct EvaluationJob;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -68,6 +71,14 @@ public:
     QTabWidget* detailTabs() const { return detail_tabs_; }
     QTableView* runTable() const { return table_; }
 
+    // The live row (a preview the next live result replaces), or -1; and how long the last live
+    // update took from the control change to its whole-set result (ms), -1 before any.
+    int liveRow() const { return live_row_; }
+    double lastLiveMs() const { return last_live_ms_; }
+
+signals:
+    void liveUpdated(double ms); // a live whole-set result arrived, `ms` after the control change
+
 public slots:
     void evaluate();
 
@@ -76,6 +87,8 @@ protected:
 
 private:
     void buildMenus();
+    bool makeJob(EvaluationJob* job, QString* error);
+    void startLive(bool quick);
     void fillRecentMenu(QMenu* menu);
     void saveLayout();
     void showSelectedRun(int row);
@@ -105,6 +118,10 @@ private:
     QSplitter* right_split_ = nullptr;
     QSplitter* plots_split_ = nullptr;
     QLabel* machine_label_ = nullptr; // permanent, right of the status bar
+    QTimer* live_timer_ = nullptr;     // debounce of control changes in live mode
+    QElapsedTimer live_clock_;         // since the change being evaluated
+    int live_row_ = -1;
+    double last_live_ms_ = -1.0;
     QTableView* table_;
     QLabel* model_label_;
     QLabel* dataset_label_;

@@ -112,6 +112,14 @@ void RunListModel::addRun(ss::RunRecord run) {
     emit runsChanged();
 }
 
+void RunListModel::replaceRun(int row, ss::RunRecord run) {
+    if (row < 0 || row >= int(runs_.size())) return addRun(std::move(run));
+    run.id = runs_[size_t(row)].id;
+    runs_[size_t(row)] = std::move(run);
+    emit dataChanged(index(row, 0), index(row, columnCount() - 1));
+    emit runsChanged();
+}
+
 void RunListModel::setRuns(std::vector<ss::RunRecord> runs) {
     beginResetModel();
     runs_ = std::move(runs);

@@ -23,6 +23,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     void addRun(ss::RunRecord run); // assigns the next id when run.id == 0
+    void replaceRun(int row, ss::RunRecord run); // keeps the row's id
     void setRuns(std::vector<ss::RunRecord> runs);
     const std::vector<ss::RunRecord>& runs() const { return runs_; }
     const ss::RunRecord& run(int row) const { return runs_.at(size_t(row)); }
