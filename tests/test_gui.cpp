@@ -137,7 +137,19 @@ private slots:
         QVERIFY(std::fabs(r.result.sparsity - 0.5) < 0.01);
         QCOMPARE(w.runs()->index(1, RunListModel::Quant).data().toString(), QStringLiteral("int8"));
         QCOMPARE(w.accuracyPlot()->pointCount(), 2);
-        QCOMPARE(w.runTable()->currentIndex().row(), 1);
+        QCOMPARE(w.runsView()->mapToSource(w.runTable()->currentIndex()).row(), 1);
+        new QAbstractItemModelTester(w.runsView(), QAbstractItemModelTester::FailureReportingMode::QtTest, &w);
+        // Sorting by accuracy and filtering keep the selection on the same run.
+        w.runTable()->sortByColumn(RunListModel::Accuracy, Qt::DescendingOrder);
+        QCOMPARE(w.runsView()->mapToSource(w.runTable()->currentIndex()).row(), 1);
+        QTest::keyClicks(w.runFilter(), QStringLiteral("int8"));
+        QCOMPARE(w.runsView()->rowCount(), 1);
+        QCOMPARE(w.runsView()->mapToSource(w.runsView()->index(0, 0)).row(), 1);
+        w.runFilter()->clear();
+        QCOMPARE(w.runsView()->rowCount(), 2);
+        // The two runs differ in pruning, quantization and top-k: those columns show; samples do not differ.
+        QVERIFY(!w.runTable()->isColumnHidden(RunListModel::Quant));
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::Samples));
 
         // Detail charts of the selected run: each class's row of the class x expert map sums to
         // 100 %; the per-class chart has one bar per class, red beyond the threshold.

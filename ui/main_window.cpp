@@ -35,6 +35,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTimer>
@@ -68,7 +69,18 @@ MainWindow::MainWindow(QWidget* parent)
     left->setMinimumWidth(300);
     left->setMaximumWidth(380);
 
-    table_->setModel(runs_);
+    proxy_ = new QSortFilterProxyModel(this);
+    proxy_->setSourceModel(runs_);
+    proxy_->setSortRole(RunListModel::SortRole);
+    proxy_->setFilterKeyColumn(-1); // a filter matches any column
+    proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    table_->setModel(proxy_);
+    table_->setSortingEnabled(true);
+    table_->sortByColumn(RunListModel::Id, Qt::AscendingOrder);
+    filter_ = new QLineEdit;
+    filter_->setPlaceholderText(tr("Filter runs (any column, e.g. int4 or magnitude)…"));
+    filter_->setClearButtonEnabled(true);
+    connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->verticalHeader()->setVisible(false);
@@ -86,7 +98,12 @@ MainWindow::MainWindow(QWidget* parent)
     plots->setSizes({600, 450});
     auto* right = right_split_ = new QSplitter(Qt::Vertical);
     right->addWidget(plots);
-    right->addWidget(table_);
+    auto* table_box = new QWidget;
+    auto* table_layout = new QVBoxLayout(table_box);
+    table_layout->setContentsMargins(0, 0, 0, 0);
+    table_layout->addWidget(filter_);
+    table_layout->addWidget(table_);
+    right->addWidget(table_box);
     right->setStretchFactor(0, 3);
     right->setStretchFactor(1, 2);
     auto* main = main_split_ = new QSplitter(Qt::Horizontal);
@@ -115,7 +132,7 @@ MainWindow::MainWindow(QWidget* parent)
             if (live) live_row_ = runs_->rowCount() - 1;
         }
         dirty_ = true;
-        table_->selectRow(live ? live_row_ : runs_->rowCount() - 1);
+        selectRun(live ? live_row_ : runs_->rowCount() - 1);
         const ss::RunRecord& shown = runs_->run(live ? live_row_ : runs_->rowCount() - 1);
         QString msg = tr("Run %1: %2 % top-1, %3 ms p50").arg(shown.id).arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(r.result.latency_p50_ms, 0, 'f', 3);
         if (live) {
@@ -150,11 +167,12 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
         accuracy_plot_->setRuns(runs_->runs());
+        hideConstantColumns();
         table_->resizeColumnsToContents();
     });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? cur.row() : -1); });
-    connect(accuracy_plot_, &AccuracyLatencyPlot::runClicked, this, [this](int row) { table_->selectRow(row); });
+            [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? proxy_->mapToSource(cur).row() : -1); });
+    connect(accuracy_plot_, &AccuracyLatencyPlot::runClicked, this, &MainWindow::selectRun);
     // The machine every run is measured on, always in view.
     machine_label_ = new QLabel;
     const ss::MachineInfo& m = ss::machine_info();
@@ -171,6 +189,23 @@ MainWindow::MainWindow(QWidget* parent)
     for (auto [split, name] : {std::pair{main_split_, "main"}, std::pair{right_split_, "right"}, std::pair{plots_split_, "plots"}})
         split->restoreState(AppSettings::splitterState(QLatin1String(name)));
     detail_tabs_->setCurrentIndex(std::clamp(AppSettings::detailTab(), 0, detail_tabs_->count() - 1));
+}
+
+void MainWindow::selectRun(int row) {
+    const QModelIndex at = proxy_->mapFromSource(runs_->index(row, 0));
+    if (at.isValid()) table_->selectRow(at.row());
+    else showSelectedRun(row); // filtered out of the table: still shown in the charts
+}
+
+void MainWindow::hideConstantColumns() {
+    // Columns describing the setup (pruning, quantization, top-k, samples) are hidden while every
+    // run has the same value there; measurements always show.
+    for (int c : {int(RunListModel::Prune), int(RunListModel::Quant), int(RunListModel::TopK), int(RunListModel::Samples)}) {
+        bool same = runs_->rowCount() >= 2;
+        const QVariant first = runs_->index(0, c).data();
+        for (int r = 1; r < runs_->rowCount() && same; ++r) same = runs_->index(r, c).data() == first;
+        table_->setColumnHidden(c, same);
+    }
 }
 
 void MainWindow::saveLayout() {
@@ -474,7 +509,7 @@ bool MainWindow::openSession(const QString& path, QString* error) {
     session_path_ = path;
     dirty_ = false;
     AppSettings::addRecent(AppSettings::Recent::Session, path);
-    if (runs_->rowCount() > 0) table_->selectRow(runs_->rowCount() - 1);
+    if (runs_->rowCount() > 0) selectRun(runs_->rowCount() - 1);
     else showSelectedRun(-1);
     refreshStatus();
     return true;

@@ -14,6 +14,8 @@ class QLabel;
 class QTimer;
 class QMenu;
 class QSplitter;
+class QLineEdit;
+class QSortFilterProxyModel;
 class QTabWidget;
 class QTableView;
 class QCustomPlot;
@@ -70,6 +72,10 @@ public:
     LayerCostChart* layerChart() const { return layer_chart_; }
     QTabWidget* detailTabs() const { return detail_tabs_; }
     QTableView* runTable() const { return table_; }
+    QSortFilterProxyModel* runsView() const { return proxy_; } // what the table shows: sorted, filtered
+    QLineEdit* runFilter() const { return filter_; }
+    // Selects run `row` (a row of runs()) in the table, whatever its sorting and filtering.
+    void selectRun(int row);
 
     // The live row (a preview the next live result replaces), or -1; and how long the last live
     // update took from the control change to its whole-set result (ms), -1 before any.
@@ -114,6 +120,9 @@ private:
     ClassDeltaChart* class_delta_;
     LayerCostChart* layer_chart_;
     QTabWidget* detail_tabs_;
+    QSortFilterProxyModel* proxy_ = nullptr;
+    QLineEdit* filter_ = nullptr;
+    void hideConstantColumns();
     QSplitter* main_split_ = nullptr;
     QSplitter* right_split_ = nullptr;
     QSplitter* plots_split_ = nullptr;
