@@ -122,7 +122,13 @@ int main(int argc, char** argv) {
                     ok = ok && saved;
                 }
                 w.detailTabs()->setCurrentIndex(0);
-                QApplication::exit(ok ? 0 : 1);
+                w.mainTabs()->setCurrentIndex(1); // and the metric plot: OUT-metrics.png
+                QApplication::processEvents();
+                const QString metrics = base + QStringLiteral("-metrics.png");
+                const bool saved = w.grab().save(metrics);
+                std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(metrics));
+                w.mainTabs()->setCurrentIndex(0);
+                QApplication::exit(ok && saved ? 0 : 1);
             });
         };
         QObject::connect(w.runner(), &ssui::EvaluationRunner::finished, &w, [next] { QTimer::singleShot(0, next); });

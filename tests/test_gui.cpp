@@ -9,6 +9,7 @@
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
 #include "layer_cost_chart.h"
+#include "metric_plot.h"
 #include "main_window.h"
 #include "run_list_model.h"
 #include "compression.h"
@@ -51,6 +52,18 @@ private slots:
         // Settings of this test stay apart from a user's, and start empty.
         QCoreApplication::setOrganizationName(QStringLiteral("SparseScopeTest"));
         QSettings().clear();
+    }
+
+    void paretoFrontKeepsOnlyUndominatedRuns() {
+        std::vector<ss::RunRecord> runs(5);
+        const double lat[] = {1.0, 2.0, 3.0, 0.5, 2.0}, acc[] = {0.8, 0.9, 0.85, 0.5, 0.95};
+        for (int i = 0; i < 5; ++i) {
+            runs[size_t(i)].result.latency_p50_ms = lat[i];
+            runs[size_t(i)].result.accuracy = acc[i];
+        }
+        // By latency: 0.5/0.50 (row 3), 1/0.80 (row 0), then at 2 ms the more accurate 0.95 (row 4);
+        // 2/0.90 and 3/0.85 are beaten by a run that is no slower and more accurate.
+        QCOMPARE(AccuracyLatencyPlot::paretoFront(runs), (std::vector<int>{3, 0, 4}));
     }
 
     void liveModeReplacesItsRow() {
@@ -170,11 +183,22 @@ private slots:
         QCOMPARE(r.result.layers.size(), size_t(4));
         QCOMPARE(r.result.layers[2].kind, std::string("moe"));
         QCOMPARE(w.classDeltaChart()->regressionCount(), 0);
-        // Pareto frontier: the first run (dense) is on it; the second is too unless it is both
-        // slower and no more accurate.
+        // Pareto frontier: both runs are on it unless one is at least as slow and at most as
+        // accurate as the other.
         const auto& r0 = w.runs()->run(0).result;
-        const bool dominated = r.result.latency_p50_ms >= r0.latency_p50_ms && r.result.accuracy <= r0.accuracy;
-        QCOMPARE(w.accuracyPlot()->frontierCount(), dominated ? 1 : 2);
+        const auto& r1 = r.result;
+        const bool one_dominated = (r1.latency_p50_ms >= r0.latency_p50_ms && r1.accuracy <= r0.accuracy) ||
+                                   (r0.latency_p50_ms >= r1.latency_p50_ms && r0.accuracy <= r1.accuracy);
+        QCOMPARE(w.accuracyPlot()->frontierCount(), one_dominated ? 1 : 2);
+        // Any metric against any other: accuracy vs sparsity by default, both runs drawn; runs
+        // without the metric (here: none lacks agreement) are left out.
+        QCOMPARE(w.metricPlot()->pointCount(), 2);
+        w.metricPlot()->setAxes(MetricPlot::WeightMB, MetricPlot::Agreement);
+        QCOMPARE(w.metricPlot()->pointCount(), 2);
+        QCOMPARE(MetricPlot::value(r, MetricPlot::Agreement), 100.0 * r.result.comparison.agreement);
+        ss::RunRecord bare = r;
+        bare.result.has_comparison = false;
+        QVERIFY(std::isnan(MetricPlot::value(bare, MetricPlot::MeanKl)));
 
         // Session round trip through the window.
         QTemporaryDir dir;
@@ -200,7 +224,7 @@ private slots:
         QVERIFY(err.contains("unsupported"));
         // Every chart as PNG, PDF and SVG.
         using Chart = MainWindow::Chart;
-        for (Chart chart : {Chart::AccuracyLatency, Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers})
+        for (Chart chart : {Chart::AccuracyLatency, Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers, Chart::Metrics})
             for (const char* suffix : {"png", "pdf", "svg"}) {
                 const QString path = dir.filePath(QStringLiteral("chart%1.%2").arg(int(chart)).arg(QLatin1String(suffix)));
                 QVERIFY2(w.exportChart(path, &err, chart, 800, 500), qPrintable(err));

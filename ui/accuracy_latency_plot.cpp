@@ -63,9 +63,7 @@ QString AccuracyLatencyPlot::seriesOf(const ss::RunRecord& run) {
     return QString::fromStdString(q.substr(0, q.find(':')));
 }
 
-QCPGraph* AccuracyLatencyPlot::series(const QString& name) {
-    auto it = series_.find(name);
-    if (it != series_.end()) return it->second;
+void AccuracyLatencyPlot::seriesStyle(const QString& name, QColor* out_color, int* out_shape) {
     struct Style {
         const char* name;
         QColor color;
@@ -84,7 +82,17 @@ QCPGraph* AccuracyLatencyPlot::series(const QString& name) {
             color = st.color;
             shape = st.shape;
         }
-    QCPGraph* g = make_scatter(plot_, tr("%1 weights").arg(name), color, shape, 9);
+    *out_color = color;
+    *out_shape = int(shape);
+}
+
+QCPGraph* AccuracyLatencyPlot::series(const QString& name) {
+    auto it = series_.find(name);
+    if (it != series_.end()) return it->second;
+    QColor color;
+    int shape = 0;
+    seriesStyle(name, &color, &shape);
+    QCPGraph* g = make_scatter(plot_, tr("%1 weights").arg(name), color, QCPScatterStyle::ScatterShape(shape), 9);
     series_[name] = g;
     return g;
 }

@@ -26,6 +26,8 @@ public:
     QCustomPlot* plot() const { return plot_; }
     // The series a run is drawn in: its weight precision ("fp32", "fp16", "int8", "int4", ...).
     static QString seriesOf(const ss::RunRecord& run);
+    // The color and marker of a series, shared by every plot that groups runs by precision.
+    static void seriesStyle(const QString& name, QColor* color, int* shape);
     // Rows of the runs on the Pareto frontier (lower latency, higher accuracy), by latency.
     static std::vector<int> paretoFront(const std::vector<ss::RunRecord>& runs);
     int frontierCount() const;

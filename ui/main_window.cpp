@@ -11,6 +11,7 @@
 #include "expert_share_chart.h"
 #include "input_panel.h"
 #include "layer_cost_chart.h"
+#include "metric_plot.h"
 #include "model_export.h"
 #include "file_io.h"
 #include "idx_dataset.h"
@@ -48,7 +49,8 @@ namespace ssui {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), panel_(new CompressionPanel), input_panel_(new InputPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
       accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), heatmap_(new ClassExpertHeatmap),
-      class_delta_(new ClassDeltaChart), layer_chart_(new LayerCostChart), detail_tabs_(new QTabWidget), table_(new QTableView),
+      class_delta_(new ClassDeltaChart), layer_chart_(new LayerCostChart), metric_plot_(new MetricPlot), main_tabs_(new QTabWidget),
+      detail_tabs_(new QTabWidget), table_(new QTableView),
       model_label_(new QLabel), dataset_label_(new QLabel) {
     baseline_ = std::make_shared<BaselineCache>();
     setWindowTitle(tr("SparseScope"));
@@ -88,7 +90,10 @@ MainWindow::MainWindow(QWidget* parent)
     table_->setAlternatingRowColors(true);
 
     auto* plots = plots_split_ = new QSplitter(Qt::Horizontal);
-    plots->addWidget(accuracy_plot_);
+    main_tabs_->addTab(accuracy_plot_, tr("Accuracy vs latency"));
+    main_tabs_->addTab(metric_plot_, tr("Any metric"));
+    main_tabs_->setDocumentMode(true);
+    plots->addWidget(main_tabs_);
     detail_tabs_->addTab(expert_chart_, tr("Experts"));
     detail_tabs_->addTab(heatmap_, tr("Class × expert"));
     detail_tabs_->addTab(class_delta_, tr("Per class"));
@@ -167,6 +172,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
         accuracy_plot_->setRuns(runs_->runs());
+        metric_plot_->setRuns(runs_->runs());
         hideConstantColumns();
         table_->resizeColumnsToContents();
     });
@@ -305,9 +311,11 @@ void MainWindow::buildMenus() {
     });
     const QString formats = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
     file->addAction(tr("&Export Chart…"), this, [this, formats] {
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export accuracy vs latency chart"), QStringLiteral("accuracy-latency.png"), formats);
+        const bool metrics = main_tabs_->currentIndex() == 1;
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(main_tabs_->tabText(main_tabs_->currentIndex())),
+                                                       metrics ? QStringLiteral("metrics.png") : QStringLiteral("accuracy-latency.png"), formats);
         QString err;
-        if (!p.isEmpty() && !exportChart(p, &err)) showError(tr("Cannot export chart"), err);
+        if (!p.isEmpty() && !exportChart(p, &err, metrics ? Chart::Metrics : Chart::AccuracyLatency)) showError(tr("Cannot export chart"), err);
     });
     file->addAction(tr("Export &Detail Chart…"), this, [this, formats] {
         static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
@@ -522,6 +530,7 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     case Chart::ClassExpert: return heatmap_->plot();
     case Chart::ClassDelta: return class_delta_->plot();
     case Chart::Layers: return layer_chart_->plot();
+    case Chart::Metrics: return metric_plot_->plot();
     }
     return accuracy_plot_->plot();
 }

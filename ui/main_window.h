@@ -26,6 +26,7 @@ class AccuracyLatencyPlot;
 class ClassDeltaChart;
 class ClassExpertHeatmap;
 class LayerCostChart;
+class MetricPlot;
 class CompressionPanel;
 class EvaluationRunner;
 class InputPanel;
@@ -49,7 +50,7 @@ public:
     bool saveSession(const QString& path, QString* error);
     bool openSession(const QString& path, QString* error);
     // The charts, for export: the accuracy plot and the three detail tabs.
-    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers };
+    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics };
     // .png, .pdf or .svg, by suffix, at width x height.
     bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);
     QCustomPlot* chartPlot(Chart chart) const;
@@ -70,6 +71,8 @@ public:
     ClassExpertHeatmap* classExpertHeatmap() const { return heatmap_; }
     ClassDeltaChart* classDeltaChart() const { return class_delta_; }
     LayerCostChart* layerChart() const { return layer_chart_; }
+    MetricPlot* metricPlot() const { return metric_plot_; }
+    QTabWidget* mainTabs() const { return main_tabs_; }
     QTabWidget* detailTabs() const { return detail_tabs_; }
     QTableView* runTable() const { return table_; }
     QSortFilterProxyModel* runsView() const { return proxy_; } // what the table shows: sorted, filtered
@@ -119,6 +122,8 @@ private:
     ClassExpertHeatmap* heatmap_;
     ClassDeltaChart* class_delta_;
     LayerCostChart* layer_chart_;
+    MetricPlot* metric_plot_;
+    QTabWidget* main_tabs_;
     QTabWidget* detail_tabs_;
     QSortFilterProxyModel* proxy_ = nullptr;
     QLineEdit* filter_ = nullptr;

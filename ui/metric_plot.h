@@ -1,0 +1,46 @@
+// metric_plot.h - any run metric against any other (axis choosers), one series per weight
+// precision, points of a series joined in order of x. Its default, accuracy against measured
+// sparsity, is the "what does pruning cost at each precision" curve.
+#pragma once
+
+#include "run_record.h"
+
+#include <QWidget>
+
+#include <map>
+#include <vector>
+
+class QComboBox;
+class QCustomPlot;
+class QCPGraph;
+
+namespace ssui {
+
+class MetricPlot : public QWidget {
+    Q_OBJECT
+public:
+    enum Metric { Accuracy, AccuracyDelta, Agreement, MeanKl, Sparsity, LatencyP50, LatencyP95, Throughput, ThroughputRatio, LatencyRatio, WeightMB, MetricCount };
+
+    explicit MetricPlot(QWidget* parent = nullptr);
+
+    void setRuns(const std::vector<ss::RunRecord>& runs);
+    void setAxes(Metric x, Metric y);
+    static QString metricName(Metric m);
+    // The metric's value for a run; NaN when the run does not have it (e.g. no dense comparison).
+    static double value(const ss::RunRecord& run, Metric m);
+    int pointCount() const;
+    QCustomPlot* plot() const { return plot_; }
+    QComboBox* xCombo() const { return x_; }
+    QComboBox* yCombo() const { return y_; }
+
+private:
+    void redraw();
+
+    QCustomPlot* plot_;
+    QComboBox* x_;
+    QComboBox* y_;
+    std::vector<ss::RunRecord> runs_;
+    std::map<QString, QCPGraph*> series_;
+};
+
+} // namespace ssui
