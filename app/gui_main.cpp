@@ -1,8 +1,9 @@
 // gui_main.cpp - sparsescope [MODEL] [--model PATH] [--data PATH] [--session FILE] [--screenshot PNG]
 //
 // Opens with the bundled demo model and the Fashion-MNIST test split unless told otherwise.
-// --screenshot evaluates once, grabs the window into PNG and quits (used by scripts/screenshot).
+// --screenshot runs a small sweep, grabs the window (each tab) into PNGs and quits (scripts/screenshot).
 #include "blas_setup.h"
+#include "sweep_grid.h"
 #include "main_window.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
@@ -93,47 +94,43 @@ int main(int argc, char** argv) {
     }
 
     if (cli.isSet(shot_opt)) {
-        // Three settings, one after another, then grab the window.
+        // A sweep (magnitude 0-90 % x fp32 / int8 / int4), the last run selected, then the window
+        // with each tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png, OUT-layers.png,
+        // OUT-metrics.png (the metric plot).
         const QString out = cli.value(shot_opt);
-        auto step = std::make_shared<int>(0);
-        auto next = [&w, step, out]() {
-            static const int sparsity[] = {0, 50, 80};
-            static const char* quant[] = {"none", "int8", "int4:g32"};
-            if (*step < 3) {
-                w.compressionPanel()->sparsitySlider()->setValue(sparsity[*step]);
-                auto* combo = w.compressionPanel()->quantCombo();
-                combo->setCurrentIndex(combo->findData(QString::fromLatin1(quant[*step])));
-                ++*step;
-                w.evaluate();
-                return;
-            }
-            QTimer::singleShot(300, &w, [&w, out] {
-                // The window with each detail tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png,
-                // OUT-layers.png.
-                bool ok = true;
-                const QString base = out.endsWith(QLatin1String(".png")) ? out.left(out.size() - 4) : out;
-                const QString names[] = {out, base + QStringLiteral("-class-expert.png"), base + QStringLiteral("-per-class.png"),
-                                         base + QStringLiteral("-layers.png")};
-                for (int tab = 0; tab < 4; ++tab) {
-                    w.detailTabs()->setCurrentIndex(tab);
-                    QApplication::processEvents();
-                    const bool saved = w.grab().save(names[tab]);
-                    std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(names[tab]));
-                    ok = ok && saved;
-                }
-                w.detailTabs()->setCurrentIndex(0);
-                w.mainTabs()->setCurrentIndex(1); // and the metric plot: OUT-metrics.png
+        auto grab_all = [&w, out] {
+            bool ok = true;
+            const QString base = out.endsWith(QLatin1String(".png")) ? out.left(out.size() - 4) : out;
+            auto save = [&](const QString& name) {
                 QApplication::processEvents();
-                const QString metrics = base + QStringLiteral("-metrics.png");
-                const bool saved = w.grab().save(metrics);
-                std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(metrics));
-                w.mainTabs()->setCurrentIndex(0);
-                QApplication::exit(ok && saved ? 0 : 1);
-            });
+                const bool saved = w.grab().save(name);
+                std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(name));
+                ok = ok && saved;
+            };
+            const QString names[] = {out, base + QStringLiteral("-class-expert.png"), base + QStringLiteral("-per-class.png"),
+                                     base + QStringLiteral("-layers.png")};
+            for (int tab = 0; tab < 4; ++tab) {
+                w.detailTabs()->setCurrentIndex(tab);
+                save(names[tab]);
+            }
+            w.detailTabs()->setCurrentIndex(0);
+            w.mainTabs()->setCurrentIndex(1);
+            save(base + QStringLiteral("-metrics.png"));
+            w.mainTabs()->setCurrentIndex(0);
+            QApplication::exit(ok ? 0 : 1);
         };
-        QObject::connect(w.runner(), &ssui::EvaluationRunner::finished, &w, [next] { QTimer::singleShot(0, next); });
+        QObject::connect(w.runner(), &ssui::EvaluationRunner::finished, &w, [&w, grab_all] {
+            if (!w.sweepRunning()) QTimer::singleShot(300, &w, grab_all);
+        });
         QObject::connect(w.runner(), &ssui::EvaluationRunner::failed, &w, [] { QApplication::exit(1); });
-        QTimer::singleShot(200, &w, next);
+        QTimer::singleShot(200, &w, [&w] {
+            QString err;
+            const auto plans = ss::expand_sweep(ss::parse_sweep_grid("magnitude", "0, 0.5, 0.7, 0.9", "none, int8, int4:g32", "0"));
+            if (!w.runSweep(plans, &err)) {
+                std::fprintf(stderr, "screenshot: %s\n", qPrintable(err));
+                QApplication::exit(1);
+            }
+        });
     }
     return app.exec();
 }

@@ -1,6 +1,7 @@
 // test_compression.cpp - every pruning and quantization method on small hand-checked matrices,
 // the plan format and its errors, and the original model never being modified.
 #include "compression.h"
+#include "sweep_grid.h"
 #include "compression_plan.h"
 #include "error.h"
 #include "expert_drop.h"
@@ -288,6 +289,27 @@ private slots:
         }
         QVERIFY2(high + low >= 1, "no expert crossed a threshold");
         QVERIFY(error_of([&] { compress(m, by_use); }).contains("needs calibration data"));
+    }
+
+    void sweepGridExpandsWithoutDuplicates() {
+        const SweepGrid g = parse_sweep_grid("magnitude, nm:2:4", "0, 0.5,0.9", "none,int4:g32", "1,2");
+        QCOMPARE(g.sparsities.size(), size_t(3));
+        const std::vector<CompressionPlan> plans = expand_sweep(g);
+        // magnitude: 3 sparsities (0 is "none") x 2 quants x 2 top-k = 12; nm:2:4 ignores the
+        // sparsity except 0 (= none, already there): 1 x 2 x 2 = 4 more.
+        QCOMPARE(plans.size(), size_t(16));
+        QCOMPARE(plans[0].prune.label(), std::string("none"));
+        QCOMPARE(plans[0].quant.label(), std::string("none"));
+        QCOMPARE(plans[0].top_k, 1);
+        QCOMPARE(plans[4].prune.label(), std::string("magnitude:0.50"));
+        QCOMPARE(plans.back().prune.label(), std::string("nm:2:4"));
+        QCOMPARE(plans.back().quant.label(), std::string("int4:g32"));
+        QCOMPARE(expand_sweep(parse_sweep_grid("magnitude:block4", "0.75", "none", "0"))[0].prune.label(), std::string("magnitude:0.75:block4"));
+        QVERIFY(error_of([] { parse_sweep_grid("magnitude", "0.5,1.5", "none", "2"); }).contains("'1.5' must be a number in [0, 1)"));
+        QVERIFY(error_of([] { parse_sweep_grid("magnitude,", "0.5", "none", "2"); }).contains("empty item"));
+        QVERIFY(error_of([] { parse_sweep_grid("pruneit", "0.5", "none", "2"); }).contains("unknown method"));
+        QVERIFY(error_of([] { parse_sweep_grid("magnitude", "0.5", "int5", "2"); }).contains("int5"));
+        QVERIFY(error_of([] { parse_sweep_grid("magnitude", "0.5", "none", "-1"); }).contains("top-k"));
     }
 
     void planJsonRoundTripsAndErrors() {

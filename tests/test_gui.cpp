@@ -12,6 +12,7 @@
 #include "metric_plot.h"
 #include "main_window.h"
 #include "run_list_model.h"
+#include "sweep_dialog.h"
 #include "compression.h"
 #include "test_support.h"
 
@@ -52,6 +53,37 @@ private slots:
         // Settings of this test stay apart from a user's, and start empty.
         QCoreApplication::setOrganizationName(QStringLiteral("SparseScopeTest"));
         QSettings().clear();
+    }
+
+    void sweepRunsTheGridAndKeepsPartialResults() {
+        MainWindow w;
+        w.setLatencySamples(5);
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(64));
+        SweepDialog dialog;
+        dialog.sparsitiesEdit()->setText(QStringLiteral("0, 0.5"));
+        dialog.quantsEdit()->setText(QStringLiteral("none, int8"));
+        QString err;
+        const auto plans = dialog.plans(&err);
+        QCOMPARE(plans.size(), size_t(4));
+        dialog.sparsitiesEdit()->setText(QStringLiteral("0, 2"));
+        QVERIFY(dialog.plans(&err).empty());
+        QVERIFY(err.contains("[0, 1)"));
+
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        QVERIFY2(w.runSweep(plans, &err), qPrintable(err));
+        QVERIFY(w.sweepRunning());
+        QVERIFY(!w.runSweep(plans, &err)); // one sweep at a time
+        QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 30000);
+        QCOMPARE(w.runs()->rowCount(), 4);
+        QCOMPARE(w.runs()->run(3).plan.prune.label(), std::string("magnitude:0.50"));
+        QCOMPARE(w.runs()->run(3).plan.quant.label(), std::string("int8"));
+        // Canceled after its first run: that run is kept, the rest are not started.
+        QVERIFY(w.runSweep(plans, &err));
+        QVERIFY(finished.wait(20000));
+        w.runner()->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 20000);
+        QVERIFY(w.runs()->rowCount() >= 5 && w.runs()->rowCount() < 8);
     }
 
     void paretoFrontKeepsOnlyUndominatedRuns() {

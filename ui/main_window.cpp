@@ -20,6 +20,7 @@
 #include "model_io.h"
 #include "run_list_model.h"
 #include "session_store.h"
+#include "sweep_dialog.h"
 
 #include <qcustomplot.h>
 
@@ -125,7 +126,10 @@ MainWindow::MainWindow(QWidget* parent)
         QString err;
         if (!p.isEmpty() && !loadPlan(p, &err)) showError(tr("Cannot load plan"), err);
     });
-    connect(runner_, &EvaluationRunner::progressChanged, panel_, &CompressionPanel::setProgress);
+    connect(runner_, &EvaluationRunner::progressChanged, this, [this](int permille) {
+        // In a sweep the bar shows the whole sweep.
+        panel_->setProgress(sweep_total_ > 0 ? (sweep_done_ * 1000 + permille) / sweep_total_ : permille);
+    });
     connect(runner_, &EvaluationRunner::finished, this, [this](const ss::RunRecord& r) {
         const bool live = runner_->currentIsLive();
         panel_->setRunning(false);
@@ -147,12 +151,17 @@ MainWindow::MainWindow(QWidget* parent)
         }
         statusBar()->showMessage(msg, 8000);
         refreshStatus();
+        if (sweep_total_ > 0 && !live) {
+            ++sweep_done_;
+            panel_->setRunning(true);
+            startNextSweepRun();
+        }
     });
     live_timer_ = new QTimer(this);
     live_timer_->setSingleShot(true);
     live_timer_->setInterval(30); // debounce: a slider drag starts a job when it pauses for 30 ms
     connect(panel_, &CompressionPanel::settingsChanged, this, [this] {
-        if (!panel_->live() || !model_ || !dataset_) return;
+        if (!panel_->live() || !model_ || !dataset_ || sweep_total_ > 0) return; // a sweep runs its own grid
         live_clock_.start();
         live_timer_->start();
     });
@@ -163,11 +172,13 @@ MainWindow::MainWindow(QWidget* parent)
                                      .arg(double(live_clock_.nsecsElapsed()) / 1e6, 0, 'f', 0));
     });
     connect(runner_, &EvaluationRunner::failed, this, [this](const QString& m) {
+        if (sweep_total_ > 0) endSweep(tr("Sweep stopped after %1 of %2 runs").arg(sweep_done_).arg(sweep_total_));
         panel_->setRunning(false);
         showError(tr("Evaluation failed"), m);
     });
     connect(runner_, &EvaluationRunner::canceled, this, [this] {
         panel_->setRunning(false);
+        if (sweep_total_ > 0) return endSweep(tr("Sweep canceled: %1 of %2 runs kept").arg(sweep_done_).arg(sweep_total_));
         statusBar()->showMessage(tr("Evaluation canceled"), 5000);
     });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
@@ -330,6 +341,12 @@ void MainWindow::buildMenus() {
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Evaluate"), QKeySequence(Qt::Key_F5), this, &MainWindow::evaluate);
     run->addAction(tr("&Cancel Evaluation"), QKeySequence(Qt::Key_Escape), runner_, &EvaluationRunner::cancel);
+    run->addAction(tr("&Sweep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W), this, [this] {
+        SweepDialog dialog(this);
+        if (dialog.exec() != QDialog::Accepted) return;
+        QString err;
+        if (!runSweep(dialog.plans(&err), &err)) showError(tr("Cannot run the sweep"), err);
+    });
 }
 
 bool MainWindow::loadModel(const QString& path, QString* error) {
@@ -403,12 +420,12 @@ void MainWindow::refreshStatus() {
     setWindowTitle((dirty_ ? QStringLiteral("*") : QString()) + title);
 }
 
-bool MainWindow::makeJob(EvaluationJob* job, QString* error) {
+bool MainWindow::makeJob(EvaluationJob* job, QString* error, const ss::CompressionPlan* plan) {
     if (!model_ || !dataset_) return false;
     job->model = model_;
     job->dataset = dataset_;
     try {
-        job->plan = panel_->plan();
+        job->plan = plan ? *plan : panel_->plan();
     } catch (const std::exception& e) {
         *error = QString::fromStdString(e.what());
         return false;
@@ -445,6 +462,48 @@ void MainWindow::evaluate() {
     else runner_->start(std::move(job));
     panel_->setRunning(true);
     statusBar()->showMessage(tr("Evaluating…"));
+}
+
+bool MainWindow::runSweep(std::vector<ss::CompressionPlan> plans, QString* error) {
+    if (!model_ || !dataset_) return (*error = tr("Open a model and a dataset first")), false;
+    if (runner_->isRunning()) return (*error = tr("An evaluation is running; wait for it or cancel it")), false;
+    if (plans.empty()) return (*error = tr("The sweep has no settings to run")), false;
+    sweep_queue_ = std::move(plans);
+    sweep_total_ = int(sweep_queue_.size());
+    sweep_done_ = 0;
+    sweep_clock_.start();
+    live_row_ = -1;
+    panel_->setRunning(true);
+    startNextSweepRun();
+    return true;
+}
+
+void MainWindow::startNextSweepRun() {
+    if (sweep_queue_.empty()) return endSweep(tr("Sweep done: %n run(s)", nullptr, sweep_done_));
+    const ss::CompressionPlan plan = sweep_queue_.front();
+    sweep_queue_.erase(sweep_queue_.begin());
+    EvaluationJob job;
+    QString err;
+    if (!makeJob(&job, &err, &plan)) {
+        endSweep(tr("Sweep stopped after %1 of %2 runs").arg(sweep_done_).arg(sweep_total_));
+        showError(tr("Cannot run the sweep"), tr("%1: %2").arg(QString::fromStdString(plan.summary()), err));
+        return;
+    }
+    runner_->start(std::move(job));
+    QString eta;
+    if (sweep_done_ > 0) {
+        const double per = double(sweep_clock_.elapsed()) / 1000.0 / sweep_done_;
+        eta = tr(", about %1 s left").arg(per * (sweep_total_ - sweep_done_), 0, 'f', 0);
+    }
+    statusBar()->showMessage(tr("Sweep: run %1 of %2 (%3)%4").arg(sweep_done_ + 1).arg(sweep_total_)
+                                 .arg(QString::fromStdString(plan.summary()), eta));
+}
+
+void MainWindow::endSweep(const QString& message) {
+    sweep_queue_.clear();
+    sweep_total_ = 0;
+    panel_->setRunning(false);
+    statusBar()->showMessage(message, 10000);
 }
 
 void MainWindow::startLive(bool quick) {

@@ -9,6 +9,7 @@
 #include <QMainWindow>
 
 #include <memory>
+#include <vector>
 
 class QLabel;
 class QTimer;
@@ -58,6 +59,10 @@ public:
     // (a directory, or one file when the path ends in .safetensors).
     bool exportModel(const QString& path, QString* error);
     bool loadPlan(const QString& path, QString* error);
+    // Evaluates `plans` one after another (Run > Sweep…); finished runs are kept when it is
+    // canceled. False with a message when nothing is loaded, a job runs or `plans` is empty.
+    bool runSweep(std::vector<ss::CompressionPlan> plans, QString* error);
+    bool sweepRunning() const { return sweep_total_ > 0; }
 
     // Latency samples per evaluation; tests lower it to keep runs short.
     void setLatencySamples(int samples) { latency_samples_ = samples; }
@@ -96,7 +101,9 @@ protected:
 
 private:
     void buildMenus();
-    bool makeJob(EvaluationJob* job, QString* error);
+    bool makeJob(EvaluationJob* job, QString* error, const ss::CompressionPlan* plan = nullptr);
+    void startNextSweepRun();
+    void endSweep(const QString& message);
     void startLive(bool quick);
     void fillRecentMenu(QMenu* menu);
     void saveLayout();
@@ -136,6 +143,9 @@ private:
     QElapsedTimer live_clock_;         // since the change being evaluated
     int live_row_ = -1;
     double last_live_ms_ = -1.0;
+    std::vector<ss::CompressionPlan> sweep_queue_; // plans still to run, in order
+    int sweep_total_ = 0, sweep_done_ = 0;          // 0 total: no sweep
+    QElapsedTimer sweep_clock_;
     QTableView* table_;
     QLabel* model_label_;
     QLabel* dataset_label_;
