@@ -16,12 +16,17 @@
 #include "compression.h"
 #include "test_support.h"
 
+#include <qcustomplot.h>
+
 #include <QAbstractItemModelTester>
 #include <QFile>
 #include <QSettings>
 #include <QImage>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QComboBox>
+#include <QGuiApplication>
+#include <QTemporaryDir>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -127,6 +132,22 @@ private slots:
         QCOMPARE(w.liveRow(), 2);
     }
 
+    void openPathByKind() {
+        MainWindow w;
+        QString err;
+        QVERIFY2(w.openPath(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe"), &err), qPrintable(err));
+        QTemporaryDir dir;
+        const QString junk = dir.filePath(QStringLiteral("notes.txt"));
+        QFile f(junk);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("hello");
+        f.close();
+        QVERIFY(!w.openPath(junk, &err)); // not a dataset either: the loader says why
+        QVERIFY(!err.isEmpty());
+        w.copyChart(MainWindow::Chart::AccuracyLatency);
+        QVERIFY(!QGuiApplication::clipboard()->pixmap().isNull());
+    }
+
     void rememberedRecentFiles() {
         using R = AppSettings::Recent;
         for (int i = 0; i < AppSettings::kMaxRecent + 3; ++i) AppSettings::addRecent(R::Model, QStringLiteral("/m%1").arg(i));
@@ -222,6 +243,14 @@ private slots:
         const bool one_dominated = (r1.latency_p50_ms >= r0.latency_p50_ms && r1.accuracy <= r0.accuracy) ||
                                    (r0.latency_p50_ms >= r1.latency_p50_ms && r0.accuracy <= r1.accuracy);
         QCOMPARE(w.accuracyPlot()->frontierCount(), one_dominated ? 1 : 2);
+        // Hovering a point finds its run; its tooltip names the plan.
+        QCustomPlot* ap = w.accuracyPlot()->plot();
+        ap->replot();
+        const QPointF at(ap->xAxis->coordToPixel(r1.latency_p50_ms), ap->yAxis->coordToPixel(100.0 * r1.accuracy));
+        const int hit = w.accuracyPlot()->runAt(at);
+        QVERIFY(hit >= 0);
+        QVERIFY(AccuracyLatencyPlot::describe(w.runs()->run(hit)).contains(QStringLiteral("Run ")));
+        QCOMPARE(w.accuracyPlot()->runAt(QPointF(-1000, -1000)), -1);
         // Any metric against any other: accuracy vs sparsity by default, both runs drawn; runs
         // without the metric (here: none lacks agreement) are left out.
         QCOMPARE(w.metricPlot()->pointCount(), 2);

@@ -5,6 +5,7 @@
 
 #include <qcustomplot.h>
 
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -50,6 +51,11 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     place_legend_below(plot_);
     plot_->xAxis->setRange(0, 1);
     plot_->yAxis->setRange(0, 100);
+    connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {
+        const int row = runAt(ev->position());
+        if (row >= 0) QToolTip::showText(ev->globalPosition().toPoint(), describe(runs_[size_t(row)]), plot_);
+        else QToolTip::hideText();
+    });
     connect(plot_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* p, int dataIndex, QMouseEvent*) {
         // Graph data is sorted by latency; the row maps remember which run each point is.
         auto it = rows_.find(qobject_cast<QCPGraph*>(p));
@@ -175,6 +181,33 @@ std::vector<int> AccuracyLatencyPlot::paretoFront(const std::vector<ss::RunRecor
 }
 
 int AccuracyLatencyPlot::frontierCount() const { return frontier_->dataCount(); }
+
+int AccuracyLatencyPlot::runAt(const QPointF& pos, double radius) const {
+    int best = -1;
+    double best_d2 = radius * radius;
+    for (size_t i = 0; i < runs_.size(); ++i) {
+        const double px = plot_->xAxis->coordToPixel(runs_[i].result.latency_p50_ms);
+        const double py = plot_->yAxis->coordToPixel(100.0 * runs_[i].result.accuracy);
+        const double d2 = (px - pos.x()) * (px - pos.x()) + (py - pos.y()) * (py - pos.y());
+        if (d2 <= best_d2) {
+            best_d2 = d2;
+            best = int(i);
+        }
+    }
+    return best;
+}
+
+QString AccuracyLatencyPlot::describe(const ss::RunRecord& r) {
+    const ss::EvalResult& e = r.result;
+    QString s = tr("Run %1: %2\n%3 % top-1, p50 %4 ms, %5 MB")
+                    .arg(r.id).arg(QString::fromStdString(r.plan.summary()))
+                    .arg(100.0 * e.accuracy, 0, 'f', 2).arg(e.latency_p50_ms, 0, 'f', 3).arg(double(e.weight_bytes) / 1e6, 0, 'f', 2);
+    if (e.has_comparison && e.comparison.throughput_ratio > 0)
+        s += tr("\nvs dense: %1 points, ×%2 throughput, ×%3 batch-1%4")
+                 .arg(100.0 * e.comparison.accuracy_delta, 0, 'f', 2).arg(e.comparison.throughput_ratio, 0, 'f', 2)
+                 .arg(e.comparison.latency_ratio, 0, 'f', 2).arg(e.comparison.faster_than_dense ? QString() : tr(" (not faster)"));
+    return s;
+}
 int AccuracyLatencyPlot::notFasterCount() const { return not_faster_->dataCount(); }
 
 int AccuracyLatencyPlot::pointCount() const {

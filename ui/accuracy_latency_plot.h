@@ -32,6 +32,10 @@ public:
     static std::vector<int> paretoFront(const std::vector<ss::RunRecord>& runs);
     int frontierCount() const;
     int notFasterCount() const;
+    // The run drawn within `radius` pixels of `pos` (plot coordinates), nearest first; -1 if none.
+    int runAt(const QPointF& pos, double radius = 8.0) const;
+    // What the hover tooltip says about a run.
+    static QString describe(const ss::RunRecord& run);
 
 signals:
     void runClicked(int row);

@@ -28,6 +28,11 @@
 #include <cmath>
 
 #include <QApplication>
+#include <QUrl>
+#include <QMimeData>
+#include <QDropEvent>
+#include <QDragEnterEvent>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -55,6 +60,7 @@ MainWindow::MainWindow(QWidget* parent)
       model_label_(new QLabel), dataset_label_(new QLabel) {
     baseline_ = std::make_shared<BaselineCache>();
     setWindowTitle(tr("SparseScope"));
+    setAcceptDrops(true); // drop a model, a dataset or a session file on the window
 
     auto* left = new QWidget;
     auto* left_layout = new QVBoxLayout(left);
@@ -338,6 +344,14 @@ void MainWindow::buildMenus() {
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(tr("&Copy Chart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
+                    [this] { copyChart(main_tabs_->currentIndex() == 1 ? Chart::Metrics : Chart::AccuracyLatency); });
+    edit->addAction(tr("Copy &Detail Chart"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C), this, [this] {
+        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
+        copyChart(tabs[std::clamp(detail_tabs_->currentIndex(), 0, 3)]);
+    });
+    edit->addAction(tr("&Find Runs"), QKeySequence::Find, this, [this] { filter_->setFocus(); });
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Evaluate"), QKeySequence(Qt::Key_F5), this, &MainWindow::evaluate);
     run->addAction(tr("&Cancel Evaluation"), QKeySequence(Qt::Key_Escape), runner_, &EvaluationRunner::cancel);
@@ -592,6 +606,35 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     case Chart::Metrics: return metric_plot_->plot();
     }
     return accuracy_plot_->plot();
+}
+
+void MainWindow::copyChart(Chart chart) {
+    QCustomPlot* p = chartPlot(chart);
+    QApplication::clipboard()->setPixmap(p->toPixmap(p->width(), p->height(), 2.0)); // 2x for sharp pasting
+    statusBar()->showMessage(tr("Chart copied to the clipboard"), 3000);
+}
+
+bool MainWindow::openPath(const QString& path, QString* error) {
+    const QFileInfo info(path);
+    const QString suffix = info.suffix().toLower();
+    if (suffix == QLatin1String("sparsescope") || suffix == QLatin1String("db")) return confirmDiscardUnsaved() && openSession(path, error);
+    if (suffix == QLatin1String("safetensors") || suffix == QLatin1String("onnx") || suffix == QLatin1String("json") ||
+        (info.isDir() && QFileInfo::exists(path + QStringLiteral("/config.json"))))
+        return loadModel(suffix == QLatin1String("json") ? info.absolutePath() : path, error);
+    return loadDataset(path, error); // IDX folder or file, CSV, NPY: the loader names what it expected
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    for (const QUrl& url : event->mimeData()->urls()) {
+        if (!url.isLocalFile()) continue;
+        QString err;
+        if (!openPath(url.toLocalFile(), &err)) showError(tr("Cannot open %1").arg(url.toLocalFile()), err);
+    }
+    event->acceptProposedAction();
 }
 
 bool MainWindow::exportChart(const QString& path, QString* error, Chart chart, int width, int height) {

@@ -55,6 +55,11 @@ public:
     // .png, .pdf or .svg, by suffix, at width x height.
     bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);
     QCustomPlot* chartPlot(Chart chart) const;
+    // Puts the chart on the clipboard as an image (Edit > Copy Chart copies the one in view).
+    void copyChart(Chart chart);
+    // Opens a dropped or given path by what it is: a session file, a model (.safetensors, .onnx
+    // or a directory with config.json) or a dataset. False with the engine's message otherwise.
+    bool openPath(const QString& path, QString* error);
     // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
     // (a directory, or one file when the path ends in .safetensors).
     bool exportModel(const QString& path, QString* error);
@@ -98,6 +103,8 @@ public slots:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildMenus();
