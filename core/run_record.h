@@ -20,6 +20,7 @@ struct RunRecord {
     InputSpec input;            // preprocessing used: x = (raw * scale - mean) / std
     CompressionPlan plan;
     EvalResult result;
+    std::string note; // the user's own words about the run
 };
 
 std::string utc_now_iso8601();

@@ -54,7 +54,8 @@ CREATE TABLE runs (
   throughput_ratio REAL,               -- compressed / dense, timed side by side (schema 4)
   latency_ratio    REAL,               -- dense / compressed batch-1 p50 (schema 4)
   kernels          TEXT,               -- the kernel summary of the run (schema 4)
-  machine          TEXT                -- CPU, cores, ISA, OpenBLAS core (schema 4)
+  machine          TEXT,               -- CPU, cores, ISA, OpenBLAS core (schema 4)
+  note             TEXT                -- the user's note on the run (schema 5)
 );
 CREATE TABLE run_class_accuracy (
   run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -136,7 +137,7 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
         exec(db.get(), tmp, ("PRAGMA application_id = " + std::to_string(kSessionApplicationId)).c_str());
         Stmt run = prepare(db.get(), tmp,
                            "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                           "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35)");
+                           "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36)");
         Stmt cls = prepare(db.get(), tmp, "INSERT INTO run_class_accuracy VALUES (?1,?2,?3,?4,?5)");
         Stmt exp = prepare(db.get(), tmp, "INSERT INTO run_expert_share VALUES (?1,?2,?3,?4,?5)");
         for (const RunRecord& r : runs) {
@@ -181,6 +182,7 @@ void save_session(const std::string& path, const std::vector<RunRecord>& runs) {
             } // else NULLs: cleared bindings are NULL
             sqlite3_bind_text(s, 34, e.kernels.c_str(), -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(s, 35, e.machine.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 36, r.note.c_str(), -1, SQLITE_TRANSIENT);
             step_done(db.get(), tmp, s);
             for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
                 sqlite3_bind_int64(cls.get(), 1, r.id);
@@ -247,10 +249,11 @@ std::vector<RunRecord> load_session(const std::string& path) {
 
     std::vector<RunRecord> runs;
     // Older schemas lack the later columns: select NULL in their place.
-    const char* select = version >= 4   ? "SELECT * FROM runs ORDER BY id"
-                         : version == 3 ? "SELECT *, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
-                         : version == 2 ? "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
-                                        : "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+    const char* select = version >= 5   ? "SELECT * FROM runs ORDER BY id"
+                         : version == 4 ? "SELECT *, NULL FROM runs ORDER BY id"
+                         : version == 3 ? "SELECT *, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
+                         : version == 2 ? "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM runs ORDER BY id"
+                                        : "SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
                                           "FROM runs ORDER BY id";
     Stmt s = prepare(db.get(), path, select);
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
@@ -303,6 +306,7 @@ std::vector<RunRecord> load_session(const std::string& path) {
         }
         e.kernels = text_col(q, 33);
         e.machine = text_col(q, 34);
+        r.note = text_col(q, 35);
         runs.push_back(std::move(r));
     }
     Stmt cls = prepare(db.get(), path,

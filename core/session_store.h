@@ -12,7 +12,7 @@
 
 namespace ss {
 
-inline constexpr int kSessionSchemaVersion = 4; // 2: preprocessing, dataset hash; 3: plan, comparison; 4: speed, kernels, machine
+inline constexpr int kSessionSchemaVersion = 5; // 2: preprocessing, dataset hash; 3: plan, comparison; 4: speed, kernels, machine; 5: note
 inline constexpr int kSessionApplicationId = 0x53537331; // "SSs1"
 
 // Writes all runs to PATH atomically (a temporary file renamed over PATH), replacing any

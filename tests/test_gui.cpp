@@ -216,6 +216,11 @@ private slots:
         // The two runs differ in pruning, quantization and top-k: those columns show; samples do not differ.
         QVERIFY(!w.runTable()->isColumnHidden(RunListModel::Quant));
         QVERIFY(w.runTable()->isColumnHidden(RunListModel::Samples));
+        // A note typed into the table is kept with the run (and so with the session).
+        const QModelIndex note = w.runsView()->index(0, RunListModel::Note);
+        QVERIFY(w.runsView()->flags(note) & Qt::ItemIsEditable);
+        QVERIFY(w.runsView()->setData(note, QStringLiteral("first try")));
+        QCOMPARE(w.runs()->run(w.runsView()->mapToSource(note).row()).note, std::string("first try"));
 
         // Detail charts of the selected run: each class's row of the class x expert map sums to
         // 100 %; the per-class chart has one bar per class, red beyond the threshold.

@@ -50,6 +50,7 @@ RunRecord sample_run(int64_t id, double acc) {
     e.comparison.faster_than_dense = true;
     e.kernels = "batch 1: 18 csr-rows; batch 256: 18 csr-panel";
     e.machine = "Intel(R) Xeon(R) Processor (family 6 model 207), 2 cores";
+    r.note = "baseline for the \"int4\" comparison; 'quotes' kept";
     e.comparison.per_class_delta = {-0.1, std::nan(""), 0.05};
     return r;
 }
@@ -104,6 +105,7 @@ private slots:
         QVERIFY(r.result.comparison.faster_than_dense); // recomputed from the ratios: 2.5 beats the margin
         QCOMPARE(r.result.kernels, std::string("batch 1: 18 csr-rows; batch 256: 18 csr-panel"));
         QCOMPARE(r.result.machine, std::string("Intel(R) Xeon(R) Processor (family 6 model 207), 2 cores"));
+        QCOMPARE(r.note, std::string("baseline for the \"int4\" comparison; 'quotes' kept"));
         QCOMPARE(r.result.comparison.delta_ci_low, -0.02);
         QCOMPARE(r.result.comparison.per_class_delta[0], -0.1);
         QVERIFY(std::isnan(r.result.comparison.per_class_delta[1]));
@@ -197,6 +199,7 @@ private slots:
                    "sparsity, input_scale, input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, "
                    "agreement, mean_kl, delta_ci_low, delta_ci_high, gained, lost FROM runs; DROP TABLE runs; "
                    "ALTER TABLE r3 RENAME TO runs; PRAGMA user_version = 3;");
+        // (schema 4 is schema 5 without `note`: that path is checked below)
         const auto runs = load_session(path);
         QCOMPARE(runs.size(), size_t(1));
         const EvalResult& e = runs[0].result;
@@ -206,6 +209,21 @@ private slots:
         QVERIFY(!e.comparison.faster_than_dense);
         QCOMPARE(e.kernels, std::string());
         QCOMPARE(e.machine, std::string());
+    }
+
+    void readsSchemaVersion4() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("v4.sparsescope").toStdString();
+        save_session(path, {sample_run(1, 0.9)});
+        exec(path, "CREATE TABLE r4 AS SELECT id, created_at, model_name, model_path, dataset_path, prune_method, sparsity_target, quant, "
+                   "top_k_override, top_k, threads, samples, accuracy, latency_p50_ms, latency_p95_ms, throughput_sps, weight_bytes, "
+                   "sparsity, input_scale, input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, "
+                   "agreement, mean_kl, delta_ci_low, delta_ci_high, gained, lost, throughput_ratio, latency_ratio, kernels, machine "
+                   "FROM runs; DROP TABLE runs; ALTER TABLE r4 RENAME TO runs; PRAGMA user_version = 4;");
+        const auto runs = load_session(path);
+        QCOMPARE(runs.size(), size_t(1));
+        QCOMPARE(runs[0].result.comparison.throughput_ratio, 2.5);
+        QCOMPARE(runs[0].note, std::string());
     }
 
     void preprocessingRoundTrips() {

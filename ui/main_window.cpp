@@ -187,6 +187,10 @@ MainWindow::MainWindow(QWidget* parent)
         if (sweep_total_ > 0) return endSweep(tr("Sweep canceled: %1 of %2 runs kept").arg(sweep_done_).arg(sweep_total_));
         statusBar()->showMessage(tr("Evaluation canceled"), 5000);
     });
+    connect(runs_, &RunListModel::noteEdited, this, [this] {
+        dirty_ = true;
+        refreshStatus();
+    });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
         accuracy_plot_->setRuns(runs_->runs());
         metric_plot_->setRuns(runs_->runs());

@@ -31,10 +31,12 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         case WeightBytes: return qlonglong(e.weight_bytes);
         case Sparsity: return e.sparsity;
         case Samples: return e.samples;
+        case Note: return QString::fromStdString(r.note);
         }
     }
+    if (role == Qt::EditRole && index.column() == Note) return QString::fromStdString(r.note);
     if (role == Qt::TextAlignmentRole)
-        return index.column() == Prune || index.column() == Quant ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+        return index.column() == Prune || index.column() == Quant || index.column() == Note ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                                   : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison && e.comparison.throughput_ratio > 0 &&
         !e.comparison.faster_than_dense)
@@ -72,14 +74,30 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     case WeightBytes: return loc.formattedDataSize(e.weight_bytes, 2, QLocale::DataSizeSIFormat);
     case Sparsity: return QStringLiteral("%1 %").arg(100.0 * e.sparsity, 0, 'f', 1);
     case Samples: return e.samples;
+    case Note: return QString::fromStdString(r.note);
     }
     return {};
+}
+
+Qt::ItemFlags RunListModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && index.column() == Note) f |= Qt::ItemIsEditable;
+    return f;
+}
+
+bool RunListModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (!index.isValid() || index.column() != Note || role != Qt::EditRole || index.row() >= int(runs_.size())) return false;
+    runs_[size_t(index.row())].note = value.toString().toStdString();
+    emit dataChanged(index, index, {Qt::DisplayRole, Qt::EditRole});
+    emit noteEdited(index.row());
+    return true;
 }
 
 QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation == Qt::Horizontal && role == Qt::ToolTipRole) {
         if (section == Delta) return tr("Top-1 accuracy minus the dense model's, in points, with a 95 % interval for the paired difference");
         if (section == Agreement) return tr("Share of samples whose top-1 class equals the dense model's");
+        if (section == Note) return tr("Your note on the run (double-click to edit); saved with the session");
         if (section == Speed)
             return tr("Throughput and batch-1 latency against the dense model, measured in the same run;\n"
                       "'not faster' when neither beats it by more than the 15 % noise margin");
@@ -100,6 +118,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case WeightBytes: return tr("Weights");
     case Sparsity: return tr("Sparsity");
     case Samples: return tr("Samples");
+    case Note: return tr("Note");
     }
     return {};
 }

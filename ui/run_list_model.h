@@ -12,7 +12,7 @@ namespace ssui {
 class RunListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, ColumnCount };
+    enum Column { Id, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Note, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
 
     explicit RunListModel(QObject* parent = nullptr);
@@ -21,6 +21,8 @@ public:
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;              // the Note column is editable
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
     void addRun(ss::RunRecord run); // assigns the next id when run.id == 0
     void replaceRun(int row, ss::RunRecord run); // keeps the row's id
@@ -30,6 +32,7 @@ public:
 
 signals:
     void runsChanged();
+    void noteEdited(int row);
 
 private:
     std::vector<ss::RunRecord> runs_;
