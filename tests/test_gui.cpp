@@ -148,6 +148,21 @@ private slots:
         QVERIFY(!QGuiApplication::clipboard()->pixmap().isNull());
     }
 
+    void plotsFollowADarkPalette() {
+        MainWindow w;
+        QPalette dark;
+        dark.setColor(QPalette::Base, QColor(30, 30, 30));
+        dark.setColor(QPalette::Text, QColor(230, 230, 230));
+        dark.setColor(QPalette::Window, QColor(40, 40, 40));
+        dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+        w.setPalette(dark);
+        for (auto chart : {MainWindow::Chart::AccuracyLatency, MainWindow::Chart::ClassExpert, MainWindow::Chart::Layers}) {
+            QCustomPlot* p = w.chartPlot(chart);
+            QCOMPARE(p->axisRect()->backgroundBrush().color(), QColor(30, 30, 30));
+            QCOMPARE(p->xAxis->tickLabelColor(), QColor(230, 230, 230));
+        }
+    }
+
     void rememberedRecentFiles() {
         using R = AppSettings::Recent;
         for (int i = 0; i < AppSettings::kMaxRecent + 3; ++i) AppSettings::addRecent(R::Model, QStringLiteral("/m%1").arg(i));

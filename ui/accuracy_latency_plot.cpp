@@ -2,6 +2,7 @@
 #include "accuracy_latency_plot.h"
 
 #include "plot_legend.h"
+#include "plot_theme.h"
 
 #include <qcustomplot.h>
 
@@ -49,6 +50,7 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     QCPScatterStyle sel(QCPScatterStyle::ssCircle, QPen(Qt::black, 2), Qt::NoBrush, 17);
     selected_->setScatterStyle(sel);
     place_legend_below(plot_);
+    follow_palette(plot_);
     plot_->xAxis->setRange(0, 1);
     plot_->yAxis->setRange(0, 100);
     connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {

@@ -2,6 +2,7 @@
 #include "class_delta_chart.h"
 
 #include "plot_legend.h"
+#include "plot_theme.h"
 
 #include <qcustomplot.h>
 
@@ -31,6 +32,7 @@ ClassDeltaChart::ClassDeltaChart(QWidget* parent) : QWidget(parent), plot_(new Q
     limit_ = plot_->addGraph();
     limit_->setPen(QPen(QColor(200, 40, 40), 1.2, Qt::DashLine));
     place_legend_below(plot_);
+    follow_palette(plot_);
     plot_->xAxis->setTickLabelRotation(-30);
     plot_->xAxis->grid()->setVisible(false);
     plot_->yAxis->setLabel(tr("Accuracy change (points)"));

@@ -1,6 +1,8 @@
 // class_expert_heatmap.cpp
 #include "class_expert_heatmap.h"
 
+#include "plot_theme.h"
+
 #include <qcustomplot.h>
 
 #include <QVBoxLayout>
@@ -42,6 +44,7 @@ ClassExpertHeatmap::ClassExpertHeatmap(QWidget* parent) : QWidget(parent), plot_
     plot_->xAxis->grid()->setVisible(false);
     plot_->yAxis->grid()->setVisible(false);
     plot_->yAxis->setRangeReversed(true); // class 0 on top, as in a confusion matrix
+    follow_palette(plot_);
     clear(tr("no run selected"));
 }
 

@@ -2,6 +2,7 @@
 #include "expert_share_chart.h"
 
 #include "plot_legend.h"
+#include "plot_theme.h"
 
 #include <qcustomplot.h>
 
@@ -28,6 +29,7 @@ ExpertShareChart::ExpertShareChart(QWidget* parent) : QWidget(parent), plot_(new
     uniform_->setName(tr("uniform 1/E"));
     uniform_->setPen(QPen(Qt::gray, 1.5, Qt::DashLine));
     place_legend_below(plot_);
+    follow_palette(plot_);
     plot_->xAxis->setLabel(tr("Expert"));
     plot_->yAxis->setLabel(tr("Share of routed slots (%)"));
     plot_->xAxis->grid()->setVisible(false);

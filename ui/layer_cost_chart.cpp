@@ -2,6 +2,7 @@
 #include "layer_cost_chart.h"
 
 #include "plot_legend.h"
+#include "plot_theme.h"
 
 #include <qcustomplot.h>
 
@@ -37,6 +38,7 @@ LayerCostChart::LayerCostChart(QWidget* parent) : QWidget(parent), plot_(new QCu
     plot_->xAxis->grid()->setVisible(false);
     plot_->xAxis->setTickLabelRotation(-30);
     place_legend_below(plot_);
+    follow_palette(plot_);
     setRun(nullptr);
 }
 

@@ -3,6 +3,7 @@
 
 #include "accuracy_latency_plot.h"
 #include "plot_legend.h"
+#include "plot_theme.h"
 
 #include <qcustomplot.h>
 
@@ -73,6 +74,7 @@ MetricPlot::MetricPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     plot_->plotLayout()->insertRow(0);
     plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, tr("Runs by metric, one line per weight precision"), QFont(font().family(), 11, QFont::Bold)));
     place_legend_below(plot_);
+    follow_palette(plot_);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     connect(x_, &QComboBox::currentIndexChanged, this, &MetricPlot::redraw);
     connect(y_, &QComboBox::currentIndexChanged, this, &MetricPlot::redraw);

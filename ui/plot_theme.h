@@ -1,0 +1,15 @@
+// plot_theme.h - QCustomPlot colors from the Qt palette, so plots follow a light or dark system
+// theme (QCustomPlot draws white with black text by default, whatever the palette).
+#pragma once
+
+class QCustomPlot;
+class QPalette;
+
+namespace ssui {
+
+// Background, axes, tick labels, grids, legend and titles of `plot` from `palette`.
+void apply_plot_theme(QCustomPlot* plot, const QPalette& palette);
+// Applies the plot's palette now and again whenever it changes (a light/dark switch).
+void follow_palette(QCustomPlot* plot);
+
+} // namespace ssui
