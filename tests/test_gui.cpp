@@ -13,6 +13,7 @@
 #include "main_window.h"
 #include "run_list_model.h"
 #include "sweep_dialog.h"
+#include "override_dialog.h"
 #include "compression.h"
 #include "test_support.h"
 
@@ -33,6 +34,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -146,6 +148,46 @@ private slots:
         QVERIFY(!err.isEmpty());
         w.copyChart(MainWindow::Chart::AccuracyLatency);
         QVERIFY(!QGuiApplication::clipboard()->pixmap().isNull());
+    }
+
+    void overridesBecomeThePlansLayers() {
+        const ss::Model m = test_support::tiny_moe_model();
+        OverrideDialog dialog(m, {});
+        QTableWidget* t = dialog.table();
+        int expert_row = -1, stem_row = -1;
+        for (int r = 0; r < t->rowCount(); ++r) {
+            if (t->item(r, 0)->text() == QStringLiteral("moe.experts.1")) expert_row = r;
+            if (t->item(r, 0)->text() == QStringLiteral("stem")) stem_row = r;
+        }
+        QVERIFY(expert_row >= 0 && stem_row >= 0);
+        QCOMPARE(t->rowCount(), 6); // stem, moe, 3 experts, head
+        t->item(expert_row, 3)->setText(QStringLiteral("int4:g32"));
+        t->item(stem_row, 2)->setText(QStringLiteral("magnitude-layer:0.5"));
+        std::map<std::string, ss::LayerOverride> o;
+        QString err;
+        QVERIFY2(dialog.overrides(&o, &err), qPrintable(err));
+        QCOMPARE(o.size(), size_t(2));
+        QCOMPARE(o.at("moe.experts.1").quant->label(), std::string("int4:g32"));
+        t->item(stem_row, 2)->setText(QStringLiteral("magnitude:0.5")); // global: not per layer
+        QVERIFY(!dialog.overrides(&o, &err));
+        QVERIFY2(err.contains(QStringLiteral("stem")) && err.contains(QStringLiteral("magnitude-layer")), qPrintable(err));
+        t->item(stem_row, 2)->setText(QStringLiteral("int9"));
+        t->item(stem_row, 2)->setText(QString());
+        t->item(stem_row, 3)->setText(QStringLiteral("int9"));
+        QVERIFY(!dialog.overrides(&o, &err));
+        QVERIFY(err.contains(QStringLiteral("int9")));
+        // In the window, the overrides are part of every evaluated plan.
+        MainWindow w;
+        w.setLatencySamples(5);
+        w.setModel(std::make_shared<const ss::Model>(m));
+        w.setDataset(synthetic_dataset(64));
+        std::map<std::string, ss::LayerOverride> keep;
+        keep["moe.experts.1"].quant = ss::parse_quant_spec("int8");
+        w.compressionPanel()->setOverrides(keep);
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(w.runs()->run(0).plan.layers.at("moe.experts.1").quant->label(), std::string("int8"));
     }
 
     void plotsFollowADarkPalette() {

@@ -92,9 +92,13 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     plan_label_->setWordWrap(true);
     auto* plan_button = new QPushButton(tr("Load Plan…"), box);
     plan_button->setToolTip(tr("A JSON compression plan with per-layer and per-expert settings; the controls above apply on top."));
+    auto* overrides_button = new QPushButton(tr("Overrides…"), box);
+    overrides_button->setToolTip(tr("Pruning and quantization per layer, per MoE layer or per expert."));
     auto* prow = new QHBoxLayout;
     prow->addWidget(plan_label_, 1);
+    prow->addWidget(overrides_button);
     prow->addWidget(plan_button);
+    connect(overrides_button, &QPushButton::clicked, this, &CompressionPanel::overridesRequested);
     form->addRow(tr("Plan"), prow);
     connect(plan_button, &QPushButton::clicked, this, &CompressionPanel::loadPlanRequested);
     setPlanFile({}, {});
@@ -154,6 +158,7 @@ ss::CompressionPlan CompressionPanel::plan() const {
     if (quant != "none") p.quant = ss::parse_quant_spec(quant);
     if (top_k_->isEnabled()) p.top_k = top_k_->value();
     if (drop_experts_->value() > 0) p.drop_experts = drop_experts_->value();
+    for (const auto& [name, o] : overrides_) p.layers[name] = o;
     return p;
 }
 
@@ -170,15 +175,23 @@ void CompressionPanel::setMoe(int experts, int model_top_k) {
 }
 
 void CompressionPanel::setPlanFile(const QString& path, const ss::CompressionPlan& plan) {
-    if (path.isEmpty()) {
-        file_plan_.reset();
-        plan_label_->setText(tr("controls only"));
-        plan_label_->setToolTip({});
-        return;
-    }
-    file_plan_ = plan;
-    plan_label_->setText(QFileInfo(path).fileName());
-    plan_label_->setToolTip(QString::fromStdString(plan.to_json()));
+    if (path.isEmpty()) file_plan_.reset();
+    else file_plan_ = plan;
+    plan_file_name_ = path.isEmpty() ? QString() : QFileInfo(path).fileName();
+    updatePlanLabel();
+}
+
+void CompressionPanel::setOverrides(std::map<std::string, ss::LayerOverride> overrides) {
+    overrides_ = std::move(overrides);
+    updatePlanLabel();
+    emit settingsChanged();
+}
+
+void CompressionPanel::updatePlanLabel() {
+    QString text = plan_file_name_.isEmpty() ? tr("controls") : plan_file_name_;
+    if (!overrides_.empty()) text += tr(" + %n override(s)", nullptr, int(overrides_.size()));
+    plan_label_->setText(text);
+    plan_label_->setToolTip(file_plan_ ? QString::fromStdString(file_plan_->to_json()) : QString());
 }
 
 void CompressionPanel::setRunning(bool running) {

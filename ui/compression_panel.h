@@ -6,7 +6,9 @@
 
 #include <QWidget>
 
+#include <map>
 #include <optional>
+#include <string>
 
 class QSlider;
 class QLabel;
@@ -29,6 +31,9 @@ public:
     void setRunning(bool running);
     void setProgress(int permille);
     void setPlanFile(const QString& path, const ss::CompressionPlan& plan); // empty path: none
+    // Per-layer / per-expert overrides from the Overrides… dialog; they win over a plan file's.
+    void setOverrides(std::map<std::string, ss::LayerOverride> overrides);
+    const std::map<std::string, ss::LayerOverride>& overrides() const { return overrides_; }
 
     QComboBox* pruneMethodCombo() const { return prune_method_; }
     QSlider* sparsitySlider() const { return sparsity_; }
@@ -46,6 +51,7 @@ signals:
     void settingsChanged();
     void cancelRequested();
     void loadPlanRequested();
+    void overridesRequested();
 
 private:
     void updateSparsityEnabled();
@@ -63,6 +69,9 @@ private:
     QCheckBox* live_;
     QProgressBar* progress_;
     std::optional<ss::CompressionPlan> file_plan_;
+    std::map<std::string, ss::LayerOverride> overrides_;
+    QString plan_file_name_;
+    void updatePlanLabel();
 };
 
 } // namespace ssui

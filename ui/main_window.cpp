@@ -21,6 +21,7 @@
 #include "run_list_model.h"
 #include "session_store.h"
 #include "sweep_dialog.h"
+#include "override_dialog.h"
 
 #include <qcustomplot.h>
 
@@ -127,6 +128,15 @@ MainWindow::MainWindow(QWidget* parent)
 
     connect(panel_, &CompressionPanel::evaluateRequested, this, &MainWindow::evaluate);
     connect(panel_, &CompressionPanel::cancelRequested, runner_, &EvaluationRunner::cancel);
+    connect(panel_, &CompressionPanel::overridesRequested, this, [this] {
+        if (!model_) return showError(tr("No model"), tr("Open a model first: overrides name its layers and experts."));
+        OverrideDialog dialog(*model_, panel_->overrides(), this);
+        if (dialog.exec() != QDialog::Accepted) return;
+        std::map<std::string, ss::LayerOverride> o;
+        QString err;
+        if (dialog.overrides(&o, &err)) panel_->setOverrides(std::move(o));
+        else showError(tr("Invalid override"), err);
+    });
     connect(panel_, &CompressionPanel::loadPlanRequested, this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Load compression plan"), {}, tr("Plans (*.json);;All files (*)"));
         QString err;
@@ -394,6 +404,7 @@ bool MainWindow::loadDataset(const QString& path, QString* error, const QString&
 }
 
 void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
+    panel_->setOverrides({}); // they named the previous model's layers
     model_ = std::move(model);
     input_panel_->setInput(model_->input);
     const auto moes = model_->moe_layers();

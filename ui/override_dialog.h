@@ -1,0 +1,38 @@
+// override_dialog.h - per-layer and per-expert settings: one row per linear layer, MoE layer and
+// expert of the model, with a pruning and a quantization override typed in the flag grammar
+// (empty: the panel's global setting applies). What it returns becomes the plan's "layers".
+#pragma once
+
+#include "compression_plan.h"
+#include "model.h"
+
+#include <QDialog>
+
+#include <map>
+#include <string>
+
+class QLabel;
+class QTableWidget;
+class QDialogButtonBox;
+
+namespace ssui {
+
+class OverrideDialog : public QDialog {
+    Q_OBJECT
+public:
+    OverrideDialog(const ss::Model& model, const std::map<std::string, ss::LayerOverride>& current, QWidget* parent = nullptr);
+
+    // The overrides as typed; false (with the row, the column and the rule in *error) if a cell
+    // does not parse.
+    bool overrides(std::map<std::string, ss::LayerOverride>* out, QString* error) const;
+    QTableWidget* table() const { return table_; }
+
+private:
+    void validate();
+
+    QTableWidget* table_;
+    QLabel* status_;
+    QDialogButtonBox* buttons_;
+};
+
+} // namespace ssui
