@@ -1,0 +1,146 @@
+// main_window_menus.cpp - MainWindow's menus (File, Edit, Run) and the recent-files submenu; the
+// actions call the window's non-interactive entry points (main_window.h).
+#include "main_window.h"
+
+#include "app_settings.h"
+#include "compression_panel.h"
+#include "evaluation_runner.h"
+#include "sweep_dialog.h"
+
+#include <QFileDialog>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QTabWidget>
+
+#include <algorithm>
+
+namespace ssui {
+
+void MainWindow::fillRecentMenu(QMenu* menu) {
+    menu->clear();
+    bool any = false;
+    const std::pair<AppSettings::Recent, QString> kinds[] = {
+        {AppSettings::Recent::Model, tr("Models")}, {AppSettings::Recent::Dataset, tr("Datasets")}, {AppSettings::Recent::Session, tr("Sessions")}};
+    for (const auto& [kind, heading] : kinds) {
+        const QStringList paths = AppSettings::recent(kind);
+        if (paths.isEmpty()) continue;
+        menu->addSection(heading);
+        for (const QString& path : paths) {
+            menu->addAction(path, this, [this, kind = kind, path] {
+                QString err;
+                bool ok = true;
+                if (kind == AppSettings::Recent::Model) ok = loadModel(path, &err);
+                else if (kind == AppSettings::Recent::Dataset) ok = loadDataset(path, &err);
+                else if (confirmDiscardUnsaved()) ok = openSession(path, &err);
+                if (!ok) showError(tr("Cannot open %1").arg(path), err);
+            });
+            any = true;
+        }
+    }
+    if (!any) menu->addAction(tr("(nothing opened yet)"))->setEnabled(false);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &Model…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, [this] {
+        const QString p = QFileDialog::getExistingDirectory(this, tr("Open model directory"));
+        QString err;
+        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
+    });
+    file->addAction(tr("Open Model &File…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open model"), {}, tr("Models (*.safetensors *.onnx);;All files (*)"));
+        QString err;
+        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
+    });
+    file->addAction(tr("Open &Dataset Folder…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, [this] {
+        const QString p = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (IDX files, or X.npy + y.npy)"));
+        QString err;
+        if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err);
+    });
+    file->addAction(tr("Open Dataset F&ile…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open dataset"), {},
+                                                       tr("Datasets (*.csv *.npy *images-idx*);;All files (*)"));
+        if (p.isEmpty()) return;
+        QString label_column;
+        if (p.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) {
+            bool ok = false;
+            label_column = QInputDialog::getText(this, tr("CSV label column"),
+                                                 tr("Label column: a header name or a 0-based index.\n"
+                                                    "Leave empty for a column named label / class / target / y, else column 0."),
+                                                 QLineEdit::Normal, {}, &ok);
+            if (!ok) return;
+        }
+        QString err;
+        if (!loadDataset(p, &err, label_column)) showError(tr("Cannot open dataset"), err);
+    });
+    QMenu* recent = file->addMenu(tr("Open &Recent"));
+    connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
+    file->addSeparator();
+    file->addAction(tr("&Open Session…"), QKeySequence::Open, this, [this] {
+        if (!confirmDiscardUnsaved()) return;
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open session"), {}, tr("SparseScope session (*.sparsescope);;All files (*)"));
+        QString err;
+        if (!p.isEmpty() && !openSession(p, &err)) showError(tr("Cannot open session"), err);
+    });
+    file->addAction(tr("&Save Session…"), QKeySequence::Save, this, [this] {
+        QString p = session_path_;
+        if (p.isEmpty()) p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
+                                                          tr("SparseScope session (*.sparsescope)"));
+        QString err;
+        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err);
+    });
+    file->addAction(tr("Save Session &As…"), QKeySequence::SaveAs, this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
+                                                       tr("SparseScope session (*.sparsescope)"));
+        QString err;
+        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err);
+    });
+    file->addSeparator();
+    file->addAction(tr("Export Compressed &Model…"), this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the model compressed with the current settings"),
+                                                       QStringLiteral("compressed.safetensors"), tr("safetensors (*.safetensors)"));
+        QString err;
+        if (!p.isEmpty() && !exportModel(p, &err)) showError(tr("Cannot export model"), err);
+    });
+    const QString formats = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
+    file->addAction(tr("&Export Chart…"), this, [this, formats] {
+        const bool metrics = main_tabs_->currentIndex() == 1;
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(main_tabs_->tabText(main_tabs_->currentIndex())),
+                                                       metrics ? QStringLiteral("metrics.png") : QStringLiteral("accuracy-latency.png"), formats);
+        QString err;
+        if (!p.isEmpty() && !exportChart(p, &err, metrics ? Chart::Metrics : Chart::AccuracyLatency)) showError(tr("Cannot export chart"), err);
+    });
+    file->addAction(tr("Export &Detail Chart…"), this, [this, formats] {
+        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
+        static const char* names[] = {"expert-share.png", "class-expert.png", "per-class.png", "layers.png"};
+        const int t = std::clamp(detail_tabs_->currentIndex(), 0, 3);
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(detail_tabs_->tabText(t)), QString::fromLatin1(names[t]), formats);
+        QString err;
+        if (!p.isEmpty() && !exportChart(p, &err, tabs[t])) showError(tr("Cannot export chart"), err);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(tr("&Copy Chart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
+                    [this] { copyChart(main_tabs_->currentIndex() == 1 ? Chart::Metrics : Chart::AccuracyLatency); });
+    edit->addAction(tr("Copy &Detail Chart"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C), this, [this] {
+        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
+        copyChart(tabs[std::clamp(detail_tabs_->currentIndex(), 0, 3)]);
+    });
+    edit->addAction(tr("&Find Runs"), QKeySequence::Find, this, [this] { filter_->setFocus(); });
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(tr("&Evaluate"), QKeySequence(Qt::Key_F5), this, &MainWindow::evaluate);
+    run->addAction(tr("&Cancel Evaluation"), QKeySequence(Qt::Key_Escape), runner_, &EvaluationRunner::cancel);
+    run->addAction(tr("&Sweep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W), this, [this] {
+        SweepDialog dialog(this);
+        if (dialog.exec() != QDialog::Accepted) return;
+        QString err;
+        if (!runSweep(dialog.plans(&err), &err)) showError(tr("Cannot run the sweep"), err);
+    });
+}
+
+} // namespace ssui
