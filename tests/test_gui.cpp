@@ -23,6 +23,9 @@
 #include <QFile>
 #include <QSettings>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
@@ -353,6 +356,22 @@ private slots:
                 QVERIFY2(w.exportChart(path, &err, chart, 800, 500), qPrintable(err));
                 QVERIFY2(QFileInfo(path).size() > 1000, qPrintable(path));
             }
+        // The runs table as CSV (visible columns, as shown) and JSON (every field).
+        QVERIFY2(w.exportRuns(dir.filePath(QStringLiteral("runs.csv")), &err), qPrintable(err));
+        QFile csv(dir.filePath(QStringLiteral("runs.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = csv.readAll().split('\n');
+        QCOMPARE(lines.size(), 4); // header, 2 runs, final newline
+        QVERIFY(lines[0].startsWith("Run,"));
+        QVERIFY(lines[1].contains("int8") != lines[2].contains("int8")); // one row each, in the table's order
+        QVERIFY2(w.exportRuns(dir.filePath(QStringLiteral("runs.json")), &err), qPrintable(err));
+        QFile json(dir.filePath(QStringLiteral("runs.json")));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const QJsonDocument doc = QJsonDocument::fromJson(json.readAll());
+        QVERIFY(doc.isArray());
+        QCOMPARE(doc.array().size(), 2);
+        QVERIFY(doc.array()[1].toObject().contains(QStringLiteral("per_class_accuracy")));
+        QVERIFY(!w.exportRuns(dir.filePath(QStringLiteral("runs.xls")), &err));
         QFile svg(dir.filePath(QStringLiteral("chart2.svg")));
         QVERIFY(svg.open(QIODevice::ReadOnly));
         QVERIFY(svg.readAll().contains("<svg"));

@@ -19,6 +19,7 @@
 #include "machine_info.h"
 #include "model_io.h"
 #include "run_list_model.h"
+#include "result_json.h"
 #include "session_store.h"
 #include "sweep_dialog.h"
 #include "override_dialog.h"
@@ -496,6 +497,49 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     case Chart::Metrics: return metric_plot_->plot();
     }
     return accuracy_plot_->plot();
+}
+
+bool MainWindow::exportRuns(const QString& path, QString* error) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    QByteArray out;
+    if (suffix == QLatin1String("csv")) {
+        auto field = [](QString v) { // RFC 4180: quote when needed, double the quotes
+            if (v.contains(QLatin1Char(',')) || v.contains(QLatin1Char('"')) || v.contains(QLatin1Char('\n')))
+                v = QLatin1Char('"') + v.replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
+            return v;
+        };
+        QStringList header;
+        std::vector<int> columns;
+        for (int c = 0; c < proxy_->columnCount(); ++c)
+            if (!table_->isColumnHidden(c)) {
+                columns.push_back(c);
+                header << field(proxy_->headerData(c, Qt::Horizontal).toString());
+            }
+        out += header.join(QLatin1Char(',')).toUtf8() + '\n';
+        for (int r = 0; r < proxy_->rowCount(); ++r) {
+            QStringList row;
+            for (int c : columns) row << field(proxy_->index(r, c).data().toString());
+            out += row.join(QLatin1Char(',')).toUtf8() + '\n';
+        }
+    } else if (suffix == QLatin1String("json")) {
+        const std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
+        out += "[\n";
+        for (int r = 0; r < proxy_->rowCount(); ++r) {
+            const ss::RunRecord& run = runs_->run(proxy_->mapToSource(proxy_->index(r, 0)).row());
+            out += QByteArray::fromStdString(ss::run_record_json(run, labels, 1)) + (r + 1 < proxy_->rowCount() ? ",\n" : "\n");
+        }
+        out += "]\n";
+    } else {
+        *error = tr("%1: unsupported format '%2' (use .csv or .json)").arg(path, suffix);
+        return false;
+    }
+    try {
+        ss::write_file_bytes(path.toStdString(), std::vector<uint8_t>(out.begin(), out.end()));
+    } catch (const std::exception& e) {
+        *error = QString::fromStdString(e.what());
+        return false;
+    }
+    return true;
 }
 
 void MainWindow::copyChart(Chart chart) {

@@ -55,6 +55,9 @@ public:
     // .png, .pdf or .svg, by suffix, at width x height.
     bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);
     QCustomPlot* chartPlot(Chart chart) const;
+    // The runs as the table shows them (sorted, filtered): .csv (the visible columns, as displayed)
+    // or .json (every field of each run, as `sparsescope-cli eval --json` prints it).
+    bool exportRuns(const QString& path, QString* error);
     // Puts the chart on the clipboard as an image (Edit > Copy Chart copies the one in view).
     void copyChart(Chart chart);
     // Opens a dropped or given path by what it is: a session file, a model (.safetensors, .onnx

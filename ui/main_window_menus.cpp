@@ -114,6 +114,12 @@ void MainWindow::buildMenus() {
         QString err;
         if (!p.isEmpty() && !exportChart(p, &err, metrics ? Chart::Metrics : Chart::AccuracyLatency)) showError(tr("Cannot export chart"), err);
     });
+    file->addAction(tr("Export &Runs Table…"), this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the runs as shown"), QStringLiteral("runs.csv"),
+                                                       tr("CSV table (*.csv);;JSON, every field (*.json)"));
+        QString err;
+        if (!p.isEmpty() && !exportRuns(p, &err)) showError(tr("Cannot export the runs"), err);
+    });
     file->addAction(tr("Export &Detail Chart…"), this, [this, formats] {
         static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
         static const char* names[] = {"expert-share.png", "class-expert.png", "per-class.png", "layers.png"};
