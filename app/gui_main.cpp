@@ -5,6 +5,7 @@
 #include "blas_setup.h"
 #include "sweep_grid.h"
 #include "main_window.h"
+#include "run_list_model.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 
@@ -16,6 +17,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QSlider>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QItemSelectionModel>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
@@ -117,6 +121,14 @@ int main(int argc, char** argv) {
             w.mainTabs()->setCurrentIndex(1);
             save(base + QStringLiteral("-metrics.png"));
             w.mainTabs()->setCurrentIndex(0);
+            // Two runs compared (50 % and 70 % magnitude, fp32): OUT-compare.png.
+            QItemSelectionModel* sel = w.runTable()->selectionModel();
+            sel->clearSelection();
+            for (int row : {3, 6})
+                sel->select(w.runsView()->mapFromSource(w.runs()->index(row, 0)), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+            w.detailTabs()->setCurrentIndex(2);
+            save(base + QStringLiteral("-compare.png"));
+            w.detailTabs()->setCurrentIndex(0);
             QApplication::exit(ok ? 0 : 1);
         };
         QObject::connect(w.runner(), &ssui::EvaluationRunner::finished, &w, [&w, grab_all] {

@@ -276,6 +276,13 @@ private slots:
         // The two runs differ in pruning, quantization and top-k: those columns show; samples do not differ.
         QVERIFY(!w.runTable()->isColumnHidden(RunListModel::Quant));
         QVERIFY(w.runTable()->isColumnHidden(RunListModel::Samples));
+        // Selecting both runs compares them: both ringed, per-class bars side by side.
+        w.runTable()->selectAll();
+        QCOMPARE(w.selectedRuns(), (std::vector<int>{0, 1}));
+        QCOMPARE(w.classDeltaChart()->comparedRuns(), 2);
+        w.selectRun(1);
+        QCOMPARE(w.selectedRuns(), (std::vector<int>{1}));
+        QCOMPARE(w.classDeltaChart()->comparedRuns(), 0);
         // A note typed into the table is kept with the run (and so with the session).
         const QModelIndex note = w.runsView()->index(0, RunListModel::Note);
         QVERIFY(w.runsView()->flags(note) & Qt::ItemIsEditable);

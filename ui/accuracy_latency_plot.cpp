@@ -154,13 +154,16 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void AccuracyLatencyPlot::setSelectedRun(int row) {
-    if (row < 0 || row >= int(runs_.size())) {
-        selected_->data()->clear();
-    } else {
-        const auto& r = runs_[size_t(row)];
-        selected_->setData({r.result.latency_p50_ms}, {100.0 * r.result.accuracy});
-    }
+void AccuracyLatencyPlot::setSelectedRun(int row) { setSelectedRuns(row < 0 ? std::vector<int>{} : std::vector<int>{row}); }
+
+void AccuracyLatencyPlot::setSelectedRuns(const std::vector<int>& rows) {
+    QVector<double> xs, ys;
+    for (int row : rows)
+        if (row >= 0 && row < int(runs_.size())) {
+            xs.push_back(runs_[size_t(row)].result.latency_p50_ms);
+            ys.push_back(100.0 * runs_[size_t(row)].result.accuracy);
+        }
+    selected_->setData(xs, ys);
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

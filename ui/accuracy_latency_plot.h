@@ -22,6 +22,7 @@ public:
 
     void setRuns(const std::vector<ss::RunRecord>& runs);
     void setSelectedRun(int row); // -1 for none
+    void setSelectedRuns(const std::vector<int>& rows); // each ringed
     int pointCount() const;
     QCustomPlot* plot() const { return plot_; }
     // The series a run is drawn in: its weight precision ("fp32", "fp16", "int8", "int4", ...).

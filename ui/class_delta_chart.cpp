@@ -29,6 +29,7 @@ ClassDeltaChart::ClassDeltaChart(QWidget* parent) : QWidget(parent), plot_(new Q
     regressed_->setBrush(QColor(214, 39, 40, 200));
     ok_->setWidth(0.7);
     regressed_->setWidth(0.7);
+    group_ = new QCPBarsGroup(plot_);
     limit_ = plot_->addGraph();
     limit_->setPen(QPen(QColor(200, 40, 40), 1.2, Qt::DashLine));
     place_legend_below(plot_);
@@ -40,7 +41,28 @@ ClassDeltaChart::ClassDeltaChart(QWidget* parent) : QWidget(parent), plot_(new Q
     setRun(nullptr, {});
 }
 
+void ClassDeltaChart::setRuns(const std::vector<const ss::RunRecord*>& runs, const std::vector<std::string>& labels) {
+    if (runs.size() < 2) return setRun(runs.empty() ? nullptr : runs.front(), labels);
+    delta_.clear();
+    labels_ = labels;
+    compare_delta_.clear();
+    compare_names_.clear();
+    for (const ss::RunRecord* r : runs) {
+        if (!r->result.has_comparison || r->result.comparison.per_class_delta.empty()) continue;
+        std::vector<double> d;
+        for (double v : r->result.comparison.per_class_delta) d.push_back(100.0 * v);
+        compare_delta_.push_back(std::move(d));
+        compare_names_.push_back(tr("run %1").arg(r->id));
+    }
+    QStringList ids;
+    for (const QString& n : compare_names_) ids << n.section(QLatin1Char(' '), 1);
+    run_title_ = tr("Per-class change vs dense — runs %1").arg(ids.join(QStringLiteral(", ")));
+    redraw();
+}
+
 void ClassDeltaChart::setRun(const ss::RunRecord* run, const std::vector<std::string>& labels) {
+    compare_delta_.clear();
+    compare_names_.clear();
     delta_.clear();
     labels_ = labels;
     if (!run) {
@@ -62,9 +84,59 @@ void ClassDeltaChart::setThreshold(double points) {
 int ClassDeltaChart::regressionCount() const { return regressed_->dataCount(); }
 
 void ClassDeltaChart::redraw() {
+    for (QCPBars* b : compare_) {
+        group_->remove(b);
+        plot_->removePlottable(b);
+    }
+    compare_.clear();
     QVector<double> ok_k, ok_v, bad_k, bad_v;
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     double lo = -threshold_, hi = 0.5;
+    if (!compare_delta_.empty()) { // comparing: one bar set per run
+        static const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(148, 103, 189),
+                                        QColor(140, 86, 75), QColor(227, 119, 194)};
+        size_t classes = 0;
+        int regressions = 0;
+        for (size_t i = 0; i < compare_delta_.size(); ++i) {
+            auto* bars = new QCPBars(plot_->xAxis, plot_->yAxis);
+            const QColor c = colors[i % 6];
+            bars->setName(compare_names_[i]);
+            bars->setBrush(QColor(c.red(), c.green(), c.blue(), 190));
+            bars->setPen(QPen(c.darker(130)));
+            bars->setWidth(0.8 / double(compare_delta_.size()));
+            group_->append(bars);
+            QVector<double> k, v;
+            for (size_t cl = 0; cl < compare_delta_[i].size(); ++cl) {
+                if (std::isnan(compare_delta_[i][cl])) continue;
+                k.push_back(double(cl));
+                v.push_back(compare_delta_[i][cl]);
+                regressions += compare_delta_[i][cl] < -threshold_;
+                lo = std::min(lo, compare_delta_[i][cl]);
+                hi = std::max(hi, compare_delta_[i][cl]);
+            }
+            bars->setData(k, v, true);
+            compare_.push_back(bars);
+            classes = std::max(classes, compare_delta_[i].size());
+        }
+        for (size_t cl = 0; cl < classes; ++cl)
+            ticker->addTick(double(cl), cl < labels_.size() ? QString::fromStdString(labels_[cl]) : QString::number(cl));
+        ok_->data()->clear();
+        regressed_->data()->clear();
+        ok_->removeFromLegend();
+        regressed_->removeFromLegend();
+        const double n = double(std::max<size_t>(1, classes));
+        limit_->setName(tr("threshold −%1 pt").arg(threshold_, 0, 'g', 3));
+        limit_->setData({-0.6, n - 0.4}, {-threshold_, -threshold_}, true);
+        plot_->xAxis->setTicker(ticker);
+        plot_->xAxis->setRange(-0.6, n - 0.4);
+        const double pad = std::max(0.5, 0.1 * (hi - lo));
+        plot_->yAxis->setRange(lo - pad, hi + pad);
+        title_->setText(run_title_ + tr(" (%1 regressions)").arg(regressions));
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    ok_->addToLegend();
+    regressed_->addToLegend();
     for (size_t c = 0; c < delta_.size(); ++c) {
         ticker->addTick(double(c), c < labels_.size() ? QString::fromStdString(labels_[c]) : QString::number(c));
         if (std::isnan(delta_[c])) continue;

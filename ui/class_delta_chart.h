@@ -11,6 +11,7 @@
 
 class QCustomPlot;
 class QCPBars;
+class QCPBarsGroup;
 class QCPGraph;
 class QCPTextElement;
 
@@ -22,6 +23,9 @@ public:
     explicit ClassDeltaChart(QWidget* parent = nullptr);
 
     void setRun(const ss::RunRecord* run, const std::vector<std::string>& labels);
+    // Several runs side by side (grouped bars, one color per run; regressions outlined in red).
+    void setRuns(const std::vector<const ss::RunRecord*>& runs, const std::vector<std::string>& labels);
+    int comparedRuns() const { return int(compare_.size()); }
     // Classes whose accuracy dropped by more than this many points are regressions (default 1).
     void setThreshold(double points);
     double threshold() const { return threshold_; }
@@ -35,6 +39,10 @@ private:
     QCPBars* ok_;
     QCPBars* regressed_;
     QCPGraph* limit_;
+    QCPBarsGroup* group_;
+    std::vector<QCPBars*> compare_;                 // one per run when comparing
+    std::vector<std::vector<double>> compare_delta_; // points, per run and class
+    std::vector<QString> compare_names_;
     QCPTextElement* title_;
     std::vector<double> delta_; // points, NaN for classes without samples
     std::vector<std::string> labels_;

@@ -94,12 +94,12 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     plan_button->setToolTip(tr("A JSON compression plan with per-layer and per-expert settings; the controls above apply on top."));
     auto* overrides_button = new QPushButton(tr("Overrides…"), box);
     overrides_button->setToolTip(tr("Pruning and quantization per layer, per MoE layer or per expert."));
+    form->addRow(tr("Plan"), plan_label_);
     auto* prow = new QHBoxLayout;
-    prow->addWidget(plan_label_, 1);
     prow->addWidget(overrides_button);
     prow->addWidget(plan_button);
     connect(overrides_button, &QPushButton::clicked, this, &CompressionPanel::overridesRequested);
-    form->addRow(tr("Plan"), prow);
+    form->addRow(prow);
     connect(plan_button, &QPushButton::clicked, this, &CompressionPanel::loadPlanRequested);
     setPlanFile({}, {});
 
@@ -188,7 +188,7 @@ void CompressionPanel::setOverrides(std::map<std::string, ss::LayerOverride> ove
 }
 
 void CompressionPanel::updatePlanLabel() {
-    QString text = plan_file_name_.isEmpty() ? tr("controls") : plan_file_name_;
+    QString text = plan_file_name_.isEmpty() ? tr("the controls above") : plan_file_name_;
     if (!overrides_.empty()) text += tr(" + %n override(s)", nullptr, int(overrides_.size()));
     plan_label_->setText(text);
     plan_label_->setToolTip(file_plan_ ? QString::fromStdString(file_plan_->to_json()) : QString());

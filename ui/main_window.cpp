@@ -93,7 +93,7 @@ MainWindow::MainWindow(QWidget* parent)
     filter_->setClearButtonEnabled(true);
     connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection); // Ctrl/Shift-click several runs to compare them
     table_->verticalHeader()->setVisible(false);
     table_->setWordWrap(false);
     table_->setAlternatingRowColors(true);
@@ -210,6 +210,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? proxy_->mapToSource(cur).row() : -1); });
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { showComparison(selectedRuns()); });
     connect(accuracy_plot_, &AccuracyLatencyPlot::runClicked, this, &MainWindow::selectRun);
     // The machine every run is measured on, always in view.
     machine_label_ = new QLabel;
@@ -227,6 +228,31 @@ MainWindow::MainWindow(QWidget* parent)
     for (auto [split, name] : {std::pair{main_split_, "main"}, std::pair{right_split_, "right"}, std::pair{plots_split_, "plots"}})
         split->restoreState(AppSettings::splitterState(QLatin1String(name)));
     detail_tabs_->setCurrentIndex(std::clamp(AppSettings::detailTab(), 0, detail_tabs_->count() - 1));
+}
+
+std::vector<int> MainWindow::selectedRuns() const {
+    std::vector<int> rows;
+    for (const QModelIndex& i : table_->selectionModel()->selectedRows()) rows.push_back(proxy_->mapToSource(i).row());
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+void MainWindow::showComparison(const std::vector<int>& rows) {
+    if (rows.size() == 1) return showSelectedRun(rows.front()); // back from comparing to one run
+    if (rows.empty()) return;
+    accuracy_plot_->setSelectedRuns(rows);
+    std::vector<const ss::RunRecord*> runs;
+    for (int r : rows) runs.push_back(&runs_->run(r));
+    class_delta_->setRuns(runs, model_ ? model_->labels : std::vector<std::string>{});
+    if (rows.size() == 2) { // the two side by side in words
+        const ss::EvalResult &a = runs[0]->result, &b = runs[1]->result;
+        statusBar()->showMessage(tr("Run %1 → run %2: top-1 %3 → %4 % (%5 points), p50 %6 → %7 ms, weights %8 → %9 MB")
+                                     .arg(runs[0]->id).arg(runs[1]->id)
+                                     .arg(100.0 * a.accuracy, 0, 'f', 2).arg(100.0 * b.accuracy, 0, 'f', 2)
+                                     .arg(100.0 * (b.accuracy - a.accuracy), 0, 'f', 2)
+                                     .arg(a.latency_p50_ms, 0, 'f', 3).arg(b.latency_p50_ms, 0, 'f', 3)
+                                     .arg(double(a.weight_bytes) / 1e6, 0, 'f', 2).arg(double(b.weight_bytes) / 1e6, 0, 'f', 2));
+    }
 }
 
 void MainWindow::selectRun(int row) {

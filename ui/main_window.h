@@ -92,6 +92,8 @@ public:
     QLineEdit* runFilter() const { return filter_; }
     // Selects run `row` (a row of runs()) in the table, whatever its sorting and filtering.
     void selectRun(int row);
+    // The runs selected in the table (rows of runs()), in order; two or more are compared.
+    std::vector<int> selectedRuns() const;
 
     // The live row (a preview the next live result replaces), or -1; and how long the last live
     // update took from the control change to its whole-set result (ms), -1 before any.
@@ -113,6 +115,7 @@ private:
     void buildMenus();
     bool makeJob(EvaluationJob* job, QString* error, const ss::CompressionPlan* plan = nullptr);
     void startNextSweepRun();
+    void showComparison(const std::vector<int>& rows);
     void endSweep(const QString& message);
     void startLive(bool quick);
     void fillRecentMenu(QMenu* menu);
