@@ -37,6 +37,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QTableView>
+#include <QToolTip>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -323,6 +324,14 @@ private slots:
         QVERIFY(hit >= 0);
         QVERIFY(AccuracyLatencyPlot::describe(w.runs()->run(hit)).contains(QStringLiteral("Run ")));
         QCOMPARE(w.accuracyPlot()->runAt(QPointF(-1000, -1000)), -1);
+        // Hovering a heat-map cell explains it (the text the tooltip shows).
+        QCustomPlot* hp = w.classExpertHeatmap()->plot();
+        hp->replot();
+        const QPointF cell(hp->xAxis->coordToPixel(0), hp->yAxis->coordToPixel(1));
+        const QString cell_tip = w.classExpertHeatmap()->describeAt(cell);
+        QVERIFY2(cell_tip.contains(QStringLiteral("→ expert 0:")) && cell_tip.contains(QString::number(w.classExpertHeatmap()->cell(1, 0), 'f', 1)),
+                 qPrintable(cell_tip));
+        QVERIFY(w.classExpertHeatmap()->describeAt(QPointF(-500, -500)).isEmpty());
         // Any metric against any other: accuracy vs sparsity by default, both runs drawn; runs
         // without the metric (here: none lacks agreement) are left out.
         QCOMPARE(w.metricPlot()->pointCount(), 2);

@@ -6,6 +6,7 @@
 
 #include <qcustomplot.h>
 
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -38,6 +39,18 @@ ClassDeltaChart::ClassDeltaChart(QWidget* parent) : QWidget(parent), plot_(new Q
     plot_->xAxis->grid()->setVisible(false);
     plot_->yAxis->setLabel(tr("Accuracy change (points)"));
     plot_->yAxis->grid()->setZeroLinePen(QPen(Qt::black, 1));
+    connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {
+        const int c = int(std::lround(plot_->xAxis->pixelToCoord(ev->position().x())));
+        QStringList lines;
+        auto line = [&](const QString& who, const std::vector<double>& d) {
+            if (c >= 0 && c < int(d.size()) && !std::isnan(d[size_t(c)])) lines << tr("%1: %2 points").arg(who).arg(d[size_t(c)], 0, 'f', 2);
+        };
+        if (compare_delta_.empty()) line(tr("change vs dense"), delta_);
+        for (size_t i = 0; i < compare_delta_.size(); ++i) line(compare_names_[i], compare_delta_[i]);
+        if (lines.isEmpty()) return QToolTip::hideText();
+        const QString cls = c < int(labels_.size()) ? QString::fromStdString(labels_[size_t(c)]) : QString::number(c);
+        QToolTip::showText(ev->globalPosition().toPoint(), cls + QLatin1Char('\n') + lines.join(QLatin1Char('\n')), plot_);
+    });
     setRun(nullptr, {});
 }
 

@@ -5,8 +5,10 @@
 
 #include <qcustomplot.h>
 
+#include <QToolTip>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -45,6 +47,11 @@ ClassExpertHeatmap::ClassExpertHeatmap(QWidget* parent) : QWidget(parent), plot_
     plot_->yAxis->grid()->setVisible(false);
     plot_->yAxis->setRangeReversed(true); // class 0 on top, as in a confusion matrix
     follow_palette(plot_);
+    connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* ev) {
+        const QString text = describeAt(ev->position());
+        if (text.isEmpty()) QToolTip::hideText();
+        else QToolTip::showText(ev->globalPosition().toPoint(), text, plot_);
+    });
     clear(tr("no run selected"));
 }
 
@@ -85,14 +92,26 @@ void ClassExpertHeatmap::setRun(const ss::RunRecord* run, const std::vector<std:
         const bool dead = std::find(s.dead.begin(), s.dead.end(), x) != s.dead.end();
         xt->addTick(x, QString::number(x) + (dead ? QStringLiteral("✝") : QString()));
     }
-    for (int c = 0; c < classes; ++c)
-        yt->addTick(c, c < int(labels.size()) ? QString::fromStdString(labels[size_t(c)]) : QString::number(c));
+    class_names_.clear();
+    for (int c = 0; c < classes; ++c) {
+        class_names_.push_back(c < int(labels.size()) ? QString::fromStdString(labels[size_t(c)]) : QString::number(c));
+        yt->addTick(c, class_names_.back());
+    }
     plot_->xAxis->setTicker(xt);
     plot_->yAxis->setTicker(yt);
     plot_->xAxis->setRange(-0.5, experts - 0.5);
     plot_->yAxis->setRange(-0.5, classes - 0.5);
     title_->setText(tr("Class × expert — run %1, layer '%2'").arg(run->id).arg(QString::fromStdString(e.moe_layers.empty() ? "" : e.moe_layers.front())));
     plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString ClassExpertHeatmap::describeAt(const QPointF& pos) const {
+    const int x = int(std::lround(plot_->xAxis->pixelToCoord(pos.x())));
+    const int c = int(std::lround(plot_->yAxis->pixelToCoord(pos.y())));
+    const double v = cell(c, x);
+    if (std::isnan(v)) return {};
+    const QString cls = c < int(class_names_.size()) ? class_names_[size_t(c)] : QString::number(c);
+    return tr("%1 → expert %2: %3 % of the class's routed slots").arg(cls).arg(x).arg(v, 0, 'f', 1);
 }
 
 double ClassExpertHeatmap::cell(int cls, int expert) const {

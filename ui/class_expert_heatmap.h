@@ -27,6 +27,8 @@ public:
     void setRun(const ss::RunRecord* run, const std::vector<std::string>& labels);
     // The value drawn at (class, expert) in %, NaN when nothing is shown.
     double cell(int cls, int expert) const;
+    // The hover text for a point in plot pixels; empty off the map.
+    QString describeAt(const QPointF& pos) const;
     QCustomPlot* plot() const { return plot_; }
 
 private:
@@ -37,6 +39,7 @@ private:
     QCPColorScale* scale_;
     QCPTextElement* title_;
     int classes_ = 0, experts_ = 0;
+    std::vector<QString> class_names_;
 };
 
 } // namespace ssui
