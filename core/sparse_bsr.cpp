@@ -150,21 +150,9 @@ void matmul(const BsrMatrix& w, const float* bias, const float* x, int n, float*
         });
         return;
     }
-    parallel_for(n, kPanel, [&](int64_t p0, int64_t p1) { // panels of batch rows split over the threads
-        thread_local std::vector<float> panel, acc;
-        panel.resize(size_t(BsrMatrix::kKBlock) * kPanel);
-        acc.resize(size_t(padded) * kPanel);
-        for (int r0 = int(p0); r0 < int(p1); r0 += kPanel) {
-            const int m = std::min(kPanel, n - r0);
-            std::fill(acc.begin(), acc.end(), 0.0f);
-            for (int b = 0; b < w.k_blocks(); ++b) {
-                const int k0 = b * BsrMatrix::kKBlock, k1 = std::min(w.in, k0 + BsrMatrix::kKBlock);
-                pack_panel(x, w.in, r0, m, k0, k1, panel.data());
-                if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel.data(), acc.data()) : block_avx2(w, b, panel.data(), acc.data());
-                else block_portable(w, b, panel.data(), acc.data());
-            }
-            store_panel(acc.data(), bias, w.out, r0, m, y);
-        }
+    panel_matmul(x, n, w.in, w.out, padded, BsrMatrix::kKBlock, bias, y, [&](int b, const float* panel, float* acc) {
+        if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel, acc) : block_avx2(w, b, panel, acc);
+        else block_portable(w, b, panel, acc);
     });
 }
 

@@ -153,21 +153,9 @@ void matvec_rows(const CsrMatrix& w, const float* bias, const float* x, int n, f
 template <bool Avx2>
 void matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float* y) {
     if (n <= 2) return matvec_rows<Avx2>(w, bias, x, n, y); // == kCsrMaxRowBatch (kernel_plan.h)
-    parallel_for(n, kPanel, [&](int64_t p0, int64_t p1) { // panels of batch rows split over the threads
-        thread_local std::vector<float> panel, acc;
-        panel.resize(size_t(CsrMatrix::kKBlock) * kPanel);
-        acc.resize(size_t(w.out) * kPanel);
-        for (int r0 = int(p0); r0 < int(p1); r0 += kPanel) {
-            const int m = std::min(kPanel, n - r0);
-            std::fill(acc.begin(), acc.end(), 0.0f);
-            for (int b = 0; b < w.blocks(); ++b) {
-                const int k0 = b * CsrMatrix::kKBlock, k1 = std::min(w.in, k0 + CsrMatrix::kKBlock);
-                pack_panel(x, w.in, r0, m, k0, k1, panel.data());
-                if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel.data(), acc.data()) : block_avx2(w, b, panel.data(), acc.data());
-                else block_portable(w, b, panel.data(), acc.data());
-            }
-            store_panel(acc.data(), bias, w.out, r0, m, y);
-        }
+    panel_matmul(x, n, w.in, w.out, w.out, CsrMatrix::kKBlock, bias, y, [&](int b, const float* panel, float* acc) {
+        if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel, acc) : block_avx2(w, b, panel, acc);
+        else block_portable(w, b, panel, acc);
     });
 }
 
