@@ -11,6 +11,7 @@
 #include "layer_cost_chart.h"
 #include "metric_plot.h"
 #include "main_window.h"
+#include "run_delta.h"
 #include "run_list_model.h"
 #include "sweep_dialog.h"
 #include "override_dialog.h"
@@ -284,6 +285,31 @@ private slots:
         w.selectRun(1);
         QCOMPARE(w.selectedRuns(), (std::vector<int>{1}));
         QCOMPARE(w.classDeltaChart()->comparedRuns(), 0);
+        // Run 1 as the baseline (Edit > Use Run as Baseline on the selected run): the "vs run" column appears, the
+        // baseline is marked in the plot and the per-class chart compares with it.
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::VsBaseline));
+        w.selectRun(0);
+        QAction* as_base = w.findChild<QAction*>(QStringLiteral("useRunAsBaseline"));
+        QVERIFY(as_base && as_base->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_B));
+        as_base->trigger();
+        QCOMPARE(w.runs()->baselineRun(), w.runs()->run(0).id);
+        QVERIFY(!w.runTable()->isColumnHidden(RunListModel::VsBaseline));
+        QCOMPARE(w.runs()->index(0, RunListModel::VsBaseline).data().toString(), QStringLiteral("baseline"));
+        const ss::RunDelta d = ss::run_delta(w.runs()->run(1), w.runs()->run(0));
+        QVERIFY(d.via_dense);
+        QVERIFY2(w.runs()->index(1, RunListModel::VsBaseline).data().toString().startsWith(
+                     QStringLiteral("%1%2, ×").arg(d.accuracy_points >= 0 ? "+" : "").arg(d.accuracy_points, 0, 'f', 2)),
+                 qPrintable(w.runs()->index(1, RunListModel::VsBaseline).data().toString()));
+        QCOMPARE(w.accuracyPlot()->baselineRun(), 0);
+        w.selectRun(1);
+        QCOMPARE(w.classDeltaChart()->deltas().size(), d.per_class_points.size());
+        for (size_t c = 0; c < d.per_class_points.size(); ++c)
+            QVERIFY(std::isnan(d.per_class_points[c]) ? std::isnan(w.classDeltaChart()->deltas()[c])
+                                                      : w.classDeltaChart()->deltas()[c] == d.per_class_points[c]);
+        w.findChild<QAction*>(QStringLiteral("useDenseAsBaseline"))->trigger(); // back to the dense model
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::VsBaseline));
+        QCOMPARE(w.accuracyPlot()->baselineRun(), -1);
+        QCOMPARE(w.classDeltaChart()->deltas().front(), 100.0 * w.runs()->run(1).result.comparison.per_class_delta.front());
         // A note typed into the table is kept with the run (and so with the session).
         const QModelIndex note = w.runsView()->index(0, RunListModel::Note);
         QVERIFY(w.runsView()->flags(note) & Qt::ItemIsEditable);

@@ -1,5 +1,6 @@
 // test_session.cpp - session files: round trip, versioning, refusal of foreign files.
 #include "error.h"
+#include "run_delta.h"
 #include "session_store.h"
 #include "test_support.h"
 
@@ -75,6 +76,32 @@ QString error_of(const std::string& path) {
 class TestSession : public QObject {
     Q_OBJECT
 private slots:
+    void runDeltaAgainstAChosenBaseline() {
+        RunRecord base = sample_run(1, 0.80), run = sample_run(2, 0.75);
+        run.result.per_class_accuracy = {0.4, 0.9, std::nan("")};
+        run.result.comparison.throughput_ratio = 5.0; // base 2.5: twice as fast, measured beside dense
+        run.result.comparison.latency_ratio = 0.55;   // base 1.1: half as fast at batch 1
+        run.result.weight_bytes = base.result.weight_bytes / 4;
+        RunDelta d = run_delta(run, base);
+        QCOMPARE(d.accuracy_points, -5.0);
+        QVERIFY(d.via_dense);
+        QCOMPARE(d.throughput_ratio, 2.0);
+        QCOMPARE(d.latency_ratio, 0.5);
+        QCOMPARE(d.weight_ratio, 0.25);
+        QCOMPARE(d.per_class_points.size(), size_t(3));
+        QCOMPARE(d.per_class_points[0], 100.0 * (0.4 - 0.5)); // class 1 empty in base, class 2 in run: NaN
+        QVERIFY(std::isnan(d.per_class_points[1]) && std::isnan(d.per_class_points[2]));
+        // Without side-by-side ratios the runs' own timings are compared.
+        run.result.has_comparison = false;
+        run.result.throughput_sps = 3.0 * base.result.throughput_sps;
+        run.result.latency_p50_ms = base.result.latency_p50_ms / 4;
+        d = run_delta(run, base);
+        QVERIFY(!d.via_dense);
+        QCOMPARE(d.throughput_ratio, 3.0);
+        QCOMPARE(d.latency_ratio, 4.0);
+        QCOMPARE(run_delta(base, base).accuracy_points, 0.0);
+    }
+
     void roundTrip() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("s.sparsescope").toStdString();

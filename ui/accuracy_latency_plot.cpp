@@ -46,10 +46,16 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     not_faster_->setLineStyle(QCPGraph::lsNone);
     not_faster_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(160, 60, 40), 1.5), Qt::NoBrush, 13));
     not_faster_->setSelectable(QCP::stNone);
+    chosen_ = plot_->addGraph();
+    chosen_->setName(tr("chosen baseline run"));
+    chosen_->setLineStyle(QCPGraph::lsNone);
+    chosen_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(QColor(200, 120, 0), 2.2), Qt::NoBrush, 19));
+    chosen_->setSelectable(QCP::stNone);
     selected_ = make_scatter(plot_, tr("selected run"), QColor(20, 20, 20), QCPScatterStyle::ssCircle, 17);
     QCPScatterStyle sel(QCPScatterStyle::ssCircle, QPen(Qt::black, 2), Qt::NoBrush, 17);
     selected_->setScatterStyle(sel);
     place_legend_below(plot_);
+    chosen_->removeFromLegend(); // listed only while a run is chosen
     follow_palette(plot_);
     plot_->xAxis->setRange(0, 1);
     plot_->yAxis->setRange(0, 100);
@@ -143,6 +149,8 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
             ny.push_back(y);
         }
     }
+    if (chosen_row_ >= int(runs_.size())) chosen_row_ = -1;
+    setBaselineRun(chosen_row_);
     frontier_->setData(fx, fy, true);
     baseline_->setData(bx, by);
     not_faster_->setData(nx, ny);
@@ -150,6 +158,20 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
         plot_->xAxis->setRange(0, max_x * 1.15 + 1e-3);
         const double pad = std::max(1.0, (max_y - min_y) * 0.15);
         plot_->yAxis->setRange(std::max(0.0, min_y - pad), std::min(100.0, max_y + pad));
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void AccuracyLatencyPlot::setBaselineRun(int row) {
+    chosen_row_ = row >= 0 && row < int(runs_.size()) ? row : -1;
+    if (chosen_row_ < 0) {
+        chosen_->data()->clear();
+        chosen_->removeFromLegend();
+    } else {
+        const auto& r = runs_[size_t(chosen_row_)].result;
+        chosen_->setData(QVector<double>{r.latency_p50_ms}, QVector<double>{100.0 * r.accuracy});
+        chosen_->setName(tr("baseline: run %1").arg(runs_[size_t(chosen_row_)].id));
+        chosen_->addToLegend();
     }
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }

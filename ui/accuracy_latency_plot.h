@@ -23,6 +23,9 @@ public:
     void setRuns(const std::vector<ss::RunRecord>& runs);
     void setSelectedRun(int row); // -1 for none
     void setSelectedRuns(const std::vector<int>& rows); // each ringed
+    // The run chosen as baseline (a row of the runs given to setRuns), marked with a diamond; -1: none.
+    void setBaselineRun(int row);
+    int baselineRun() const { return chosen_row_; }
     int pointCount() const;
     QCustomPlot* plot() const { return plot_; }
     // The series a run is drawn in: its weight precision ("fp32", "fp16", "int8", "int4", ...).
@@ -49,6 +52,8 @@ private:
     QCPGraph* frontier_;
     QCPGraph* baseline_;
     QCPGraph* not_faster_;
+    QCPGraph* chosen_; // the run chosen as baseline
+    int chosen_row_ = -1;
     std::vector<ss::RunRecord> runs_;
     std::map<QString, QCPGraph*> series_;
     std::map<QCPGraph*, std::vector<int>> rows_; // point index (sorted by latency) -> run row

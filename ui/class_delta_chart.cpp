@@ -3,6 +3,7 @@
 
 #include "plot_legend.h"
 #include "plot_theme.h"
+#include "run_delta.h"
 
 #include <qcustomplot.h>
 
@@ -45,7 +46,7 @@ ClassDeltaChart::ClassDeltaChart(QWidget* parent) : QWidget(parent), plot_(new Q
         auto line = [&](const QString& who, const std::vector<double>& d) {
             if (c >= 0 && c < int(d.size()) && !std::isnan(d[size_t(c)])) lines << tr("%1: %2 points").arg(who).arg(d[size_t(c)], 0, 'f', 2);
         };
-        if (compare_delta_.empty()) line(tr("change vs dense"), delta_);
+        if (compare_delta_.empty()) line(tr("change vs %1").arg(against_), delta_);
         for (size_t i = 0; i < compare_delta_.size(); ++i) line(compare_names_[i], compare_delta_[i]);
         if (lines.isEmpty()) return QToolTip::hideText();
         const QString cls = c < int(labels_.size()) ? QString::fromStdString(labels_[size_t(c)]) : QString::number(c);
@@ -54,38 +55,54 @@ ClassDeltaChart::ClassDeltaChart(QWidget* parent) : QWidget(parent), plot_(new Q
     setRun(nullptr, {});
 }
 
-void ClassDeltaChart::setRuns(const std::vector<const ss::RunRecord*>& runs, const std::vector<std::string>& labels) {
-    if (runs.size() < 2) return setRun(runs.empty() ? nullptr : runs.front(), labels);
+namespace {
+// Per-class change of `run` in points against `base`, or against the dense model without one;
+// empty when there is nothing to compare with.
+std::vector<double> class_points(const ss::RunRecord& run, const ss::RunRecord* base) {
+    if (base) return ss::run_delta(run, *base).per_class_points;
+    std::vector<double> d;
+    if (run.result.has_comparison)
+        for (double v : run.result.comparison.per_class_delta) d.push_back(100.0 * v);
+    return d;
+}
+} // namespace
+
+void ClassDeltaChart::setRuns(const std::vector<const ss::RunRecord*>& runs, const std::vector<std::string>& labels,
+                              const ss::RunRecord* base) {
+    if (runs.size() < 2) return setRun(runs.empty() ? nullptr : runs.front(), labels, base);
     delta_.clear();
     labels_ = labels;
     compare_delta_.clear();
     compare_names_.clear();
     for (const ss::RunRecord* r : runs) {
-        if (!r->result.has_comparison || r->result.comparison.per_class_delta.empty()) continue;
-        std::vector<double> d;
-        for (double v : r->result.comparison.per_class_delta) d.push_back(100.0 * v);
+        std::vector<double> d = class_points(*r, base);
+        if (d.empty()) continue;
         compare_delta_.push_back(std::move(d));
         compare_names_.push_back(tr("run %1").arg(r->id));
     }
     QStringList ids;
     for (const QString& n : compare_names_) ids << n.section(QLatin1Char(' '), 1);
-    run_title_ = tr("Per-class change vs dense — runs %1").arg(ids.join(QStringLiteral(", ")));
+    against_ = base ? tr("run %1").arg(base->id) : tr("dense");
+    run_title_ = tr("Per-class change vs %1 — runs %2").arg(against_, ids.join(QStringLiteral(", ")));
     redraw();
 }
 
-void ClassDeltaChart::setRun(const ss::RunRecord* run, const std::vector<std::string>& labels) {
+void ClassDeltaChart::setRun(const ss::RunRecord* run, const std::vector<std::string>& labels, const ss::RunRecord* base) {
     compare_delta_.clear();
     compare_names_.clear();
     delta_.clear();
     labels_ = labels;
+    against_ = base ? tr("run %1").arg(base->id) : tr("dense");
     if (!run) {
         run_title_ = tr("Per-class change — no run selected");
-    } else if (!run->result.has_comparison || run->result.comparison.per_class_delta.empty()) {
-        run_title_ = tr("Per-class change — run %1 has no dense comparison").arg(run->id);
+    } else if (base && base->id == run->id) {
+        run_title_ = tr("Per-class change — run %1 is the baseline; select another run").arg(run->id);
     } else {
-        for (double d : run->result.comparison.per_class_delta) delta_.push_back(100.0 * d);
-        run_title_ = tr("Per-class change vs dense — run %1").arg(run->id);
+        delta_ = class_points(*run, base);
+        run_title_ = delta_.empty() ? tr("Per-class change — run %1 has no dense comparison").arg(run->id)
+                                    : tr("Per-class change vs %1 — run %2").arg(against_).arg(run->id);
     }
+    ok_->setName(tr("change vs %1").arg(against_));
     redraw();
 }
 

@@ -1,4 +1,5 @@
-// class_delta_chart.h - per-class accuracy change of one run against the dense model (points),
+// class_delta_chart.h - per-class accuracy change of one run against the dense model or a chosen
+// baseline run (points),
 // bars colored red where a class lost more than the regression threshold.
 #pragma once
 
@@ -22,14 +23,17 @@ class ClassDeltaChart : public QWidget {
 public:
     explicit ClassDeltaChart(QWidget* parent = nullptr);
 
-    void setRun(const ss::RunRecord* run, const std::vector<std::string>& labels);
+    // Changes against `base` (a run chosen as baseline) when given, else against the dense model.
+    void setRun(const ss::RunRecord* run, const std::vector<std::string>& labels, const ss::RunRecord* base = nullptr);
     // Several runs side by side (grouped bars, one color per run; regressions outlined in red).
-    void setRuns(const std::vector<const ss::RunRecord*>& runs, const std::vector<std::string>& labels);
+    void setRuns(const std::vector<const ss::RunRecord*>& runs, const std::vector<std::string>& labels,
+                 const ss::RunRecord* base = nullptr);
     int comparedRuns() const { return int(compare_.size()); }
     // Classes whose accuracy dropped by more than this many points are regressions (default 1).
     void setThreshold(double points);
     double threshold() const { return threshold_; }
     int regressionCount() const;
+    const std::vector<double>& deltas() const { return delta_; } // points per class, one run shown
     QCustomPlot* plot() const { return plot_; }
 
 private:
@@ -47,6 +51,7 @@ private:
     std::vector<double> delta_; // points, NaN for classes without samples
     std::vector<std::string> labels_;
     QString run_title_;
+    QString against_; // "dense" or "run N"
     double threshold_ = 1.0;
 };
 

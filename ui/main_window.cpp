@@ -204,6 +204,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
         accuracy_plot_->setRuns(runs_->runs());
+        accuracy_plot_->setBaselineRun(runs_->baselineRow());
         metric_plot_->setRuns(runs_->runs());
         hideConstantColumns();
         table_->resizeColumnsToContents();
@@ -243,7 +244,7 @@ void MainWindow::showComparison(const std::vector<int>& rows) {
     accuracy_plot_->setSelectedRuns(rows);
     std::vector<const ss::RunRecord*> runs;
     for (int r : rows) runs.push_back(&runs_->run(r));
-    class_delta_->setRuns(runs, model_ ? model_->labels : std::vector<std::string>{});
+    class_delta_->setRuns(runs, model_ ? model_->labels : std::vector<std::string>{}, baselineRecord());
     if (rows.size() == 2) { // the two side by side in words
         const ss::EvalResult &a = runs[0]->result, &b = runs[1]->result;
         statusBar()->showMessage(tr("Run %1 → run %2: top-1 %3 → %4 % (%5 points), p50 %6 → %7 ms, weights %8 → %9 MB")
@@ -253,6 +254,22 @@ void MainWindow::showComparison(const std::vector<int>& rows) {
                                      .arg(a.latency_p50_ms, 0, 'f', 3).arg(b.latency_p50_ms, 0, 'f', 3)
                                      .arg(double(a.weight_bytes) / 1e6, 0, 'f', 2).arg(double(b.weight_bytes) / 1e6, 0, 'f', 2));
     }
+}
+
+const ss::RunRecord* MainWindow::baselineRecord() const {
+    const int b = runs_->baselineRow();
+    return b < 0 ? nullptr : &runs_->run(b);
+}
+
+void MainWindow::useRunAsBaseline(int row) {
+    runs_->setBaselineRun(row >= 0 && row < runs_->rowCount() ? runs_->run(row).id : 0);
+    accuracy_plot_->setBaselineRun(runs_->baselineRow());
+    hideConstantColumns();
+    table_->resizeColumnToContents(RunListModel::VsBaseline);
+    const std::vector<int> sel = selectedRuns();
+    if (sel.size() >= 2) showComparison(sel);
+    else showSelectedRun(sel.empty() ? -1 : sel.front());
+    statusBar()->showMessage(row < 0 ? tr("Baseline: the dense model") : tr("Baseline: run %1").arg(runs_->baselineRun()), 5000);
 }
 
 void MainWindow::selectRun(int row) {
@@ -270,6 +287,7 @@ void MainWindow::hideConstantColumns() {
         for (int r = 1; r < runs_->rowCount() && same; ++r) same = runs_->index(r, c).data() == first;
         table_->setColumnHidden(c, same);
     }
+    table_->setColumnHidden(RunListModel::VsBaseline, runs_->baselineRow() < 0);
 }
 
 void MainWindow::saveLayout() {
@@ -459,7 +477,7 @@ void MainWindow::showSelectedRun(int row) {
     accuracy_plot_->setSelectedRun(row);
     std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
     heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
-    class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
+    class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels, baselineRecord());
     layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
     if (row < 0) {
         expert_chart_->setShares(tr("Expert share"), {}, tr("No run selected"));

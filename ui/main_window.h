@@ -4,6 +4,7 @@
 #include "compression_plan.h"
 #include "dataset.h"
 #include "model.h"
+#include "run_record.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -92,6 +93,9 @@ public:
     QLineEdit* runFilter() const { return filter_; }
     // Selects run `row` (a row of runs()) in the table, whatever its sorting and filtering.
     void selectRun(int row);
+    // Makes run `row` (of runs()) the baseline every other run is compared with in the table's
+    // "vs run N" column, the per-class chart and the accuracy plot; -1 goes back to the dense model.
+    void useRunAsBaseline(int row);
     // The runs selected in the table (rows of runs()), in order; two or more are compared.
     std::vector<int> selectedRuns() const;
 
@@ -121,6 +125,7 @@ private:
     void fillRecentMenu(QMenu* menu);
     void saveLayout();
     void showSelectedRun(int row);
+    const ss::RunRecord* baselineRecord() const; // the chosen baseline run, or null
     void refreshStatus();
     bool confirmDiscardUnsaved();
     void showError(const QString& title, const QString& message);

@@ -2,6 +2,8 @@
 // actions call the window's non-interactive entry points (main_window.h).
 #include "main_window.h"
 
+#include "run_list_model.h"
+
 #include "app_settings.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
@@ -13,6 +15,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QTabWidget>
+#include <QTableView>
 
 #include <algorithm>
 
@@ -138,6 +141,19 @@ void MainWindow::buildMenus() {
         copyChart(tabs[std::clamp(detail_tabs_->currentIndex(), 0, 3)]);
     });
     edit->addAction(tr("&Find Runs"), QKeySequence::Find, this, [this] { filter_->setFocus(); });
+    edit->addSeparator();
+    QAction* as_base = edit->addAction(tr("Use Run as &Baseline"), QKeySequence(Qt::CTRL | Qt::Key_B), this, [this] {
+        const std::vector<int> rows = selectedRuns();
+        if (rows.empty()) return showError(tr("No run selected"), tr("Select the run to compare the others with in the runs table, then choose Use Run as Baseline again."));
+        useRunAsBaseline(rows.front());
+    });
+    QAction* dense_base = edit->addAction(tr("Use &Dense Model as Baseline"), this, [this] { useRunAsBaseline(-1); });
+    as_base->setObjectName(QStringLiteral("useRunAsBaseline"));
+    dense_base->setObjectName(QStringLiteral("useDenseAsBaseline"));
+    // The same two on the runs table's context menu.
+    table_->setContextMenuPolicy(Qt::ActionsContextMenu);
+    table_->addAction(as_base);
+    table_->addAction(dense_base);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Evaluate"), QKeySequence(Qt::Key_F5), this, &MainWindow::evaluate);
     run->addAction(tr("&Cancel Evaluation"), QKeySequence(Qt::Key_Escape), runner_, &EvaluationRunner::cancel);

@@ -1,7 +1,10 @@
 // run_list_model.cpp
 #include "run_list_model.h"
 
+#include "run_delta.h"
+
 #include <QColor>
+#include <QFont>
 #include <QLocale>
 
 namespace ssui {
@@ -23,6 +26,11 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         case Delta: return e.has_comparison ? QVariant(e.comparison.accuracy_delta) : QVariant();
         case Agreement: return e.has_comparison ? QVariant(e.comparison.agreement) : QVariant();
         case Speed: return e.has_comparison ? QVariant(e.comparison.throughput_ratio) : QVariant();
+        case VsBaseline: {
+            const int b = baselineRow();
+            if (b < 0) return {};
+            return b == index.row() ? QVariant(0.0) : QVariant(ss::run_delta(r, runs_[size_t(b)]).accuracy_points);
+        }
         case TopK: return e.top_k;
         case Accuracy: return e.accuracy;
         case LatencyP50: return e.latency_p50_ms;
@@ -41,6 +49,18 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison && e.comparison.throughput_ratio > 0 &&
         !e.comparison.faster_than_dense)
         return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
+    if (role == Qt::FontRole && r.id == baseline_id_) {
+        QFont f;
+        f.setBold(true);
+        return f;
+    }
+    if (role == Qt::ToolTipRole && index.column() == VsBaseline && baselineRow() >= 0 && baselineRow() != index.row()) {
+        const ss::RunDelta d = ss::run_delta(r, runs_[size_t(baselineRow())]);
+        return d.via_dense ? tr("Against run %1. Speed: the quotient of both runs' ratios to the dense model, each timed side by side,\n"
+                                "so drift of the machine between the runs cancels.").arg(baseline_id_)
+                           : tr("Against run %1. Speed: the two runs' own timings, taken at different times;\n"
+                                "differences within 15 % are noise on this machine.").arg(baseline_id_);
+    }
     if (role == Qt::ToolTipRole) {
         QString tip = QStringLiteral("%1\n%2\n%3\nplan %4").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
                                                                 QString::fromStdString(r.created_at), QString::fromStdString(r.plan.to_json()));
@@ -66,6 +86,16 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         return (e.comparison.faster_than_dense ? QStringLiteral("×%1 / ×%2") : QStringLiteral("not faster (×%1 / ×%2)"))
             .arg(e.comparison.throughput_ratio, 0, 'f', 2)
             .arg(e.comparison.latency_ratio, 0, 'f', 2);
+    case VsBaseline: {
+        const int b = baselineRow();
+        if (b < 0) return QStringLiteral("—");
+        if (b == index.row()) return tr("baseline");
+        const ss::RunDelta d = ss::run_delta(r, runs_[size_t(b)]);
+        QString s = QStringLiteral("%1%2").arg(d.accuracy_points >= 0 ? QStringLiteral("+") : QString()).arg(d.accuracy_points, 0, 'f', 2);
+        if (d.throughput_ratio > 0 && d.latency_ratio > 0)
+            s += QStringLiteral(", ×%1 / ×%2").arg(d.throughput_ratio, 0, 'f', 2).arg(d.latency_ratio, 0, 'f', 2);
+        return s;
+    }
     case TopK: return e.top_k ? QVariant(e.top_k) : QVariant(QStringLiteral("—"));
     case Accuracy: return QStringLiteral("%1 %").arg(100.0 * e.accuracy, 0, 'f', 2);
     case LatencyP50: return QStringLiteral("%1").arg(e.latency_p50_ms, 0, 'f', 3);
@@ -97,6 +127,9 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation == Qt::Horizontal && role == Qt::ToolTipRole) {
         if (section == Delta) return tr("Top-1 accuracy minus the dense model's, in points, with a 95 % interval for the paired difference");
         if (section == Agreement) return tr("Share of samples whose top-1 class equals the dense model's");
+        if (section == VsBaseline)
+            return tr("Against the run chosen as baseline (Edit > Use Run as Baseline): top-1 change in points,\n"
+                      "then throughput and batch-1 latency ratios (> 1: faster than the baseline run)");
         if (section == Note) return tr("Your note on the run (double-click to edit); saved with the session");
         if (section == Speed)
             return tr("Throughput and batch-1 latency against the dense model, measured in the same run;\n"
@@ -112,6 +145,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case Delta: return tr("Δ points [95 % CI]");
     case Agreement: return tr("Agrees");
     case Speed: return tr("Speed ×");
+    case VsBaseline: return baselineRow() >= 0 ? tr("vs run %1").arg(baseline_id_) : tr("vs baseline");
     case LatencyP50: return tr("p50 ms");
     case LatencyP95: return tr("p95 ms");
     case Throughput: return tr("Samples/s");
@@ -135,15 +169,34 @@ void RunListModel::replaceRun(int row, ss::RunRecord run) {
     if (row < 0 || row >= int(runs_.size())) return addRun(std::move(run));
     run.id = runs_[size_t(row)].id;
     runs_[size_t(row)] = std::move(run);
-    emit dataChanged(index(row, 0), index(row, columnCount() - 1));
+    // Every row's "vs baseline" cell depends on the baseline run.
+    if (runs_[size_t(row)].id == baseline_id_) emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1));
+    else emit dataChanged(index(row, 0), index(row, columnCount() - 1));
     emit runsChanged();
 }
 
 void RunListModel::setRuns(std::vector<ss::RunRecord> runs) {
     beginResetModel();
     runs_ = std::move(runs);
+    if (baselineRow() < 0) baseline_id_ = 0;
     endResetModel();
     emit runsChanged();
+    emit baselineChanged();
+}
+
+int RunListModel::baselineRow() const {
+    if (baseline_id_ == 0) return -1;
+    for (size_t i = 0; i < runs_.size(); ++i)
+        if (runs_[i].id == baseline_id_) return int(i);
+    return -1;
+}
+
+void RunListModel::setBaselineRun(int64_t id) {
+    baseline_id_ = id;
+    if (baselineRow() < 0) baseline_id_ = 0;
+    if (!runs_.empty()) emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+    emit headerDataChanged(Qt::Horizontal, VsBaseline, VsBaseline);
+    emit baselineChanged();
 }
 
 } // namespace ssui

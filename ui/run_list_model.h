@@ -12,7 +12,7 @@ namespace ssui {
 class RunListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Note, ColumnCount };
+    enum Column { Id, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Note, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
 
     explicit RunListModel(QObject* parent = nullptr);
@@ -29,13 +29,20 @@ public:
     void setRuns(std::vector<ss::RunRecord> runs);
     const std::vector<ss::RunRecord>& runs() const { return runs_; }
     const ss::RunRecord& run(int row) const { return runs_.at(size_t(row)); }
+    // The run the "vs baseline" column compares every other run with (by id); 0 for none, when
+    // the dense model (the Δ and Speed columns) is the only baseline.
+    void setBaselineRun(int64_t id);
+    int64_t baselineRun() const { return baseline_id_; }
+    int baselineRow() const; // -1 when none
 
 signals:
     void runsChanged();
     void noteEdited(int row);
+    void baselineChanged();
 
 private:
     std::vector<ss::RunRecord> runs_;
+    int64_t baseline_id_ = 0;
 };
 
 } // namespace ssui
