@@ -390,6 +390,11 @@ private slots:
         QVERIFY(QFileInfo(dir.filePath("c.pdf")).size() > 1000);
         QVERIFY(!w.exportChart(dir.filePath("c.bmpx"), &err));
         QVERIFY(err.contains("unsupported"));
+        // A missing folder is named as the reason, for each format.
+        for (const char* name : {"missing/c.png", "missing/c.pdf", "missing/c.svg"}) {
+            QVERIFY(!w.exportChart(dir.filePath(name), &err));
+            QVERIFY2(err.contains("does not exist") && err.contains(dir.filePath("missing")), qPrintable(err));
+        }
         // Every chart as PNG, PDF and SVG.
         using Chart = MainWindow::Chart;
         for (Chart chart : {Chart::AccuracyLatency, Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers, Chart::Metrics})

@@ -32,7 +32,12 @@ bool export_plot(QCustomPlot* plot, const QString& path, int width, int height, 
         if (error) *error = QObject::tr("%1: unsupported chart format '%2' (use .png, .pdf or .svg)").arg(path, suffix);
         return false;
     }
-    if (!ok && error) *error = QObject::tr("%1: could not write the chart").arg(path);
+    if (!ok && error) {
+        const QFileInfo dir(QFileInfo(path).absolutePath());
+        *error = !dir.exists()       ? QObject::tr("%1: could not write the chart: folder %2 does not exist").arg(path, dir.filePath())
+                 : !dir.isWritable() ? QObject::tr("%1: could not write the chart: folder %2 is not writable").arg(path, dir.filePath())
+                                     : QObject::tr("%1: could not write the chart (disk full, or the file is in use?)").arg(path);
+    }
     return ok;
 }
 

@@ -1,6 +1,8 @@
 // main_window.cpp
 #include "main_window.h"
 
+#include "error_hints.h"
+
 #include "accuracy_latency_plot.h"
 #include "app_settings.h"
 #include "chart_export.h"
@@ -136,12 +138,12 @@ MainWindow::MainWindow(QWidget* parent)
         std::map<std::string, ss::LayerOverride> o;
         QString err;
         if (dialog.overrides(&o, &err)) panel_->setOverrides(std::move(o));
-        else showError(tr("Invalid override"), err);
+        else showError(tr("Invalid override"), err, FailedAction::Override);
     });
     connect(panel_, &CompressionPanel::loadPlanRequested, this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Load compression plan"), {}, tr("Plans (*.json);;All files (*)"));
         QString err;
-        if (!p.isEmpty() && !loadPlan(p, &err)) showError(tr("Cannot load plan"), err);
+        if (!p.isEmpty() && !loadPlan(p, &err)) showError(tr("Cannot load plan"), err, FailedAction::LoadPlan);
     });
     connect(runner_, &EvaluationRunner::progressChanged, this, [this](int permille) {
         // In a sweep the bar shows the whole sweep.
@@ -191,7 +193,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(runner_, &EvaluationRunner::failed, this, [this](const QString& m) {
         if (sweep_total_ > 0) endSweep(tr("Sweep stopped after %1 of %2 runs").arg(sweep_done_).arg(sweep_total_));
         panel_->setRunning(false);
-        showError(tr("Evaluation failed"), m);
+        showError(tr("Evaluation failed"), m, FailedAction::Evaluate);
     });
     connect(runner_, &EvaluationRunner::canceled, this, [this] {
         panel_->setRunning(false);
@@ -404,7 +406,7 @@ void MainWindow::evaluate() {
     EvaluationJob job;
     QString err;
     if (!makeJob(&job, &err)) {
-        if (!err.isEmpty()) showError(tr("Cannot evaluate"), err);
+        if (!err.isEmpty()) showError(tr("Cannot evaluate"), err, FailedAction::Evaluate);
         return;
     }
     if (runner_->isRunning()) runner_->restart(std::move(job));
@@ -435,7 +437,7 @@ void MainWindow::startNextSweepRun() {
     QString err;
     if (!makeJob(&job, &err, &plan)) {
         endSweep(tr("Sweep stopped after %1 of %2 runs").arg(sweep_done_).arg(sweep_total_));
-        showError(tr("Cannot run the sweep"), tr("%1: %2").arg(QString::fromStdString(plan.summary()), err));
+        showError(tr("Cannot run the sweep"), tr("%1: %2").arg(QString::fromStdString(plan.summary()), err), FailedAction::Evaluate);
         return;
     }
     runner_->start(std::move(job));
@@ -695,9 +697,11 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     event->accept();
 }
 
-void MainWindow::showError(const QString& title, const QString& message) {
+void MainWindow::showError(const QString& title, const QString& message, FailedAction hint) {
     statusBar()->showMessage(message, 10000);
-    QMessageBox::critical(this, title, message);
+    QMessageBox box(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+    box.setInformativeText(error_hint(hint));
+    box.exec();
 }
 
 } // namespace ssui

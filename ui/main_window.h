@@ -3,6 +3,7 @@
 
 #include "compression_plan.h"
 #include "dataset.h"
+#include "error_hints.h"
 #include "model.h"
 #include "run_record.h"
 
@@ -128,7 +129,8 @@ private:
     const ss::RunRecord* baselineRecord() const; // the chosen baseline run, or null
     void refreshStatus();
     bool confirmDiscardUnsaved();
-    void showError(const QString& title, const QString& message);
+    // A dialog with the engine's message and, below it, what the user can do (error_hints.h).
+    void showError(const QString& title, const QString& message, FailedAction hint = FailedAction::None);
     // Calibration samples for `plan`, loading the dataset's train split on first need. False
     // (with a message) when the plan needs them and there are none.
     bool calibrationFor(const ss::CompressionPlan& plan, std::shared_ptr<const ss::Dataset>* out, QString* error);

@@ -2,6 +2,7 @@
 // actions call the window's non-interactive entry points (main_window.h).
 #include "main_window.h"
 
+
 #include "run_list_model.h"
 
 #include "app_settings.h"
@@ -52,17 +53,17 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open &Model…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, [this] {
         const QString p = QFileDialog::getExistingDirectory(this, tr("Open model directory"));
         QString err;
-        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
+        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err, FailedAction::OpenModel);
     });
     file->addAction(tr("Open Model &File…"), this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open model"), {}, tr("Models (*.safetensors *.onnx);;All files (*)"));
         QString err;
-        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err);
+        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err, FailedAction::OpenModel);
     });
     file->addAction(tr("Open &Dataset Folder…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, [this] {
         const QString p = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (IDX files, or X.npy + y.npy)"));
         QString err;
-        if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err);
+        if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
     });
     file->addAction(tr("Open Dataset F&ile…"), this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open dataset"), {},
@@ -78,7 +79,7 @@ void MainWindow::buildMenus() {
             if (!ok) return;
         }
         QString err;
-        if (!loadDataset(p, &err, label_column)) showError(tr("Cannot open dataset"), err);
+        if (!loadDataset(p, &err, label_column)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
     });
     QMenu* recent = file->addMenu(tr("Open &Recent"));
     connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
@@ -87,27 +88,27 @@ void MainWindow::buildMenus() {
         if (!confirmDiscardUnsaved()) return;
         const QString p = QFileDialog::getOpenFileName(this, tr("Open session"), {}, tr("SparseScope session (*.sparsescope);;All files (*)"));
         QString err;
-        if (!p.isEmpty() && !openSession(p, &err)) showError(tr("Cannot open session"), err);
+        if (!p.isEmpty() && !openSession(p, &err)) showError(tr("Cannot open session"), err, FailedAction::OpenSession);
     });
     file->addAction(tr("&Save Session…"), QKeySequence::Save, this, [this] {
         QString p = session_path_;
         if (p.isEmpty()) p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
                                                           tr("SparseScope session (*.sparsescope)"));
         QString err;
-        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err);
+        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err, FailedAction::SaveSession);
     });
     file->addAction(tr("Save Session &As…"), QKeySequence::SaveAs, this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
                                                        tr("SparseScope session (*.sparsescope)"));
         QString err;
-        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err);
+        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err, FailedAction::SaveSession);
     });
     file->addSeparator();
     file->addAction(tr("Export Compressed &Model…"), this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export the model compressed with the current settings"),
                                                        QStringLiteral("compressed.safetensors"), tr("safetensors (*.safetensors)"));
         QString err;
-        if (!p.isEmpty() && !exportModel(p, &err)) showError(tr("Cannot export model"), err);
+        if (!p.isEmpty() && !exportModel(p, &err)) showError(tr("Cannot export model"), err, FailedAction::ExportFile);
     });
     const QString formats = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
     file->addAction(tr("&Export Chart…"), this, [this, formats] {
@@ -115,13 +116,13 @@ void MainWindow::buildMenus() {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(main_tabs_->tabText(main_tabs_->currentIndex())),
                                                        metrics ? QStringLiteral("metrics.png") : QStringLiteral("accuracy-latency.png"), formats);
         QString err;
-        if (!p.isEmpty() && !exportChart(p, &err, metrics ? Chart::Metrics : Chart::AccuracyLatency)) showError(tr("Cannot export chart"), err);
+        if (!p.isEmpty() && !exportChart(p, &err, metrics ? Chart::Metrics : Chart::AccuracyLatency)) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
     });
     file->addAction(tr("Export &Runs Table…"), this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export the runs as shown"), QStringLiteral("runs.csv"),
                                                        tr("CSV table (*.csv);;JSON, every field (*.json)"));
         QString err;
-        if (!p.isEmpty() && !exportRuns(p, &err)) showError(tr("Cannot export the runs"), err);
+        if (!p.isEmpty() && !exportRuns(p, &err)) showError(tr("Cannot export the runs"), err, FailedAction::ExportFile);
     });
     file->addAction(tr("Export &Detail Chart…"), this, [this, formats] {
         static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
@@ -129,7 +130,7 @@ void MainWindow::buildMenus() {
         const int t = std::clamp(detail_tabs_->currentIndex(), 0, 3);
         const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(detail_tabs_->tabText(t)), QString::fromLatin1(names[t]), formats);
         QString err;
-        if (!p.isEmpty() && !exportChart(p, &err, tabs[t])) showError(tr("Cannot export chart"), err);
+        if (!p.isEmpty() && !exportChart(p, &err, tabs[t])) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -161,7 +162,7 @@ void MainWindow::buildMenus() {
         SweepDialog dialog(this);
         if (dialog.exec() != QDialog::Accepted) return;
         QString err;
-        if (!runSweep(dialog.plans(&err), &err)) showError(tr("Cannot run the sweep"), err);
+        if (!runSweep(dialog.plans(&err), &err)) showError(tr("Cannot run the sweep"), err, FailedAction::Evaluate);
     });
 }
 
