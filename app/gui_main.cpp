@@ -121,7 +121,9 @@ int main(int argc, char** argv) {
             w.mainTabs()->setCurrentIndex(1);
             save(base + QStringLiteral("-metrics.png"));
             w.mainTabs()->setCurrentIndex(0);
-            // Two runs compared (50 % and 70 % magnitude, fp32): OUT-compare.png.
+            // Two runs compared (50 % and 70 % magnitude, fp32) against a chosen baseline (the
+            // dense int8 run): OUT-compare.png.
+            w.useRunAsBaseline(1);
             QItemSelectionModel* sel = w.runTable()->selectionModel();
             sel->clearSelection();
             for (int row : {3, 6})
