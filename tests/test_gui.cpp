@@ -193,6 +193,18 @@ private slots:
         QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
         QVERIFY(finished.wait(20000));
         QCOMPARE(w.runs()->run(0).plan.layers.at("moe.experts.1").quant->label(), std::string("int8"));
+        // The Baseline button clears every setting, overrides included, back to the dense model.
+        CompressionPanel* p = w.compressionPanel();
+        p->pruneMethodCombo()->setCurrentIndex(1);
+        p->sparsitySlider()->setValue(70);
+        p->quantCombo()->setCurrentIndex(p->quantCombo()->findData(QStringLiteral("int4:g32")));
+        p->topKSpin()->setValue(1);
+        QVERIFY(!p->plan().is_identity());
+        QTest::mouseClick(p->baselineButton(), Qt::LeftButton);
+        const ss::CompressionPlan plan = p->plan();
+        QVERIFY(plan.prune.method == ss::PruneMethod::None && plan.quant.scheme == ss::QuantScheme::None);
+        QVERIFY(plan.layers.empty() && plan.drop_experts == 0);
+        QCOMPARE(plan.top_k, 2); // the model's own
     }
 
     void plotsFollowADarkPalette() {

@@ -95,9 +95,14 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     auto* overrides_button = new QPushButton(tr("Overrides…"), box);
     overrides_button->setToolTip(tr("Pruning and quantization per layer, per MoE layer or per expert."));
     form->addRow(tr("Plan"), plan_label_);
+    baseline_ = new QPushButton(tr("Baseline"), box);
+    baseline_->setToolTip(tr("Every control back to the uncompressed model, to measure it again or start over.\n"
+                             "To compare runs with one of your own instead, select it and use Edit > Use Run as Baseline (Ctrl+B)."));
     auto* prow = new QHBoxLayout;
     prow->addWidget(overrides_button);
     prow->addWidget(plan_button);
+    prow->addWidget(baseline_);
+    connect(baseline_, &QPushButton::clicked, this, &CompressionPanel::resetToBaseline);
     connect(overrides_button, &QPushButton::clicked, this, &CompressionPanel::overridesRequested);
     form->addRow(prow);
     connect(plan_button, &QPushButton::clicked, this, &CompressionPanel::loadPlanRequested);
@@ -164,7 +169,18 @@ ss::CompressionPlan CompressionPanel::plan() const {
 
 int CompressionPanel::threads() const { return threads_->value(); }
 
+void CompressionPanel::resetToBaseline() {
+    prune_method_->setCurrentIndex(std::max(0, prune_method_->findData(QStringLiteral("none"))));
+    sparsity_->setValue(0);
+    quant_->setCurrentIndex(std::max(0, quant_->findData(QStringLiteral("none"))));
+    top_k_->setValue(model_top_k_);
+    drop_experts_->setValue(0);
+    setPlanFile({}, {});
+    setOverrides({});
+}
+
 void CompressionPanel::setMoe(int experts, int model_top_k) {
+    model_top_k_ = model_top_k;
     top_k_->setEnabled(experts > 0);
     top_k_->setRange(experts > 0 ? 1 : 0, std::max(experts, 0));
     top_k_->setValue(model_top_k);

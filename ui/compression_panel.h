@@ -29,6 +29,10 @@ public:
     int threads() const;
     void setMoe(int experts, int model_top_k); // experts == 0: the model has no MoE layer
     void setRunning(bool running);
+    // The Baseline button: every control back to the uncompressed model (no pruning, fp32, the
+    // model's own top-k, no dropped experts, no plan file, no overrides).
+    void resetToBaseline();
+    QPushButton* baselineButton() const { return baseline_; }
     void setProgress(int permille);
     void setPlanFile(const QString& path, const ss::CompressionPlan& plan); // empty path: none
     // Per-layer / per-expert overrides from the Overrides… dialog; they win over a plan file's.
@@ -66,6 +70,8 @@ private:
     QLabel* plan_label_;
     QPushButton* evaluate_;
     QPushButton* cancel_;
+    QPushButton* baseline_;
+    int model_top_k_ = 0;
     QCheckBox* live_;
     QProgressBar* progress_;
     std::optional<ss::CompressionPlan> file_plan_;
