@@ -160,6 +160,7 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
             return r;
         }
     }
+    r.latency_samples_ms.assign(lat_ms.begin(), lat_ms.end());
     r.latency_p50_ms = percentile(lat_ms, 50);
     r.latency_p95_ms = percentile(lat_ms, 95);
     if (lat_n > 0) { // where batch-1 time goes: a separate profiled pass, so the timed one has no per-layer clocks

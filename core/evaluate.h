@@ -38,6 +38,7 @@ struct EvalResult {
     std::vector<std::vector<double>> expert_share; // (moe layer, expert): share of routed (row, slot) pairs
     double latency_p50_ms = 0.0;            // batch 1
     double latency_p95_ms = 0.0;
+    std::vector<float> latency_samples_ms;  // each timed batch-1 forward, in order (ms)
     double throughput_sps = 0.0;            // samples per second, batched: the median over the batches
     int64_t weight_bytes = 0;
     double sparsity = 0.0;

@@ -34,18 +34,20 @@ void ExpertStatsObserver::routing(int moe_index, const int* idx, int n, int k) {
 
 std::vector<ExpertLayerStats> ExpertStatsObserver::finish(const std::vector<std::vector<double>>& shares) const {
     std::vector<ExpertLayerStats> out = layers_;
-    for (size_t l = 0; l < out.size() && l < shares.size(); ++l) {
-        const auto& sh = shares[l];
-        double h = 0.0, mx = 0.0;
-        for (size_t e = 0; e < sh.size(); ++e) {
-            if (sh[e] > 0) h -= sh[e] * std::log2(sh[e]);
-            mx = std::max(mx, sh[e]);
-            if (sh[e] < kDeadShare) out[l].dead.push_back(int(e));
-        }
-        out[l].entropy_bits = h;
-        out[l].max_over_mean = sh.empty() ? 0.0 : mx * double(sh.size());
-    }
+    for (size_t l = 0; l < out.size() && l < shares.size(); ++l) summarize_shares(shares[l], out[l]);
     return out;
+}
+
+void summarize_shares(const std::vector<double>& sh, ExpertLayerStats& stats) {
+    double h = 0.0, mx = 0.0;
+    stats.dead.clear();
+    for (size_t e = 0; e < sh.size(); ++e) {
+        if (sh[e] > 0) h -= sh[e] * std::log2(sh[e]);
+        mx = std::max(mx, sh[e]);
+        if (sh[e] < kDeadShare) stats.dead.push_back(int(e));
+    }
+    stats.entropy_bits = h;
+    stats.max_over_mean = sh.empty() ? 0.0 : mx * double(sh.size());
 }
 
 } // namespace ss

@@ -18,6 +18,9 @@ struct ExpertLayerStats {
 
 inline constexpr double kDeadShare = 0.01; // an expert getting under 1 % of routed slots is "dead"
 
+// entropy_bits, max_over_mean and dead of one layer from its expert shares (summing to 1).
+void summarize_shares(const std::vector<double>& shares, ExpertLayerStats& stats);
+
 // A ForwardObserver collecting per-class routing and co-activation; set `labels` to the labels of
 // the rows of each forward call before making it.
 class ExpertStatsObserver final : public ForwardObserver {

@@ -5,6 +5,18 @@
 
 namespace ss {
 
+std::string weight_precision(const LinearWeights& l) { return l.quant ? l.quant->spec.label() : "fp32"; }
+
+namespace {
+void add_matrix(LayerCost& c, const LinearWeights& l) {
+    c.resident_bytes += resident_weight_bytes(l);
+    c.weights += l.weight_count();
+    c.zero_weights += count_zero_weights(l);
+    const std::string p = weight_precision(l);
+    c.precision = c.precision.empty() || c.precision == p ? p : "mixed";
+}
+} // namespace
+
 std::vector<LayerCost> layer_costs(const Model& model, const LayerProfile& profile, int samples) {
     std::vector<LayerCost> out;
     const double per = 1e-3 / double(std::max(1, samples)); // ns summed over samples -> us per forward
@@ -12,16 +24,27 @@ std::vector<LayerCost> layer_costs(const Model& model, const LayerProfile& profi
         LayerCost c;
         const Layer& layer = model.layers[li];
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            c = {lin->name, "linear", 0.0, resident_weight_bytes(*lin)};
+            c.name = lin->name;
+            c.kind = "linear";
+            add_matrix(c, *lin);
         } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            c = {moe->name, "moe", 0.0, resident_weight_bytes(moe->gate)};
-            for (const auto& e : moe->experts) c.resident_bytes += resident_weight_bytes(e.fc1) + resident_weight_bytes(e.fc2);
+            c.name = moe->name;
+            c.kind = "moe";
+            add_matrix(c, moe->gate);
+            for (const auto& e : moe->experts) {
+                add_matrix(c, e.fc1);
+                add_matrix(c, e.fc2);
+            }
         } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
-            c = {activation_name(act->kind), "activation", 0.0, 0};
+            c.name = activation_name(act->kind);
+            c.kind = "activation";
         } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            c = {ln->name, "layernorm", 0.0, int64_t(ln->weight.size() + ln->bias.size()) * 4};
+            c.name = ln->name;
+            c.kind = "layernorm";
+            c.resident_bytes = int64_t(ln->weight.size() + ln->bias.size()) * 4;
         } else {
-            c = {"dropout", "dropout", 0.0, 0};
+            c.name = "dropout";
+            c.kind = "dropout";
         }
         if (li < profile.layer_ns.size()) c.batch1_us = profile.layer_ns[li] * per;
         out.push_back(std::move(c));

@@ -118,6 +118,7 @@ struct ModelSourceInfo {
 struct Model {
     std::string name;
     std::string source_path; // where it was loaded from; empty for models built in memory
+    std::string sha256;      // over the files it was loaded from (config first); empty for models built in memory
     ModelSourceInfo source;
     InputSpec input;
     std::vector<std::string> labels;

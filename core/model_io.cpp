@@ -1,6 +1,8 @@
 // model_io.cpp - classifier-v1 directories and single files, sharded weights, int8 storage.
 #include "model_io.h"
 
+#include "sha256.h"
+
 #include "error.h"
 #include "file_io.h"
 #include "kernel_plan.h"
@@ -226,22 +228,29 @@ Model load_model(const std::string& path) {
     std::string config_text, config_where;
     std::map<std::string, std::string> weight_map;
     std::string index_path;
+    std::vector<std::string> files; // what the model was read from, for its fingerprint
     if (is_directory(path)) {
         const std::string cfg = (fs::path(path) / "config.json").string();
         if (!file_exists(cfg)) throw Error(cfg + ": missing (a model directory holds config.json + model.safetensors)");
         const auto bytes = read_file_bytes(cfg);
         config_text.assign(bytes.begin(), bytes.end());
         config_where = cfg;
+        files.push_back(cfg);
         const std::string single = (fs::path(path) / "model.safetensors").string();
         index_path = (fs::path(path) / "model.safetensors.index.json").string();
         if (file_exists(single)) {
             ts.add(SafetensorsFile::read(single));
+            files.push_back(single);
             index_path.clear();
         } else if (file_exists(index_path)) {
             weight_map = read_weight_map(index_path);
             std::set<std::string> shards;
             for (const auto& [name, file] : weight_map) shards.insert(file);
-            for (const auto& file : shards) ts.add(SafetensorsFile::read((fs::path(path) / file).string()));
+            files.push_back(index_path);
+            for (const auto& file : shards) {
+                ts.add(SafetensorsFile::read((fs::path(path) / file).string()));
+                files.push_back((fs::path(path) / file).string());
+            }
         } else {
             throw Error(path + ": holds neither model.safetensors nor model.safetensors.index.json");
         }
@@ -253,11 +262,13 @@ Model load_model(const std::string& path) {
         config_text = it->second;
         config_where = path + ": __metadata__.config";
         ts.add(std::move(st));
+        files.push_back(path);
     }
     ts.build(index_path.empty() ? nullptr : &weight_map, index_path);
 
     Model m = parse_model_config(config_text, config_where);
     m.source_path = path;
+    m.sha256 = sha256_files_hex(files);
     for (auto& layer : m.layers) {
         if (auto* lin = std::get_if<LinearWeights>(&layer)) {
             load_matrix(ts, *lin);

@@ -1,6 +1,8 @@
 // run_record.cpp
 #include "run_record.h"
 
+#include "machine_info.h"
+
 #include <ctime>
 
 namespace ss {
@@ -21,6 +23,8 @@ RunRecord make_run_record(const Model& model, const Dataset& data, const Compres
     r.model_path = model.source_path;
     r.dataset_path = data.source_path;
     r.dataset_sha256 = data.sha256;
+    r.model_sha256 = model.sha256;
+    r.app_version = machine_info().app_version;
     r.input = model.input;
     r.plan = plan;
     return r;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ss {
 
@@ -17,6 +18,10 @@ struct RunRecord {
     std::string model_path;
     std::string dataset_path;
     std::string dataset_sha256; // empty when unknown (sessions written before schema 2)
+    std::string model_sha256;   // of the model's files; empty when unknown (sessions before schema 6)
+    std::string app_version;    // SparseScope that measured it; empty before schema 6
+    std::vector<std::string> tags;
+    std::string grid_key;       // the sweep grid point it measured (sweep_grid.h); empty outside sweeps
     InputSpec input;            // preprocessing used: x = (raw * scale - mean) / std
     CompressionPlan plan;
     EvalResult result;

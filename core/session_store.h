@@ -1,8 +1,5 @@
-// session_store.h - a session is a SQLite file of runs.
-//
-// Schema version is PRAGMA user_version (kSessionSchemaVersion); PRAGMA application_id marks the
-// file as a SparseScope session. Tables: runs, run_class_accuracy, run_expert_share (see
-// session_store.cpp). A file from a newer SparseScope is refused, never rewritten.
+// session_store.h - a session file read or written whole (the CLI's exports, Save As of runs held
+// in memory). Both go through SessionDb (session_db.h), which holds the schema and its migrations.
 #pragma once
 
 #include "run_record.h"
@@ -12,15 +9,13 @@
 
 namespace ss {
 
-inline constexpr int kSessionSchemaVersion = 5; // 2: preprocessing, dataset hash; 3: plan, comparison; 4: speed, kernels, machine; 5: note
-inline constexpr int kSessionApplicationId = 0x53537331; // "SSs1"
-
-// Writes all runs to PATH atomically (a temporary file renamed over PATH), replacing any
-// previous content. Throws ss::Error naming the file on failure; PATH is then left unchanged.
+// Writes all runs to PATH atomically: a new session is built in a temporary file beside it and
+// renamed over PATH. Throws ss::Error naming the file on failure; PATH is then left unchanged.
 void save_session(const std::string& path, const std::vector<RunRecord>& runs);
 
 // Reads all runs, ordered by id. Throws ss::Error for a missing file, a file that is not a
-// SparseScope session, or a session written by a newer schema version. Never modifies PATH.
+// SparseScope session, one that is damaged, or one written by a newer schema. Never modifies
+// PATH: an older schema is migrated in memory.
 std::vector<RunRecord> load_session(const std::string& path);
 
 } // namespace ss

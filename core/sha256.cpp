@@ -100,4 +100,13 @@ std::string sha256_file_hex(const std::string& path) {
     return sha256_hex(bytes->data(), bytes->size());
 }
 
+std::string sha256_files_hex(const std::vector<std::string>& paths) {
+    Sha256 h;
+    for (const std::string& p : paths) {
+        const auto bytes = map_file(p);
+        h.update(bytes->data(), bytes->size());
+    }
+    return h.finish_hex();
+}
+
 } // namespace ss

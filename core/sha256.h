@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ss {
 
@@ -25,5 +26,7 @@ private:
 
 std::string sha256_hex(const void* data, size_t n);
 std::string sha256_file_hex(const std::string& path); // throws ss::Error naming the file
+// Over the files' bytes concatenated in the order given.
+std::string sha256_files_hex(const std::vector<std::string>& paths);
 
 } // namespace ss

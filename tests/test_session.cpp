@@ -1,6 +1,8 @@
 // test_session.cpp - session files: round trip, versioning, refusal of foreign files.
 #include "error.h"
 #include "run_delta.h"
+#include "session_db.h"
+#include "session_migrations.h"
 #include "session_store.h"
 #include "test_support.h"
 
@@ -10,6 +12,7 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <set>
 
 using namespace ss;
 
@@ -61,6 +64,17 @@ void exec(const std::string& path, const char* sql) {
     sqlite3_open(path.c_str(), &db);
     sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
     sqlite3_close(db);
+}
+
+int pragma(const std::string& path, const char* sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* s = nullptr;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
 }
 
 QString error_of(const std::string& path) {
@@ -157,7 +171,7 @@ private slots:
         sqlite3_stmt* s = nullptr;
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
         QCOMPARE(sqlite3_step(s), SQLITE_ROW);
-        QCOMPARE(sqlite3_column_int(s, 0), kSessionSchemaVersion);
+        QCOMPARE(sqlite3_column_int(s, 0), session_schema_version());
         sqlite3_finalize(s);
         sqlite3_close(db);
         QVERIFY(!QFile::exists(QString::fromStdString(path + ".saving")));
@@ -191,66 +205,220 @@ private slots:
         QVERIFY2(err.contains("no such file"), qPrintable(err));
     }
 
-    void readsSchemaVersion1() {
-        // A session written by schema 1 (before preprocessing was stored) still opens.
-        QTemporaryDir dir;
-        const std::string path = dir.filePath("v1.sparsescope").toStdString();
-        exec(path, R"sql(
-            CREATE TABLE runs (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, model_name TEXT NOT NULL,
-              model_path TEXT NOT NULL, dataset_path TEXT NOT NULL, prune_method TEXT NOT NULL,
-              sparsity_target REAL NOT NULL, quant TEXT NOT NULL, top_k_override INTEGER NOT NULL, top_k INTEGER NOT NULL,
-              threads INTEGER NOT NULL, samples INTEGER NOT NULL, accuracy REAL NOT NULL, latency_p50_ms REAL NOT NULL,
-              latency_p95_ms REAL NOT NULL, throughput_sps REAL NOT NULL, weight_bytes INTEGER NOT NULL, sparsity REAL NOT NULL);
-            CREATE TABLE run_class_accuracy (run_id INTEGER NOT NULL, class_index INTEGER NOT NULL, samples INTEGER NOT NULL,
-              accuracy REAL, PRIMARY KEY (run_id, class_index));
-            CREATE TABLE run_expert_share (run_id INTEGER NOT NULL, layer_index INTEGER NOT NULL, layer_name TEXT NOT NULL,
-              expert INTEGER NOT NULL, share REAL NOT NULL, PRIMARY KEY (run_id, layer_index, expert));
-            INSERT INTO runs VALUES (1, 't', 'm', '/m', '/d', 'magnitude', 0.5, 'int8', 0, 2, 1, 100, 0.75, 0.1, 0.2, 1000, 4096, 0.5);
-            PRAGMA user_version = 1;
-            PRAGMA application_id = 1397977905;)sql");
-        const auto runs = load_session(path);
-        QCOMPARE(runs.size(), size_t(1));
-        QCOMPARE(runs[0].result.accuracy, 0.75);
-        QVERIFY(std::isnan(runs[0].input.scale));
-        QCOMPARE(runs[0].dataset_sha256, std::string());
+    void migrationFilesAreNumberedInOrder() {
+        const auto& all = session_migrations();
+        QCOMPARE(int(all.size()), session_schema_version());
+        QVERIFY(all.size() >= 6);
+        for (size_t i = 0; i < all.size(); ++i) {
+            char prefix[16];
+            std::snprintf(prefix, sizeof prefix, "%04d_", int(i) + 1);
+            QVERIFY2(std::string(all[i].file).rfind(prefix, 0) == 0, all[i].file);
+        }
     }
 
-    void readsSchemaVersion3() {
-        // A schema-3 file (before speed ratios, kernels and machine were stored): a current one with
-        // the runs table rebuilt without those columns.
+    void everyEarlierSchemaOpensAndMigrates_data() {
+        QTest::addColumn<int>("version");
+        for (int v = 1; v <= 5; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
+    }
+    void everyEarlierSchemaOpensAndMigrates() {
+        // Fixtures written with each version's own DDL (tests/fixtures/make_session_fixtures.py).
+        QFETCH(int, version);
+        const std::string fixture = std::string(SPARSESCOPE_FIXTURES) + "/session-v" + std::to_string(version) + ".sparsescope";
         QTemporaryDir dir;
-        const std::string path = dir.filePath("v3.sparsescope").toStdString();
-        save_session(path, {sample_run(1, 0.9)});
-        exec(path, "CREATE TABLE r3 AS SELECT id, created_at, model_name, model_path, dataset_path, prune_method, sparsity_target, quant, "
-                   "top_k_override, top_k, threads, samples, accuracy, latency_p50_ms, latency_p95_ms, throughput_sps, weight_bytes, "
-                   "sparsity, input_scale, input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, "
-                   "agreement, mean_kl, delta_ci_low, delta_ci_high, gained, lost FROM runs; DROP TABLE runs; "
-                   "ALTER TABLE r3 RENAME TO runs; PRAGMA user_version = 3;");
-        // (schema 4 is schema 5 without `note`: that path is checked below)
-        const auto runs = load_session(path);
-        QCOMPARE(runs.size(), size_t(1));
-        const EvalResult& e = runs[0].result;
-        QVERIFY(e.has_comparison);
-        QCOMPARE(e.comparison.agreement, 0.97);
-        QCOMPARE(e.comparison.throughput_ratio, 0.0); // not measured then
-        QVERIFY(!e.comparison.faster_than_dense);
-        QCOMPARE(e.kernels, std::string());
-        QCOMPARE(e.machine, std::string());
+        const std::string path = dir.filePath("old.sparsescope").toStdString();
+        const auto original = test_support::read_bytes(fixture);
+        test_support::write_bytes(path, original);
+
+        // Read-only: migrated in memory, the file untouched.
+        std::vector<RunRecord> runs;
+        {
+            auto db = SessionDb::open(path, SessionAccess::ReadOnly);
+            QCOMPARE(db->found_version(), version);
+            runs = db->runs();
+        }
+        QCOMPARE(test_support::read_bytes(path), original);
+        QCOMPARE(runs.size(), size_t(2));
+        const RunRecord& r = runs[1];
+        QCOMPARE(r.id, int64_t(2));
+        QCOMPARE(r.result.accuracy, 0.8627);
+        QCOMPARE(r.plan.prune.method, PruneMethod::Magnitude);
+        QCOMPARE(r.plan.prune.sparsity, 0.7);
+        QCOMPARE(r.plan.quant.label(), std::string("int8"));
+        QCOMPARE(r.plan.top_k, 1);
+        QCOMPARE(r.result.per_class_accuracy.size(), size_t(10));
+        QVERIFY(std::isnan(r.result.per_class_accuracy[9]));
+        QCOMPARE(r.result.expert_share.front().size(), size_t(8));
+        QCOMPARE(r.result.expert_stats.size(), size_t(1)); // summaries recomputed from the shares
+        QVERIFY(r.result.expert_stats[0].entropy_bits > 2.9 && r.result.expert_stats[0].entropy_bits < 3.0);
+        QCOMPARE(r.model_name, std::string("fashion-moe"));
+        std::string hash;
+        for (int i = 0; i < 4; ++i) hash += "2745d3e0a451fa53";
+        QCOMPARE(r.dataset_sha256, version >= 2 ? hash : std::string());
+        QCOMPARE(r.result.has_comparison, version >= 3);
+        if (version >= 3) QCOMPARE(r.result.comparison.lost, 463);
+        QCOMPARE(r.result.comparison.throughput_ratio, version >= 4 ? 1.44 : 0.0);
+        QCOMPARE(r.note, version >= 5 ? std::string("70 % costs 3.4 points") : std::string());
+
+        // Read-write: a backup of the file as it was, then every later migration in place.
+        {
+            auto db = SessionDb::open(path, SessionAccess::ReadWrite);
+            QCOMPARE(db->found_version(), version);
+            QCOMPARE(db->backup_path(), path + ".v" + std::to_string(version) + ".bak");
+            QCOMPARE(db->journal_mode(), std::string("wal"));
+            QCOMPARE(db->integrity_check(), std::string("ok"));
+            const auto migrated = db->runs();
+            QCOMPARE(migrated.size(), runs.size());
+            for (size_t i = 0; i < runs.size(); ++i) QCOMPARE(migrated[i].plan.to_json(), runs[i].plan.to_json());
+            // New runs go in beside the old ones.
+            RunRecord n = sample_run(0, 0.5);
+            n.model_sha256 = std::string(64, 'a'); // the same model file, now with its hash
+            QCOMPARE(db->add_run(n), int64_t(3));
+        }
+        QCOMPARE(pragma(path, "PRAGMA user_version"), session_schema_version());
+        QCOMPARE(pragma(path, "SELECT count(*) FROM models"), 2); // the old runs' model, and the new one with its hash
+        const auto bak = test_support::read_bytes(path + ".v" + std::to_string(version) + ".bak");
+        QCOMPARE(pragma(path + ".v" + std::to_string(version) + ".bak", "PRAGMA user_version"), version);
+        QVERIFY(bak.size() >= original.size() / 2);
+        QCOMPARE(load_session(path).size(), size_t(3));
     }
 
-    void readsSchemaVersion4() {
+    void notebookFieldsRoundTrip() {
         QTemporaryDir dir;
-        const std::string path = dir.filePath("v4.sparsescope").toStdString();
-        save_session(path, {sample_run(1, 0.9)});
-        exec(path, "CREATE TABLE r4 AS SELECT id, created_at, model_name, model_path, dataset_path, prune_method, sparsity_target, quant, "
-                   "top_k_override, top_k, threads, samples, accuracy, latency_p50_ms, latency_p95_ms, throughput_sps, weight_bytes, "
-                   "sparsity, input_scale, input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, "
-                   "agreement, mean_kl, delta_ci_low, delta_ci_high, gained, lost, throughput_ratio, latency_ratio, kernels, machine "
-                   "FROM runs; DROP TABLE runs; ALTER TABLE r4 RENAME TO runs; PRAGMA user_version = 4;");
-        const auto runs = load_session(path);
-        QCOMPARE(runs.size(), size_t(1));
-        QCOMPARE(runs[0].result.comparison.throughput_ratio, 2.5);
-        QCOMPARE(runs[0].note, std::string());
+        const std::string path = dir.filePath("n.sparsescope").toStdString();
+        RunRecord r = sample_run(0, 0.875);
+        r.model_sha256 = std::string(64, 'b');
+        r.app_version = "0.1.0";
+        r.tags = {"sweep-a", "int8"};
+        r.grid_key = "{\"prune\":\"none\"}|model|data|10000";
+        r.result.latency_samples_ms = {0.051f, 0.049f, 0.12f};
+        LayerCost l;
+        l.name = "moe";
+        l.kind = "moe";
+        l.batch1_us = 42.5;
+        l.resident_bytes = 123456;
+        l.weights = 1000;
+        l.zero_weights = 700;
+        l.precision = "mixed";
+        r.result.layers = {l};
+        r.result.expert_stats.resize(2);
+        r.result.expert_stats[0].class_expert = {5, 0, 7, 9, 0, 1}; // 3 classes x 2 experts
+        r.result.expert_stats[1].class_expert = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        int64_t id = 0;
+        {
+            auto db = SessionDb::open(path);
+            QCOMPARE(db->found_version(), 0);
+            QCOMPARE(db->journal_mode(), std::string("wal"));
+            id = db->add_run(r);
+            QCOMPARE(id, int64_t(1));
+            QCOMPARE(db->add_run(r), int64_t(2));
+            db->set_note(1, "kept");
+            db->set_tags(2, {"x"});
+            db->set_meta("baseline_run", "2");
+            db->delete_run(2);
+            QCOMPARE(db->run_count(), int64_t(1));
+            QCOMPARE(db->grid_keys(), (std::set<std::string>{r.grid_key}));
+        }
+        auto db = SessionDb::open(path, SessionAccess::ReadOnly);
+        QCOMPARE(db->meta("baseline_run").value_or(""), std::string("2"));
+        QVERIFY(!db->meta("missing"));
+        QVERIFY_THROWS_EXCEPTION(Error, db->add_run(r));
+        const RunRecord b = db->runs().at(0);
+        QCOMPARE(b.model_sha256, r.model_sha256);
+        QCOMPARE(b.app_version, std::string("0.1.0"));
+        QCOMPARE(b.tags, r.tags);
+        QCOMPARE(b.grid_key, r.grid_key);
+        QCOMPARE(b.note, std::string("kept"));
+        QCOMPARE(b.result.latency_samples_ms, r.result.latency_samples_ms);
+        QCOMPARE(b.result.layers.size(), size_t(1));
+        QCOMPARE(b.result.layers[0].name, std::string("moe"));
+        QCOMPARE(b.result.layers[0].batch1_us, 42.5);
+        QCOMPARE(b.result.layers[0].resident_bytes, int64_t(123456));
+        QCOMPARE(b.result.layers[0].zero_weights, int64_t(700));
+        QCOMPARE(b.result.layers[0].precision, std::string("mixed"));
+        QCOMPARE(b.result.expert_stats.size(), size_t(2));
+        QCOMPARE(b.result.expert_stats[0].class_expert, (std::vector<int64_t>{5, 0, 7, 9, 0, 1}));
+        QCOMPARE(b.result.expert_stats[1].class_expert, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+        QCOMPARE(b.result.expert_stats[0].dead, std::vector<int>{}); // shares 0.25 / 0.75
+        QCOMPARE(db->integrity_check(), std::string("ok"));
+    }
+
+    void refusesNewerDamagedReadOnlyAndLockedFilesUnchanged() {
+        QTemporaryDir dir;
+        // Newer schema: refused for writing too, and nothing is written (no backup, no WAL).
+        const std::string future = dir.filePath("future.sparsescope").toStdString();
+        save_session(future, {sample_run(1, 0.9)});
+        exec(future, "PRAGMA user_version = 99");
+        auto before = test_support::read_bytes(future);
+        for (SessionAccess a : {SessionAccess::ReadOnly, SessionAccess::ReadWrite}) {
+            try {
+                SessionDb::open(future, a);
+                QFAIL("opened a session from the future");
+            } catch (const Error& e) {
+                QVERIFY2(QString(e.what()).contains("newer than this SparseScope"), e.what());
+            }
+        }
+        QCOMPARE(test_support::read_bytes(future), before);
+        QVERIFY(!QFile::exists(QString::fromStdString(future + ".v99.bak")));
+
+        // Damaged: a page of the runs table overwritten with garbage.
+        const std::string damaged = dir.filePath("damaged.sparsescope").toStdString();
+        std::vector<RunRecord> many;
+        for (int i = 1; i <= 60; ++i) many.push_back(sample_run(i, 0.5));
+        save_session(damaged, many);
+        auto bytes = test_support::read_bytes(damaged);
+        QVERIFY(bytes.size() > 5 * 4096);
+        for (size_t i = 2 * 4096 + 100; i < 3 * 4096; ++i) bytes[i] = uint8_t(i * 7);
+        test_support::write_bytes(damaged, bytes);
+        for (SessionAccess a : {SessionAccess::ReadOnly, SessionAccess::ReadWrite}) {
+            try {
+                SessionDb::open(damaged, a)->runs();
+                QFAIL("read a damaged session");
+            } catch (const Error& e) {
+                QVERIFY2(QString(e.what()).contains("damaged") || QString(e.what()).contains("malformed"), e.what());
+            }
+        }
+        QCOMPARE(test_support::read_bytes(damaged), bytes);
+
+        // Truncated to its header: an SQLite header, but not a session any more.
+        const std::string cut = dir.filePath("cut.sparsescope").toStdString();
+        test_support::write_bytes(cut, std::vector<uint8_t>(bytes.begin(), bytes.begin() + 100));
+        const QString cut_err = error_of(cut);
+        QVERIFY2(!cut_err.isEmpty(), "a truncated file opened");
+        QCOMPARE(test_support::read_bytes(cut).size(), size_t(100));
+
+        // Read-only file: refused for writing with a message that says so; reading works.
+        const std::string ro = dir.filePath("ro.sparsescope").toStdString();
+        save_session(ro, {sample_run(1, 0.9)});
+        QFile::setPermissions(QString::fromStdString(ro), QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther);
+        before = test_support::read_bytes(ro);
+        try {
+            SessionDb::open(ro, SessionAccess::ReadWrite);
+            QFAIL("opened a read-only file for writing");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("read-only"), e.what());
+        }
+        QCOMPARE(SessionDb::open(ro, SessionAccess::ReadOnly)->runs().size(), size_t(1));
+        QCOMPARE(test_support::read_bytes(ro), before);
+
+        // Locked: another program holds a write transaction; adding a run waits, then says so.
+        const std::string locked = dir.filePath("locked.sparsescope").toStdString();
+        SessionDb::open(locked)->add_run(sample_run(0, 0.9));
+        sqlite3* other = nullptr;
+        sqlite3_open(locked.c_str(), &other);
+        QCOMPARE(sqlite3_exec(other, "BEGIN IMMEDIATE; UPDATE runs SET note = 'other';", nullptr, nullptr, nullptr), SQLITE_OK);
+        {
+            auto db = SessionDb::open(locked);
+            QCOMPARE(db->runs().size(), size_t(1)); // WAL: readers are not blocked
+            try {
+                db->add_run(sample_run(0, 0.8));
+                QFAIL("wrote past another program's lock");
+            } catch (const Error& e) {
+                QVERIFY2(QString(e.what()).contains("locked by another program"), e.what());
+            }
+        }
+        sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(other);
+        QCOMPARE(load_session(locked).size(), size_t(1));
     }
 
     void preprocessingRoundTrips() {
