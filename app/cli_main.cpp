@@ -21,6 +21,14 @@ const char* kUsage = R"(usage:
   sparsescope-cli sensitivity MODEL [--prune P] [--quant Q] [--data PATH] [--limit N] [--json]
   sparsescope-cli plan MODEL [COMPRESSION] [--json]     (the kernel each matrix runs with)
   sparsescope-cli data PATH [--labels FILE] [--label-column C] [--json]
+  sparsescope-cli sweep MODEL --session FILE [--data PATH] [--prune-method M,...] [--sparsity S,...]
+                       [--quant Q,...] [--top-k K,...] [--shard I/N] [--limit N] [--threads N]
+                       [--latency-samples N] [--tag T]
+  sparsescope-cli sessions list FILE
+  sparsescope-cli sessions show FILE [RUN] [--json]
+  sparsescope-cli sessions diff FILE RUN_A RUN_B [--json]   (or FILE_A:RUN FILE_B:RUN)
+  sparsescope-cli sessions export FILE [--format json|csv] [-o OUT]
+  sparsescope-cli sessions merge OUT IN...
 
 COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
              [--quant-experts-by-use HIGH,LOW] [--calib PATH] [--calib-samples N]
@@ -28,6 +36,11 @@ COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
   Q: none | int8 | int8:gG | int4:gG | int3:gG | int2:gG [:asym] | fp16 | bf16     (G: 32, 64, 128)
   Plans needing calibration (wanda, experts:K, by use) take the train split of an IDX --data
   directory unless --calib is given. docs/compression.md defines every method.
+
+sweep runs every combination (M: magnitude, magnitude-layer, magnitude:block4, wanda, neurons,
+nm:2:4, none), saving each run to the session as it finishes; a rerun skips grid points already
+there, so an interrupted sweep resumes. --shard I/N runs points whose index % N == I (I from 0);
+sessions merge joins the shards' sessions. sessions commands never modify their inputs.
 
 MODEL is a directory (config.json + model.safetensors or a sharded model.safetensors.index.json)
 or a single .safetensors file carrying its config in __metadata__. export writes OUT as a
@@ -56,6 +69,8 @@ int main(int argc, char** argv) {
         if (cmd == "data") return cmd_data(argc, argv);
         if (cmd == "sensitivity") return cmd_sensitivity(argc, argv);
         if (cmd == "plan") return cmd_plan(argc, argv);
+        if (cmd == "sweep") return cmd_sweep(argc, argv);
+        if (cmd == "sessions") return cmd_sessions(argc, argv);
         throw UsageError("unknown command '" + cmd + "'");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "sparsescope-cli: %s\n\n%s", e.what(), kUsage);

@@ -26,6 +26,13 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["model_path"] = r.model_path;
     j["dataset"] = r.dataset_path;
     j["dataset_sha256"] = r.dataset_sha256;
+    j["model_sha256"] = r.model_sha256;
+    j["app_version"] = r.app_version;
+    if (r.id) j["id"] = r.id;
+    if (!r.created_at.empty()) j["created_at"] = r.created_at;
+    if (!r.note.empty()) j["note"] = r.note;
+    if (!r.tags.empty()) j["tags"] = r.tags;
+    if (!r.grid_key.empty()) j["grid_key"] = r.grid_key;
     j["input"] = {{"scale", r.input.scale}, {"mean", r.input.mean}, {"std", r.input.std}};
     j["plan"] = json::parse(r.plan.to_json());
     j["prune"] = r.plan.prune_label();
@@ -53,7 +60,7 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     }
     j["expert_share"] = share;
     j["expert_stats"] = stats;
-    j["latency_ms"] = {{"p50", e.latency_p50_ms}, {"p95", e.latency_p95_ms}};
+    j["latency_ms"] = {{"p50", e.latency_p50_ms}, {"p95", e.latency_p95_ms}, {"samples", e.latency_samples_ms}};
     j["throughput_sps"] = e.throughput_sps;
     j["weight_bytes"] = e.weight_bytes;
     j["sparsity"] = e.sparsity;
@@ -62,7 +69,8 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["machine"] = e.machine;
     nlohmann::json layers = nlohmann::json::array();
     for (const LayerCost& c : e.layers)
-        layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes}});
+        layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes},
+                          {"weights", c.weights}, {"zero_weights", c.zero_weights}, {"precision", c.precision}});
     j["layers"] = layers;
     if (e.has_comparison) {
         const Comparison& c = e.comparison;

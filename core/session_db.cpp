@@ -212,6 +212,15 @@ constexpr const char* kRunColumns =
 
 int session_schema_version() { return int(session_migrations().size()); }
 
+namespace {
+// Bytes 18-19 of the header: 2 = the file is in WAL mode.
+bool wal_header(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    unsigned char head[20] = {};
+    return in.read(reinterpret_cast<char*>(head), 20) && head[18] == 2 && head[19] == 2;
+}
+} // namespace
+
 bool looks_like_sqlite(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     char head[16] = {};
@@ -250,8 +259,13 @@ std::unique_ptr<SessionDb> SessionDb::open(const std::string& path, SessionAcces
     // An existing file: everything is checked through a read-only connection before anything is written.
     if (std::filesystem::file_size(path) == 0) throw Error(path + ": is empty, not a SparseScope session");
     if (!looks_like_sqlite(path)) throw Error(path + ": not a SparseScope session (not an SQLite database)");
+    // A WAL file with no -wal beside it has no writer: read it as immutable, which creates no -wal
+    // and -shm files beside it (a plain read-only connection would, and leave them). Otherwise
+    // (a writer is active, or a rollback-journal file) the usual locking read.
+    const bool quiet = wal_header(path) && !file_exists(path + "-wal");
     sqlite3* ro = nullptr;
-    int rc = sqlite3_open_v2(uri_of(path, "mode=ro").c_str(), &ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+    int rc = sqlite3_open_v2(uri_of(path, quiet ? "mode=ro&immutable=1" : "mode=ro").c_str(), &ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                             nullptr);
     if (rc != SQLITE_OK) {
         sqlite3_close(ro);
         fail(path, nullptr, rc);

@@ -73,4 +73,23 @@ std::vector<CompressionPlan> expand_sweep(const SweepGrid& grid) {
     return out;
 }
 
+std::string sweep_grid_key(const CompressionPlan& plan, const std::string& model_sha256, const std::string& dataset_sha256,
+                           int sample_limit) {
+    return plan.to_json() + "|model:" + model_sha256 + "|data:" + dataset_sha256 + "|samples:" + std::to_string(sample_limit);
+}
+
+SweepShard parse_sweep_shard(const std::string& text) {
+    const size_t slash = text.find('/');
+    auto number = [&](const std::string& s) {
+        if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos)
+            throw Error("--shard '" + text + "': expected I/N with whole numbers, e.g. 0/4");
+        return std::stoi(s);
+    };
+    if (slash == std::string::npos) throw Error("--shard '" + text + "': expected I/N, e.g. 0/4 (the first of four shards)");
+    SweepShard s{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+    if (s.count < 1) throw Error("--shard '" + text + "': N must be at least 1");
+    if (s.index >= s.count) throw Error("--shard '" + text + "': I counts from 0 and must be below N (0.." + std::to_string(s.count - 1) + ")");
+    return s;
+}
+
 } // namespace ss

@@ -23,4 +23,17 @@ SweepGrid parse_sweep_grid(const std::string& methods, const std::string& sparsi
 // come out identical (sparsity 0, or a method without a sparsity) appear once.
 std::vector<CompressionPlan> expand_sweep(const SweepGrid& grid);
 
+// What identifies a grid point's result in a session, so that a rerun of the same sweep skips it:
+// the plan, the model and dataset fingerprints, and the samples evaluated (0 = all).
+std::string sweep_grid_key(const CompressionPlan& plan, const std::string& model_sha256, const std::string& dataset_sha256,
+                           int sample_limit);
+
+// "--shard I/N": this machine runs the grid points whose index % N == I (0 <= I < N).
+struct SweepShard {
+    int index = 0, count = 1;
+    bool runs(size_t point) const { return int(point % size_t(count)) == index; }
+};
+// Parses "I/N"; throws ss::Error naming the rule broken.
+SweepShard parse_sweep_shard(const std::string& text);
+
 } // namespace ss

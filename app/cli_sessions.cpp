@@ -1,0 +1,233 @@
+// cli_sessions.cpp - `sparsescope-cli sessions list|show|diff|export|merge`: sessions read
+// (read-only: the files are never modified) and joined.
+#include "cli_args.h"
+#include "cli_commands.h"
+
+#include "error.h"
+#include "file_io.h"
+#include "result_json.h"
+#include "run_diff.h"
+#include "session_db.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace cli {
+
+namespace {
+
+std::unique_ptr<ss::SessionDb> open_ro(const std::string& path) { return ss::SessionDb::open(path, ss::SessionAccess::ReadOnly); }
+
+const ss::RunRecord& find_run(const std::vector<ss::RunRecord>& runs, const std::string& id_text, const std::string& path) {
+    char* end = nullptr;
+    const long long id = std::strtoll(id_text.c_str(), &end, 10);
+    if (id_text.empty() || *end) throw UsageError("run '" + id_text + "' is not a run number");
+    for (const auto& r : runs)
+        if (r.id == id) return r;
+    throw ss::Error(path + ": has no run " + id_text + " (runs " + (runs.empty() ? "none" : std::to_string(runs.front().id) + ".." + std::to_string(runs.back().id)) + ")");
+}
+
+std::string speed_text(const ss::EvalResult& e) {
+    if (!e.has_comparison || e.comparison.throughput_ratio <= 0) return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%sx%.2f/x%.2f", e.comparison.faster_than_dense ? "" : "(not faster) ", e.comparison.throughput_ratio,
+                  e.comparison.latency_ratio);
+    return buf;
+}
+
+int list(const std::string& path) {
+    const auto runs = open_ro(path)->runs();
+    std::printf("%5s  %-20s  %-40s %9s %9s %9s  %s\n", "run", "created", "plan", "accuracy", "delta", "p50 ms", "speed (thru/lat)");
+    for (const auto& r : runs) {
+        const auto& e = r.result;
+        char delta[32] = "-";
+        if (e.has_comparison) std::snprintf(delta, sizeof delta, "%+.2f", 100.0 * e.comparison.accuracy_delta);
+        std::printf("%5lld  %-20s  %-40s %8.2f%% %9s %9.3f  %s%s%s\n", (long long)r.id, r.created_at.c_str(), r.plan.summary().c_str(),
+                    100.0 * e.accuracy, delta, e.latency_p50_ms, speed_text(e).c_str(), r.note.empty() ? "" : "  # ", r.note.c_str());
+    }
+    std::fprintf(stderr, "%zu runs\n", runs.size());
+    return 0;
+}
+
+int show(const std::string& path, const std::vector<std::string>& rest, bool as_json) {
+    auto db = open_ro(path);
+    const auto runs = db->runs();
+    if (!rest.empty()) {
+        const ss::RunRecord& r = find_run(runs, rest[0], path);
+        std::printf("%s\n", ss::run_record_json(r, {}, 2).c_str());
+        return 0;
+    }
+    std::map<std::string, int> models, datasets, machines, versions;
+    for (const auto& r : runs) {
+        ++models[r.model_name + "  " + r.model_path + (r.model_sha256.empty() ? "" : "  sha256 " + r.model_sha256)];
+        ++datasets[r.dataset_path + (r.dataset_sha256.empty() ? "" : "  sha256 " + r.dataset_sha256)];
+        ++machines[r.result.machine.empty() ? "(not recorded)" : r.result.machine];
+        ++versions[r.app_version.empty() ? "(before 0.1 schema 6)" : r.app_version];
+    }
+    if (as_json) {
+        nlohmann::json j = {{"path", path}, {"schema_version", db->found_version()}, {"runs", runs.size()},
+                            {"models", models}, {"datasets", datasets}, {"machines", machines}, {"app_versions", versions}};
+        if (auto b = db->meta("baseline_run")) j["baseline_run"] = *b;
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf("session   %s (schema %d%s)\n", path.c_str(), db->found_version(),
+                db->found_version() < ss::session_schema_version() ? ", older: opens read-only here, migrates when opened for writing" : "");
+    std::printf("runs      %zu", runs.size());
+    if (!runs.empty()) std::printf(" (%s .. %s)", runs.front().created_at.c_str(), runs.back().created_at.c_str());
+    std::printf("\n");
+    auto section = [](const char* name, const std::map<std::string, int>& m) {
+        for (const auto& [k, n] : m) std::printf("%-9s %s  (%d run%s)\n", name, k.c_str(), n, n == 1 ? "" : "s");
+    };
+    section("model", models);
+    section("dataset", datasets);
+    section("machine", machines);
+    section("app", versions);
+    if (auto b = db->meta("baseline_run")) std::printf("baseline  run %s\n", b->c_str());
+    return 0;
+}
+
+// "FILE.db:ID" or, with a default file, "ID".
+std::pair<std::string, std::string> run_ref(const std::string& s, const std::string& default_file) {
+    const size_t colon = s.rfind(':');
+    if (colon != std::string::npos && colon + 1 < s.size() && s.find_first_not_of("0123456789", colon + 1) == std::string::npos)
+        return {s.substr(0, colon), s.substr(colon + 1)};
+    if (default_file.empty()) throw UsageError("run '" + s + "': give FILE:RUN, or the file first and then run numbers");
+    return {default_file, s};
+}
+
+int diff(const std::vector<std::string>& args, bool as_json) {
+    std::pair<std::string, std::string> ra, rb;
+    if (args.size() == 3) {
+        ra = run_ref(args[1], args[0]);
+        rb = run_ref(args[2], args[0]);
+    } else if (args.size() == 2) {
+        ra = run_ref(args[0], "");
+        rb = run_ref(args[1], "");
+    } else {
+        throw UsageError("sessions diff takes FILE RUN_A RUN_B, or FILE_A:RUN FILE_B:RUN");
+    }
+    const auto runs_a = open_ro(ra.first)->runs();
+    const auto runs_b = ra.first == rb.first ? runs_a : open_ro(rb.first)->runs();
+    const ss::RunDiff d = ss::diff_runs(find_run(runs_a, ra.second, ra.first), find_run(runs_b, rb.second, rb.first));
+    if (as_json) {
+        nlohmann::json j = {{"a", ra.first + ":" + ra.second}, {"b", rb.first + ":" + rb.second}, {"warnings", d.warnings}};
+        nlohmann::json rows = nlohmann::json::array();
+        for (const auto& r : d.rows)
+            rows.push_back({{"section", r.section}, {"field", r.field}, {"a", r.a}, {"b", r.b}, {"delta", r.delta}, {"differs", r.differs}});
+        j["rows"] = rows;
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    for (const auto& w : d.warnings) std::printf("warning: %s\n", w.c_str());
+    std::printf("%-8s %-34s %-28s %-28s %s\n", "", "", (ra.first + ":" + ra.second).c_str(), (rb.first + ":" + rb.second).c_str(), "delta");
+    for (const auto& r : d.rows)
+        std::printf("%c %-7s %-34s %-28s %-28s %s\n", r.differs ? '*' : ' ', r.section.c_str(), r.field.c_str(), r.a.c_str(), r.b.c_str(),
+                    r.delta.c_str());
+    std::fprintf(stderr, "%d of %zu fields differ\n", d.differing(), d.rows.size());
+    return 0;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+int export_runs(const std::string& path, const Args& a) {
+    const auto runs = open_ro(path)->runs();
+    const std::string format = a.get("--format", "json");
+    std::string out;
+    if (format == "json") {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& r : runs) arr.push_back(nlohmann::json::parse(ss::run_record_json(r, {})));
+        out = arr.dump(2) + "\n";
+    } else if (format == "csv") {
+        out = "run,created_at,model,model_sha256,dataset,dataset_sha256,prune,quant,top_k,threads,samples,accuracy,accuracy_delta,"
+              "agreement,latency_p50_ms,latency_p95_ms,throughput_sps,throughput_ratio,latency_ratio,weight_bytes,sparsity,machine,note\n";
+        for (const auto& r : runs) {
+            const auto& e = r.result;
+            const bool c = e.has_comparison;
+            char nums[512];
+            std::snprintf(nums, sizeof nums, "%d,%d,%d,%.6f,%s,%s,%.6f,%.6f,%.1f,%s,%s,%lld,%.6f", e.top_k, e.threads, e.samples, e.accuracy,
+                          c ? std::to_string(e.comparison.accuracy_delta).c_str() : "", c ? std::to_string(e.comparison.agreement).c_str() : "",
+                          e.latency_p50_ms, e.latency_p95_ms, e.throughput_sps, c ? std::to_string(e.comparison.throughput_ratio).c_str() : "",
+                          c ? std::to_string(e.comparison.latency_ratio).c_str() : "", (long long)e.weight_bytes, e.sparsity);
+            out += std::to_string(r.id) + "," + csv_field(r.created_at) + "," + csv_field(r.model_name) + "," + r.model_sha256 + "," +
+                   csv_field(r.dataset_path) + "," + r.dataset_sha256 + "," + csv_field(r.plan.prune_label()) + "," +
+                   csv_field(r.plan.quant_label()) + "," + nums + "," + csv_field(e.machine) + "," + csv_field(r.note) + "\n";
+        }
+    } else {
+        throw UsageError("--format '" + format + "': expected json or csv");
+    }
+    const std::string dest = a.get("-o", "");
+    if (dest.empty()) std::fputs(out.c_str(), stdout);
+    else ss::write_file_bytes(dest, std::vector<uint8_t>(out.begin(), out.end()));
+    return 0;
+}
+
+// A run's identity across sessions: its sweep grid point, else when and what it measured.
+std::string identity(const ss::RunRecord& r) {
+    if (!r.grid_key.empty()) return "grid:" + r.grid_key;
+    return "run:" + r.created_at + "|" + r.model_path + "|" + r.model_sha256 + "|" + r.dataset_sha256 + "|" + r.plan.to_json() + "|" +
+           std::to_string(r.result.accuracy) + "|" + std::to_string(r.result.latency_p50_ms);
+}
+
+int merge(const std::vector<std::string>& args) {
+    if (args.size() < 2) throw UsageError("sessions merge takes OUT.db and at least one IN.db");
+    const std::string out_path = args[0];
+    for (size_t i = 1; i < args.size(); ++i)
+        if (args[i] == out_path) throw UsageError("sessions merge: " + out_path + " is both the output and an input");
+    // Every input is read (and so validated) before the output is touched.
+    std::vector<std::vector<ss::RunRecord>> inputs;
+    for (size_t i = 1; i < args.size(); ++i) inputs.push_back(open_ro(args[i])->runs());
+    auto out = ss::SessionDb::open(out_path, ss::SessionAccess::ReadWrite);
+    std::set<std::string> have;
+    for (const auto& r : out->runs()) have.insert(identity(r));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        std::vector<ss::RunRecord> add;
+        size_t dup = 0;
+        for (ss::RunRecord r : inputs[i]) {
+            if (!have.insert(identity(r)).second) {
+                ++dup;
+                continue;
+            }
+            r.id = 0; // renumbered after the runs already in OUT
+            add.push_back(std::move(r));
+        }
+        out->add_runs(add); // one transaction per input
+        std::fprintf(stderr, "merge: %s: %zu runs added, %zu already in %s\n", args[i + 1].c_str(), add.size(), dup, out_path.c_str());
+    }
+    std::fprintf(stderr, "merge: %s now holds %lld runs\n", out_path.c_str(), (long long)out->run_count());
+    return 0;
+}
+
+} // namespace
+
+int cmd_sessions(int argc, char** argv) {
+    if (argc < 3) throw UsageError("sessions needs a subcommand: list, show, diff, export or merge");
+    const std::string sub = argv[2];
+    const Args a(argc, argv, 3, {"--format", "-o"}, {"--json"});
+    const auto& p = a.positional;
+    if (sub == "list") {
+        if (p.size() != 1) throw UsageError("sessions list takes one FILE");
+        return list(p[0]);
+    }
+    if (sub == "show") {
+        if (p.empty() || p.size() > 2) throw UsageError("sessions show takes FILE [RUN]");
+        return show(p[0], std::vector<std::string>(p.begin() + 1, p.end()), a.has("--json"));
+    }
+    if (sub == "diff") return diff(p, a.has("--json"));
+    if (sub == "export") {
+        if (p.size() != 1) throw UsageError("sessions export takes one FILE");
+        return export_runs(p[0], a);
+    }
+    if (sub == "merge") return merge(p);
+    throw UsageError("unknown sessions subcommand '" + sub + "' (list, show, diff, export, merge)");
+}
+
+} // namespace cli

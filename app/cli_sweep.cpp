@@ -1,0 +1,111 @@
+// cli_sweep.cpp - `sparsescope-cli sweep`: a grid of plans evaluated into a session, one committed
+// run per grid point; a rerun skips the points already in the session; --shard I/N splits the
+// grid over machines (sessions merge joins the parts).
+#include "cli_args.h"
+#include "cli_commands.h"
+
+#include "compression.h"
+#include "dataset.h"
+#include "error.h"
+#include "evaluate.h"
+#include "kernel_plan.h"
+#include "model_io.h"
+#include "run_record.h"
+#include "session_db.h"
+#include "sweep_grid.h"
+#include "thread_pool.h"
+
+#include <chrono>
+#include <set>
+#include <cstdio>
+
+namespace cli {
+
+int cmd_sweep(int argc, char** argv) {
+    const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune-method", "--sparsity", "--quant", "--top-k", "--session",
+                                 "--shard", "--limit", "--threads", "--latency-samples", "--tag", "--calib", "--calib-samples",
+                                 "--input-scale", "--input-mean", "--input-std"},
+                 {"--static-kernels"});
+    if (a.positional.size() != 1) throw UsageError("sweep takes exactly one MODEL");
+    const std::string session_path = a.get("--session", "");
+    if (session_path.empty()) throw UsageError("sweep needs --session FILE (the session the runs are saved in, one by one)");
+    ss::SweepGrid grid;
+    try {
+        grid = ss::parse_sweep_grid(a.get("--prune-method", "magnitude"), a.get("--sparsity", "0"), a.get("--quant", "none"),
+                                    a.get("--top-k", "0"));
+    } catch (const ss::Error& e) {
+        throw UsageError(e.what());
+    }
+    ss::SweepShard shard;
+    try {
+        if (a.options.count("--shard")) shard = ss::parse_sweep_shard(a.get("--shard", ""));
+    } catch (const ss::Error& e) {
+        throw UsageError(e.what());
+    }
+    const std::vector<ss::CompressionPlan> plans = ss::expand_sweep(grid);
+    ss::EvalOptions opt;
+    opt.limit = int(a.get_int("--limit", 0, 1, 1L << 30));
+    opt.threads = int(a.get_int("--threads", 1, 1, 256));
+    opt.latency_samples = int(a.get_int("--latency-samples", 200, 1, 100000));
+    ss::set_compute_threads(opt.threads);
+    if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
+
+    ss::Model model = ss::load_model(a.positional[0]);
+    model.input.scale = a.get_double("--input-scale", model.input.scale, -1e30, 1e30);
+    model.input.mean = a.get_double("--input-mean", model.input.mean, -1e30, 1e30);
+    model.input.std = a.get_double("--input-std", model.input.std, 1e-30, 1e30);
+    for (const ss::CompressionPlan& p : plans)
+        for (const ss::MoeLayer* moe : model.moe_layers())
+            if (p.top_k > int(moe->experts.size()))
+                throw UsageError("--top-k " + std::to_string(p.top_k) + " exceeds the " + std::to_string(moe->experts.size()) +
+                                 " experts of MoE layer '" + moe->name + "'");
+    const std::string data_path = a.get("--data", ss::kDefaultDatasetDir);
+    const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", "")});
+    ss::check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
+
+    // Open (or create) the session before measuring anything: a file we cannot write stops here.
+    std::unique_ptr<ss::SessionDb> session = ss::SessionDb::open(session_path, ss::SessionAccess::ReadWrite);
+    if (!session->backup_path().empty())
+        std::fprintf(stderr, "sweep: %s was schema %d; the original is kept as %s\n", session_path.c_str(), session->found_version(),
+                     session->backup_path().c_str());
+    const std::set<std::string> done = session->grid_keys();
+    std::vector<size_t> todo;
+    size_t skipped = 0, other_shards = 0;
+    for (size_t i = 0; i < plans.size(); ++i) {
+        if (!shard.runs(i)) {
+            ++other_shards;
+            continue;
+        }
+        if (done.count(ss::sweep_grid_key(plans[i], model.sha256, data.sha256, opt.limit))) ++skipped;
+        else todo.push_back(i);
+    }
+    std::fprintf(stderr, "sweep: %zu grid points%s; %zu already in %s, %zu to run\n", plans.size(),
+                 shard.count > 1 ? (", shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + " takes " +
+                                    std::to_string(plans.size() - other_shards)).c_str()
+                                 : "",
+                 skipped, session_path.c_str(), todo.size());
+    if (todo.empty()) return 0;
+
+    const ss::BaselineOutputs baseline = ss::compute_baseline(model, data, opt.limit, opt.threads);
+    opt.baseline = &baseline;
+    opt.dense = &model;
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t n = 0; n < todo.size(); ++n) {
+        const ss::CompressionPlan& plan = plans[todo[n]];
+        const auto calib = calibration_data_for(plan, a, data_path);
+        const ss::CompressedModel cm = ss::compress(model, plan, calib.get());
+        ss::RunRecord r = ss::make_run_record(model, data, plan);
+        r.grid_key = ss::sweep_grid_key(plan, model.sha256, data.sha256, opt.limit);
+        if (a.options.count("--tag")) r.tags = {a.get("--tag", "")};
+        r.result = ss::evaluate(cm, data, opt);
+        const int64_t id = session->add_run(r); // committed: a crash from here on keeps it
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double left = elapsed / double(n + 1) * double(todo.size() - n - 1);
+        const ss::EvalResult& e = r.result;
+        std::fprintf(stderr, "[%zu/%zu] run %lld  %-40s  %6.2f %%  p50 %.3f ms  x%.2f  (%.0f s left)\n", n + 1, todo.size(), (long long)id,
+                     plan.summary().c_str(), 100.0 * e.accuracy, e.latency_p50_ms, e.comparison.throughput_ratio, left);
+    }
+    return 0;
+}
+
+} // namespace cli
