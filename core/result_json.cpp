@@ -12,7 +12,9 @@ using nlohmann::json;
 
 json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 
+// (rows, cols) row-major as nested arrays; null when `v` does not hold that many (not recorded).
 json matrix(const std::vector<int64_t>& v, size_t rows, size_t cols) {
+    if (v.size() != rows * cols || v.empty()) return nullptr;
     json m = json::array();
     for (size_t r = 0; r < rows; ++r) m.push_back(std::vector<int64_t>(v.begin() + long(r * cols), v.begin() + long((r + 1) * cols)));
     return m;

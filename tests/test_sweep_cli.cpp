@@ -1,0 +1,210 @@
+// test_sweep_cli.cpp - sweeps and sessions through the real sparsescope-cli in child processes: a
+// sweep killed with SIGKILL keeps every finished run in a sound file and resumes; shards merge into
+// what one unsharded sweep gives; the sessions commands read without modifying.
+#include "session_db.h"
+#include "test_support.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <map>
+#include <set>
+
+using namespace ss;
+
+namespace {
+const QString kCli = QStringLiteral(SPARSESCOPE_CLI);
+const QString kModel = QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe");
+
+struct Result {
+    int code = -1;
+    QString out, err;
+};
+
+Result cli(const QStringList& args, int timeout_ms = 120000) {
+    QProcess p;
+    p.start(kCli, args);
+    Result r;
+    if (!p.waitForFinished(timeout_ms)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = QStringLiteral("timed out");
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QStringList sweep_args(const QString& session, const QString& sparsities, const QString& quants, int limit) {
+    return {QStringLiteral("sweep"), kModel, QStringLiteral("--session"), session, QStringLiteral("--sparsity"), sparsities,
+            QStringLiteral("--quant"), quants, QStringLiteral("--limit"), QString::number(limit), QStringLiteral("--latency-samples"),
+            QStringLiteral("20")};
+}
+
+std::map<std::string, RunRecord> by_grid_key(const std::string& path) {
+    std::map<std::string, RunRecord> m;
+    for (auto& r : SessionDb::open(path, SessionAccess::ReadOnly)->runs()) m.emplace(r.grid_key, std::move(r));
+    return m;
+}
+} // namespace
+
+class TestSweepCli : public QObject {
+    Q_OBJECT
+private slots:
+    void killNineMidSweepLosesOnlyTheRunInProgress() {
+        QTemporaryDir dir;
+        const QString session = dir.filePath(QStringLiteral("s.sparsescope"));
+        const std::string path = session.toStdString();
+        const QStringList args = sweep_args(session, QStringLiteral("0,0.3,0.5,0.7,0.8,0.9"), QStringLiteral("none,int8"), 2000);
+        QProcess p;
+        p.start(kCli, args);
+        QVERIFY(p.waitForStarted());
+        // Wait for two committed runs (read while the sweep writes: WAL readers do not block it),
+        // then kill -9 in the middle of the third.
+        int64_t seen = 0;
+        QElapsedTimer clock;
+        clock.start();
+        while (seen < 2 && clock.elapsed() < 60000 && p.state() == QProcess::Running) {
+            QTest::qWait(15);
+            if (!QFile::exists(session)) continue;
+            try {
+                seen = SessionDb::open(path, SessionAccess::ReadOnly)->run_count();
+            } catch (const Error&) { // created but its first migration not yet committed
+            }
+        }
+        QVERIFY2(p.state() == QProcess::Running, "the sweep finished before it could be killed; make the grid larger");
+        ::kill(pid_t(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+
+        std::vector<RunRecord> kept;
+        {
+            auto db = SessionDb::open(path, SessionAccess::ReadOnly);
+            QCOMPARE(db->integrity_check(), std::string("ok"));
+            kept = db->runs();
+        }
+        QVERIFY2(kept.size() >= 2 && kept.size() < 12, qPrintable(QString::number(kept.size())));
+        for (const RunRecord& r : kept) { // every kept run is whole
+            QCOMPARE(r.result.per_class_accuracy.size(), size_t(10));
+            QCOMPARE(r.result.samples, 2000);
+            QVERIFY(!r.result.layers.empty());
+            QCOMPARE(r.result.latency_samples_ms.size(), size_t(20));
+            QCOMPARE(r.result.expert_share.size(), size_t(1));
+            QVERIFY(!r.grid_key.empty());
+        }
+
+        // The rerun skips what was kept and finishes the grid.
+        const Result again = cli(args);
+        QVERIFY2(again.code == 0, qPrintable(again.err));
+        QVERIFY2(again.err.contains(QStringLiteral("%1 already in").arg(kept.size())), qPrintable(again.err));
+        auto db = SessionDb::open(path, SessionAccess::ReadWrite);
+        QCOMPARE(db->integrity_check(), std::string("ok"));
+        QCOMPARE(db->journal_mode(), std::string("wal"));
+        const auto all = db->runs();
+        QCOMPARE(all.size(), size_t(12));
+        std::set<std::string> keys;
+        for (const auto& r : all) keys.insert(r.grid_key);
+        QCOMPARE(keys.size(), size_t(12));
+        for (size_t i = 0; i < kept.size(); ++i) QCOMPARE(all[i].created_at, kept[i].created_at); // untouched
+    }
+
+    void shardsMergeIntoTheUnshardedSweep() {
+        QTemporaryDir dir;
+        const QString sp = QStringLiteral("0,0.5,0.9"), q = QStringLiteral("none,int8,int4:g32");
+        const QString whole = dir.filePath(QStringLiteral("whole.db"));
+        Result r = cli(sweep_args(whole, sp, q, 500));
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QStringList shards;
+        for (int i = 0; i < 3; ++i) {
+            shards << dir.filePath(QStringLiteral("shard%1.db").arg(i));
+            r = cli(sweep_args(shards.back(), sp, q, 500) << QStringLiteral("--shard") << QStringLiteral("%1/3").arg(i));
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+            QVERIFY2(r.err.contains(QStringLiteral("shard %1/3 takes 3").arg(i)), qPrintable(r.err));
+        }
+        const auto shard0 = test_support::read_bytes(shards[0].toStdString());
+        const QString merged = dir.filePath(QStringLiteral("merged.db"));
+        r = cli(QStringList{QStringLiteral("sessions"), QStringLiteral("merge"), merged} + shards);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(test_support::read_bytes(shards[0].toStdString()), shard0); // inputs are only read
+
+        const auto a = by_grid_key(whole.toStdString()), b = by_grid_key(merged.toStdString());
+        QCOMPARE(a.size(), size_t(9));
+        QCOMPARE(b.size(), a.size());
+        for (const auto& [key, ra] : a) {
+            QVERIFY2(b.count(key), key.c_str());
+            const RunRecord& rb = b.at(key);
+            QCOMPARE(rb.plan.to_json(), ra.plan.to_json());
+            QCOMPARE(rb.result.accuracy, ra.result.accuracy); // the kernels are deterministic
+            QCOMPARE(rb.result.per_class_accuracy, ra.result.per_class_accuracy);
+            QCOMPARE(rb.result.sparsity, ra.result.sparsity);
+            QCOMPARE(rb.result.comparison.agreement, ra.result.comparison.agreement);
+            QCOMPARE(rb.model_sha256, ra.model_sha256);
+        }
+        // Merging again adds nothing; the ids run 1..9.
+        r = cli(QStringList{QStringLiteral("sessions"), QStringLiteral("merge"), merged} + shards);
+        QVERIFY2(r.code == 0 && r.err.contains(QStringLiteral("now holds 9 runs")), qPrintable(r.err));
+        const auto runs = SessionDb::open(merged.toStdString(), SessionAccess::ReadOnly)->runs();
+        for (size_t i = 0; i < runs.size(); ++i) QCOMPARE(runs[i].id, int64_t(i + 1));
+    }
+
+    void sessionsCommandsReadWithoutWriting() {
+        QTemporaryDir dir;
+        const QString s = dir.filePath(QStringLiteral("s.db")), t = dir.filePath(QStringLiteral("t.db"));
+        QCOMPARE(cli(sweep_args(s, QStringLiteral("0,0.7"), QStringLiteral("none"), 300)).code, 0);
+        QCOMPARE(cli(sweep_args(t, QStringLiteral("0.7"), QStringLiteral("int8"), 400)).code, 0);
+        const auto before = test_support::read_bytes(s.toStdString());
+
+        Result r = cli({QStringLiteral("sessions"), QStringLiteral("list"), s});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out.count(QLatin1Char('\n')), 3); // header + 2 runs
+        QVERIFY(r.out.contains(QStringLiteral("magnitude:0.70")));
+
+        r = cli({QStringLiteral("sessions"), QStringLiteral("show"), s, QStringLiteral("--json")});
+        QCOMPARE(r.code, 0);
+        const auto info = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(info["runs"].get<int>(), 2);
+        QCOMPARE(info["schema_version"].get<int>(), session_schema_version());
+
+        r = cli({QStringLiteral("sessions"), QStringLiteral("export"), s});
+        const auto runs = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(runs.size(), size_t(2));
+        QCOMPARE(runs[1]["plan"]["prune"].get<std::string>(), std::string("magnitude:0.70"));
+        QCOMPARE(runs[1]["latency_ms"]["samples"].size(), size_t(20));
+        r = cli({QStringLiteral("sessions"), QStringLiteral("export"), s, QStringLiteral("--format"), QStringLiteral("csv")});
+        QCOMPARE(r.out.count(QLatin1Char('\n')), 3);
+        QVERIFY(r.out.startsWith(QStringLiteral("run,created_at,model,")));
+
+        // A diff across sessions: the plan and sample counts differ, and it says so.
+        r = cli({QStringLiteral("sessions"), QStringLiteral("diff"), s + QStringLiteral(":2"), t + QStringLiteral(":1"), QStringLiteral("--json")});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto d = nlohmann::json::parse(r.out.toStdString());
+        bool quant_differs = false, samples_warned = false;
+        for (const auto& row : d["rows"])
+            if (row["field"] == "quant") quant_differs = row["differs"].get<bool>() && row["b"] == "int8";
+        for (const auto& w : d["warnings"]) samples_warned |= w.get<std::string>().find("numbers of samples") != std::string::npos;
+        QVERIFY(quant_differs);
+        QVERIFY(samples_warned);
+
+        // Mistakes are named; a run that is not there too.
+        r = cli({QStringLiteral("sessions"), QStringLiteral("diff"), s, QStringLiteral("1"), QStringLiteral("9")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("has no run 9")), qPrintable(r.err));
+        r = cli({QStringLiteral("sessions"), QStringLiteral("list"), dir.filePath(QStringLiteral("missing.db"))});
+        QCOMPARE(r.code, 1);
+        QVERIFY(r.err.contains(QStringLiteral("no such file")));
+        r = cli(sweep_args(s, QStringLiteral("0"), QStringLiteral("none"), 300) << QStringLiteral("--shard") << QStringLiteral("3/3"));
+        QCOMPARE(r.code, 2);
+        QVERIFY(r.err.contains(QStringLiteral("must be below N")));
+        QCOMPARE(test_support::read_bytes(s.toStdString()), before);
+        QVERIFY(!QFile::exists(s + QStringLiteral("-wal")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSweepCli)
+#include "test_sweep_cli.moc"
