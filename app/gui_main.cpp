@@ -26,6 +26,7 @@
 #include <QIcon>
 #include <QMessageBox>
 #include <QTabWidget>
+#include <QStandardPaths>
 #include <QTimer>
 
 #include <cstdio>
@@ -98,6 +99,8 @@ int main(int argc, char** argv) {
     }
 
     if (cli.isSet(shot_opt)) {
+        // The sweep's runs are autosaved like any others; here into a throwaway data folder.
+        QStandardPaths::setTestModeEnabled(true);
         // A sweep (magnitude 0-90 % x fp32 / int8 / int4), the last run selected, then the window
         // with each tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png, OUT-layers.png,
         // OUT-metrics.png (the metric plot).

@@ -314,7 +314,7 @@ std::unique_ptr<SessionDb> SessionDb::open(const std::string& path, SessionAcces
 
     if (!writable(path)) {
         sqlite3_close(ro);
-        throw Error(path + ": the file is read-only; open it read-only, or make it writable. The file was not changed.");
+        throw ReadOnlySessionError(path + ": the file is read-only; open it read-only, or make it writable. The file was not changed.");
     }
     if (version < session_schema_version()) { // a copy of the file as it was, before the migration touches it
         std::string bak = path + ".v" + std::to_string(version) + ".bak";
@@ -403,6 +403,9 @@ int64_t SessionDb::add_run(const RunRecord& run) {
         const int64_t id = run.id ? run.id : scalar_int(db_, path_, "SELECT IFNULL(MAX(id), 0) + 1 FROM runs");
         write_run(run, id);
         exec(db_, path_, "COMMIT", "cannot save the run");
+        // Copy the log into the file now (without waiting for readers), so that the file alone,
+        // copied by any tool, holds every finished run.
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         return id;
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -421,6 +424,7 @@ void SessionDb::add_runs(const std::vector<RunRecord>& runs) {
             next = std::max(next, id + 1);
         }
         exec(db_, path_, "COMMIT", "cannot save the runs");
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;

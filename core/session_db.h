@@ -9,6 +9,7 @@
 // locked are refused with a message naming the file and the reason, and are never modified.
 #pragma once
 
+#include "error.h"
 #include "run_record.h"
 
 #include <cstdint>
@@ -23,6 +24,12 @@ struct sqlite3;
 namespace ss {
 
 int session_schema_version(); // the newest: the number of migration files
+
+// Thrown by SessionDb::open(ReadWrite) for a file that may not be written; it can be opened ReadOnly.
+class ReadOnlySessionError : public Error {
+public:
+    using Error::Error;
+};
 
 enum class SessionAccess {
     ReadWrite, // create when missing; migrate an older schema in place (after a backup)

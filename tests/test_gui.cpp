@@ -13,6 +13,9 @@
 #include "main_window.h"
 #include "run_delta.h"
 #include "run_list_model.h"
+#include "run_diff_dialog.h"
+#include "session_store.h"
+#include "session_db.h"
 #include "sweep_dialog.h"
 #include "override_dialog.h"
 #include "compression.h"
@@ -37,10 +40,13 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStatusBar>
+#include <QLabel>
 #include <QTableView>
 #include <QToolTip>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QStandardPaths>
 #include <QtTest>
 
 using namespace ssui;
@@ -49,6 +55,7 @@ namespace {
 std::shared_ptr<const ss::Dataset> synthetic_dataset(int n) {
     auto d = std::make_shared<ss::Dataset>();
     d->source_path = "synthetic";
+    d->sha256 = std::string(64, 'a');
     d->count = n;
     d->features = 4;
     d->num_classes = 2;
@@ -65,6 +72,9 @@ private slots:
         // Settings of this test stay apart from a user's, and start empty.
         QCoreApplication::setOrganizationName(QStringLiteral("SparseScopeTest"));
         QSettings().clear();
+        // Untitled autosave sessions go to a test-only data folder, emptied here.
+        QStandardPaths::setTestModeEnabled(true);
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
     }
 
     void sweepRunsTheGridAndKeepsPartialResults() {
@@ -435,6 +445,135 @@ private slots:
         QVERIFY(svg.open(QIODevice::ReadOnly));
         QVERIFY(svg.readAll().contains("<svg"));
         QVERIFY(!QImage(dir.filePath(QStringLiteral("chart3.png"))).isNull());
+    }
+
+    void sessionsAutosaveCompareAndDiff() {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.setLatencySamples(5);
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(64));
+        QVERIFY(!w.session()); // nothing written before the first run
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        w.compressionPanel()->quantCombo()->setCurrentIndex(w.compressionPanel()->quantCombo()->findData(QStringLiteral("int8")));
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        // Each run was committed to an untitled session the moment it finished.
+        QVERIFY(w.session() && w.sessionIsUntitled());
+        const QString untitled = w.sessionPath();
+        QCOMPARE(ss::SessionDb::open(untitled.toStdString(), ss::SessionAccess::ReadOnly)->runs().size(), size_t(2));
+        QVERIFY(!w.windowTitle().startsWith(QLatin1Char('*')));
+        // A note and the chosen baseline go to the file too.
+        QVERIFY(w.runs()->setData(w.runs()->index(1, RunListModel::Note), QStringLiteral("int8 try")));
+        w.useRunAsBaseline(0);
+        {
+            auto db = ss::SessionDb::open(untitled.toStdString(), ss::SessionAccess::ReadOnly);
+            QCOMPARE(db->runs()[1].note, std::string("int8 try"));
+            QCOMPARE(db->meta("baseline_run").value_or(""), std::string("1"));
+        }
+        // Save As moves the session (the untitled file goes); later runs land in the new file.
+        const QString saved = dir.filePath(QStringLiteral("mine.sparsescope"));
+        QString err;
+        QVERIFY2(w.saveSession(saved, &err), qPrintable(err));
+        QCOMPARE(QFileInfo(w.sessionPath()).absoluteFilePath(), QFileInfo(saved).absoluteFilePath());
+        QVERIFY(!w.sessionIsUntitled());
+        QVERIFY(!QFile::exists(untitled));
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(ss::SessionDb::open(saved.toStdString(), ss::SessionAccess::ReadOnly)->run_count(), int64_t(3));
+        QVERIFY(w.windowTitle().startsWith(QStringLiteral("mine.sparsescope")));
+
+        // Reopened: the runs, the note and the baseline come back.
+        MainWindow w2;
+        QVERIFY2(w2.openSession(saved, &err), qPrintable(err));
+        QCOMPARE(w2.runs()->rowCount(), 3);
+        QCOMPARE(w2.runs()->run(1).note, std::string("int8 try"));
+        QCOMPARE(w2.runs()->baselineRow(), 0);
+
+        // Another session beside it: a run on other data. Its runs join the table and the plot,
+        // grouped by session, and comparing across the two warns about the datasets.
+        ss::RunRecord other = w.runs()->run(1);
+        other.id = 1;
+        other.dataset_sha256 = std::string(64, 'f');
+        other.note.clear();
+        const QString other_path = dir.filePath(QStringLiteral("other.sparsescope"));
+        ss::save_session(other_path.toStdString(), {other});
+        QVERIFY2(w2.addComparisonSession(other_path, &err), qPrintable(err));
+        QCOMPARE(w2.runs()->rowCount(), 4);
+        QCOMPARE(w2.runs()->sourceOf(3), 1);
+        QVERIFY(!w2.runTable()->isColumnHidden(RunListModel::Source));
+        QCOMPARE(w2.runs()->index(3, RunListModel::Source).data().toString(), QStringLiteral("other"));
+        QVERIFY(!(w2.runs()->flags(w2.runs()->index(3, RunListModel::Note)) & Qt::ItemIsEditable)); // not ours to edit
+        QCOMPARE(w2.accuracyPlot()->pointCount(), 4);
+        bool grouped = false; // one series per session (and precision)
+        for (int g = 0; g < w2.accuracyPlot()->plot()->graphCount(); ++g)
+            grouped |= w2.accuracyPlot()->plot()->graph(g)->name() == QStringLiteral("other, int8") &&
+                       w2.accuracyPlot()->plot()->graph(g)->dataCount() == 1;
+        QVERIFY(grouped);
+        QItemSelectionModel* sel = w2.runTable()->selectionModel();
+        sel->clearSelection();
+        for (int row : {1, 3})
+            sel->select(w2.runsView()->mapFromSource(w2.runs()->index(row, 0)), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        QVERIFY(!w2.comparisonWarning()->isHidden());
+        QVERIFY2(w2.comparisonWarning()->text().contains(QStringLiteral("different datasets")), qPrintable(w2.comparisonWarning()->text()));
+        // The comparison run is not written into this session.
+        QCOMPARE(ss::SessionDb::open(saved.toStdString(), ss::SessionAccess::ReadOnly)->run_count(), int64_t(3));
+
+        // Diff of the two selected runs.
+        QAction* diff = w2.findChild<QAction*>(QStringLiteral("diffRuns"));
+        QVERIFY(diff);
+        diff->trigger();
+        auto* dialog = w2.findChild<RunDiffDialog*>(QStringLiteral("runDiffDialog"));
+        QVERIFY(dialog);
+        QVERIFY(!dialog->warnings()->isHidden());
+        const int all = dialog->visibleRows();
+        QVERIFY(all > 20);
+        dialog->onlyDifferences()->setChecked(true);
+        QVERIFY(dialog->visibleRows() < all && dialog->visibleRows() >= 2); // dataset hash and note differ
+        bool sha_row = false;
+        for (int i = 0; i < dialog->table()->rowCount(); ++i)
+            sha_row |= !dialog->table()->isRowHidden(i) && dialog->table()->item(i, 1)->text() == QStringLiteral("dataset sha256");
+        QVERIFY(sha_row);
+        dialog->close();
+
+        // A read-only session opens read-only; new runs stay in memory, marked unsaved.
+        const QString ro = dir.filePath(QStringLiteral("ro.sparsescope"));
+        QVERIFY(QFile::copy(saved, ro)); // a plain file copy while the session is open holds every finished run
+        QFile::setPermissions(ro, QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther);
+        const auto ro_bytes = test_support::read_bytes(ro.toStdString());
+        MainWindow w3;
+        w3.setLatencySamples(5);
+        QVERIFY2(w3.openSession(ro, &err), qPrintable(err));
+        QVERIFY2(w3.windowTitle().contains(QStringLiteral("read-only")), qPrintable(w3.windowTitle()));
+        w3.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w3.setDataset(synthetic_dataset(64));
+        QSignalSpy finished3(w3.runner(), &EvaluationRunner::finished);
+        QTest::mouseClick(w3.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished3.wait(20000));
+        QVERIFY2(w3.runs()->rowCount() == 4, qPrintable(w3.statusBar()->currentMessage() + QString::number(w3.runs()->rowCount())));
+        QVERIFY(w3.windowTitle().startsWith(QLatin1Char('*')));
+        QCOMPARE(test_support::read_bytes(ro.toStdString()), ro_bytes);
+        // Save As rescues them.
+        const QString rescued = dir.filePath(QStringLiteral("rescued.sparsescope"));
+        QVERIFY2(w3.saveSession(rescued, &err), qPrintable(err));
+        QCOMPARE(ss::SessionDb::open(rescued.toStdString(), ss::SessionAccess::ReadOnly)->run_count(), int64_t(4));
+        QVERIFY(!w3.windowTitle().startsWith(QLatin1Char('*')));
+
+        // A session of an older schema is updated on open, its original kept beside it.
+        const QString old = dir.filePath(QStringLiteral("old.sparsescope"));
+        QVERIFY(QFile::copy(QStringLiteral(SPARSESCOPE_FIXTURES "/session-v3.sparsescope"), old));
+        QFile::setPermissions(old, QFile::ReadOwner | QFile::WriteOwner);
+        MainWindow w4;
+        QVERIFY2(w4.openSession(old, &err), qPrintable(err));
+        QCOMPARE(w4.runs()->rowCount(), 2);
+        QVERIFY(QFile::exists(old + QStringLiteral(".v3.bak")));
+        QVERIFY2(w4.statusBar()->currentMessage().contains(QStringLiteral("older SparseScope")), qPrintable(w4.statusBar()->currentMessage()));
+        // New Session empties the table; nothing is written until a run finishes.
+        QVERIFY(w4.newSession());
+        QCOMPARE(w4.runs()->rowCount(), 0);
+        QVERIFY(!w4.session());
     }
 
     void cancelStopsTheRun() {

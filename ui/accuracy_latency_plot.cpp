@@ -100,19 +100,30 @@ void AccuracyLatencyPlot::seriesStyle(const QString& name, QColor* out_color, in
     *out_shape = int(shape);
 }
 
-QCPGraph* AccuracyLatencyPlot::series(const QString& name) {
-    auto it = series_.find(name);
+QCPGraph* AccuracyLatencyPlot::series(const QString& name, const QString& group, int group_index) {
+    const QString key = group.isEmpty() ? name : group + QStringLiteral(" · ") + name;
+    auto it = series_.find(key);
     if (it != series_.end()) return it->second;
     QColor color;
     int shape = 0;
     seriesStyle(name, &color, &shape);
-    QCPGraph* g = make_scatter(plot_, tr("%1 weights").arg(name), color, QCPScatterStyle::ScatterShape(shape), 9);
-    series_[name] = g;
+    if (!group.isEmpty()) { // one color per session or model
+        static const QColor palette[] = {QColor(31, 119, 180), QColor(214, 39, 40),  QColor(44, 160, 44),  QColor(148, 103, 189),
+                                         QColor(255, 127, 14), QColor(140, 86, 75), QColor(227, 119, 194), QColor(23, 190, 207)};
+        color = palette[size_t(std::max(0, group_index)) % (sizeof palette / sizeof palette[0])];
+    }
+    QCPGraph* g = make_scatter(plot_, group.isEmpty() ? tr("%1 weights").arg(name) : tr("%1, %2").arg(group, name), color,
+                               QCPScatterStyle::ScatterShape(shape), 9);
+    series_[key] = g;
     return g;
 }
 
-void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
+void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const std::vector<QString>& groups) {
     runs_ = runs;
+    std::vector<QString> group_names; // in order of first appearance
+    for (const QString& g : groups)
+        if (std::find(group_names.begin(), group_names.end(), g) == group_names.end()) group_names.push_back(g);
+    const bool grouped = groups.size() == runs.size() && group_names.size() > 1;
     std::vector<int> order(runs_.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
@@ -125,7 +136,9 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
     for (int row : order) {
         const auto& r = runs_[size_t(row)];
         const double x = r.result.latency_p50_ms, y = 100.0 * r.result.accuracy;
-        QCPGraph* g = series(seriesOf(r));
+        QCPGraph* g = grouped ? series(seriesOf(r), groups[size_t(row)],
+                                       int(std::find(group_names.begin(), group_names.end(), groups[size_t(row)]) - group_names.begin()))
+                              : series(seriesOf(r));
         points[g].first.push_back(x);
         points[g].second.push_back(y);
         rows_[g].push_back(row);
@@ -133,7 +146,11 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
         min_y = std::min(min_y, y);
         max_y = std::max(max_y, y);
     }
-    for (auto& [g, xy] : points) g->setData(xy.first, xy.second, true);
+    for (auto& [g, xy] : points) {
+        g->setData(xy.first, xy.second, true);
+        if (xy.first.isEmpty()) g->removeFromLegend(); // series of runs no longer shown
+        else g->addToLegend();
+    }
     QVector<double> fx, fy, bx, by, nx, ny;
     for (int row : paretoFront(runs_)) {
         fx.push_back(runs_[size_t(row)].result.latency_p50_ms);

@@ -20,7 +20,9 @@ class AccuracyLatencyPlot : public QWidget {
 public:
     explicit AccuracyLatencyPlot(QWidget* parent = nullptr);
 
-    void setRuns(const std::vector<ss::RunRecord>& runs);
+    // `groups` (one per run, optional): runs from several sessions or models are drawn one color
+    // per group (marker shape still by precision) instead of one color per precision.
+    void setRuns(const std::vector<ss::RunRecord>& runs, const std::vector<QString>& groups = {});
     void setSelectedRun(int row); // -1 for none
     void setSelectedRuns(const std::vector<int>& rows); // each ringed
     // The run chosen as baseline (a row of the runs given to setRuns), marked with a diamond; -1: none.
@@ -45,7 +47,7 @@ signals:
     void runClicked(int row);
 
 private:
-    QCPGraph* series(const QString& name);
+    QCPGraph* series(const QString& name, const QString& group = {}, int group_index = -1);
 
     QCustomPlot* plot_;
     QCPGraph* selected_;

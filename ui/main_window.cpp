@@ -22,6 +22,7 @@
 #include "model_io.h"
 #include "run_list_model.h"
 #include "result_json.h"
+#include "session_db.h"
 #include "session_store.h"
 #include "sweep_dialog.h"
 #include "override_dialog.h"
@@ -118,6 +119,11 @@ MainWindow::MainWindow(QWidget* parent)
     auto* table_layout = new QVBoxLayout(table_box);
     table_layout->setContentsMargins(0, 0, 0, 0);
     table_layout->addWidget(filter_);
+    warning_label_ = new QLabel;
+    warning_label_->setWordWrap(true);
+    warning_label_->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; border: 1px solid #e0c36a; padding: 4px; }"));
+    warning_label_->setVisible(false);
+    table_layout->addWidget(warning_label_);
     table_layout->addWidget(table_);
     right->addWidget(table_box);
     right->setStretchFactor(0, 3);
@@ -158,8 +164,8 @@ MainWindow::MainWindow(QWidget* parent)
         } else {
             runs_->addRun(r);
             if (live) live_row_ = runs_->rowCount() - 1;
+            else persistRun(runs_->rowCount() - 1); // autosave: committed the moment it finishes
         }
-        dirty_ = true;
         selectRun(live ? live_row_ : runs_->rowCount() - 1);
         const ss::RunRecord& shown = runs_->run(live ? live_row_ : runs_->rowCount() - 1);
         QString msg = tr("Run %1: %2 % top-1, %3 ms p50").arg(shown.id).arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(r.result.latency_p50_ms, 0, 'f', 3);
@@ -200,12 +206,21 @@ MainWindow::MainWindow(QWidget* parent)
         if (sweep_total_ > 0) return endSweep(tr("Sweep canceled: %1 of %2 runs kept").arg(sweep_done_).arg(sweep_total_));
         statusBar()->showMessage(tr("Evaluation canceled"), 5000);
     });
-    connect(runs_, &RunListModel::noteEdited, this, [this] {
+    connect(runs_, &RunListModel::noteEdited, this, [this](int row) {
+        if (row == live_row_) return; // saved with the run when it is kept
+        if (session_ && !session_->read_only()) {
+            try {
+                session_->set_note(runs_->run(row).id, runs_->run(row).note);
+                return;
+            } catch (const std::exception& e) {
+                statusBar()->showMessage(tr("The note was not saved: %1").arg(QString::fromStdString(e.what())), 10000);
+            }
+        }
         dirty_ = true;
         refreshStatus();
     });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
-        accuracy_plot_->setRuns(runs_->runs());
+        accuracy_plot_->setRuns(runs_->runs(), plotGroups());
         accuracy_plot_->setBaselineRun(runs_->baselineRow());
         metric_plot_->setRuns(runs_->runs());
         hideConstantColumns();
@@ -213,7 +228,10 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? proxy_->mapToSource(cur).row() : -1); });
-    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { showComparison(selectedRuns()); });
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        showComparison(selectedRuns());
+        refreshComparisonWarning();
+    });
     connect(accuracy_plot_, &AccuracyLatencyPlot::runClicked, this, &MainWindow::selectRun);
     // The machine every run is measured on, always in view.
     machine_label_ = new QLabel;
@@ -264,7 +282,13 @@ const ss::RunRecord* MainWindow::baselineRecord() const {
 }
 
 void MainWindow::useRunAsBaseline(int row) {
-    runs_->setBaselineRun(row >= 0 && row < runs_->rowCount() ? runs_->run(row).id : 0);
+    runs_->setBaselineRow(row);
+    if (session_ && !session_->read_only() && (row < 0 || runs_->isOwn(row))) {
+        try { // the session remembers its baseline
+            session_->set_meta("baseline_run", row < 0 ? std::string("0") : std::to_string(runs_->run(row).id));
+        } catch (const std::exception&) {
+        }
+    }
     accuracy_plot_->setBaselineRun(runs_->baselineRow());
     hideConstantColumns();
     table_->resizeColumnToContents(RunListModel::VsBaseline);
@@ -272,6 +296,7 @@ void MainWindow::useRunAsBaseline(int row) {
     if (sel.size() >= 2) showComparison(sel);
     else showSelectedRun(sel.empty() ? -1 : sel.front());
     statusBar()->showMessage(row < 0 ? tr("Baseline: the dense model") : tr("Baseline: run %1").arg(runs_->baselineRun()), 5000);
+    refreshComparisonWarning();
 }
 
 void MainWindow::selectRun(int row) {
@@ -283,6 +308,7 @@ void MainWindow::selectRun(int row) {
 void MainWindow::hideConstantColumns() {
     // Columns describing the setup (pruning, quantization, top-k, samples) are hidden while every
     // run has the same value there; measurements always show.
+    table_->setColumnHidden(RunListModel::Source, runs_->sourceCount() < 2);
     for (int c : {int(RunListModel::Prune), int(RunListModel::Quant), int(RunListModel::TopK), int(RunListModel::Samples)}) {
         bool same = runs_->rowCount() >= 2;
         const QVariant first = runs_->index(0, c).data();
@@ -368,6 +394,7 @@ void MainWindow::refreshStatus() {
     panel_->evaluateButton()->setEnabled(model_ && dataset_ && !runner_->isRunning());
     QString title = tr("SparseScope");
     if (!session_path_.isEmpty()) title = QFileInfo(session_path_).fileName() + QStringLiteral(" — ") + title;
+    if (session_ && session_->read_only()) title = tr("%1 (read-only)").arg(title);
     setWindowTitle((dirty_ ? QStringLiteral("*") : QString()) + title);
 }
 
@@ -402,7 +429,8 @@ void MainWindow::evaluate() {
         if (!runner_->currentIsLive()) return;
         runner_->cancel(); // an explicit evaluation replaces a live one
     }
-    live_row_ = -1; // the current live preview (if any) is kept as a run
+    if (live_row_ >= 0 && live_row_ < runs_->rowCount()) persistRun(live_row_); // the live preview is kept as a run
+    live_row_ = -1;
     EvaluationJob job;
     QString err;
     if (!makeJob(&job, &err)) {
@@ -502,36 +530,6 @@ void MainWindow::showSelectedRun(int row) {
     expert_chart_->setShares(title, r.result.expert_share.front());
 }
 
-bool MainWindow::saveSession(const QString& path, QString* error) {
-    try {
-        ss::save_session(path.toStdString(), runs_->runs());
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(e.what());
-        return false;
-    }
-    session_path_ = path;
-    dirty_ = false;
-    AppSettings::addRecent(AppSettings::Recent::Session, path);
-    refreshStatus();
-    statusBar()->showMessage(tr("Saved %1 runs to %2").arg(runs_->rowCount()).arg(path), 5000);
-    return true;
-}
-
-bool MainWindow::openSession(const QString& path, QString* error) {
-    try {
-        runs_->setRuns(ss::load_session(path.toStdString()));
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(e.what());
-        return false;
-    }
-    session_path_ = path;
-    dirty_ = false;
-    AppSettings::addRecent(AppSettings::Recent::Session, path);
-    if (runs_->rowCount() > 0) selectRun(runs_->rowCount() - 1);
-    else showSelectedRun(-1);
-    refreshStatus();
-    return true;
-}
 
 QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     switch (chart) {

@@ -23,6 +23,10 @@ class QTabWidget;
 class QTableView;
 class QCustomPlot;
 
+namespace ss {
+class SessionDb;
+}
+
 namespace ssui {
 
 class AccuracyLatencyPlot;
@@ -50,8 +54,21 @@ public:
     bool loadDataset(const QString& path, QString* error, const QString& csv_label_column = {});
     void setModel(std::shared_ptr<const ss::Model> model);
     void setDataset(std::shared_ptr<const ss::Dataset> dataset);
-    bool saveSession(const QString& path, QString* error);
+    // Sessions (main_window_session.cpp). Every run is committed to the open session the moment
+    // it finishes; before the first run of a new session, an untitled one is created in the
+    // application's data folder. Open: read-write, or read-only (said in the title) when the file
+    // is read-only. Save As: a copy of the whole session, which then stays open at the new path.
+    bool newSession();
     bool openSession(const QString& path, QString* error);
+    bool saveSession(const QString& path, QString* error); // Save As
+    // Another session's runs beside this one's (table, plots, diff), read-only and not saved here.
+    bool addComparisonSession(const QString& path, QString* error);
+    QString sessionPath() const { return session_path_; }
+    bool sessionIsUntitled() const { return session_untitled_; }
+    ss::SessionDb* session() const { return session_.get(); }
+    // Run > Diff Two Runs: the two selected runs field by field (dialog); false without two selected.
+    bool showRunDiff();
+    QLabel* comparisonWarning() const { return warning_label_; }
     // The charts, for export: the accuracy plot and the three detail tabs.
     enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics };
     // .png, .pdf or .svg, by suffix, at width x height.
@@ -127,6 +144,11 @@ private:
     void saveLayout();
     void showSelectedRun(int row);
     const ss::RunRecord* baselineRecord() const; // the chosen baseline run, or null
+    void persistRun(int row);                    // commits run `row` (an own run) to the session
+    bool ensureSession(QString* error);          // the untitled session, on first need
+    void adoptSession(std::unique_ptr<ss::SessionDb> db, bool untitled);
+    std::vector<QString> plotGroups() const;     // per run: its session (or model) when runs come from several
+    void refreshComparisonWarning();             // the banner over the table when compared runs are not like for like
     void refreshStatus();
     bool confirmDiscardUnsaved();
     // A dialog with the engine's message and, below it, what the user can do (error_hints.h).
@@ -170,7 +192,10 @@ private:
     QLabel* model_label_;
     QLabel* dataset_label_;
     QString session_path_;
-    bool dirty_ = false;
+    std::unique_ptr<ss::SessionDb> session_;
+    bool session_untitled_ = false;
+    QLabel* warning_label_ = nullptr;
+    bool dirty_ = false; // own runs not in the session file (a write failed, or no session could be made)
     int latency_samples_ = 200;
 };
 

@@ -4,6 +4,7 @@
 
 
 #include "run_list_model.h"
+#include "session_db.h"
 
 #include "app_settings.h"
 #include "compression_panel.h"
@@ -16,6 +17,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QTabWidget>
+#include <QStatusBar>
 #include <QTableView>
 
 #include <algorithm>
@@ -84,24 +86,31 @@ void MainWindow::buildMenus() {
     QMenu* recent = file->addMenu(tr("Open &Recent"));
     connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
     file->addSeparator();
+    file->addAction(tr("&New Session"), QKeySequence::New, this, [this] { newSession(); });
     file->addAction(tr("&Open Session…"), QKeySequence::Open, this, [this] {
         if (!confirmDiscardUnsaved()) return;
-        const QString p = QFileDialog::getOpenFileName(this, tr("Open session"), {}, tr("SparseScope session (*.sparsescope);;All files (*)"));
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open session"), {}, tr("SparseScope session (*.sparsescope *.db);;All files (*)"));
         QString err;
         if (!p.isEmpty() && !openSession(p, &err)) showError(tr("Cannot open session"), err, FailedAction::OpenSession);
     });
-    file->addAction(tr("&Save Session…"), QKeySequence::Save, this, [this] {
-        QString p = session_path_;
-        if (p.isEmpty()) p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
-                                                          tr("SparseScope session (*.sparsescope)"));
-        QString err;
-        if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err, FailedAction::SaveSession);
-    });
-    file->addAction(tr("Save Session &As…"), QKeySequence::SaveAs, this, [this] {
-        const QString p = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.sparsescope"),
+    auto save_as = [this] {
+        const QString p = QFileDialog::getSaveFileName(this, tr("Save session as"), QStringLiteral("session.sparsescope"),
                                                        tr("SparseScope session (*.sparsescope)"));
         QString err;
         if (!p.isEmpty() && !saveSession(p, &err)) showError(tr("Cannot save session"), err, FailedAction::SaveSession);
+    };
+    file->addAction(tr("&Save Session"), QKeySequence::Save, this, [this, save_as] {
+        // Runs are committed as they finish; Save names an untitled session or rescues unsaved runs.
+        if (session_ && !session_untitled_ && !session_->read_only() && !dirty_)
+            statusBar()->showMessage(tr("Every run is already saved in %1").arg(session_path_), 5000);
+        else save_as();
+    });
+    file->addAction(tr("Save Session &As…"), QKeySequence::SaveAs, this, save_as);
+    file->addAction(tr("Add Session to &Compare…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Add a session to compare"), {},
+                                                       tr("SparseScope session (*.sparsescope *.db);;All files (*)"));
+        QString err;
+        if (!p.isEmpty() && !addComparisonSession(p, &err)) showError(tr("Cannot open session"), err, FailedAction::OpenSession);
     });
     file->addSeparator();
     file->addAction(tr("Export Compressed &Model…"), this, [this] {
@@ -158,6 +167,8 @@ void MainWindow::buildMenus() {
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Evaluate"), QKeySequence(Qt::Key_F5), this, &MainWindow::evaluate);
     run->addAction(tr("&Cancel Evaluation"), QKeySequence(Qt::Key_Escape), runner_, &EvaluationRunner::cancel);
+    run->addAction(tr("&Diff Two Runs…"), QKeySequence(Qt::CTRL | Qt::Key_Apostrophe), this, [this] { showRunDiff(); })
+        ->setObjectName(QStringLiteral("diffRuns"));
     run->addAction(tr("&Sweep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W), this, [this] {
         SweepDialog dialog(this);
         if (dialog.exec() != QDialog::Accepted) return;

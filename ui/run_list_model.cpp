@@ -3,6 +3,8 @@
 
 #include "run_delta.h"
 
+#include <algorithm>
+
 #include <QColor>
 #include <QFont>
 #include <QLocale>
@@ -21,6 +23,7 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (role == SortRole) {
         switch (index.column()) {
         case Id: return qlonglong(r.id);
+        case Source: return sourceOf(index.row());
         case Prune: return QString::fromStdString(r.plan.prune_label());
         case Quant: return QString::fromStdString(r.plan.quant_label());
         case Delta: return e.has_comparison ? QVariant(e.comparison.accuracy_delta) : QVariant();
@@ -44,12 +47,12 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     }
     if (role == Qt::EditRole && index.column() == Note) return QString::fromStdString(r.note);
     if (role == Qt::TextAlignmentRole)
-        return index.column() == Prune || index.column() == Quant || index.column() == Note ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+        return index.column() == Prune || index.column() == Quant || index.column() == Note || index.column() == Source ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                                   : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison && e.comparison.throughput_ratio > 0 &&
         !e.comparison.faster_than_dense)
         return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
-    if (role == Qt::FontRole && r.id == baseline_id_) {
+    if (role == Qt::FontRole && index.row() == baseline_row_) {
         QFont f;
         f.setBold(true);
         return f;
@@ -57,9 +60,9 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole && index.column() == VsBaseline && baselineRow() >= 0 && baselineRow() != index.row()) {
         const ss::RunDelta d = ss::run_delta(r, runs_[size_t(baselineRow())]);
         return d.via_dense ? tr("Against run %1. Speed: the quotient of both runs' ratios to the dense model, each timed side by side,\n"
-                                "so drift of the machine between the runs cancels.").arg(baseline_id_)
+                                "so drift of the machine between the runs cancels.").arg(baselineLabel())
                            : tr("Against run %1. Speed: the two runs' own timings, taken at different times;\n"
-                                "differences within 15 % are noise on this machine.").arg(baseline_id_);
+                                "differences within 15 % are noise on this machine.").arg(baselineLabel());
     }
     if (role == Qt::ToolTipRole) {
         QString tip = QStringLiteral("%1\n%2\n%3\nplan %4").arg(QString::fromStdString(r.model_path), QString::fromStdString(r.dataset_path),
@@ -72,6 +75,7 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     const QLocale loc;
     switch (index.column()) {
     case Id: return qlonglong(r.id);
+    case Source: return source_names_.value(sourceOf(index.row()));
     case Prune: return QString::fromStdString(r.plan.prune_label());
     case Quant: return QString::fromStdString(r.plan.quant_label());
     case Delta:
@@ -111,12 +115,13 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
 
 Qt::ItemFlags RunListModel::flags(const QModelIndex& index) const {
     Qt::ItemFlags f = QAbstractTableModel::flags(index);
-    if (index.isValid() && index.column() == Note) f |= Qt::ItemIsEditable;
+    if (index.isValid() && index.column() == Note && isOwn(index.row())) f |= Qt::ItemIsEditable;
     return f;
 }
 
 bool RunListModel::setData(const QModelIndex& index, const QVariant& value, int role) {
-    if (!index.isValid() || index.column() != Note || role != Qt::EditRole || index.row() >= int(runs_.size())) return false;
+    if (!index.isValid() || index.column() != Note || role != Qt::EditRole || index.row() >= int(runs_.size()) || !isOwn(index.row()))
+        return false;
     runs_[size_t(index.row())].note = value.toString().toStdString();
     emit dataChanged(index, index, {Qt::DisplayRole, Qt::EditRole});
     emit noteEdited(index.row());
@@ -130,6 +135,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
         if (section == VsBaseline)
             return tr("Against the run chosen as baseline (Edit > Use Run as Baseline): top-1 change in points,\n"
                       "then throughput and batch-1 latency ratios (> 1: faster than the baseline run)");
+        if (section == Source) return tr("The session a run belongs to; runs of other sessions are shown to compare, not saved here");
         if (section == Note) return tr("Your note on the run (double-click to edit); saved with the session");
         if (section == Speed)
             return tr("Throughput and batch-1 latency against the dense model, measured in the same run;\n"
@@ -138,6 +144,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
     switch (section) {
     case Id: return tr("Run");
+    case Source: return tr("Session");
     case Prune: return tr("Pruning");
     case Quant: return tr("Quant");
     case TopK: return tr("Top-k");
@@ -145,7 +152,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case Delta: return tr("Δ points [95 % CI]");
     case Agreement: return tr("Agrees");
     case Speed: return tr("Speed ×");
-    case VsBaseline: return baselineRow() >= 0 ? tr("vs run %1").arg(baseline_id_) : tr("vs baseline");
+    case VsBaseline: return baselineRow() >= 0 ? tr("vs %1").arg(baselineLabel()) : tr("vs baseline");
     case LatencyP50: return tr("p50 ms");
     case LatencyP95: return tr("p95 ms");
     case Throughput: return tr("Samples/s");
@@ -158,9 +165,15 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
 }
 
 void RunListModel::addRun(ss::RunRecord run) {
-    if (run.id == 0) run.id = runs_.empty() ? 1 : runs_.back().id + 1;
+    if (run.id == 0) {
+        int64_t last = 0;
+        for (size_t i = 0; i < runs_.size(); ++i)
+            if (source_[i] == 0) last = std::max(last, runs_[i].id);
+        run.id = last + 1;
+    }
     beginInsertRows({}, int(runs_.size()), int(runs_.size()));
     runs_.push_back(std::move(run));
+    source_.push_back(0);
     endInsertRows();
     emit runsChanged();
 }
@@ -170,30 +183,60 @@ void RunListModel::replaceRun(int row, ss::RunRecord run) {
     run.id = runs_[size_t(row)].id;
     runs_[size_t(row)] = std::move(run);
     // Every row's "vs baseline" cell depends on the baseline run.
-    if (runs_[size_t(row)].id == baseline_id_) emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1));
+    if (row == baseline_row_) emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1));
     else emit dataChanged(index(row, 0), index(row, columnCount() - 1));
     emit runsChanged();
 }
 
-void RunListModel::setRuns(std::vector<ss::RunRecord> runs) {
+void RunListModel::setRuns(std::vector<ss::RunRecord> runs, const QString& source_name) {
     beginResetModel();
     runs_ = std::move(runs);
-    if (baselineRow() < 0) baseline_id_ = 0;
+    source_.assign(runs_.size(), 0);
+    source_names_ = QStringList{source_name};
+    baseline_row_ = -1;
     endResetModel();
     emit runsChanged();
     emit baselineChanged();
 }
 
-int RunListModel::baselineRow() const {
-    if (baseline_id_ == 0) return -1;
-    for (size_t i = 0; i < runs_.size(); ++i)
-        if (runs_[i].id == baseline_id_) return int(i);
-    return -1;
+int RunListModel::addSource(const QString& name, std::vector<ss::RunRecord> runs) {
+    const int source = int(source_names_.size());
+    source_names_ << name;
+    emit headerDataChanged(Qt::Horizontal, Source, Source);
+    if (!runs.empty()) {
+        beginInsertRows({}, int(runs_.size()), int(runs_.size() + runs.size() - 1));
+        for (auto& r : runs) {
+            runs_.push_back(std::move(r));
+            source_.push_back(source);
+        }
+        endInsertRows();
+    }
+    emit runsChanged();
+    return source;
 }
 
-void RunListModel::setBaselineRun(int64_t id) {
-    baseline_id_ = id;
-    if (baselineRow() < 0) baseline_id_ = 0;
+void RunListModel::setSourceName(int source, const QString& name) {
+    if (source < 0 || source >= source_names_.size()) return;
+    source_names_[source] = name;
+    if (!runs_.empty()) emit dataChanged(index(0, Source), index(rowCount() - 1, Source));
+}
+
+std::vector<ss::RunRecord> RunListModel::ownRuns() const {
+    std::vector<ss::RunRecord> own;
+    for (size_t i = 0; i < runs_.size(); ++i)
+        if (source_[i] == 0) own.push_back(runs_[i]);
+    return own;
+}
+
+QString RunListModel::baselineLabel() const {
+    if (baseline_row_ < 0) return {};
+    const int src = sourceOf(baseline_row_);
+    return src == 0 ? tr("run %1").arg(runs_[size_t(baseline_row_)].id)
+                    : tr("%1 run %2").arg(source_names_.value(src)).arg(runs_[size_t(baseline_row_)].id);
+}
+
+void RunListModel::setBaselineRow(int row) {
+    baseline_row_ = row >= 0 && row < int(runs_.size()) ? row : -1;
     if (!runs_.empty()) emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
     emit headerDataChanged(Qt::Horizontal, VsBaseline, VsBaseline);
     emit baselineChanged();

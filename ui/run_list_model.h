@@ -4,6 +4,7 @@
 #include "run_record.h"
 
 #include <QAbstractTableModel>
+#include <QStringList>
 
 #include <vector>
 
@@ -12,7 +13,7 @@ namespace ssui {
 class RunListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Note, ColumnCount };
+    enum Column { Id, Source, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Note, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
 
     explicit RunListModel(QObject* parent = nullptr);
@@ -24,16 +25,26 @@ public:
     Qt::ItemFlags flags(const QModelIndex& index) const override;              // the Note column is editable
     bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
-    void addRun(ss::RunRecord run); // assigns the next id when run.id == 0
+    // Rows are the session's own runs (source 0), then runs of other sessions added to compare
+    // (sources 1..; read-only here: not saved, notes not editable).
+    void addRun(ss::RunRecord run); // an own run; assigns the next id when run.id == 0
     void replaceRun(int row, ss::RunRecord run); // keeps the row's id
-    void setRuns(std::vector<ss::RunRecord> runs);
+    void setRuns(std::vector<ss::RunRecord> runs, const QString& source_name = {}); // own runs; others dropped
+    // Runs of another session, side by side with the own ones; returns their source index.
+    int addSource(const QString& name, std::vector<ss::RunRecord> runs);
     const std::vector<ss::RunRecord>& runs() const { return runs_; }
     const ss::RunRecord& run(int row) const { return runs_.at(size_t(row)); }
-    // The run the "vs baseline" column compares every other run with (by id); 0 for none, when
-    // the dense model (the Δ and Speed columns) is the only baseline.
-    void setBaselineRun(int64_t id);
-    int64_t baselineRun() const { return baseline_id_; }
-    int baselineRow() const; // -1 when none
+    int sourceOf(int row) const { return source_.at(size_t(row)); }
+    bool isOwn(int row) const { return sourceOf(row) == 0; }
+    int sourceCount() const { return int(source_names_.size()); }
+    QString sourceName(int source) const { return source_names_.value(source); }
+    void setSourceName(int source, const QString& name);
+    std::vector<ss::RunRecord> ownRuns() const;
+    // The run the "vs baseline" column compares every other run with; -1 for none, when the
+    // dense model (the Δ and Speed columns) is the only baseline.
+    void setBaselineRow(int row);
+    int baselineRow() const { return baseline_row_; }
+    int64_t baselineRun() const { return baseline_row_ < 0 ? 0 : runs_[size_t(baseline_row_)].id; } // its id; 0 for none
 
 signals:
     void runsChanged();
@@ -41,8 +52,12 @@ signals:
     void baselineChanged();
 
 private:
+    QString baselineLabel() const; // "run 3", or "s2 run 3" for another session's run
+
     std::vector<ss::RunRecord> runs_;
-    int64_t baseline_id_ = 0;
+    std::vector<int> source_;      // (rows) 0 = this session
+    QStringList source_names_{QString()};
+    int baseline_row_ = -1;
 };
 
 } // namespace ssui
