@@ -281,8 +281,12 @@ std::unique_ptr<SessionDb> SessionDb::open(const std::string& path, SessionAcces
             throw Error(path + ": session schema version " + std::to_string(version) + " is newer than this SparseScope supports (" +
                         std::to_string(session_schema_version()) + "); open it with a newer SparseScope. The file was not changed.");
         if (version < 1) throw Error(path + ": session schema version " + std::to_string(version) + " is invalid");
-        const std::string check = scalar_text(ro, path, "PRAGMA quick_check");
-        if (check != "ok") throw Error(path + ": damaged (" + check + "); restore it from a backup. The file was not changed.");
+        // Before a migration rewrites tables, the whole file is checked (O(file size)); otherwise
+        // damage shows as an error when the damaged pages are read.
+        if (version < session_schema_version() && access == SessionAccess::ReadWrite) {
+            const std::string check = scalar_text(ro, path, "PRAGMA quick_check");
+            if (check != "ok") throw Error(path + ": damaged (" + check + "); restore it from a backup. The file was not changed.");
+        }
     } catch (...) {
         sqlite3_close(ro);
         throw;
@@ -548,20 +552,17 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
         bind_text(lay.get(), 9, c.precision);
         step_done(db, path, lay.get());
     }
-    Stmt ce = prepare(db, path, "INSERT INTO run_class_expert (run_id, layer_index, class_index, expert, routed) VALUES (?1,?2,?3,?4,?5)");
+    Stmt ce = prepare(db, path, "INSERT INTO run_class_expert (run_id, layer_index, classes, experts, routed) VALUES (?1,?2,?3,?4,?5)");
     for (size_t l = 0; l < e.expert_stats.size(); ++l) {
         const auto& counts = e.expert_stats[l].class_expert; // (classes, experts)
         const size_t experts = l < e.expert_share.size() ? e.expert_share[l].size() : 0;
-        if (experts == 0 || counts.size() % experts) continue;
-        for (size_t i = 0; i < counts.size(); ++i) {
-            if (counts[i] == 0) continue; // absent rows read back as 0
-            sqlite3_bind_int64(ce.get(), 1, id);
-            sqlite3_bind_int(ce.get(), 2, int(l));
-            sqlite3_bind_int(ce.get(), 3, int(i / experts));
-            sqlite3_bind_int(ce.get(), 4, int(i % experts));
-            sqlite3_bind_int64(ce.get(), 5, counts[i]);
-            step_done(db, path, ce.get());
-        }
+        if (experts == 0 || counts.empty() || counts.size() % experts) continue;
+        sqlite3_bind_int64(ce.get(), 1, id);
+        sqlite3_bind_int(ce.get(), 2, int(l));
+        sqlite3_bind_int64(ce.get(), 3, int64_t(counts.size() / experts));
+        sqlite3_bind_int64(ce.get(), 4, int64_t(experts));
+        sqlite3_bind_blob(ce.get(), 5, counts.data(), int(counts.size() * sizeof(int64_t)), SQLITE_TRANSIENT); // little-endian hosts
+        step_done(db, path, ce.get());
     }
 }
 
@@ -681,15 +682,17 @@ std::vector<RunRecord> SessionDb::runs() const {
         e.expert_stats.resize(e.expert_share.size());
         for (size_t l = 0; l < e.expert_share.size(); ++l) summarize_shares(e.expert_share[l], e.expert_stats[l]);
     }
-    for_each_row("SELECT run_id, layer_index, class_index, expert, routed FROM run_class_expert ORDER BY run_id", [](RunRecord& r, sqlite3_stmt* t) {
-        EvalResult& e = r.result;
-        const size_t l = size_t(sqlite3_column_int(t, 1)), c = size_t(sqlite3_column_int(t, 2)), x = size_t(sqlite3_column_int(t, 3));
-        if (l >= e.expert_stats.size() || x >= e.expert_share[l].size()) return;
-        const size_t experts = e.expert_share[l].size(), classes = std::max(e.per_class_accuracy.size(), c + 1);
-        auto& counts = e.expert_stats[l].class_expert;
-        if (counts.size() < classes * experts) counts.resize(classes * experts, 0);
-        counts[c * experts + x] = sqlite3_column_int64(t, 4);
-    });
+    for_each_row("SELECT run_id, layer_index, classes, experts, routed FROM run_class_expert ORDER BY run_id, layer_index",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     EvalResult& e = r.result;
+                     const size_t l = size_t(sqlite3_column_int(t, 1));
+                     const int64_t classes = sqlite3_column_int64(t, 2), experts = sqlite3_column_int64(t, 3);
+                     const int bytes = sqlite3_column_bytes(t, 4);
+                     if (l >= e.expert_stats.size() || classes < 1 || experts < 1 || bytes != classes * experts * 8) return; // ignored, not guessed
+                     auto& counts = e.expert_stats[l].class_expert;
+                     counts.resize(size_t(classes * experts));
+                     std::memcpy(counts.data(), sqlite3_column_blob(t, 4), size_t(bytes));
+                 });
     return runs;
 }
 

@@ -44,8 +44,8 @@ CREATE TABLE run_layer (
 CREATE TABLE run_class_expert (
   run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   layer_index INTEGER NOT NULL,      -- MoE layer, in model order
-  class_index INTEGER NOT NULL,
-  expert      INTEGER NOT NULL,
-  routed      INTEGER NOT NULL,      -- (row, slot) pairs of this true class sent to this expert
-  PRIMARY KEY (run_id, layer_index, class_index, expert)
+  classes     INTEGER NOT NULL,
+  experts     INTEGER NOT NULL,
+  routed      BLOB NOT NULL,         -- (classes, experts) int64 little-endian: (row, slot) pairs of each true class sent to each expert
+  PRIMARY KEY (run_id, layer_index)
 );
