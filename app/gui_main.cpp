@@ -21,6 +21,7 @@
 #include <QTableView>
 #include <QItemSelectionModel>
 #include <QCommandLineParser>
+#include <QDialog>
 #include <QDir>
 #include <QFileInfo>
 #include <QIcon>
@@ -133,7 +134,20 @@ int main(int argc, char** argv) {
                 sel->select(w.runsView()->mapFromSource(w.runs()->index(row, 0)), QItemSelectionModel::Select | QItemSelectionModel::Rows);
             w.detailTabs()->setCurrentIndex(2);
             save(base + QStringLiteral("-compare.png"));
+            w.detailTabs()->setCurrentIndex(3);
+            save(base + QStringLiteral("-compare-layers.png"));
             w.detailTabs()->setCurrentIndex(0);
+            // The two runs field by field: OUT-diff.png.
+            if (w.showRunDiff()) {
+                if (auto* dialog = w.findChild<QDialog*>(QStringLiteral("runDiffDialog"))) {
+                    QApplication::processEvents();
+                    const QString name = base + QStringLiteral("-diff.png");
+                    const bool saved = dialog->grab().save(name);
+                    std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(name));
+                    ok = ok && saved;
+                    dialog->close();
+                }
+            }
             QApplication::exit(ok ? 0 : 1);
         };
         QObject::connect(w.runner(), &ssui::EvaluationRunner::finished, &w, [&w, grab_all] {

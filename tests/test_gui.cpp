@@ -288,6 +288,9 @@ private slots:
         QCOMPARE(w.runs()->index(1, RunListModel::Quant).data().toString(), QStringLiteral("int8"));
         QCOMPARE(w.accuracyPlot()->pointCount(), 2);
         QCOMPARE(w.runsView()->mapToSource(w.runTable()->currentIndex()).row(), 1);
+        // The status bar names the selected run's threads and kernel plan.
+        QVERIFY2(w.kernelStatus()->text().startsWith(QStringLiteral("Run 2: %1 threads · batch 1: ").arg(r.result.threads)),
+                 qPrintable(w.kernelStatus()->text()));
         new QAbstractItemModelTester(w.runsView(), QAbstractItemModelTester::FailureReportingMode::QtTest, &w);
         // Sorting by accuracy and filtering keep the selection on the same run.
         w.runTable()->sortByColumn(RunListModel::Accuracy, Qt::DescendingOrder);
@@ -304,7 +307,10 @@ private slots:
         w.runTable()->selectAll();
         QCOMPARE(w.selectedRuns(), (std::vector<int>{0, 1}));
         QCOMPARE(w.classDeltaChart()->comparedRuns(), 2);
+        QCOMPARE(w.layerChart()->stackedRuns(), 2); // batch-1 time per layer, stacked per run
+        QCOMPARE(w.layerChart()->stackedSegments(), int(w.runs()->run(0).result.layers.size()));
         w.selectRun(1);
+        QCOMPARE(w.layerChart()->stackedRuns(), 0);
         QCOMPARE(w.selectedRuns(), (std::vector<int>{1}));
         QCOMPARE(w.classDeltaChart()->comparedRuns(), 0);
         // Run 1 as the baseline (Edit > Use Run as Baseline on the selected run): the "vs run" column appears, the

@@ -240,6 +240,8 @@ MainWindow::MainWindow(QWidget* parent)
                                 .arg(QString::fromStdString(m.cpu), QString::number(m.cores), QString::fromStdString(m.isa),
                                      QString::fromStdString(ss::blas_core_description()).section(QLatin1Char(' '), 0, 0)));
     machine_label_->setToolTip(QString::fromStdString(ss::machine_summary()));
+    kernel_label_ = new QLabel;
+    statusBar()->addPermanentWidget(kernel_label_);
     statusBar()->addPermanentWidget(machine_label_);
 
     refreshStatus();
@@ -265,6 +267,7 @@ void MainWindow::showComparison(const std::vector<int>& rows) {
     std::vector<const ss::RunRecord*> runs;
     for (int r : rows) runs.push_back(&runs_->run(r));
     class_delta_->setRuns(runs, model_ ? model_->labels : std::vector<std::string>{}, baselineRecord());
+    layer_chart_->setRuns(runs);
     if (rows.size() == 2) { // the two side by side in words
         const ss::EvalResult &a = runs[0]->result, &b = runs[1]->result;
         statusBar()->showMessage(tr("Run %1 → run %2: top-1 %3 → %4 % (%5 points), p50 %6 → %7 ms, weights %8 → %9 MB")
@@ -509,6 +512,16 @@ void MainWindow::showSelectedRun(int row) {
     heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
     class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels, baselineRecord());
     layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
+    if (row >= 0) { // the kernel plan the selected run ran with, in short; all of it in the tooltip
+        const ss::EvalResult& e = runs_->run(row).result;
+        QString kernels = QString::fromStdString(e.kernels).section(QLatin1Char(';'), 0, 0);
+        kernel_label_->setText(tr("Run %1: %2 threads · %3").arg(runs_->run(row).id).arg(e.threads).arg(kernels));
+        kernel_label_->setToolTip(tr("Kernels of run %1 (which kernel each matrix ran with at batch 1 and in batches, and how it was "
+                                     "chosen):\n%2").arg(runs_->run(row).id).arg(QString::fromStdString(e.kernels)));
+    } else {
+        kernel_label_->setText(tr("%1 threads").arg(panel_->threads()));
+        kernel_label_->setToolTip(tr("Threads the next evaluation uses (Compression ▸ Threads)"));
+    }
     if (row < 0) {
         expert_chart_->setShares(tr("Expert share"), {}, tr("No run selected"));
         return;

@@ -69,6 +69,7 @@ public:
     // Run > Diff Two Runs: the two selected runs field by field (dialog); false without two selected.
     bool showRunDiff();
     QLabel* comparisonWarning() const { return warning_label_; }
+    QLabel* kernelStatus() const { return kernel_label_; }
     // The charts, for export: the accuracy plot and the three detail tabs.
     enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics };
     // .png, .pdf or .svg, by suffix, at width x height.
@@ -181,6 +182,7 @@ private:
     QSplitter* right_split_ = nullptr;
     QSplitter* plots_split_ = nullptr;
     QLabel* machine_label_ = nullptr; // permanent, right of the status bar
+    QLabel* kernel_label_ = nullptr;  // permanent: threads, and the kernel plan of the selected run
     QTimer* live_timer_ = nullptr;     // debounce of control changes in live mode
     QElapsedTimer live_clock_;         // since the change being evaluated
     int live_row_ = -1;
