@@ -2,6 +2,7 @@
 #pragma once
 
 #include "forward.h"
+#include "kernel_plan.h"
 #include "model.h"
 
 #include <cstdint>
@@ -18,6 +19,7 @@ struct LayerCost {
     int64_t weights = 0;        // weight count (an MoE layer's router and experts included)
     int64_t zero_weights = 0;   // of those, equal to zero
     std::string precision;      // "fp32", a quantization label ("int4:g32"), "mixed", or "" without weights
+    std::string kernels;        // at batch 1 / batch 256, e.g. "csr-rows / csr-panel"; counted for MoE layers ("17 q8-dot / ...")
 };
 
 // The precision label of a matrix: "fp32" or its quantization's flag form.

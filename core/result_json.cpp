@@ -72,7 +72,7 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     nlohmann::json layers = nlohmann::json::array();
     for (const LayerCost& c : e.layers)
         layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes},
-                          {"weights", c.weights}, {"zero_weights", c.zero_weights}, {"precision", c.precision}});
+                          {"weights", c.weights}, {"zero_weights", c.zero_weights}, {"precision", c.precision}, {"kernels", c.kernels}});
     j["layers"] = layers;
     if (e.has_comparison) {
         const Comparison& c = e.comparison;

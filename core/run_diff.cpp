@@ -155,6 +155,7 @@ RunDiff diff_runs(const RunRecord& a, const RunRecord& b) {
         auto sp = [](const LayerCost* l) { return l && l->weights ? double(l->zero_weights) / double(l->weights) : std::nan(""); };
         x.number("layers", name + " sparsity", sp(A), sp(B), "%.1f %%", 100.0, "%+.1f points");
         x.text("layers", name + " precision", A ? precision_or_dash(A->precision) : "", B ? precision_or_dash(B->precision) : "");
+        x.text("layers", name + " kernels", A ? A->kernels : "", B ? B->kernels : "");
         x.number("layers", name + " batch-1 time", A ? A->batch1_us : nan, B ? B->batch1_us : nan, "%.1f us", 1.0, nullptr, true);
         x.number("layers", name + " resident", A ? double(A->resident_bytes) : nan, B ? double(B->resident_bytes) : nan, "%.1f KiB",
                  1.0 / 1024, nullptr, true);

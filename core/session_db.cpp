@@ -537,8 +537,8 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
             step_done(db, path, exp.get());
         }
     Stmt lay = prepare(db, path,
-                       "INSERT INTO run_layer (run_id, layer_index, name, kind, batch1_us, resident_bytes, weights, zero_weights, precision) "
-                       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+                       "INSERT INTO run_layer (run_id, layer_index, name, kind, batch1_us, resident_bytes, weights, zero_weights, precision, "
+                       "kernels) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
     for (size_t l = 0; l < e.layers.size(); ++l) {
         const LayerCost& c = e.layers[l];
         sqlite3_bind_int64(lay.get(), 1, id);
@@ -550,6 +550,7 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
         sqlite3_bind_int64(lay.get(), 7, c.weights);
         sqlite3_bind_int64(lay.get(), 8, c.zero_weights);
         bind_text(lay.get(), 9, c.precision);
+        bind_text(lay.get(), 10, c.kernels);
         step_done(db, path, lay.get());
     }
     Stmt ce = prepare(db, path, "INSERT INTO run_class_expert (run_id, layer_index, classes, experts, routed) VALUES (?1,?2,?3,?4,?5)");
@@ -664,7 +665,8 @@ std::vector<RunRecord> SessionDb::runs() const {
                      e.moe_layers[layer] = text_col(t, 2);
                      e.expert_share[layer].push_back(sqlite3_column_double(t, 3));
                  });
-    for_each_row("SELECT run_id, name, kind, batch1_us, resident_bytes, weights, zero_weights, precision FROM run_layer ORDER BY run_id, layer_index",
+    for_each_row("SELECT run_id, name, kind, batch1_us, resident_bytes, weights, zero_weights, precision, kernels FROM run_layer "
+                 "ORDER BY run_id, layer_index",
                  [](RunRecord& r, sqlite3_stmt* t) {
                      LayerCost c;
                      c.name = text_col(t, 1);
@@ -674,6 +676,7 @@ std::vector<RunRecord> SessionDb::runs() const {
                      c.weights = sqlite3_column_int64(t, 5);
                      c.zero_weights = sqlite3_column_int64(t, 6);
                      c.precision = text_col(t, 7);
+                     c.kernels = text_col(t, 8);
                      r.result.layers.push_back(std::move(c));
                  });
     // Routing summaries from the shares; per-class counts where the session has them.

@@ -1,6 +1,7 @@
 // test_evaluate.cpp - evaluation metrics on data whose answers are known, and the trainer's
 // gradients against finite differences.
 #include "backprop.h"
+#include "compression_plan.h"
 #include "error.h"
 #include "evaluate.h"
 #include "forward.h"
@@ -56,6 +57,48 @@ private slots:
         QVERIFY(r.latency_p50_ms > 0.0 && r.latency_p95_ms >= r.latency_p50_ms);
         QVERIFY(r.throughput_sps > 0.0);
         QCOMPARE(r.top_k, 2);
+        QCOMPARE(r.latency_samples_ms.size(), size_t(10));
+        QCOMPARE(float(r.latency_p50_ms), float(percentile(std::vector<double>(r.latency_samples_ms.begin(), r.latency_samples_ms.end()), 50)));
+    }
+
+    void layersKnowTheirWeightsPrecisionAndKernels() {
+        // stem (4 -> 6), relu, moe (3 experts + router), head: per layer, the weight count, zeros,
+        // precision and kernels the evaluation ran with.
+        const Model m = test_support::tiny_moe_model(9);
+        const Dataset d = labelled_by(m, 40, 4);
+        EvalOptions opt;
+        opt.latency_samples = 5;
+        const CompressionPlan plan = parse_compression_plan(R"({"prune": "magnitude:0.5", "quant": "none", "layers": {"head": {"quant": "int8"}}})", "t");
+        const EvalResult r = evaluate(compress(m, plan), d, opt);
+        int64_t weights = 0, zeros = 0;
+        bool head = false, moe = false;
+        for (const LayerCost& c : r.layers) {
+            weights += c.weights;
+            zeros += c.zero_weights;
+            if (c.name == "head") {
+                head = true;
+                QCOMPARE(c.precision, std::string("int8"));
+                QVERIFY2(c.kernels.find("q8-dot / ") == 0, c.kernels.c_str());
+            }
+            if (c.kind == "moe") {
+                moe = true;
+                QCOMPARE(c.precision, std::string("fp32"));
+                QVERIFY2(c.kernels.find(" / ") != std::string::npos && c.kernels[0] >= '1' && c.kernels[0] <= '9', c.kernels.c_str()); // counted
+            }
+            if (c.kind == "activation") QCOMPARE(c.weights, int64_t(0));
+        }
+        QVERIFY(head && moe);
+        QCOMPARE(weights, m.parameter_count() - [&] {
+            int64_t biases = 0;
+            for (const auto& layer : m.layers)
+                if (auto* l = std::get_if<LinearWeights>(&layer)) biases += l->out;
+                else if (auto* e = std::get_if<MoeLayer>(&layer))
+                    for (const auto& x : e->experts) biases += x.fc1.out + x.fc2.out;
+            return biases;
+        }());
+        // r.sparsity counts the compressible matrices; the layers count the router too (never pruned).
+        QVERIFY2(double(zeros) <= r.sparsity * double(weights) + 1 && double(zeros) > 0.3 * double(weights),
+                 qPrintable(QStringLiteral("%1 of %2, sparsity %3").arg(zeros).arg(weights).arg(r.sparsity)));
     }
 
     void limitAndCancel() {

@@ -299,6 +299,7 @@ private slots:
         l.weights = 1000;
         l.zero_weights = 700;
         l.precision = "mixed";
+        l.kernels = "17 q8-dot / 17 q8-tiles";
         r.result.layers = {l};
         r.result.expert_stats.resize(2);
         r.result.expert_stats[0].class_expert = {5, 0, 7, 9, 0, 1}; // 3 classes x 2 experts
@@ -335,6 +336,7 @@ private slots:
         QCOMPARE(b.result.layers[0].resident_bytes, int64_t(123456));
         QCOMPARE(b.result.layers[0].zero_weights, int64_t(700));
         QCOMPARE(b.result.layers[0].precision, std::string("mixed"));
+        QCOMPARE(b.result.layers[0].kernels, std::string("17 q8-dot / 17 q8-tiles"));
         QCOMPARE(b.result.expert_stats.size(), size_t(2));
         QCOMPARE(b.result.expert_stats[0].class_expert, (std::vector<int64_t>{5, 0, 7, 9, 0, 1}));
         QCOMPARE(b.result.expert_stats[1].class_expert, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));

@@ -39,6 +39,7 @@ CREATE TABLE run_layer (
   weights        INTEGER NOT NULL,   -- weight count (experts and router included)
   zero_weights   INTEGER NOT NULL,
   precision      TEXT NOT NULL,      -- fp32 | fp16 | bf16 | int8 | int4:g32 | ... | mixed | '' (no weights)
+  kernels        TEXT NOT NULL,      -- at batch 1 / batch 256, e.g. 'csr-rows / csr-panel' (counted in MoE layers)
   PRIMARY KEY (run_id, layer_index)
 );
 CREATE TABLE run_class_expert (
