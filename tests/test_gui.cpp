@@ -12,6 +12,7 @@
 #include "metric_plot.h"
 #include "main_window.h"
 #include "run_delta.h"
+#include "layer_tree.h"
 #include "run_list_model.h"
 #include "run_diff_dialog.h"
 #include "session_store.h"
@@ -44,6 +45,7 @@
 #include <QLabel>
 #include <QTableView>
 #include <QToolTip>
+#include <QTreeWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QStandardPaths>
@@ -288,6 +290,16 @@ private slots:
         QCOMPARE(w.runs()->index(1, RunListModel::Quant).data().toString(), QStringLiteral("int8"));
         QCOMPARE(w.accuracyPlot()->pointCount(), 2);
         QCOMPARE(w.runsView()->mapToSource(w.runTable()->currentIndex()).row(), 1);
+        // The layer tree: the model's layers, the MoE layer opening to router + 3 experts, and the
+        // selected run's sparsity, bits and kernels per layer.
+        QTreeWidgetItem* moe_item = w.layerTree()->layerItem(QStringLiteral("moe"));
+        QVERIFY(moe_item);
+        QCOMPARE(moe_item->childCount(), 4);
+        QTreeWidgetItem* stem_item = w.layerTree()->layerItem(QStringLiteral("stem"));
+        QVERIFY(stem_item);
+        QCOMPARE(stem_item->text(LayerTree::Precision), QStringLiteral("int8"));
+        QVERIFY2(stem_item->text(LayerTree::Sparsity).endsWith(QStringLiteral(" %")), qPrintable(stem_item->text(LayerTree::Sparsity)));
+        QVERIFY(stem_item->text(LayerTree::Kernels).contains(QStringLiteral(" / ")));
         // The status bar names the selected run's threads and kernel plan.
         QVERIFY2(w.kernelStatus()->text().startsWith(QStringLiteral("Run 2: %1 threads · batch 1: ").arg(r.result.threads)),
                  qPrintable(w.kernelStatus()->text()));

@@ -13,6 +13,7 @@
 #include "expert_share_chart.h"
 #include "input_panel.h"
 #include "layer_cost_chart.h"
+#include "layer_tree.h"
 #include "metric_plot.h"
 #include "model_export.h"
 #include "file_io.h"
@@ -76,12 +77,15 @@ MainWindow::MainWindow(QWidget* parent)
         l->setTextInteractionFlags(Qt::TextSelectableByMouse);
         info_layout->addWidget(l);
     }
-    left_layout->addWidget(info);
+    layer_tree_ = new LayerTree;
+    layer_tree_->setToolTip(tr("The model's layers; sparsity, bits and kernels are those of the selected run"));
+    layer_tree_->setMinimumHeight(110);
+    info_layout->insertWidget(1, layer_tree_, 1);
+    left_layout->addWidget(info, 1);
     left_layout->addWidget(input_panel_);
     left_layout->addWidget(panel_);
-    left_layout->addStretch(1);
-    left->setMinimumWidth(300);
-    left->setMaximumWidth(380);
+    left->setMinimumWidth(370);
+    left->setMaximumWidth(460);
 
     proxy_ = new QSortFilterProxyModel(this);
     proxy_->setSourceModel(runs_);
@@ -246,6 +250,7 @@ MainWindow::MainWindow(QWidget* parent)
 
     refreshStatus();
     resize(1400, 900);
+    main_split_->setSizes({420, 980}); // room for the layer tree; a saved layout below wins
     // Where the user left things (QSettings).
     restoreGeometry(AppSettings::windowGeometry());
     for (auto [split, name] : {std::pair{main_split_, "main"}, std::pair{right_split_, "right"}, std::pair{plots_split_, "plots"}})
@@ -357,6 +362,7 @@ bool MainWindow::loadDataset(const QString& path, QString* error, const QString&
 void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     panel_->setOverrides({}); // they named the previous model's layers
     model_ = std::move(model);
+    layer_tree_->setModel(model_.get());
     input_panel_->setInput(model_->input);
     const auto moes = model_->moe_layers();
     panel_->setMoe(moes.empty() ? 0 : int(moes.front()->experts.size()), moes.empty() ? 0 : moes.front()->top_k);
@@ -390,7 +396,12 @@ void MainWindow::refreshStatus() {
                                     .arg(dataset_->features).arg(dataset_->num_classes)
                                     .arg(counts.empty() ? 0 : *lo).arg(counts.empty() ? 0 : *hi)
                                     .arg(QString::fromStdString(dataset_->sha256.substr(0, 16))));
-        dataset_label_->setToolTip(QString::fromStdString(dataset_->sha256));
+        QString balance = tr("Samples per class:");
+        for (size_t c = 0; c < counts.size(); ++c) {
+            const QString name = model_ && c < model_->labels.size() ? QString::fromStdString(model_->labels[c]) : QString::number(c);
+            balance += QStringLiteral("\n  %1: %2").arg(name, loc.toString(counts[c]));
+        }
+        dataset_label_->setToolTip(tr("SHA-256 %1\n%2").arg(QString::fromStdString(dataset_->sha256), balance));
     } else {
         dataset_label_->setText(tr("<b>Data</b> none — File ▸ Open Dataset"));
     }
@@ -512,6 +523,7 @@ void MainWindow::showSelectedRun(int row) {
     heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
     class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels, baselineRecord());
     layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
+    layer_tree_->setRun(row < 0 ? nullptr : &runs_->run(row));
     if (row >= 0) { // the kernel plan the selected run ran with, in short; all of it in the tooltip
         const ss::EvalResult& e = runs_->run(row).result;
         QString kernels = QString::fromStdString(e.kernels).section(QLatin1Char(';'), 0, 0);

@@ -33,6 +33,7 @@ class AccuracyLatencyPlot;
 class ClassDeltaChart;
 class ClassExpertHeatmap;
 class LayerCostChart;
+class LayerTree;
 class MetricPlot;
 class CompressionPanel;
 class EvaluationRunner;
@@ -104,6 +105,7 @@ public:
     ClassExpertHeatmap* classExpertHeatmap() const { return heatmap_; }
     ClassDeltaChart* classDeltaChart() const { return class_delta_; }
     LayerCostChart* layerChart() const { return layer_chart_; }
+    LayerTree* layerTree() const { return layer_tree_; }
     MetricPlot* metricPlot() const { return metric_plot_; }
     QTabWidget* mainTabs() const { return main_tabs_; }
     QTabWidget* detailTabs() const { return detail_tabs_; }
@@ -172,6 +174,7 @@ private:
     ClassExpertHeatmap* heatmap_;
     ClassDeltaChart* class_delta_;
     LayerCostChart* layer_chart_;
+    LayerTree* layer_tree_ = nullptr;
     MetricPlot* metric_plot_;
     QTabWidget* main_tabs_;
     QTabWidget* detail_tabs_;
