@@ -1,4 +1,5 @@
-// session_db.h - a session file held open: the user's lab notebook as SQLite.
+// session_db.h - a session file held open: the user's lab notebook as SQLite (session_db.cpp:
+// opening, checks, migrations; session_runs.cpp: runs written and read; sqlite_util.h: helpers).
 //
 // The schema is core/migrations/NNNN_*.sql (session_migrations.h); PRAGMA user_version counts the
 // migrations applied and PRAGMA application_id marks the file as a SparseScope session. Opened for

@@ -258,74 +258,6 @@ MainWindow::MainWindow(QWidget* parent)
     detail_tabs_->setCurrentIndex(std::clamp(AppSettings::detailTab(), 0, detail_tabs_->count() - 1));
 }
 
-std::vector<int> MainWindow::selectedRuns() const {
-    std::vector<int> rows;
-    for (const QModelIndex& i : table_->selectionModel()->selectedRows()) rows.push_back(proxy_->mapToSource(i).row());
-    std::sort(rows.begin(), rows.end());
-    return rows;
-}
-
-void MainWindow::showComparison(const std::vector<int>& rows) {
-    if (rows.size() == 1) return showSelectedRun(rows.front()); // back from comparing to one run
-    if (rows.empty()) return;
-    accuracy_plot_->setSelectedRuns(rows);
-    std::vector<const ss::RunRecord*> runs;
-    for (int r : rows) runs.push_back(&runs_->run(r));
-    class_delta_->setRuns(runs, model_ ? model_->labels : std::vector<std::string>{}, baselineRecord());
-    layer_chart_->setRuns(runs);
-    if (rows.size() == 2) { // the two side by side in words
-        const ss::EvalResult &a = runs[0]->result, &b = runs[1]->result;
-        statusBar()->showMessage(tr("Run %1 → run %2: top-1 %3 → %4 % (%5 points), p50 %6 → %7 ms, weights %8 → %9 MB")
-                                     .arg(runs[0]->id).arg(runs[1]->id)
-                                     .arg(100.0 * a.accuracy, 0, 'f', 2).arg(100.0 * b.accuracy, 0, 'f', 2)
-                                     .arg(100.0 * (b.accuracy - a.accuracy), 0, 'f', 2)
-                                     .arg(a.latency_p50_ms, 0, 'f', 3).arg(b.latency_p50_ms, 0, 'f', 3)
-                                     .arg(double(a.weight_bytes) / 1e6, 0, 'f', 2).arg(double(b.weight_bytes) / 1e6, 0, 'f', 2));
-    }
-}
-
-const ss::RunRecord* MainWindow::baselineRecord() const {
-    const int b = runs_->baselineRow();
-    return b < 0 ? nullptr : &runs_->run(b);
-}
-
-void MainWindow::useRunAsBaseline(int row) {
-    runs_->setBaselineRow(row);
-    if (session_ && !session_->read_only() && (row < 0 || runs_->isOwn(row))) {
-        try { // the session remembers its baseline
-            session_->set_meta("baseline_run", row < 0 ? std::string("0") : std::to_string(runs_->run(row).id));
-        } catch (const std::exception&) {
-        }
-    }
-    accuracy_plot_->setBaselineRun(runs_->baselineRow());
-    hideConstantColumns();
-    table_->resizeColumnToContents(RunListModel::VsBaseline);
-    const std::vector<int> sel = selectedRuns();
-    if (sel.size() >= 2) showComparison(sel);
-    else showSelectedRun(sel.empty() ? -1 : sel.front());
-    statusBar()->showMessage(row < 0 ? tr("Baseline: the dense model") : tr("Baseline: run %1").arg(runs_->baselineRun()), 5000);
-    refreshComparisonWarning();
-}
-
-void MainWindow::selectRun(int row) {
-    const QModelIndex at = proxy_->mapFromSource(runs_->index(row, 0));
-    if (at.isValid()) table_->selectRow(at.row());
-    else showSelectedRun(row); // filtered out of the table: still shown in the charts
-}
-
-void MainWindow::hideConstantColumns() {
-    // Columns describing the setup (pruning, quantization, top-k, samples) are hidden while every
-    // run has the same value there; measurements always show.
-    table_->setColumnHidden(RunListModel::Source, runs_->sourceCount() < 2);
-    for (int c : {int(RunListModel::Prune), int(RunListModel::Quant), int(RunListModel::TopK), int(RunListModel::Samples)}) {
-        bool same = runs_->rowCount() >= 2;
-        const QVariant first = runs_->index(0, c).data();
-        for (int r = 1; r < runs_->rowCount() && same; ++r) same = runs_->index(r, c).data() == first;
-        table_->setColumnHidden(c, same);
-    }
-    table_->setColumnHidden(RunListModel::VsBaseline, runs_->baselineRow() < 0);
-}
-
 void MainWindow::saveLayout() {
     AppSettings::setWindowGeometry(saveGeometry());
     for (auto [split, name] : {std::pair{main_split_, "main"}, std::pair{right_split_, "right"}, std::pair{plots_split_, "plots"}})
@@ -516,45 +448,6 @@ void MainWindow::startLive(bool quick) {
     job.estimate_samples = quick ? 1000 : 0;
     runner_->restart(std::move(job));
 }
-
-void MainWindow::showSelectedRun(int row) {
-    accuracy_plot_->setSelectedRun(row);
-    std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
-    heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
-    class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels, baselineRecord());
-    layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
-    layer_tree_->setRun(row < 0 ? nullptr : &runs_->run(row));
-    if (row >= 0) { // the kernel plan the selected run ran with, in short; all of it in the tooltip
-        const ss::EvalResult& e = runs_->run(row).result;
-        QString kernels = QString::fromStdString(e.kernels).section(QLatin1Char(';'), 0, 0);
-        kernel_label_->setText(tr("Run %1: %2 threads · %3").arg(runs_->run(row).id).arg(e.threads).arg(kernels));
-        kernel_label_->setToolTip(tr("Kernels of run %1 (which kernel each matrix ran with at batch 1 and in batches, and how it was "
-                                     "chosen):\n%2").arg(runs_->run(row).id).arg(QString::fromStdString(e.kernels)));
-    } else {
-        kernel_label_->setText(tr("%1 threads").arg(panel_->threads()));
-        kernel_label_->setToolTip(tr("Threads the next evaluation uses (Compression ▸ Threads)"));
-    }
-    if (row < 0) {
-        expert_chart_->setShares(tr("Expert share"), {}, tr("No run selected"));
-        return;
-    }
-    const ss::RunRecord& r = runs_->run(row);
-    if (r.result.expert_share.empty()) {
-        expert_chart_->setShares(tr("Expert share"), {}, tr("model has no MoE layer"));
-        return;
-    }
-    QString title = tr("Expert share — run %1, layer '%2', top-%3").arg(r.id).arg(QString::fromStdString(r.result.moe_layers.front())).arg(r.result.top_k);
-    if (!r.result.expert_stats.empty()) {
-        const ss::ExpertLayerStats& st = r.result.expert_stats.front();
-        title += tr("\nentropy %1 of %2 bits, max/mean %3, %4 dead")
-                     .arg(st.entropy_bits, 0, 'f', 2)
-                     .arg(std::log2(double(r.result.expert_share.front().size())), 0, 'f', 2)
-                     .arg(st.max_over_mean, 0, 'f', 2)
-                     .arg(st.dead.size());
-    }
-    expert_chart_->setShares(title, r.result.expert_share.front());
-}
-
 
 QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     switch (chart) {

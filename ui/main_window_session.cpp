@@ -147,6 +147,8 @@ bool MainWindow::saveSession(const QString& path, QString* error) {
         if (session_ && !session_->read_only() && !dirty_) {
             session_->copy_to(path.toStdString()); // the whole file, settings included
         } else { // runs held in memory (a read-only session, or writes that failed)
+            // Writing over the open file: let go of it first (its runs are all in the table).
+            if (session_ && target == QFileInfo(session_path_).absoluteFilePath()) session_.reset();
             ss::save_session(path.toStdString(), runs_->ownRuns());
         }
         auto db = ss::SessionDb::open(path.toStdString(), ss::SessionAccess::ReadWrite);
