@@ -65,7 +65,7 @@ int show(const std::string& path, const std::vector<std::string>& rest, bool as_
         ++models[r.model_name + "  " + r.model_path + (r.model_sha256.empty() ? "" : "  sha256 " + r.model_sha256)];
         ++datasets[r.dataset_path + (r.dataset_sha256.empty() ? "" : "  sha256 " + r.dataset_sha256)];
         ++machines[r.result.machine.empty() ? "(not recorded)" : r.result.machine];
-        ++versions[r.app_version.empty() ? "(before 0.1 schema 6)" : r.app_version];
+        ++versions[r.app_version.empty() ? "(not recorded)" : r.app_version];
     }
     if (as_json) {
         nlohmann::json j = {{"path", path}, {"schema_version", db->found_version()}, {"runs", runs.size()},
