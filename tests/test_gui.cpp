@@ -243,7 +243,7 @@ private slots:
         QCOMPARE(models.front(), QStringLiteral("/m5"));
         QCOMPARE(models.count(QStringLiteral("/m5")), 1);
         QVERIFY(!models.contains(QStringLiteral("/m0")));
-        QVERIFY(AppSettings::recent(R::Session).isEmpty());
+        QVERIFY(!AppSettings::recent(R::Session).contains(QStringLiteral("/m5"))); // kinds are kept apart
         // The window restores the detail tab it was closed with.
         {
             MainWindow w;
@@ -482,12 +482,19 @@ private slots:
         QVERIFY(w.session() && w.sessionIsUntitled());
         const QString untitled = w.sessionPath();
         QCOMPARE(ss::SessionDb::open(untitled.toStdString(), ss::SessionAccess::ReadOnly)->runs().size(), size_t(2));
+        QVERIFY(AppSettings::recent(AppSettings::Recent::Session).contains(untitled)); // found again after a crash
         QVERIFY(!w.windowTitle().startsWith(QLatin1Char('*')));
         // A note and the chosen baseline go to the file too.
         QVERIFY(w.runs()->setData(w.runs()->index(1, RunListModel::Note), QStringLiteral("int8 try")));
         w.useRunAsBaseline(0);
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::Tags)); // until a run has tags
+        w.runTable()->selectAll();
+        QVERIFY(w.tagSelectedRuns(QStringLiteral(" first pass,int8 ,, ")));
+        QVERIFY(!w.runTable()->isColumnHidden(RunListModel::Tags));
+        QCOMPARE(w.runs()->index(1, RunListModel::Tags).data().toString(), QStringLiteral("first pass, int8"));
         {
             auto db = ss::SessionDb::open(untitled.toStdString(), ss::SessionAccess::ReadOnly);
+            QCOMPARE(db->runs()[0].tags, (std::vector<std::string>{"first pass", "int8"}));
             QCOMPARE(db->runs()[1].note, std::string("int8 try"));
             QCOMPARE(db->meta("baseline_run").value_or(""), std::string("1"));
         }

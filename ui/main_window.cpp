@@ -210,19 +210,24 @@ MainWindow::MainWindow(QWidget* parent)
         if (sweep_total_ > 0) return endSweep(tr("Sweep canceled: %1 of %2 runs kept").arg(sweep_done_).arg(sweep_total_));
         statusBar()->showMessage(tr("Evaluation canceled"), 5000);
     });
-    connect(runs_, &RunListModel::noteEdited, this, [this](int row) {
+    // Notes and tags are written to the session as they are edited.
+    auto save_edit = [this](int row, bool tags) {
         if (row == live_row_) return; // saved with the run when it is kept
         if (session_ && !session_->read_only()) {
             try {
-                session_->set_note(runs_->run(row).id, runs_->run(row).note);
+                const ss::RunRecord& r = runs_->run(row);
+                if (tags) session_->set_tags(r.id, r.tags);
+                else session_->set_note(r.id, r.note);
                 return;
             } catch (const std::exception& e) {
-                statusBar()->showMessage(tr("The note was not saved: %1").arg(QString::fromStdString(e.what())), 10000);
+                statusBar()->showMessage(tr("The edit was not saved: %1").arg(QString::fromStdString(e.what())), 10000);
             }
         }
         dirty_ = true;
         refreshStatus();
-    });
+    };
+    connect(runs_, &RunListModel::noteEdited, this, [save_edit](int row) { save_edit(row, false); });
+    connect(runs_, &RunListModel::tagsEdited, this, [save_edit](int row) { save_edit(row, true); });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
         accuracy_plot_->setRuns(runs_->runs(), plotGroups());
         accuracy_plot_->setBaselineRun(runs_->baselineRow());

@@ -117,6 +117,8 @@ public:
     // Makes run `row` (of runs()) the baseline every other run is compared with in the table's
     // "vs run N" column, the per-class chart and the accuracy plot; -1 goes back to the dense model.
     void useRunAsBaseline(int row);
+    // Edit > Tag Runs: sets the tags ("a, b") of the selected runs of this session; false if none.
+    bool tagSelectedRuns(const QString& tags);
     // The runs selected in the table (rows of runs()), in order; two or more are compared.
     std::vector<int> selectedRuns() const;
 

@@ -12,6 +12,7 @@
 #include "sweep_dialog.h"
 
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QInputDialog>
 #include <QLineEdit>
 #include <QMenu>
@@ -34,6 +35,7 @@ void MainWindow::fillRecentMenu(QMenu* menu) {
         if (paths.isEmpty()) continue;
         menu->addSection(heading);
         for (const QString& path : paths) {
+            if (kind == AppSettings::Recent::Session && !QFileInfo::exists(path)) continue; // removed since
             menu->addAction(path, this, [this, kind = kind, path] {
                 QString err;
                 bool ok = true;
@@ -156,6 +158,14 @@ void MainWindow::buildMenus() {
         const std::vector<int> rows = selectedRuns();
         if (rows.empty()) return showError(tr("No run selected"), tr("Select the run to compare the others with in the runs table, then choose Use Run as Baseline again."));
         useRunAsBaseline(rows.front());
+    });
+    edit->addAction(tr("&Tag Runs…"), QKeySequence(Qt::CTRL | Qt::Key_T), this, [this] {
+        const std::vector<int> rows = selectedRuns();
+        if (rows.empty()) return showError(tr("No run selected"), tr("Select the runs to tag in the runs table, then choose Tag Runs again."));
+        bool ok = false;
+        const QString tags = QInputDialog::getText(this, tr("Tag runs"), tr("Tags for the %n selected run(s), separated by commas:", nullptr, int(rows.size())),
+                                                   QLineEdit::Normal, RunListModel::tagsText(runs_->run(rows.front())), &ok);
+        if (ok) tagSelectedRuns(tags);
     });
     QAction* dense_base = edit->addAction(tr("Use &Dense Model as Baseline"), this, [this] { useRunAsBaseline(-1); });
     as_base->setObjectName(QStringLiteral("useRunAsBaseline"));

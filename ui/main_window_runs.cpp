@@ -72,6 +72,15 @@ void MainWindow::useRunAsBaseline(int row) {
     refreshComparisonWarning();
 }
 
+bool MainWindow::tagSelectedRuns(const QString& tags) {
+    int n = 0;
+    for (int row : selectedRuns())
+        if (runs_->isOwn(row) && runs_->setData(runs_->index(row, RunListModel::Tags), tags)) ++n;
+    hideConstantColumns();
+    statusBar()->showMessage(tr("Tagged %n run(s)", nullptr, n), 5000);
+    return n > 0;
+}
+
 void MainWindow::selectRun(int row) {
     const QModelIndex at = proxy_->mapFromSource(runs_->index(row, 0));
     if (at.isValid()) table_->selectRow(at.row());
@@ -82,6 +91,9 @@ void MainWindow::hideConstantColumns() {
     // Columns describing the setup (pruning, quantization, top-k, samples) are hidden while every
     // run has the same value there; measurements always show.
     table_->setColumnHidden(RunListModel::Source, runs_->sourceCount() < 2);
+    bool tagged = false; // the Tags column shows once some run has tags (Edit > Tag Runs adds them)
+    for (int r = 0; r < runs_->rowCount() && !tagged; ++r) tagged = !runs_->run(r).tags.empty();
+    table_->setColumnHidden(RunListModel::Tags, !tagged);
     for (int c : {int(RunListModel::Prune), int(RunListModel::Quant), int(RunListModel::TopK), int(RunListModel::Samples)}) {
         bool same = runs_->rowCount() >= 2;
         const QVariant first = runs_->index(0, c).data();

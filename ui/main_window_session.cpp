@@ -52,7 +52,8 @@ void MainWindow::adoptSession(std::unique_ptr<ss::SessionDb> db, bool untitled) 
     session_ = std::move(db);
     session_untitled_ = untitled;
     session_path_ = session_ ? QString::fromStdString(session_->path()) : QString();
-    if (session_ && !untitled) AppSettings::addRecent(AppSettings::Recent::Session, session_path_);
+    // Untitled sessions too: after a crash, File > Open Recent is where their runs are found.
+    if (session_) AppSettings::addRecent(AppSettings::Recent::Session, session_path_);
     runs_->setSourceName(0, session_path_.isEmpty() ? tr("this session") : QFileInfo(session_path_).completeBaseName());
     refreshStatus();
 }

@@ -42,12 +42,14 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         case WeightBytes: return qlonglong(e.weight_bytes);
         case Sparsity: return e.sparsity;
         case Samples: return e.samples;
+        case Tags: return tagsText(r);
         case Note: return QString::fromStdString(r.note);
         }
     }
     if (role == Qt::EditRole && index.column() == Note) return QString::fromStdString(r.note);
+    if (role == Qt::EditRole && index.column() == Tags) return tagsText(r);
     if (role == Qt::TextAlignmentRole)
-        return index.column() == Prune || index.column() == Quant || index.column() == Note || index.column() == Source ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+        return index.column() == Prune || index.column() == Quant || index.column() == Note || index.column() == Source || index.column() == Tags ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                                   : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison && e.comparison.throughput_ratio > 0 &&
         !e.comparison.faster_than_dense)
@@ -108,6 +110,7 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     case WeightBytes: return loc.formattedDataSize(e.weight_bytes, 2, QLocale::DataSizeSIFormat);
     case Sparsity: return QStringLiteral("%1 %").arg(100.0 * e.sparsity, 0, 'f', 1);
     case Samples: return e.samples;
+    case Tags: return tagsText(r);
     case Note: return QString::fromStdString(r.note);
     }
     return {};
@@ -115,17 +118,32 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
 
 Qt::ItemFlags RunListModel::flags(const QModelIndex& index) const {
     Qt::ItemFlags f = QAbstractTableModel::flags(index);
-    if (index.isValid() && index.column() == Note && isOwn(index.row())) f |= Qt::ItemIsEditable;
+    if (index.isValid() && (index.column() == Note || index.column() == Tags) && isOwn(index.row())) f |= Qt::ItemIsEditable;
     return f;
 }
 
 bool RunListModel::setData(const QModelIndex& index, const QVariant& value, int role) {
-    if (!index.isValid() || index.column() != Note || role != Qt::EditRole || index.row() >= int(runs_.size()) || !isOwn(index.row()))
+    if (!index.isValid() || role != Qt::EditRole || index.row() >= int(runs_.size()) || !isOwn(index.row())) return false;
+    ss::RunRecord& r = runs_[size_t(index.row())];
+    if (index.column() == Note) {
+        r.note = value.toString().toStdString();
+    } else if (index.column() == Tags) { // "a, b c" -> {"a", "b c"}: commas separate, spaces are trimmed
+        r.tags.clear();
+        for (const QString& t : value.toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
+            if (!t.trimmed().isEmpty()) r.tags.push_back(t.trimmed().toStdString());
+    } else {
         return false;
-    runs_[size_t(index.row())].note = value.toString().toStdString();
+    }
     emit dataChanged(index, index, {Qt::DisplayRole, Qt::EditRole});
-    emit noteEdited(index.row());
+    if (index.column() == Note) emit noteEdited(index.row());
+    else emit tagsEdited(index.row());
     return true;
+}
+
+QString RunListModel::tagsText(const ss::RunRecord& r) {
+    QStringList t;
+    for (const auto& s : r.tags) t << QString::fromStdString(s);
+    return t.join(QStringLiteral(", "));
 }
 
 QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const {
@@ -136,6 +154,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
             return tr("Against the run chosen as baseline (Edit > Use Run as Baseline): top-1 change in points,\n"
                       "then throughput and batch-1 latency ratios (> 1: faster than the baseline run)");
         if (section == Source) return tr("The session a run belongs to; runs of other sessions are shown to compare, not saved here");
+        if (section == Tags) return tr("Your tags for the run, separated by commas (double-click to edit); saved with the session");
         if (section == Note) return tr("Your note on the run (double-click to edit); saved with the session");
         if (section == Speed)
             return tr("Throughput and batch-1 latency against the dense model, measured in the same run;\n"
@@ -159,6 +178,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case WeightBytes: return tr("Weights");
     case Sparsity: return tr("Sparsity");
     case Samples: return tr("Samples");
+    case Tags: return tr("Tags");
     case Note: return tr("Note");
     }
     return {};

@@ -13,7 +13,7 @@ namespace ssui {
 class RunListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Source, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Note, ColumnCount };
+    enum Column { Id, Source, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Tags, Note, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
 
     explicit RunListModel(QObject* parent = nullptr);
@@ -22,7 +22,7 @@ public:
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
-    Qt::ItemFlags flags(const QModelIndex& index) const override;              // the Note column is editable
+    Qt::ItemFlags flags(const QModelIndex& index) const override;              // Tags and Note are editable (own runs)
     bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
     // Rows are the session's own runs (source 0), then runs of other sessions added to compare
@@ -40,6 +40,7 @@ public:
     QString sourceName(int source) const { return source_names_.value(source); }
     void setSourceName(int source, const QString& name);
     std::vector<ss::RunRecord> ownRuns() const;
+    static QString tagsText(const ss::RunRecord& r); // "a, b"
     // The run the "vs baseline" column compares every other run with; -1 for none, when the
     // dense model (the Δ and Speed columns) is the only baseline.
     void setBaselineRow(int row);
@@ -49,6 +50,7 @@ public:
 signals:
     void runsChanged();
     void noteEdited(int row);
+    void tagsEdited(int row);
     void baselineChanged();
 
 private:
