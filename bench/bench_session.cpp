@@ -5,7 +5,7 @@
 //     model, the accuracy-latency plot with its Pareto frontier, the metric plot, columns sized)
 //     and one synchronous replot of the plot in view: what a user waits for after File > Open.
 // The session is built once in the temporary folder: 10,000 runs like a sweep's (10 classes,
-// 8 experts, 5 layers, 200 latency samples and class x expert counts each).
+// 8 experts, 5 layers, 200 latency samples, class x expert counts and co-activation each).
 #include "accuracy_latency_plot.h"
 #include "main_window.h"
 #include "run_list_model.h"
@@ -63,6 +63,7 @@ ss::RunRecord sweep_run(int i) {
     e.expert_share = {std::vector<double>(8, 0.125)};
     e.expert_stats.resize(1);
     for (int k = 0; k < 80; ++k) e.expert_stats[0].class_expert.push_back(250 + k);
+    for (int k = 0; k < 64; ++k) e.expert_stats[0].coactivation.push_back(k % 9 == 0 ? 0 : 100 + k);
     for (int k = 0; k < 200; ++k) e.latency_samples_ms.push_back(float(e.latency_p50_ms) * (0.9f + 0.001f * float(k)));
     const char* names[] = {"stem", "gelu", "moe", "gelu", "head"};
     for (const char* n : names) {
@@ -74,6 +75,7 @@ ss::RunRecord sweep_run(int i) {
         c.weights = c.kind == "activation" ? 0 : 100000;
         c.zero_weights = int64_t(double(c.weights) * e.sparsity);
         c.precision = c.kind == "activation" ? "" : quants[i % 5];
+        c.kernels = c.kind == "activation" ? "" : "csr-rows / csr-panel";
         e.layers.push_back(c);
     }
     return r;

@@ -179,6 +179,17 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
         sqlite3_bind_blob(ce.get(), 5, counts.data(), int(counts.size() * sizeof(int64_t)), SQLITE_TRANSIENT); // little-endian hosts
         step_done(db, path, ce.get());
     }
+    Stmt co = prepare(db, path, "INSERT INTO run_coactivation (run_id, layer_index, experts, rows_both) VALUES (?1,?2,?3,?4)");
+    for (size_t l = 0; l < e.expert_stats.size(); ++l) {
+        const auto& pairs = e.expert_stats[l].coactivation; // (experts, experts)
+        const size_t experts = l < e.expert_share.size() ? e.expert_share[l].size() : 0;
+        if (experts == 0 || pairs.size() != experts * experts) continue;
+        sqlite3_bind_int64(co.get(), 1, id);
+        sqlite3_bind_int(co.get(), 2, int(l));
+        sqlite3_bind_int64(co.get(), 3, int64_t(experts));
+        sqlite3_bind_blob(co.get(), 4, pairs.data(), int(pairs.size() * sizeof(int64_t)), SQLITE_TRANSIENT);
+        step_done(db, path, co.get());
+    }
 }
 
 std::vector<RunRecord> SessionDb::runs() const {
@@ -309,6 +320,17 @@ std::vector<RunRecord> SessionDb::runs() const {
                      auto& counts = e.expert_stats[l].class_expert;
                      counts.resize(size_t(classes * experts));
                      std::memcpy(counts.data(), sqlite3_column_blob(t, 4), size_t(bytes));
+                 });
+    for_each_row("SELECT run_id, layer_index, experts, rows_both FROM run_coactivation ORDER BY run_id, layer_index",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     EvalResult& e = r.result;
+                     const size_t l = size_t(sqlite3_column_int(t, 1));
+                     const int64_t experts = sqlite3_column_int64(t, 2);
+                     const int bytes = sqlite3_column_bytes(t, 3);
+                     if (l >= e.expert_stats.size() || experts < 1 || bytes != experts * experts * 8) return; // ignored, not guessed
+                     auto& pairs = e.expert_stats[l].coactivation;
+                     pairs.resize(size_t(experts * experts));
+                     std::memcpy(pairs.data(), sqlite3_column_blob(t, 3), size_t(bytes));
                  });
     return runs;
 }

@@ -304,6 +304,8 @@ private slots:
         r.result.expert_stats.resize(2);
         r.result.expert_stats[0].class_expert = {5, 0, 7, 9, 0, 1}; // 3 classes x 2 experts
         r.result.expert_stats[1].class_expert = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        r.result.expert_stats[0].coactivation = {0, 4, 4, 0};
+        r.result.expert_stats[1].coactivation = {1, 2}; // not (experts, experts): not stored
         int64_t id = 0;
         {
             auto db = SessionDb::open(path);
@@ -341,6 +343,8 @@ private slots:
         QCOMPARE(b.result.expert_stats[0].class_expert, (std::vector<int64_t>{5, 0, 7, 9, 0, 1}));
         QCOMPARE(b.result.expert_stats[1].class_expert, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
         QCOMPARE(b.result.expert_stats[0].dead, std::vector<int>{}); // shares 0.25 / 0.75
+        QCOMPARE(b.result.expert_stats[0].coactivation, (std::vector<int64_t>{0, 4, 4, 0}));
+        QVERIFY(b.result.expert_stats[1].coactivation.empty());
         QCOMPARE(db->integrity_check(), std::string("ok"));
     }
 

@@ -1,6 +1,7 @@
 -- 0006: the lab notebook. Models and datasets by path and SHA-256 (runs refer to them), session
 -- settings, tags, the app version, the sweep grid point a run measured (for resuming), latency
--- samples, per-layer cost / sparsity / precision, and per-class routing counts.
+-- samples, per-layer cost / sparsity / precision / kernels, per-class routing counts and expert
+-- co-activation.
 CREATE TABLE session_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -48,5 +49,12 @@ CREATE TABLE run_class_expert (
   classes     INTEGER NOT NULL,
   experts     INTEGER NOT NULL,
   routed      BLOB NOT NULL,         -- (classes, experts) int64 little-endian: (row, slot) pairs of each true class sent to each expert
+  PRIMARY KEY (run_id, layer_index)
+);
+CREATE TABLE run_coactivation (
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  layer_index INTEGER NOT NULL,      -- MoE layer, in model order
+  experts     INTEGER NOT NULL,
+  rows_both   BLOB NOT NULL,         -- (experts, experts) int64 little-endian: rows that chose both experts (top-k >= 2)
   PRIMARY KEY (run_id, layer_index)
 );
