@@ -29,6 +29,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli sessions diff FILE RUN_A RUN_B [--json]   (or FILE_A:RUN FILE_B:RUN)
   sparsescope-cli sessions export FILE [--format json|csv] [-o OUT]
   sparsescope-cli sessions merge OUT IN...
+  sparsescope-cli sessions card FILE RUN [--model MODEL] [-o CARD.md]   (a model card, Markdown)
 
 COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
              [--quant-experts-by-use HIGH,LOW] [--calib PATH] [--calib-samples N]

@@ -1,10 +1,12 @@
-// cli_sessions.cpp - `sparsescope-cli sessions list|show|diff|export|merge`: sessions read
+// cli_sessions.cpp - `sparsescope-cli sessions list|show|diff|export|merge|card`: sessions read
 // (read-only: the files are never modified) and joined.
 #include "cli_args.h"
 #include "cli_commands.h"
 
 #include "error.h"
 #include "file_io.h"
+#include "model_card.h"
+#include "model_io.h"
 #include "result_json.h"
 #include "run_diff.h"
 #include "session_db.h"
@@ -206,12 +208,27 @@ int merge(const std::vector<std::string>& args) {
     return 0;
 }
 
+int card(const std::vector<std::string>& p, const Args& a) {
+    if (p.size() != 2) throw UsageError("sessions card takes FILE RUN");
+    const auto runs = open_ro(p[0])->runs();
+    const ss::RunRecord& r = find_run(runs, p[1], p[0]);
+    ss::ModelCardOptions o;
+    o.session_path = p[0];
+    const std::string model = a.get("--model", "");
+    if (!model.empty()) o.labels = ss::load_model(model).labels; // class names
+    const std::string md = ss::model_card_markdown(r, o);
+    const std::string dest = a.get("-o", "");
+    if (dest.empty()) std::fputs(md.c_str(), stdout);
+    else ss::write_file_bytes(dest, std::vector<uint8_t>(md.begin(), md.end()));
+    return 0;
+}
+
 } // namespace
 
 int cmd_sessions(int argc, char** argv) {
-    if (argc < 3) throw UsageError("sessions needs a subcommand: list, show, diff, export or merge");
+    if (argc < 3) throw UsageError("sessions needs a subcommand: list, show, diff, export, merge or card");
     const std::string sub = argv[2];
-    const Args a(argc, argv, 3, {"--format", "-o"}, {"--json"});
+    const Args a(argc, argv, 3, {"--format", "-o", "--model"}, {"--json"});
     const auto& p = a.positional;
     if (sub == "list") {
         if (p.size() != 1) throw UsageError("sessions list takes one FILE");
@@ -227,7 +244,8 @@ int cmd_sessions(int argc, char** argv) {
         return export_runs(p[0], a);
     }
     if (sub == "merge") return merge(p);
-    throw UsageError("unknown sessions subcommand '" + sub + "' (list, show, diff, export, merge)");
+    if (sub == "card") return card(p, a);
+    throw UsageError("unknown sessions subcommand '" + sub + "' (list, show, diff, export, merge, card)");
 }
 
 } // namespace cli

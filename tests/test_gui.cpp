@@ -510,6 +510,17 @@ private slots:
         QCOMPARE(ss::SessionDb::open(saved.toStdString(), ss::SessionAccess::ReadOnly)->run_count(), int64_t(3));
         QVERIFY(w.windowTitle().startsWith(QStringLiteral("mine.sparsescope")));
 
+        // A run's model card, with the loaded model's class names.
+        const QString card = dir.filePath(QStringLiteral("card.md"));
+        QVERIFY2(w.exportModelCard(1, card, &err), qPrintable(err));
+        const auto card_bytes = test_support::read_bytes(card.toStdString());
+        const std::string md(card_bytes.begin(), card_bytes.end());
+        QVERIFY(md.rfind("# Model card: ", 0) == 0);
+        QVERIFY(md.find("(session `" + saved.toStdString() + "`, run 2)") != std::string::npos);
+        QVERIFY(md.find("| " + w.runs()->run(1).model_name) != std::string::npos);
+        QVERIFY(!w.exportModelCard(1, dir.filePath(QStringLiteral("missing/card.md")), &err));
+        QVERIFY(err.contains(QStringLiteral("missing")));
+
         // Reopened: the runs, the note and the baseline come back.
         MainWindow w2;
         QVERIFY2(w2.openSession(saved, &err), qPrintable(err));

@@ -1,5 +1,6 @@
 // test_session.cpp - session files: round trip, versioning, refusal of foreign files.
 #include "error.h"
+#include "model_card.h"
 #include "run_delta.h"
 #include "session_db.h"
 #include "session_migrations.h"
@@ -114,6 +115,36 @@ private slots:
         QCOMPARE(d.throughput_ratio, 3.0);
         QCOMPARE(d.latency_ratio, 4.0);
         QCOMPARE(run_delta(base, base).accuracy_points, 0.0);
+    }
+
+    void modelCardStatesWhatWasMeasured() {
+        RunRecord r = sample_run(7, 0.8125);
+        r.model_name = "fashion|moe"; // a '|' must not break the Markdown tables
+        ModelCardOptions o;
+        o.labels = {"T-shirt", "Trouser", "Pullover"};
+        o.session_path = "lab.sparsescope";
+        const std::string md = model_card_markdown(r, o);
+        auto has = [&](const std::string& s) { return md.find(s) != std::string::npos; };
+        QVERIFY(has("# Model card: fashion|moe, prune magnitude:0.50, quant int8, top-3"));
+        QVERIFY(has("| Name | fashion\\|moe |"));
+        QVERIFY(has("(session `lab.sparsescope`, run 7)"));
+        QVERIFY(has("| Top-1 accuracy | 81.25 % |"));
+        QVERIFY(has("| Change | -1.00 points (95 % interval -2.00 to +0.00; 5 samples gained, 105 lost) |"));
+        QVERIFY(has(r.plan.to_json()));
+        // Class 0 lost 10 points (a regression); class 1 has no samples; class 2 gained.
+        QVERIFY(has("| T-shirt | 10 | 50.00 % | -10.00 |"));
+        QVERIFY(has("| Trouser | 0 | — | — |"));
+        QVERIFY(has("**Classes that lost more than 1.0 points:** T-shirt (-10.00 points)."));
+        QVERIFY(has("throughput ×2.50, batch-1 latency ×1.10: **faster**"));
+        QVERIFY(has("`moe2`, share of routed slots per expert: 10.0 %, 20.0 %, 70.0 %."));
+        QVERIFY(has("## Notes\n\nbaseline for the \"int4\" comparison"));
+        // Not faster, and without a dense comparison: said so.
+        r.result.comparison.faster_than_dense = false;
+        QVERIFY(model_card_markdown(r).find("**not faster**") != std::string::npos);
+        r.result.has_comparison = false;
+        const std::string bare = model_card_markdown(r);
+        QVERIFY(bare.find("This run has no comparison with the uncompressed model.") != std::string::npos);
+        QVERIFY(bare.find("| class 0 | 10 | 50.00 % | — |") != std::string::npos); // no labels given
     }
 
     void roundTrip() {

@@ -180,6 +180,13 @@ private slots:
         QCOMPARE(r.out.count(QLatin1Char('\n')), 3);
         QVERIFY(r.out.startsWith(QStringLiteral("run,created_at,model,")));
 
+        // The model card of a run, with the model's class names.
+        r = cli({QStringLiteral("sessions"), QStringLiteral("card"), s, QStringLiteral("2"), QStringLiteral("--model"), kModel});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.startsWith(QStringLiteral("# Model card: fashion-moe, prune magnitude:0.70, quant none")));
+        QVERIFY(r.out.contains(QStringLiteral("| Ankle boot | ")));
+        QVERIFY(r.out.contains(QStringLiteral("300 samples")));
+
         // A diff across sessions: the plan and sample counts differ, and it says so.
         r = cli({QStringLiteral("sessions"), QStringLiteral("diff"), s + QStringLiteral(":2"), t + QStringLiteral(":1"), QStringLiteral("--json")});
         QVERIFY2(r.code == 0, qPrintable(r.err));

@@ -87,6 +87,8 @@ public:
     // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
     // (a directory, or one file when the path ends in .safetensors).
     bool exportModel(const QString& path, QString* error);
+    // A model card (Markdown, core/model_card.h) of run `row` of runs(): every figure as measured.
+    bool exportModelCard(int row, const QString& path, QString* error);
     bool loadPlan(const QString& path, QString* error);
     // Evaluates `plans` one after another (Run > Sweep…); finished runs are kept when it is
     // canceled. False with a message when nothing is loaded, a job runs or `plans` is empty.

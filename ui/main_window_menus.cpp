@@ -121,6 +121,15 @@ void MainWindow::buildMenus() {
         QString err;
         if (!p.isEmpty() && !exportModel(p, &err)) showError(tr("Cannot export model"), err, FailedAction::ExportFile);
     });
+    file->addAction(tr("Export Model &Card…"), this, [this] {
+        const std::vector<int> rows = selectedRuns();
+        if (rows.size() != 1)
+            return showError(tr("Select one run"), tr("Select the run the model card describes in the runs table, then choose Export Model Card again."));
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the model card of run %1").arg(runs_->run(rows.front()).id),
+                                                       QStringLiteral("model-card.md"), tr("Markdown (*.md)"));
+        QString err;
+        if (!p.isEmpty() && !exportModelCard(rows.front(), p, &err)) showError(tr("Cannot export the model card"), err, FailedAction::ExportFile);
+    });
     const QString formats = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
     file->addAction(tr("&Export Chart…"), this, [this, formats] {
         const bool metrics = main_tabs_->currentIndex() == 1;

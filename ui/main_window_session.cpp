@@ -1,11 +1,13 @@
 // main_window_session.cpp - MainWindow's session: autosave of every run, New / Open / Save As,
-// other sessions added to compare, the diff of two runs and the warning when compared runs are
-// not like for like.
+// other sessions added to compare, the diff of two runs, the warning when compared runs are
+// not like for like, and a run's model card.
 #include "main_window.h"
 
 #include "accuracy_latency_plot.h"
 #include "app_settings.h"
 #include "evaluation_runner.h"
+#include "file_io.h"
+#include "model_card.h"
 #include "run_diff.h"
 #include "run_diff_dialog.h"
 #include "run_list_model.h"
@@ -211,6 +213,23 @@ void MainWindow::refreshComparisonWarning() {
     for (const auto& s : w) lines << QStringLiteral("⚠ ") + QString::fromStdString(s);
     warning_label_->setText(lines.join(QLatin1Char('\n')));
     warning_label_->setVisible(!lines.isEmpty());
+}
+
+bool MainWindow::exportModelCard(int row, const QString& path, QString* error) {
+    if (row < 0 || row >= runs_->rowCount()) return (*error = tr("No run selected")), false;
+    const ss::RunRecord& r = runs_->run(row);
+    ss::ModelCardOptions o;
+    if (model_ && model_->name == r.model_name) o.labels = model_->labels; // class names, when the run is of the loaded model
+    if (runs_->isOwn(row)) o.session_path = session_path_.toStdString();
+    try {
+        const std::string md = ss::model_card_markdown(r, o);
+        ss::write_file_bytes(path.toStdString(), std::vector<uint8_t>(md.begin(), md.end()));
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    statusBar()->showMessage(tr("Model card of run %1 written to %2").arg(r.id).arg(path), 5000);
+    return true;
 }
 
 bool MainWindow::showRunDiff() {
