@@ -288,7 +288,10 @@ int64_t SessionDb::add_run(const RunRecord& run) {
     if (read_only_) throw Error(path_ + ": opened read-only; save a copy to keep new runs");
     exec(db_, path_, "BEGIN IMMEDIATE", "cannot save the run");
     try {
-        const int64_t id = run.id ? run.id : scalar_int(db_, path_, "SELECT IFNULL(MAX(id), 0) + 1 FROM runs");
+        // The given id, unless another writer (a sweep into the same session) took it meanwhile.
+        int64_t id = run.id;
+        if (id == 0 || scalar_int(db_, path_, "SELECT count(*) FROM runs WHERE id = " + std::to_string(id)) > 0)
+            id = scalar_int(db_, path_, "SELECT IFNULL(MAX(id), 0) + 1 FROM runs");
         write_run(run, id);
         exec(db_, path_, "COMMIT", "cannot save the run");
         // Copy the log into the file now (without waiting for readers), so that the file alone,

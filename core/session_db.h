@@ -55,7 +55,8 @@ public:
     std::set<std::string> grid_keys() const; // of the runs that have one (finished sweep points)
 
     // Commits one run (and its per-class, per-expert, per-layer rows) in its own transaction.
-    // run.id == 0: the next id. Returns the id. Throws ss::Error (nothing written) on failure.
+    // run.id == 0, or an id another writer has taken since: the next free id. Returns the id used.
+    // Throws ss::Error (nothing written) on failure.
     int64_t add_run(const RunRecord& run);
     // Many runs in one transaction (imports, merges, Save As of runs held in memory).
     void add_runs(const std::vector<RunRecord>& runs);

@@ -345,6 +345,10 @@ private slots:
             id = db->add_run(r);
             QCOMPARE(id, int64_t(1));
             QCOMPARE(db->add_run(r), int64_t(2));
+            RunRecord taken = r; // an id another writer has used meanwhile: the next free one
+            taken.id = 1;
+            QCOMPARE(db->add_run(taken), int64_t(3));
+            db->delete_run(3);
             db->set_note(1, "kept");
             db->set_tags(2, {"x"});
             db->set_meta("baseline_run", "2");

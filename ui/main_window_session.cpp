@@ -78,7 +78,7 @@ void MainWindow::persistRun(int row) {
         err = tr("%1 is open read-only; use File ▸ Save Session As to keep new runs").arg(session_path_);
     } else if (ensureSession(&err)) {
         try {
-            session_->add_run(runs_->run(row));
+            runs_->setRunId(row, session_->add_run(runs_->run(row)));
             return;
         } catch (const std::exception& e) {
             err = QString::fromStdString(e.what());

@@ -208,6 +208,12 @@ void RunListModel::replaceRun(int row, ss::RunRecord run) {
     emit runsChanged();
 }
 
+void RunListModel::setRunId(int row, int64_t id) {
+    if (row < 0 || row >= int(runs_.size()) || runs_[size_t(row)].id == id) return;
+    runs_[size_t(row)].id = id;
+    emit dataChanged(index(row, Id), index(row, Id));
+}
+
 void RunListModel::setRuns(std::vector<ss::RunRecord> runs, const QString& source_name) {
     beginResetModel();
     runs_ = std::move(runs);

@@ -29,6 +29,7 @@ public:
     // (sources 1..; read-only here: not saved, notes not editable).
     void addRun(ss::RunRecord run); // an own run; assigns the next id when run.id == 0
     void replaceRun(int row, ss::RunRecord run); // keeps the row's id
+    void setRunId(int row, int64_t id);           // the id the session stored it under
     void setRuns(std::vector<ss::RunRecord> runs, const QString& source_name = {}); // own runs; others dropped
     // Runs of another session, side by side with the own ones; returns their source index.
     int addSource(const QString& name, std::vector<ss::RunRecord> runs);
