@@ -280,12 +280,17 @@ std::vector<RunRecord> SessionDb::runs() const {
         if (r.result.has_comparison) r.result.comparison.per_class_delta.push_back(real_or_nan(t, 3));
     });
     for_each_row("SELECT run_id, layer_index, layer_name, share FROM run_expert_share ORDER BY run_id, layer_index, expert",
-                 [](RunRecord& r, sqlite3_stmt* t) {
-                     const size_t layer = size_t(sqlite3_column_int(t, 1));
+                 [&path](RunRecord& r, sqlite3_stmt* t) {
+                     const int64_t index = sqlite3_column_int64(t, 1);
                      EvalResult& e = r.result;
-                     if (layer >= e.expert_share.size()) {
-                         e.expert_share.resize(layer + 1);
-                         e.moe_layers.resize(layer + 1);
+                     // Layers come in order from 0 (checked before anything is allocated for them).
+                     if (index < 0 || index > int64_t(e.expert_share.size()))
+                         throw Error(path + ": run " + std::to_string(r.id) + ": run_expert_share layer_index " + std::to_string(index) +
+                                     ": expected 0.." + std::to_string(e.expert_share.size()) + " (MoE layers are numbered from 0 without gaps)");
+                     const size_t layer = size_t(index);
+                     if (layer == e.expert_share.size()) {
+                         e.expert_share.emplace_back();
+                         e.moe_layers.emplace_back();
                      }
                      e.moe_layers[layer] = text_col(t, 2);
                      e.expert_share[layer].push_back(sqlite3_column_double(t, 3));
@@ -316,7 +321,10 @@ std::vector<RunRecord> SessionDb::runs() const {
                      const size_t l = size_t(sqlite3_column_int(t, 1));
                      const int64_t classes = sqlite3_column_int64(t, 2), experts = sqlite3_column_int64(t, 3);
                      const int bytes = sqlite3_column_bytes(t, 4);
-                     if (l >= e.expert_stats.size() || classes < 1 || experts < 1 || bytes != classes * experts * 8) return; // ignored, not guessed
+                     constexpr int64_t kMax = 1 << 20; // bounds the product below
+                     if (l >= e.expert_stats.size() || classes < 1 || experts < 1 || classes > kMax || experts > kMax ||
+                         bytes != classes * experts * 8)
+                         return; // ignored, not guessed
                      auto& counts = e.expert_stats[l].class_expert;
                      counts.resize(size_t(classes * experts));
                      std::memcpy(counts.data(), sqlite3_column_blob(t, 4), size_t(bytes));
@@ -327,7 +335,8 @@ std::vector<RunRecord> SessionDb::runs() const {
                      const size_t l = size_t(sqlite3_column_int(t, 1));
                      const int64_t experts = sqlite3_column_int64(t, 2);
                      const int bytes = sqlite3_column_bytes(t, 3);
-                     if (l >= e.expert_stats.size() || experts < 1 || bytes != experts * experts * 8) return; // ignored, not guessed
+                     if (l >= e.expert_stats.size() || experts < 1 || experts > (1 << 20) || bytes != experts * experts * 8)
+                         return; // ignored, not guessed
                      auto& pairs = e.expert_stats[l].coactivation;
                      pairs.resize(size_t(experts * experts));
                      std::memcpy(pairs.data(), sqlite3_column_blob(t, 3), size_t(bytes));

@@ -462,6 +462,29 @@ private slots:
         QCOMPARE(load_session(locked).size(), size_t(1));
     }
 
+    void hostileValuesAreRefusedOrIgnoredNotTrusted() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("h.sparsescope").toStdString();
+        RunRecord r = sample_run(1, 0.9);
+        r.result.expert_stats.resize(2);
+        r.result.expert_stats[0].class_expert = {1, 2, 3, 4, 5, 6};
+        save_session(path, {r});
+        // Counts whose stated size does not match the stored bytes (or overflows): ignored.
+        exec(path, "UPDATE run_class_expert SET classes = 1099511627776, experts = 1099511627776");
+        QVERIFY(load_session(path)[0].result.expert_stats[0].class_expert.empty());
+        // A layer index far out of range: refused by name before anything is allocated for it.
+        exec(path, "UPDATE run_expert_share SET layer_index = 1000000000 WHERE layer_index = 1");
+        QString err = error_of(path);
+        QVERIFY2(err.contains("run 1: run_expert_share layer_index 1000000000") && err.contains("without gaps"), qPrintable(err));
+        exec(path, "UPDATE run_expert_share SET layer_index = -1 WHERE layer_index = 1000000000");
+        QVERIFY2(error_of(path).contains("layer_index -1"), qPrintable(error_of(path)));
+        // A plan that is not JSON: refused, naming the run and the column.
+        save_session(path, {r});
+        exec(path, "UPDATE runs SET plan_json = '{not json'");
+        err = error_of(path);
+        QVERIFY2(err.contains("run 1 plan_json") && err.contains("not valid JSON"), qPrintable(err));
+    }
+
     void preprocessingRoundTrips() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("p.sparsescope").toStdString();
