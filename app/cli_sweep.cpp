@@ -90,10 +90,11 @@ int cmd_sweep(int argc, char** argv) {
     opt.baseline = &baseline;
     opt.dense = &model;
     const auto start = std::chrono::steady_clock::now();
+    std::unique_ptr<ss::Dataset> calib; // the same data for every plan that needs it: read once
     for (size_t n = 0; n < todo.size(); ++n) {
         const ss::CompressionPlan& plan = plans[todo[n]];
-        const auto calib = calibration_data_for(plan, a, data_path);
-        const ss::CompressedModel cm = ss::compress(model, plan, calib.get());
+        if (plan.needs_calibration() && !calib) calib = calibration_data_for(plan, a, data_path);
+        const ss::CompressedModel cm = ss::compress(model, plan, plan.needs_calibration() ? calib.get() : nullptr);
         ss::RunRecord r = ss::make_run_record(model, data, plan);
         r.grid_key = ss::sweep_grid_key(plan, model.sha256, data.sha256, opt.limit);
         if (a.options.count("--tag")) r.tags = {a.get("--tag", "")};
