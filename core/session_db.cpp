@@ -111,13 +111,14 @@ bool wal_header(const std::string& path) {
     unsigned char head[20] = {};
     return in.read(reinterpret_cast<char*>(head), 20) && head[18] == 2 && head[19] == 2;
 }
-} // namespace
 
+// True when the file starts with the SQLite header (it may still not be a session).
 bool looks_like_sqlite(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     char head[16] = {};
     return in.read(head, 16) && std::memcmp(head, "SQLite format 3", 16) == 0;
 }
+} // namespace
 
 std::unique_ptr<SessionDb> SessionDb::open(const std::string& path, SessionAccess access) {
     std::unique_ptr<SessionDb> s(new SessionDb);

@@ -86,7 +86,4 @@ private:
     std::string backup_path_;
 };
 
-// True when the file starts with the SQLite header (it may still not be a session).
-bool looks_like_sqlite(const std::string& path);
-
 } // namespace ss

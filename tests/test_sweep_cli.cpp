@@ -127,11 +127,12 @@ private slots:
             QVERIFY2(r.code == 0, qPrintable(r.err));
             QVERIFY2(r.err.contains(QStringLiteral("shard %1/3 takes 3").arg(i)), qPrintable(r.err));
         }
-        const auto shard0 = test_support::read_bytes(shards[0].toStdString());
+        std::vector<std::vector<uint8_t>> before;
+        for (const QString& sh : shards) before.push_back(test_support::read_bytes(sh.toStdString()));
         const QString merged = dir.filePath(QStringLiteral("merged.db"));
         r = cli(QStringList{QStringLiteral("sessions"), QStringLiteral("merge"), merged} + shards);
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QCOMPARE(test_support::read_bytes(shards[0].toStdString()), shard0); // inputs are only read
+        for (int i = 0; i < 3; ++i) QCOMPARE(test_support::read_bytes(shards[i].toStdString()), before[size_t(i)]); // inputs are only read
 
         const auto a = by_grid_key(whole.toStdString()), b = by_grid_key(merged.toStdString());
         QCOMPARE(a.size(), size_t(9));
@@ -149,6 +150,7 @@ private slots:
         // Merging again adds nothing; the ids run 1..9.
         r = cli(QStringList{QStringLiteral("sessions"), QStringLiteral("merge"), merged} + shards);
         QVERIFY2(r.code == 0 && r.err.contains(QStringLiteral("now holds 9 runs")), qPrintable(r.err));
+        for (int i = 0; i < 3; ++i) QCOMPARE(test_support::read_bytes(shards[i].toStdString()), before[size_t(i)]);
         const auto runs = SessionDb::open(merged.toStdString(), SessionAccess::ReadOnly)->runs();
         for (size_t i = 0; i < runs.size(); ++i) QCOMPARE(runs[i].id, int64_t(i + 1));
     }
