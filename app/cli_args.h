@@ -1,8 +1,8 @@
 // cli_args.h - the tiny argument parser of sparsescope-cli and its usage error.
 #pragma once
 
-#include "compression_plan.h"
-#include "dataset.h"
+#include "compress/compression_plan.h"
+#include "data/dataset.h"
 #include "error.h"
 
 #include <algorithm>

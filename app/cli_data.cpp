@@ -2,7 +2,7 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <nlohmann/json.hpp>
 

@@ -2,15 +2,15 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
-#include "compression.h"
-#include "kernel_plan.h"
-#include "thread_pool.h"
-#include "dataset.h"
+#include "compress/compression.h"
+#include "kernels/kernel_plan.h"
+#include "kernels/thread_pool.h"
+#include "data/dataset.h"
 #include "error.h"
-#include "evaluate.h"
-#include "model_io.h"
-#include "result_json.h"
-#include "run_record.h"
+#include "eval/evaluate.h"
+#include "formats/model_io.h"
+#include "eval/result_json.h"
+#include "eval/run_record.h"
 
 #include <cmath>
 #include <cstdio>

@@ -3,10 +3,10 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
-#include "compression.h"
-#include "kernel_plan.h"
-#include "thread_pool.h"
-#include "model_io.h"
+#include "compress/compression.h"
+#include "kernels/kernel_plan.h"
+#include "kernels/thread_pool.h"
+#include "formats/model_io.h"
 
 #include <nlohmann/json.hpp>
 

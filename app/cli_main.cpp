@@ -1,6 +1,6 @@
 // cli_main.cpp - sparsescope-cli: dispatch and error reporting. Errors go to stderr with exit
 // code 1 (2 for usage errors); the engine's messages name the file, the field and the rule.
-#include "blas_setup.h"
+#include "kernels/blas_setup.h"
 #include "cli_args.h"
 #include "cli_commands.h"
 #include "error.h"

@@ -2,11 +2,11 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
-#include "compression.h"
+#include "compress/compression.h"
 #include "error.h"
-#include "model_config.h"
-#include "model_export.h"
-#include "model_io.h"
+#include "formats/model_config.h"
+#include "formats/model_export.h"
+#include "formats/model_io.h"
 
 #include <nlohmann/json.hpp>
 

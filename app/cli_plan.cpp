@@ -2,8 +2,8 @@
 #include "cli_args.h"
 
 #include "error.h"
-#include "file_io.h"
-#include "idx_dataset.h"
+#include "formats/file_io.h"
+#include "data/idx_dataset.h"
 
 namespace cli {
 

@@ -2,9 +2,9 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
-#include "dataset.h"
-#include "model_io.h"
-#include "sensitivity.h"
+#include "data/dataset.h"
+#include "formats/model_io.h"
+#include "compress/sensitivity.h"
 
 #include <nlohmann/json.hpp>
 

@@ -4,12 +4,12 @@
 #include "cli_commands.h"
 
 #include "error.h"
-#include "file_io.h"
-#include "model_card.h"
-#include "model_io.h"
-#include "result_json.h"
-#include "run_diff.h"
-#include "session_db.h"
+#include "formats/file_io.h"
+#include "eval/model_card.h"
+#include "formats/model_io.h"
+#include "eval/result_json.h"
+#include "eval/run_diff.h"
+#include "session/session_db.h"
 
 #include <nlohmann/json.hpp>
 

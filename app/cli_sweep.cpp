@@ -4,16 +4,16 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
-#include "compression.h"
-#include "dataset.h"
+#include "compress/compression.h"
+#include "data/dataset.h"
 #include "error.h"
-#include "evaluate.h"
-#include "kernel_plan.h"
-#include "model_io.h"
-#include "run_record.h"
-#include "session_db.h"
-#include "sweep_grid.h"
-#include "thread_pool.h"
+#include "eval/evaluate.h"
+#include "kernels/kernel_plan.h"
+#include "formats/model_io.h"
+#include "eval/run_record.h"
+#include "session/session_db.h"
+#include "eval/sweep_grid.h"
+#include "kernels/thread_pool.h"
 
 #include <chrono>
 #include <set>

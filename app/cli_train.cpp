@@ -2,14 +2,14 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
-#include "compression.h"
+#include "compress/compression.h"
 #include "error.h"
-#include "evaluate.h"
-#include "file_io.h"
-#include "idx_dataset.h"
-#include "model_config.h"
-#include "model_io.h"
-#include "trainer.h"
+#include "eval/evaluate.h"
+#include "formats/file_io.h"
+#include "data/idx_dataset.h"
+#include "formats/model_config.h"
+#include "formats/model_io.h"
+#include "train/trainer.h"
 
 #include <cstdio>
 

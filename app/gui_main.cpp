@@ -2,8 +2,8 @@
 //
 // Opens with the bundled demo model and the Fashion-MNIST test split unless told otherwise.
 // --screenshot runs a small sweep, grabs the window (each tab) into PNGs and quits (scripts/screenshot).
-#include "blas_setup.h"
-#include "sweep_grid.h"
+#include "kernels/blas_setup.h"
+#include "eval/sweep_grid.h"
 #include "main_window.h"
 #include "run_list_model.h"
 #include "compression_panel.h"

@@ -13,14 +13,14 @@
 //       time spent routing, sorting, gathering and scattering (counter "dispatch"), against
 //   BM_moe_all_experts_dense/N: every expert run on all N rows (no routing: 4x the expert work).
 // Run: build/bench/bench_forward --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-#include "activation.h"
-#include "compression.h"
-#include "dense_linear.h"
-#include "forward.h"
-#include "model_io.h"
-#include "moe_forward.h"
+#include "model/activation.h"
+#include "compress/compression.h"
+#include "model/dense_linear.h"
+#include "model/forward.h"
+#include "formats/model_io.h"
+#include "model/moe_forward.h"
 
-#include "blas_setup.h"
+#include "kernels/blas_setup.h"
 
 #include <benchmark/benchmark.h>
 #include <cblas.h>

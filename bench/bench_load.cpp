@@ -5,8 +5,8 @@
 //   BM_load_model_touch: load_model, then read every weight once (forces every page in).
 // The goal (issue 3): loading takes no more than ~2x the time to read the file. The page cache is
 // warm after the first iteration for all three, so these compare the in-memory costs.
-#include "model_config.h"
-#include "model_io.h"
+#include "formats/model_config.h"
+#include "formats/model_io.h"
 
 #include <benchmark/benchmark.h>
 

@@ -5,10 +5,10 @@
 //   BM_qdot_b/BITS/B/T:   the integer dot kernel at batch B
 //   BM_qtiles/BITS/B/T:   dequantized 64-row tiles + sgemm at batch B
 // Ratios (baseline time / kernel time, same process, same thread count) are printed by scripts/bench.
-#include "quant_matmul.h"
-#include "thread_pool.h"
+#include "kernels/quant_matmul.h"
+#include "kernels/thread_pool.h"
 
-#include "blas_setup.h"
+#include "kernels/blas_setup.h"
 
 #include <benchmark/benchmark.h>
 #include <cblas.h>

@@ -9,8 +9,8 @@
 #include "accuracy_latency_plot.h"
 #include "main_window.h"
 #include "run_list_model.h"
-#include "session_db.h"
-#include "session_store.h"
+#include "session/session_db.h"
+#include "session/session_store.h"
 
 #include <benchmark/benchmark.h>
 #include <qcustomplot.h>

@@ -5,11 +5,11 @@
 //   BM_bsr_unstructured/B/S: the same kernel on unstructured S % sparsity (it stores some zeros).
 //   BM_nm24/B: the 2:4 kernel (fixed-count indices) on W pruned 2:4, batch B (1 or 2).
 // Ratios (sgemm time / csr time) per sparsity are in docs/performance.md.
-#include "sparse_bsr.h"
-#include "sparse_csr.h"
-#include "sparse_nm24.h"
+#include "kernels/sparse_bsr.h"
+#include "kernels/sparse_csr.h"
+#include "kernels/sparse_nm24.h"
 
-#include "blas_setup.h"
+#include "kernels/blas_setup.h"
 
 #include <benchmark/benchmark.h>
 #include <cblas.h>

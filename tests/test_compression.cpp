@@ -1,17 +1,17 @@
 // test_compression.cpp - every pruning and quantization method on small hand-checked matrices,
 // the plan format and its errors, and the original model never being modified.
-#include "compression.h"
-#include "sweep_grid.h"
-#include "compression_plan.h"
+#include "compress/compression.h"
+#include "eval/sweep_grid.h"
+#include "compress/compression_plan.h"
 #include "error.h"
-#include "expert_drop.h"
-#include "forward.h"
-#include "prune_magnitude.h"
-#include "prune_neurons.h"
-#include "prune_nm.h"
-#include "prune_wanda.h"
-#include "quantized_weights.h"
-#include "safetensors.h"
+#include "compress/expert_drop.h"
+#include "model/forward.h"
+#include "compress/prune_magnitude.h"
+#include "compress/prune_neurons.h"
+#include "compress/prune_nm.h"
+#include "compress/prune_wanda.h"
+#include "compress/quantized_weights.h"
+#include "formats/safetensors.h"
 #include "test_support.h"
 
 #include <QtTest>

@@ -1,11 +1,11 @@
 // test_datasets.cpp - IDX (raw and gzip), CSV and NPY datasets, their errors, fingerprints, and
 // the real Fashion-MNIST test split.
-#include "dataset.h"
+#include "data/dataset.h"
 #include "error.h"
-#include "csv_dataset.h"
-#include "idx_dataset.h"
-#include "npy_dataset.h"
-#include "sha256.h"
+#include "data/csv_dataset.h"
+#include "data/idx_dataset.h"
+#include "data/npy_dataset.h"
+#include "formats/sha256.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>

@@ -1,10 +1,10 @@
 // test_demo_model.cpp - the committed demo model loads and meets its stated accuracy on the
 // Fashion-MNIST test split (docs/demo-model.md).
-#include "compression.h"
-#include "dataset.h"
-#include "evaluate.h"
-#include "forward.h"
-#include "model_io.h"
+#include "compress/compression.h"
+#include "data/dataset.h"
+#include "eval/evaluate.h"
+#include "model/forward.h"
+#include "formats/model_io.h"
 
 #include <QtTest>
 

@@ -1,12 +1,12 @@
 // test_evaluate.cpp - evaluation metrics on data whose answers are known, and the trainer's
 // gradients against finite differences.
-#include "backprop.h"
-#include "compression_plan.h"
+#include "train/backprop.h"
+#include "compress/compression_plan.h"
 #include "error.h"
-#include "evaluate.h"
-#include "forward.h"
+#include "eval/evaluate.h"
+#include "model/forward.h"
 #include "test_support.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 #include <QtTest>
 

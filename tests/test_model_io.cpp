@@ -1,14 +1,14 @@
 // test_model_io.cpp - model files: export round trips bit for bit, int8 storage, sharded
 // weights, layernorm / gelu_tanh / dropout layers, F16 weights.
-#include "compression.h"
+#include "compress/compression.h"
 #include "error.h"
-#include "forward.h"
-#include "layer_norm.h"
-#include "model_config.h"
-#include "model_export.h"
-#include "model_io.h"
-#include "safetensors.h"
-#include "sha256.h"
+#include "model/forward.h"
+#include "model/layer_norm.h"
+#include "formats/model_config.h"
+#include "formats/model_export.h"
+#include "formats/model_io.h"
+#include "formats/safetensors.h"
+#include "formats/sha256.h"
 #include "test_support.h"
 
 #include <nlohmann/json.hpp>

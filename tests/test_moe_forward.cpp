@@ -1,9 +1,9 @@
 // test_moe_forward.cpp - MoE routing and forward against a hand-computed example; the BLAS
 // linear path against the reference loop; batch and batch-1 paths against each other.
-#include "dense_linear.h"
-#include "forward.h"
-#include "moe_forward.h"
-#include "moe_router.h"
+#include "model/dense_linear.h"
+#include "model/forward.h"
+#include "model/moe_forward.h"
+#include "model/moe_router.h"
 #include "test_support.h"
 
 #include <QtTest>

@@ -1,13 +1,13 @@
 // test_onnx.cpp - ONNX import: graphs built here op by op, the errors for what is not supported,
 // and PyTorch's own models (tests/data/torch, made by scripts/torch-reference.py) giving
 // PyTorch's own accuracy.
-#include "compression.h"
-#include "dataset.h"
+#include "compress/compression.h"
+#include "data/dataset.h"
 #include "error.h"
-#include "evaluate.h"
-#include "forward.h"
-#include "model_io.h"
-#include "onnx_import.h"
+#include "eval/evaluate.h"
+#include "model/forward.h"
+#include "formats/model_io.h"
+#include "formats/onnx_import.h"
 #include "test_support.h"
 
 #include <onnx/onnx_pb.h>

@@ -1,7 +1,7 @@
 // test_safetensors.cpp - the container reader, its validation rules, and the model loader.
 #include "error.h"
-#include "model_io.h"
-#include "safetensors.h"
+#include "formats/model_io.h"
+#include "formats/safetensors.h"
 #include "test_support.h"
 
 #include <nlohmann/json.hpp>

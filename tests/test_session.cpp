@@ -1,10 +1,10 @@
 // test_session.cpp - session files: round trip, versioning, refusal of foreign files.
 #include "error.h"
-#include "model_card.h"
-#include "run_delta.h"
-#include "session_db.h"
-#include "session_migrations.h"
-#include "session_store.h"
+#include "eval/model_card.h"
+#include "eval/run_delta.h"
+#include "session/session_db.h"
+#include "session/session_migrations.h"
+#include "session/session_store.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>

@@ -2,10 +2,10 @@
 #pragma once
 
 #include "error.h"
-#include "model.h"
-#include "dataset.h"
-#include "model_config.h"
-#include "trainer.h"
+#include "model/model.h"
+#include "data/dataset.h"
+#include "formats/model_config.h"
+#include "train/trainer.h"
 
 #include <cstdint>
 #include <fstream>

@@ -1,7 +1,7 @@
 // test_sweep_cli.cpp - sweeps and sessions through the real sparsescope-cli in child processes: a
 // sweep killed with SIGKILL keeps every finished run in a sound file and resumes; shards merge into
 // what one unsharded sweep gives; the sessions commands read without modifying.
-#include "session_db.h"
+#include "session/session_db.h"
 #include "test_support.h"
 
 #include <QProcess>

@@ -3,7 +3,7 @@
 // marked, and runs that were measured not faster than dense (within noise) ringed.
 #pragma once
 
-#include "run_record.h"
+#include "eval/run_record.h"
 
 #include <QWidget>
 

@@ -3,7 +3,7 @@
 
 #include "plot_legend.h"
 #include "plot_theme.h"
-#include "run_delta.h"
+#include "eval/run_delta.h"
 
 #include <qcustomplot.h>
 

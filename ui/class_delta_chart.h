@@ -3,7 +3,7 @@
 // bars colored red where a class lost more than the regression threshold.
 #pragma once
 
-#include "run_record.h"
+#include "eval/run_record.h"
 
 #include <QWidget>
 

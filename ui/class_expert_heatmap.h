@@ -3,7 +3,7 @@
 // scale; dead experts (under 1 % of all pairs) are marked on the expert axis.
 #pragma once
 
-#include "run_record.h"
+#include "eval/run_record.h"
 
 #include <QWidget>
 

@@ -2,7 +2,7 @@
 // threads; or a whole plan loaded from JSON.
 #pragma once
 
-#include "compression_plan.h"
+#include "compress/compression_plan.h"
 
 #include <QWidget>
 

@@ -1,9 +1,9 @@
 // evaluation_runner.cpp
 #include "evaluation_runner.h"
 
-#include "compression.h"
+#include "compress/compression.h"
 #include "error.h"
-#include "evaluate.h"
+#include "eval/evaluate.h"
 
 #include <QPromise>
 #include <QtConcurrent>

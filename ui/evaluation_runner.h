@@ -4,10 +4,10 @@
 // cancel flag, which the worker reads in its progress callback (no queued slots, no event loops).
 #pragma once
 
-#include "baseline_comparison.h"
-#include "dataset.h"
-#include "model.h"
-#include "run_record.h"
+#include "eval/baseline_comparison.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "eval/run_record.h"
 
 #include <QFutureWatcher>
 #include <QObject>

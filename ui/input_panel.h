@@ -3,7 +3,7 @@
 // sets it here. Values the user did not edit are kept exactly (no decimal rounding).
 #pragma once
 
-#include "model.h"
+#include "model/model.h"
 
 #include <QWidget>
 

@@ -3,7 +3,7 @@
 // For several runs compared: one stacked bar per run, a segment per layer (µs), weights in the labels.
 #pragma once
 
-#include "run_record.h"
+#include "eval/run_record.h"
 
 #include <QWidget>
 

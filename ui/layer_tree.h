@@ -3,8 +3,8 @@
 // its router and experts.
 #pragma once
 
-#include "model.h"
-#include "run_record.h"
+#include "model/model.h"
+#include "eval/run_record.h"
 
 #include <QTreeWidget>
 

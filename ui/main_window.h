@@ -1,11 +1,11 @@
 // main_window.h - the SparseScope main window: controls on the left, plots and runs on the right.
 #pragma once
 
-#include "compression_plan.h"
-#include "dataset.h"
+#include "compress/compression_plan.h"
+#include "data/dataset.h"
 #include "error_hints.h"
-#include "model.h"
-#include "run_record.h"
+#include "model/model.h"
+#include "eval/run_record.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -87,7 +87,7 @@ public:
     // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
     // (a directory, or one file when the path ends in .safetensors).
     bool exportModel(const QString& path, QString* error);
-    // A model card (Markdown, core/model_card.h) of run `row` of runs(): every figure as measured.
+    // A model card (Markdown, core/eval/model_card.h) of run `row` of runs(): every figure as measured.
     bool exportModelCard(int row, const QString& path, QString* error);
     bool loadPlan(const QString& path, QString* error);
     // Evaluates `plans` one after another (Run > Sweep…); finished runs are kept when it is

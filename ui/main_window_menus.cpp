@@ -4,7 +4,7 @@
 
 
 #include "run_list_model.h"
-#include "session_db.h"
+#include "session/session_db.h"
 
 #include "app_settings.h"
 #include "compression_panel.h"

@@ -10,7 +10,7 @@
 #include "layer_cost_chart.h"
 #include "layer_tree.h"
 #include "run_list_model.h"
-#include "session_db.h"
+#include "session/session_db.h"
 
 #include <QItemSelectionModel>
 #include <QLabel>

@@ -6,13 +6,13 @@
 #include "accuracy_latency_plot.h"
 #include "app_settings.h"
 #include "evaluation_runner.h"
-#include "file_io.h"
-#include "model_card.h"
-#include "run_diff.h"
+#include "formats/file_io.h"
+#include "eval/model_card.h"
+#include "eval/run_diff.h"
 #include "run_diff_dialog.h"
 #include "run_list_model.h"
-#include "session_db.h"
-#include "session_store.h"
+#include "session/session_db.h"
+#include "session/session_store.h"
 
 #include <QDateTime>
 #include <QDir>

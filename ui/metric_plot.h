@@ -3,7 +3,7 @@
 // sparsity, is the "what does pruning cost at each precision" curve.
 #pragma once
 
-#include "run_record.h"
+#include "eval/run_record.h"
 
 #include <QWidget>
 

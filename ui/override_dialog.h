@@ -3,8 +3,8 @@
 // (empty: the panel's global setting applies). What it returns becomes the plan's "layers".
 #pragma once
 
-#include "compression_plan.h"
-#include "model.h"
+#include "compress/compression_plan.h"
+#include "model/model.h"
 
 #include <QDialog>
 

@@ -1,9 +1,9 @@
-// run_diff_dialog.h - two runs side by side, field by field (core/run_diff.h): setup, plan, kernel
+// run_diff_dialog.h - two runs side by side, field by field (core/eval/run_diff.h): setup, plan, kernel
 // plan, per-layer sparsity / precision / time, every metric with its delta, per-class accuracy;
 // warnings first when the two are not like for like.
 #pragma once
 
-#include "run_diff.h"
+#include "eval/run_diff.h"
 
 #include <QDialog>
 

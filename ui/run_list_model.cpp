@@ -1,7 +1,7 @@
 // run_list_model.cpp
 #include "run_list_model.h"
 
-#include "run_delta.h"
+#include "eval/run_delta.h"
 
 #include <algorithm>
 

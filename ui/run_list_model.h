@@ -1,7 +1,7 @@
 // run_list_model.h - the runs of a session as a table (one row per run).
 #pragma once
 
-#include "run_record.h"
+#include "eval/run_record.h"
 
 #include <QAbstractTableModel>
 #include <QStringList>

@@ -1,7 +1,7 @@
 // sweep_dialog.cpp
 #include "sweep_dialog.h"
 
-#include "sweep_grid.h"
+#include "eval/sweep_grid.h"
 
 #include <QDialogButtonBox>
 #include <QFormLayout>

@@ -3,7 +3,7 @@
 // runs it makes shown as the user types.
 #pragma once
 
-#include "compression_plan.h"
+#include "compress/compression_plan.h"
 
 #include <QDialog>
 

@@ -1,9 +1,9 @@
 // fuzz_datasets.cpp - libFuzzer target: the first byte picks a loader (IDX pair, CSV, NPY pair),
 // the rest is split into the two files it reads. Only ss::Error may escape.
-#include "csv_dataset.h"
+#include "data/csv_dataset.h"
 #include "error.h"
-#include "idx_dataset.h"
-#include "npy_dataset.h"
+#include "data/idx_dataset.h"
+#include "data/npy_dataset.h"
 
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 // fuzz_safetensors.cpp - libFuzzer target: any bytes through the safetensors reader and, when a
 // file parses, through every tensor conversion. Only ss::Error may escape the parser.
 #include "error.h"
-#include "safetensors.h"
+#include "formats/safetensors.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,272 @@
+// compression.cpp
+#include "compress/compression.h"
+
+#include "compress/calibration.h"
+#include "error.h"
+#include "compress/expert_drop.h"
+#include "kernels/kernel_plan.h"
+#include "compress/prune_magnitude.h"
+#include "compress/prune_neurons.h"
+#include "compress/prune_nm.h"
+#include "compress/prune_wanda.h"
+
+#include <cstdio>
+#include <map>
+#include <utility>
+
+namespace ss {
+
+namespace {
+
+// The most specific override for a matrix: "moe.experts.3.fc1", then "moe.experts.3", then "moe".
+const LayerOverride* override_for(const CompressionPlan& plan, const std::string& name, const std::string& moe_name) {
+    auto find = [&](const std::string& k) -> const LayerOverride* {
+        auto it = plan.layers.find(k);
+        return it == plan.layers.end() ? nullptr : &it->second;
+    };
+    if (auto* o = find(name)) return o;
+    const size_t dot = name.rfind('.');
+    if (!moe_name.empty() && dot != std::string::npos) {
+        if (auto* o = find(name.substr(0, dot))) return o;
+        if (auto* o = find(moe_name)) return o;
+    }
+    return nullptr;
+}
+
+struct Matrix {
+    LinearWeights* l;
+    std::string moe;     // owning MoE layer name, or empty
+    int moe_index = -1;  // index among MoE layers
+    int expert = -1;     // position within the MoE layer
+};
+
+std::vector<Matrix> compressible_matrices(Model& m, const CompressionPlan& plan) {
+    std::vector<Matrix> out;
+    int moe_index = 0;
+    for (auto& layer : m.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            out.push_back({lin, {}, -1, -1});
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            if (plan.layers.count(moe->gate.name)) out.push_back({&moe->gate, moe->name, moe_index, -1}); // only when named
+            for (size_t e = 0; e < moe->experts.size(); ++e) {
+                out.push_back({&moe->experts[e].fc1, moe->name, moe_index, int(e)});
+                out.push_back({&moe->experts[e].fc2, moe->name, moe_index, int(e)});
+            }
+            ++moe_index;
+        }
+    }
+    return out;
+}
+
+// After pruning a quantized matrix, zero its stored codes where the weight became zero: both
+// schemes represent 0 exactly, so w == dequantize(codes) still holds bit for bit.
+void sync_quant_with_zeros(LinearWeights& l) {
+    if (!l.quant) return;
+    auto q = std::make_shared<QuantizedWeights>(*l.quant);
+    const float* w = std::as_const(l.weight).data();
+    const size_t n = size_t(l.out) * l.in;
+    if (!q->half.empty()) {
+        for (size_t k = 0; k < n; ++k)
+            if (w[k] == 0.0f) q->half[k] = 0;
+    } else {
+        const int bits = q->spec.bits(), groups = q->groups_per_row();
+        std::vector<uint32_t> codes(n);
+        for (size_t k = 0; k < n; ++k) {
+            const size_t g = (k / size_t(l.in)) * size_t(groups) + (k % size_t(l.in)) / size_t(q->group);
+            codes[k] = w[k] == 0.0f ? (q->spec.asym ? q->zero[g] : 1u << (bits - 1)) : q->code(k);
+        }
+        pack_codes(codes, bits, q->packed);
+    }
+    l.quant = std::move(q);
+}
+
+void quantize_matrix(LinearWeights& l, const QuantSpec& spec) {
+    if (spec.scheme == QuantScheme::None) return;
+    auto q = std::make_shared<QuantizedWeights>(quantize_weights(std::as_const(l.weight).data(), l.out, l.in, spec));
+    l.weight = WeightData(dequantize_weights(*q));
+    l.quant = std::move(q);
+}
+
+std::string share_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %%", 100.0 * s);
+    return buf;
+}
+
+} // namespace
+
+double measured_sparsity(const Model& model) {
+    int64_t zeros = 0, total = 0;
+    for_each_compressible_linear(model, [&](const LinearWeights& l) {
+        zeros += count_zero_weights(l);
+        total += l.weight_count();
+    });
+    return total ? double(zeros) / double(total) : 0.0;
+}
+
+int64_t weight_bytes(const Model& model) {
+    // Dense storage as kept: fp32 unless a matrix has a quantized form (codes + scales + zero
+    // points, or halves). Pruned zeros are still stored; structured pruning shrinks matrices.
+    int64_t bytes = 0;
+    auto add = [&](const LinearWeights& l) {
+        bytes += l.quant ? l.quant->storage_bytes() : l.weight_count() * 4;
+        bytes += int64_t(l.bias.size()) * 4;
+    };
+    for (const auto& layer : model.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            add(*lin);
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            add(moe->gate);
+            for (const auto& e : moe->experts) {
+                add(e.fc1);
+                add(e.fc2);
+            }
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            bytes += int64_t(ln->weight.size() + ln->bias.size()) * 4;
+        }
+    }
+    return bytes;
+}
+
+double dense_flops_per_sample(const Model& model) {
+    double f = 0.0;
+    for (const auto& layer : model.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            f += 2.0 * lin->in * lin->out;
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            f += 2.0 * moe->gate.in * moe->gate.out;
+            double experts = 0.0;
+            for (const auto& e : moe->experts) experts += 2.0 * (double(e.fc1.in) * e.fc1.out + double(e.fc2.in) * e.fc2.out);
+            f += moe->top_k * experts / double(std::max<size_t>(1, moe->experts.size()));
+        }
+    }
+    return f;
+}
+
+CompressedModel compress(const Model& original, const CompressionPlan& plan, const Dataset* calibration) {
+    CompressedModel c{original, plan, 0, 0.0, 0.0, {}};
+    Model& m = c.model;
+    restore_dense_weights(m); // in case `original` is itself a planned (compressed) model
+    if (plan.needs_calibration() && !calibration)
+        throw Error("compress: the plan (" + plan.summary() + ") needs calibration data (Wanda, dropping experts by use, or bits by use)");
+
+    // 1. Experts: by name, or the least used on calibration data.
+    CalibrationStats stats;
+    bool have_stats = false;
+    auto ensure_stats = [&] {
+        if (!have_stats) stats = calibrate(m, *calibration, plan.calibration_samples);
+        have_stats = true;
+    };
+    if (!plan.drop_expert_names.empty() || plan.drop_experts > 0) {
+        std::map<std::string, std::vector<int>> by_name; // moe layer -> original ids
+        for (const auto& n : plan.drop_expert_names) {
+            const auto [layer, id] = parse_expert_name(n);
+            by_name[layer].push_back(id);
+        }
+        if (plan.drop_experts > 0) ensure_stats();
+        int moe_index = 0;
+        for (auto& layer : m.layers) {
+            auto* moe = std::get_if<MoeLayer>(&layer);
+            if (!moe) continue;
+            std::vector<int> positions;
+            for (int id : by_name[moe->name]) {
+                int pos = -1;
+                for (size_t e = 0; e < moe->experts.size(); ++e)
+                    if (moe->experts[e].id == id) pos = int(e);
+                if (pos < 0) throw Error("drop experts: '" + moe->name + "' has no expert " + std::to_string(id));
+                positions.push_back(pos);
+            }
+            by_name.erase(moe->name);
+            if (plan.drop_experts > 0) {
+                for (int p : least_used_experts(stats.expert_share[size_t(moe_index)], plan.drop_experts)) {
+                    positions.push_back(p);
+                    c.notes.push_back("dropped " + moe->name + "." + std::to_string(moe->experts[size_t(p)].id) + " (calibration share " +
+                                      share_text(stats.expert_share[size_t(moe_index)][size_t(p)]) + ")");
+                }
+            }
+            drop_experts(*moe, positions);
+            ++moe_index;
+        }
+        if (!by_name.empty()) throw Error("drop experts: the model has no MoE layer named '" + by_name.begin()->first + "'");
+        have_stats = false; // routing changed
+    }
+
+    // 2. Top-k per MoE layer.
+    for (auto& layer : m.layers)
+        if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            auto it = plan.top_k_per_layer.find(moe->name);
+            const int k = it != plan.top_k_per_layer.end() ? it->second : plan.top_k;
+            if (k == 0) continue;
+            if (k > int(moe->experts.size()))
+                throw Error("top-k " + std::to_string(k) + " exceeds the " + std::to_string(moe->experts.size()) + " experts of MoE layer '" + moe->name + "'");
+            moe->top_k = k;
+        }
+    for (const auto& [name, k] : plan.top_k_per_layer) {
+        bool found = false;
+        for (const MoeLayer* moe : m.moe_layers()) found |= moe->name == name;
+        if (!found) throw Error("top_k: the model has no MoE layer named '" + name + "'");
+    }
+    for (const auto& [name, o] : plan.layers) {
+        (void)o;
+        bool found = false;
+        for (const Matrix& x : compressible_matrices(m, plan)) {
+            const std::string& n = x.l->name;
+            found |= n == name || n.rfind(name + ".", 0) == 0;
+        }
+        if (!found) throw Error("plan layers: '" + name + "' names no linear layer, MoE layer, expert or expert matrix of the model");
+    }
+
+    // 3. Pruning. Structured first (it changes shapes), then the rest; global magnitude shares
+    //    one threshold over every matrix without an override.
+    if (plan.prune.method == PruneMethod::Neurons) prune_neurons_model(m, plan.prune.sparsity);
+    std::vector<LinearWeights*> global;
+    for (const Matrix& x : compressible_matrices(m, plan)) {
+        const LayerOverride* o = override_for(plan, x.l->name, x.moe);
+        const PruneSpec spec = o && o->prune ? *o->prune : (plan.prune.method == PruneMethod::Neurons ? PruneSpec{} : plan.prune);
+        switch (spec.method) {
+        case PruneMethod::None: break;
+        case PruneMethod::Magnitude: global.push_back(x.l); break;
+        case PruneMethod::MagnitudeLayer:
+            spec.block == 4 ? prune_magnitude_blocks({x.l}, spec.sparsity) : prune_magnitude({x.l}, spec.sparsity);
+            break;
+        case PruneMethod::NM: prune_nm(*x.l, spec.n, spec.m); break;
+        case PruneMethod::Neurons: throw Error("plan layers: '" + x.l->name + "': neurons pruning applies to the whole model, not one layer");
+        case PruneMethod::Wanda:
+            ensure_stats();
+            prune_wanda(*x.l, stats.input_sumsq[x.l->name], spec.sparsity);
+            break;
+        }
+    }
+    if (!global.empty()) plan.prune.block == 4 ? prune_magnitude_blocks(global, plan.prune.sparsity) : prune_magnitude(global, plan.prune.sparsity);
+    for_each_compressible_linear(m, [](LinearWeights& l) { sync_quant_with_zeros(l); });
+
+    // 4. Quantization: a layer override, else bits by expert use, else the global scheme.
+    if (plan.quant_by_use.enabled) ensure_stats();
+    for (const Matrix& x : compressible_matrices(m, plan)) {
+        const LayerOverride* o = override_for(plan, x.l->name, x.moe);
+        QuantSpec spec = plan.quant;
+        if (o && o->quant) {
+            spec = *o->quant;
+        } else if (plan.quant_by_use.enabled && x.expert >= 0) {
+            const auto& share = stats.expert_share[size_t(x.moe_index)];
+            const double E = double(share.size());
+            const double hi = plan.quant_by_use.high_share > 0 ? plan.quant_by_use.high_share : 1.25 / E;
+            const double lo = plan.quant_by_use.low_share > 0 ? plan.quant_by_use.low_share : 0.75 / E;
+            const double s = share[size_t(x.expert)];
+            if (s >= hi) spec = plan.quant_by_use.high;
+            else if (s <= lo) spec = plan.quant_by_use.low;
+            const std::string& n = x.l->name;
+            if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fc1") == 0)
+                c.notes.push_back(n.substr(0, n.size() - 4) + ": share " + share_text(s) + " -> " + spec.label());
+        }
+        if (spec.scheme != QuantScheme::None) quantize_matrix(*x.l, spec);
+    }
+
+    plan_kernels(m);
+    c.weight_bytes = weight_bytes(m);
+    c.sparsity = measured_sparsity(m);
+    c.flops_per_sample = dense_flops_per_sample(m);
+    return c;
+}
+
+} // namespace ss

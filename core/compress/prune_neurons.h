@@ -1,0 +1,17 @@
+// prune_neurons.h - structured pruning: remove whole hidden units, making matrices smaller.
+#pragma once
+
+#include "model/model.h"
+
+namespace ss {
+
+// `first` (h, in) feeds `second` (out, h) through elementwise layers only. Removes the
+// round(sparsity * h) hidden units with the smallest L2 norm of [row of first ; column of second]
+// (ties: the higher index goes first), deleting those rows (and bias entries) of `first` and
+// columns of `second`. At least one unit is kept. Quantized forms are dropped.
+void prune_neurons(LinearWeights& first, LinearWeights& second, double sparsity);
+
+// Every expert's fc1/fc2 pair, and every linear -> (activation | dropout)* -> linear chain.
+void prune_neurons_model(Model& model, double sparsity);
+
+} // namespace ss

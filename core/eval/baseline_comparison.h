@@ -1,0 +1,69 @@
+// baseline_comparison.h - the uncompressed model's outputs, and how a compressed model differs.
+#pragma once
+
+#include "data/dataset.h"
+#include "model/model.h"
+
+#include <vector>
+
+namespace ss {
+
+// The dense model's predictions on the first `samples` samples, kept to compare every run with.
+struct BaselineOutputs {
+    int samples = 0, classes = 0;
+    std::vector<int> argmax;        // (samples)
+    std::vector<float> log_probs;   // (samples, classes) log softmax of the logits
+    std::vector<uint8_t> correct;   // (samples) 1 where argmax == label
+    double throughput_sps = 0.0;    // the dense model's, batches of 256, measured while computing these
+    double latency_p50_ms = 0.0;    // the dense model's batch-1 median over up to 200 samples
+    int threads = 1;                // OpenBLAS threads these were measured with
+};
+
+// Runs with `threads` OpenBLAS threads: speed ratios are only fair at the same thread count.
+// Throughput from per-batch rates: their median, robust to the bursts of a shared machine.
+double median_throughput(std::vector<double> batch_samples_per_second);
+
+BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit, int threads = 1);
+
+struct Comparison {
+    double agreement = 0.0;      // share of samples where compressed and dense top-1 agree
+    double mean_kl = 0.0;        // mean over samples of KL(dense || compressed), nats
+    double baseline_accuracy = 0.0;
+    double accuracy_delta = 0.0; // compressed - dense
+    double delta_ci_low = 0.0;   // 95 % interval for the paired difference (Wald, McNemar counts)
+    double delta_ci_high = 0.0;
+    int gained = 0;              // dense wrong, compressed right
+    int lost = 0;                // dense right, compressed wrong
+    std::vector<double> per_class_delta; // (classes) compressed - dense accuracy; NaN for empty classes
+    // Speed against the dense model on this machine (ratios > 1: compressed is faster).
+    double throughput_ratio = 0.0; // compressed / dense samples per second
+    double latency_ratio = 0.0;    // dense / compressed batch-1 p50
+    bool faster_than_dense = false; // either ratio beats 1 by more than kSpeedNoise
+};
+
+// Run-to-run noise on this shared machine (identity plans measured up to x1.10): a ratio within
+// 1 +- kSpeedNoise is "not faster".
+inline constexpr double kSpeedNoise = 0.15;
+// Whether either ratio (compressed / dense throughput, dense / compressed latency) beats 1 by more
+// than the noise margin.
+inline bool beats_dense(double throughput_ratio, double latency_ratio) {
+    return throughput_ratio > 1.0 + kSpeedNoise || latency_ratio > 1.0 + kSpeedNoise;
+}
+
+// Accumulates a comparison batch by batch (the evaluation never keeps all logits).
+class ComparisonAccumulator {
+public:
+    ComparisonAccumulator(const BaselineOutputs& baseline, int classes);
+    // logits (n, classes) of samples start .. start + n - 1, with their labels.
+    void add(int start, const float* logits, const int* labels, int n);
+    Comparison finish() const;
+
+private:
+    const BaselineOutputs& base_;
+    int classes_;
+    int n_ = 0, agree_ = 0, gained_ = 0, lost_ = 0, base_correct_ = 0, comp_correct_ = 0;
+    double kl_ = 0.0;
+    std::vector<int> class_n_, class_base_, class_comp_;
+};
+
+} // namespace ss

@@ -1,0 +1,164 @@
+// model_card.cpp
+#include "eval/model_card.h"
+
+#include "eval/baseline_comparison.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace ss {
+
+namespace {
+
+std::string f(const char* fmt, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, fmt, v);
+    return buf;
+}
+
+std::string label_of(const ModelCardOptions& o, size_t c) {
+    return c < o.labels.size() ? o.labels[c] : "class " + std::to_string(c);
+}
+
+// Markdown table cells must not contain a bare '|'.
+std::string cell(std::string s) {
+    for (size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2) s.replace(i, 1, "\\|");
+    return s.empty() ? "—" : s;
+}
+
+std::string bytes_text(double b) {
+    if (b >= 1e6) return f("%.2f MB", b / 1e6);
+    if (b >= 1e3) return f("%.1f kB", b / 1e3);
+    return f("%.0f B", b);
+}
+
+} // namespace
+
+std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
+    const EvalResult& e = r.result;
+    const bool cmp = e.has_comparison;
+    const Comparison& c = e.comparison;
+    std::ostringstream md;
+    md << "# Model card: " << r.model_name << ", " << r.plan.summary() << "\n\n";
+    md << "Measured by SparseScope" << (r.app_version.empty() ? "" : " " + r.app_version) << " on " << r.created_at
+       << (o.session_path.empty() ? "" : " (session `" + o.session_path + "`, run " + std::to_string(r.id) + ")") << ". "
+       << "Every figure below was measured in that run; nothing is estimated.\n\n";
+
+    md << "## Model\n\n";
+    md << "| | |\n|---|---|\n";
+    md << "| Name | " << cell(r.model_name) << " |\n";
+    md << "| Source | `" << r.model_path << "` |\n";
+    md << "| SHA-256 of the source files | " << cell(r.model_sha256.empty() ? "not recorded" : "`" + r.model_sha256 + "`") << " |\n";
+    int64_t weights = 0, zeros = 0;
+    for (const auto& l : e.layers) {
+        weights += l.weights;
+        zeros += l.zero_weights;
+    }
+    if (weights) md << "| Weights | " << weights << " (" << zeros << " zero after compression) |\n";
+    if (!e.moe_layers.empty()) {
+        md << "| Mixture of experts | ";
+        for (size_t l = 0; l < e.moe_layers.size(); ++l)
+            md << (l ? ", " : "") << "`" << e.moe_layers[l] << "`: " << e.expert_share[l].size() << " experts";
+        md << ", top-" << e.top_k << " |\n";
+    }
+    md << "\n";
+
+    md << "## Compression\n\n";
+    md << "Plan (JSON, as SparseScope reads it with `--plan`):\n\n```json\n" << r.plan.to_json() << "\n```\n\n";
+    md << "Measured sparsity of the compressible weights: " << f("%.2f %%", 100.0 * e.sparsity) << ". Weights as stored: "
+       << bytes_text(double(e.weight_bytes)) << ".\n\n";
+    if (!e.layers.empty()) {
+        md << "| Layer | Kind | Weights | Sparsity | Precision | Kernels (batch 1 / 256) | Batch-1 time | Resident |\n";
+        md << "|---|---|---:|---:|---|---|---:|---:|\n";
+        for (const auto& l : e.layers) {
+            if (l.weights == 0 && l.kind != "moe") continue; // activations, dropout
+            md << "| " << cell(l.name) << " | " << l.kind << " | " << l.weights << " | "
+               << (l.weights ? f("%.1f %%", 100.0 * double(l.zero_weights) / double(l.weights)) : "—") << " | " << cell(l.precision) << " | "
+               << cell(l.kernels) << " | " << f("%.1f µs", l.batch1_us) << " | " << bytes_text(double(l.resident_bytes)) << " |\n";
+        }
+        md << "\n";
+    }
+
+    md << "## Evaluation data\n\n";
+    md << "`" << r.dataset_path << "`" << (r.dataset_sha256.empty() ? "" : " (SHA-256 `" + r.dataset_sha256 + "`)") << ", " << e.samples
+       << " samples";
+    if (!std::isnan(r.input.scale)) md << ", preprocessed as x = (raw × " << r.input.scale << " − " << r.input.mean << ") / " << r.input.std;
+    md << ".\n\n";
+
+    md << "## Accuracy\n\n";
+    md << "| | |\n|---|---|\n";
+    md << "| Top-1 accuracy | " << f("%.2f %%", 100.0 * e.accuracy) << " |\n";
+    if (cmp) {
+        md << "| Uncompressed model | " << f("%.2f %%", 100.0 * c.baseline_accuracy) << " |\n";
+        md << "| Change | " << f("%+.2f points", 100.0 * c.accuracy_delta) << " (95 % interval " << f("%+.2f", 100.0 * c.delta_ci_low) << " to "
+           << f("%+.2f", 100.0 * c.delta_ci_high) << "; " << c.gained << " samples gained, " << c.lost << " lost) |\n";
+        md << "| Same top-1 class as the uncompressed model | " << f("%.2f %%", 100.0 * c.agreement) << " |\n";
+        md << "| Mean KL divergence from the uncompressed model | " << f("%.4f nats", c.mean_kl) << " |\n";
+    }
+    md << "\n";
+    if (!e.per_class_accuracy.empty()) {
+        md << "| Class | Samples | Accuracy | Change |\n|---|---:|---:|---:|\n";
+        std::vector<std::string> regressions;
+        for (size_t k = 0; k < e.per_class_accuracy.size(); ++k) {
+            const double acc = e.per_class_accuracy[k];
+            const double d = cmp && k < c.per_class_delta.size() ? c.per_class_delta[k] : std::nan("");
+            md << "| " << cell(label_of(o, k)) << " | " << (k < e.per_class_count.size() ? e.per_class_count[k] : 0) << " | "
+               << (std::isnan(acc) ? "—" : f("%.2f %%", 100.0 * acc)) << " | " << (std::isnan(d) ? "—" : f("%+.2f", 100.0 * d)) << " |\n";
+            if (!std::isnan(d) && 100.0 * d < -o.regression_points) regressions.push_back(label_of(o, k) + f(" (%+.2f points)", 100.0 * d));
+        }
+        md << "\n";
+        if (cmp) {
+            if (regressions.empty()) {
+                md << "No class lost more than " << f("%.1f", o.regression_points) << " points against the uncompressed model.\n\n";
+            } else {
+                md << "**Classes that lost more than " << f("%.1f", o.regression_points) << " points:** ";
+                for (size_t i = 0; i < regressions.size(); ++i) md << (i ? ", " : "") << regressions[i];
+                md << ".\n\n";
+            }
+        }
+    }
+
+    md << "## Speed\n\n";
+    md << "| | |\n|---|---|\n";
+    md << "| Batch-1 latency | p50 " << f("%.3f ms", e.latency_p50_ms) << ", p95 " << f("%.3f ms", e.latency_p95_ms) << " (" << e.latency_samples_ms.size()
+       << " timed forwards) |\n";
+    md << "| Throughput | " << f("%.0f samples/s", e.throughput_sps) << " (batches of 256) |\n";
+    if (cmp && c.throughput_ratio > 0)
+        md << "| Against the uncompressed model, timed side by side | throughput ×" << f("%.2f", c.throughput_ratio) << ", batch-1 latency ×"
+           << f("%.2f", c.latency_ratio) << ": **" << (c.faster_than_dense ? "faster" : "not faster") << "** (ratios within "
+           << f("%.0f", 100.0 * kSpeedNoise) << " % of 1 are noise on a shared machine) |\n";
+    md << "| Threads | " << e.threads << " |\n";
+    md << "| Machine | " << cell(e.machine.empty() ? "not recorded" : e.machine) << " |\n";
+    md << "| Kernels | " << cell(e.kernels) << " |\n\n";
+
+    if (!e.expert_share.empty()) {
+        md << "## Experts\n\n";
+        for (size_t l = 0; l < e.expert_share.size(); ++l) {
+            md << "`" << e.moe_layers[l] << "`, share of routed slots per expert: ";
+            for (size_t x = 0; x < e.expert_share[l].size(); ++x) md << (x ? ", " : "") << f("%.1f %%", 100.0 * e.expert_share[l][x]);
+            md << ".";
+            if (l < e.expert_stats.size()) {
+                const auto& st = e.expert_stats[l];
+                md << " Entropy " << f("%.2f", st.entropy_bits) << " of " << f("%.2f", std::log2(double(e.expert_share[l].size()))) << " bits";
+                if (!st.dead.empty()) {
+                    md << "; experts receiving under " << f("%.0f", 100.0 * kDeadShare) << " % of slots:";
+                    for (int d : st.dead) md << " " << d;
+                }
+                md << ".";
+            }
+            md << "\n\n";
+        }
+    }
+
+    md << "## Limits of these measurements\n\n";
+    md << "- Accuracy is measured on the evaluation data above only; other data can behave differently, "
+          "and small classes have wide intervals.\n";
+    md << "- Speed depends on the machine, its load and the thread count; the ratios to the uncompressed model were timed in the "
+          "same run and are the figures to compare across machines.\n";
+    if (!cmp) md << "- This run has no comparison with the uncompressed model.\n";
+    if (!r.note.empty()) md << "\n## Notes\n\n" << r.note << "\n";
+    return md.str();
+}
+
+} // namespace ss

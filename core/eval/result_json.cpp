@@ -1,0 +1,96 @@
+// result_json.cpp
+#include "eval/result_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace ss {
+
+namespace {
+using nlohmann::json;
+
+json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+
+// (rows, cols) row-major as nested arrays; null when `v` does not hold that many (not recorded).
+json matrix(const std::vector<int64_t>& v, size_t rows, size_t cols) {
+    if (v.size() != rows * cols || v.empty()) return nullptr;
+    json m = json::array();
+    for (size_t r = 0; r < rows; ++r) m.push_back(std::vector<int64_t>(v.begin() + long(r * cols), v.begin() + long((r + 1) * cols)));
+    return m;
+}
+} // namespace
+
+std::string run_record_json(const RunRecord& r, const std::vector<std::string>& labels, int indent) {
+    const EvalResult& e = r.result;
+    json j;
+    j["model"] = r.model_name;
+    j["model_path"] = r.model_path;
+    j["dataset"] = r.dataset_path;
+    j["dataset_sha256"] = r.dataset_sha256;
+    j["model_sha256"] = r.model_sha256;
+    j["app_version"] = r.app_version;
+    if (r.id) j["id"] = r.id;
+    if (!r.created_at.empty()) j["created_at"] = r.created_at;
+    if (!r.note.empty()) j["note"] = r.note;
+    if (!r.tags.empty()) j["tags"] = r.tags;
+    if (!r.grid_key.empty()) j["grid_key"] = r.grid_key;
+    j["input"] = {{"scale", r.input.scale}, {"mean", r.input.mean}, {"std", r.input.std}};
+    j["plan"] = json::parse(r.plan.to_json());
+    j["prune"] = r.plan.prune_label();
+    j["quant"] = r.plan.quant_label();
+    j["top_k"] = e.top_k;
+    j["threads"] = e.threads;
+    j["samples"] = e.samples;
+    j["accuracy"] = e.accuracy;
+    json pc = json::array();
+    for (double a : e.per_class_accuracy) pc.push_back(number_or_null(a));
+    j["per_class_accuracy"] = pc;
+    j["labels"] = labels;
+    json share = json::object(), stats = json::object();
+    for (size_t l = 0; l < e.expert_share.size(); ++l) {
+        share[e.moe_layers[l]] = e.expert_share[l];
+        if (l < e.expert_stats.size()) {
+            const ExpertLayerStats& s = e.expert_stats[l];
+            const size_t E = e.expert_share[l].size();
+            stats[e.moe_layers[l]] = {{"entropy_bits", s.entropy_bits},
+                                      {"max_over_mean", s.max_over_mean},
+                                      {"dead", s.dead},
+                                      {"class_expert", matrix(s.class_expert, E ? s.class_expert.size() / E : 0, E)},
+                                      {"coactivation", matrix(s.coactivation, E, E)}};
+        }
+    }
+    j["expert_share"] = share;
+    j["expert_stats"] = stats;
+    j["latency_ms"] = {{"p50", e.latency_p50_ms}, {"p95", e.latency_p95_ms}, {"samples", e.latency_samples_ms}};
+    j["throughput_sps"] = e.throughput_sps;
+    j["weight_bytes"] = e.weight_bytes;
+    j["sparsity"] = e.sparsity;
+    j["flops_per_sample"] = e.flops_per_sample;
+    j["kernels"] = e.kernels;
+    j["machine"] = e.machine;
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerCost& c : e.layers)
+        layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes},
+                          {"weights", c.weights}, {"zero_weights", c.zero_weights}, {"precision", c.precision}, {"kernels", c.kernels}});
+    j["layers"] = layers;
+    if (e.has_comparison) {
+        const Comparison& c = e.comparison;
+        json pcd = json::array();
+        for (double d : c.per_class_delta) pcd.push_back(number_or_null(d));
+        j["comparison"] = {{"baseline_accuracy", c.baseline_accuracy},
+                           {"accuracy_delta", c.accuracy_delta},
+                           {"accuracy_delta_ci95", {c.delta_ci_low, c.delta_ci_high}},
+                           {"agreement", c.agreement},
+                           {"mean_kl", c.mean_kl},
+                           {"gained", c.gained},
+                           {"lost", c.lost},
+                           {"per_class_delta", pcd},
+                           {"throughput_ratio", c.throughput_ratio},
+                           {"latency_ratio", c.latency_ratio}};
+        j["faster_than_dense"] = c.faster_than_dense;
+    }
+    return j.dump(indent);
+}
+
+} // namespace ss

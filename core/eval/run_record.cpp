@@ -1,0 +1,33 @@
+// run_record.cpp
+#include "eval/run_record.h"
+
+#include "eval/machine_info.h"
+
+#include <ctime>
+
+namespace ss {
+
+std::string utc_now_iso8601() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionPlan& plan) {
+    RunRecord r;
+    r.created_at = utc_now_iso8601();
+    r.model_name = model.name;
+    r.model_path = model.source_path;
+    r.dataset_path = data.source_path;
+    r.dataset_sha256 = data.sha256;
+    r.model_sha256 = model.sha256;
+    r.app_version = machine_info().app_version;
+    r.input = model.input;
+    r.plan = plan;
+    return r;
+}
+
+} // namespace ss

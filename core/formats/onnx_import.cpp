@@ -1,0 +1,366 @@
+// onnx_import.cpp
+#include "formats/onnx_import.h"
+
+#include "formats/sha256.h"
+
+#include "error.h"
+#include "formats/file_io.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace ss {
+
+namespace {
+
+struct Const {
+    std::vector<int64_t> dims;
+    std::vector<float> f;   // floating tensors
+    std::vector<int64_t> i; // integer tensors (shapes)
+};
+
+std::string node_label(const onnx::NodeProto& n, int index) {
+    std::string label = "node '";
+    if (n.name().empty()) label += std::string(1, '#').append(std::to_string(index));
+    else label += n.name();
+    return label + "' (op '" + n.op_type() + "')";
+}
+
+Const read_tensor(const onnx::TensorProto& t, const std::string& where) {
+    if (t.data_location() == onnx::TensorProto::EXTERNAL)
+        throw Error(where + ": tensor '" + t.name() + "' keeps its data in an external file, which is not supported");
+    Const c;
+    uint64_t count = 1;
+    for (int64_t d : t.dims()) {
+        if (d < 0 || d > (int64_t(1) << 32)) throw Error(where + ": tensor '" + t.name() + "' has a dimension of " + std::to_string(d));
+        c.dims.push_back(d);
+        count *= uint64_t(d);
+        if (count > (uint64_t(1) << 32)) throw Error(where + ": tensor '" + t.name() + "' is implausibly large");
+    }
+    const std::string& raw = t.raw_data();
+    auto need = [&](size_t elem) {
+        if (!raw.empty() && raw.size() != count * elem)
+            throw Error(where + ": tensor '" + t.name() + "' raw_data holds " + std::to_string(raw.size()) + " bytes, its shape needs " +
+                        std::to_string(count * elem));
+    };
+    switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+        need(4);
+        c.f.resize(count);
+        if (!raw.empty()) std::memcpy(c.f.data(), raw.data(), raw.size());
+        else if (uint64_t(t.float_data_size()) == count) std::copy(t.float_data().begin(), t.float_data().end(), c.f.begin());
+        else throw Error(where + ": tensor '" + t.name() + "' holds " + std::to_string(t.float_data_size()) + " floats, its shape needs " + std::to_string(count));
+        break;
+    case onnx::TensorProto::DOUBLE:
+        need(8);
+        c.f.resize(count);
+        for (uint64_t k = 0; k < count; ++k) {
+            double v;
+            if (!raw.empty()) std::memcpy(&v, raw.data() + 8 * k, 8);
+            else if (uint64_t(t.double_data_size()) == count) v = t.double_data(int(k));
+            else throw Error(where + ": tensor '" + t.name() + "' has the wrong number of doubles");
+            c.f[k] = float(v);
+        }
+        break;
+    case onnx::TensorProto::INT64:
+        need(8);
+        c.i.resize(count);
+        if (!raw.empty()) std::memcpy(c.i.data(), raw.data(), raw.size());
+        else if (uint64_t(t.int64_data_size()) == count) std::copy(t.int64_data().begin(), t.int64_data().end(), c.i.begin());
+        else throw Error(where + ": tensor '" + t.name() + "' has the wrong number of int64 values");
+        break;
+    default:
+        throw Error(where + ": tensor '" + t.name() + "' has ONNX data type " + std::to_string(t.data_type()) +
+                    " (FLOAT, DOUBLE and INT64 are supported)");
+    }
+    return c;
+}
+
+float attr_f(const onnx::NodeProto& n, const char* name, float fallback) {
+    for (const auto& a : n.attribute())
+        if (a.name() == name) return a.f();
+    return fallback;
+}
+int64_t attr_i(const onnx::NodeProto& n, const char* name, int64_t fallback) {
+    for (const auto& a : n.attribute())
+        if (a.name() == name) return a.i();
+    return fallback;
+}
+std::string attr_s(const onnx::NodeProto& n, const char* name) {
+    for (const auto& a : n.attribute())
+        if (a.name() == name) return a.s();
+    return {};
+}
+
+class Importer {
+public:
+    Importer(const std::string& path, const onnx::GraphProto& g) : path_(path), g_(g) {}
+
+    Model run(const InputSpec& pre) {
+        for (const auto& t : g_.initializer()) consts_[t.name()] = read_tensor(t, path_);
+        std::set<std::string> init_names;
+        for (const auto& t : g_.initializer()) init_names.insert(t.name());
+        std::vector<const onnx::ValueInfoProto*> inputs;
+        for (const auto& v : g_.input())
+            if (!init_names.count(v.name())) inputs.push_back(&v);
+        if (inputs.size() != 1) throw Error(path_ + ": graph has " + std::to_string(inputs.size()) + " inputs; a classifier has exactly one");
+        if (g_.output_size() != 1) throw Error(path_ + ": graph has " + std::to_string(g_.output_size()) + " outputs; a classifier has exactly one");
+
+        Model m;
+        m.input = pre;
+        m.input.shape = input_shape(*inputs[0]);
+        m.name = g_.name().empty() ? std::filesystem::path(path_).stem().string() : g_.name();
+        m.source_path = path_;
+        count_uses();
+        cur_ = inputs[0]->name();
+        width_ = m.input.features();
+
+        for (index_ = 0; index_ < g_.node_size(); ++index_) {
+            const onnx::NodeProto& n = g_.node(index_);
+            const std::string where = path_ + ": " + node_label(n, index_);
+            const std::string& op = n.op_type();
+            if (op == "Constant") {
+                if (n.output_size() != 1) throw Error(where + ": expected one output");
+                for (const auto& a : n.attribute())
+                    if (a.name() == "value") consts_[n.output(0)] = read_tensor(a.t(), where);
+                if (!consts_.count(n.output(0))) throw Error(where + ": only the 'value' form of Constant is supported");
+                continue;
+            }
+            if (!n.domain().empty() && n.domain() != "ai.onnx") throw Error(where + ": op domain '" + n.domain() + "' is not supported");
+            const bool after_matmul = pending_bias_;
+            pending_bias_ = false;
+            if (n.input_size() == 0 || n.input(0) != cur_)
+                throw Error(where + ": does not continue the chain from '" + cur_ + "' (branches and reordered graphs are not supported)");
+            if (op == "Gemm") gemm(n, where, m);
+            else if (op == "MatMul") matmul(n, where, m);
+            else if (op == "Add") add_bias(n, where, m, after_matmul);
+            else if (op == "Relu") m.layers.emplace_back(ActivationLayer{Activation::Relu});
+            else if (op == "LeakyRelu") m.layers.emplace_back(ActivationLayer{Activation::LeakyRelu, attr_f(n, "alpha", 0.01f)});
+            else if (op == "Sigmoid") m.layers.emplace_back(ActivationLayer{Activation::Sigmoid});
+            else if (op == "Tanh") m.layers.emplace_back(ActivationLayer{Activation::Tanh});
+            else if (op == "Gelu") {
+                const std::string approx = attr_s(n, "approximate");
+                m.layers.emplace_back(ActivationLayer{approx == "tanh" ? Activation::GeluTanh : Activation::Gelu});
+            } else if (op == "Div") {
+                gelu_erf_pattern(n, where, m);
+                continue; // the pattern advanced index_ and cur_ itself
+            } else if (op == "Flatten") {
+                if (attr_i(n, "axis", 1) != 1) throw Error(where + ": only axis = 1 is supported (keep the batch dimension)");
+            } else if (op == "Reshape") {
+                reshape(n, where);
+            } else if (op == "Identity" || op == "Dropout") {
+                // inference: the identity; a Dropout mask output must be unused
+                if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && uses_[n.output(1)] > 0)
+                    throw Error(where + ": the dropout mask output is used");
+            } else if (op == "Softmax" || op == "LogSoftmax") {
+                if (index_ != g_.node_size() - 1) throw Error(where + ": " + op + " is only supported as the last node");
+            } else {
+                throw Error(where + ": unsupported op (supported: Gemm, MatMul, Add, Relu, LeakyRelu, Gelu, Sigmoid, Tanh, Softmax, "
+                                    "LogSoftmax, Flatten, Reshape, Identity, Dropout, Constant, and PyTorch's Erf-based GELU)");
+            }
+            advance(n, where);
+        }
+        if (cur_ != g_.output(0).name())
+            throw Error(path_ + ": the chain ends at '" + cur_ + "' but the graph output is '" + g_.output(0).name() + "'");
+        if (m.layers.empty()) throw Error(path_ + ": the graph has no layers");
+        for (int c = 0; c < width_; ++c) m.labels.push_back(std::to_string(c));
+        for (const auto& t : g_.initializer()) {
+            std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+            m.source.tensors.push_back({t.name(), "F32", dims, std::filesystem::path(path_).filename().string()});
+        }
+        m.source.files = {std::filesystem::path(path_).filename().string()};
+        return m;
+    }
+
+private:
+    std::vector<int> input_shape(const onnx::ValueInfoProto& v) {
+        if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape())
+            throw Error(path_ + ": input '" + v.name() + "' has no tensor shape");
+        const auto& dims = v.type().tensor_type().shape().dim();
+        if (dims.size() < 2) throw Error(path_ + ": input '" + v.name() + "' must be (batch, features...)");
+        std::vector<int> shape;
+        for (int i = 1; i < dims.size(); ++i) {
+            if (!dims[i].has_dim_value() || dims[i].dim_value() < 1 || dims[i].dim_value() > (1 << 24))
+                throw Error(path_ + ": input '" + v.name() + "' dimension " + std::to_string(i) + " must be a fixed positive size");
+            shape.push_back(int(dims[i].dim_value()));
+        }
+        int64_t f = 1;
+        for (int d : shape) f *= d;
+        if (f > (1 << 24)) throw Error(path_ + ": input '" + v.name() + "' has too many features");
+        return shape;
+    }
+
+    void count_uses() {
+        for (const auto& n : g_.node())
+            for (const auto& in : n.input()) ++uses_[in];
+        for (const auto& o : g_.output()) ++uses_[o.name()];
+    }
+
+    // The chain value must be consumed once, by the next node only: anything else is a branch.
+    void advance(const onnx::NodeProto& n, const std::string& where) {
+        if (uses_[cur_] != 1) throw Error(where + ": its input '" + cur_ + "' is used " + std::to_string(uses_[cur_]) + " times (a branch)");
+        cur_ = n.output(0);
+    }
+
+    const Const& constant(const std::string& name, const std::string& where, const char* role) {
+        auto it = consts_.find(name);
+        if (it == consts_.end())
+            throw Error(where + ": " + role + " '" + name + "' is not an initializer or Constant (weights computed at run time are not supported)");
+        return it->second;
+    }
+
+    std::string layer_name(const std::string& weight_name) {
+        std::string n = weight_name;
+        const std::string suffix = ".weight";
+        if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) n.resize(n.size() - suffix.size());
+        else n = "linear" + std::to_string(linear_count_);
+        while (names_.count(n)) n += "_";
+        names_.insert(n);
+        ++linear_count_;
+        return n;
+    }
+
+    // Appends a linear layer from a constant weight W: (out, in) when out_in, else (in, out),
+    // scaled by alpha, stored in PyTorch's (out, in) layout. bias (out) may be empty (zeros).
+    void append_linear(Model& m, const std::string& where, const std::string& weight_name, const Const& W, bool out_in,
+                       float alpha, std::vector<float> bias) {
+        if (W.dims.size() != 2 || W.f.empty()) throw Error(where + ": the weight '" + weight_name + "' must be a 2-D float tensor");
+        const int in = int(out_in ? W.dims[1] : W.dims[0]), out = int(out_in ? W.dims[0] : W.dims[1]);
+        if (in != width_) throw Error(where + ": takes " + std::to_string(in) + " features but the previous layer gives " + std::to_string(width_));
+        LinearWeights l;
+        l.name = layer_name(weight_name);
+        l.in = in;
+        l.out = out;
+        std::vector<float> w(size_t(out) * in);
+        for (int o = 0; o < out; ++o)
+            for (int i = 0; i < in; ++i) w[size_t(o) * in + i] = alpha * (out_in ? W.f[size_t(o) * in + i] : W.f[size_t(i) * out + o]);
+        l.weight = WeightData(std::move(w));
+        if (bias.empty()) bias.assign(size_t(out), 0.0f);
+        l.bias = WeightData(std::move(bias));
+        width_ = out;
+        m.layers.emplace_back(std::move(l));
+    }
+
+    void gemm(const onnx::NodeProto& n, const std::string& where, Model& m) {
+        if (attr_i(n, "transA", 0) != 0) throw Error(where + ": transA = 1 is not supported (the activation must be A)");
+        if (n.input_size() < 2) throw Error(where + ": needs inputs A and B");
+        const bool transB = attr_i(n, "transB", 0) != 0;
+        const float alpha = attr_f(n, "alpha", 1.0f), beta = attr_f(n, "beta", 1.0f);
+        const Const& B = constant(n.input(1), where, "weight B");
+        const int out = B.dims.size() == 2 ? int(transB ? B.dims[0] : B.dims[1]) : 0;
+        std::vector<float> b;
+        if (n.input_size() > 2 && !n.input(2).empty()) {
+            const Const& C = constant(n.input(2), where, "bias C");
+            if (C.f.size() != size_t(out) && C.f.size() != 1)
+                throw Error(where + ": bias C must have " + std::to_string(out) + " values (or 1), found " + std::to_string(C.f.size()));
+            for (int o = 0; o < out; ++o) b.push_back(beta * C.f[C.f.size() == 1 ? 0 : size_t(o)]);
+        }
+        append_linear(m, where, n.input(1), B, transB, alpha, std::move(b));
+    }
+
+    void matmul(const onnx::NodeProto& n, const std::string& where, Model& m) {
+        append_linear(m, where, n.input(1), constant(n.input(1), where, "weight"), false, 1.0f, {});
+        pending_bias_ = true; // an Add of a constant may follow
+    }
+
+    void add_bias(const onnx::NodeProto& n, const std::string& where, Model& m, bool after_matmul) {
+        if (!after_matmul || m.layers.empty() || !std::holds_alternative<LinearWeights>(m.layers.back()))
+            throw Error(where + ": Add is only supported as the bias of a MatMul");
+        const Const& b = constant(n.input(1), where, "bias");
+        auto& l = std::get<LinearWeights>(m.layers.back());
+        if (b.f.size() != size_t(l.out)) throw Error(where + ": bias must have " + std::to_string(l.out) + " values, found " + std::to_string(b.f.size()));
+        l.bias = WeightData(b.f);
+    }
+
+    void reshape(const onnx::NodeProto& n, const std::string& where) {
+        if (n.input_size() < 2) throw Error(where + ": needs a shape input");
+        const Const& s = constant(n.input(1), where, "shape");
+        const bool flat = s.i.size() == 2 && (s.i[0] == -1 || s.i[0] == 0 || s.i[0] >= 1) && (s.i[1] == -1 || s.i[1] == width_);
+        if (!flat) throw Error(where + ": only a reshape to [N, -1] (flattening each sample) is supported");
+    }
+
+    // PyTorch (opset < 20) writes GELU as y = (x * (erf(x / sqrt 2) + 1)) * 0.5: five nodes in
+    // which x is used twice. Recognize exactly that and emit one gelu layer.
+    void gelu_erf_pattern(const onnx::NodeProto& div, const std::string& where, Model& m) {
+        const std::string x = cur_;
+        auto next = [&](int k) -> const onnx::NodeProto* {
+            // Skip Constant nodes, which the pattern's scalars come from.
+            for (int i = k; i < g_.node_size(); ++i) {
+                const auto& n = g_.node(i);
+                if (n.op_type() == "Constant") {
+                    for (const auto& a : n.attribute())
+                        if (a.name() == "value") consts_[n.output(0)] = read_tensor(a.t(), path_ + ": " + node_label(n, i));
+                    continue;
+                }
+                index_ = i;
+                return &n;
+            }
+            return nullptr;
+        };
+        auto scalar = [&](const std::string& name, double want) {
+            auto it = consts_.find(name);
+            return it != consts_.end() && it->second.f.size() == 1 && std::fabs(it->second.f[0] - want) < 1e-4 * std::fabs(want);
+        };
+        const char* msg = ": Div is only supported as the start of PyTorch's Erf-based GELU";
+        if (div.input_size() != 2 || !scalar(div.input(1), std::sqrt(2.0))) throw Error(where + msg);
+        const auto* erf = next(index_ + 1);
+        if (!erf || erf->op_type() != "Erf" || erf->input(0) != div.output(0)) throw Error(where + msg);
+        const auto* add = next(index_ + 1);
+        if (!add || add->op_type() != "Add" || add->input(0) != erf->output(0) || !scalar(add->input(1), 1.0)) throw Error(where + msg);
+        const auto* mul = next(index_ + 1);
+        if (!mul || mul->op_type() != "Mul" ||
+            !((mul->input(0) == x && mul->input(1) == add->output(0)) || (mul->input(1) == x && mul->input(0) == add->output(0))))
+            throw Error(where + msg);
+        const auto* half = next(index_ + 1);
+        if (!half || half->op_type() != "Mul" || half->input(0) != mul->output(0) || !scalar(half->input(1), 0.5)) throw Error(where + msg);
+        if (uses_[x] != 2) throw Error(where + ": the GELU input '" + x + "' is also used elsewhere (a branch)");
+        for (const auto* n : {&div, erf, add, mul})
+            if (uses_[n->output(0)] != 1) throw Error(where + ": a GELU intermediate value is used elsewhere (a branch)");
+        m.layers.emplace_back(ActivationLayer{Activation::Gelu});
+        cur_ = half->output(0);
+    }
+
+    std::string path_;
+    const onnx::GraphProto& g_;
+    std::map<std::string, Const> consts_;
+    std::map<std::string, int> uses_;
+    std::set<std::string> names_;
+    std::string cur_;
+    int width_ = 0;
+    int index_ = 0;
+    int linear_count_ = 0;
+    bool pending_bias_ = false;
+};
+
+} // namespace
+
+InputSpec default_onnx_input() {
+    InputSpec s;
+    s.scale = 1.0 / 255.0;
+    s.mean = 0.0;
+    s.std = 1.0;
+    return s;
+}
+
+Model import_onnx(const std::string& path, const InputSpec& input) {
+    if (!file_exists(path)) throw Error(path + ": no such file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": cannot open");
+    onnx::ModelProto proto;
+    if (!proto.ParseFromIstream(&in)) throw Error(path + ": not a valid ONNX model (protobuf parse failed)");
+    if (!proto.has_graph()) throw Error(path + ": ONNX model has no graph");
+    Model m = Importer(path, proto.graph()).run(input);
+    m.source.bytes = std::filesystem::file_size(path);
+    m.sha256 = sha256_file_hex(path);
+    for (const auto& p : proto.metadata_props()) m.source.metadata.emplace_back(p.key(), p.value());
+    m.source.metadata.emplace_back("onnx.producer", proto.producer_name() + " " + proto.producer_version());
+    return m;
+}
+
+} // namespace ss

@@ -1,0 +1,443 @@
+// quant_matmul.cpp
+#include "kernels/quant_matmul.h"
+
+#include "error.h"
+#include "kernels/thread_pool.h"
+
+#include <cblas.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+namespace ss {
+
+namespace {
+
+constexpr int kB = QMatrix::kBlock;
+
+// Activations quantized per block of 32: codes (n, blocks * 32), scales dx (n, blocks), and per
+// group xs = sum over its blocks of dx * sum(codes) (n, groups), for the zero-point term.
+struct QuantizedActs {
+    int blocks = 0, groups = 0;
+    std::vector<int8_t> q;
+    std::vector<float> d, s;
+    // (n, blocks, 8) when zf != 0: zf * (sum of xq over inputs 4l .. 4l + 3), added to each dot so
+    // that it becomes sum((code - zero) * xq) for the symmetric default zero point; zf also undoes
+    // the AVX2 path's shift of int8 codes to signed (code - 128).
+    int zf = 0;
+    std::vector<int32_t> z;
+    const int8_t* xq(int r) const { return q.data() + size_t(r) * blocks * kB; }
+    const int32_t* zx(int r) const { return z.data() + size_t(r) * blocks * 8; }
+    std::vector<float> d8; // (n, blocks, 8): dx repeated over 8 lanes, for two-block registers
+    const float* dx(int r) const { return d.data() + size_t(r) * blocks; }
+    const float* dx8(int r) const { return d8.data() + size_t(r) * blocks * 8; }
+    const float* xs(int r) const { return s.data() + size_t(r) * groups; }
+};
+
+// `shift`: what the kernel subtracts from each code before multiplying (128 for AVX2 and int8).
+void quantize_acts(const QMatrix& w, const float* x, int n, int shift, QuantizedActs& a) {
+    a.blocks = w.blocks;
+    a.groups = w.groups;
+    a.zf = shift - (w.zero.empty() ? w.default_zero : 0);
+    a.q.assign(size_t(n) * w.blocks * kB, 0);
+    a.d.assign(size_t(n) * w.blocks, 0.0f);
+    a.s.assign(size_t(n) * w.groups, 0.0f);
+    a.z.assign(a.zf ? size_t(n) * w.blocks * 8 : 0, 0);
+    a.d8.resize(size_t(n) * w.blocks * 8);
+    for (int r = 0; r < n; ++r) {
+        const float* xr = x + size_t(r) * w.in;
+        int8_t* q = a.q.data() + size_t(r) * w.blocks * kB;
+        float* dx = a.d.data() + size_t(r) * w.blocks;
+        float* xs = a.s.data() + size_t(r) * w.groups;
+        for (int b = 0; b < w.blocks; ++b) {
+            const int i0 = b * kB, i1 = std::min(w.in, i0 + kB);
+            float amax = 0.0f;
+            for (int i = i0; i < i1; ++i) amax = std::max(amax, std::fabs(xr[i]));
+            if (amax == 0.0f) continue; // codes and scale stay 0
+            dx[b] = amax / 127.0f;
+            const float inv = 127.0f / amax;
+            int sum = 0;
+            for (int i = i0; i < i1; ++i) {
+                const int v = int(std::clamp(std::nearbyint(xr[i] * inv), -127.0f, 127.0f));
+                q[i] = int8_t(v);
+                sum += v;
+            }
+            const int g = b / w.group_blocks;
+            xs[g] = std::fma(dx[b], float(sum), xs[g]);
+            if (a.zf)
+                for (int l = 0; l < 8; ++l) {
+                    int32_t& zl = a.z[(size_t(r) * w.blocks + b) * 8 + l];
+                    for (int j = 4 * l; j < 4 * l + 4; ++j) zl += q[i0 + j];
+                    zl *= a.zf;
+                }
+        }
+        float* d8 = a.d8.data() + size_t(r) * w.blocks * 8;
+        for (int b = 0; b < w.blocks; ++b)
+            for (int l = 0; l < 8; ++l) d8[size_t(b) * 8 + l] = dx[b];
+    }
+}
+
+// The 8 lane sums in one fixed order, minus the per-group zero-point terms, plus the bias.
+float finish_row(const QMatrix& w, const QuantizedActs& a, int r, int o, const float* lanes, const float* bias) {
+    float corr = 0.0f;
+    if (!w.zero.empty())
+        for (int g = 0; g < w.groups; ++g)
+            corr = std::fma(w.scale[size_t(o) * w.groups + g] * float(w.zero[size_t(o) * w.groups + g]), a.xs(r)[g], corr);
+    float sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    if (w.groups == 1) sum *= w.scale[size_t(o)]; // one scale per row: applied once, here
+    return (sum - corr) + (bias ? bias[o] : 0.0f);
+}
+
+// Code of weight j (0..31) of block `blk`, as the integer the kernels multiply.
+inline int block_code(const QMatrix& w, const uint8_t* blk, int j) {
+    if (w.layout_bits == 8) return int(blk[j]);
+    return j < 16 ? int(blk[j] & 0x0f) : int(blk[j - 16] >> 4);
+}
+
+template <int NR>
+void rows_portable(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
+    const int bb = w.block_bytes();
+    for (int o = o0; o < o1; ++o) {
+        const uint8_t* codes = w.codes.data() + size_t(o) * w.blocks * bb;
+        for (int r = 0; r < NR; ++r) {
+            float acc[4][8] = {};
+            const int8_t* xq = a.xq(r0 + r);
+            for (int b = 0; b < w.blocks; ++b) {
+                const float s = w.scale[size_t(o) * w.groups + (b >> w.group_shift)];
+                const float f = w.groups == 1 ? a.dx(r0 + r)[b] : a.dx(r0 + r)[b] * s;
+                const uint8_t* blk = codes + size_t(b) * bb;
+                for (int l = 0; l < 8; ++l) {
+                    int d = a.zf ? a.zx(r0 + r)[size_t(b) * 8 + l] : 0;
+                    for (int j = 4 * l; j < 4 * l + 4; ++j) d += block_code(w, blk, j) * int(xq[size_t(b) * kB + j]);
+                    acc[b & 3][l] = std::fma(float(d), f, acc[b & 3][l]);
+                }
+            }
+            float lanes[8];
+            for (int l = 0; l < 8; ++l) lanes[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+            y[size_t(r0 + r) * w.out + o] = finish_row(w, a, r0 + r, o, lanes, bias);
+        }
+    }
+}
+
+} // namespace
+
+#define QK_NS avx2_kernel
+#define QK_TARGET __attribute__((target("avx2,fma")))
+#define QK_DOT(d, u, s) d = _mm256_add_epi32(d, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones))
+namespace {
+#include "kernels/quant_matmul_x86.inc"
+}
+#undef QK_NS
+#undef QK_TARGET
+#undef QK_DOT
+
+#define QK_NS vnni_kernel
+#define QK_TARGET __attribute__((target("avx2,fma,avxvnni")))
+#define QK_DOT(d, u, s) d = _mm256_dpbusd_avx_epi32(d, u, s)
+namespace {
+#include "kernels/quant_matmul_x86.inc"
+}
+#undef QK_NS
+#undef QK_TARGET
+#undef QK_DOT
+
+namespace {
+
+// AVX-512 VNNI: two blocks per 512-bit register. Lanes 0-7 hold block b, lanes 8-15 block b + 1,
+// so register A = [acc0 | acc1] and B = [acc2 | acc3] of the 256-bit kernels, and the same sums
+// are formed in the same order: the same bits.
+// GCC 12 warns "'__Y' may be used uninitialized" inside its own AVX-512 intrinsic headers (their
+// _mm512_undefined_* operands of masked builtins); a false positive, silenced for this kernel only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+namespace avx512_kernel {
+
+#define SS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma")))
+
+template <int NR, bool Four, bool Z0, bool RowScale>
+SS_AVX512 inline __attribute__((always_inline)) void pair(const uint8_t* codes, const float* scale, int gshift, const int8_t* const* xq,
+                                                          const float* const* dx8, const int32_t* const* zx, int b, __m512* acc) {
+    __m512i u;
+    if constexpr (Four) {
+        const __m512i t = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + size_t(b) * 16)));
+        const __m512i dup = _mm512_shuffle_i64x2(t, t, _MM_SHUFFLE(1, 1, 0, 0)); // [c_b, c_b, c_b+1, c_b+1]
+        u = _mm512_and_si512(_mm512_mask_srli_epi16(dup, __mmask32(0xFF00FF00u), dup, 4), _mm512_set1_epi8(0x0f));
+    } else {
+        u = _mm512_loadu_si512(codes + size_t(b) * 32);
+    }
+    __m512 s2 = _mm512_setzero_ps(); // [scale of block b x 8 | of block b + 1 x 8]
+    if constexpr (!RowScale) {
+        if (gshift == 0)
+            s2 = _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                                       _mm512_broadcast_f32x2(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(scale + b)))));
+        else
+            s2 = _mm512_set1_ps(scale[b >> gshift]); // b even: both blocks in one group
+    }
+    for (int r = 0; r < NR; ++r) {
+        const __m512i x = _mm512_loadu_si512(xq[r] + size_t(b) * 32);
+        __m512i d = Z0 ? _mm512_loadu_si512(zx[r] + size_t(b) * 8) : _mm512_setzero_si512();
+        d = _mm512_dpbusd_epi32(d, u, x);
+        const __m512 dx2 = _mm512_loadu_ps(dx8[r] + size_t(b) * 8); // [dx_b x 8 | dx_b+1 x 8]
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), RowScale ? dx2 : _mm512_mul_ps(dx2, s2), acc[r]);
+    }
+}
+
+// A last single block b into the low half of acc.
+template <int NR, bool Four, bool Z0, bool RowScale>
+SS_AVX512 inline __attribute__((always_inline)) void single(const uint8_t* codes, const float* scale, int gshift, const int8_t* const* xq,
+                                                            const float* const* dx, const int32_t* const* zx, int b, __m512* acc) {
+    const float s = scale[b >> gshift];
+    __m256i u;
+    if constexpr (Four) {
+        const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + size_t(b) * 16));
+        u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0f));
+    } else {
+        u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + size_t(b) * 32));
+    }
+    for (int r = 0; r < NR; ++r) {
+        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq[r] + size_t(b) * 32));
+        __m256i d = Z0 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zx[r] + size_t(b) * 8)) : _mm256_setzero_si256();
+        d = _mm256_dpbusd_epi32(d, u, x);
+        const __m256 lo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_set1_ps(RowScale ? dx[r][b] : dx[r][b] * s), _mm512_extractf32x8_ps(acc[r], 0));
+        acc[r] = _mm512_insertf32x8(acc[r], lo, 0);
+    }
+}
+
+template <int NR, bool Four, bool Z0, bool RowScale>
+SS_AVX512 void rows_t(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
+    constexpr int bb = Four ? 16 : 32;
+    const int blocks = w.blocks, gshift = w.group_shift;
+    const int8_t* xq[NR];
+    const float* dx[NR];
+    const float* dx8[NR];
+    const int32_t* zx[NR];
+    for (int r = 0; r < NR; ++r) {
+        xq[r] = a.xq(r0 + r);
+        dx[r] = a.dx(r0 + r);
+        dx8[r] = a.dx8(r0 + r);
+        zx[r] = Z0 ? a.zx(r0 + r) : nullptr;
+    }
+    for (int o = o0; o < o1; ++o) {
+        const uint8_t* codes = w.codes.data() + size_t(o) * blocks * bb;
+        const float* scale = w.scale.data() + size_t(o) * w.groups;
+        __m512 accA[NR], accB[NR];
+        for (int r = 0; r < NR; ++r) accA[r] = accB[r] = _mm512_setzero_ps();
+        int b = 0;
+        for (; b + 3 < blocks; b += 4) {
+            pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b, accA);
+            pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b + 2, accB);
+        }
+        const int rest = blocks - b;
+        if (rest >= 2) pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b, accA);
+        if (rest == 1) single<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx, zx, b, accA);
+        if (rest == 3) single<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx, zx, b + 2, accB);
+        for (int r = 0; r < NR; ++r) {
+            const __m512 t = _mm512_add_ps(accA[r], accB[r]); // [acc0 + acc2 | acc1 + acc3]
+            alignas(32) float lanes[8];
+            _mm256_store_ps(lanes, _mm256_add_ps(_mm512_extractf32x8_ps(t, 0), _mm512_extractf32x8_ps(t, 1)));
+            y[size_t(r0 + r) * w.out + o] = finish_row(w, a, r0 + r, o, lanes, bias);
+        }
+    }
+}
+
+template <int NR, bool Four, bool Z0>
+void rows(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
+    if (w.groups == 1) rows_t<NR, Four, Z0, true>(w, a, r0, bias, y, o0, o1);
+    else rows_t<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
+}
+
+#undef SS_AVX512
+
+} // namespace avx512_kernel
+#pragma GCC diagnostic pop
+
+enum class Isa { Portable, Avx2, Vnni, Avx512Vnni };
+
+Isa detect_isa() {
+    static const Isa isa = [] {
+        if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return Isa::Portable;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512vl") &&
+            __builtin_cpu_supports("avx512vnni"))
+            return Isa::Avx512Vnni;
+        return __builtin_cpu_supports("avxvnni") ? Isa::Vnni : Isa::Avx2;
+    }();
+    return isa;
+}
+
+// AVX2 without VNNI multiplies unsigned by signed bytes with 16-bit pair sums (maddubs), which
+// would saturate for int8 codes up to 255: it shifts them to signed (code - 128) first.
+int code_shift(Isa isa, const QMatrix& w) { return isa == Isa::Avx2 && w.layout_bits == 8 && w.bits == 8 ? 128 : 0; }
+
+template <int NR, bool Four, bool Z0>
+void rows_x86(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
+    if (isa == Isa::Avx512Vnni) avx512_kernel::rows<NR, Four, Z0>(w, a, r0, bias, y, o0, o1);
+    else if (isa == Isa::Vnni) vnni_kernel::rows<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
+    else if (code_shift(isa, w)) avx2_kernel::rows<NR, Four, Z0, true>(w, a, r0, bias, y, o0, o1);
+    else avx2_kernel::rows<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
+}
+
+template <int NR>
+void rows_isa(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
+    if (isa == Isa::Portable) return rows_portable<NR>(w, a, r0, bias, y, o0, o1);
+    const bool four = w.layout_bits == 4, z0 = a.zf != 0;
+    if (four && z0) rows_x86<NR, true, true>(isa, w, a, r0, bias, y, o0, o1);
+    else if (four) rows_x86<NR, true, false>(isa, w, a, r0, bias, y, o0, o1);
+    else if (z0) rows_x86<NR, false, true>(isa, w, a, r0, bias, y, o0, o1);
+    else rows_x86<NR, false, false>(isa, w, a, r0, bias, y, o0, o1);
+}
+
+void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
+    thread_local QuantizedActs acts;
+    quantize_acts(w, x, n, code_shift(isa, w), acts);
+    const QuantizedActs& a = acts;
+    // Output rows split over the threads; each weight block is read once per 4 activation rows.
+    parallel_for(w.out, 16, [&](int64_t o0, int64_t o1) {
+        int r0 = 0;
+        for (; r0 + 4 <= n; r0 += 4) rows_isa<4>(isa, w, a, r0, bias, y, int(o0), int(o1));
+        switch (n - r0) {
+        case 3: rows_isa<3>(isa, w, a, r0, bias, y, int(o0), int(o1)); break;
+        case 2: rows_isa<2>(isa, w, a, r0, bias, y, int(o0), int(o1)); break;
+        case 1: rows_isa<1>(isa, w, a, r0, bias, y, int(o0), int(o1)); break;
+        default: break;
+        }
+    });
+}
+
+} // namespace
+
+bool qmatrix_supports(const QuantizedWeights& q) {
+    if (!q.half.empty() || !q.spec.is_integer() || q.out <= 0 || q.in <= 0) return false;
+    return q.group == q.in || (q.group % kB == 0 && std::has_single_bit(unsigned(q.group / kB)));
+}
+
+QMatrix qmatrix_from(const QuantizedWeights& q) {
+    if (!qmatrix_supports(q)) throw Error("quantized kernel: scheme " + q.spec.label() + " has no integer kernel");
+    QMatrix w;
+    w.out = q.out;
+    w.in = q.in;
+    const int bits = q.spec.bits();
+    w.layout_bits = bits == 4 ? 4 : 8;
+    w.blocks = (q.in + kB - 1) / kB;
+    w.group_blocks = q.group == q.in ? w.blocks : q.group / kB;
+    w.groups = (w.blocks + w.group_blocks - 1) / w.group_blocks;
+    w.group_shift = w.groups == 1 ? 30 : std::countr_zero(unsigned(w.group_blocks)); // 30: one scale per row (applied once at the end)
+    if (w.groups != q.groups_per_row()) throw Error("quantized kernel: group layout mismatch"); // cannot happen for valid q
+    w.scale = q.scale;
+    w.bits = bits;
+    if (q.spec.asym) w.zero = q.zero;
+    else w.default_zero = 1 << (bits - 1);
+    const int bb = w.block_bytes();
+    w.codes.assign(size_t(w.out) * w.blocks * bb, 0);
+    for (int o = 0; o < w.out; ++o)
+        for (int b = 0; b < w.blocks; ++b) {
+            uint8_t* blk = w.codes.data() + (size_t(o) * w.blocks + b) * bb;
+            const int pad = w.zero_at(o, b >> w.group_shift); // padding encodes a zero weight
+            for (int j = 0; j < kB; ++j) {
+                const int i = b * kB + j;
+                const int c = i < q.in ? int(q.code(size_t(o) * q.in + i)) : pad;
+                if (w.layout_bits == 8) blk[j] = uint8_t(c);
+                else if (j < 16) blk[j] = uint8_t(c);
+                else blk[j - 16] = uint8_t(blk[j - 16] | (c << 4));
+            }
+        }
+    return w;
+}
+
+void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out) {
+    const int bb = w.block_bytes();
+    for (int o = o0; o < o1; ++o) {
+        float* wr = out + size_t(o - o0) * w.in;
+        const uint8_t* codes = w.codes.data() + size_t(o) * w.blocks * bb;
+        for (int b = 0; b < w.blocks; ++b) {
+            const int g = b / w.group_blocks, z = w.zero_at(o, g);
+            const float s = w.scale[size_t(o) * w.groups + g];
+            const int i0 = b * kB, n = std::min(kB, w.in - i0);
+            for (int j = 0; j < n; ++j) wr[i0 + j] = float(block_code(w, codes + size_t(b) * bb, j) - z) * s;
+        }
+    }
+}
+
+void qmatmul_dot(const QMatrix& w, const float* bias, const float* x, int n, float* y) { dot(detect_isa(), w, bias, x, n, y); }
+
+void qmatmul_dot_portable(const QMatrix& w, const float* bias, const float* x, int n, float* y) { dot(Isa::Portable, w, bias, x, n, y); }
+
+void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y) {
+    QuantizedActs a;
+    quantize_acts(w, x, n, 0, a);
+    const int bb = w.block_bytes();
+    for (int r = 0; r < n; ++r)
+        for (int o = 0; o < w.out; ++o) {
+            double acc = bias ? bias[o] : 0.0;
+            for (int b = 0; b < w.blocks; ++b) {
+                const int g = b / w.group_blocks;
+                int64_t d = 0, sx = 0;
+                for (int j = 0; j < kB; ++j) {
+                    d += int64_t(block_code(w, w.codes.data() + (size_t(o) * w.blocks + b) * bb, j)) * a.xq(r)[size_t(b) * kB + j];
+                    sx += a.xq(r)[size_t(b) * kB + j];
+                }
+                acc += double(w.scale[size_t(o) * w.groups + g]) * a.dx(r)[b] * double(d - int64_t(w.zero_at(o, g)) * sx);
+            }
+            y[size_t(r) * w.out + o] = float(acc);
+        }
+}
+
+void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, float* y) {
+    // Tiles of 64 rows (64 x in fp32: 200 KiB at in = 784) dequantized into a thread's panel, each
+    // multiplied by one single-threaded sgemm; the tiles are split over the threads.
+    constexpr int kTile = 64;
+    parallel_for(w.out, kTile, [&](int64_t t0, int64_t t1) {
+        thread_local std::vector<float> panel;
+        panel.resize(size_t(kTile) * w.in);
+        for (int64_t o0 = t0; o0 < t1; o0 += kTile) {
+            const int o1 = int(std::min<int64_t>(t1, o0 + kTile));
+            qmatrix_dequantize_rows(w, int(o0), o1, panel.data());
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - int(o0), w.in, 1.0f, x, w.in, panel.data(), w.in, 0.0f, y + o0, w.out);
+        }
+    });
+    if (bias)
+        for (int r = 0; r < n; ++r)
+            for (int o = 0; o < w.out; ++o) y[size_t(r) * w.out + o] += bias[o];
+}
+
+namespace {
+const char* isa_name(Isa isa) {
+    switch (isa) {
+    case Isa::Avx512Vnni: return "avx512-vnni";
+    case Isa::Vnni: return "avx-vnni";
+    case Isa::Avx2: return "avx2";
+    case Isa::Portable: return "portable";
+    }
+    return "portable";
+}
+} // namespace
+
+std::vector<const char*> qmatmul_isas_available() {
+    std::vector<const char*> out{"portable"};
+    const Isa best = detect_isa();
+    if (best != Isa::Portable) out.push_back("avx2");
+    if (best == Isa::Vnni || (best == Isa::Avx512Vnni && __builtin_cpu_supports("avxvnni"))) out.push_back("avx-vnni");
+    if (best == Isa::Avx512Vnni) out.push_back("avx512-vnni");
+    return out;
+}
+
+void qmatmul_dot_isa(const char* name, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
+    for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Vnni, Isa::Avx512Vnni})
+        if (std::strcmp(isa_name(isa), name) == 0) return dot(isa, w, bias, x, n, y);
+    throw Error(std::string("quantized kernel: no path named '") + name + "'");
+}
+
+const char* qmatmul_isa() {
+    switch (detect_isa()) {
+    case Isa::Avx512Vnni: return "avx512-vnni";
+    case Isa::Vnni: return "avx-vnni";
+    case Isa::Avx2: return "avx2";
+    case Isa::Portable: return "portable";
+    }
+    return "portable";
+}
+
+} // namespace ss

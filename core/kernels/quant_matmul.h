@@ -1,0 +1,69 @@
+// quant_matmul.h - weight-only integer kernels: Y = X W^T with W kept at 8 or 4 bits.
+//
+// Layout (llama.cpp Q8_0 / Q4_0 style): each row of W (out, in) is cut into blocks of 32 inputs
+// (the last block padded with zero weights). A block holds 32 one-byte codes (layout 8: int8,
+// int3, int2 schemes) or 16 bytes of 4-bit codes (layout 4: int4; byte j holds input j in its low
+// nibble and input j + 16 in its high one). Codes are QuantizedWeights' unsigned codes as they are;
+// scales (fp32) and zero points stay per group of the scheme (1, 2 or 4 blocks, or the whole row
+// for int8 per channel), so every weight is exactly
+//     w = (code - zero[o, g]) * scale[o, g]      (symmetric schemes: zero = 2^(bits-1))
+//
+// Small batches (qmatmul_dot): each activation row is quantized on the fly to int8 per block of
+// 32 (dx = max|x| / 127, xq = round(x / dx)), integer dot products (AVX-512 VNNI or AVX-VNNI
+// dpbusd, or AVX2 maddubs/madd) give sum((code - zero) * xq) exactly, and then
+//     y[o] = sum_g scale[o,g] * (sum_{b in g} dx[b] * dot_b - zero[o,g] * sum_{b in g} dx[b] * sum(xq_b)) + bias
+// The activation rounding makes these results differ slightly from fp32 on the dequantized weights
+// (tests state the bound). The AVX-512 VNNI, AVX-VNNI, AVX2 and portable paths give identical bits.
+// Large batches (qmatmul_tiles): tiles of rows are dequantized into an fp32 panel and multiplied
+// by OpenBLAS sgemm: fp32 results on exactly the dequantized weights.
+#pragma once
+
+#include "compress/quantized_weights.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace ss {
+
+struct QMatrix {
+    static constexpr int kBlock = 32;
+    int out = 0, in = 0;
+    int bits = 8;                // of the scheme: 8, 4, 3 or 2
+    int layout_bits = 8;         // 8 or 4
+    int blocks = 0;              // per row, ceil(in / 32)
+    int group_blocks = 0;        // blocks per scale group
+    int groups = 0;              // per row
+    int group_shift = 0;         // group of block b: b >> group_shift (30 when groups == 1)
+    std::vector<uint8_t> codes;  // (out, blocks, 32) bytes or (out, blocks, 16) packed nibbles
+    std::vector<float> scale;    // (out, groups)
+    std::vector<uint8_t> zero;   // (out, groups), asymmetric schemes; empty: every zero is default_zero
+    int default_zero = 0;        // symmetric schemes: 2^(bits-1)
+
+    int block_bytes() const { return layout_bits == 8 ? kBlock : kBlock / 2; }
+    int64_t storage_bytes() const { return int64_t(codes.size()) + int64_t(scale.size()) * 4 + int64_t(zero.size()); }
+    int zero_at(int o, int g) const { return zero.empty() ? default_zero : zero[size_t(o) * groups + g]; }
+};
+
+// Whether a quantization scheme has an integer kernel (int8, int4, int3, int2; sym or asym; groups
+// that are whole blocks).
+bool qmatrix_supports(const QuantizedWeights& q);
+QMatrix qmatrix_from(const QuantizedWeights& q);
+
+// Rows [o0, o1) of W in fp32, (o1 - o0, in) row-major: bit-identical to dequantize_weights().
+void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out);
+
+// x (n, in) -> y (n, out) = x W^T (+ bias when not null).
+void qmatmul_dot(const QMatrix& w, const float* bias, const float* x, int n, float* y);
+void qmatmul_dot_portable(const QMatrix& w, const float* bias, const float* x, int n, float* y);
+void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, float* y);
+
+// The plain reference for qmatmul_dot: the same activation quantization, then double sums.
+void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y);
+
+// "avx512-vnni", "avx-vnni", "avx2" or "portable": which path qmatmul_dot takes on this CPU.
+const char* qmatmul_isa();
+// For tests: the paths this CPU can run, and qmatmul_dot through one of them.
+std::vector<const char*> qmatmul_isas_available();
+void qmatmul_dot_isa(const char* isa, const QMatrix& w, const float* bias, const float* x, int n, float* y);
+
+} // namespace ss

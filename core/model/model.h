@@ -1,0 +1,182 @@
+// model.h - the in-memory classifier-v1 model: a list of layers with fp32 weights.
+//
+// Weights follow PyTorch's layout: a linear weight is (out, in) row-major, so y = x W^T + b.
+// A Model is a value: compression copies it and edits the copy, never the loaded original.
+#pragma once
+
+#include "kernels/quant_matmul.h"
+#include "compress/quantized_weights.h"
+#include "kernels/sparse_bsr.h"
+#include "kernels/sparse_csr.h"
+#include "kernels/sparse_nm24.h"
+#include "model/weight_data.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ss {
+
+// gelu: exact erf form; gelu_tanh: the tanh approximation (PyTorch approximate="tanh").
+enum class Activation { Relu, LeakyRelu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
+
+// Which kernel family runs a matrix (kernel_plan.h).
+enum class KernelFamily : uint8_t { Dense, Csr, Bsr, Nm24, Quant };
+
+struct LinearWeights {
+    std::string name;     // tensor prefix: NAME.weight, NAME.bias
+    int in = 0;           // input features
+    int out = 0;          // output features
+    // (out, in) row-major, fp32 (dequantized when quant is set). Empty after the kernel plan gave
+    // the matrix an integer kernel (qmat): compressed weights stay compressed in memory.
+    WeightData weight;
+    WeightData bias;      // (out); empty when has_bias is false
+    bool has_bias = true; // false only for MoE router gates
+    // The low-precision form `weight` was dequantized from, when the matrix is quantized;
+    // whatever changes `weight` must keep it in step or drop it.
+    std::shared_ptr<const QuantizedWeights> quant;
+    // The same weights in compressed-row form, when the kernel plan chose the sparse kernel
+    // (kernel_plan.h); built from `weight`, so it must be rebuilt whenever `weight` changes.
+    std::shared_ptr<const CsrMatrix> csr;
+    // The same weights in 4x1 block-sparse form (sparse_bsr.h), when the kernel plan made one.
+    std::shared_ptr<const BsrMatrix> bsr;
+    // The same weights in 2:4 form (sparse_nm24.h), when they fit it and the kernel plan made one.
+    std::shared_ptr<const Nm24Matrix> nm24;
+    // The quantized codes in the integer kernels' block layout (quant_matmul.h), built from `quant`.
+    std::shared_ptr<const QMatrix> qmat;
+    // Kernel families chosen by plan_kernels for batches up to kSmallBatchMax and above.
+    KernelFamily family_small = KernelFamily::Dense, family_large = KernelFamily::Dense;
+    bool kernel_measured = false; // the families were chosen by timing candidates (or from the cache)
+
+    int64_t weight_count() const { return int64_t(out) * in; }
+};
+
+
+struct ActivationLayer {
+    Activation kind = Activation::Relu;
+    float negative_slope = 0.01f; // leaky_relu only
+};
+
+// y = (x - mean) / sqrt(var + eps) * weight + bias over the last dimension (biased variance).
+struct LayerNormLayer {
+    std::string name;
+    int dim = 0;
+    double eps = 1e-5;
+    WeightData weight; // (dim)
+    WeightData bias;   // (dim)
+};
+
+// Kept so configs round-trip; the identity at inference (and in SparseScope's trainer).
+struct DropoutLayer {
+    double p = 0.0;
+};
+
+struct MoeExpert {
+    int id = 0;        // index in the model as loaded (kept when other experts are dropped)
+    LinearWeights fc1; // (hidden, dim); hidden may shrink per expert (structured pruning)
+    LinearWeights fc2; // (dim, hidden)
+};
+
+struct MoeLayer {
+    std::string name;
+    int dim = 0;
+    int hidden = 0;       // as configured; each expert's fc1.out is its actual hidden size
+    int top_k = 1;
+    Activation activation = Activation::Gelu;
+    bool residual = false;
+    LinearWeights gate; // (experts, dim), no bias
+    std::vector<MoeExpert> experts;
+};
+
+using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer, LayerNormLayer, DropoutLayer>;
+
+struct InputSpec {
+    std::vector<int> shape; // e.g. {28, 28}; features = product
+    double scale = 1.0;     // x = (raw * scale - mean) / std, evaluated in double, rounded to fp32
+    double mean = 0.0;
+    double std = 1.0;
+    int features() const;
+};
+
+// What the files a model was loaded from hold, for `info` and the GUI.
+struct TensorRecord {
+    std::string name;
+    std::string dtype;          // safetensors dtype name, e.g. "F32", "I8"
+    std::vector<int64_t> shape;
+    std::string file;           // file name within the model (shards differ)
+};
+
+struct ModelSourceInfo {
+    std::vector<std::string> files;                  // safetensors files read
+    std::vector<std::pair<std::string, std::string>> metadata; // __metadata__ of the (first) file
+    std::vector<TensorRecord> tensors;               // sorted by name
+    uint64_t bytes = 0;                              // total size of the files
+};
+
+struct Model {
+    std::string name;
+    std::string source_path; // where it was loaded from; empty for models built in memory
+    std::string sha256;      // over the files it was loaded from (config first); empty for models built in memory
+    ModelSourceInfo source;
+    InputSpec input;
+    std::vector<std::string> labels;
+    std::vector<Layer> layers;
+
+    int input_features() const { return input.features(); }
+    int num_classes() const { return int(labels.size()); }
+    int64_t parameter_count() const;
+    std::vector<const MoeLayer*> moe_layers() const;
+};
+
+const char* activation_name(Activation a);
+bool parse_activation(const std::string& s, Activation* out);
+
+// Calls f(LinearWeights&) for every prunable / quantizable weight matrix: plain linear layers and
+// expert fc1/fc2. MoE router gates are excluded: they are small and routing is fragile.
+template <class ModelT, class F>
+void for_each_compressible_linear(ModelT& model, F&& f) {
+    for (auto& layer : model.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            f(*lin);
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            for (auto& e : moe->experts) {
+                f(e.fc1);
+                f(e.fc2);
+            }
+        }
+    }
+}
+
+// The compressible matrix with this tensor-prefix name ("stem", "moe.experts.3.fc1"), or null.
+LinearWeights* find_compressible_linear(Model& model, const std::string& name);
+
+// Calls f(l, stored_name) for every compressible matrix with the name its tensors have in a file
+// written now: experts are numbered by position (experts may have been dropped).
+template <class F>
+void for_each_compressible_linear_stored(const Model& model, F&& f) {
+    for (const auto& layer : model.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            f(*lin, lin->name);
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            for (size_t e = 0; e < moe->experts.size(); ++e) {
+                const std::string prefix = moe->name + ".experts." + std::to_string(e);
+                f(moe->experts[e].fc1, prefix + ".fc1");
+                f(moe->experts[e].fc2, prefix + ".fc2");
+            }
+        }
+    }
+}
+
+// Weights equal to zero, from whichever form the matrix holds (fp32, codes, CSR or 4x1 blocks).
+int64_t count_zero_weights(const LinearWeights& l);
+// Bytes the matrix keeps in memory for computing: fp32 weights, CSR, kernel codes, and bias.
+int64_t resident_weight_bytes(const LinearWeights& l);
+// (out, in) fp32 from whichever form the matrix holds; empty when it holds none.
+std::vector<float> dense_weights(const LinearWeights& l);
+// Gives every compressible matrix its fp32 weights back (from the codes, CSR or blocks), dropping
+// kernel copies, so compression can edit them.
+void restore_dense_weights(Model& model);
+
+} // namespace ss

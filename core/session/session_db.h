@@ -1,0 +1,89 @@
+// session_db.h - a session file held open: the user's lab notebook as SQLite (session_db.cpp:
+// opening, checks, migrations; session_runs.cpp: runs written and read; sqlite_util.h: helpers).
+//
+// The schema is core/session/migrations/NNNN_*.sql (session_migrations.h); PRAGMA user_version counts the
+// migrations applied and PRAGMA application_id marks the file as a SparseScope session. Opened for
+// writing, a session runs in WAL mode with foreign keys on and synchronous=FULL, and every run is
+// committed in its own transaction the moment add_run is called: a crash or kill -9 loses at most
+// the run being measured. Before a file is migrated in place, a copy is written beside it
+// (FILE.vN.bak). Files that are not sessions, from a newer SparseScope, damaged, read-only or
+// locked are refused with a message naming the file and the reason, and are never modified.
+#pragma once
+
+#include "error.h"
+#include "eval/run_record.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace ss {
+
+int session_schema_version(); // the newest: the number of migration files
+
+// Thrown by SessionDb::open(ReadWrite) for a file that may not be written; it can be opened ReadOnly.
+class ReadOnlySessionError : public Error {
+public:
+    using Error::Error;
+};
+
+enum class SessionAccess {
+    ReadWrite, // create when missing; migrate an older schema in place (after a backup)
+    ReadOnly,  // never writes: an older schema is migrated in memory only
+};
+
+class SessionDb {
+public:
+    static std::unique_ptr<SessionDb> open(const std::string& path, SessionAccess access = SessionAccess::ReadWrite);
+    ~SessionDb();
+    SessionDb(const SessionDb&) = delete;
+    SessionDb& operator=(const SessionDb&) = delete;
+
+    const std::string& path() const { return path_; }
+    bool read_only() const { return read_only_; }
+    int found_version() const { return found_version_; } // the file's schema version when opened (0: created)
+    const std::string& backup_path() const { return backup_path_; } // written before migrating; else empty
+    std::string journal_mode() const;                                // "wal" for files opened for writing
+
+    std::vector<RunRecord> runs() const; // by id
+    int64_t run_count() const;
+    std::set<std::string> grid_keys() const; // of the runs that have one (finished sweep points)
+
+    // Commits one run (and its per-class, per-expert, per-layer rows) in its own transaction.
+    // run.id == 0, or an id another writer has taken since: the next free id. Returns the id used.
+    // Throws ss::Error (nothing written) on failure.
+    int64_t add_run(const RunRecord& run);
+    // Many runs in one transaction (imports, merges, Save As of runs held in memory).
+    void add_runs(const std::vector<RunRecord>& runs);
+    void set_note(int64_t id, const std::string& note);
+    void set_tags(int64_t id, const std::vector<std::string>& tags);
+    void delete_run(int64_t id); // its rows in the other tables go with it (ON DELETE CASCADE)
+
+    // Session-wide settings ("baseline_run", "title", ...).
+    std::optional<std::string> meta(const std::string& key) const;
+    void set_meta(const std::string& key, const std::string& value);
+
+    // A consistent copy of the whole session at `dest` (SQLite's online backup), written to a
+    // temporary file and renamed over `dest`.
+    void copy_to(const std::string& dest) const;
+
+    // PRAGMA integrity_check: "ok", or the first problem found.
+    std::string integrity_check() const;
+
+private:
+    SessionDb() = default;
+    void write_run(const RunRecord& run, int64_t id);
+
+    sqlite3* db_ = nullptr;
+    std::string path_;
+    bool read_only_ = false;
+    int found_version_ = 0;
+    std::string backup_path_;
+};
+
+} // namespace ss

@@ -1,0 +1,347 @@
+// session_runs.cpp - SessionDb's runs: one run written across the session's tables, and every run
+// read back with its per-class, per-expert, per-layer and routing rows (session_db.h).
+#include "session/session_db.h"
+
+#include "eval/baseline_comparison.h"
+#include "session/sqlite_util.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace ss {
+
+using namespace sqlite;
+
+namespace {
+
+std::string join_tags(const std::vector<std::string>& tags) {
+    std::string s;
+    for (const auto& t : tags) s += (s.empty() ? "" : ",") + t;
+    return s;
+}
+
+std::vector<std::string> split_tags(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < s.size()) {
+        size_t end = s.find(',', start);
+        if (end == std::string::npos) end = s.size();
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+// The runs columns, in the order runs() reads them and write_run binds them (?1..?42).
+constexpr const char* kRunColumns =
+    "id, created_at, model_name, model_path, dataset_path, prune_method, sparsity_target, quant, top_k_override, top_k, "
+    "threads, samples, accuracy, latency_p50_ms, latency_p95_ms, throughput_sps, weight_bytes, sparsity, input_scale, "
+    "input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, agreement, mean_kl, delta_ci_low, "
+    "delta_ci_high, gained, lost, throughput_ratio, latency_ratio, kernels, machine, note, model_id, dataset_id, app_version, "
+    "tags, grid_key, latency_samples";
+
+// The id of the row of `table` (e.g. "models (name, path, sha256)") holding `values`, inserted
+// when missing.
+int64_t registered_id(sqlite3* db, const std::string& path, const std::string& table, const std::string& where,
+                      const std::vector<std::string>& values) {
+    std::string params;
+    for (size_t i = 1; i <= values.size(); ++i) params += (i > 1 ? ",?" : "?") + std::to_string(i);
+    Stmt add = prepare(db, path, "INSERT OR IGNORE INTO " + table + " VALUES (" + params + ")");
+    for (size_t i = 0; i < values.size(); ++i) bind_text(add.get(), int(i + 1), values[i]);
+    step_done(db, path, add.get());
+    Stmt find = prepare(db, path, "SELECT id FROM " + table.substr(0, table.find(' ')) + " WHERE " + where);
+    for (size_t i = 0; i < values.size(); ++i) bind_text(find.get(), int(i + 1), values[i]);
+    if (sqlite3_step(find.get()) != SQLITE_ROW) fail(path, db, SQLITE_ERROR, "cannot register " + table.substr(0, table.find(' ')));
+    return sqlite3_column_int64(find.get(), 0);
+}
+
+} // namespace
+
+void SessionDb::set_tags(int64_t id, const std::vector<std::string>& tags) {
+    if (read_only_) throw Error(path_ + ": opened read-only");
+    Stmt s = prepare(db_, path_, "UPDATE runs SET tags = ?2 WHERE id = ?1");
+    sqlite3_bind_int64(s.get(), 1, id);
+    bind_text(s.get(), 2, join_tags(tags));
+    step_done(db_, path_, s.get());
+}
+
+void SessionDb::write_run(const RunRecord& r, int64_t id) {
+    sqlite3* db = db_;
+    const std::string& path = path_;
+    // The model and dataset this run used, registered once per (path, hash).
+    const int64_t mid = registered_id(db, path, "models (name, path, sha256)", "name = ?1 AND path = ?2 AND sha256 = ?3",
+                                      {r.model_name, r.model_path, r.model_sha256});
+    const int64_t did = registered_id(db, path, "datasets (path, sha256)", "path = ?1 AND sha256 = ?2", {r.dataset_path, r.dataset_sha256});
+
+    std::string values;
+    for (int i = 1; i <= 42; ++i) values += (i > 1 ? ",?" : "?") + std::to_string(i);
+    Stmt run = prepare(db, path, std::string("INSERT INTO runs (") + kRunColumns + ") VALUES (" + values + ")");
+    sqlite3_stmt* s = run.get();
+    const EvalResult& e = r.result;
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, r.created_at);
+    bind_text(s, 3, r.model_name);
+    bind_text(s, 4, r.model_path);
+    bind_text(s, 5, r.dataset_path);
+    const std::string prune = r.plan.prune.label();
+    bind_text(s, 6, prune.substr(0, prune.find(':')));
+    sqlite3_bind_double(s, 7, r.plan.prune.sparsity);
+    bind_text(s, 8, r.plan.quant.label());
+    sqlite3_bind_int(s, 9, r.plan.top_k);
+    sqlite3_bind_int(s, 10, e.top_k);
+    sqlite3_bind_int(s, 11, e.threads);
+    sqlite3_bind_int(s, 12, e.samples);
+    sqlite3_bind_double(s, 13, e.accuracy);
+    sqlite3_bind_double(s, 14, e.latency_p50_ms);
+    sqlite3_bind_double(s, 15, e.latency_p95_ms);
+    sqlite3_bind_double(s, 16, e.throughput_sps);
+    sqlite3_bind_int64(s, 17, e.weight_bytes);
+    sqlite3_bind_double(s, 18, e.sparsity);
+    bind_real_or_null(s, 19, r.input.scale);
+    bind_real_or_null(s, 20, r.input.mean);
+    bind_real_or_null(s, 21, r.input.std);
+    bind_text(s, 22, r.dataset_sha256);
+    bind_text(s, 23, r.plan.to_json());
+    sqlite3_bind_double(s, 24, e.flops_per_sample);
+    if (e.has_comparison) {
+        const Comparison& c = e.comparison;
+        sqlite3_bind_double(s, 25, c.baseline_accuracy);
+        sqlite3_bind_double(s, 26, c.agreement);
+        sqlite3_bind_double(s, 27, c.mean_kl);
+        sqlite3_bind_double(s, 28, c.delta_ci_low);
+        sqlite3_bind_double(s, 29, c.delta_ci_high);
+        sqlite3_bind_int(s, 30, c.gained);
+        sqlite3_bind_int(s, 31, c.lost);
+        sqlite3_bind_double(s, 32, c.throughput_ratio);
+        sqlite3_bind_double(s, 33, c.latency_ratio);
+    } // else NULL: no comparison
+    bind_text(s, 34, e.kernels);
+    bind_text(s, 35, e.machine);
+    bind_text(s, 36, r.note);
+    sqlite3_bind_int64(s, 37, mid);
+    sqlite3_bind_int64(s, 38, did);
+    bind_text(s, 39, r.app_version);
+    bind_text(s, 40, join_tags(r.tags));
+    if (!r.grid_key.empty()) bind_text(s, 41, r.grid_key);
+    if (!e.latency_samples_ms.empty()) { // float32, little-endian (this machine's order; x86 and ARM Linux are little-endian)
+        static_assert(sizeof(float) == 4);
+        sqlite3_bind_blob(s, 42, e.latency_samples_ms.data(), int(e.latency_samples_ms.size() * sizeof(float)), SQLITE_TRANSIENT);
+    }
+    step_done(db, path, s);
+
+    Stmt cls = prepare(db, path, "INSERT INTO run_class_accuracy (run_id, class_index, samples, accuracy, delta) VALUES (?1,?2,?3,?4,?5)");
+    for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
+        sqlite3_bind_int64(cls.get(), 1, id);
+        sqlite3_bind_int(cls.get(), 2, int(c));
+        sqlite3_bind_int(cls.get(), 3, c < e.per_class_count.size() ? e.per_class_count[c] : 0);
+        bind_real_or_null(cls.get(), 4, e.per_class_accuracy[c]);
+        bind_real_or_null(cls.get(), 5, e.has_comparison && c < e.comparison.per_class_delta.size() ? e.comparison.per_class_delta[c]
+                                                                                                     : std::nan(""));
+        step_done(db, path, cls.get());
+    }
+    Stmt exp = prepare(db, path, "INSERT INTO run_expert_share (run_id, layer_index, layer_name, expert, share) VALUES (?1,?2,?3,?4,?5)");
+    for (size_t l = 0; l < e.expert_share.size(); ++l)
+        for (size_t x = 0; x < e.expert_share[l].size(); ++x) {
+            sqlite3_bind_int64(exp.get(), 1, id);
+            sqlite3_bind_int(exp.get(), 2, int(l));
+            bind_text(exp.get(), 3, l < e.moe_layers.size() ? e.moe_layers[l] : std::string());
+            sqlite3_bind_int(exp.get(), 4, int(x));
+            sqlite3_bind_double(exp.get(), 5, e.expert_share[l][x]);
+            step_done(db, path, exp.get());
+        }
+    Stmt lay = prepare(db, path,
+                       "INSERT INTO run_layer (run_id, layer_index, name, kind, batch1_us, resident_bytes, weights, zero_weights, precision, "
+                       "kernels) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+    for (size_t l = 0; l < e.layers.size(); ++l) {
+        const LayerCost& c = e.layers[l];
+        sqlite3_bind_int64(lay.get(), 1, id);
+        sqlite3_bind_int(lay.get(), 2, int(l));
+        bind_text(lay.get(), 3, c.name);
+        bind_text(lay.get(), 4, c.kind);
+        sqlite3_bind_double(lay.get(), 5, c.batch1_us);
+        sqlite3_bind_int64(lay.get(), 6, c.resident_bytes);
+        sqlite3_bind_int64(lay.get(), 7, c.weights);
+        sqlite3_bind_int64(lay.get(), 8, c.zero_weights);
+        bind_text(lay.get(), 9, c.precision);
+        bind_text(lay.get(), 10, c.kernels);
+        step_done(db, path, lay.get());
+    }
+    Stmt ce = prepare(db, path, "INSERT INTO run_class_expert (run_id, layer_index, classes, experts, routed) VALUES (?1,?2,?3,?4,?5)");
+    for (size_t l = 0; l < e.expert_stats.size(); ++l) {
+        const auto& counts = e.expert_stats[l].class_expert; // (classes, experts)
+        const size_t experts = l < e.expert_share.size() ? e.expert_share[l].size() : 0;
+        if (experts == 0 || counts.empty() || counts.size() % experts) continue;
+        sqlite3_bind_int64(ce.get(), 1, id);
+        sqlite3_bind_int(ce.get(), 2, int(l));
+        sqlite3_bind_int64(ce.get(), 3, int64_t(counts.size() / experts));
+        sqlite3_bind_int64(ce.get(), 4, int64_t(experts));
+        sqlite3_bind_blob(ce.get(), 5, counts.data(), int(counts.size() * sizeof(int64_t)), SQLITE_TRANSIENT); // little-endian hosts
+        step_done(db, path, ce.get());
+    }
+    Stmt co = prepare(db, path, "INSERT INTO run_coactivation (run_id, layer_index, experts, rows_both) VALUES (?1,?2,?3,?4)");
+    for (size_t l = 0; l < e.expert_stats.size(); ++l) {
+        const auto& pairs = e.expert_stats[l].coactivation; // (experts, experts)
+        const size_t experts = l < e.expert_share.size() ? e.expert_share[l].size() : 0;
+        if (experts == 0 || pairs.size() != experts * experts) continue;
+        sqlite3_bind_int64(co.get(), 1, id);
+        sqlite3_bind_int(co.get(), 2, int(l));
+        sqlite3_bind_int64(co.get(), 3, int64_t(experts));
+        sqlite3_bind_blob(co.get(), 4, pairs.data(), int(pairs.size() * sizeof(int64_t)), SQLITE_TRANSIENT);
+        step_done(db, path, co.get());
+    }
+}
+
+std::vector<RunRecord> SessionDb::runs() const {
+    sqlite3* db = db_;
+    const std::string& path = path_;
+    std::vector<RunRecord> runs;
+    std::string cols = kRunColumns;
+    cols.replace(0, 2, "runs.id"); // "id" alone is ambiguous with the join
+    Stmt s = prepare(db, path, "SELECT " + cols + ", IFNULL(m.sha256, '') FROM runs LEFT JOIN models m ON m.id = runs.model_id ORDER BY runs.id");
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        RunRecord r;
+        sqlite3_stmt* q = s.get();
+        r.id = sqlite3_column_int64(q, 0);
+        r.created_at = text_col(q, 1);
+        r.model_name = text_col(q, 2);
+        r.model_path = text_col(q, 3);
+        r.dataset_path = text_col(q, 4);
+        if (sqlite3_column_type(q, 22) != SQLITE_NULL) {
+            r.plan = parse_compression_plan(text_col(q, 22), path + ": run " + std::to_string(r.id) + " plan_json");
+        } else { // schemas 1-2: global magnitude pruning, none/int8 and a top-k override
+            if (text_col(q, 5) == "magnitude") r.plan.prune = {PruneMethod::Magnitude, sqlite3_column_double(q, 6), 0, 0};
+            r.plan.quant = parse_quant_spec(text_col(q, 7));
+            r.plan.top_k = sqlite3_column_int(q, 8);
+        }
+        EvalResult& e = r.result;
+        e.top_k = sqlite3_column_int(q, 9);
+        e.threads = sqlite3_column_int(q, 10);
+        e.samples = sqlite3_column_int(q, 11);
+        e.accuracy = sqlite3_column_double(q, 12);
+        e.latency_p50_ms = sqlite3_column_double(q, 13);
+        e.latency_p95_ms = sqlite3_column_double(q, 14);
+        e.throughput_sps = sqlite3_column_double(q, 15);
+        e.weight_bytes = sqlite3_column_int64(q, 16);
+        e.sparsity = sqlite3_column_double(q, 17);
+        r.input.scale = real_or_nan(q, 18);
+        r.input.mean = real_or_nan(q, 19);
+        r.input.std = real_or_nan(q, 20);
+        r.dataset_sha256 = text_col(q, 21);
+        e.flops_per_sample = sqlite3_column_double(q, 23);
+        if (sqlite3_column_type(q, 24) != SQLITE_NULL) {
+            e.has_comparison = true;
+            Comparison& c = e.comparison;
+            c.baseline_accuracy = sqlite3_column_double(q, 24);
+            c.accuracy_delta = e.accuracy - c.baseline_accuracy;
+            c.agreement = sqlite3_column_double(q, 25);
+            c.mean_kl = sqlite3_column_double(q, 26);
+            c.delta_ci_low = sqlite3_column_double(q, 27);
+            c.delta_ci_high = sqlite3_column_double(q, 28);
+            c.gained = sqlite3_column_int(q, 29);
+            c.lost = sqlite3_column_int(q, 30);
+            if (sqlite3_column_type(q, 31) != SQLITE_NULL) { // schema 4
+                c.throughput_ratio = sqlite3_column_double(q, 31);
+                c.latency_ratio = sqlite3_column_double(q, 32);
+                c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
+            }
+        }
+        e.kernels = text_col(q, 33);
+        e.machine = text_col(q, 34);
+        r.note = text_col(q, 35);
+        r.app_version = text_col(q, 38);
+        r.tags = split_tags(text_col(q, 39));
+        r.grid_key = text_col(q, 40);
+        if (const int bytes = sqlite3_column_bytes(q, 41); bytes > 0 && bytes % 4 == 0) {
+            e.latency_samples_ms.resize(size_t(bytes) / 4);
+            std::memcpy(e.latency_samples_ms.data(), sqlite3_column_blob(q, 41), size_t(bytes));
+        }
+        r.model_sha256 = text_col(q, 42);
+        runs.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) fail(path, db, rc, "cannot read the runs");
+
+    // The per-run tables, each read in one pass ordered by run (runs are sorted by id too).
+    auto for_each_row = [&](const char* sql, auto&& row) {
+        Stmt t = prepare(db, path, sql);
+        size_t at = 0;
+        int trc;
+        while ((trc = sqlite3_step(t.get())) == SQLITE_ROW) {
+            const int64_t id = sqlite3_column_int64(t.get(), 0);
+            while (at < runs.size() && runs[at].id < id) ++at;
+            if (at < runs.size() && runs[at].id == id) row(runs[at], t.get());
+        }
+        if (trc != SQLITE_DONE) fail(path, db, trc, "cannot read the runs");
+    };
+    for_each_row("SELECT run_id, samples, accuracy, delta FROM run_class_accuracy ORDER BY run_id, class_index", [](RunRecord& r, sqlite3_stmt* t) {
+        r.result.per_class_count.push_back(sqlite3_column_int(t, 1));
+        r.result.per_class_accuracy.push_back(real_or_nan(t, 2));
+        if (r.result.has_comparison) r.result.comparison.per_class_delta.push_back(real_or_nan(t, 3));
+    });
+    for_each_row("SELECT run_id, layer_index, layer_name, share FROM run_expert_share ORDER BY run_id, layer_index, expert",
+                 [&path](RunRecord& r, sqlite3_stmt* t) {
+                     const int64_t index = sqlite3_column_int64(t, 1);
+                     EvalResult& e = r.result;
+                     // Layers come in order from 0 (checked before anything is allocated for them).
+                     if (index < 0 || index > int64_t(e.expert_share.size()))
+                         throw Error(path + ": run " + std::to_string(r.id) + ": run_expert_share layer_index " + std::to_string(index) +
+                                     ": expected 0.." + std::to_string(e.expert_share.size()) + " (MoE layers are numbered from 0 without gaps)");
+                     const size_t layer = size_t(index);
+                     if (layer == e.expert_share.size()) {
+                         e.expert_share.emplace_back();
+                         e.moe_layers.emplace_back();
+                     }
+                     e.moe_layers[layer] = text_col(t, 2);
+                     e.expert_share[layer].push_back(sqlite3_column_double(t, 3));
+                 });
+    for_each_row("SELECT run_id, name, kind, batch1_us, resident_bytes, weights, zero_weights, precision, kernels FROM run_layer "
+                 "ORDER BY run_id, layer_index",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     LayerCost c;
+                     c.name = text_col(t, 1);
+                     c.kind = text_col(t, 2);
+                     c.batch1_us = sqlite3_column_double(t, 3);
+                     c.resident_bytes = sqlite3_column_int64(t, 4);
+                     c.weights = sqlite3_column_int64(t, 5);
+                     c.zero_weights = sqlite3_column_int64(t, 6);
+                     c.precision = text_col(t, 7);
+                     c.kernels = text_col(t, 8);
+                     r.result.layers.push_back(std::move(c));
+                 });
+    // Routing summaries from the shares; per-class counts where the session has them.
+    for (RunRecord& r : runs) {
+        EvalResult& e = r.result;
+        e.expert_stats.resize(e.expert_share.size());
+        for (size_t l = 0; l < e.expert_share.size(); ++l) summarize_shares(e.expert_share[l], e.expert_stats[l]);
+    }
+    for_each_row("SELECT run_id, layer_index, classes, experts, routed FROM run_class_expert ORDER BY run_id, layer_index",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     EvalResult& e = r.result;
+                     const size_t l = size_t(sqlite3_column_int(t, 1));
+                     const int64_t classes = sqlite3_column_int64(t, 2), experts = sqlite3_column_int64(t, 3);
+                     const int bytes = sqlite3_column_bytes(t, 4);
+                     constexpr int64_t kMax = 1 << 20; // bounds the product below
+                     if (l >= e.expert_stats.size() || classes < 1 || experts < 1 || classes > kMax || experts > kMax ||
+                         bytes != classes * experts * 8)
+                         return; // ignored, not guessed
+                     auto& counts = e.expert_stats[l].class_expert;
+                     counts.resize(size_t(classes * experts));
+                     std::memcpy(counts.data(), sqlite3_column_blob(t, 4), size_t(bytes));
+                 });
+    for_each_row("SELECT run_id, layer_index, experts, rows_both FROM run_coactivation ORDER BY run_id, layer_index",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     EvalResult& e = r.result;
+                     const size_t l = size_t(sqlite3_column_int(t, 1));
+                     const int64_t experts = sqlite3_column_int64(t, 2);
+                     const int bytes = sqlite3_column_bytes(t, 3);
+                     if (l >= e.expert_stats.size() || experts < 1 || experts > (1 << 20) || bytes != experts * experts * 8)
+                         return; // ignored, not guessed
+                     auto& pairs = e.expert_stats[l].coactivation;
+                     pairs.resize(size_t(experts * experts));
+                     std::memcpy(pairs.data(), sqlite3_column_blob(t, 3), size_t(bytes));
+                 });
+    return runs;
+}
+
+} // namespace ss

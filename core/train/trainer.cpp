@@ -1,0 +1,123 @@
+// trainer.cpp
+#include "train/trainer.h"
+
+#include "train/backprop.h"
+#include "error.h"
+#include "model/forward.h"
+#include "kernels/thread_pool.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace ss {
+
+namespace {
+
+void init_linear(LinearWeights& l, std::mt19937_64& rng) {
+    const float bound = 1.0f / std::sqrt(float(l.in));
+    std::uniform_real_distribution<float> u(-bound, bound);
+    l.weight.resize(size_t(l.out) * l.in);
+    for (float& w : l.weight) w = u(rng);
+    if (l.has_bias) {
+        l.bias.resize(size_t(l.out));
+        for (float& b : l.bias) b = u(rng);
+    }
+}
+
+} // namespace
+
+void init_weights(Model& model, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    for (auto& layer : model.layers) {
+        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
+            init_linear(*lin, rng);
+        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
+            init_linear(moe->gate, rng);
+            for (auto& e : moe->experts) {
+                init_linear(e.fc1, rng);
+                init_linear(e.fc2, rng);
+            }
+        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
+            ln->weight = WeightData(std::vector<float>(size_t(ln->dim), 1.0f)); // PyTorch's default
+            ln->bias = WeightData(std::vector<float>(size_t(ln->dim), 0.0f));
+        }
+    }
+}
+
+void train_model(Model& model, const Dataset& data, const TrainOptions& opt,
+                 const std::function<bool(const EpochReport&)>& on_epoch, const std::function<void(float)>& on_step) {
+    check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
+    set_compute_threads(std::max(1, opt.threads));
+    const int features = model.input_features();
+    const int batch = std::max(1, opt.batch_size);
+    const int steps_per_epoch = (data.count + batch - 1) / batch;
+    const int64_t total_steps = int64_t(steps_per_epoch) * opt.epochs;
+
+    Model grads = make_zero_gradients(model);
+    Model m1 = make_zero_gradients(model), m2 = make_zero_gradients(model);
+    const auto params = parameter_vectors(model);
+    const auto gvec = parameter_vectors(grads);
+    const auto mvec = parameter_vectors(m1);
+    const auto vvec = parameter_vectors(m2);
+    constexpr float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+
+    std::vector<int> order(static_cast<size_t>(data.count));
+    std::iota(order.begin(), order.end(), 0);
+    std::vector<float> x(size_t(batch) * features);
+    std::vector<int> labels(static_cast<size_t>(batch));
+    int64_t step = 0;
+    for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::mt19937_64 shuffle_rng(opt.seed * 1000003ull + uint64_t(epoch));
+        std::shuffle(order.begin(), order.end(), shuffle_rng);
+        EpochReport rep;
+        rep.epoch = epoch;
+        int64_t correct = 0;
+        for (int start = 0; start < data.count; start += batch) {
+            const int n = std::min(batch, data.count - start);
+            for (int i = 0; i < n; ++i) {
+                const int s = order[size_t(start + i)];
+                preprocess_input(model.input, data.sample(s), size_t(features), &x[size_t(i) * features]);
+                labels[size_t(i)] = data.labels[size_t(s)];
+            }
+            zero_gradients(grads);
+            const BatchLoss bl = loss_and_gradients(model, x.data(), labels.data(), n, opt.aux_weight, grads);
+            if (!std::isfinite(bl.cross_entropy))
+                throw Error("train: loss became " + std::to_string(bl.cross_entropy) + " at epoch " + std::to_string(epoch) +
+                            "; lower --lr");
+            rep.loss += bl.cross_entropy * n;
+            rep.aux += bl.aux * n;
+            correct += bl.correct;
+
+            ++step;
+            const double lr = opt.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(step - 1) / double(total_steps)));
+            const double bc1 = 1.0 - std::pow(beta1, double(step)), bc2 = 1.0 - std::pow(beta2, double(step));
+            for (size_t p = 0; p < params.size(); ++p) {
+                float* w = params[p]->data();
+                const float* g = gvec[p]->data();
+                float* mm = mvec[p]->data();
+                float* vv = vvec[p]->data();
+                const size_t len = params[p]->size();
+                for (size_t i = 0; i < len; ++i) {
+                    mm[i] = beta1 * mm[i] + (1 - beta1) * g[i];
+                    vv[i] = beta2 * vv[i] + (1 - beta2) * g[i] * g[i];
+                    const double update = (mm[i] / bc1) / (std::sqrt(vv[i] / bc2) + eps);
+                    w[i] -= float(lr * (update + opt.weight_decay * w[i]));
+                }
+            }
+            if (on_step) on_step(float(double(step) / double(total_steps)));
+        }
+        rep.loss /= data.count;
+        rep.aux /= data.count;
+        rep.train_accuracy = double(correct) / data.count;
+        rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (on_epoch && !on_epoch(rep)) break;
+    }
+}
+
+} // namespace ss
