@@ -1,6 +1,7 @@
 // cli_kernel_plan.cpp - `sparsescope-cli plan MODEL [COMPRESSION] [--json]`: which kernel each
 // matrix of the compressed model runs with, at batch 1 and in batches (kernel_plan.h).
 #include "cli_args.h"
+#include "model/matrices.h"
 #include "cli_commands.h"
 
 #include "compress/compression.h"
@@ -26,7 +27,7 @@ int cmd_plan(int argc, char** argv) {
     const auto calib = calibration_data_for(plan, a, a.get("--data", ss::kDefaultDatasetDir));
     const ss::CompressedModel c = ss::compress(model, plan, calib.get());
     nlohmann::json rows = nlohmann::json::array();
-    ss::for_each_compressible_linear(c.model, [&](const ss::LinearWeights& l) {
+    ss::for_each_matrix(c.model, [&](const ss::LinearWeights& l) {
         const int64_t zeros = ss::count_zero_weights(l);
         rows.push_back({{"matrix", l.name}, {"shape", {l.out, l.in}}, {"sparsity", double(zeros) / double(std::max<int64_t>(1, l.weight_count()))},
                         {"storage", l.quant ? l.quant->spec.label() : "f32"}, {"batch1", ss::kernel_name(l, 1)}, {"batch256", ss::kernel_name(l, 256)}, {"resident_bytes", ss::resident_weight_bytes(l)}});

@@ -1,5 +1,6 @@
 // cli_model.cpp - `sparsescope-cli info` and `export`.
 #include "cli_args.h"
+#include "model/matrices.h"
 #include "cli_commands.h"
 
 #include "compress/compression.h"
@@ -19,7 +20,7 @@ namespace {
 // "f32", or e.g. "int4:g32 x 16, f32 x 2": the storage of the compressible matrices.
 std::string quant_summary(const ss::Model& m) {
     std::map<std::string, int> count;
-    ss::for_each_compressible_linear(m, [&](const ss::LinearWeights& l) { ++count[l.quant ? l.quant->spec.label() : "f32"]; });
+    ss::for_each_matrix(m, [&](const ss::LinearWeights& l) { ++count[l.quant ? l.quant->spec.label() : "f32"]; });
     if (count.size() == 1) return count.begin()->first;
     std::string s;
     for (const auto& [k, n] : count) s += (s.empty() ? "" : ", ") + k + " x " + std::to_string(n);

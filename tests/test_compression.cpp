@@ -1,6 +1,7 @@
 // test_compression.cpp - every pruning and quantization method on small hand-checked matrices,
 // the plan format and its errors, and the original model never being modified.
 #include "compress/compression.h"
+#include "model/matrices.h"
 #include "eval/sweep_grid.h"
 #include "compress/compression_plan.h"
 #include "error.h"
@@ -24,12 +25,12 @@ using namespace ss;
 namespace {
 int64_t compressible_count(const Model& m) {
     int64_t n = 0;
-    for_each_compressible_linear(m, [&](const LinearWeights& l) { n += l.weight_count(); });
+    for_each_matrix(m, [&](const LinearWeights& l) { n += l.weight_count(); });
     return n;
 }
 int64_t compressible_zeros(const Model& m) {
     int64_t n = 0;
-    for_each_compressible_linear(m, [&](const LinearWeights& l) { n += count_zero_weights(l); });
+    for_each_matrix(m, [&](const LinearWeights& l) { n += count_zero_weights(l); });
     return n;
 }
 LinearWeights matrix(int out, int in, std::vector<float> w) {
@@ -75,13 +76,13 @@ private slots:
     void magnitudeRemovesSmallestFirstAcrossLayers() {
         Model m = test_support::tiny_moe_model(5);
         std::vector<float> mags;
-        for_each_compressible_linear(m, [&](const LinearWeights& l) {
+        for_each_matrix(m, [&](const LinearWeights& l) {
             for (float w : l.weight) mags.push_back(std::fabs(w));
         });
         std::sort(mags.begin(), mags.end());
         const int64_t k = prune_magnitude_global(m, 0.4);
         QVERIFY(k > 0);
-        for_each_compressible_linear(m, [&](const LinearWeights& l) {
+        for_each_matrix(m, [&](const LinearWeights& l) {
             for (float w : l.weight)
                 if (w != 0.0f) QVERIFY(std::fabs(w) >= mags[size_t(k - 1)]);
         });
@@ -90,7 +91,7 @@ private slots:
     void magnitudePerLayerIsExactPerMatrix() {
         CompressionPlan plan = plan_from_flags("magnitude-layer:0.5", "none", 0);
         const CompressedModel c = compress(test_support::tiny_moe_model(2), plan);
-        for_each_compressible_linear(c.model, [](const LinearWeights& l) {
+        for_each_matrix(c.model, [](const LinearWeights& l) {
             int64_t z = 0;
             for (float w : l.weight) z += w == 0.0f;
             QCOMPARE(z, std::llround(0.5 * double(l.weight.size())));
@@ -257,7 +258,7 @@ private slots:
         QCOMPARE(compressible_zeros(c.model), std::llround(0.5 * double(compressible_count(original))));
         // fp32 bytes minus 3 bytes per compressible weight plus a 4-byte scale per output row.
         int64_t rows = 0;
-        for_each_compressible_linear(original, [&](const LinearWeights& l) { rows += l.out; });
+        for_each_matrix(original, [&](const LinearWeights& l) { rows += l.out; });
         QCOMPARE(c.weight_bytes, original.parameter_count() * 4 - compressible_count(original) * 3 + rows * 4);
         QCOMPARE(compress(original, {}).weight_bytes, original.parameter_count() * 4);
         QCOMPARE(compress(original, plan_from_flags("none", "fp16", 0)).weight_bytes,

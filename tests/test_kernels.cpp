@@ -1,5 +1,6 @@
 // test_kernels.cpp - every optimized kernel against the plain reference, on odd shapes.
 #include "model/dense_linear.h"
+#include "model/matrices.h"
 #include "compress/compression.h"
 #include "error.h"
 #include "model/forward.h"
@@ -173,7 +174,7 @@ private slots:
         // kernel in batches (the tiny model's 3-row matrices even fit 4x1 blocks).
         set_kernel_selection(KernelSelection::Static);
         const CompressedModel c = compress(test_support::tiny_moe_model(5), plan_from_flags("nm:2:4", "none", 0));
-        for_each_compressible_linear(c.model, [&](const LinearWeights& w) {
+        for_each_matrix(c.model, [&](const LinearWeights& w) {
             if (w.in < 4) return;
             QCOMPARE(kernel_name(w, 1), std::string("nm24-rows"));
             QVERIFY(kernel_name(w, 64).ends_with("-panel"));
@@ -194,7 +195,7 @@ private slots:
         const CompressedModel c = compress(test_support::tiny_moe_model(3), plan_from_flags("magnitude:0.75:block4", "none", 0));
         QVERIFY(std::fabs(c.sparsity - 0.75) < 0.05);
         int bsr = 0;
-        for_each_compressible_linear(c.model, [&](const LinearWeights& m) {
+        for_each_matrix(c.model, [&](const LinearWeights& m) {
             bsr += bool(m.bsr);
             if (m.bsr) QVERIFY(m.weight.empty()); // the blocks serve every batch size
         });
@@ -208,7 +209,7 @@ private slots:
         QVERIFY(kernel_summary(compress(m, {}).model).rfind("batch 1: 8 sgemv; batch 256: 8 sgemm; integer dot ", 0) == 0);
         const CompressedModel c = compress(m, plan_from_flags("magnitude-layer:0.6", "none", 0));
         int with_csr = 0, total = 0;
-        for_each_compressible_linear(c.model, [&](const LinearWeights& l) {
+        for_each_matrix(c.model, [&](const LinearWeights& l) {
             ++total;
             with_csr += bool(l.csr) || bool(l.bsr); // a sparse kernel (4x1 blocks when the zeros happen to fit)
         });
@@ -311,7 +312,7 @@ private slots:
         m.layers.push_back(sparse_weights(10, 64, 0.0, 4));
         const CompressedModel c = compress(m, plan_from_flags("none", "int4:g32", 0));
         int64_t resident = 0, fp32 = 0;
-        for_each_compressible_linear(c.model, [&](const LinearWeights& l) {
+        for_each_matrix(c.model, [&](const LinearWeights& l) {
             QVERIFY(l.weight.empty());
             QVERIFY(l.qmat);
             QVERIFY(!l.csr);
@@ -328,7 +329,7 @@ private slots:
         // Zeros counted from the codes equal the zeros of the dequantized weights (int4 rounds
         // small weights and the test's empty rows to 0).
         int64_t zeros = 0;
-        for_each_compressible_linear(deq, [&](const LinearWeights& l) {
+        for_each_matrix(deq, [&](const LinearWeights& l) {
             for (float w : l.weight) zeros += w == 0.0f;
         });
         QVERIFY(zeros > 0);

@@ -1,6 +1,7 @@
 // test_model_io.cpp - model files: export round trips bit for bit, int8 storage, sharded
 // weights, layernorm / gelu_tanh / dropout layers, F16 weights.
 #include "compress/compression.h"
+#include "model/matrices.h"
 #include "error.h"
 #include "model/forward.h"
 #include "model/layer_norm.h"
@@ -128,7 +129,7 @@ private slots:
         const std::string a = dir.filePath("a").toStdString(), b = dir.filePath("b").toStdString();
         export_compressed_model(compress(source, plan_from_flags("none", "int8", 0)), source, a);
         const Model q = load_model(a);
-        ss::for_each_compressible_linear(q, [](const LinearWeights& l) { QVERIFY(l.quant && l.quant->spec.label() == "int8"); });
+        ss::for_each_matrix(q, [](const LinearWeights& l) { QVERIFY(l.quant && l.quant->spec.label() == "int8"); });
         const CompressedModel c = compress(q, plan_from_flags("magnitude:0.4", "none", 0));
         export_compressed_model(c, q, b);
         QVERIFY(bitwise_equal(logits_of(c.model, 0, 17), logits_of(load_model(b), 0, 17)));

@@ -1,6 +1,8 @@
 // layer_tree.cpp
 #include "layer_tree.h"
 
+#include "model/overloaded.h"
+
 #include <QHeaderView>
 #include <QLocale>
 
@@ -29,42 +31,49 @@ void LayerTree::setModel(const ss::Model* model) {
     const QLocale loc;
     for (const ss::Layer& layer : model->layers) {
         auto* item = new QTreeWidgetItem(this);
-        if (auto* l = std::get_if<ss::LinearWeights>(&layer)) {
-            item->setText(Name, QString::fromStdString(l->name));
-            item->setText(Type, tr("linear"));
-            item->setText(Shape, shape_of(*l));
-            item->setText(Params, loc.toString(qlonglong(params_of(*l))));
-        } else if (auto* moe = std::get_if<ss::MoeLayer>(&layer)) {
-            item->setText(Name, QString::fromStdString(moe->name));
-            item->setText(Type, tr("MoE, top-%1").arg(moe->top_k));
-            item->setText(Shape, tr("%1 experts").arg(moe->experts.size()));
-            int64_t params = moe->gate.weight_count();
-            auto* gate = new QTreeWidgetItem(item);
-            gate->setText(Name, tr("router"));
-            gate->setText(Type, tr("linear"));
-            gate->setText(Shape, shape_of(moe->gate));
-            gate->setText(Params, loc.toString(qlonglong(moe->gate.weight_count())));
-            for (const ss::MoeExpert& e : moe->experts) {
-                const int64_t p = params_of(e.fc1) + params_of(e.fc2);
-                params += p;
-                auto* x = new QTreeWidgetItem(item);
-                x->setText(Name, tr("expert %1").arg(e.id));
-                x->setText(Type, tr("2 × linear"));
-                x->setText(Shape, QStringLiteral("%1 → %2 → %3").arg(e.fc1.in).arg(e.fc1.out).arg(e.fc2.out));
-                x->setText(Params, loc.toString(qlonglong(p)));
-            }
-            item->setText(Params, loc.toString(qlonglong(params)));
-        } else if (auto* act = std::get_if<ss::ActivationLayer>(&layer)) {
-            item->setText(Name, QString::fromLatin1(ss::activation_name(act->kind)));
-            item->setText(Type, tr("activation"));
-        } else if (auto* ln = std::get_if<ss::LayerNormLayer>(&layer)) {
-            item->setText(Name, QString::fromStdString(ln->name));
-            item->setText(Type, tr("layer norm"));
-            item->setText(Params, loc.toString(qlonglong(ln->weight.size() + ln->bias.size())));
-        } else {
-            item->setText(Name, tr("dropout"));
-            item->setText(Type, tr("dropout"));
-        }
+        std::visit(ss::Overloaded{
+                       [&](const ss::LinearWeights& l) {
+                           item->setText(Name, QString::fromStdString(l.name));
+                           item->setText(Type, tr("linear"));
+                           item->setText(Shape, shape_of(l));
+                           item->setText(Params, loc.toString(qlonglong(params_of(l))));
+                       },
+                       [&](const ss::MoeLayer& moe) {
+                           item->setText(Name, QString::fromStdString(moe.name));
+                           item->setText(Type, tr("MoE, top-%1").arg(moe.top_k));
+                           item->setText(Shape, tr("%1 experts").arg(moe.experts.size()));
+                           int64_t params = moe.gate.weight_count();
+                           auto* gate = new QTreeWidgetItem(item);
+                           gate->setText(Name, tr("router"));
+                           gate->setText(Type, tr("linear"));
+                           gate->setText(Shape, shape_of(moe.gate));
+                           gate->setText(Params, loc.toString(qlonglong(moe.gate.weight_count())));
+                           for (const ss::MoeExpert& e : moe.experts) {
+                               const int64_t p = params_of(e.fc1) + params_of(e.fc2);
+                               params += p;
+                               auto* x = new QTreeWidgetItem(item);
+                               x->setText(Name, tr("expert %1").arg(e.id));
+                               x->setText(Type, tr("2 × linear"));
+                               x->setText(Shape, QStringLiteral("%1 → %2 → %3").arg(e.fc1.in).arg(e.fc1.out).arg(e.fc2.out));
+                               x->setText(Params, loc.toString(qlonglong(p)));
+                           }
+                           item->setText(Params, loc.toString(qlonglong(params)));
+                       },
+                       [&](const ss::ActivationLayer& act) {
+                           item->setText(Name, QString::fromLatin1(ss::activation_name(act.kind)));
+                           item->setText(Type, tr("activation"));
+                       },
+                       [&](const ss::LayerNormLayer& ln) {
+                           item->setText(Name, QString::fromStdString(ln.name));
+                           item->setText(Type, tr("layer norm"));
+                           item->setText(Params, loc.toString(qlonglong(ln.weight.size() + ln.bias.size())));
+                       },
+                       [&](const ss::DropoutLayer&) {
+                           item->setText(Name, tr("dropout"));
+                           item->setText(Type, tr("dropout"));
+                       },
+                   },
+                   layer);
         for (int c : {int(Params), int(Sparsity)}) item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
         item->setToolTip(Name, item->text(Type));
     }

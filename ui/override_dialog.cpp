@@ -1,6 +1,9 @@
 // override_dialog.cpp
 #include "override_dialog.h"
 
+#include "formats/tensor_names.h"
+#include "model/overloaded.h"
+
 #include <QDialogButtonBox>
 #include <QHeaderView>
 #include <QLabel>
@@ -36,15 +39,19 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
         table_->setItem(row, Prune, new QTableWidgetItem(prune));
         table_->setItem(row, Quant, new QTableWidgetItem(quant));
     };
-    for (const auto& layer : model.layers) {
-        if (auto* lin = std::get_if<ss::LinearWeights>(&layer)) {
-            add(lin->name, tr("linear %1 → %2").arg(lin->in).arg(lin->out));
-        } else if (auto* moe = std::get_if<ss::MoeLayer>(&layer)) {
-            add(moe->name, tr("MoE layer: all %1 experts").arg(moe->experts.size()));
-            for (const auto& e : moe->experts)
-                add(moe->name + ".experts." + std::to_string(e.id), tr("expert %1: %2 → %3 → %2").arg(e.id).arg(e.fc1.in).arg(e.fc1.out));
-        }
-    }
+    for (const auto& layer : model.layers)
+        std::visit(ss::Overloaded{
+                       [&](const ss::LinearWeights& lin) { add(lin.name, tr("linear %1 → %2").arg(lin.in).arg(lin.out)); },
+                       [&](const ss::MoeLayer& moe) {
+                           add(moe.name, tr("MoE layer: all %1 experts").arg(moe.experts.size()));
+                           for (const auto& e : moe.experts)
+                               add(ss::tensor_names::moe_expert(moe.name, e.id), tr("expert %1: %2 → %3 → %2").arg(e.id).arg(e.fc1.in).arg(e.fc1.out));
+                       },
+                       [](const ss::ActivationLayer&) {}, // nothing to compress
+                       [](const ss::LayerNormLayer&) {},
+                       [](const ss::DropoutLayer&) {},
+                   },
+                   layer);
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->verticalHeader()->setVisible(false);

@@ -1,5 +1,7 @@
 // compression.cpp
 #include "compress/compression.h"
+#include "model/matrices.h"
+#include "model/overloaded.h"
 
 #include "compress/calibration.h"
 #include "error.h"
@@ -18,43 +20,29 @@ namespace ss {
 
 namespace {
 
-// The most specific override for a matrix: "moe.experts.3.fc1", then "moe.experts.3", then "moe".
-const LayerOverride* override_for(const CompressionPlan& plan, const std::string& name, const std::string& moe_name) {
-    auto find = [&](const std::string& k) -> const LayerOverride* {
-        auto it = plan.layers.find(k);
-        return it == plan.layers.end() ? nullptr : &it->second;
-    };
-    if (auto* o = find(name)) return o;
-    const size_t dot = name.rfind('.');
-    if (!moe_name.empty() && dot != std::string::npos) {
-        if (auto* o = find(name.substr(0, dot))) return o;
-        if (auto* o = find(moe_name)) return o;
+// The most specific override for a matrix: its own name, then each dotted prefix
+// ("moe.experts.3.fc1", then "moe.experts.3", then "moe").
+const LayerOverride* override_for(const CompressionPlan& plan, const std::string& name) {
+    for (std::string key = name;;) {
+        auto it = plan.layers.find(key);
+        if (it != plan.layers.end()) return &it->second;
+        const size_t dot = key.rfind('.');
+        if (dot == std::string::npos) return nullptr;
+        key.resize(dot);
     }
-    return nullptr;
 }
 
 struct Matrix {
     LinearWeights* l;
-    std::string moe;     // owning MoE layer name, or empty
-    int moe_index = -1;  // index among MoE layers
-    int expert = -1;     // position within the MoE layer
+    MatrixInfo info;
 };
 
+// The compressible matrices, plus routers the plan names.
 std::vector<Matrix> compressible_matrices(Model& m, const CompressionPlan& plan) {
     std::vector<Matrix> out;
-    int moe_index = 0;
-    for (auto& layer : m.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            out.push_back({lin, {}, -1, -1});
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            if (plan.layers.count(moe->gate.name)) out.push_back({&moe->gate, moe->name, moe_index, -1}); // only when named
-            for (size_t e = 0; e < moe->experts.size(); ++e) {
-                out.push_back({&moe->experts[e].fc1, moe->name, moe_index, int(e)});
-                out.push_back({&moe->experts[e].fc2, moe->name, moe_index, int(e)});
-            }
-            ++moe_index;
-        }
-    }
+    for_each_matrix(m, [&](LinearWeights& l, const MatrixInfo& info) {
+        if (info.compressible || plan.layers.count(info.name)) out.push_back({&l, info});
+    }, MatrixScope::All);
     return out;
 }
 
@@ -97,7 +85,7 @@ std::string share_text(double s) {
 
 double measured_sparsity(const Model& model) {
     int64_t zeros = 0, total = 0;
-    for_each_compressible_linear(model, [&](const LinearWeights& l) {
+    for_each_matrix(model, [&](const LinearWeights& l) {
         zeros += count_zero_weights(l);
         total += l.weight_count();
     });
@@ -108,38 +96,29 @@ int64_t weight_bytes(const Model& model) {
     // Dense storage as kept: fp32 unless a matrix has a quantized form (codes + scales + zero
     // points, or halves). Pruned zeros are still stored; structured pruning shrinks matrices.
     int64_t bytes = 0;
-    auto add = [&](const LinearWeights& l) {
+    for_each_matrix(model, [&](const LinearWeights& l) {
         bytes += l.quant ? l.quant->storage_bytes() : l.weight_count() * 4;
         bytes += int64_t(l.bias.size()) * 4;
-    };
-    for (const auto& layer : model.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            add(*lin);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            add(moe->gate);
-            for (const auto& e : moe->experts) {
-                add(e.fc1);
-                add(e.fc2);
-            }
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            bytes += int64_t(ln->weight.size() + ln->bias.size()) * 4;
-        }
-    }
+    }, MatrixScope::All);
+    for_each_vector(model, [&](const WeightData& v, const VectorInfo&) { bytes += int64_t(v.size()) * 4; });
     return bytes;
 }
 
 double dense_flops_per_sample(const Model& model) {
     double f = 0.0;
-    for (const auto& layer : model.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            f += 2.0 * lin->in * lin->out;
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            f += 2.0 * moe->gate.in * moe->gate.out;
-            double experts = 0.0;
-            for (const auto& e : moe->experts) experts += 2.0 * (double(e.fc1.in) * e.fc1.out + double(e.fc2.in) * e.fc2.out);
-            f += moe->top_k * experts / double(std::max<size_t>(1, moe->experts.size()));
-        }
-    }
+    for (const auto& layer : model.layers)
+        f += std::visit(Overloaded{
+                            [](const LinearWeights& l) { return 2.0 * l.in * l.out; },
+                            [](const MoeLayer& moe) {
+                                double experts = 0.0;
+                                for (const auto& e : moe.experts) experts += 2.0 * (double(e.fc1.in) * e.fc1.out + double(e.fc2.in) * e.fc2.out);
+                                return 2.0 * moe.gate.in * moe.gate.out + moe.top_k * experts / double(std::max<size_t>(1, moe.experts.size()));
+                            },
+                            [](const ActivationLayer&) { return 0.0; },
+                            [](const LayerNormLayer&) { return 0.0; },
+                            [](const DropoutLayer&) { return 0.0; },
+                        },
+                        layer);
     return f;
 }
 
@@ -221,7 +200,7 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
     if (plan.prune.method == PruneMethod::Neurons) prune_neurons_model(m, plan.prune.sparsity);
     std::vector<LinearWeights*> global;
     for (const Matrix& x : compressible_matrices(m, plan)) {
-        const LayerOverride* o = override_for(plan, x.l->name, x.moe);
+        const LayerOverride* o = override_for(plan, x.info.name);
         const PruneSpec spec = o && o->prune ? *o->prune : (plan.prune.method == PruneMethod::Neurons ? PruneSpec{} : plan.prune);
         switch (spec.method) {
         case PruneMethod::None: break;
@@ -238,26 +217,25 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
         }
     }
     if (!global.empty()) plan.prune.block == 4 ? prune_magnitude_blocks(global, plan.prune.sparsity) : prune_magnitude(global, plan.prune.sparsity);
-    for_each_compressible_linear(m, [](LinearWeights& l) { sync_quant_with_zeros(l); });
+    for_each_matrix(m, [](LinearWeights& l) { sync_quant_with_zeros(l); });
 
     // 4. Quantization: a layer override, else bits by expert use, else the global scheme.
     if (plan.quant_by_use.enabled) ensure_stats();
     for (const Matrix& x : compressible_matrices(m, plan)) {
-        const LayerOverride* o = override_for(plan, x.l->name, x.moe);
+        const LayerOverride* o = override_for(plan, x.info.name);
         QuantSpec spec = plan.quant;
         if (o && o->quant) {
             spec = *o->quant;
-        } else if (plan.quant_by_use.enabled && x.expert >= 0) {
-            const auto& share = stats.expert_share[size_t(x.moe_index)];
+        } else if (plan.quant_by_use.enabled && x.info.expert >= 0) {
+            const auto& share = stats.expert_share[size_t(x.info.moe_index)];
             const double E = double(share.size());
             const double hi = plan.quant_by_use.high_share > 0 ? plan.quant_by_use.high_share : 1.25 / E;
             const double lo = plan.quant_by_use.low_share > 0 ? plan.quant_by_use.low_share : 0.75 / E;
-            const double s = share[size_t(x.expert)];
+            const double s = share[size_t(x.info.expert)];
             if (s >= hi) spec = plan.quant_by_use.high;
             else if (s <= lo) spec = plan.quant_by_use.low;
-            const std::string& n = x.l->name;
-            if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fc1") == 0)
-                c.notes.push_back(n.substr(0, n.size() - 4) + ": share " + share_text(s) + " -> " + spec.label());
+            if (x.info.role == MatrixRole::ExpertFc1) // one note per expert
+                c.notes.push_back(x.info.name.substr(0, x.info.name.rfind('.')) + ": share " + share_text(s) + " -> " + spec.label());
         }
         if (spec.scheme != QuantScheme::None) quantize_matrix(*x.l, spec);
     }

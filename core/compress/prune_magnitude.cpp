@@ -1,5 +1,6 @@
 // prune_magnitude.cpp
 #include "compress/prune_magnitude.h"
+#include "model/matrices.h"
 
 #include "error.h"
 
@@ -80,7 +81,7 @@ int64_t prune_magnitude_blocks(const std::vector<LinearWeights*>& matrices, doub
 
 int64_t prune_magnitude_global(Model& model, double sparsity) {
     std::vector<LinearWeights*> all;
-    for_each_compressible_linear(model, [&](LinearWeights& l) { all.push_back(&l); });
+    for_each_matrix(model, [&](LinearWeights& l) { all.push_back(&l); });
     return prune_magnitude(all, sparsity);
 }
 

@@ -1,6 +1,8 @@
 // prune_neurons.cpp
 #include "compress/prune_neurons.h"
 
+#include "model/overloaded.h"
+
 #include "error.h"
 
 #include <algorithm>
@@ -51,17 +53,21 @@ void prune_neurons(LinearWeights& first, LinearWeights& second, double sparsity)
 
 void prune_neurons_model(Model& model, double sparsity) {
     LinearWeights* pending = nullptr; // last linear, while only elementwise layers follow it
-    for (auto& layer : model.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            if (pending) prune_neurons(*pending, *lin, sparsity);
-            pending = lin;
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            for (auto& e : moe->experts) prune_neurons(e.fc1, e.fc2, sparsity);
-            pending = nullptr;
-        } else if (std::holds_alternative<LayerNormLayer>(layer)) {
-            pending = nullptr;
-        }
-    }
+    for (auto& layer : model.layers)
+        std::visit(Overloaded{
+                       [&](LinearWeights& lin) {
+                           if (pending) prune_neurons(*pending, lin, sparsity);
+                           pending = &lin;
+                       },
+                       [&](MoeLayer& moe) {
+                           for (auto& e : moe.experts) prune_neurons(e.fc1, e.fc2, sparsity);
+                           pending = nullptr;
+                       },
+                       [&](LayerNormLayer&) { pending = nullptr; }, // normalizes over all units: they cannot go
+                       [](ActivationLayer&) {},                     // elementwise: units pass through
+                       [](DropoutLayer&) {},
+                   },
+                   layer);
 }
 
 } // namespace ss

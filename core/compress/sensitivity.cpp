@@ -1,6 +1,9 @@
 // sensitivity.cpp
 #include "compress/sensitivity.h"
 
+#include "formats/tensor_names.h"
+#include "model/overloaded.h"
+
 #include "compress/compression.h"
 #include "error.h"
 #include "model/forward.h"
@@ -46,18 +49,22 @@ std::vector<SensitivityRow> sensitivity_sweep(const Model& model, const Dataset&
     double total_ns = 0.0;
     for (double v : prof.layer_ns) total_ns += v;
     int moe_index = 0;
-    for (size_t li = 0; li < model.layers.size(); ++li) {
-        if (auto* lin = std::get_if<LinearWeights>(&model.layers[li])) {
-            units.push_back({lin->name, lin->weight_count() * 4, prof.layer_ns[li]});
-        } else if (auto* moe = std::get_if<MoeLayer>(&model.layers[li])) {
-            for (size_t e = 0; e < moe->experts.size(); ++e) {
-                const auto& ex = moe->experts[e];
-                units.push_back({moe->name + ".experts." + std::to_string(ex.id), (ex.fc1.weight_count() + ex.fc2.weight_count()) * 4,
-                                 prof.expert_ns[size_t(moe_index)][e]});
-            }
-            ++moe_index;
-        }
-    }
+    for (size_t li = 0; li < model.layers.size(); ++li)
+        std::visit(Overloaded{
+                       [&](const LinearWeights& lin) { units.push_back({lin.name, lin.weight_count() * 4, prof.layer_ns[li]}); },
+                       [&](const MoeLayer& moe) {
+                           for (size_t e = 0; e < moe.experts.size(); ++e) {
+                               const auto& ex = moe.experts[e];
+                               units.push_back({tensor_names::moe_expert(moe.name, ex.id), (ex.fc1.weight_count() + ex.fc2.weight_count()) * 4,
+                                                prof.expert_ns[size_t(moe_index)][e]});
+                           }
+                           ++moe_index;
+                       },
+                       [](const ActivationLayer&) {}, // no weights
+                       [](const LayerNormLayer&) {},  // not compressed
+                       [](const DropoutLayer&) {},
+                   },
+                   model.layers[li]);
     const double total_bytes = double(weight_bytes(model));
 
     EvalOptions opt;

@@ -1,6 +1,9 @@
 // layer_cost.cpp
 #include "eval/layer_cost.h"
 
+#include "model/matrices.h"
+#include "model/overloaded.h"
+
 #include <algorithm>
 #include <map>
 
@@ -35,35 +38,36 @@ std::vector<LayerCost> layer_costs(const Model& model, const LayerProfile& profi
     const double per = 1e-3 / double(std::max(1, samples)); // ns summed over samples -> us per forward
     for (size_t li = 0; li < model.layers.size(); ++li) {
         LayerCost c;
-        const Layer& layer = model.layers[li];
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            c.name = lin->name;
-            c.kind = "linear";
-            add_matrix(c, *lin);
-            c.kernels = kernels_of({lin});
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            c.name = moe->name;
-            c.kind = "moe";
-            add_matrix(c, moe->gate);
-            std::vector<const LinearWeights*> ms{&moe->gate};
-            for (const auto& e : moe->experts) {
-                add_matrix(c, e.fc1);
-                add_matrix(c, e.fc2);
-                ms.push_back(&e.fc1);
-                ms.push_back(&e.fc2);
-            }
-            c.kernels = kernels_of(ms);
-        } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
-            c.name = activation_name(act->kind);
-            c.kind = "activation";
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            c.name = ln->name;
-            c.kind = "layernorm";
-            c.resident_bytes = int64_t(ln->weight.size() + ln->bias.size()) * 4;
-        } else {
-            c.name = "dropout";
-            c.kind = "dropout";
-        }
+        std::vector<const LinearWeights*> ms;
+        for_each_layer_matrix(const_cast<Model&>(model), int(li), MatrixScope::All, [&](const LinearWeights& l, const MatrixInfo&) {
+            add_matrix(c, l);
+            ms.push_back(&l);
+        });
+        c.kernels = kernels_of(ms);
+        std::visit(Overloaded{
+                       [&](const LinearWeights& lin) {
+                           c.name = lin.name;
+                           c.kind = "linear";
+                       },
+                       [&](const MoeLayer& moe) {
+                           c.name = moe.name;
+                           c.kind = "moe";
+                       },
+                       [&](const ActivationLayer& act) {
+                           c.name = activation_name(act.kind);
+                           c.kind = "activation";
+                       },
+                       [&](const LayerNormLayer& ln) {
+                           c.name = ln.name;
+                           c.kind = "layernorm";
+                           c.resident_bytes += int64_t(ln.weight.size() + ln.bias.size()) * 4;
+                       },
+                       [&](const DropoutLayer&) {
+                           c.name = "dropout";
+                           c.kind = "dropout";
+                       },
+                   },
+                   model.layers[li]);
         if (li < profile.layer_ns.size()) c.batch1_us = profile.layer_ns[li] * per;
         out.push_back(std::move(c));
     }

@@ -1,6 +1,9 @@
 // model_config.cpp
 #include "formats/model_config.h"
 
+#include "model/overloaded.h"
+#include "model/matrices.h"
+
 #include "error.h"
 #include "formats/tensor_names.h"
 
@@ -172,7 +175,7 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
         if (!q.is_object() || q.value("format", "") != kQuantFormat || !q.contains("layers") || !q["layers"].is_object())
             throw Error(where + ": field 'quantization' must be {\"format\": \"" + std::string(kQuantFormat) + "\", \"layers\": {...}}");
         for (auto it = q["layers"].begin(); it != q["layers"].end(); ++it) {
-            LinearWeights* l = find_compressible_linear(m, it.key());
+            LinearWeights* l = find_matrix(m, it.key());
             if (!l) throw Error(where + ": quantization.layers names '" + it.key() + "', which is not a linear layer or expert matrix");
             if (!it.value().is_string()) throw Error(where + ": quantization.layers['" + it.key() + "'] must be a scheme string");
             QuantSpec spec;
@@ -202,33 +205,35 @@ std::string model_config_json(const Model& m) {
     j["input"] = {{"shape", m.input.shape}, {"scale", m.input.scale}, {"mean", m.input.mean}, {"std", m.input.std}};
     j["labels"] = m.labels;
     json layers = json::array();
-    for (const auto& layer : m.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            layers.push_back({{"type", "linear"}, {"name", lin->name}, {"in", lin->in}, {"out", lin->out}});
-        } else if (auto* a = std::get_if<ActivationLayer>(&layer)) {
-            if (a->kind == Activation::LeakyRelu) layers.push_back({{"type", "leaky_relu"}, {"negative_slope", a->negative_slope}});
-            else layers.push_back({{"type", activation_name(a->kind)}});
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            json l = {{"type", "moe"}, {"name", moe->name}, {"dim", moe->dim}, {"hidden", moe->hidden},
-                      {"experts", int(moe->experts.size())}, {"top_k", moe->top_k},
-                      {"activation", activation_name(moe->activation)}, {"residual", moe->residual}};
-            std::vector<int> hidden;
-            bool uniform = true;
-            for (const auto& e : moe->experts) {
-                hidden.push_back(e.fc1.out);
-                uniform &= e.fc1.out == moe->hidden;
-            }
-            if (!uniform) l["expert_hidden"] = hidden;
-            layers.push_back(l);
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            layers.push_back({{"type", "layernorm"}, {"name", ln->name}, {"dim", ln->dim}, {"eps", ln->eps}});
-        } else if (auto* d = std::get_if<DropoutLayer>(&layer)) {
-            layers.push_back({{"type", "dropout"}, {"p", d->p}});
-        }
-    }
+    for (const auto& layer : m.layers)
+        layers.push_back(std::visit(
+            Overloaded{
+                [](const LinearWeights& lin) -> json { return {{"type", "linear"}, {"name", lin.name}, {"in", lin.in}, {"out", lin.out}}; },
+                [](const ActivationLayer& a) -> json {
+                    if (a.kind == Activation::LeakyRelu) return {{"type", "leaky_relu"}, {"negative_slope", a.negative_slope}};
+                    return {{"type", activation_name(a.kind)}};
+                },
+                [](const MoeLayer& moe) -> json {
+                    json l = {{"type", "moe"}, {"name", moe.name}, {"dim", moe.dim}, {"hidden", moe.hidden},
+                              {"experts", int(moe.experts.size())}, {"top_k", moe.top_k},
+                              {"activation", activation_name(moe.activation)}, {"residual", moe.residual}};
+                    std::vector<int> hidden;
+                    bool uniform = true;
+                    for (const auto& e : moe.experts) {
+                        hidden.push_back(e.fc1.out);
+                        uniform &= e.fc1.out == moe.hidden;
+                    }
+                    if (!uniform) l["expert_hidden"] = hidden;
+                    return l;
+                },
+                [](const LayerNormLayer& ln) -> json { return {{"type", "layernorm"}, {"name", ln.name}, {"dim", ln.dim}, {"eps", ln.eps}}; },
+                [](const DropoutLayer& d) -> json { return {{"type", "dropout"}, {"p", d.p}}; },
+            },
+            layer));
     j["layers"] = layers;
     json quant = json::object();
-    for_each_compressible_linear_stored(m, [&](const LinearWeights& l, const std::string& name) {
+    for_each_matrix(m, [&](const LinearWeights& l, const MatrixInfo& info) {
+        const std::string& name = info.stored_name;
         if (l.quant) quant[name] = l.quant->spec.label();
     });
     if (!quant.empty()) j["quantization"] = {{"format", kQuantFormat}, {"layers", quant}};

@@ -1,6 +1,8 @@
 // model_io.cpp - classifier-v1 directories and single files, sharded weights, int8 storage.
 #include "formats/model_io.h"
 
+#include "model/matrices.h"
+
 #include "formats/sha256.h"
 
 #include "error.h"
@@ -269,21 +271,15 @@ Model load_model(const std::string& path) {
     Model m = parse_model_config(config_text, config_where);
     m.source_path = path;
     m.sha256 = sha256_files_hex(files);
-    for (auto& layer : m.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            load_matrix(ts, *lin);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            load_plain(ts, moe->gate);
-            for (auto& e : moe->experts) {
-                load_matrix(ts, e.fc1);
-                load_matrix(ts, e.fc2);
-            }
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            auto [fw, ew] = ts.take(tensor_names::weight(ln->name), {ln->dim}, ln->name, false);
-            ln->weight = fw->to_f32(*ew);
-            auto [fb, eb] = ts.take(tensor_names::bias(ln->name), {ln->dim}, ln->name, false);
-            ln->bias = fb->to_f32(*eb);
-        }
+    for (int li = 0; li < int(m.layers.size()); ++li) {
+        for_each_layer_matrix(m, li, MatrixScope::All, [&](LinearWeights& l, const MatrixInfo& info) {
+            if (info.role == MatrixRole::Router) load_plain(ts, l); // routers are stored fp32
+            else load_matrix(ts, l);
+        });
+        for_each_layer_vector(m, li, [&](WeightData& v, const VectorInfo& info) {
+            auto [f, e] = ts.take(info.tensor, {info.size}, info.owner, false);
+            v = f->to_f32(*e);
+        });
     }
     ts.check_all_used();
     m.source = ts.info();
@@ -294,19 +290,12 @@ Model load_model(const std::string& path) {
 void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata) {
     std::vector<SafetensorsTensorOut> tensors;
     std::deque<std::vector<int8_t>> scratch;
-    for (const auto& layer : model.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            add_linear(tensors, scratch, *lin, lin->name);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            add_linear(tensors, scratch, moe->gate, tensor_names::moe_gate(moe->name));
-            for (size_t e = 0; e < moe->experts.size(); ++e) { // numbered by position: experts may have been dropped
-                add_linear(tensors, scratch, moe->experts[e].fc1, tensor_names::moe_fc1(moe->name, int(e)));
-                add_linear(tensors, scratch, moe->experts[e].fc2, tensor_names::moe_fc2(moe->name, int(e)));
-            }
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            tensors.push_back({tensor_names::weight(ln->name), DType::F32, {ln->dim}, ln->weight.data()});
-            tensors.push_back({tensor_names::bias(ln->name), DType::F32, {ln->dim}, ln->bias.data()});
-        }
+    for (int li = 0; li < int(model.layers.size()); ++li) {
+        for_each_layer_matrix(const_cast<Model&>(model), li, MatrixScope::All,
+                              [&](const LinearWeights& l, const MatrixInfo& info) { add_linear(tensors, scratch, l, info.stored_name); });
+        for_each_layer_vector(const_cast<Model&>(model), li, [&](WeightData& v, const VectorInfo& info) {
+            tensors.push_back({info.tensor, DType::F32, {info.size}, std::as_const(v).data()});
+        });
     }
     const std::string cfg = model_config_json(model);
     std::map<std::string, std::string> metadata = extra_metadata;

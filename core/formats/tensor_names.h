@@ -11,7 +11,8 @@ inline std::string weight_scale(const std::string& prefix) { return prefix + ".w
 inline std::string weight_packed(const std::string& prefix) { return prefix + ".weight_packed"; } // packed low-bit codes
 inline std::string weight_zero(const std::string& prefix) { return prefix + ".weight_zero"; }     // asymmetric zero points
 inline std::string moe_gate(const std::string& moe) { return moe + ".gate"; }
-inline std::string moe_fc1(const std::string& moe, int expert) { return moe + ".experts." + std::to_string(expert) + ".fc1"; }
-inline std::string moe_fc2(const std::string& moe, int expert) { return moe + ".experts." + std::to_string(expert) + ".fc2"; }
+inline std::string moe_expert(const std::string& moe, int expert) { return moe + ".experts." + std::to_string(expert); }
+inline std::string moe_fc1(const std::string& moe, int expert) { return moe_expert(moe, expert) + ".fc1"; }
+inline std::string moe_fc2(const std::string& moe, int expert) { return moe_expert(moe, expert) + ".fc2"; }
 
 } // namespace ss::tensor_names

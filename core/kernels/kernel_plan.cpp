@@ -1,5 +1,6 @@
 // kernel_plan.cpp
 #include "kernels/kernel_plan.h"
+#include "model/matrices.h"
 
 #include "kernels/blas_setup.h"
 #include "model/dense_linear.h"
@@ -240,20 +241,20 @@ std::string kernel_name(const LinearWeights& l, int batch) {
 
 void plan_kernels(Model& model) {
     restore_dense_weights(model);
-    for_each_compressible_linear(model, [](LinearWeights& l) { plan_matrix(l); });
+    for_each_matrix(model, [](LinearWeights& l) { plan_matrix(l); });
 }
 
 std::string kernel_summary(const Model& model) {
     // "batch 1: 12 csr-rows, 6 sgemv; batch 256: 18 csr-panel" + how the choice was made.
     auto count = [&](int batch) {
         std::map<std::string, int> n;
-        for_each_compressible_linear(model, [&](const LinearWeights& l) { ++n[kernel_name(l, batch)]; });
+        for_each_matrix(model, [&](const LinearWeights& l) { ++n[kernel_name(l, batch)]; });
         std::string s;
         for (const auto& [name, k] : n) s += (s.empty() ? "" : ", ") + std::to_string(k) + " " + name;
         return s;
     };
     int measured = 0;
-    for_each_compressible_linear(model, [&](const LinearWeights& l) { measured += l.kernel_measured; });
+    for_each_matrix(model, [&](const LinearWeights& l) { measured += l.kernel_measured; });
     std::string s = "batch 1: " + count(1) + "; batch 256: " + count(256);
     if (measured) s += " (measured choice for " + std::to_string(measured) + ")";
     return s + "; integer dot " + qmatmul_isa() + "; OpenBLAS " + blas_core_description();

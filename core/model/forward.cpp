@@ -4,6 +4,7 @@
 #include "model/activation.h"
 #include "model/dense_linear.h"
 #include "model/layer_norm.h"
+#include "model/overloaded.h"
 
 #include <algorithm>
 #include <chrono>
@@ -46,24 +47,35 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
     for (size_t li = 0; li < model.layers.size(); ++li) {
         const Layer& layer = model.layers[li];
         const auto t0 = prof ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            if (observer) observer->linear_input(*lin, cur, n);
-            linear_forward(*lin, cur, n, dst);
-            width = lin->out;
-        } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
-            std::memcpy(dst, cur, sizeof(float) * size_t(n) * width);
-            apply_activation(act->kind, dst, size_t(n) * width, act->negative_slope);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            int64_t* slots = counts ? (*counts)[size_t(moe_index)].data() : nullptr;
-            if (prof) prof->expert_ns[size_t(moe_index)].resize(moe->experts.size(), 0.0);
-            ws.moe.expert_ns = prof ? prof->expert_ns[size_t(moe_index)].data() : nullptr;
-            moe_forward(*moe, effective_top_k(*moe, opt), cur, n, dst, ws.moe, slots, observer, moe_index);
-            ++moe_index;
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            layer_norm_forward(*ln, cur, n, dst);
-        } else {
-            continue; // dropout: the identity at inference
-        }
+        const bool wrote = std::visit(
+            Overloaded{
+                [&](const LinearWeights& lin) {
+                    if (observer) observer->linear_input(lin, cur, n);
+                    linear_forward(lin, cur, n, dst);
+                    width = lin.out;
+                    return true;
+                },
+                [&](const ActivationLayer& act) {
+                    std::memcpy(dst, cur, sizeof(float) * size_t(n) * width);
+                    apply_activation(act.kind, dst, size_t(n) * width, act.negative_slope);
+                    return true;
+                },
+                [&](const MoeLayer& moe) {
+                    int64_t* slots = counts ? (*counts)[size_t(moe_index)].data() : nullptr;
+                    if (prof) prof->expert_ns[size_t(moe_index)].resize(moe.experts.size(), 0.0);
+                    ws.moe.expert_ns = prof ? prof->expert_ns[size_t(moe_index)].data() : nullptr;
+                    moe_forward(moe, effective_top_k(moe, opt), cur, n, dst, ws.moe, slots, observer, moe_index);
+                    ++moe_index;
+                    return true;
+                },
+                [&](const LayerNormLayer& ln) {
+                    layer_norm_forward(ln, cur, n, dst);
+                    return true;
+                },
+                [](const DropoutLayer&) { return false; }, // the identity at inference
+            },
+            layer);
+        if (!wrote) continue;
         if (prof) prof->layer_ns[li] += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
         cur = dst;
         dst = (dst == ws.a.data()) ? ws.b.data() : ws.a.data();

@@ -1,6 +1,8 @@
 // model.cpp
 #include "model/model.h"
 
+#include "model/matrices.h"
+
 namespace ss {
 
 namespace {
@@ -39,25 +41,9 @@ bool parse_activation(const std::string& s, Activation* out) {
 
 int64_t Model::parameter_count() const {
     int64_t n = 0;
-    for (const auto& layer : layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            n += linear_params(*lin);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            n += linear_params(moe->gate);
-            for (const auto& e : moe->experts) n += linear_params(e.fc1) + linear_params(e.fc2);
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            n += int64_t(ln->weight.size() + ln->bias.size());
-        }
-    }
+    for_each_matrix(*this, [&](const LinearWeights& l) { n += linear_params(l); }, MatrixScope::All);
+    for_each_vector(*this, [&](const WeightData& v, const VectorInfo&) { n += int64_t(v.size()); });
     return n;
-}
-
-LinearWeights* find_compressible_linear(Model& model, const std::string& name) {
-    LinearWeights* found = nullptr;
-    for_each_compressible_linear(model, [&](LinearWeights& l) {
-        if (l.name == name) found = &l;
-    });
-    return found;
 }
 
 std::vector<const MoeLayer*> Model::moe_layers() const {
@@ -109,7 +95,7 @@ std::vector<float> dense_weights(const LinearWeights& l) {
 }
 
 void restore_dense_weights(Model& model) {
-    for_each_compressible_linear(model, [](LinearWeights& l) {
+    for_each_matrix(model, [](LinearWeights& l) {
         if (l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
         l.csr.reset();
         l.bsr.reset();

@@ -133,42 +133,6 @@ struct Model {
 const char* activation_name(Activation a);
 bool parse_activation(const std::string& s, Activation* out);
 
-// Calls f(LinearWeights&) for every prunable / quantizable weight matrix: plain linear layers and
-// expert fc1/fc2. MoE router gates are excluded: they are small and routing is fragile.
-template <class ModelT, class F>
-void for_each_compressible_linear(ModelT& model, F&& f) {
-    for (auto& layer : model.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            f(*lin);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            for (auto& e : moe->experts) {
-                f(e.fc1);
-                f(e.fc2);
-            }
-        }
-    }
-}
-
-// The compressible matrix with this tensor-prefix name ("stem", "moe.experts.3.fc1"), or null.
-LinearWeights* find_compressible_linear(Model& model, const std::string& name);
-
-// Calls f(l, stored_name) for every compressible matrix with the name its tensors have in a file
-// written now: experts are numbered by position (experts may have been dropped).
-template <class F>
-void for_each_compressible_linear_stored(const Model& model, F&& f) {
-    for (const auto& layer : model.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            f(*lin, lin->name);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            for (size_t e = 0; e < moe->experts.size(); ++e) {
-                const std::string prefix = moe->name + ".experts." + std::to_string(e);
-                f(moe->experts[e].fc1, prefix + ".fc1");
-                f(moe->experts[e].fc2, prefix + ".fc2");
-            }
-        }
-    }
-}
-
 // Weights equal to zero, from whichever form the matrix holds (fp32, codes, CSR or 4x1 blocks).
 int64_t count_zero_weights(const LinearWeights& l);
 // Bytes the matrix keeps in memory for computing: fp32 weights, CSR, kernel codes, and bias.

@@ -1,6 +1,9 @@
 // backprop.cpp
 #include "train/backprop.h"
 
+#include "model/matrices.h"
+#include "model/overloaded.h"
+
 #include "model/activation.h"
 #include "model/dense_linear.h"
 #include "model/layer_norm.h"
@@ -37,21 +40,6 @@ struct LayerCache {
     std::vector<float> input; // (n, width in)
     MoeCache moe;
 };
-
-template <class F>
-void for_each_linear(Model& m, F&& f) {
-    for (auto& layer : m.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            f(*lin);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            f(moe->gate);
-            for (auto& e : moe->experts) {
-                f(e.fc1);
-                f(e.fc2);
-            }
-        }
-    }
-}
 
 // y (n, out) = x W^T + b with the inputs kept by the caller.
 void moe_forward_cached(const MoeLayer& moe, const float* x, int n, float* y, MoeCache& c) {
@@ -189,15 +177,11 @@ void zero_gradients(Model& grads) {
 
 std::vector<WeightData*> parameter_vectors(Model& m) {
     std::vector<WeightData*> out;
-    for_each_linear(m, [&](LinearWeights& l) {
+    for_each_matrix(m, [&](LinearWeights& l) {
         out.push_back(&l.weight);
         if (l.has_bias) out.push_back(&l.bias);
-    });
-    for (auto& layer : m.layers)
-        if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            out.push_back(&ln->weight);
-            out.push_back(&ln->bias);
-        }
+    }, MatrixScope::All);
+    for_each_vector(m, [&](WeightData& v, const VectorInfo&) { out.push_back(&v); });
     return out;
 }
 
@@ -207,23 +191,27 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
     int width = model.input_features();
     for (size_t i = 0; i < model.layers.size(); ++i) {
         cache[i].input = cur;
-        const Layer& layer = model.layers[i];
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            next.resize(size_t(n) * lin->out);
-            linear_forward(*lin, cur.data(), n, next.data());
-            width = lin->out;
-        } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
-            next = cur;
-            apply_activation(act->kind, next.data(), next.size(), act->negative_slope);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            next.resize(size_t(n) * moe->dim);
-            moe_forward_cached(*moe, cur.data(), n, next.data(), cache[i].moe);
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            next.resize(cur.size());
-            layer_norm_forward(*ln, cur.data(), n, next.data());
-        } else {
-            next = cur; // dropout: not applied by this trainer
-        }
+        std::visit(Overloaded{
+                       [&](const LinearWeights& lin) {
+                           next.resize(size_t(n) * lin.out);
+                           linear_forward(lin, cur.data(), n, next.data());
+                           width = lin.out;
+                       },
+                       [&](const ActivationLayer& act) {
+                           next = cur;
+                           apply_activation(act.kind, next.data(), next.size(), act.negative_slope);
+                       },
+                       [&](const MoeLayer& moe) {
+                           next.resize(size_t(n) * moe.dim);
+                           moe_forward_cached(moe, cur.data(), n, next.data(), cache[i].moe);
+                       },
+                       [&](const LayerNormLayer& ln) {
+                           next.resize(cur.size());
+                           layer_norm_forward(ln, cur.data(), n, next.data());
+                       },
+                       [&](const DropoutLayer&) { next = cur; }, // not applied by this trainer
+                   },
+                   model.layers[i]);
         std::swap(cur, next);
     }
 
@@ -246,17 +234,22 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
         const Layer& layer = model.layers[i];
         const std::vector<float>& in = cache[i].input;
         dx.resize(in.size());
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            linear_backward(*lin, in.data(), dy.data(), n, std::get<LinearWeights>(grads.layers[i]), i ? dx.data() : nullptr);
-        } else if (auto* act = std::get_if<ActivationLayer>(&layer)) {
-            activation_backward(act->kind, in.data(), dy.data(), dx.data(), dx.size(), act->negative_slope);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            loss.aux += moe_backward(*moe, in.data(), n, cache[i].moe, dy.data(), aux_weight, std::get<MoeLayer>(grads.layers[i]), dx.data());
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            layer_norm_backward(*ln, in.data(), dy.data(), n, std::get<LayerNormLayer>(grads.layers[i]), dx.data());
-        } else {
-            dx = dy;
-        }
+        std::visit(Overloaded{
+                       [&](const LinearWeights& lin) {
+                           linear_backward(lin, in.data(), dy.data(), n, std::get<LinearWeights>(grads.layers[i]), i ? dx.data() : nullptr);
+                       },
+                       [&](const ActivationLayer& act) {
+                           activation_backward(act.kind, in.data(), dy.data(), dx.data(), dx.size(), act.negative_slope);
+                       },
+                       [&](const MoeLayer& moe) {
+                           loss.aux += moe_backward(moe, in.data(), n, cache[i].moe, dy.data(), aux_weight, std::get<MoeLayer>(grads.layers[i]), dx.data());
+                       },
+                       [&](const LayerNormLayer& ln) {
+                           layer_norm_backward(ln, in.data(), dy.data(), n, std::get<LayerNormLayer>(grads.layers[i]), dx.data());
+                       },
+                       [&](const DropoutLayer&) { dx = dy; },
+                   },
+                   layer);
         std::swap(dy, dx);
     }
     return loss;

@@ -1,6 +1,9 @@
 // trainer.cpp
 #include "train/trainer.h"
 
+#include "model/matrices.h"
+#include "model/overloaded.h"
+
 #include "train/backprop.h"
 #include "error.h"
 #include "model/forward.h"
@@ -33,20 +36,19 @@ void init_linear(LinearWeights& l, std::mt19937_64& rng) {
 
 void init_weights(Model& model, uint64_t seed) {
     std::mt19937_64 rng(seed);
-    for (auto& layer : model.layers) {
-        if (auto* lin = std::get_if<LinearWeights>(&layer)) {
-            init_linear(*lin, rng);
-        } else if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            init_linear(moe->gate, rng);
-            for (auto& e : moe->experts) {
-                init_linear(e.fc1, rng);
-                init_linear(e.fc2, rng);
-            }
-        } else if (auto* ln = std::get_if<LayerNormLayer>(&layer)) {
-            ln->weight = WeightData(std::vector<float>(size_t(ln->dim), 1.0f)); // PyTorch's default
-            ln->bias = WeightData(std::vector<float>(size_t(ln->dim), 0.0f));
-        }
-    }
+    for_each_matrix(model, [&](LinearWeights& l) { init_linear(l, rng); }, MatrixScope::All);
+    for (auto& layer : model.layers)
+        std::visit(Overloaded{
+                       [](LayerNormLayer& ln) {
+                           ln.weight = WeightData(std::vector<float>(size_t(ln.dim), 1.0f)); // PyTorch's default
+                           ln.bias = WeightData(std::vector<float>(size_t(ln.dim), 0.0f));
+                       },
+                       [](LinearWeights&) {}, // matrices: above
+                       [](MoeLayer&) {},
+                       [](ActivationLayer&) {},
+                       [](DropoutLayer&) {},
+                   },
+                   layer);
 }
 
 void train_model(Model& model, const Dataset& data, const TrainOptions& opt,
