@@ -15,7 +15,7 @@
 // Run: build/bench/bench_forward --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include "model/activation.h"
 #include "compress/compression.h"
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 #include "model/forward.h"
 #include "formats/model_io.h"
 #include "model/moe_forward.h"

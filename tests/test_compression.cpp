@@ -2,6 +2,7 @@
 // the plan format and its errors, and the original model never being modified.
 #include "compress/compression.h"
 #include "model/matrices.h"
+#include "kernels/prepared_matrix.h"
 #include "eval/sweep_grid.h"
 #include "compress/compression_plan.h"
 #include "error.h"

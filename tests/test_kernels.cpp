@@ -1,5 +1,5 @@
 // test_kernels.cpp - every optimized kernel against the plain reference, on odd shapes.
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 #include "model/matrices.h"
 #include "compress/compression.h"
 #include "error.h"
@@ -196,8 +196,8 @@ private slots:
         QVERIFY(std::fabs(c.sparsity - 0.75) < 0.05);
         int bsr = 0;
         for_each_matrix(c.model, [&](const LinearWeights& m) {
-            bsr += bool(m.bsr);
-            if (m.bsr) QVERIFY(m.weight.empty()); // the blocks serve every batch size
+            bsr += bool(prepared(m).bsr);
+            if (prepared(m).bsr) QVERIFY(m.weight.empty()); // the blocks serve every batch size
         });
         QVERIFY(bsr > 0);
         set_kernel_selection(KernelSelection::Measured);
@@ -211,10 +211,10 @@ private slots:
         int with_csr = 0, total = 0;
         for_each_matrix(c.model, [&](const LinearWeights& l) {
             ++total;
-            with_csr += bool(l.csr) || bool(l.bsr); // a sparse kernel (4x1 blocks when the zeros happen to fit)
+            with_csr += bool(prepared(l).csr) || bool(prepared(l).bsr); // a sparse kernel (4x1 blocks when the zeros happen to fit)
         });
         QCOMPARE(with_csr, total);
-        QVERIFY(!std::get<MoeLayer>(c.model.layers[2]).gate.csr); // the router stays dense
+        QVERIFY(!prepared(std::get<MoeLayer>(c.model.layers[2]).gate).csr); // the router stays dense
         // The sparse forward (batch >= kCsrMinBatch) matches the dense kernels on the same weights.
         Model dense = c.model;
         restore_dense_weights(dense); // fp32 again, dense kernels
@@ -314,8 +314,8 @@ private slots:
         int64_t resident = 0, fp32 = 0;
         for_each_matrix(c.model, [&](const LinearWeights& l) {
             QVERIFY(l.weight.empty());
-            QVERIFY(l.qmat);
-            QVERIFY(!l.csr);
+            QVERIFY(prepared(l).qmat);
+            QVERIFY(!prepared(l).csr);
             QCOMPARE(kernel_name(l, 1), std::string("q4-dot"));
             QCOMPARE(kernel_name(l, 256), std::string("q4-tiles"));
             resident += resident_weight_bytes(l) - int64_t(l.bias.size()) * 4;

@@ -1,6 +1,6 @@
 // test_moe_forward.cpp - MoE routing and forward against a hand-computed example; the BLAS
 // linear path against the reference loop; batch and batch-1 paths against each other.
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 #include "model/forward.h"
 #include "model/moe_forward.h"
 #include "model/moe_router.h"

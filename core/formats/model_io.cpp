@@ -8,6 +8,7 @@
 #include "error.h"
 #include "formats/file_io.h"
 #include "kernels/kernel_plan.h"
+#include "kernels/prepared_matrix.h"
 #include "formats/model_config.h"
 #include "formats/onnx_import.h"
 #include "formats/safetensors.h"
@@ -174,7 +175,7 @@ void load_matrix(TensorSet& ts, LinearWeights& l) { l.quant ? load_quantized(ts,
 void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<int8_t>>& scratch, const LinearWeights& l,
                 const std::string& name) {
     const QuantizedWeights* q = l.quant.get();
-    if (!q && l.weight.empty() && (l.csr || l.bsr || l.nm24)) {
+    if (!q && l.weight.empty() && l.kernels) {
         // The kernel plan kept only a sparse copy: write it out dense again.
         std::vector<int8_t>& dense = scratch.emplace_back(size_t(l.weight_count()) * sizeof(float));
         const std::vector<float> w = dense_weights(l);

@@ -3,7 +3,7 @@
 #include "model/matrices.h"
 
 #include "kernels/blas_setup.h"
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 #include "eval/machine_info.h"
 #include "kernels/thread_pool.h"
 
@@ -89,27 +89,25 @@ Cache& cache() {
     return c;
 }
 
-std::string cache_key(const LinearWeights& l, double sparsity) {
+std::string cache_key(const LinearWeights& l, const PreparedMatrix& p, double sparsity) {
     const MachineInfo& m = machine_info();
     std::ostringstream k;
     k << m.cpu << '|' << m.cpu_id << '|' << m.blas << '|' << m.isa << "|threads=" << compute_threads() << '|' << l.out << 'x' << l.in << '|'
-      << (l.quant ? l.quant->spec.label() : "f32") << "|sparsity=" << int(std::floor(sparsity * 20.0)) * 5 << "%|csr=" << bool(l.csr) << "|bsr=" << bool(l.bsr) << "|nm24=" << bool(l.nm24);
+      << (l.quant ? l.quant->spec.label() : "f32") << "|sparsity=" << int(std::floor(sparsity * 20.0)) * 5 << "%|csr=" << bool(p.csr) << "|bsr=" << bool(p.bsr) << "|nm24=" << bool(p.nm24);
     return k.str();
 }
 
 // --- measurement ---------------------------------------------------------------------------------
 
-void run(const LinearWeights& l, KernelFamily f, const float* x, int n, float* y) {
+void run(const LinearWeights& l, const PreparedMatrix& p, KernelFamily f, const float* x, int n, float* y) {
     LinearWeights probe; // a view of l's kernel copies with one family
     probe.in = l.in;
     probe.out = l.out;
     if (f == KernelFamily::Dense) probe.weight = WeightData::view(nullptr, l.weight.data(), l.weight.size()); // no copy
     probe.bias = WeightData::view(nullptr, l.bias.data(), l.bias.size());
-    probe.csr = l.csr;
-    probe.bsr = l.bsr;
-    probe.nm24 = l.nm24;
-    probe.qmat = l.qmat;
-    probe.family_small = probe.family_large = f;
+    auto one = std::make_shared<PreparedMatrix>(p);
+    one->family_small = one->family_large = f;
+    probe.kernels = std::move(one);
     linear_forward(probe, x, n, y);
 }
 
@@ -124,21 +122,21 @@ void evict_l2() {
     (void)sink;
 }
 
-double median_ns(const LinearWeights& l, KernelFamily f, const std::vector<float>& x, int n, std::vector<float>& y) {
+double median_ns(const LinearWeights& l, const PreparedMatrix& p, KernelFamily f, const std::vector<float>& x, int n, std::vector<float>& y) {
     using Clock = std::chrono::steady_clock;
-    run(l, f, x.data(), n, y.data()); // warm-up: thread pool, page faults
+    run(l, p, f, x.data(), n, y.data()); // warm-up: thread pool, page faults
     std::vector<double> t;
     for (int rep = 0; rep < 5; ++rep) {
         evict_l2();
         const auto t0 = Clock::now();
-        run(l, f, x.data(), n, y.data());
+        run(l, p, f, x.data(), n, y.data());
         t.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
     }
     std::nth_element(t.begin(), t.begin() + 2, t.end());
     return t[2];
 }
 
-KernelFamily fastest(const LinearWeights& l, const std::vector<KernelFamily>& candidates, int n) {
+KernelFamily fastest(const LinearWeights& l, const PreparedMatrix& p, const std::vector<KernelFamily>& candidates, int n) {
     if (candidates.size() == 1) return candidates[0];
     std::mt19937 rng(7);
     std::normal_distribution<float> d(0.0f, 1.0f);
@@ -147,7 +145,7 @@ KernelFamily fastest(const LinearWeights& l, const std::vector<KernelFamily>& ca
     KernelFamily best = candidates[0];
     double best_ns = 0.0;
     for (KernelFamily f : candidates) {
-        const double ns = median_ns(l, f, x, n, y);
+        const double ns = median_ns(l, p, f, x, n, y);
         if (f == candidates[0] || ns < best_ns) {
             best = f;
             best_ns = ns;
@@ -171,51 +169,53 @@ double zero_block_share(const LinearWeights& l) {
 
 void plan_matrix(LinearWeights& l) {
     if (l.weight.empty()) return;
+    PreparedMatrix p;
     const bool integer = l.quant && qmatrix_supports(*l.quant);
     const double sparsity = double(count_zero_weights(l)) / double(std::max<int64_t>(1, l.weight_count()));
     if (sparsity >= (integer ? kCsrMinSparsityQuantized : kCsrMinSparsity))
-        l.csr = std::make_shared<const CsrMatrix>(csr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
-    if (integer) l.qmat = std::make_shared<const QMatrix>(qmatrix_from(*l.quant));
+        p.csr = std::make_shared<const CsrMatrix>(csr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
+    if (integer) p.qmat = std::make_shared<const QMatrix>(qmatrix_from(*l.quant));
     // Blocks are worth it when the zeros come in blocks: at most 1.5x the nonzeros stored.
-    if (!integer && l.csr && 1.0 - zero_block_share(l) <= 1.5 * (1.0 - sparsity))
-        l.bsr = std::make_shared<const BsrMatrix>(bsr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
-    if (!integer && l.csr && fits_nm24(std::as_const(l.weight).data(), l.out, l.in))
-        l.nm24 = std::make_shared<const Nm24Matrix>(nm24_from_dense(std::as_const(l.weight).data(), l.out, l.in));
+    if (!integer && p.csr && 1.0 - zero_block_share(l) <= 1.5 * (1.0 - sparsity))
+        p.bsr = std::make_shared<const BsrMatrix>(bsr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
+    if (!integer && p.csr && fits_nm24(std::as_const(l.weight).data(), l.out, l.in))
+        p.nm24 = std::make_shared<const Nm24Matrix>(nm24_from_dense(std::as_const(l.weight).data(), l.out, l.in));
     const KernelFamily base = integer ? KernelFamily::Quant : KernelFamily::Dense;
     std::vector<KernelFamily> candidates{base}; // for batches above kSmallBatchMax
-    if (l.csr) candidates.push_back(KernelFamily::Csr);
-    if (l.bsr) candidates.push_back(KernelFamily::Bsr);
+    if (p.csr) candidates.push_back(KernelFamily::Csr);
+    if (p.bsr) candidates.push_back(KernelFamily::Bsr);
     std::vector<KernelFamily> small = candidates; // the 2:4 kernel works row by row: small batches only
-    if (l.nm24) small.push_back(KernelFamily::Nm24);
+    if (p.nm24) small.push_back(KernelFamily::Nm24);
 
     if (small.size() == 1 || kernel_selection() == KernelSelection::Static) {
-        l.family_small = small.back();
-        l.family_large = candidates.back();
+        p.family_small = small.back();
+        p.family_large = candidates.back();
     } else {
-        l.kernel_measured = true;
-        const std::string key = cache_key(l, sparsity);
+        p.measured = true;
+        const std::string key = cache_key(l, p, sparsity);
         Cache& c = cache();
         std::unique_lock lock(c.mutex);
         c.load();
         if (auto it = c.entries.find(key); it != c.entries.end()) {
-            std::tie(l.family_small, l.family_large) = it->second;
+            std::tie(p.family_small, p.family_large) = it->second;
         } else {
             lock.unlock();
             if (integer) l.weight = WeightData(); // measure Quant as it will run: without the fp32 copy
-            l.family_small = fastest(l, small, 1);
-            l.family_large = fastest(l, candidates, 32);
+            p.family_small = fastest(l, p, small, 1);
+            p.family_large = fastest(l, p, candidates, 32);
             lock.lock();
-            c.append(key, l.family_small, l.family_large);
+            c.append(key, p.family_small, p.family_large);
         }
     }
     // Keep only the copies a family uses: integer matrices never keep fp32.
-    auto uses = [&](KernelFamily f) { return l.family_small == f || l.family_large == f; };
+    auto uses = [&](KernelFamily f) { return p.family_small == f || p.family_large == f; };
     const bool uses_base = uses(base);
-    if (!uses(KernelFamily::Csr)) l.csr.reset();
-    if (!uses(KernelFamily::Bsr)) l.bsr.reset();
-    if (!uses(KernelFamily::Nm24)) l.nm24.reset();
+    if (!uses(KernelFamily::Csr)) p.csr.reset();
+    if (!uses(KernelFamily::Bsr)) p.bsr.reset();
+    if (!uses(KernelFamily::Nm24)) p.nm24.reset();
     if (integer || !uses_base) l.weight = WeightData();
-    if (integer && !uses_base) l.qmat.reset();
+    if (integer && !uses_base) p.qmat.reset();
+    l.kernels = std::make_shared<const PreparedMatrix>(std::move(p));
 }
 
 } // namespace
@@ -224,8 +224,9 @@ void set_kernel_selection(KernelSelection s) { g_selection = s; }
 KernelSelection kernel_selection() { return g_selection; }
 
 std::string kernel_name(const LinearWeights& l, int batch) {
-    const std::string q = l.qmat ? (l.qmat->layout_bits == 4 ? "q4" : "q8") : "";
-    switch (kernel_for(l, batch)) {
+    const PreparedMatrix& p = prepared(l);
+    const std::string q = p.qmat ? (p.qmat->layout_bits == 4 ? "q4" : "q8") : "";
+    switch (kernel_for(p, batch)) {
     case Kernel::Sgemv: return "sgemv";
     case Kernel::Sgemm: return "sgemm";
     case Kernel::CsrRows: return "csr-rows";
@@ -254,7 +255,7 @@ std::string kernel_summary(const Model& model) {
         return s;
     };
     int measured = 0;
-    for_each_matrix(model, [&](const LinearWeights& l) { measured += l.kernel_measured; });
+    for_each_matrix(model, [&](const LinearWeights& l) { measured += prepared(l).measured; });
     std::string s = "batch 1: " + count(1) + "; batch 256: " + count(256);
     if (measured) s += " (measured choice for " + std::to_string(measured) + ")";
     return s + "; integer dot " + qmatmul_isa() + "; OpenBLAS " + blas_core_description();

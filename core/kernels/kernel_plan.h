@@ -26,6 +26,7 @@
 // docs/performance.md).
 #pragma once
 
+#include "kernels/prepared_matrix.h"
 #include "model/model.h"
 
 #include <string>
@@ -39,14 +40,15 @@ inline constexpr int kCsrMaxRowBatch = 2; // CSR row (gather) path up to this ba
 
 enum class Kernel { Sgemv, Sgemm, CsrRows, CsrPanel, BsrRows, BsrPanel, Nm24Rows, QuantDot, QuantTiles };
 
-inline Kernel kernel_for(const LinearWeights& l, int batch) {
-    const KernelFamily f = batch <= kSmallBatchMax ? l.family_small : l.family_large;
-    if (f == KernelFamily::Csr && l.csr) return batch <= kCsrMaxRowBatch ? Kernel::CsrRows : Kernel::CsrPanel;
-    if (f == KernelFamily::Bsr && l.bsr) return batch <= kCsrMaxRowBatch ? Kernel::BsrRows : Kernel::BsrPanel;
-    if (f == KernelFamily::Nm24 && l.nm24) return Kernel::Nm24Rows;
-    if (f == KernelFamily::Quant && l.qmat) return batch <= kSmallBatchMax ? Kernel::QuantDot : Kernel::QuantTiles;
+inline Kernel kernel_for(const PreparedMatrix& p, int batch) {
+    const KernelFamily f = batch <= kSmallBatchMax ? p.family_small : p.family_large;
+    if (f == KernelFamily::Csr && p.csr) return batch <= kCsrMaxRowBatch ? Kernel::CsrRows : Kernel::CsrPanel;
+    if (f == KernelFamily::Bsr && p.bsr) return batch <= kCsrMaxRowBatch ? Kernel::BsrRows : Kernel::BsrPanel;
+    if (f == KernelFamily::Nm24 && p.nm24) return Kernel::Nm24Rows;
+    if (f == KernelFamily::Quant && p.qmat) return batch <= kSmallBatchMax ? Kernel::QuantDot : Kernel::QuantTiles;
     return batch == 1 ? Kernel::Sgemv : Kernel::Sgemm;
 }
+inline Kernel kernel_for(const LinearWeights& l, int batch) { return kernel_for(prepared(l), batch); }
 
 // "sgemv", "csr-rows", "q4-dot", "q8-tiles", ...
 std::string kernel_name(const LinearWeights& l, int batch);

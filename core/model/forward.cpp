@@ -2,7 +2,7 @@
 #include "model/forward.h"
 
 #include "model/activation.h"
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 #include "model/layer_norm.h"
 #include "model/overloaded.h"
 

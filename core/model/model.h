@@ -4,11 +4,7 @@
 // A Model is a value: compression copies it and edits the copy, never the loaded original.
 #pragma once
 
-#include "kernels/quant_matmul.h"
 #include "compress/quantized_weights.h"
-#include "kernels/sparse_bsr.h"
-#include "kernels/sparse_csr.h"
-#include "kernels/sparse_nm24.h"
 #include "model/weight_data.h"
 
 #include <cstdint>
@@ -22,8 +18,7 @@ namespace ss {
 // gelu: exact erf form; gelu_tanh: the tanh approximation (PyTorch approximate="tanh").
 enum class Activation { Relu, LeakyRelu, Gelu, GeluTanh, Silu, Tanh, Sigmoid };
 
-// Which kernel family runs a matrix (kernel_plan.h).
-enum class KernelFamily : uint8_t { Dense, Csr, Bsr, Nm24, Quant };
+struct PreparedMatrix; // kernels/prepared_matrix.h
 
 struct LinearWeights {
     std::string name;     // tensor prefix: NAME.weight, NAME.bias
@@ -37,18 +32,9 @@ struct LinearWeights {
     // The low-precision form `weight` was dequantized from, when the matrix is quantized;
     // whatever changes `weight` must keep it in step or drop it.
     std::shared_ptr<const QuantizedWeights> quant;
-    // The same weights in compressed-row form, when the kernel plan chose the sparse kernel
-    // (kernel_plan.h); built from `weight`, so it must be rebuilt whenever `weight` changes.
-    std::shared_ptr<const CsrMatrix> csr;
-    // The same weights in 4x1 block-sparse form (sparse_bsr.h), when the kernel plan made one.
-    std::shared_ptr<const BsrMatrix> bsr;
-    // The same weights in 2:4 form (sparse_nm24.h), when they fit it and the kernel plan made one.
-    std::shared_ptr<const Nm24Matrix> nm24;
-    // The quantized codes in the integer kernels' block layout (quant_matmul.h), built from `quant`.
-    std::shared_ptr<const QMatrix> qmat;
-    // Kernel families chosen by plan_kernels for batches up to kSmallBatchMax and above.
-    KernelFamily family_small = KernelFamily::Dense, family_large = KernelFamily::Dense;
-    bool kernel_measured = false; // the families were chosen by timing candidates (or from the cache)
+    // Kernel copies and the kernel family per batch size (kernels/prepared_matrix.h), made by
+    // plan_kernels from `weight` / `quant`: whatever changes those must drop it.
+    std::shared_ptr<const PreparedMatrix> kernels;
 
     int64_t weight_count() const { return int64_t(out) * in; }
 };
@@ -132,15 +118,5 @@ struct Model {
 
 const char* activation_name(Activation a);
 bool parse_activation(const std::string& s, Activation* out);
-
-// Weights equal to zero, from whichever form the matrix holds (fp32, codes, CSR or 4x1 blocks).
-int64_t count_zero_weights(const LinearWeights& l);
-// Bytes the matrix keeps in memory for computing: fp32 weights, CSR, kernel codes, and bias.
-int64_t resident_weight_bytes(const LinearWeights& l);
-// (out, in) fp32 from whichever form the matrix holds; empty when it holds none.
-std::vector<float> dense_weights(const LinearWeights& l);
-// Gives every compressible matrix its fp32 weights back (from the codes, CSR or blocks), dropping
-// kernel copies, so compression can edit them.
-void restore_dense_weights(Model& model);
 
 } // namespace ss

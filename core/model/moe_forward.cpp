@@ -2,7 +2,7 @@
 #include "model/moe_forward.h"
 
 #include "model/activation.h"
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 #include "model/forward.h"
 #include "model/moe_router.h"
 

@@ -5,7 +5,7 @@
 #include "model/overloaded.h"
 
 #include "model/activation.h"
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 #include "model/layer_norm.h"
 #include "model/moe_router.h"
 

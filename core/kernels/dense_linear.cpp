@@ -1,5 +1,5 @@
 // dense_linear.cpp
-#include "model/dense_linear.h"
+#include "kernels/dense_linear.h"
 
 #include "kernels/kernel_plan.h"
 #include "kernels/thread_pool.h"
@@ -10,14 +10,15 @@ namespace ss {
 
 void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
     const float* bias = l.bias.empty() ? nullptr : l.bias.data();
-    switch (kernel_for(l, n)) {
+    const PreparedMatrix& p = prepared(l);
+    switch (kernel_for(p, n)) {
     case Kernel::CsrRows:
-    case Kernel::CsrPanel: return csr_matmul(*l.csr, bias, x, n, y);
+    case Kernel::CsrPanel: return csr_matmul(*p.csr, bias, x, n, y);
     case Kernel::BsrRows:
-    case Kernel::BsrPanel: return bsr_matmul(*l.bsr, bias, x, n, y);
-    case Kernel::Nm24Rows: return nm24_matmul(*l.nm24, bias, x, n, y);
-    case Kernel::QuantDot: return qmatmul_dot(*l.qmat, bias, x, n, y);
-    case Kernel::QuantTiles: return qmatmul_tiles(*l.qmat, bias, x, n, y);
+    case Kernel::BsrPanel: return bsr_matmul(*p.bsr, bias, x, n, y);
+    case Kernel::Nm24Rows: return nm24_matmul(*p.nm24, bias, x, n, y);
+    case Kernel::QuantDot: return qmatmul_dot(*p.qmat, bias, x, n, y);
+    case Kernel::QuantTiles: return qmatmul_tiles(*p.qmat, bias, x, n, y);
     case Kernel::Sgemv: // output rows split over the threads, one single-threaded sgemv each
         parallel_for(l.out, 64, [&](int64_t o0, int64_t o1) {
             for (int64_t o = o0; o < o1; ++o) y[o] = bias ? bias[o] : 0.0f;

@@ -1,13 +1,12 @@
-// dense_linear.h - y = x W^T + b through OpenBLAS.
+// dense_linear.h - y = x W^T + b through the kernel the plan chose for the matrix (kernel_plan.h).
 #pragma once
 
 #include "model/model.h"
 
 namespace ss {
 
-// x (n, in) row-major -> y (n, out) row-major. A matrix with a CSR copy (kernel_plan.h) runs the
-// sparse kernel for n >= kCsrMinBatch; otherwise n == 1 uses sgemv and n > 1 sgemm. y must not
-// alias x.
+// x (n, in) row-major -> y (n, out) row-major, by kernel_for(l, n): a prepared sparse or integer
+// kernel, else OpenBLAS sgemv (n == 1) or sgemm on the fp32 weights. y must not alias x.
 void linear_forward(const LinearWeights& l, const float* x, int n, float* y);
 
 // Plain triple loop, the reference the BLAS path is tested against.
