@@ -10,6 +10,7 @@
 #include "eval/evaluate.h"
 #include "formats/model_io.h"
 #include "eval/result_json.h"
+#include "eval/run_evaluation.h"
 #include "eval/run_record.h"
 
 #include <cmath>
@@ -44,12 +45,14 @@ int cmd_eval(int argc, char** argv) {
     const std::string data_path = a.get("--data", ss::kDefaultDatasetDir);
     const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", "")});
     const auto calib = calibration_data_for(plan, a, data_path);
-    const ss::CompressedModel cm = ss::compress(model, plan, calib.get());
-    const ss::BaselineOutputs baseline = ss::compute_baseline(model, data, opt.limit, opt.threads);
-    opt.baseline = &baseline;
-    opt.dense = &model;
-    ss::RunRecord r = ss::make_run_record(model, data, plan);
-    r.result = ss::evaluate(cm, data, opt);
+    ss::RunRequest req;
+    req.dense = &model;
+    req.data = &data;
+    req.plan = plan;
+    req.calibration = calib.get();
+    req.options = opt;
+    std::vector<std::string> notes;
+    const ss::RunRecord r = ss::run_evaluation(req, &notes);
 
     if (a.has("--json")) {
         std::printf("%s\n", ss::run_record_json(r, model.labels).c_str());
@@ -59,7 +62,7 @@ int cmd_eval(int argc, char** argv) {
     std::printf("model      %s (%s)\n", model.name.c_str(), model.source_path.c_str());
     std::printf("data       %s, %d samples\n", data.source_path.c_str(), e.samples);
     std::printf("compress   prune %s, quant %s, top-k %d\n", plan.prune_label().c_str(), plan.quant_label().c_str(), e.top_k);
-    for (const auto& note : cm.notes) std::printf("           %s\n", note.c_str());
+    for (const auto& note : notes) std::printf("           %s\n", note.c_str());
     const ss::Comparison& c = e.comparison;
     std::printf("accuracy   %.2f%%  (dense %.2f%%, delta %+.2f points, 95%% CI [%+.2f, %+.2f]; %d gained, %d lost)\n", 100.0 * e.accuracy,
                 100.0 * c.baseline_accuracy, 100.0 * c.accuracy_delta, 100.0 * c.delta_ci_low, 100.0 * c.delta_ci_high, c.gained, c.lost);

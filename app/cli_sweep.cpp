@@ -10,6 +10,7 @@
 #include "eval/evaluate.h"
 #include "kernels/kernel_plan.h"
 #include "formats/model_io.h"
+#include "eval/run_evaluation.h"
 #include "eval/run_record.h"
 #include "session/session_db.h"
 #include "eval/sweep_grid.h"
@@ -86,19 +87,22 @@ int cmd_sweep(int argc, char** argv) {
                  skipped, session_path.c_str(), todo.size());
     if (todo.empty()) return 0;
 
-    const ss::BaselineOutputs baseline = ss::compute_baseline(model, data, opt.limit, opt.threads);
-    opt.baseline = &baseline;
-    opt.dense = &model;
+    const auto baseline = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(model, data, opt.limit, opt.threads));
     const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<ss::Dataset> calib; // the same data for every plan that needs it: read once
     for (size_t n = 0; n < todo.size(); ++n) {
         const ss::CompressionPlan& plan = plans[todo[n]];
         if (plan.needs_calibration() && !calib) calib = calibration_data_for(plan, a, data_path);
-        const ss::CompressedModel cm = ss::compress(model, plan, plan.needs_calibration() ? calib.get() : nullptr);
-        ss::RunRecord r = ss::make_run_record(model, data, plan);
+        ss::RunRequest req;
+        req.dense = &model;
+        req.data = &data;
+        req.plan = plan;
+        req.calibration = plan.needs_calibration() ? calib.get() : nullptr;
+        req.options = opt;
+        req.baseline = [&](const ss::Model&, int, int) { return baseline; }; // computed once for the whole grid
+        ss::RunRecord r = ss::run_evaluation(req);
         r.grid_key = ss::sweep_grid_key(plan, model.sha256, data.sha256, opt.limit);
         if (a.options.count("--tag")) r.tags = {a.get("--tag", "")};
-        r.result = ss::evaluate(cm, data, opt);
         const int64_t id = session->add_run(r); // committed: a crash from here on keeps it
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double left = elapsed / double(n + 1) * double(todo.size() - n - 1);

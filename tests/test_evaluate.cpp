@@ -4,6 +4,7 @@
 #include "compress/compression_plan.h"
 #include "error.h"
 #include "eval/evaluate.h"
+#include "eval/run_evaluation.h"
 #include "model/forward.h"
 #include "test_support.h"
 #include "train/trainer.h"
@@ -138,6 +139,48 @@ private slots:
         QVERIFY(r.comparison.faster_than_dense);
         QCOMPARE(r.comparison.agreement, 1.0); // same model: every prediction agrees
         QCOMPARE(r.comparison.mean_kl, 0.0);
+    }
+
+    void runEvaluationComparesWithDenseAndEstimatesFirst() {
+        const Model m = test_support::tiny_moe_model(9);
+        const Dataset d = labelled_by(m, 100, 4);
+        RunRequest req;
+        req.dense = &m;
+        req.data = &d;
+        req.plan = plan_from_flags("magnitude:0.5", "none", 1); // top-1: the outputs change
+        req.options.batch_size = 16;
+        req.options.latency_samples = 10;
+        req.options.latency_warmup = 2;
+        int estimates = 0, estimate_samples = 0;
+        req.estimate_samples = 20;
+        req.on_estimate = [&](const RunRecord& e) {
+            ++estimates;
+            estimate_samples = e.result.samples;
+            return true;
+        };
+        const RunRecord r = run_evaluation(req);
+        QCOMPARE(estimates, 1);
+        QCOMPARE(estimate_samples, 20);
+        QVERIFY(!r.result.cancelled);
+        QCOMPARE(r.result.samples, 100);
+        QCOMPARE(r.plan.summary(), req.plan.summary());
+        QCOMPARE(r.result.top_k, 1);
+        // Compared with the dense model, whose accuracy on this data is 75 % by construction.
+        QVERIFY(r.result.has_comparison);
+        QCOMPARE(r.result.comparison.baseline_accuracy, 0.75);
+        QCOMPARE(r.result.comparison.accuracy_delta, r.result.accuracy - 0.75);
+        QVERIFY(r.result.comparison.throughput_ratio > 0.0); // timed side by side
+        // The same compressed model evaluated by hand gives the same accuracy.
+        EvalOptions opt = req.options;
+        QCOMPARE(evaluate(compress(m, req.plan), d, opt).accuracy, r.result.accuracy);
+
+        // Stopping at the estimate: cancelled, and the full evaluation never ran.
+        req.on_estimate = [](const RunRecord&) { return false; };
+        QVERIFY(run_evaluation(req).result.cancelled);
+        // A provider that gives no baseline: no comparison, no side-by-side timing.
+        req.on_estimate = {};
+        req.baseline = [](const Model&, int, int) { return std::shared_ptr<const BaselineOutputs>(); };
+        QVERIFY(!run_evaluation(req).result.has_comparison);
     }
 
     void percentileIsNearestRank() {

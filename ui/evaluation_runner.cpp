@@ -4,6 +4,7 @@
 #include "compress/compression.h"
 #include "error.h"
 #include "eval/evaluate.h"
+#include "eval/run_evaluation.h"
 
 #include <QPromise>
 #include <QtConcurrent>
@@ -29,46 +30,40 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             promise.setProgressValue(int(f * 1000.0f));
             return !promise.isCanceled();
         };
-        ss::CompressedModel cm = ss::compress(*job.model, job.plan, job.calibration.get());
-        cm.model.input = job.input;
-        if (promise.isCanceled()) return;
-        std::shared_ptr<const ss::BaselineOutputs> baseline;
+        ss::RunRequest req;
+        req.dense = job.model.get();
+        req.data = job.dataset.get();
+        req.plan = job.plan;
+        req.calibration = job.calibration.get();
+        req.input = &job.input;
+        req.options = job.options;
+        req.side_by_side = job.side_by_side;
         if (job.baseline) {
-            BaselineCache& b = *job.baseline;
-            std::lock_guard<std::mutex> lock(b.mutex);
-            const int samples = job.options.limit > 0 ? std::min(job.options.limit, job.dataset->count) : job.dataset->count;
-            if (!(b.outputs && b.model == job.model.get() && b.dataset == job.dataset.get() && b.input.scale == job.input.scale &&
-                  b.input.mean == job.input.mean && b.input.std == job.input.std && b.samples >= samples &&
-                  b.threads == job.options.threads)) {
-                ss::Model dense = *job.model;
-                dense.input = job.input;
-                b.outputs = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(dense, *job.dataset, samples, job.options.threads));
-                b.model = job.model.get();
-                b.dataset = job.dataset.get();
-                b.input = job.input;
-                b.samples = samples;
-                b.threads = job.options.threads;
-            }
-            baseline = b.outputs;
+            req.baseline = [&job](const ss::Model& dense, int samples, int threads) {
+                BaselineCache& b = *job.baseline;
+                std::lock_guard<std::mutex> lock(b.mutex);
+                if (!(b.outputs && b.model == job.model.get() && b.dataset == job.dataset.get() && b.input.scale == dense.input.scale &&
+                      b.input.mean == dense.input.mean && b.input.std == dense.input.std && b.samples >= samples && b.threads == threads)) {
+                    b.outputs = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(dense, *job.dataset, samples, threads));
+                    b.model = job.model.get();
+                    b.dataset = job.dataset.get();
+                    b.input = dense.input;
+                    b.samples = samples;
+                    b.threads = threads;
+                }
+                return b.outputs;
+            };
+        } else {
+            req.baseline = [](const ss::Model&, int, int) { return std::shared_ptr<const ss::BaselineOutputs>(); }; // no comparison
         }
-        job.options.baseline = baseline.get();
-        if (baseline && job.side_by_side) job.options.dense = job.model.get();
-        ss::RunRecord r = ss::make_run_record(cm.model, *job.dataset, job.plan);
-        if (job.estimate_samples > 0 && job.estimate_samples < job.dataset->count) {
-            // The same compressed model on the first samples first: an estimate within tens of ms.
-            ss::EvalOptions quick = job.options;
-            quick.limit = job.estimate_samples;
-            quick.latency_samples = 0;
-            quick.latency_warmup = 0;
-            quick.dense = nullptr;
-            quick.progress = {};
-            ss::RunRecord e = r;
-            e.result = ss::evaluate(cm, *job.dataset, quick);
-            if (promise.isCanceled()) return;
-            promise.addResult(std::move(e));
-        }
-        r.result = ss::evaluate(cm, *job.dataset, job.options);
-        if (r.result.cancelled) return;
+        req.estimate_samples = job.estimate_samples;
+        req.on_estimate = [&promise](const ss::RunRecord& e) {
+            if (promise.isCanceled()) return false;
+            promise.addResult(e);
+            return true;
+        };
+        ss::RunRecord r = ss::run_evaluation(req);
+        if (r.result.cancelled || promise.isCanceled()) return;
         promise.addResult(std::move(r));
     } catch (const std::exception& e) {
         promise.setException(EvaluationFailure(QString::fromStdString(e.what())));

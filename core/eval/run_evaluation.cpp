@@ -1,0 +1,57 @@
+// run_evaluation.cpp
+#include "eval/run_evaluation.h"
+
+#include "compress/compression.h"
+#include "error.h"
+
+#include <algorithm>
+
+namespace ss {
+
+RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes) {
+    if (!req.dense || !req.data) throw Error("run_evaluation: no model or no data");
+    CompressedModel cm = compress(*req.dense, req.plan, req.calibration);
+    if (req.input) cm.model.input = *req.input;
+    if (notes) *notes = cm.notes;
+
+    EvalOptions opt = req.options;
+    const int samples = opt.limit > 0 ? std::min(opt.limit, req.data->count) : req.data->count;
+    std::shared_ptr<const BaselineOutputs> baseline;
+    if (req.baseline) {
+        // The provider gets the dense model with the run's preprocessing.
+        if (req.input) {
+            Model dense = *req.dense;
+            dense.input = *req.input;
+            baseline = req.baseline(dense, samples, opt.threads);
+        } else {
+            baseline = req.baseline(*req.dense, samples, opt.threads);
+        }
+    } else {
+        Model dense = *req.dense;
+        if (req.input) dense.input = *req.input;
+        baseline = std::make_shared<const BaselineOutputs>(compute_baseline(dense, *req.data, samples, opt.threads));
+    }
+    opt.baseline = baseline.get();
+    opt.dense = baseline && req.side_by_side ? req.dense : nullptr;
+
+    RunRecord r = make_run_record(cm.model, *req.data, req.plan);
+    if (req.estimate_samples > 0 && req.estimate_samples < req.data->count && req.on_estimate) {
+        // The same compressed model on the first samples first: an estimate within tens of ms.
+        EvalOptions quick = opt;
+        quick.limit = req.estimate_samples;
+        quick.latency_samples = 0;
+        quick.latency_warmup = 0;
+        quick.dense = nullptr;
+        quick.progress = {};
+        RunRecord e = r;
+        e.result = evaluate(cm, *req.data, quick);
+        if (!req.on_estimate(e)) {
+            r.result.cancelled = true;
+            return r;
+        }
+    }
+    r.result = evaluate(cm, *req.data, opt);
+    return r;
+}
+
+} // namespace ss
