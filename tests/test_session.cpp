@@ -249,7 +249,7 @@ private slots:
 
     void everyEarlierSchemaOpensAndMigrates_data() {
         QTest::addColumn<int>("version");
-        for (int v = 1; v <= 5; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
+        for (int v = 1; v <= 6; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
     }
     void everyEarlierSchemaOpensAndMigrates() {
         // Fixtures written with each version's own DDL (tests/fixtures/make_session_fixtures.py).
@@ -289,6 +289,16 @@ private slots:
         if (version >= 3) QCOMPARE(r.result.comparison.lost, 463);
         QCOMPARE(r.result.comparison.throughput_ratio, version >= 4 ? 1.44 : 0.0);
         QCOMPARE(r.note, version >= 5 ? std::string("70 % costs 3.4 points") : std::string());
+        QCOMPARE(r.tags, version >= 6 ? (std::vector<std::string>{"sweep", "int8"}) : std::vector<std::string>{});
+        // Schema 7: every earlier run is a classification run, its metrics filled from the columns.
+        QCOMPARE(r.result.task, EvalTask::Classification);
+        QCOMPARE(r.result.metrics.at("accuracy"), 0.8627);
+        QCOMPARE(r.result.metrics.count("agreement"), size_t(version >= 3 ? 1 : 0));
+        if (version >= 3) {
+            QCOMPARE(r.result.metrics.at("agreement"), 0.913);
+            QCOMPARE(r.result.metrics.at("mean_kl"), 0.21);
+            QVERIFY(std::fabs(r.result.metrics.at("accuracy_delta") - (0.8627 - 0.8970)) < 1e-12);
+        }
 
         // Read-write: a backup of the file as it was, then every later migration in place.
         {
@@ -322,6 +332,8 @@ private slots:
         r.tags = {"sweep-a", "int8"};
         r.grid_key = "{\"prune\":\"none\"}|model|data|10000";
         r.result.latency_samples_ms = {0.051f, 0.049f, 0.12f};
+        r.result.task = EvalTask::LanguageModeling;
+        r.result.metrics = {{"perplexity", 12.5}, {"kld_p99", 0.75}, {"undefined", std::nan("")}};
         LayerCost l;
         l.name = "moe";
         l.kind = "moe";
@@ -380,7 +392,25 @@ private slots:
         QCOMPARE(b.result.expert_stats[0].dead, std::vector<int>{}); // shares 0.25 / 0.75
         QCOMPARE(b.result.expert_stats[0].coactivation, (std::vector<int64_t>{0, 4, 4, 0}));
         QVERIFY(b.result.expert_stats[1].coactivation.empty());
+        QCOMPARE(b.result.task, EvalTask::LanguageModeling);
+        QCOMPARE(b.result.metrics.size(), size_t(3));
+        QCOMPARE(b.result.metrics.at("perplexity"), 12.5);
+        QCOMPARE(b.result.metrics.at("kld_p99"), 0.75);
+        QVERIFY(std::isnan(b.result.metrics.at("undefined"))); // stored as NULL
         QCOMPARE(db->integrity_check(), std::string("ok"));
+    }
+
+    void unknownTaskIsRefusedByRun() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("t.sparsescope").toStdString();
+        SessionDb::open(path)->add_run(sample_run(0, 0.5));
+        exec(path, "UPDATE runs SET task = 'segmentation'");
+        try {
+            SessionDb::open(path, SessionAccess::ReadOnly)->runs();
+            QFAIL("an unknown task was read");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("run 1: task 'segmentation'") != std::string::npos, e.what());
+        }
     }
 
     void refusesNewerDamagedReadOnlyAndLockedFilesUnchanged() {

@@ -134,6 +134,12 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
         r.has_comparison = true;
         r.comparison = cmp->finish();
     }
+    r.metrics["accuracy"] = r.accuracy;
+    if (r.has_comparison) {
+        r.metrics["agreement"] = r.comparison.agreement;
+        r.metrics["mean_kl"] = r.comparison.mean_kl;
+        r.metrics["accuracy_delta"] = r.comparison.accuracy_delta;
+    }
 
     // Pass 2: batch-1 latency over the first samples, after a warm-up.
     auto time_dense_one = [&](int s) { // preprocess + forward, like the compressed timing

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "eval/baseline_comparison.h"
+#include "eval/eval_task.h"
 #include "compress/compression.h"
 #include "eval/expert_stats.h"
 #include "eval/layer_cost.h"
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct EvalOptions {
 
 struct EvalResult {
     bool cancelled = false;
+    EvalTask task = EvalTask::Classification;
+    std::map<std::string, double> metrics;  // the task's figures by name (eval_task.h); NaN where undefined
     int samples = 0;
     double accuracy = 0.0;                  // top-1, 0..1
     std::vector<double> per_class_accuracy; // (classes); NaN where the class has no samples

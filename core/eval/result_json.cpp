@@ -42,7 +42,11 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["top_k"] = e.top_k;
     j["threads"] = e.threads;
     j["samples"] = e.samples;
+    j["task"] = eval_task_name(e.task);
     j["accuracy"] = e.accuracy;
+    json metrics = json::object();
+    for (const auto& [name, v] : e.metrics) metrics[name] = std::isfinite(v) ? json(v) : json(nullptr);
+    j["metrics"] = metrics;
     json pc = json::array();
     for (double a : e.per_class_accuracy) pc.push_back(number_or_null(a));
     j["per_class_accuracy"] = pc;

@@ -113,6 +113,7 @@ RunDiff diff_runs(const RunRecord& a, const RunRecord& b) {
 
     x.text("setup", "run", std::to_string(a.id), std::to_string(b.id));
     x.text("setup", "created", a.created_at, b.created_at);
+    x.text("setup", "task", eval_task_name(a.result.task), eval_task_name(b.result.task));
     x.text("setup", "model", a.model_name + " (" + a.model_path + ")", b.model_name + " (" + b.model_path + ")");
     x.text("setup", "model sha256", a.model_sha256, b.model_sha256);
     x.text("setup", "dataset", a.dataset_path, b.dataset_path);
@@ -177,6 +178,15 @@ RunDiff diff_runs(const RunRecord& a, const RunRecord& b) {
     x.number("metrics", "sparsity", ea.sparsity, eb.sparsity, "%.2f %%", 100.0, "%+.2f points");
     x.number("metrics", "flops per sample", ea.flops_per_sample, eb.flops_per_sample, "%.4g", 1.0, nullptr, true);
     x.number("metrics", "top-k", ea.top_k, eb.top_k, "%.0f");
+    // The task's own metrics beyond those above (a language model's perplexity, KL percentiles ...).
+    std::set<std::string> task_metrics;
+    for (const auto* m : {&ea.metrics, &eb.metrics})
+        for (const auto& [name, v] : *m)
+            if (name != "accuracy" && name != "agreement" && name != "mean_kl" && name != "accuracy_delta") task_metrics.insert(name);
+    for (const std::string& name : task_metrics) {
+        auto value = [&](const EvalResult& e) { return e.metrics.count(name) ? e.metrics.at(name) : nan; };
+        x.number("metrics", name, value(ea), value(eb), "%.6g");
+    }
     const size_t classes = std::max(ea.per_class_accuracy.size(), eb.per_class_accuracy.size());
     for (size_t c = 0; c < classes; ++c)
         x.number("classes", "class " + std::to_string(c), c < ea.per_class_accuracy.size() ? ea.per_class_accuracy[c] : nan,

@@ -3,6 +3,7 @@
 #include "session/session_db.h"
 
 #include "eval/baseline_comparison.h"
+#include "eval/eval_task.h"
 #include "session/sqlite_util.h"
 
 #include <cmath>
@@ -39,7 +40,7 @@ constexpr const char* kRunColumns =
     "threads, samples, accuracy, latency_p50_ms, latency_p95_ms, throughput_sps, weight_bytes, sparsity, input_scale, "
     "input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, agreement, mean_kl, delta_ci_low, "
     "delta_ci_high, gained, lost, throughput_ratio, latency_ratio, kernels, machine, note, model_id, dataset_id, app_version, "
-    "tags, grid_key, latency_samples";
+    "tags, grid_key, latency_samples, task";
 
 // The id of the row of `table` (e.g. "models (name, path, sha256)") holding `values`, inserted
 // when missing.
@@ -75,7 +76,7 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
     const int64_t did = registered_id(db, path, "datasets (path, sha256)", "path = ?1 AND sha256 = ?2", {r.dataset_path, r.dataset_sha256});
 
     std::string values;
-    for (int i = 1; i <= 42; ++i) values += (i > 1 ? ",?" : "?") + std::to_string(i);
+    for (int i = 1; i <= 43; ++i) values += (i > 1 ? ",?" : "?") + std::to_string(i);
     Stmt run = prepare(db, path, std::string("INSERT INTO runs (") + kRunColumns + ") VALUES (" + values + ")");
     sqlite3_stmt* s = run.get();
     const EvalResult& e = r.result;
@@ -128,8 +129,16 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
         static_assert(sizeof(float) == 4);
         sqlite3_bind_blob(s, 42, e.latency_samples_ms.data(), int(e.latency_samples_ms.size() * sizeof(float)), SQLITE_TRANSIENT);
     }
+    bind_text(s, 43, eval_task_name(e.task));
     step_done(db, path, s);
 
+    Stmt met = prepare(db, path, "INSERT INTO run_metric (run_id, name, value) VALUES (?1,?2,?3)");
+    for (const auto& [name, value] : e.metrics) {
+        sqlite3_bind_int64(met.get(), 1, id);
+        bind_text(met.get(), 2, name);
+        bind_real_or_null(met.get(), 3, value);
+        step_done(db, path, met.get());
+    }
     Stmt cls = prepare(db, path, "INSERT INTO run_class_accuracy (run_id, class_index, samples, accuracy, delta) VALUES (?1,?2,?3,?4,?5)");
     for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
         sqlite3_bind_int64(cls.get(), 1, id);
@@ -257,7 +266,10 @@ std::vector<RunRecord> SessionDb::runs() const {
             e.latency_samples_ms.resize(size_t(bytes) / 4);
             std::memcpy(e.latency_samples_ms.data(), sqlite3_column_blob(q, 41), size_t(bytes));
         }
-        r.model_sha256 = text_col(q, 42);
+        if (!parse_eval_task(text_col(q, 42), &e.task))
+            throw Error(path + ": run " + std::to_string(r.id) + ": task '" + text_col(q, 42) + "' is not one this version knows (" +
+                        eval_task_name(EvalTask::Classification) + ", " + eval_task_name(EvalTask::LanguageModeling) + ")");
+        r.model_sha256 = text_col(q, 43);
         runs.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) fail(path, db, rc, "cannot read the runs");
@@ -274,6 +286,9 @@ std::vector<RunRecord> SessionDb::runs() const {
         }
         if (trc != SQLITE_DONE) fail(path, db, trc, "cannot read the runs");
     };
+    for_each_row("SELECT run_id, name, value FROM run_metric ORDER BY run_id", [](RunRecord& r, sqlite3_stmt* t) {
+        r.result.metrics[text_col(t, 1)] = real_or_nan(t, 2);
+    });
     for_each_row("SELECT run_id, samples, accuracy, delta FROM run_class_accuracy ORDER BY run_id, class_index", [](RunRecord& r, sqlite3_stmt* t) {
         r.result.per_class_count.push_back(sqlite3_column_int(t, 1));
         r.result.per_class_accuracy.push_back(real_or_nan(t, 2));
