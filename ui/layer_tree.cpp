@@ -72,6 +72,22 @@ void LayerTree::setModel(const ss::Model* model) {
                            item->setText(Name, tr("dropout"));
                            item->setText(Type, tr("dropout"));
                        },
+                       [&](const ss::EmbeddingLayer& e) {
+                           item->setText(Name, QString::fromStdString(e.table.name));
+                           item->setText(Type, tr("embedding"));
+                           item->setText(Shape, QStringLiteral("%1 × %2").arg(e.table.out).arg(e.table.in));
+                           item->setText(Params, loc.toString(qlonglong(e.table.weight_count())));
+                       },
+                       [&](const ss::RmsNormLayer& n) {
+                           item->setText(Name, QString::fromStdString(n.name));
+                           item->setText(Type, tr("RMS norm"));
+                           item->setText(Params, loc.toString(qlonglong(n.dim)));
+                       },
+                       [&](const ss::DecoderBlock& b) {
+                           item->setText(Name, QString::fromStdString(b.name));
+                           item->setText(Type, b.is_moe ? tr("decoder, MoE top-%1 of %2").arg(b.moe.top_k).arg(b.moe.experts.size()) : tr("decoder"));
+                           item->setText(Shape, tr("%1 heads (%2 kv) × %3").arg(b.attn.heads).arg(b.attn.kv_heads).arg(b.attn.head_dim));
+                       },
                    },
                    layer);
         for (int c : {int(Params), int(Sparsity)}) item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);

@@ -47,6 +47,14 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
                            for (const auto& e : moe.experts)
                                add(ss::tensor_names::moe_expert(moe.name, e.id), tr("expert %1: %2 → %3 → %2").arg(e.id).arg(e.fc1.in).arg(e.fc1.out));
                        },
+                       [&](const ss::DecoderBlock& b) {
+                           add(b.name, tr("decoder block: attention and %1").arg(b.is_moe ? tr("%1 experts").arg(b.moe.experts.size()) : tr("MLP")));
+                           if (b.is_moe)
+                               for (const auto& e : b.moe.experts)
+                                   add(ss::tensor_names::moe_expert(b.moe.name, e.id), tr("expert %1: %2 → %3 → %2").arg(e.id).arg(e.fc1.in).arg(e.fc1.out));
+                       },
+                       [](const ss::EmbeddingLayer&) {}, // compressed only when a plan file names it
+                       [](const ss::RmsNormLayer&) {},
                        [](const ss::ActivationLayer&) {}, // nothing to compress
                        [](const ss::LayerNormLayer&) {},
                        [](const ss::DropoutLayer&) {},

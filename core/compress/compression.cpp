@@ -104,19 +104,35 @@ int64_t weight_bytes(const Model& model) {
     return bytes;
 }
 
+namespace {
+double expert_flops(const MoeExpert& e) { return 2.0 * (double(e.fc1.weight_count()) + double(e.up.weight_count()) + double(e.fc2.weight_count())); }
+
+// The gate plus top_k experts of average size (and the shared expert).
+double moe_flops(const MoeLayer& moe) {
+    double experts = 0.0;
+    for (const auto& e : moe.experts) experts += expert_flops(e);
+    double f = 2.0 * moe.gate.in * moe.gate.out + moe.top_k * experts / double(std::max<size_t>(1, moe.experts.size()));
+    if (moe.has_shared) f += expert_flops(moe.shared) + 2.0 * double(moe.shared_gate.weight_count());
+    return f;
+}
+} // namespace
+
 double dense_flops_per_sample(const Model& model) {
     double f = 0.0;
     for (const auto& layer : model.layers)
         f += std::visit(Overloaded{
                             [](const LinearWeights& l) { return 2.0 * l.in * l.out; },
-                            [](const MoeLayer& moe) {
-                                double experts = 0.0;
-                                for (const auto& e : moe.experts) experts += 2.0 * (double(e.fc1.in) * e.fc1.out + double(e.fc2.in) * e.fc2.out);
-                                return 2.0 * moe.gate.in * moe.gate.out + moe.top_k * experts / double(std::max<size_t>(1, moe.experts.size()));
-                            },
+                            [](const MoeLayer& moe) { return moe_flops(moe); },
                             [](const ActivationLayer&) { return 0.0; },
                             [](const LayerNormLayer&) { return 0.0; },
                             [](const DropoutLayer&) { return 0.0; },
+                            [](const EmbeddingLayer&) { return 0.0; }, // a row lookup
+                            [](const RmsNormLayer&) { return 0.0; },
+                            [](const DecoderBlock& b) { // per token; attention scores (which grow with the context) not counted
+                                double f = 0.0;
+                                for (const LinearWeights* l : {&b.attn.q, &b.attn.k, &b.attn.v, &b.attn.o}) f += 2.0 * double(l->weight_count());
+                                return f + (b.is_moe ? moe_flops(b.moe) : expert_flops(b.mlp));
+                            },
                         },
                         layer);
     return f;
@@ -144,9 +160,7 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
         }
         if (plan.drop_experts > 0) ensure_stats();
         int moe_index = 0;
-        for (auto& layer : m.layers) {
-            auto* moe = std::get_if<MoeLayer>(&layer);
-            if (!moe) continue;
+        for (MoeLayer* moe : m.moe_layers()) {
             std::vector<int> positions;
             for (int id : by_name[moe->name]) {
                 int pos = -1;
@@ -171,15 +185,14 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
     }
 
     // 2. Top-k per MoE layer.
-    for (auto& layer : m.layers)
-        if (auto* moe = std::get_if<MoeLayer>(&layer)) {
-            auto it = plan.top_k_per_layer.find(moe->name);
-            const int k = it != plan.top_k_per_layer.end() ? it->second : plan.top_k;
-            if (k == 0) continue;
-            if (k > int(moe->experts.size()))
-                throw Error("top-k " + std::to_string(k) + " exceeds the " + std::to_string(moe->experts.size()) + " experts of MoE layer '" + moe->name + "'");
-            moe->top_k = k;
-        }
+    for (MoeLayer* moe : m.moe_layers()) {
+        auto it = plan.top_k_per_layer.find(moe->name);
+        const int k = it != plan.top_k_per_layer.end() ? it->second : plan.top_k;
+        if (k == 0) continue;
+        if (k > int(moe->experts.size()))
+            throw Error("top-k " + std::to_string(k) + " exceeds the " + std::to_string(moe->experts.size()) + " experts of MoE layer '" + moe->name + "'");
+        moe->top_k = k;
+    }
     for (const auto& [name, k] : plan.top_k_per_layer) {
         bool found = false;
         for (const MoeLayer* moe : m.moe_layers()) found |= moe->name == name;

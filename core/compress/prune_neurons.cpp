@@ -66,6 +66,9 @@ void prune_neurons_model(Model& model, double sparsity) {
                        [&](LayerNormLayer&) { pending = nullptr; }, // normalizes over all units: they cannot go
                        [](ActivationLayer&) {},                     // elementwise: units pass through
                        [](DropoutLayer&) {},
+                       [](EmbeddingLayer&) { refuse_layer_kind("neurons pruning", "embedding"); },
+                       [](RmsNormLayer&) { refuse_layer_kind("neurons pruning", "RMSNorm"); },
+                       [](DecoderBlock&) { refuse_layer_kind("neurons pruning", "decoder block"); },
                    },
                    layer);
 }

@@ -63,6 +63,9 @@ std::vector<SensitivityRow> sensitivity_sweep(const Model& model, const Dataset&
                        [](const ActivationLayer&) {}, // no weights
                        [](const LayerNormLayer&) {},  // not compressed
                        [](const DropoutLayer&) {},
+                       [](const EmbeddingLayer&) { refuse_layer_kind("sensitivity", "embedding"); },
+                       [](const RmsNormLayer&) { refuse_layer_kind("sensitivity", "RMSNorm"); },
+                       [](const DecoderBlock&) { refuse_layer_kind("sensitivity", "decoder block"); },
                    },
                    model.layers[li]);
     const double total_bytes = double(weight_bytes(model));

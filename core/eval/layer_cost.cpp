@@ -66,6 +66,21 @@ std::vector<LayerCost> layer_costs(const Model& model, const LayerProfile& profi
                            c.name = "dropout";
                            c.kind = "dropout";
                        },
+                       [&](const EmbeddingLayer& e) {
+                           c.name = e.table.name;
+                           c.kind = "embedding";
+                       },
+                       [&](const RmsNormLayer& n) {
+                           c.name = n.name;
+                           c.kind = "rmsnorm";
+                           c.resident_bytes += int64_t(n.weight.size()) * 4;
+                       },
+                       [&](const DecoderBlock& b) {
+                           c.name = b.name;
+                           c.kind = b.is_moe ? "decoder-moe" : "decoder";
+                           for (const RmsNormLayer* n : {&b.attn_norm, &b.ffn_norm, &b.attn.q_norm, &b.attn.k_norm})
+                               c.resident_bytes += int64_t(n->weight.size()) * 4;
+                       },
                    },
                    model.layers[li]);
         if (li < profile.layer_ns.size()) c.batch1_us = profile.layer_ns[li] * per;

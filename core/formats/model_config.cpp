@@ -228,6 +228,9 @@ std::string model_config_json(const Model& m) {
                 },
                 [](const LayerNormLayer& ln) -> json { return {{"type", "layernorm"}, {"name", ln.name}, {"dim", ln.dim}, {"eps", ln.eps}}; },
                 [](const DropoutLayer& d) -> json { return {{"type", "dropout"}, {"p", d.p}}; },
+                [](const EmbeddingLayer&) -> json { refuse_layer_kind("classifier-v1 config", "embedding"); },
+                [](const RmsNormLayer&) -> json { refuse_layer_kind("classifier-v1 config", "RMSNorm"); },
+                [](const DecoderBlock&) -> json { refuse_layer_kind("classifier-v1 config", "decoder block"); },
             },
             layer));
     j["layers"] = layers;

@@ -73,6 +73,9 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
                     return true;
                 },
                 [](const DropoutLayer&) { return false; }, // the identity at inference
+                [](const EmbeddingLayer&) -> bool { refuse_layer_kind("classifier forward", "embedding"); },
+                [](const RmsNormLayer&) -> bool { refuse_layer_kind("classifier forward", "RMSNorm"); },
+                [](const DecoderBlock&) -> bool { refuse_layer_kind("classifier forward", "decoder block"); },
             },
             layer);
         if (!wrote) continue;

@@ -15,11 +15,20 @@
 namespace ss {
 
 enum class MatrixRole : uint8_t {
-    Linear,    // a plain linear layer
-    Router,    // an MoE layer's gate: (experts, dim); compressed only when a plan names it
-    ExpertFc1, // an expert's first matrix: (hidden, dim)
-    ExpertFc2, // an expert's second matrix: (dim, hidden)
+    Linear,       // a plain linear layer of a classifier
+    Router,       // an MoE layer's gate: (experts, dim)
+    ExpertFc1,    // an expert's first matrix: (hidden, dim); gate_proj in gated experts
+    ExpertFc2,    // an expert's second matrix: (dim, hidden); down_proj
+    ExpertUp,     // a gated expert's up_proj: (hidden, dim)
+    Attention,    // q, k, v, o of a decoder block
+    Mlp,          // a decoder block's dense gate / up / down matrices
+    SharedExpert, // Qwen2-MoE's shared expert's matrices
+    SharedGate,   // its (1, dim) gate
+    Embedding,    // token embeddings (vocab, dim)
+    Output,       // a language model's lm_head (vocab, dim)
 };
+// Routers, the shared expert's gate, embeddings and lm_head are compressed only when a plan names
+// them (MatrixInfo::compressible is false): small or fragile, or not in every forward's hot path.
 
 struct MatrixInfo {
     std::string name;        // tensor prefix as loaded ("stem", "moe.experts.3.fc1"): plan paths use it
@@ -28,7 +37,7 @@ struct MatrixInfo {
     int layer = 0;           // index in Model::layers
     int moe_index = -1;      // index among the MoE layers; -1 outside them
     int expert = -1;         // position within the MoE layer; -1 outside experts
-    bool compressible = true; // false for routers: small, and routing is fragile
+    bool compressible = true; // false for routers, embeddings and lm_head (see MatrixRole)
 };
 
 enum class MatrixScope {

@@ -46,10 +46,18 @@ int64_t Model::parameter_count() const {
     return n;
 }
 
+std::vector<MoeLayer*> Model::moe_layers() {
+    std::vector<MoeLayer*> out;
+    for (auto& layer : layers) {
+        if (auto* moe = std::get_if<MoeLayer>(&layer)) out.push_back(moe);
+        else if (auto* block = std::get_if<DecoderBlock>(&layer); block && block->is_moe) out.push_back(&block->moe);
+    }
+    return out;
+}
+
 std::vector<const MoeLayer*> Model::moe_layers() const {
     std::vector<const MoeLayer*> out;
-    for (const auto& layer : layers)
-        if (auto* moe = std::get_if<MoeLayer>(&layer)) out.push_back(moe);
+    for (MoeLayer* moe : const_cast<Model*>(this)->moe_layers()) out.push_back(moe);
     return out;
 }
 

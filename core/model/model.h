@@ -5,6 +5,7 @@
 #pragma once
 
 #include "compress/quantized_weights.h"
+#include "eval/eval_task.h"
 #include "model/weight_data.h"
 
 #include <cstdint>
@@ -59,10 +60,30 @@ struct DropoutLayer {
     double p = 0.0;
 };
 
+// A feed-forward block: y = fc2(act(fc1 x)), or gated (SwiGLU when act is silu) when `up` has
+// weights: y = fc2(act(fc1 x) * (up x)). In Hugging Face names fc1 is gate_proj (Mixtral w1), up
+// is up_proj (w3), fc2 is down_proj (w2).
 struct MoeExpert {
     int id = 0;        // index in the model as loaded (kept when other experts are dropped)
     LinearWeights fc1; // (hidden, dim); hidden may shrink per expert (structured pruning)
     LinearWeights fc2; // (dim, hidden)
+    LinearWeights up;  // (hidden, dim) for gated experts; 0 x 0 otherwise
+
+    bool gated() const { return up.out > 0; }
+};
+
+// How an MoE layer turns a row's gate logits into its k experts and their weights.
+enum class RoutingRule : uint8_t {
+    TopKSoftmax,       // softmax over the k largest logits (classifier-v1, GraniteMoE)
+    SoftmaxTopKRenorm, // softmax over all experts, the k largest, renormalised over them (Mixtral; norm_topk_prob)
+    SoftmaxTopK,       // softmax over all experts, the k largest, not renormalised (Qwen2-MoE, OLMoE default)
+};
+
+// How expert matrices are named in files (formats/tensor_names.h).
+enum class ExpertNaming : uint8_t {
+    Classifier, // NAME.experts.E.fc1 / fc2
+    Mixtral,    // NAME.experts.E.w1 / w3 / w2
+    HfProj,     // NAME.experts.E.gate_proj / up_proj / down_proj (also the fused and GraniteMoE layouts' names)
 };
 
 struct MoeLayer {
@@ -71,12 +92,60 @@ struct MoeLayer {
     int hidden = 0;       // as configured; each expert's fc1.out is its actual hidden size
     int top_k = 1;
     Activation activation = Activation::Gelu;
-    bool residual = false;
+    bool residual = false; // classifier-v1: y = x + moe(x) (a decoder block adds its own residual)
+    RoutingRule rule = RoutingRule::TopKSoftmax;
+    ExpertNaming naming = ExpertNaming::Classifier;
     LinearWeights gate; // (experts, dim), no bias
     std::vector<MoeExpert> experts;
+    // Qwen2-MoE: an expert every row goes through, weighted by sigmoid(shared_gate x).
+    bool has_shared = false;
+    MoeExpert shared;
+    LinearWeights shared_gate; // (1, dim)
 };
 
-using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer, LayerNormLayer, DropoutLayer>;
+// Token embeddings: row t of the table is token t's vector, times `multiplier` (GraniteMoE).
+struct EmbeddingLayer {
+    LinearWeights table; // (vocab, dim) as out x in, so a plan can quantize it like a matrix
+    float multiplier = 1.0f;
+};
+
+// y = x / sqrt(mean(x^2) + eps) * weight over the last dimension.
+struct RmsNormLayer {
+    std::string name;
+    int dim = 0;
+    double eps = 1e-6;
+    WeightData weight; // (dim)
+};
+
+// Causal self-attention with rotary positions (Hugging Face rotate_half layout: pairs j, j + hd/2)
+// and grouped-query heads (kv_heads divides heads).
+struct AttentionWeights {
+    LinearWeights q, k, v, o; // q (heads*hd, dim), k/v (kv_heads*hd, dim), o (dim, heads*hd)
+    int heads = 0, kv_heads = 0, head_dim = 0;
+    double rope_theta = 10000.0;
+    double scale = 0.0;       // softmax(q.k * scale); 1/sqrt(hd) unless the family sets it
+    double clip_qkv = 0.0;    // > 0: q, k, v clamped to +-clip_qkv (OLMoE)
+    RmsNormLayer q_norm;      // OLMoE: RMSNorm over the whole q projection (dim 0 when absent)
+    RmsNormLayer k_norm;      // likewise over k
+};
+
+// A pre-norm transformer decoder block:
+//   x += r * attn(attn_norm(x));  x += r * ffn(ffn_norm(x))   (r = residual_multiplier)
+// The feed-forward part is the MoE layer when is_moe, else the dense gated MLP.
+struct DecoderBlock {
+    std::string name; // "model.layers.3"
+    int dim = 0;
+    RmsNormLayer attn_norm; // input_layernorm
+    AttentionWeights attn;
+    RmsNormLayer ffn_norm;  // post_attention_layernorm
+    bool is_moe = false;
+    MoeExpert mlp;          // the dense MLP (fc1 gate_proj, up up_proj, fc2 down_proj) when !is_moe
+    MoeLayer moe;
+    float residual_multiplier = 1.0f;
+};
+
+using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer, LayerNormLayer, DropoutLayer, EmbeddingLayer, RmsNormLayer,
+                           DecoderBlock>;
 
 struct InputSpec {
     std::vector<int> shape; // e.g. {28, 28}; features = product
@@ -101,8 +170,23 @@ struct ModelSourceInfo {
     uint64_t bytes = 0;                              // total size of the files
 };
 
+// What a causal language model needs beyond its layers (Hugging Face config.json).
+struct LanguageModelSpec {
+    std::string architecture;   // "MixtralForCausalLM", ...
+    int vocab = 0;
+    int max_positions = 0;      // max_position_embeddings
+    int bos = -1, eos = -1;     // token ids; -1 when the config names none
+    double logits_scaling = 1.0; // logits = head(x) / logits_scaling (GraniteMoE)
+    bool tied_embeddings = false; // lm_head shares the embedding table
+    std::string tokenizer_path;  // tokenizer.model or tokenizer.json beside the config; empty when none
+};
+
+// A classifier: layers map (n, features) to (n, classes). A language model: an EmbeddingLayer,
+// DecoderBlocks, the final RmsNormLayer and the lm_head LinearWeights, over token sequences.
 struct Model {
     std::string name;
+    EvalTask task = EvalTask::Classification;
+    LanguageModelSpec lm; // language models only
     std::string source_path; // where it was loaded from; empty for models built in memory
     std::string sha256;      // over the files it was loaded from (config first); empty for models built in memory
     ModelSourceInfo source;
@@ -113,7 +197,9 @@ struct Model {
     int input_features() const { return input.features(); }
     int num_classes() const { return int(labels.size()); }
     int64_t parameter_count() const;
+    // Every MoE layer in order, those inside decoder blocks included.
     std::vector<const MoeLayer*> moe_layers() const;
+    std::vector<MoeLayer*> moe_layers();
 };
 
 const char* activation_name(Activation a);

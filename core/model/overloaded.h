@@ -15,4 +15,7 @@ struct Overloaded : F... {
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
+// For passes that exist for one model family only: names the pass and the layer kind it cannot take.
+[[noreturn]] void refuse_layer_kind(const char* pass, const char* kind);
+
 } // namespace ss

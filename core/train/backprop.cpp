@@ -210,6 +210,9 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
                            layer_norm_forward(ln, cur.data(), n, next.data());
                        },
                        [&](const DropoutLayer&) { next = cur; }, // not applied by this trainer
+                       [](const EmbeddingLayer&) { refuse_layer_kind("training", "embedding"); },
+                       [](const RmsNormLayer&) { refuse_layer_kind("training", "RMSNorm"); },
+                       [](const DecoderBlock&) { refuse_layer_kind("training", "decoder block"); },
                    },
                    model.layers[i]);
         std::swap(cur, next);
@@ -248,6 +251,9 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
                            layer_norm_backward(ln, in.data(), dy.data(), n, std::get<LayerNormLayer>(grads.layers[i]), dx.data());
                        },
                        [&](const DropoutLayer&) { dx = dy; },
+                       [](const EmbeddingLayer&) { refuse_layer_kind("training", "embedding"); },
+                       [](const RmsNormLayer&) { refuse_layer_kind("training", "RMSNorm"); },
+                       [](const DecoderBlock&) { refuse_layer_kind("training", "decoder block"); },
                    },
                    layer);
         std::swap(dy, dx);

@@ -47,6 +47,9 @@ void init_weights(Model& model, uint64_t seed) {
                        [](MoeLayer&) {},
                        [](ActivationLayer&) {},
                        [](DropoutLayer&) {},
+                       [](EmbeddingLayer&) { refuse_layer_kind("weight initialization", "embedding"); },
+                       [](RmsNormLayer&) { refuse_layer_kind("weight initialization", "RMSNorm"); },
+                       [](DecoderBlock&) { refuse_layer_kind("weight initialization", "decoder block"); },
                    },
                    layer);
 }
