@@ -13,6 +13,7 @@
 #include "formats/onnx_import.h"
 #include "formats/safetensors.h"
 #include "formats/tensor_names.h"
+#include "formats/tensor_set.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,82 +28,6 @@ namespace ss {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string shape_text(const std::vector<int64_t>& s) {
-    std::string r = "[";
-    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-    return r + "]";
-}
-
-// All tensors of a model, across one file or the shards of an index.
-class TensorSet {
-public:
-    void add(SafetensorsFile f) { files_.push_back(std::move(f)); }
-
-    // Resolves the owner of every tensor; with an index, checks it against the shards' contents.
-    void build(const std::map<std::string, std::string>* weight_map, const std::string& index_path) {
-        for (size_t i = 0; i < files_.size(); ++i)
-            for (const auto& e : files_[i].entries()) {
-                const std::string file = fs::path(files_[i].path()).filename().string();
-                if (weight_map) {
-                    auto it = weight_map->find(e.name);
-                    if (it == weight_map->end())
-                        throw Error(index_path + ": tensor '" + e.name + "' is in " + file + " but not in weight_map");
-                    if (it->second != file)
-                        throw Error(index_path + ": weight_map puts tensor '" + e.name + "' in " + it->second + " but it is in " + file);
-                }
-                if (!where_.emplace(e.name, std::make_pair(i, &e)).second)
-                    throw Error(files_[i].path() + ": tensor '" + e.name + "' is also in another shard");
-            }
-        if (weight_map)
-            for (const auto& [name, file] : *weight_map)
-                if (!where_.count(name)) throw Error(index_path + ": weight_map lists tensor '" + name + "' but " + file + " does not hold it");
-    }
-
-    // The entry for `name` with the expected shape and one of the allowed dtypes.
-    std::pair<const SafetensorsFile*, const SafetensorsEntry*> take(const std::string& name, const std::vector<int64_t>& shape,
-                                                                    const std::string& layer, bool integer_ok) {
-        auto it = where_.find(name);
-        if (it == where_.end())
-            throw Error(first_path() + ": tensor '" + name + "' is missing (required by layer '" + layer + "')");
-        const SafetensorsFile& f = files_[it->second.first];
-        const SafetensorsEntry* e = it->second.second;
-        if (e->shape != shape)
-            throw Error(f.path() + ": tensor '" + name + "' has shape " + shape_text(e->shape) + ", config expects " + shape_text(shape));
-        const bool floating = e->dtype == DType::F32 || e->dtype == DType::F16 || e->dtype == DType::BF16 || e->dtype == DType::F64;
-        if (!floating && !integer_ok)
-            throw Error(f.path() + ": tensor '" + name + "' has dtype " + dtype_name(e->dtype) +
-                        "; weights must be F32, F16, BF16 or F64 (I8 only with an int8 quantization config)");
-        used_.insert(name);
-        return {&f, e};
-    }
-
-    void check_all_used() const {
-        for (const auto& [name, loc] : where_)
-            if (!used_.count(name))
-                throw Error(files_[loc.first].path() + ": tensor '" + name + "' is not used by any layer of the config (extra tensor)");
-    }
-
-    ModelSourceInfo info() const {
-        ModelSourceInfo s;
-        for (const auto& f : files_) {
-            s.files.push_back(fs::path(f.path()).filename().string());
-            s.bytes += f.file_bytes();
-        }
-        if (!files_.empty())
-            for (const auto& [k, v] : files_.front().metadata()) s.metadata.emplace_back(k, v);
-        for (const auto& [name, loc] : where_)
-            s.tensors.push_back({name, dtype_name(loc.second->dtype), loc.second->shape, s.files[loc.first]});
-        return s;
-    }
-
-    std::string first_path() const { return files_.empty() ? std::string("model") : files_.front().path(); }
-
-private:
-    std::vector<SafetensorsFile> files_;
-    std::map<std::string, std::pair<size_t, const SafetensorsEntry*>> where_;
-    std::set<std::string> used_;
-};
 
 void load_plain(TensorSet& ts, LinearWeights& l) {
     auto [f, e] = ts.take(tensor_names::weight(l.name), {l.out, l.in}, l.name, false);
@@ -200,28 +125,6 @@ void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<i
     if (l.has_bias) out.push_back({tensor_names::bias(name), DType::F32, {l.out}, l.bias.data()});
 }
 
-std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
-    const auto bytes = read_file_bytes(index_path);
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(bytes.begin(), bytes.end());
-    } catch (const std::exception& e) {
-        throw Error(index_path + ": not valid JSON: " + e.what());
-    }
-    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-        throw Error(index_path + ": field 'weight_map' missing or not an object");
-    std::map<std::string, std::string> map;
-    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-        if (!it.value().is_string()) throw Error(index_path + ": weight_map['" + it.key() + "'] must be a file name string");
-        const std::string file = it.value().get<std::string>();
-        if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
-            throw Error(index_path + ": weight_map['" + it.key() + "'] = '" + file + "' must be a plain file name in the model directory");
-        map[it.key()] = file;
-    }
-    if (map.empty()) throw Error(index_path + ": weight_map is empty");
-    return map;
-}
-
 } // namespace
 
 Model load_model(const std::string& path) {
@@ -229,34 +132,13 @@ Model load_model(const std::string& path) {
     if (!is_directory(path) && fs::path(path).extension() == ".onnx") return import_onnx(path, default_onnx_input());
     TensorSet ts;
     std::string config_text, config_where;
-    std::map<std::string, std::string> weight_map;
-    std::string index_path;
     std::vector<std::string> files; // what the model was read from, for its fingerprint
     if (is_directory(path)) {
-        const std::string cfg = (fs::path(path) / "config.json").string();
-        if (!file_exists(cfg)) throw Error(cfg + ": missing (a model directory holds config.json + model.safetensors)");
-        const auto bytes = read_file_bytes(cfg);
-        config_text.assign(bytes.begin(), bytes.end());
-        config_where = cfg;
-        files.push_back(cfg);
-        const std::string single = (fs::path(path) / "model.safetensors").string();
-        index_path = (fs::path(path) / "model.safetensors.index.json").string();
-        if (file_exists(single)) {
-            ts.add(SafetensorsFile::read(single));
-            files.push_back(single);
-            index_path.clear();
-        } else if (file_exists(index_path)) {
-            weight_map = read_weight_map(index_path);
-            std::set<std::string> shards;
-            for (const auto& [name, file] : weight_map) shards.insert(file);
-            files.push_back(index_path);
-            for (const auto& file : shards) {
-                ts.add(SafetensorsFile::read((fs::path(path) / file).string()));
-                files.push_back((fs::path(path) / file).string());
-            }
-        } else {
-            throw Error(path + ": holds neither model.safetensors nor model.safetensors.index.json");
-        }
+        ModelDirectory dir = open_model_directory(path);
+        config_text = std::move(dir.config_text);
+        config_where = dir.config_path;
+        files = std::move(dir.files);
+        ts = std::move(dir.tensors);
     } else {
         SafetensorsFile st = SafetensorsFile::read(path);
         auto it = st.metadata().find("config");
@@ -266,8 +148,8 @@ Model load_model(const std::string& path) {
         config_where = path + ": __metadata__.config";
         ts.add(std::move(st));
         files.push_back(path);
+        ts.build(nullptr, "");
     }
-    ts.build(index_path.empty() ? nullptr : &weight_map, index_path);
 
     Model m = parse_model_config(config_text, config_where);
     m.source_path = path;
