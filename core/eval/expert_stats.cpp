@@ -17,7 +17,7 @@ ExpertStatsObserver::ExpertStatsObserver(const Model& model, int classes) : clas
     }
 }
 
-void ExpertStatsObserver::routing(int moe_index, const int* idx, int n, int k) {
+void ExpertStatsObserver::routing(int moe_index, const int* idx, const float*, int n, int k) {
     ExpertLayerStats& s = layers_[size_t(moe_index)];
     const int E = experts_[size_t(moe_index)];
     for (int r = 0; r < n; ++r) {

@@ -27,7 +27,7 @@ class ExpertStatsObserver final : public ForwardObserver {
 public:
     ExpertStatsObserver(const Model& model, int classes);
     const int* labels = nullptr;
-    void routing(int moe_index, const int* idx, int n, int k) override;
+    void routing(int moe_index, const int* idx, const float* w, int n, int k) override;
     // Summaries from the counts and the shares (per MoE layer, per expert).
     std::vector<ExpertLayerStats> finish(const std::vector<std::vector<double>>& shares) const;
 

@@ -9,6 +9,8 @@
 #include "formats/file_io.h"
 #include "kernels/kernel_plan.h"
 #include "kernels/prepared_matrix.h"
+#include "formats/hf_config.h"
+#include "formats/hf_model.h"
 #include "formats/model_config.h"
 #include "formats/onnx_import.h"
 #include "formats/safetensors.h"
@@ -130,6 +132,10 @@ void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<i
 Model load_model(const std::string& path) {
     if (!file_exists(path)) throw Error(path + ": no such file or directory");
     if (!is_directory(path) && fs::path(path).extension() == ".onnx") return import_onnx(path, default_onnx_input());
+    if (is_directory(path) && file_exists((fs::path(path) / "config.json").string())) {
+        const auto cfg = read_file_bytes((fs::path(path) / "config.json").string());
+        if (is_hf_config(std::string(cfg.begin(), cfg.end()))) return load_hf_model(path); // a Hugging Face decoder
+    }
     TensorSet ts;
     std::string config_text, config_where;
     std::vector<std::string> files; // what the model was read from, for its fingerprint

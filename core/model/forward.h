@@ -35,8 +35,9 @@ struct ForwardObserver {
     virtual ~ForwardObserver() = default;
     // x (n, l.in): the input rows of a linear layer or expert matrix l (experts: the routed rows).
     virtual void linear_input(const LinearWeights& l, const float* x, int n) { (void)l, (void)x, (void)n; }
-    // idx (n, k): the experts each row was routed to by the MoE layer number moe_index.
-    virtual void routing(int moe_index, const int* idx, int n, int k) { (void)moe_index, (void)idx, (void)n, (void)k; }
+    // idx (n, k), w (n, k): the experts each row was routed to by the MoE layer number moe_index,
+    // and their weights.
+    virtual void routing(int moe_index, const int* idx, const float* w, int n, int k) { (void)moe_index, (void)idx, (void)w, (void)n, (void)k; }
 };
 
 // raw (count) dataset values -> x (count): (raw * scale - mean) / std.

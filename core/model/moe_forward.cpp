@@ -7,9 +7,25 @@
 #include "model/moe_router.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 namespace ss {
+
+void expert_forward(const MoeExpert& ex, Activation act, const float* x, int m, float* y, MoeScratch& s, ForwardObserver* observer) {
+    s.hidden.resize(size_t(m) * ex.fc1.out);
+    if (observer) observer->linear_input(ex.fc1, x, m);
+    linear_forward(ex.fc1, x, m, s.hidden.data());
+    apply_activation(act, s.hidden.data(), s.hidden.size());
+    if (ex.gated()) { // act(fc1 x) * (up x)
+        s.up.resize(s.hidden.size());
+        if (observer) observer->linear_input(ex.up, x, m);
+        linear_forward(ex.up, x, m, s.up.data());
+        for (size_t i = 0; i < s.hidden.size(); ++i) s.hidden[i] *= s.up[i];
+    }
+    if (observer) observer->linear_input(ex.fc2, s.hidden.data(), m);
+    linear_forward(ex.fc2, s.hidden.data(), m, y);
+}
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -29,8 +45,9 @@ void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y
     s.idx.resize(size_t(n) * k);
     s.w.resize(size_t(n) * k);
     linear_forward(moe.gate, x, n, s.gate.data());
-    for (int r = 0; r < n; ++r) route_top_k(&s.gate[size_t(r) * E], E, k, &s.idx[size_t(r) * k], &s.w[size_t(r) * k]);
-    if (observer) observer->routing(moe_index, s.idx.data(), n, k);
+    s.probs.resize(size_t(E));
+    for (int r = 0; r < n; ++r) route(&s.gate[size_t(r) * E], E, k, moe.rule, &s.idx[size_t(r) * k], &s.w[size_t(r) * k], s.probs.data());
+    if (observer) observer->routing(moe_index, s.idx.data(), s.w.data(), n, k);
 
     // Counting sort of the (row, slot) pairs by expert.
     s.offset.assign(size_t(E) + 1, 0);
@@ -58,17 +75,20 @@ void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y
             dispatch += ns_since(t0);
             t0 = Clock::now();
         }
-        s.hidden.resize(size_t(m) * ex.fc1.out);
         s.expert_out.resize(size_t(m) * dim);
-        if (observer) observer->linear_input(ex.fc1, s.gathered.data(), m);
-        linear_forward(ex.fc1, s.gathered.data(), m, s.hidden.data());
-        apply_activation(moe.activation, s.hidden.data(), s.hidden.size());
-        if (observer) observer->linear_input(ex.fc2, s.hidden.data(), m);
-        linear_forward(ex.fc2, s.hidden.data(), m, s.expert_out.data());
+        expert_forward(ex, moe.activation, s.gathered.data(), m, s.expert_out.data(), s, observer);
         if (s.expert_ns) s.expert_ns[e] += ns_since(t0);
         if (timed) t0 = Clock::now();
         for (int i = 0; i < m; ++i) std::memcpy(&s.out[size_t(pr[i]) * dim], &s.expert_out[size_t(i) * dim], sizeof(float) * dim);
         if (timed) dispatch += ns_since(t0);
+    }
+
+    // Qwen2-MoE's shared expert, on every row: sigmoid(shared_gate x) * shared(x).
+    if (moe.has_shared) {
+        s.shared_out.resize(size_t(n) * dim);
+        s.shared_weight.resize(size_t(n));
+        expert_forward(moe.shared, moe.activation, x, n, s.shared_out.data(), s, observer);
+        linear_forward(moe.shared_gate, x, n, s.shared_weight.data());
     }
 
     // Scatter-add: each row takes its slots' outputs in slot order.
@@ -81,6 +101,11 @@ void moe_forward(const MoeLayer& moe, int top_k, const float* x, int n, float* y
             const float wt = s.w[size_t(r) * k + t];
             const float* o = &s.out[(size_t(r) * k + t) * dim];
             for (size_t c = 0; c < dim; ++c) yr[c] += wt * o[c];
+        }
+        if (moe.has_shared) {
+            const float g = 1.0f / (1.0f + std::exp(-s.shared_weight[size_t(r)]));
+            const float* o = &s.shared_out[size_t(r) * dim];
+            for (size_t c = 0; c < dim; ++c) yr[c] += g * o[c];
         }
     }
     if (timed) dispatch += ns_since(t0);

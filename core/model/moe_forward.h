@@ -1,7 +1,8 @@
 // moe_forward.h - one mixture-of-experts layer, rows grouped per expert.
 //
-// For each row x: g = gate x; S = top_k(g); w = softmax(g[S]);
-// y = sum_{j in S} w_j fc2_j(act(fc1_j(x))); output = x + y when residual, else y.
+// For each row x: g = gate x; S = top_k(g); w by the layer's routing rule (moe_router.h);
+// y = sum_{j in S} w_j expert_j(x) (+ sigmoid(shared_gate x) shared(x)); output = x + y when
+// residual, else y. expert(x) = fc2(act(fc1 x)), or fc2(act(fc1 x) * up x) when gated.
 //
 // Dispatch: the (row, slot) pairs are counting-sorted by expert (stable: rows stay in order within
 // an expert), each expert's rows are gathered into one contiguous panel, the expert runs once on
@@ -28,11 +29,18 @@ struct MoeScratch {
     std::vector<int> gate_cursor; // (E) fill positions during the sort
     std::vector<float> expert_out; // (m, dim) the current expert's outputs
     std::vector<float> out;      // (n * k, dim) each pair's expert output, by pair
+    std::vector<float> probs;    // (E) softmax scratch for the routing rules
+    std::vector<float> up;       // (m, hidden) a gated expert's up projection
+    std::vector<float> shared_out;    // (n, dim) the shared expert's outputs
+    std::vector<float> shared_weight; // (n) its gate logits
     double* expert_ns = nullptr; // (E) when set: time spent in each expert is added here
     double* dispatch_ns = nullptr; // when set: routing, sorting, gathering and scattering time
 };
 
 struct ForwardObserver;
+
+// One expert (or dense gated MLP): x (m, dim) -> y (m, dim); uses s.hidden and s.up.
+void expert_forward(const MoeExpert& ex, Activation act, const float* x, int m, float* y, MoeScratch& s, ForwardObserver* observer);
 
 // x (n, dim) -> y (n, dim); y must not alias x. top_k in 1..E. When expert_slots is not null,
 // expert_slots[j] (E entries) is incremented by the number of (row, slot) pairs routed to j.

@@ -25,7 +25,7 @@ class Config:
         self.vocab = c["vocab_size"]
         self.eps = c.get("rms_norm_eps", 1e-6)
         self.theta = c.get("rope_theta", (c.get("rope_parameters") or {}).get("rope_theta", 10000.0))
-        self.tied = c.get("tie_word_embeddings", self.family == "granitemoe")
+        self.tied = c.get("tie_word_embeddings", False)
         self.inter = c.get("intermediate_size")
         self.experts = c.get("num_local_experts", c.get("num_experts", 0)) or 0
         self.top_k = c.get("num_experts_per_tok", 0)
@@ -35,7 +35,7 @@ class Config:
         self.clip_qkv = c.get("clip_qkv")
         g = self.family == "granitemoe"
         self.emb_mult = c.get("embedding_multiplier", 1.0) if g else 1.0
-        self.attn_mult = c.get("attention_multiplier", 1.0 / math.sqrt(self.head_dim)) if g else 1.0 / math.sqrt(self.head_dim)
+        self.attn_mult = c.get("attention_multiplier", 1.0) if g else 1.0 / math.sqrt(self.head_dim)
         self.res_mult = c.get("residual_multiplier", 1.0) if g else 1.0
         self.logits_scaling = c.get("logits_scaling", 1.0) if g else 1.0
         self.sparse_step = c.get("decoder_sparse_step", 1)

@@ -1,0 +1,204 @@
+// hf_model.cpp
+#include "formats/hf_model.h"
+
+#include "error.h"
+#include "formats/file_io.h"
+#include "formats/hf_config.h"
+#include "formats/sha256.h"
+#include "formats/tensor_names.h"
+#include "formats/tensor_set.h"
+#include "kernels/kernel_plan.h"
+#include "model/matrices.h"
+
+#include <cmath>
+#include <filesystem>
+
+namespace ss {
+
+namespace {
+namespace fs = std::filesystem;
+namespace tn = tensor_names;
+using tn::ExpertPart;
+
+LinearWeights linear(std::string name, int in, int out, bool bias) {
+    LinearWeights l;
+    l.name = std::move(name);
+    l.in = in;
+    l.out = out;
+    l.has_bias = bias;
+    return l;
+}
+
+RmsNormLayer rms_norm(std::string name, int dim, double eps) {
+    RmsNormLayer n;
+    n.name = std::move(name);
+    n.dim = dim;
+    n.eps = eps;
+    return n;
+}
+
+MoeExpert gated(int id, const std::string& fc1, const std::string& up, const std::string& fc2, int dim, int hidden) {
+    MoeExpert e;
+    e.id = id;
+    e.fc1 = linear(fc1, dim, hidden, false);
+    e.up = linear(up, dim, hidden, false);
+    e.fc2 = linear(fc2, hidden, dim, false);
+    return e;
+}
+
+MoeLayer moe_layer(const HfConfig& c, const std::string& block) {
+    MoeLayer m;
+    const bool block_sparse = c.family == HfFamily::Mixtral || c.family == HfFamily::GraniteMoe;
+    m.name = block + (block_sparse ? ".block_sparse_moe" : ".mlp");
+    m.dim = c.dim;
+    m.hidden = c.expert_intermediate;
+    m.top_k = c.top_k;
+    m.activation = Activation::Silu;
+    m.naming = c.family == HfFamily::Mixtral ? ExpertNaming::Mixtral : ExpertNaming::HfProj;
+    m.rule = c.family == HfFamily::GraniteMoe ? RoutingRule::TopKSoftmax
+             : c.norm_topk_prob               ? RoutingRule::SoftmaxTopKRenorm
+                                              : RoutingRule::SoftmaxTopK;
+    m.gate = linear(m.name + (c.family == HfFamily::GraniteMoe ? ".router.layer" : ".gate"), c.dim, c.experts, false);
+    for (int e = 0; e < c.experts; ++e)
+        m.experts.push_back(gated(e, tn::expert_matrix(m.naming, m.name, e, ExpertPart::Fc1), tn::expert_matrix(m.naming, m.name, e, ExpertPart::Up),
+                                  tn::expert_matrix(m.naming, m.name, e, ExpertPart::Fc2), c.dim, c.expert_intermediate));
+    if (c.family == HfFamily::Qwen2Moe && c.shared_intermediate > 0) {
+        m.has_shared = true;
+        m.shared = gated(-1, tn::hf_shared_expert(m.name, ExpertPart::Fc1), tn::hf_shared_expert(m.name, ExpertPart::Up),
+                         tn::hf_shared_expert(m.name, ExpertPart::Fc2), c.dim, c.shared_intermediate);
+        m.shared_gate = linear(tn::hf_shared_expert_gate(m.name), c.dim, 1, false);
+    }
+    return m;
+}
+
+Model build_model(const HfConfig& c) {
+    Model m;
+    m.task = EvalTask::LanguageModeling;
+    m.lm.architecture = c.architecture;
+    m.lm.vocab = c.vocab;
+    m.lm.max_positions = c.max_positions;
+    m.lm.bos = c.bos;
+    m.lm.eos = c.eos;
+    m.lm.logits_scaling = c.logits_scaling;
+    m.lm.tied_embeddings = c.tied_embeddings;
+
+    EmbeddingLayer emb;
+    emb.table = linear(tn::hf_embedding(), c.dim, c.vocab, false);
+    emb.multiplier = float(c.embedding_multiplier);
+    m.layers.emplace_back(std::move(emb));
+    const int q_out = c.heads * c.head_dim, kv_out = c.kv_heads * c.head_dim;
+    for (int i = 0; i < c.layers; ++i) {
+        DecoderBlock b;
+        b.name = tn::hf_block(i);
+        b.dim = c.dim;
+        b.attn_norm = rms_norm(tn::hf_attn_norm(b.name), c.dim, c.rms_eps);
+        AttentionWeights& a = b.attn;
+        a.q = linear(tn::hf_attn(b.name, "q_proj"), c.dim, q_out, c.qkv_bias);
+        a.k = linear(tn::hf_attn(b.name, "k_proj"), c.dim, kv_out, c.qkv_bias);
+        a.v = linear(tn::hf_attn(b.name, "v_proj"), c.dim, kv_out, c.qkv_bias);
+        a.o = linear(tn::hf_attn(b.name, "o_proj"), q_out, c.dim, c.o_bias);
+        a.heads = c.heads;
+        a.kv_heads = c.kv_heads;
+        a.head_dim = c.head_dim;
+        a.rope_theta = c.rope_theta;
+        a.scale = c.family == HfFamily::GraniteMoe ? c.attention_multiplier : 1.0 / std::sqrt(double(c.head_dim));
+        a.clip_qkv = c.clip_qkv;
+        if (c.family == HfFamily::Olmoe) {
+            a.q_norm = rms_norm(tn::hf_attn(b.name, "q_norm"), q_out, c.rms_eps);
+            a.k_norm = rms_norm(tn::hf_attn(b.name, "k_norm"), kv_out, c.rms_eps);
+        }
+        b.ffn_norm = rms_norm(tn::hf_ffn_norm(b.name), c.dim, c.rms_eps);
+        b.is_moe = c.is_moe_layer(i);
+        if (b.is_moe) b.moe = moe_layer(c, b.name);
+        else b.mlp = gated(0, tn::hf_mlp(b.name, ExpertPart::Fc1), tn::hf_mlp(b.name, ExpertPart::Up), tn::hf_mlp(b.name, ExpertPart::Fc2), c.dim, c.intermediate);
+        b.residual_multiplier = float(c.residual_multiplier);
+        m.layers.emplace_back(std::move(b));
+    }
+    m.layers.emplace_back(rms_norm(tn::hf_final_norm(), c.dim, c.rms_eps));
+    m.layers.emplace_back(linear(tn::hf_lm_head(), c.dim, c.vocab, false));
+    return m;
+}
+
+// A tensor as fp32 whose storage can be shared (tied embeddings, fused expert slices).
+WeightData shared_f32(const SafetensorsFile& f, const SafetensorsEntry& e) {
+    WeightData w = f.to_f32(e);
+    if (w.is_view()) return w; // F32 in the mapping: already shared
+    auto owned = std::make_shared<const WeightData>(std::move(w));
+    return WeightData::view(owned, owned->data(), owned->size());
+}
+
+WeightData slice(const WeightData& all, size_t offset, size_t n) {
+    auto keep = std::make_shared<const WeightData>(all);
+    return WeightData::view(keep, keep->data() + offset, n);
+}
+
+// Fused experts: gate_up [E, 2I, D] (gate half first) and down [E, D, I] into per-expert views.
+void load_fused(TensorSet& ts, MoeLayer& moe, const std::string& gate_up, const std::string& down) {
+    const int E = int(moe.experts.size()), I = moe.hidden, D = moe.dim;
+    auto [fg, eg] = ts.take(gate_up, {E, 2 * I, D}, moe.name, false);
+    auto [fd, ed] = ts.take(down, {E, D, I}, moe.name, false);
+    const WeightData gu = shared_f32(*fg, *eg), dn = shared_f32(*fd, *ed);
+    const size_t mat = size_t(I) * size_t(D);
+    for (int e = 0; e < E; ++e) {
+        MoeExpert& x = moe.experts[size_t(e)];
+        x.fc1.weight = slice(gu, size_t(e) * 2 * mat, mat);
+        x.up.weight = slice(gu, size_t(e) * 2 * mat + mat, mat);
+        x.fc2.weight = slice(dn, size_t(e) * mat, mat);
+    }
+}
+} // namespace
+
+Model load_hf_model(const std::string& dir) {
+    ModelDirectory d = open_model_directory(dir);
+    const HfConfig c = parse_hf_config(d.config_text, d.config_path);
+    Model m = build_model(c);
+    m.name = fs::path(dir).filename().string();
+    if (m.name.empty()) m.name = fs::path(dir).parent_path().filename().string();
+    m.source_path = dir;
+    TensorSet& ts = d.tensors;
+
+    // Expert tensors stored fused, per MoE layer.
+    for (MoeLayer* moe : m.moe_layers()) {
+        const std::string hf_fused = moe->name + ".experts.gate_up_proj";
+        if (c.family == HfFamily::GraniteMoe) load_fused(ts, *moe, moe->name + ".input_linear.weight", moe->name + ".output_linear.weight");
+        else if (ts.find(hf_fused)) load_fused(ts, *moe, hf_fused, moe->name + ".experts.down_proj");
+    }
+    WeightData embedding;
+    for (int li = 0; li < int(m.layers.size()); ++li) {
+        for_each_layer_matrix(m, li, MatrixScope::All, [&](LinearWeights& l, const MatrixInfo& info) {
+            const bool expert = info.role == MatrixRole::ExpertFc1 || info.role == MatrixRole::ExpertUp || info.role == MatrixRole::ExpertFc2;
+            if (expert && !l.weight.empty()) return; // from a fused tensor
+            if (info.role == MatrixRole::Output && c.tied_embeddings) {
+                if (ts.find(tn::weight(l.name)))
+                    throw Error(d.config_path + ": field 'tie_word_embeddings' is true but the weights also hold a separate '" +
+                                tn::weight(l.name) + "'");
+                l.weight = embedding; // shares the table's storage
+                return;
+            }
+            auto [f, e] = ts.take(tn::weight(l.name), {l.out, l.in}, info.name, false);
+            l.weight = shared_f32(*f, *e);
+            if (info.role == MatrixRole::Embedding) embedding = l.weight;
+            if (l.has_bias) {
+                auto [fb, eb] = ts.take(tn::bias(l.name), {l.out}, info.name, false);
+                l.bias = fb->to_f32(*eb);
+            }
+        });
+        for_each_layer_vector(m, li, [&](WeightData& v, const VectorInfo& info) {
+            auto [f, e] = ts.take(info.tensor, {info.size}, info.owner, false);
+            v = f->to_f32(*e);
+        });
+    }
+    for (const std::string& name : ts.names()) // buffers some checkpoints carry: not parameters
+        if (name.ends_with(".rotary_emb.inv_freq")) ts.ignore(name);
+    ts.check_all_used();
+    m.source = ts.info();
+    m.sha256 = sha256_files_hex(d.files);
+    for (const char* t : {"tokenizer.model", "tokenizer.json"}) {
+        const std::string p = (fs::path(dir) / t).string();
+        if (m.lm.tokenizer_path.empty() && file_exists(p)) m.lm.tokenizer_path = p;
+    }
+    plan_kernels(m);
+    return m;
+}
+
+} // namespace ss

@@ -1,0 +1,22 @@
+// hf_model.h - a Hugging Face decoder directory (config.json + model.safetensors or a sharded
+// index, F32 / F16 / BF16) as a SparseScope language model.
+//
+// Tensors are memory-mapped; F32 tensors are viewed in place, F16 / BF16 converted once to fp32.
+// Per-expert tensors (experts.E.w1 / gate_proj ...), the fused layout (experts.gate_up_proj
+// [E, 2I, D], gate half first; experts.down_proj [E, D, I]) and GraniteMoE's input_linear /
+// output_linear are all read into per-expert matrices named experts.E.gate_proj / up_proj /
+// down_proj (Mixtral: w1 / w3 / w2), the names compression plans use.
+#pragma once
+
+#include "model/model.h"
+
+#include <string>
+
+namespace ss {
+
+// Throws ss::Error naming the file, the tensor or field and the rule: unknown architecture or
+// unimplemented feature (hf_config.h), missing or extra tensor, a shape that disagrees with the
+// config, a tied model that also stores lm_head.
+Model load_hf_model(const std::string& dir);
+
+} // namespace ss
