@@ -11,17 +11,86 @@
 #include "formats/model_io.h"
 #include "eval/result_json.h"
 #include "eval/run_evaluation.h"
+#include "data/token_data.h"
+#include "eval/lm_evaluate.h"
 #include "eval/run_record.h"
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <cstdio>
 
 namespace cli {
 
+namespace {
+// Peak and current resident memory of this process (/proc/self/status VmHWM, VmRSS), bytes.
+std::pair<int64_t, int64_t> resident_bytes() {
+    std::ifstream in("/proc/self/status");
+    std::string key;
+    int64_t peak = 0, now = 0;
+    while (in >> key) {
+        int64_t kb = 0;
+        if (key == "VmHWM:" && in >> kb) peak = kb * 1024;
+        else if (key == "VmRSS:" && in >> kb) now = kb * 1024;
+        in.ignore(1 << 20, '\n');
+    }
+    return {peak, now};
+}
+
+int eval_language_model(const Args& a, const ss::Model& model, const ss::CompressionPlan& plan, const ss::EvalOptions& opt) {
+    if (!a.options.count("--data"))
+        throw UsageError("a language model needs --data FILE.txt (tokenized with the model's tokenizer) or FILE.npy (token ids)");
+    if (plan.needs_calibration()) throw UsageError("calibration-based plans (Wanda, dropping experts by use, bits by use) are not available for language models yet");
+    ss::TokenDataOptions topt;
+    topt.tokenizer = a.get("--tokenizer", "");
+    topt.add_bos = a.has("--add-bos");
+    const ss::TokenData data = ss::load_token_data(a.get("--data", ""), model.lm.vocab, model.lm.tokenizer_path, topt);
+    ss::RunRequest req;
+    req.dense = &model;
+    req.tokens = &data;
+    req.plan = plan;
+    req.options = opt;
+    req.lm.ctx = int(a.get_int("--ctx", std::min(512, model.lm.max_positions), 1, 1 << 24));
+    req.lm.chunks = int(a.get_int("--chunks", 0, 1, 1 << 30));
+    req.lm.gen_tokens = int(a.get_int("--gen-tokens", 32, 0, 1 << 20));
+    std::vector<std::string> notes;
+    const ss::RunRecord r = ss::run_evaluation(req, &notes);
+    const auto [peak, now] = resident_bytes();
+    if (a.has("--json")) {
+        std::printf("%s\n", ss::lm_run_json(r, peak).c_str());
+        return 0;
+    }
+    const ss::EvalResult& e = r.result;
+    const auto& M = e.metrics;
+    std::printf("model      %s (%s, %s)\n", model.name.c_str(), model.lm.architecture.c_str(), model.source_path.c_str());
+    std::printf("data       %s: %d tokens scored in %d chunks of %d\n", data.source_path.c_str(), e.samples, int(M.at("chunks")), int(M.at("ctx")));
+    std::printf("compress   prune %s, quant %s, top-k %d\n", plan.prune_label().c_str(), plan.quant_label().c_str(), e.top_k);
+    for (const auto& note : notes) std::printf("           %s\n", note.c_str());
+    std::printf("perplexity %.4f +- %.4f (mean NLL %.5f nats; next-token top-1 %.2f %%)\n", M.at("perplexity"), M.at("perplexity_error"), M.at("mean_nll"),
+                100.0 * e.accuracy);
+    if (M.count("dense_perplexity"))
+        std::printf("vs dense   perplexity %.4f (ratio %.4f); KL mean %.5f, p99 %.5f nats; same top token %.2f %%; delta p %+.5f\n", M.at("dense_perplexity"),
+                    M.at("ppl_ratio"), M.at("kld_mean"), M.at("kld_p99"), 100.0 * M.at("same_top_p"), M.at("delta_p_mean"));
+    for (size_t l = 0; l < e.expert_share.size(); ++l) {
+        std::printf("experts    %s:", e.moe_layers[l].c_str());
+        for (double s : e.expert_share[l]) std::printf(" %.3f", s);
+        std::printf("  (dead %zu)\n", e.expert_stats[l].dead.size());
+    }
+    std::printf("kernels    %s\n", e.kernels.c_str());
+    std::printf("speed      prompt %.0f tokens/s, generation %.1f tokens/s (%d thread%s)\n", M.at("prompt_tps"), M.at("gen_tps"), e.threads, e.threads > 1 ? "s" : "");
+    if (e.has_comparison)
+        std::printf("           %s than dense on this machine: prompt x%.2f, generation x%.2f (noise margin %.0f %%)\n",
+                    e.comparison.faster_than_dense ? "FASTER" : "NOT faster", e.comparison.throughput_ratio, e.comparison.latency_ratio, 100 * ss::kSpeedNoise);
+    std::printf("memory     weights %lld bytes, peak resident %lld bytes; sparsity %.4f\n", (long long)e.weight_bytes, (long long)peak, e.sparsity);
+    return 0;
+}
+} // namespace
+
 int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
-                                 "--calib-samples"}, {"--json", "--static-kernels"});
+                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens"},
+                 {"--json", "--static-kernels", "--add-bos"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
     ss::EvalOptions opt;
@@ -31,6 +100,7 @@ int cmd_eval(int argc, char** argv) {
     if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
 
     ss::Model model = ss::load_model(a.positional[0]);
+    if (model.task == ss::EvalTask::LanguageModeling) return eval_language_model(a, model, plan, opt);
     // Preprocessing overrides (ONNX models carry none: their default is x = raw / 255).
     model.input.scale = a.get_double("--input-scale", model.input.scale, -1e30, 1e30);
     model.input.mean = a.get_double("--input-mean", model.input.mean, -1e30, 1e30);

@@ -97,4 +97,44 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     return j.dump(indent);
 }
 
+std::string lm_run_json(const RunRecord& r, int64_t resident_bytes, int indent) {
+    const EvalResult& e = r.result;
+    auto metric = [&](const char* k) { return e.metrics.count(k) && std::isfinite(e.metrics.at(k)) ? json(e.metrics.at(k)) : json(nullptr); };
+    json j;
+    j["task"] = eval_task_name(e.task);
+    j["model"] = r.model_name;
+    j["model_path"] = r.model_path;
+    j["model_sha256"] = r.model_sha256;
+    j["data"] = r.dataset_path;
+    j["data_sha256"] = r.dataset_sha256;
+    j["plan"] = json::parse(r.plan.to_json());
+    for (const char* k : {"perplexity", "perplexity_error", "mean_nll", "top1", "prompt_tps", "gen_tps"}) j[k] = metric(k);
+    j["tokens_scored"] = e.samples;
+    j["ctx"] = e.metrics.count("ctx") ? int(e.metrics.at("ctx")) : 0;
+    j["chunks"] = e.metrics.count("chunks") ? int(e.metrics.at("chunks")) : 0;
+    json share = json::object();
+    for (size_t l = 0; l < e.expert_share.size(); ++l) share[std::to_string(l)] = e.expert_share[l];
+    j["expert_share"] = share;
+    json names = json::array();
+    for (const auto& n : e.moe_layers) names.push_back(n);
+    j["moe_layers"] = names;
+    j["top_k"] = e.top_k;
+    if (e.has_comparison) {
+        json c;
+        for (const char* k : {"kld_mean", "kld_p90", "kld_p95", "kld_p99", "same_top_p", "delta_p_mean", "ppl_ratio", "dense_perplexity"}) c[k] = metric(k);
+        c["throughput_ratio"] = e.comparison.throughput_ratio;
+        c["latency_ratio"] = e.comparison.latency_ratio;
+        c["faster_than_dense"] = e.comparison.faster_than_dense;
+        j["comparison"] = c;
+    }
+    j["gen_latency_ms"] = {{"p50", e.latency_p50_ms}, {"p95", e.latency_p95_ms}};
+    j["weight_bytes"] = e.weight_bytes;
+    j["resident_bytes"] = resident_bytes;
+    j["sparsity"] = e.sparsity;
+    j["kernels"] = e.kernels;
+    j["machine"] = e.machine;
+    j["threads"] = e.threads;
+    return j.dump(indent);
+}
+
 } // namespace ss

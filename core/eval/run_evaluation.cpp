@@ -8,8 +8,26 @@
 
 namespace ss {
 
+namespace {
+// A language model: compared with the dense model inside the evaluation, chunk by chunk.
+RunRecord run_language_model(const RunRequest& req, std::vector<std::string>* notes) {
+    if (!req.tokens) throw Error(req.dense->name + ": a language model is evaluated on text or token ids, not on a classification dataset");
+    const CompressedModel cm = compress(*req.dense, req.plan, nullptr);
+    if (notes) *notes = cm.notes;
+    LmEvalOptions opt = req.lm;
+    opt.threads = req.options.threads;
+    opt.progress = req.options.progress;
+    opt.dense = req.side_by_side ? req.dense : nullptr;
+    RunRecord r = make_run_record(cm.model, *req.tokens, req.plan);
+    r.result = evaluate_language_model(cm, *req.tokens, opt);
+    return r;
+}
+} // namespace
+
 RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes) {
-    if (!req.dense || !req.data) throw Error("run_evaluation: no model or no data");
+    if (!req.dense) throw Error("run_evaluation: no model");
+    if (req.dense->task == EvalTask::LanguageModeling) return run_language_model(req, notes);
+    if (!req.data) throw Error(req.dense->name + ": a classifier is evaluated on a classification dataset");
     CompressedModel cm = compress(*req.dense, req.plan, req.calibration);
     if (req.input) cm.model.input = *req.input;
     if (notes) *notes = cm.notes;

@@ -8,6 +8,7 @@
 #include "data/dataset.h"
 #include "eval/baseline_comparison.h"
 #include "eval/evaluate.h"
+#include "eval/lm_evaluate.h"
 #include "eval/run_record.h"
 #include "model/model.h"
 
@@ -22,7 +23,9 @@ using BaselineProvider = std::function<std::shared_ptr<const BaselineOutputs>(co
 
 struct RunRequest {
     const Model* dense = nullptr;          // the model as loaded: never modified
-    const Dataset* data = nullptr;         // evaluation samples
+    const Dataset* data = nullptr;         // evaluation samples (classifiers)
+    const TokenData* tokens = nullptr;     // evaluation text (language models)
+    LmEvalOptions lm;                      // ctx, chunks, generation steps (language models; threads and progress from options)
     CompressionPlan plan;
     const Dataset* calibration = nullptr;  // when plan.needs_calibration(); not the evaluation samples
     const InputSpec* input = nullptr;      // preprocessing to use instead of the model's own

@@ -30,4 +30,17 @@ RunRecord make_run_record(const Model& model, const Dataset& data, const Compres
     return r;
 }
 
+RunRecord make_run_record(const Model& model, const TokenData& data, const CompressionPlan& plan) {
+    RunRecord r;
+    r.created_at = utc_now_iso8601();
+    r.model_name = model.name;
+    r.model_path = model.source_path;
+    r.dataset_path = data.source_path;
+    r.dataset_sha256 = data.sha256;
+    r.model_sha256 = model.sha256;
+    r.app_version = machine_info().app_version;
+    r.plan = plan;
+    return r;
+}
+
 } // namespace ss

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compress/compression.h"
+#include "data/token_data.h"
 #include "eval/evaluate.h"
 #include "model/model.h"
 
@@ -32,5 +33,7 @@ std::string utc_now_iso8601();
 
 // A record of evaluating `model` (compressed by `spec`) on `data`, with `result` filled by the caller.
 RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionPlan& plan);
+// The same for a language model's evaluation text.
+RunRecord make_run_record(const Model& model, const TokenData& data, const CompressionPlan& plan);
 
 } // namespace ss

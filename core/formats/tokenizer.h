@@ -1,0 +1,36 @@
+// tokenizer.h - text to token ids and back, with the model's own vocabulary.
+//
+// tokenizer.model: SentencePiece (Debian's libsentencepiece), as Llama and Mixtral ship it.
+// tokenizer.json (byte-level BPE): not read yet; refused with a message saying so.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ss {
+
+class Tokenizer {
+public:
+    virtual ~Tokenizer() = default;
+    // UTF-8 text -> ids; no BOS or EOS added. Throws ss::Error for invalid UTF-8.
+    virtual std::vector<int32_t> encode(const std::string& text) const = 0;
+    virtual std::string decode(const std::vector<int32_t>& ids) const = 0;
+    virtual std::string piece(int32_t id) const = 0; // the token's own text, for displays
+    virtual int vocab_size() const = 0;
+    virtual int bos() const = 0; // -1 when the vocabulary has none
+    const std::string& path() const { return path_; }
+
+protected:
+    std::string path_;
+};
+
+// Throws ss::Error naming the file when it cannot be read or is not a tokenizer this reads.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
+
+// The offset of the first byte that is not valid UTF-8 (overlong forms, surrogates and code
+// points above U+10FFFF are invalid), or npos when all of it is valid.
+size_t invalid_utf8_at(const std::string& s);
+
+} // namespace ss
