@@ -1,0 +1,313 @@
+// test_language_model.cpp - Hugging Face decoders against PyTorch goldens (scripts/lm/make_lm_goldens.py):
+// one tiny model per family and layout, the attention kernel against its reference, decoding with
+// the KV cache against whole-chunk forwards, the tokenizer against SentencePiece's own ids, and
+// every bad input the loader and the evaluation must refuse by name.
+#include "compress/compression.h"
+#include "data/token_data.h"
+#include "error.h"
+#include "eval/lm_evaluate.h"
+#include "formats/file_io.h"
+#include "formats/hf_model.h"
+#include "formats/model_io.h"
+#include "formats/safetensors.h"
+#include "model/moe_router.h"
+#include "formats/tokenizer.h"
+#include "model/attention.h"
+#include "model/lm_forward.h"
+#include "model/matrices.h"
+#include "test_support.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+using namespace ss;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kLm = std::string(SPARSESCOPE_TEST_DATA) + "/lm";
+
+json read_json(const std::string& path) {
+    std::ifstream in(path);
+    return json::parse(in);
+}
+
+// Copies a fixture model into a temporary directory, for a test that damages it.
+std::string copy_model(const QTemporaryDir& tmp, const std::string& family) {
+    const std::string dst = tmp.filePath(QString::fromStdString(family)).toStdString();
+    fs::copy(kLm + "/" + family, dst, fs::copy_options::recursive);
+    return dst;
+}
+
+void edit_config(const std::string& dir, const std::function<void(json&)>& f) {
+    json c = read_json(dir + "/config.json");
+    f(c);
+    std::ofstream(dir + "/config.json") << c.dump(1);
+}
+
+// The message of the ss::Error `fn` throws ("" when it throws none).
+std::string error_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+} // namespace
+
+class TestLanguageModel : public QObject {
+    Q_OBJECT
+private slots:
+    void familiesMatchPyTorch_data() {
+        QTest::addColumn<QString>("family");
+        for (const char* f : {"llama", "mixtral", "mixtral_fused", "qwen2_moe", "olmoe", "granitemoe"}) QTest::newRow(f) << QString(f);
+    }
+    void familiesMatchPyTorch() {
+        QFETCH(QString, family);
+        const std::string dir = kLm + "/" + family.toStdString();
+        const Model m = load_model(dir);
+        QCOMPARE(m.task, EvalTask::LanguageModeling);
+        const json g = read_json(dir + "/golden.json");
+        const TokenData data = load_token_data(dir + "/tokens.npy", m.lm.vocab, "", {});
+        LmEvalOptions opt;
+        opt.ctx = g["ctx"];
+        opt.gen_tokens = 0;
+        LmDetails d;
+        const EvalResult r = evaluate_language_model(compress(m, {}), data, opt, &d);
+
+        // Perplexity within 0.1 % is the goal; fp32 on the same weights lands far inside it.
+        const double ppl = r.metrics.at("perplexity"), want = g["perplexity"];
+        QVERIFY2(std::fabs(ppl / want - 1.0) < 1e-5, qPrintable(QString("%1 vs PyTorch %2").arg(ppl, 0, 'g', 12).arg(want, 0, 'g', 12)));
+        QCOMPARE(d.nll.size(), g["nll"].size());
+        for (size_t i = 0; i < d.nll.size(); ++i) QVERIFY(std::fabs(d.nll[i] - g["nll"][i].get<double>()) < 1e-4);
+
+        // Routing of the first chunk: the same experts, in the same order, with the same weights.
+        const json& gi = g["route_idx"];
+        const json& gw = g["route_w"];
+        size_t decisions = 0, same = 0;
+        const int ctx = opt.ctx;
+        for (int t = 0; t < ctx; ++t)
+            for (int l = 0; l < d.moe_layers; ++l) {
+                ++decisions;
+                bool equal = true;
+                for (int s = 0; s < d.top_k; ++s) {
+                    const size_t at = (size_t(t) * d.moe_layers + l) * d.top_k + s;
+                    equal &= d.route_idx[at] == gi[t][l][s].get<int>();
+                    if (equal) QVERIFY(std::fabs(d.route_w[at] - gw[t][l][s].get<float>()) < 1e-5f);
+                }
+                same += equal;
+            }
+        QCOMPARE(size_t(d.moe_layers), gi[0].size());
+        if (decisions) QVERIFY2(double(same) >= 0.999 * double(decisions), qPrintable(QString("%1 of %2").arg(same).arg(decisions)));
+
+        // The first logits rows, from one whole-chunk forward.
+        KvCache cache = make_kv_cache(m, ctx);
+        LmWorkspace ws;
+        std::vector<float> logits(size_t(ctx) * m.lm.vocab);
+        lm_forward(m, data.tokens.data(), ctx, cache, logits.data(), true, ws);
+        const json& gl = g["logits"];
+        for (size_t row = 0; row < gl.size(); ++row)
+            for (int v = 0; v < m.lm.vocab; ++v) {
+                const float want_v = gl[row][size_t(v)];
+                QVERIFY(std::fabs(logits[row * size_t(m.lm.vocab) + size_t(v)] - want_v) <= 1e-4f * std::max(1.0f, std::fabs(want_v)));
+            }
+    }
+
+    void namesAndShapesFollowTheFamilies() {
+        const Model q = load_model(kLm + "/qwen2_moe");
+        int shared = 0, attention = 0, dense_mlp = 0, routers = 0;
+        for_each_matrix(q, [&](const LinearWeights& l, const MatrixInfo& i) {
+            shared += i.role == MatrixRole::SharedExpert;
+            attention += i.role == MatrixRole::Attention;
+            dense_mlp += i.role == MatrixRole::Mlp;
+            routers += i.role == MatrixRole::Router;
+            if (i.role == MatrixRole::ExpertFc2 && i.expert == 5) QCOMPARE(i.name, std::string("model.layers.0.mlp.experts.5.down_proj"));
+            if (i.role == MatrixRole::Attention) QCOMPARE(l.has_bias, i.name.ends_with("o_proj") ? false : true);
+        }, MatrixScope::All);
+        QCOMPARE(shared, 3);    // layer 0's shared expert (layer 1 is in mlp_only_layers)
+        QCOMPARE(attention, 8); // q, k, v, o of two blocks
+        QCOMPARE(dense_mlp, 3); // layer 1's gate / up / down
+        QCOMPARE(routers, 1);
+        QCOMPARE(q.moe_layers().size(), size_t(1));
+
+        const Model mx = load_model(kLm + "/mixtral");
+        QVERIFY(find_matrix(const_cast<Model&>(mx), "model.layers.1.block_sparse_moe.experts.3.w3"));
+        QVERIFY(!find_matrix(const_cast<Model&>(mx), "lm_head")); // compressed only when a plan names it
+        QVERIFY(find_matrix(const_cast<Model&>(mx), "lm_head", MatrixScope::All));
+        const Model g = load_model(kLm + "/granitemoe"); // fused input_linear: named per expert
+        QVERIFY(find_matrix(const_cast<Model&>(g), "model.layers.0.block_sparse_moe.experts.2.up_proj"));
+        const Model ll = load_model(kLm + "/llama"); // tied: lm_head shares the embedding table
+        const auto& emb = std::get<EmbeddingLayer>(ll.layers.front());
+        QCOMPARE(std::get<LinearWeights>(ll.layers.back()).weight.data(), emb.table.weight.data());
+        QCOMPARE(std::get<DecoderBlock>(ll.layers[1]).attn.head_dim, 24); // head_dim given, not hidden / heads
+    }
+
+    void attentionKernelMatchesReference() {
+        const Model m = load_model(kLm + "/mixtral");
+        const AttentionWeights& a = std::get<DecoderBlock>(m.layers[1]).attn;
+        std::mt19937 rng(5);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        const int dim = a.q.in, pos0 = 7, n = 9, capacity = 20;
+        std::vector<float> h(size_t(pos0 + n) * dim);
+        for (float& v : h) v = dist(rng);
+        KvBlock c1, c2;
+        AttentionScratch s;
+        std::vector<float> y1(size_t(pos0) * dim), y2(y1.size());
+        attention_forward(a, h.data(), pos0, 0, c1, capacity, y1.data(), s); // fill positions 0..6
+        attention_reference(a, h.data(), pos0, 0, c2, capacity, y2.data());
+        y1.resize(size_t(n) * dim);
+        y2.resize(y1.size());
+        attention_forward(a, h.data() + size_t(pos0) * dim, n, pos0, c1, capacity, y1.data(), s);
+        attention_reference(a, h.data() + size_t(pos0) * dim, n, pos0, c2, capacity, y2.data());
+        for (size_t i = 0; i < y1.size(); ++i) QVERIFY(std::fabs(y1[i] - y2[i]) < 1e-4f);
+        // Positions past the cache are refused, not written out of bounds.
+        QVERIFY(error_of([&] { attention_forward(a, h.data(), 5, 18, c1, capacity, y1.data(), s); }).find("exceed the cache") != std::string::npos);
+    }
+
+    void decodingWithTheCacheEqualsWholeChunk() {
+        for (const char* f : {"olmoe", "granitemoe"}) {
+            const Model m = load_model(kLm + "/" + f);
+            const TokenData data = load_token_data(kLm + "/" + f + "/tokens.npy", m.lm.vocab, "", {});
+            const int n = 20, V = m.lm.vocab;
+            KvCache whole = make_kv_cache(m, n), step = make_kv_cache(m, n);
+            LmWorkspace ws;
+            std::vector<float> all(static_cast<size_t>(n) * V), one(static_cast<size_t>(V));
+            lm_forward(m, data.tokens.data(), n, whole, all.data(), true, ws);
+            lm_forward(m, data.tokens.data(), 5, step, one.data(), false, ws); // a prompt, then one token at a time
+            for (int t = 5; t < n; ++t) {
+                lm_forward(m, &data.tokens[size_t(t)], 1, step, one.data(), false, ws);
+                for (int v = 0; v < V; ++v) QVERIFY(std::fabs(one[size_t(v)] - all[size_t(t) * V + size_t(v)]) < 1e-4f);
+            }
+            QCOMPARE(step.length, n);
+        }
+    }
+
+    void tokenizerMatchesSentencePiece() {
+        // Ids made by Python's sentencepiece from the same tokenizer.model (make_lm_goldens.py).
+        const auto tok = load_tokenizer(std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model");
+        QCOMPARE(tok->vocab_size(), 4096);
+        QCOMPARE(tok->bos(), 1);
+        const json g = read_json(kLm + "/kjv-tokenizer.json");
+        for (const auto& probe : g["probes"]) {
+            const std::vector<int32_t> ids = tok->encode(probe["text"].get<std::string>());
+            QCOMPARE(ids, probe["ids"].get<std::vector<int32_t>>());
+            QCOMPARE(tok->decode(ids), probe["text"].get<std::string>());
+        }
+        const TokenData held = load_token_data(std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/kjv-heldout.txt", 4096,
+                                               std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model", {});
+        const TokenData want = load_token_data(kLm + "/kjv-heldout-tokens.npy", 4096, "", {});
+        QCOMPARE(held.tokens.size(), want.tokens.size());
+        QVERIFY(held.tokens == want.tokens);
+        TokenDataOptions bos;
+        bos.add_bos = true;
+        QCOMPARE(load_token_data(std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/kjv-heldout.txt", 4096,
+                                 std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model", bos).tokens.front(), 1);
+    }
+
+    void routingRulesDiffer() {
+        // Softmax over all experts then top-k (Qwen2-MoE, OLMoE) keeps the full softmax's values;
+        // the renormalised rule and softmax over the k agree with each other.
+        const float gate[4] = {2.0f, 1.0f, 0.5f, -1.0f};
+        int idx[2];
+        float w1[2], w2[2], w3[2], probs[4];
+        route(gate, 4, 2, RoutingRule::TopKSoftmax, idx, w1, probs);
+        route(gate, 4, 2, RoutingRule::SoftmaxTopKRenorm, idx, w2, probs);
+        route(gate, 4, 2, RoutingRule::SoftmaxTopK, idx, w3, probs);
+        QCOMPARE(idx[0], 0);
+        QCOMPARE(idx[1], 1);
+        const double z = std::exp(2.0) + std::exp(1.0) + std::exp(0.5) + std::exp(-1.0);
+        QVERIFY(std::fabs(w3[0] - std::exp(2.0) / z) < 1e-6);
+        QVERIFY(std::fabs(w3[1] - std::exp(1.0) / z) < 1e-6);
+        QVERIFY(std::fabs(w1[0] - 1.0 / (1.0 + std::exp(-1.0))) < 1e-6);
+        QVERIFY(std::fabs(w2[0] - w1[0]) < 1e-6 && std::fabs(w2[1] - w1[1]) < 1e-6);
+    }
+
+    void badInputIsRefusedByName_data() {
+        QTest::addColumn<QString>("what");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("unknown architecture") << "arch" << "field 'architectures' = DeepseekV3ForCausalLM is not supported";
+        QTest::newRow("rope scaling") << "rope_scaling" << "field 'rope_scaling'";
+        QTest::newRow("sliding window") << "sliding" << "field 'sliding_window' = 16 is shorter than max_position_embeddings";
+        QTest::newRow("kv heads") << "kv" << "field 'num_key_value_heads' = 3 must divide num_attention_heads = 4";
+        QTest::newRow("missing tensor") << "missing" << "tensor 'model.layers.1.block_sparse_moe.experts.3.w2.weight' is missing";
+        QTest::newRow("extra tensor") << "extra" << "tensor 'model.layers.0.self_attn.extra.weight' is not used";
+        QTest::newRow("shape vs config") << "shape" << "tensor 'model.layers.0.self_attn.q_proj.weight' has shape [64, 64], config expects [32, 64]";
+        QTest::newRow("token id >= vocab") << "npy" << "token 3 has id 256, outside the model's vocabulary of 256";
+        QTest::newRow("ctx > max positions") << "ctx" << "--ctx 256 exceeds the model's max_position_embeddings of 128";
+        QTest::newRow("shorter than two chunks") << "short" << "perplexity needs at least two";
+        QTest::newRow("invalid utf-8") << "utf8" << "not valid UTF-8 at byte 6";
+        QTest::newRow("tokenizer vocabulary") << "tokenizer" << "the tokenizer's vocabulary has 4096 tokens but the model's embeddings have 256";
+        QTest::newRow("text without tokenizer") << "notokenizer" << "text needs a tokenizer";
+    }
+    void badInputIsRefusedByName() {
+        QFETCH(QString, what);
+        QFETCH(QString, expected);
+        QTemporaryDir tmp;
+        const std::string dir = copy_model(tmp, "mixtral");
+        const std::string w = what.toStdString();
+        std::string message;
+        auto eval = [&](const std::string& data_path, int ctx, const std::string& tokenizer = "") {
+            const Model m = load_model(dir);
+            TokenDataOptions o;
+            o.tokenizer = tokenizer;
+            const TokenData d = load_token_data(data_path, m.lm.vocab, m.lm.tokenizer_path, o);
+            LmEvalOptions opt;
+            opt.ctx = ctx;
+            opt.gen_tokens = 0;
+            evaluate_language_model(compress(m, {}), d, opt);
+        };
+        if (w == "arch") edit_config(dir, [](json& c) { c["architectures"] = {"DeepseekV3ForCausalLM"}; });
+        if (w == "rope_scaling") edit_config(dir, [](json& c) { c["rope_scaling"] = {{"type", "yarn"}, {"factor", 4.0}}; });
+        if (w == "sliding") edit_config(dir, [](json& c) { c["sliding_window"] = 16; });
+        if (w == "kv") edit_config(dir, [](json& c) { c["num_key_value_heads"] = 3; });
+        if (w == "shape") edit_config(dir, [](json& c) { c["num_attention_heads"] = 8; c["num_key_value_heads"] = 8; c["head_dim"] = 4; });
+        if (w == "missing" || w == "extra") {
+            // Rewrite the safetensors file without one tensor, or with one more.
+            const SafetensorsFile f = SafetensorsFile::read(dir + "/model.safetensors");
+            std::vector<SafetensorsTensorOut> out;
+            for (const auto& e : f.entries())
+                if (!(w == "missing" && e.name == "model.layers.1.block_sparse_moe.experts.3.w2.weight")) out.push_back({e.name, e.dtype, e.shape, f.raw(e)});
+            const std::vector<float> extra(4, 1.0f);
+            if (w == "extra") out.push_back({"model.layers.0.self_attn.extra.weight", DType::F32, {4}, extra.data()});
+            write_safetensors(dir + "/model.safetensors.new", out, {});
+            fs::rename(dir + "/model.safetensors.new", dir + "/model.safetensors");
+        }
+        if (w == "arch" || w == "rope_scaling" || w == "sliding" || w == "kv" || w == "missing" || w == "extra" || w == "shape")
+            message = error_of([&] { load_model(dir); });
+        if (w == "npy") {
+            std::vector<uint8_t> npy = read_file_bytes(dir + "/tokens.npy");
+            const size_t data = npy.size() - 101 * 4; // 101 int32 ids
+            const int32_t bad = 256;
+            std::memcpy(&npy[data + 3 * 4], &bad, 4);
+            write_file_bytes(dir + "/bad.npy", npy);
+            message = error_of([&] { eval(dir + "/bad.npy", 32); });
+        }
+        if (w == "ctx") message = error_of([&] { eval(dir + "/tokens.npy", 256); });
+        if (w == "short") message = error_of([&] { eval(dir + "/tokens.npy", 64); });
+        if (w == "utf8" || w == "tokenizer" || w == "notokenizer") {
+            std::ofstream(dir + "/text.txt") << (w == "utf8" ? std::string("Hello \xff world") : std::string("In the beginning"));
+            const std::string tok = w == "notokenizer" ? "" : std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model";
+            if (w == "utf8") {
+                std::ofstream(dir + "/tokenizer.model", std::ios::binary) << std::ifstream(tok, std::ios::binary).rdbuf();
+                edit_config(dir, [](json& c) { c["vocab_size"] = 4096; });
+                message = error_of([&] { load_token_data(dir + "/text.txt", 4096, dir + "/tokenizer.model", {}); });
+            } else {
+                message = error_of([&] { eval(dir + "/text.txt", 32, tok); });
+            }
+        }
+        QVERIFY2(message.find(expected.toStdString()) != std::string::npos, message.c_str());
+        const bool names_file = message.find(dir) != std::string::npos || message.find("tokenizer.model") != std::string::npos;
+        QVERIFY2(names_file || message.find("--ctx") != std::string::npos, message.c_str()); // names the file (or the flag)
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLanguageModel)
+#include "test_language_model.moc"
