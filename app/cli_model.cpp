@@ -34,10 +34,61 @@ std::string shape_text(const std::vector<int64_t>& s) {
 }
 } // namespace
 
+namespace {
+// A language model's blocks, one line each: attention heads and the feed-forward part.
+std::string block_line(const ss::DecoderBlock& b) {
+    char s[256];
+    if (b.is_moe) {
+        const ss::MoeLayer& m = b.moe;
+        const char* rule = m.rule == ss::RoutingRule::TopKSoftmax ? "softmax over top-k" : m.rule == ss::RoutingRule::SoftmaxTopKRenorm ? "softmax, top-k renormalised" : "softmax, top-k";
+        std::snprintf(s, sizeof s, "%s: attention %d heads (%d kv) x %d; MoE %zu experts of %d, top-%d (%s)%s", b.name.c_str(), b.attn.heads, b.attn.kv_heads,
+                      b.attn.head_dim, m.experts.size(), m.hidden, m.top_k, rule, m.has_shared ? ", shared expert" : "");
+    } else {
+        std::snprintf(s, sizeof s, "%s: attention %d heads (%d kv) x %d; MLP %d", b.name.c_str(), b.attn.heads, b.attn.kv_heads, b.attn.head_dim, b.mlp.fc1.out);
+    }
+    return s;
+}
+
+int info_language_model(const ss::Model& m, bool as_json) {
+    if (as_json) {
+        nlohmann::json j;
+        j["path"] = m.source_path;
+        j["format"] = "huggingface";
+        j["architecture"] = m.lm.architecture;
+        j["name"] = m.name;
+        j["config"] = nlohmann::json::parse(m.lm.config_json);
+        j["parameters"] = m.parameter_count();
+        j["vocab"] = m.lm.vocab;
+        j["max_positions"] = m.lm.max_positions;
+        j["moe_layers"] = m.moe_layers().size();
+        j["tokenizer"] = m.lm.tokenizer_path;
+        j["files"] = m.source.files;
+        j["file_bytes"] = m.source.bytes;
+        nlohmann::json tensors = nlohmann::json::array();
+        for (const auto& t : m.source.tensors) tensors.push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"file", t.file}});
+        j["tensors"] = tensors;
+        std::printf("%s\n", j.dump(1).c_str());
+        return 0;
+    }
+    std::printf("model       %s\npath        %s\nformat      Hugging Face %s\nparameters  %lld\nvocabulary  %d tokens (%s)\ncontext     %d positions\nfiles       ",
+                m.name.c_str(), m.source_path.c_str(), m.lm.architecture.c_str(), (long long)m.parameter_count(), m.lm.vocab,
+                m.lm.tokenizer_path.empty() ? "no tokenizer file" : m.lm.tokenizer_path.c_str(), m.lm.max_positions);
+    for (size_t i = 0; i < m.source.files.size(); ++i) std::printf("%s%s", i ? ", " : "", m.source.files[i].c_str());
+    std::printf(" (%llu bytes)\n\nlayers\n", (unsigned long long)m.source.bytes);
+    for (const auto& layer : m.layers)
+        if (auto* b = std::get_if<ss::DecoderBlock>(&layer)) std::printf("  %s\n", block_line(*b).c_str());
+    std::printf("  lm_head%s\n\ntensors\n", m.lm.tied_embeddings ? " (tied to the embeddings)" : "");
+    for (const auto& t : m.source.tensors)
+        std::printf("  %-56s %-5s %-16s %s\n", t.name.c_str(), t.dtype.c_str(), shape_text(t.shape).c_str(), t.file.c_str());
+    return 0;
+}
+} // namespace
+
 int cmd_info(int argc, char** argv) {
     const Args a(argc, argv, 2, {}, {"--json"});
     if (a.positional.size() != 1) throw UsageError("info takes exactly one MODEL");
     const ss::Model m = ss::load_model(a.positional[0]);
+    if (m.task == ss::EvalTask::LanguageModeling) return info_language_model(m, a.has("--json"));
     nlohmann::json cfg = nlohmann::json::parse(ss::model_config_json(m));
     const std::string& p = m.source_path;
     const bool onnx = p.size() > 5 && p.compare(p.size() - 5, 5, ".onnx") == 0;

@@ -37,7 +37,7 @@ MoeLayer hand_moe() {
     m.gate = lin("moe.gate", 2, 3, {1, 0, 0, 1, 1, 1}, {}, false);
     for (int j = 0; j < 3; ++j) {
         const float s = float(j + 1);
-        m.experts.push_back({j, lin("fc1", 2, 2, {s, 0, 0, s}, {0, 0}), lin("fc2", 2, 2, {1, 0, 0, 1}, {float(j), 0})});
+        m.experts.push_back({j, lin("fc1", 2, 2, {s, 0, 0, s}, {0, 0}), lin("fc2", 2, 2, {1, 0, 0, 1}, {float(j), 0}), {}});
     }
     return m;
 }

@@ -8,9 +8,14 @@
 #include "formats/tensor_names.h"
 #include "formats/tensor_set.h"
 #include "kernels/kernel_plan.h"
+#include "kernels/prepared_matrix.h"
+#include "formats/safetensors.h"
 #include "model/matrices.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
+#include <deque>
 #include <filesystem>
 
 namespace ss {
@@ -152,6 +157,7 @@ Model load_hf_model(const std::string& dir) {
     ModelDirectory d = open_model_directory(dir);
     const HfConfig c = parse_hf_config(d.config_text, d.config_path);
     Model m = build_model(c);
+    m.lm.config_json = d.config_text;
     m.name = fs::path(dir).filename().string();
     if (m.name.empty()) m.name = fs::path(dir).parent_path().filename().string();
     m.source_path = dir;
@@ -199,6 +205,64 @@ Model load_hf_model(const std::string& dir) {
     }
     plan_kernels(m);
     return m;
+}
+
+void save_hf_model(const Model& model, const std::string& dir, const std::map<std::string, std::string>& metadata) {
+    nlohmann::json cfg = nlohmann::json::parse(model.lm.config_json);
+    const auto moes = model.moe_layers();
+    if (!moes.empty()) {
+        for (const MoeLayer* moe : moes)
+            if (moe->experts.size() != moes.front()->experts.size() || moe->top_k != moes.front()->top_k)
+                throw Error(dir + ": MoE layers now differ in expert count or top-k; a Hugging Face config holds one of each (drop the same number per layer)");
+        const bool local = cfg.contains("num_local_experts");
+        cfg[local ? "num_local_experts" : "num_experts"] = int(moes.front()->experts.size());
+        cfg["num_experts_per_tok"] = moes.front()->top_k;
+    }
+    const bool granite = model.lm.architecture == "GraniteMoeForCausalLM";
+    std::deque<std::vector<float>> values; // each tensor's F32 values, alive until written
+    std::vector<SafetensorsTensorOut> out;
+    auto add = [&](const std::string& name, std::vector<int64_t> shape, std::vector<float> v) {
+        values.push_back(std::move(v));
+        out.push_back({name, DType::F32, std::move(shape), values.back().data()});
+    };
+    for (int li = 0; li < int(model.layers.size()); ++li) {
+        for_each_layer_matrix(const_cast<Model&>(model), li, MatrixScope::All, [&](const LinearWeights& l, const MatrixInfo& info) {
+            if (info.role == MatrixRole::Output && model.lm.tied_embeddings) return;
+            const bool expert = info.role == MatrixRole::ExpertFc1 || info.role == MatrixRole::ExpertUp || info.role == MatrixRole::ExpertFc2;
+            if (granite && expert) return; // fused below
+            add(tn::weight(info.stored_name), {l.out, l.in}, dense_weights(l));
+            if (l.has_bias) add(tn::bias(info.stored_name), {l.out}, l.bias.to_vector());
+        });
+        for_each_layer_vector(const_cast<Model&>(model), li, [&](WeightData& v, const VectorInfo& info) { add(info.tensor, {info.size}, v.to_vector()); });
+    }
+    if (granite)
+        for (const MoeLayer* moe : moes) {
+            const int64_t E = int64_t(moe->experts.size()), I = moe->hidden, D = moe->dim;
+            std::vector<float> in, outw;
+            for (const MoeExpert& e : moe->experts) {
+                if (e.fc1.out != I || e.fc2.in != I) throw Error(dir + ": GraniteMoE experts must keep their hidden size to be stored fused");
+                for (const LinearWeights* l : {&e.fc1, &e.up}) {
+                    const auto w = dense_weights(*l);
+                    in.insert(in.end(), w.begin(), w.end());
+                }
+                const auto w2 = dense_weights(e.fc2);
+                outw.insert(outw.end(), w2.begin(), w2.end());
+            }
+            add(moe->name + ".input_linear.weight", {E, 2 * I, D}, std::move(in));
+            add(moe->name + ".output_linear.weight", {E, D, I}, std::move(outw));
+        }
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Error(dir + ": cannot create directory: " + ec.message());
+    std::map<std::string, std::string> meta = metadata;
+    meta["format"] = "pt";
+    write_safetensors((fs::path(dir) / "model.safetensors").string(), out, meta);
+    const std::string text = cfg.dump(2);
+    write_file_bytes((fs::path(dir) / "config.json").string(), std::vector<uint8_t>(text.begin(), text.end()));
+    if (!model.lm.tokenizer_path.empty()) {
+        const auto tok = read_file_bytes(model.lm.tokenizer_path);
+        write_file_bytes((fs::path(dir) / fs::path(model.lm.tokenizer_path).filename()).string(), tok);
+    }
 }
 
 } // namespace ss

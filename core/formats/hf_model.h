@@ -10,6 +10,7 @@
 
 #include "model/model.h"
 
+#include <map>
 #include <string>
 
 namespace ss {
@@ -18,5 +19,13 @@ namespace ss {
 // unimplemented feature (hf_config.h), missing or extra tensor, a shape that disagrees with the
 // config, a tied model that also stores lm_head.
 Model load_hf_model(const std::string& dir);
+
+// Writes a language model as a Hugging Face directory DIR: config.json (the source config with the
+// expert count and top-k as the model has them now), model.safetensors with every matrix as F32
+// values exactly as the model computes with them (pruned zeros, dequantized codes), experts
+// renumbered by position (GraniteMoE: fused input_linear / output_linear), `metadata` in
+// __metadata__, and the tokenizer file copied. Throws ss::Error when MoE layers now differ in
+// expert count or top-k (one config field holds them all).
+void save_hf_model(const Model& model, const std::string& dir, const std::map<std::string, std::string>& metadata);
 
 } // namespace ss

@@ -147,7 +147,7 @@ Model parse_model_config(const std::string& json_text, const std::string& where)
             }
             for (int e = 0; e < experts; ++e) {
                 moe.experts.push_back({e, make_linear(tensor_names::moe_fc1(moe.name, e), moe.dim, hidden[size_t(e)], true),
-                                       make_linear(tensor_names::moe_fc2(moe.name, e), hidden[size_t(e)], moe.dim, true)});
+                                       make_linear(tensor_names::moe_fc2(moe.name, e), hidden[size_t(e)], moe.dim, true), {}});
             }
             m.layers.emplace_back(std::move(moe));
         } else if (type == "layernorm") {

@@ -3,6 +3,7 @@
 
 #include "formats/byte_source.h"
 #include "formats/file_io.h"
+#include "formats/hf_model.h"
 #include "formats/model_io.h"
 #include "formats/sha256.h"
 
@@ -36,14 +37,16 @@ void export_compressed_model(const CompressedModel& c, const Model& source, cons
     std::snprintf(sparsity, sizeof sparsity, "%.6f", c.sparsity);
     std::string notes;
     for (const auto& n : c.notes) notes += (notes.empty() ? "" : "; ") + n;
-    save_model(c.model, out,
-               {{"sparsescope.plan", c.plan.to_json()},
+    const std::map<std::string, std::string> metadata{
+                {"sparsescope.plan", c.plan.to_json()},
                 {"sparsescope.prune", c.plan.prune_label()},
                 {"sparsescope.quant", c.plan.quant_label()},
                 {"sparsescope.sparsity", sparsity},
                 {"sparsescope.notes", notes},
                 {"sparsescope.source_name", source.name},
-                {"sparsescope.source_sha256", model_source_sha256(source)}});
+                {"sparsescope.source_sha256", model_source_sha256(source)}};
+    if (c.model.task == EvalTask::LanguageModeling) save_hf_model(c.model, out, metadata);
+    else save_model(c.model, out, metadata);
 }
 
 } // namespace ss

@@ -179,6 +179,7 @@ struct LanguageModelSpec {
     double logits_scaling = 1.0; // logits = head(x) / logits_scaling (GraniteMoE)
     bool tied_embeddings = false; // lm_head shares the embedding table
     std::string tokenizer_path;  // tokenizer.model or tokenizer.json beside the config; empty when none
+    std::string config_json;     // config.json as read, for export
 };
 
 // A classifier: layers map (n, features) to (n, classes). A language model: an EmbeddingLayer,
