@@ -7,6 +7,7 @@ namespace cli {
 extern const char* kUsage;
 
 int cmd_eval(int argc, char** argv);
+int cmd_generate(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_export(int argc, char** argv);

@@ -14,6 +14,10 @@ const char* kUsage = R"(usage:
   sparsescope-cli eval MODEL [--data PATH [--labels FILE] [--label-column C]] [COMPRESSION]
                        [--limit N] [--threads N] [--json]
                        [--input-scale F] [--input-mean F] [--input-std F]
+  sparsescope-cli eval LM_DIR --data TEXT.txt|TOKENS.npy [--tokenizer PATH] [--add-bos] [--ctx N]
+                       [--chunks K] [--gen-tokens N] [COMPRESSION] [--threads N] [--json]
+  sparsescope-cli generate LM_DIR --prompt TEXT [-n N] [--temp T] [--top-p P] [--seed S]
+                       [COMPRESSION] [--threads N]
   sparsescope-cli train --config CONFIG.json -o OUTDIR [--data DIR] [--epochs N] [--batch N]
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
   sparsescope-cli info MODEL [--json]
@@ -44,7 +48,10 @@ there, so an interrupted sweep resumes. --shard I/N runs points whose index % N 
 sessions merge joins the shards' sessions. sessions commands never modify their inputs.
 
 MODEL is a directory (config.json + model.safetensors or a sharded model.safetensors.index.json)
-or a single .safetensors file carrying its config in __metadata__. export writes OUT as a
+or a single .safetensors file carrying its config in __metadata__. LM_DIR is a Hugging Face
+decoder directory (Llama, Mixtral, Qwen2-MoE, OLMoE, GraniteMoE); its perplexity follows
+llama.cpp (chunks of --ctx tokens, default 512; the second half of each chunk scored) and is
+compared with the dense model (KL, same top token, delta p) and timed beside it (docs/language-models.md). export writes OUT as a
 directory, or as one file when OUT ends in .safetensors.
 A dataset PATH is an IDX directory or images file (MNIST, Fashion-MNIST, KMNIST, EMNIST; gzip
 or raw), a .csv file (label column by name or 0-based index), or X.npy with y.npy.
@@ -64,6 +71,7 @@ int main(int argc, char** argv) {
     const std::string cmd = argv[1];
     try {
         if (cmd == "eval") return cmd_eval(argc, argv);
+        if (cmd == "generate") return cmd_generate(argc, argv);
         if (cmd == "train") return cmd_train(argc, argv);
         if (cmd == "info") return cmd_info(argc, argv);
         if (cmd == "export") return cmd_export(argc, argv);

@@ -5,6 +5,7 @@
 #include "compress/compression.h"
 #include "data/token_data.h"
 #include "error.h"
+#include "eval/generate.h"
 #include "eval/lm_evaluate.h"
 #include "formats/file_io.h"
 #include "formats/hf_model.h"
@@ -210,6 +211,43 @@ private slots:
         bos.add_bos = true;
         QCOMPARE(load_token_data(std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/kjv-heldout.txt", 4096,
                                  std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model", bos).tokens.front(), 1);
+    }
+
+    void generationIsGreedyOrSeeded() {
+        const float logits[4] = {0.5f, 2.0f, 1.9f, -3.0f};
+        QCOMPARE(sample_token(logits, 4, 0.0, 1.0, 0.99), 1);  // greedy ignores u
+        QCOMPARE(sample_token(logits, 4, 1.0, 1e-6, 0.99), 1); // a tiny nucleus keeps the top token only
+        // T = 1, whole distribution: u walks the tokens in order of probability (1, 2, 0, 3).
+        const double z = std::exp(0.5) + std::exp(2.0) + std::exp(1.9) + std::exp(-3.0);
+        QCOMPARE(sample_token(logits, 4, 1.0, 1.0, 0.0), 1);
+        QCOMPARE(sample_token(logits, 4, 1.0, 1.0, (std::exp(2.0) + 0.5 * std::exp(1.9)) / z), 2);
+        QCOMPARE(sample_token(logits, 4, 1.0, 1.0, 0.999999), 3);
+
+        const Model m = load_model(kLm + "/mixtral");
+        const TokenData data = load_token_data(kLm + "/mixtral/tokens.npy", m.lm.vocab, "", {});
+        const std::vector<int32_t> prompt(data.tokens.begin(), data.tokens.begin() + 6);
+        SamplingOptions o;
+        o.max_tokens = 10;
+        o.stop_at_eos = false;
+        // Greedy generation is the argmax of a whole-sequence forward at every step.
+        const std::vector<int32_t> g = generate(m, prompt, o);
+        QCOMPARE(g.size(), size_t(10));
+        std::vector<int32_t> seq = prompt;
+        seq.insert(seq.end(), g.begin(), g.end() - 1);
+        KvCache cache = make_kv_cache(m, int(seq.size()));
+        LmWorkspace ws;
+        std::vector<float> all(seq.size() * size_t(m.lm.vocab));
+        lm_forward(m, seq.data(), int(seq.size()), cache, all.data(), true, ws);
+        for (size_t i = 0; i < g.size(); ++i) {
+            const float* row = &all[(prompt.size() - 1 + i) * size_t(m.lm.vocab)];
+            QCOMPARE(g[i], int32_t(std::max_element(row, row + m.lm.vocab) - row));
+        }
+        o.temperature = 0.9;
+        o.top_p = 0.8;
+        o.seed = 42;
+        QCOMPARE(generate(m, prompt, o), generate(m, prompt, o)); // the same seed, the same text
+        o.max_tokens = 200;
+        QVERIFY(error_of([&] { generate(m, prompt, o); }).find("exceed the model's 128 positions") != std::string::npos);
     }
 
     void routingRulesDiffer() {
