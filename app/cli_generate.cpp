@@ -27,6 +27,7 @@ int cmd_generate(int argc, char** argv) {
     const std::string tok_path = a.get("--tokenizer", model.lm.tokenizer_path);
     if (tok_path.empty()) throw ss::Error(model.source_path + ": no tokenizer.model in the directory (name one with --tokenizer)");
     const auto tok = ss::load_tokenizer(tok_path);
+    ss::check_tokenizer_fits(*tok, model.lm.vocab);
     std::vector<int32_t> prompt;
     if (a.has("--add-bos") && tok->bos() >= 0) prompt.push_back(tok->bos());
     for (int32_t id : tok->encode(a.get("--prompt", ""))) prompt.push_back(id);

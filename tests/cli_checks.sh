@@ -55,4 +55,22 @@ check "kernel plan, measured" 0 'measured choice' "$cli" plan "$model" --prune m
 check "kernel plan int4" 0 'stem +256x784 +[0-9.]+% +int4:g32 +q4-dot +q4-tiles' "$cli" plan "$model" --quant int4:g32
 check "kernel plan, 4x1 blocks" 0 'moe\.experts\.0\.fc1 +512x256 +[0-9.]+% +f32 +bsr4-rows +bsr4-panel' "$cli" plan "$model" --prune magnitude:0.9:block4 --static-kernels
 check "kernel plan dense" 0 'head +10x256 .* sgemv +sgemm' "$cli" plan "$model"
+
+# Language models (tiny Hugging Face fixtures, tests/data/lm).
+lm="$(cd "$(dirname "$0")" && pwd)/data/lm"
+check "lm eval json keys" 0 '"chunks":3.*"comparison":\{"delta_p_mean".*"kld_mean".*"kld_p99".*"ppl_ratio".*"same_top_p".*"throughput_ratio".*"ctx":32.*"expert_share":\{"0":\[.*"gen_tps".*"kernels".*"mean_nll".*"perplexity":706\.05.*"prompt_tps".*"resident_bytes".*"sparsity".*"tokens_scored":45.*"weight_bytes"' \
+  "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --gen-tokens 4 --json
+check "lm eval int4" 0 'perplexity 6[0-9][0-9]\.[0-9]+ \+-' "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --quant int4:g32
+check "lm ctx above max positions" 1 'error: --ctx 4096 exceeds the model.s max_position_embeddings of 128' "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 4096
+check "lm needs data" 2 'needs --data FILE.txt' "$cli" eval "$lm/mixtral"
+mkdir "$tmp/arch" && cp "$lm/olmoe/model.safetensors" "$tmp/arch/" && sed 's/OlmoeForCausalLM/PhiMoEForCausalLM/' "$lm/olmoe/config.json" > "$tmp/arch/config.json"
+check "lm unknown architecture" 1 "arch/config.json: field 'architectures' = PhiMoEForCausalLM is not supported" "$cli" info "$tmp/arch"
+check "lm info" 0 'model.layers.0: attention 4 heads \(4 kv\) x 16; MoE 8 experts of 32, top-3' "$cli" info "$lm/olmoe"
+check "lm generate, foreign tokenizer" 1 "tokenizer.model: the tokenizer's vocabulary has 4096 tokens but the model's embeddings have 256" \
+  "$cli" generate "$lm/mixtral" --prompt x --tokenizer "$res/models/kjv-moe/tokenizer.model" -n 5
+check "lm export" 0 'wrote .*lmq' "$cli" export "$lm/granitemoe" --prune magnitude:0.5 -o "$tmp/lmq"
+check "lm export evaluates the same" 0 'perplexity 254\.5198' "$cli" eval "$tmp/lmq" --data "$lm/granitemoe/tokens.npy" --ctx 32 --gen-tokens 0
+check "lm bad export writes nothing" 1 'not supported' "$cli" export "$tmp/arch" -o "$tmp/never"
+[ -e "$tmp/never" ] && { echo "FAIL lm bad export left $tmp/never"; fail=1; }
+
 exit $fail

@@ -43,9 +43,7 @@ TokenData load_token_data(const std::string& path, int vocab, const std::string&
     if (d.tokenizer.empty())
         throw Error(path + ": text needs a tokenizer, and the model directory has no tokenizer.model (name one with --tokenizer, or give token ids as .npy)");
     const auto tok = load_tokenizer(d.tokenizer);
-    if (tok->vocab_size() > vocab)
-        throw Error(d.tokenizer + ": the tokenizer's vocabulary has " + std::to_string(tok->vocab_size()) + " tokens but the model's embeddings have " +
-                    std::to_string(vocab) + " (vocab_size): not this model's tokenizer");
+    check_tokenizer_fits(*tok, vocab);
     const auto bytes = read_file_bytes(path);
     const std::string text(bytes.begin(), bytes.end());
     if (const size_t at = invalid_utf8_at(text); at != std::string::npos)

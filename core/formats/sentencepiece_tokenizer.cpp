@@ -310,6 +310,12 @@ size_t invalid_utf8_at(const std::string& s) {
     return std::string::npos;
 }
 
+void check_tokenizer_fits(const Tokenizer& t, int vocab) {
+    if (t.vocab_size() > vocab)
+        throw Error(t.path() + ": the tokenizer's vocabulary has " + std::to_string(t.vocab_size()) + " tokens but the model's embeddings have " +
+                    std::to_string(vocab) + " (vocab_size): not this model's tokenizer");
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
     const std::string name = std::filesystem::path(path).filename().string();
     if (name.ends_with(".json"))

@@ -29,6 +29,10 @@ protected:
 // Throws ss::Error naming the file when it cannot be read or is not a tokenizer this reads.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
 
+// Throws ss::Error naming the tokenizer file when its vocabulary is larger than the model's
+// embeddings (`vocab`): then it is not this model's tokenizer.
+void check_tokenizer_fits(const Tokenizer& t, int vocab);
+
 // The offset of the first byte that is not valid UTF-8 (overlong forms, surrogates and code
 // points above U+10FFFF are invalid), or npos when all of it is valid.
 size_t invalid_utf8_at(const std::string& s);
