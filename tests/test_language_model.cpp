@@ -108,6 +108,7 @@ private slots:
             }
         QCOMPARE(size_t(d.moe_layers), gi[0].size());
         if (decisions) QVERIFY2(double(same) >= 0.999 * double(decisions), qPrintable(QString("%1 of %2").arg(same).arg(decisions)));
+        if (decisions) qInfo("%s: %zu of %zu routing decisions identical", qPrintable(family), same, decisions);
 
         // The first logits rows, from one whole-chunk forward.
         KvCache cache = make_kv_cache(m, ctx);
