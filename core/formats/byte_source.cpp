@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -23,6 +24,11 @@ public:
     }
     const uint8_t* data() const override { return static_cast<const uint8_t*>(p_); }
     size_t size() const override { return n_; }
+    void release(size_t offset, size_t length) const override {
+        const size_t page = size_t(sysconf(_SC_PAGESIZE));
+        const size_t begin = (offset + page - 1) / page * page, end = std::min(n_, offset + length) / page * page; // whole pages only
+        if (end > begin) madvise(static_cast<uint8_t*>(p_) + begin, end - begin, MADV_DONTNEED);
+    }
 
 private:
     void* p_;

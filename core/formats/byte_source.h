@@ -17,6 +17,10 @@ public:
     virtual ~ByteSource() = default;
     virtual const uint8_t* data() const = 0;
     virtual size_t size() const = 0;
+    // Tells the source that bytes [offset, offset + length) will not be read again soon: a
+    // mapping gives their whole pages back to the kernel (they are read from the file again if
+    // touched). Nothing changes for bytes held in memory.
+    virtual void release(size_t offset, size_t length) const { (void)offset, (void)length; }
 };
 
 // Maps PATH read-only (MAP_PRIVATE). Throws ss::Error naming the file on failure. An empty file

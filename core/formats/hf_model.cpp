@@ -128,6 +128,7 @@ Model build_model(const HfConfig& c) {
 WeightData shared_f32(const SafetensorsFile& f, const SafetensorsEntry& e) {
     WeightData w = f.to_f32(e);
     if (w.is_view()) return w; // F32 in the mapping: already shared
+    f.release(e);              // converted: the file's pages for it are not needed in memory
     auto owned = std::make_shared<const WeightData>(std::move(w));
     return WeightData::view(owned, owned->data(), owned->size());
 }

@@ -52,6 +52,8 @@ public:
     // integer and BOOL tensors convert value by value (exact for |v| <= 2^24).
     WeightData to_f32(const SafetensorsEntry& e) const;
     const uint8_t* raw(const SafetensorsEntry& e) const { return bytes_->data() + data_start_ + e.begin; }
+    // The tensor's bytes will not be read again (they were converted): their pages go back.
+    void release(const SafetensorsEntry& e) const { bytes_->release(data_start_ + e.begin, e.end - e.begin); }
 
 private:
     std::string path_;
