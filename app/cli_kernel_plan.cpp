@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cli {
@@ -38,10 +39,12 @@ int cmd_plan(int argc, char** argv) {
                                 .c_str());
         return 0;
     }
-    std::printf("%s: %s\n%s\n\n%-22s %-12s %8s %-14s %-10s %-10s\n", model.name.c_str(), plan.summary().c_str(), ss::kernel_summary(c.model).c_str(),
-                "matrix", "shape", "sparsity", "storage", "batch 1", "batch 256");
+    int width = 22; // the name column fits the longest name (Hugging Face names run long)
+    for (const auto& r : rows) width = std::max(width, int(r["matrix"].get<std::string>().size()));
+    std::printf("%s: %s\n%s\n\n%-*s %-12s %8s %-14s %-10s %-10s\n", model.name.c_str(), plan.summary().c_str(), ss::kernel_summary(c.model).c_str(),
+                width, "matrix", "shape", "sparsity", "storage", "batch 1", "batch 256");
     for (const auto& r : rows)
-        std::printf("%-22s %-12s %7.1f%% %-14s %-10s %-10s\n", r["matrix"].get<std::string>().c_str(),
+        std::printf("%-*s %-12s %7.1f%% %-14s %-10s %-10s\n", width, r["matrix"].get<std::string>().c_str(),
                     (std::to_string(r["shape"][0].get<int>()) + "x" + std::to_string(r["shape"][1].get<int>())).c_str(),
                     100.0 * r["sparsity"].get<double>(), r["storage"].get<std::string>().c_str(), r["batch1"].get<std::string>().c_str(),
                     r["batch256"].get<std::string>().c_str());
