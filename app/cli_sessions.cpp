@@ -45,10 +45,16 @@ int list(const std::string& path) {
     std::printf("%5s  %-20s  %-40s %9s %9s %9s  %s\n", "run", "created", "plan", "accuracy", "delta", "p50 ms", "speed (thru/lat)");
     for (const auto& r : runs) {
         const auto& e = r.result;
-        char delta[32] = "-";
-        if (e.has_comparison) std::snprintf(delta, sizeof delta, "%+.2f", 100.0 * e.comparison.accuracy_delta);
-        std::printf("%5lld  %-20s  %-40s %8.2f%% %9s %9.3f  %s%s%s\n", (long long)r.id, r.created_at.c_str(), r.plan.summary().c_str(),
-                    100.0 * e.accuracy, delta, e.latency_p50_ms, speed_text(e).c_str(), r.note.empty() ? "" : "  # ", r.note.c_str());
+        char delta[32] = "-", quality[32];
+        if (e.task == ss::EvalTask::LanguageModeling && e.metrics.count("perplexity")) { // perplexity, and its ratio to dense
+            std::snprintf(quality, sizeof quality, "ppl %.3f", e.metrics.at("perplexity"));
+            if (e.metrics.count("ppl_ratio")) std::snprintf(delta, sizeof delta, "x%.4f", e.metrics.at("ppl_ratio"));
+        } else {
+            std::snprintf(quality, sizeof quality, "%.2f%%", 100.0 * e.accuracy);
+            if (e.has_comparison) std::snprintf(delta, sizeof delta, "%+.2f", 100.0 * e.comparison.accuracy_delta);
+        }
+        std::printf("%5lld  %-20s  %-40s %9s %9s %9.3f  %s%s%s\n", (long long)r.id, r.created_at.c_str(), r.plan.summary().c_str(), quality, delta,
+                    e.latency_p50_ms, speed_text(e).c_str(), r.note.empty() ? "" : "  # ", r.note.c_str());
     }
     std::fprintf(stderr, "%zu runs\n", runs.size());
     return 0;

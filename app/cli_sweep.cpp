@@ -12,6 +12,8 @@
 #include "formats/model_io.h"
 #include "eval/run_evaluation.h"
 #include "eval/run_record.h"
+#include "data/token_data.h"
+#include "eval/lm_evaluate.h"
 #include "session/session_db.h"
 #include "eval/sweep_grid.h"
 #include "kernels/thread_pool.h"
@@ -25,7 +27,7 @@ namespace cli {
 int cmd_sweep(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune-method", "--sparsity", "--quant", "--top-k", "--session",
                                  "--shard", "--limit", "--threads", "--latency-samples", "--tag", "--calib", "--calib-samples",
-                                 "--input-scale", "--input-mean", "--input-std"},
+                                 "--input-scale", "--input-mean", "--input-std", "--ctx", "--chunks", "--gen-tokens", "--tokenizer"},
                  {"--static-kernels"});
     if (a.positional.size() != 1) throw UsageError("sweep takes exactly one MODEL");
     const std::string session_path = a.get("--session", "");
@@ -60,9 +62,26 @@ int cmd_sweep(int argc, char** argv) {
             if (p.top_k > int(moe->experts.size()))
                 throw UsageError("--top-k " + std::to_string(p.top_k) + " exceeds the " + std::to_string(moe->experts.size()) +
                                  " experts of MoE layer '" + moe->name + "'");
+    const bool lm = model.task == ss::EvalTask::LanguageModeling;
+    if (lm && !a.options.count("--data")) throw UsageError("a language model needs --data FILE.txt or FILE.npy");
     const std::string data_path = a.get("--data", ss::kDefaultDatasetDir);
-    const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", "")});
-    ss::check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
+    ss::Dataset data;
+    ss::TokenData tokens;
+    std::string data_key; // what the grid key says about the data: its hash (and, for text, the chunking)
+    ss::LmEvalOptions lm_opt;
+    if (lm) {
+        for (const auto& p : plans)
+            if (p.needs_calibration()) throw UsageError("calibration-based plans are not available for language models yet");
+        tokens = ss::load_token_data(data_path, model.lm.vocab, model.lm.tokenizer_path, {a.get("--tokenizer", ""), false});
+        lm_opt.ctx = int(a.get_int("--ctx", std::min(512, model.lm.max_positions), 1, 1 << 24));
+        lm_opt.chunks = int(a.get_int("--chunks", 0, 1, 1 << 30));
+        lm_opt.gen_tokens = int(a.get_int("--gen-tokens", 32, 0, 1 << 20));
+        data_key = tokens.sha256 + "|ctx=" + std::to_string(lm_opt.ctx) + "|chunks=" + std::to_string(lm_opt.chunks);
+    } else {
+        data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", "")});
+        ss::check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
+        data_key = data.sha256;
+    }
 
     // Open (or create) the session before measuring anything: a file we cannot write stops here.
     std::unique_ptr<ss::SessionDb> session = ss::SessionDb::open(session_path, ss::SessionAccess::ReadWrite);
@@ -77,7 +96,7 @@ int cmd_sweep(int argc, char** argv) {
             ++other_shards;
             continue;
         }
-        if (done.count(ss::sweep_grid_key(plans[i], model.sha256, data.sha256, opt.limit))) ++skipped;
+        if (done.count(ss::sweep_grid_key(plans[i], model.sha256, data_key, opt.limit))) ++skipped;
         else todo.push_back(i);
     }
     std::fprintf(stderr, "sweep: %zu grid points%s; %zu already in %s, %zu to run\n", plans.size(),
@@ -87,7 +106,7 @@ int cmd_sweep(int argc, char** argv) {
                  skipped, session_path.c_str(), todo.size());
     if (todo.empty()) return 0;
 
-    const auto baseline = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(model, data, opt.limit, opt.threads));
+    const auto baseline = lm ? nullptr : std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(model, data, opt.limit, opt.threads));
     const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<ss::Dataset> calib; // the same data for every plan that needs it: read once
     for (size_t n = 0; n < todo.size(); ++n) {
@@ -95,20 +114,27 @@ int cmd_sweep(int argc, char** argv) {
         if (plan.needs_calibration() && !calib) calib = calibration_data_for(plan, a, data_path);
         ss::RunRequest req;
         req.dense = &model;
-        req.data = &data;
+        req.data = lm ? nullptr : &data;
+        req.tokens = lm ? &tokens : nullptr;
+        req.lm = lm_opt;
         req.plan = plan;
         req.calibration = plan.needs_calibration() ? calib.get() : nullptr;
         req.options = opt;
         req.baseline = [&](const ss::Model&, int, int) { return baseline; }; // computed once for the whole grid
         ss::RunRecord r = ss::run_evaluation(req);
-        r.grid_key = ss::sweep_grid_key(plan, model.sha256, data.sha256, opt.limit);
+        r.grid_key = ss::sweep_grid_key(plan, model.sha256, data_key, opt.limit);
         if (a.options.count("--tag")) r.tags = {a.get("--tag", "")};
         const int64_t id = session->add_run(r); // committed: a crash from here on keeps it
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double left = elapsed / double(n + 1) * double(todo.size() - n - 1);
         const ss::EvalResult& e = r.result;
-        std::fprintf(stderr, "[%zu/%zu] run %lld  %-40s  %6.2f %%  p50 %.3f ms  x%.2f  (%.0f s left)\n", n + 1, todo.size(), (long long)id,
-                     plan.summary().c_str(), 100.0 * e.accuracy, e.latency_p50_ms, e.comparison.throughput_ratio, left);
+        if (lm)
+            std::fprintf(stderr, "[%zu/%zu] run %lld  %-40s  ppl %.4f  KL %.5f  %.1f tok/s  x%.2f  (%.0f s left)\n", n + 1, todo.size(), (long long)id,
+                         plan.summary().c_str(), e.metrics.at("perplexity"), e.metrics.count("kld_mean") ? e.metrics.at("kld_mean") : 0.0,
+                         e.metrics.at("gen_tps"), e.comparison.latency_ratio, left);
+        else
+            std::fprintf(stderr, "[%zu/%zu] run %lld  %-40s  %6.2f %%  p50 %.3f ms  x%.2f  (%.0f s left)\n", n + 1, todo.size(), (long long)id,
+                         plan.summary().c_str(), 100.0 * e.accuracy, e.latency_p50_ms, e.comparison.throughput_ratio, left);
     }
     return 0;
 }

@@ -72,5 +72,9 @@ check "lm export" 0 'wrote .*lmq' "$cli" export "$lm/granitemoe" --prune magnitu
 check "lm export evaluates the same" 0 'perplexity 254\.5198' "$cli" eval "$tmp/lmq" --data "$lm/granitemoe/tokens.npy" --ctx 32 --gen-tokens 0
 check "lm bad export writes nothing" 1 'not supported' "$cli" export "$tmp/arch" -o "$tmp/never"
 [ -e "$tmp/never" ] && { echo "FAIL lm bad export left $tmp/never"; fail=1; }
+check "lm sweep" 0 '\[2/2\] run 2 .*ppl 7[0-9][0-9]\.' "$cli" sweep "$lm/mixtral" --session "$tmp/lm.sparsescope" --data "$lm/mixtral/tokens.npy" --ctx 32 --quant none,int8 --gen-tokens 2
+check "lm sweep resumes" 0 '2 already in' "$cli" sweep "$lm/mixtral" --session "$tmp/lm.sparsescope" --data "$lm/mixtral/tokens.npy" --ctx 32 --quant none,int8 --gen-tokens 2
+check "lm session lists perplexity" 0 'quant int8 +ppl 7[0-9][0-9]\.[0-9]+ +x[01]\.' "$cli" sessions list "$tmp/lm.sparsescope"
+check "lm session keeps the metrics" 0 '"task": "language_modeling"' "$cli" sessions show "$tmp/lm.sparsescope" 2 --json
 
 exit $fail
