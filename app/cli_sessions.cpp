@@ -42,7 +42,8 @@ std::string speed_text(const ss::EvalResult& e) {
 
 int list(const std::string& path) {
     const auto runs = open_ro(path)->runs();
-    std::printf("%5s  %-20s  %-40s %9s %9s %9s  %s\n", "run", "created", "plan", "accuracy", "delta", "p50 ms", "speed (thru/lat)");
+    // Classifiers: accuracy and its change in points; language models: perplexity and its ratio to dense.
+    std::printf("%5s  %-20s  %-40s %9s %9s %9s  %s\n", "run", "created", "plan", "acc / ppl", "vs dense", "p50 ms", "speed (thru/lat)");
     for (const auto& r : runs) {
         const auto& e = r.result;
         char delta[32] = "-", quality[32];
