@@ -115,6 +115,13 @@ std::string lm_run_json(const RunRecord& r, int64_t resident_bytes, int indent) 
     json share = json::object();
     for (size_t l = 0; l < e.expert_share.size(); ++l) share[std::to_string(l)] = e.expert_share[l];
     j["expert_share"] = share;
+    json stats = json::object();
+    for (size_t l = 0; l < e.expert_stats.size(); ++l) {
+        const ExpertLayerStats& st = e.expert_stats[l];
+        stats[std::to_string(l)] = {{"entropy_bits", st.entropy_bits}, {"max_over_mean", st.max_over_mean}, {"dead", st.dead},
+                                    {"coactivation", st.coactivation}};
+    }
+    j["expert_stats"] = stats;
     json names = json::array();
     for (const auto& n : e.moe_layers) names.push_back(n);
     j["moe_layers"] = names;
