@@ -96,7 +96,7 @@ int cmd_sweep(int argc, char** argv) {
             ++other_shards;
             continue;
         }
-        if (done.count(ss::sweep_grid_key(plans[i], model.sha256, data_key, opt.limit))) ++skipped;
+        if (done.count(ss::sweep_grid_key(plans[i], model.sha256(), data_key, opt.limit))) ++skipped;
         else todo.push_back(i);
     }
     std::fprintf(stderr, "sweep: %zu grid points%s; %zu already in %s, %zu to run\n", plans.size(),
@@ -122,7 +122,7 @@ int cmd_sweep(int argc, char** argv) {
         req.options = opt;
         req.baseline = [&](const ss::Model&, int, int) { return baseline; }; // computed once for the whole grid
         ss::RunRecord r = ss::run_evaluation(req);
-        r.grid_key = ss::sweep_grid_key(plan, model.sha256, data_key, opt.limit);
+        r.grid_key = ss::sweep_grid_key(plan, model.sha256(), data_key, opt.limit);
         if (a.options.count("--tag")) r.tags = {a.get("--tag", "")};
         const int64_t id = session->add_run(r); // committed: a crash from here on keeps it
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -23,7 +23,7 @@ RunRecord make_run_record(const Model& model, const Dataset& data, const Compres
     r.model_path = model.source_path;
     r.dataset_path = data.source_path;
     r.dataset_sha256 = data.sha256;
-    r.model_sha256 = model.sha256;
+    r.model_sha256 = model.sha256();
     r.app_version = machine_info().app_version;
     r.input = model.input;
     r.plan = plan;
@@ -37,7 +37,7 @@ RunRecord make_run_record(const Model& model, const TokenData& data, const Compr
     r.model_path = model.source_path;
     r.dataset_path = data.source_path;
     r.dataset_sha256 = data.sha256;
-    r.model_sha256 = model.sha256;
+    r.model_sha256 = model.sha256();
     r.app_version = machine_info().app_version;
     r.plan = plan;
     return r;

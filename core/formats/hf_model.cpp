@@ -157,6 +157,7 @@ void load_fused(TensorSet& ts, MoeLayer& moe, const std::string& gate_up, const 
 Model load_hf_model(const std::string& dir) {
     ModelDirectory d = open_model_directory(dir);
     const HfConfig c = parse_hf_config(d.config_text, d.config_path);
+    // Hashing starts now, beside the loading; it checks nothing the loader relies on.
     Model m = build_model(c);
     m.lm.config_json = d.config_text;
     m.name = fs::path(dir).filename().string();
@@ -199,7 +200,7 @@ Model load_hf_model(const std::string& dir) {
         if (name.ends_with(".rotary_emb.inv_freq")) ts.ignore(name);
     ts.check_all_used();
     m.source = ts.info();
-    m.sha256 = sha256_files_hex(d.files);
+    m.sha256_pending = hash_files_async(d.files);
     for (const char* t : {"tokenizer.model", "tokenizer.json"}) {
         const std::string p = (fs::path(dir) / t).string();
         if (m.lm.tokenizer_path.empty() && file_exists(p)) m.lm.tokenizer_path = p;

@@ -159,7 +159,7 @@ Model load_model(const std::string& path) {
 
     Model m = parse_model_config(config_text, config_where);
     m.source_path = path;
-    m.sha256 = sha256_files_hex(files);
+    m.sha256_pending = hash_files_async(files);
     for (int li = 0; li < int(m.layers.size()); ++li) {
         for_each_layer_matrix(m, li, MatrixScope::All, [&](LinearWeights& l, const MatrixInfo& info) {
             if (info.role == MatrixRole::Router) load_plain(ts, l); // routers are stored fp32

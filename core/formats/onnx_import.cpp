@@ -357,7 +357,7 @@ Model import_onnx(const std::string& path, const InputSpec& input) {
     if (!proto.has_graph()) throw Error(path + ": ONNX model has no graph");
     Model m = Importer(path, proto.graph()).run(input);
     m.source.bytes = std::filesystem::file_size(path);
-    m.sha256 = sha256_file_hex(path);
+    m.sha256_pending = hash_files_async({path});
     for (const auto& p : proto.metadata_props()) m.source.metadata.emplace_back(p.key(), p.value());
     m.source.metadata.emplace_back("onnx.producer", proto.producer_name() + " " + proto.producer_version());
     return m;

@@ -1,6 +1,8 @@
 // sha256.cpp
 #include "formats/sha256.h"
 
+#include <algorithm>
+
 #include "formats/byte_source.h"
 
 #include <cstring>
@@ -102,11 +104,20 @@ std::string sha256_file_hex(const std::string& path) {
 
 std::string sha256_files_hex(const std::vector<std::string>& paths) {
     Sha256 h;
+    constexpr size_t kWindow = size_t(64) << 20; // hashed pages go back as it goes: a big file is never resident whole
     for (const std::string& p : paths) {
         const auto bytes = map_file(p);
-        h.update(bytes->data(), bytes->size());
+        for (size_t at = 0; at < bytes->size(); at += kWindow) {
+            const size_t n = std::min(kWindow, bytes->size() - at);
+            h.update(bytes->data() + at, n);
+            bytes->release(at, n);
+        }
     }
     return h.finish_hex();
+}
+
+std::shared_future<std::string> hash_files_async(std::vector<std::string> paths) {
+    return std::async(std::launch::async, [paths = std::move(paths)] { return sha256_files_hex(paths); }).share();
 }
 
 } // namespace ss

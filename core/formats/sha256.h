@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,8 @@ std::string sha256_hex(const void* data, size_t n);
 std::string sha256_file_hex(const std::string& path); // throws ss::Error naming the file
 // Over the files' bytes concatenated in the order given.
 std::string sha256_files_hex(const std::vector<std::string>& paths);
+
+// sha256_files_hex on a thread of its own; the files must stay as they are until it is read.
+std::shared_future<std::string> hash_files_async(std::vector<std::string> paths);
 
 } // namespace ss

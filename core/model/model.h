@@ -9,6 +9,7 @@
 #include "model/weight_data.h"
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <variant>
@@ -189,7 +190,11 @@ struct Model {
     EvalTask task = EvalTask::Classification;
     LanguageModelSpec lm; // language models only
     std::string source_path; // where it was loaded from; empty for models built in memory
-    std::string sha256;      // over the files it was loaded from (config first); empty for models built in memory
+    // SHA-256 over the files it was loaded from (config first), hashed on a background thread from
+    // load on (a 2 GB checkpoint takes seconds to hash); sha256() waits for it. Not set for models
+    // built in memory (sha256() is then empty).
+    std::shared_future<std::string> sha256_pending;
+    std::string sha256() const { return sha256_pending.valid() ? sha256_pending.get() : std::string(); }
     ModelSourceInfo source;
     InputSpec input;
     std::vector<std::string> labels;
