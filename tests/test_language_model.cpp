@@ -123,6 +123,33 @@ private slots:
             }
     }
 
+    void demoModelMatchesPyTorch() {
+        // The committed demo (scripts/lm/make_demo_lm.py) on its held-out books, tokenized here.
+        const std::string dir = std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe";
+        const Model m = load_model(dir);
+        QCOMPARE(m.lm.architecture, std::string("MixtralForCausalLM"));
+        QCOMPARE(m.moe_layers().size(), size_t(4));
+        const json g = read_json(kLm + "/kjv-moe/golden.json");
+        const TokenData data = load_token_data(dir + "/kjv-heldout.txt", m.lm.vocab, m.lm.tokenizer_path, {});
+        LmEvalOptions opt;
+        opt.ctx = g["ctx"];
+        opt.chunks = g["chunks"];
+        opt.gen_tokens = 0;
+        LmDetails d;
+        const EvalResult r = evaluate_language_model(compress(m, {}), data, opt, &d);
+        const double ppl = r.metrics.at("perplexity"), want = g["perplexity"];
+        QVERIFY2(std::fabs(ppl / want - 1.0) < 1e-4, qPrintable(QString("%1 vs PyTorch %2").arg(ppl, 0, 'g', 10).arg(want, 0, 'g', 10)));
+        size_t decisions = 0, same = 0;
+        for (int t = 0; t < opt.ctx; ++t)
+            for (int l = 0; l < d.moe_layers; ++l, ++decisions) {
+                bool equal = true;
+                for (int k = 0; k < d.top_k; ++k) equal &= d.route_idx[(size_t(t) * d.moe_layers + l) * d.top_k + k] == g["route_idx"][t][l][k].get<int>();
+                same += equal;
+            }
+        qInfo("demo: perplexity %.6f (PyTorch %.6f); %zu of %zu routing decisions identical", ppl, want, same, decisions);
+        QVERIFY(double(same) >= 0.999 * double(decisions));
+    }
+
     void namesAndShapesFollowTheFamilies() {
         const Model q = load_model(kLm + "/qwen2_moe");
         int shared = 0, attention = 0, dense_mlp = 0, routers = 0;

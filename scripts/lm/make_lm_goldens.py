@@ -157,7 +157,6 @@ def demo(out, model_dir, chunks=4, ctx=512):
     params = ref.load_safetensors(os.path.join(model_dir, "model.safetensors"))
     d = os.path.join(out, "kjv-moe")
     os.makedirs(d, exist_ok=True)
-    write_npy_i32(os.path.join(d, "heldout-tokens.npy"), tokens)
     g = golden(params, cfg, tokens, ctx, chunks, first_rows=2)
     probe = "In the beginning  God\n12 créated the heaven; and the earth 😀."
     g["probe_text"] = probe
