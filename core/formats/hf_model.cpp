@@ -126,11 +126,9 @@ Model build_model(const HfConfig& c) {
 
 // A tensor as fp32 whose storage can be shared (tied embeddings, fused expert slices).
 WeightData shared_f32(const SafetensorsFile& f, const SafetensorsEntry& e) {
-    WeightData w = f.to_f32(e);
-    if (w.is_view()) return w; // F32 in the mapping: already shared
-    f.release(e);              // converted: the file's pages for it are not needed in memory
-    auto owned = std::make_shared<const WeightData>(std::move(w));
-    return WeightData::view(owned, owned->data(), owned->size());
+    WeightData w = f.to_f32(e); // a view: into the mapping (aligned F32) or into converted storage
+    if (std::as_const(w).data() != reinterpret_cast<const float*>(f.raw(e))) f.release(e); // converted: the file's pages can go
+    return w;
 }
 
 WeightData slice(const WeightData& all, size_t offset, size_t n) {
