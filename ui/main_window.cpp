@@ -272,7 +272,16 @@ void MainWindow::saveLayout() {
 
 bool MainWindow::loadModel(const QString& path, QString* error) {
     try {
-        setModel(std::make_shared<const ss::Model>(ss::load_model(path.toStdString())));
+        auto model = std::make_shared<const ss::Model>(ss::load_model(path.toStdString()));
+        if (model->task == ss::EvalTask::LanguageModeling) { // the window measures classifiers for now
+            if (error)
+                *error = tr("%1 is a language model (%2). The window evaluates classifiers for now; measure it with "
+                            "sparsescope-cli eval %1 --data TEXT.txt, or compare continuations with sparsescope-cli generate "
+                            "(docs/language-models.md).")
+                             .arg(path, QString::fromStdString(model->lm.architecture));
+            return false;
+        }
+        setModel(std::move(model));
         AppSettings::addRecent(AppSettings::Recent::Model, path);
         return true;
     } catch (const std::exception& e) {
