@@ -16,31 +16,29 @@ std::string utc_now_iso8601() {
     return buf;
 }
 
-RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionPlan& plan) {
+namespace {
+RunRecord record_of(const Model& model, const std::string& data_path, const std::string& data_sha256, const CompressionPlan& plan) {
     RunRecord r;
     r.created_at = utc_now_iso8601();
     r.model_name = model.name;
     r.model_path = model.source_path;
-    r.dataset_path = data.source_path;
-    r.dataset_sha256 = data.sha256;
+    r.dataset_path = data_path;
+    r.dataset_sha256 = data_sha256;
     r.model_sha256 = model.sha256();
     r.app_version = machine_info().app_version;
-    r.input = model.input;
     r.plan = plan;
+    return r;
+}
+} // namespace
+
+RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionPlan& plan) {
+    RunRecord r = record_of(model, data.source_path, data.sha256, plan);
+    r.input = model.input;
     return r;
 }
 
 RunRecord make_run_record(const Model& model, const TokenData& data, const CompressionPlan& plan) {
-    RunRecord r;
-    r.created_at = utc_now_iso8601();
-    r.model_name = model.name;
-    r.model_path = model.source_path;
-    r.dataset_path = data.source_path;
-    r.dataset_sha256 = data.sha256;
-    r.model_sha256 = model.sha256();
-    r.app_version = machine_info().app_version;
-    r.plan = plan;
-    return r;
+    return record_of(model, data.source_path, data.sha256, plan);
 }
 
 } // namespace ss

@@ -25,15 +25,6 @@ namespace fs = std::filesystem;
 namespace tn = tensor_names;
 using tn::ExpertPart;
 
-LinearWeights linear(std::string name, int in, int out, bool bias) {
-    LinearWeights l;
-    l.name = std::move(name);
-    l.in = in;
-    l.out = out;
-    l.has_bias = bias;
-    return l;
-}
-
 RmsNormLayer rms_norm(std::string name, int dim, double eps) {
     RmsNormLayer n;
     n.name = std::move(name);
@@ -45,9 +36,9 @@ RmsNormLayer rms_norm(std::string name, int dim, double eps) {
 MoeExpert gated(int id, const std::string& fc1, const std::string& up, const std::string& fc2, int dim, int hidden) {
     MoeExpert e;
     e.id = id;
-    e.fc1 = linear(fc1, dim, hidden, false);
-    e.up = linear(up, dim, hidden, false);
-    e.fc2 = linear(fc2, hidden, dim, false);
+    e.fc1 = make_linear(fc1, dim, hidden, false);
+    e.up = make_linear(up, dim, hidden, false);
+    e.fc2 = make_linear(fc2, hidden, dim, false);
     return e;
 }
 
@@ -63,7 +54,7 @@ MoeLayer moe_layer(const HfConfig& c, const std::string& block) {
     m.rule = c.family == HfFamily::GraniteMoe ? RoutingRule::TopKSoftmax
              : c.norm_topk_prob               ? RoutingRule::SoftmaxTopKRenorm
                                               : RoutingRule::SoftmaxTopK;
-    m.gate = linear(m.name + (c.family == HfFamily::GraniteMoe ? ".router.layer" : ".gate"), c.dim, c.experts, false);
+    m.gate = make_linear(m.name + (c.family == HfFamily::GraniteMoe ? ".router.layer" : ".gate"), c.dim, c.experts, false);
     for (int e = 0; e < c.experts; ++e)
         m.experts.push_back(gated(e, tn::expert_matrix(m.naming, m.name, e, ExpertPart::Fc1), tn::expert_matrix(m.naming, m.name, e, ExpertPart::Up),
                                   tn::expert_matrix(m.naming, m.name, e, ExpertPart::Fc2), c.dim, c.expert_intermediate));
@@ -71,7 +62,7 @@ MoeLayer moe_layer(const HfConfig& c, const std::string& block) {
         m.has_shared = true;
         m.shared = gated(-1, tn::hf_shared_expert(m.name, ExpertPart::Fc1), tn::hf_shared_expert(m.name, ExpertPart::Up),
                          tn::hf_shared_expert(m.name, ExpertPart::Fc2), c.dim, c.shared_intermediate);
-        m.shared_gate = linear(tn::hf_shared_expert_gate(m.name), c.dim, 1, false);
+        m.shared_gate = make_linear(tn::hf_shared_expert_gate(m.name), c.dim, 1, false);
     }
     return m;
 }
@@ -88,7 +79,7 @@ Model build_model(const HfConfig& c) {
     m.lm.tied_embeddings = c.tied_embeddings;
 
     EmbeddingLayer emb;
-    emb.table = linear(tn::hf_embedding(), c.dim, c.vocab, false);
+    emb.table = make_linear(tn::hf_embedding(), c.dim, c.vocab, false);
     emb.multiplier = float(c.embedding_multiplier);
     m.layers.emplace_back(std::move(emb));
     const int q_out = c.heads * c.head_dim, kv_out = c.kv_heads * c.head_dim;
@@ -98,10 +89,10 @@ Model build_model(const HfConfig& c) {
         b.dim = c.dim;
         b.attn_norm = rms_norm(tn::hf_attn_norm(b.name), c.dim, c.rms_eps);
         AttentionWeights& a = b.attn;
-        a.q = linear(tn::hf_attn(b.name, "q_proj"), c.dim, q_out, c.qkv_bias);
-        a.k = linear(tn::hf_attn(b.name, "k_proj"), c.dim, kv_out, c.qkv_bias);
-        a.v = linear(tn::hf_attn(b.name, "v_proj"), c.dim, kv_out, c.qkv_bias);
-        a.o = linear(tn::hf_attn(b.name, "o_proj"), q_out, c.dim, c.o_bias);
+        a.q = make_linear(tn::hf_attn(b.name, "q_proj"), c.dim, q_out, c.qkv_bias);
+        a.k = make_linear(tn::hf_attn(b.name, "k_proj"), c.dim, kv_out, c.qkv_bias);
+        a.v = make_linear(tn::hf_attn(b.name, "v_proj"), c.dim, kv_out, c.qkv_bias);
+        a.o = make_linear(tn::hf_attn(b.name, "o_proj"), q_out, c.dim, c.o_bias);
         a.heads = c.heads;
         a.kv_heads = c.kv_heads;
         a.head_dim = c.head_dim;
@@ -120,7 +111,7 @@ Model build_model(const HfConfig& c) {
         m.layers.emplace_back(std::move(b));
     }
     m.layers.emplace_back(rms_norm(tn::hf_final_norm(), c.dim, c.rms_eps));
-    m.layers.emplace_back(linear(tn::hf_lm_head(), c.dim, c.vocab, false));
+    m.layers.emplace_back(make_linear(tn::hf_lm_head(), c.dim, c.vocab, false));
     return m;
 }
 

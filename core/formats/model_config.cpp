@@ -43,15 +43,6 @@ double get_number(const json& j, const char* key, double fallback, const std::st
     return j[key].get<double>();
 }
 
-LinearWeights make_linear(std::string name, int in, int out, bool bias) {
-    LinearWeights l;
-    l.name = std::move(name);
-    l.in = in;
-    l.out = out;
-    l.has_bias = bias;
-    return l;
-}
-
 } // namespace
 
 Model parse_model_config(const std::string& json_text, const std::string& where) {

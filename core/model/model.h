@@ -41,6 +41,16 @@ struct LinearWeights {
     int64_t weight_count() const { return int64_t(out) * in; }
 };
 
+// A matrix's shape and name, its values not yet loaded.
+inline LinearWeights make_linear(std::string name, int in, int out, bool bias) {
+    LinearWeights l;
+    l.name = std::move(name);
+    l.in = in;
+    l.out = out;
+    l.has_bias = bias;
+    return l;
+}
+
 
 struct ActivationLayer {
     Activation kind = Activation::Relu;
