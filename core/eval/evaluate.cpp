@@ -38,18 +38,22 @@ double percentile(std::vector<double> values, double p) {
     return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
 }
 
-EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOptions& opt) {
-    const Model& model = cm.model;
-    check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
-    set_compute_threads(std::max(1, opt.threads));
-
+EvalResult start_result(const CompressedModel& cm, int threads) {
+    set_compute_threads(std::max(1, threads));
     EvalResult r;
-    r.threads = std::max(1, opt.threads);
+    r.threads = std::max(1, threads);
     r.weight_bytes = cm.weight_bytes;
     r.sparsity = cm.sparsity;
     r.flops_per_sample = cm.flops_per_sample;
-    r.kernels = kernel_summary(model);
+    r.kernels = kernel_summary(cm.model);
     r.machine = machine_summary();
+    return r;
+}
+
+EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOptions& opt) {
+    const Model& model = cm.model;
+    check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
+    EvalResult r = start_result(cm, opt.threads);
     const int n = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
     const int classes = model.num_classes();
     const int features = model.input_features();

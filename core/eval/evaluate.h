@@ -57,6 +57,10 @@ struct EvalResult {
     Comparison comparison;                  // against the dense model on the same samples
 };
 
+// What every evaluation reports about the compressed model and the machine before measuring:
+// threads, weight bytes, sparsity, FLOPs, kernels, machine. Sets the compute threads.
+EvalResult start_result(const CompressedModel& cm, int threads);
+
 // Throws ss::Error when the dataset does not match the model.
 EvalResult evaluate(const CompressedModel& model, const Dataset& data, const EvalOptions& opt);
 

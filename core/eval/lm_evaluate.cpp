@@ -3,9 +3,6 @@
 
 #include "error.h"
 #include "eval/expert_stats.h"
-#include "eval/machine_info.h"
-#include "kernels/kernel_plan.h"
-#include "kernels/thread_pool.h"
 #include "model/lm_forward.h"
 
 #include <algorithm>
@@ -101,16 +98,8 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
                     std::to_string(ctx) + "; perplexity needs at least two (" + std::to_string(2 * ctx) + " tokens)");
     const int chunks = opt.chunks > 0 ? std::min(opt.chunks, available) : available;
     const int V = model.lm.vocab;
-    set_compute_threads(std::max(1, opt.threads));
-
-    EvalResult r;
+    EvalResult r = start_result(cm, opt.threads);
     r.task = EvalTask::LanguageModeling;
-    r.threads = std::max(1, opt.threads);
-    r.weight_bytes = cm.weight_bytes;
-    r.sparsity = cm.sparsity;
-    r.flops_per_sample = cm.flops_per_sample;
-    r.kernels = kernel_summary(model);
-    r.machine = machine_summary();
     for (const MoeLayer* moe : model.moe_layers()) {
         r.moe_layers.push_back(moe->name);
         if (r.top_k == 0) r.top_k = moe->top_k;
@@ -199,7 +188,6 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
         M["delta_p_mean"] = delta_p / n;
         M["ppl_ratio"] = ppl / dense_ppl;
         r.has_comparison = true;
-        r.comparison.baseline_accuracy = 0.0; // classification fields stay empty for language models
         r.comparison.agreement = same_top / n;
         r.comparison.mean_kl = ksum / n;
     }
