@@ -8,6 +8,7 @@ extern const char* kUsage;
 
 int cmd_eval(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_export(int argc, char** argv);

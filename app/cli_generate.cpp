@@ -25,7 +25,7 @@ int cmd_generate(int argc, char** argv) {
     const ss::Model model = ss::load_model(a.positional[0]);
     if (model.task != ss::EvalTask::LanguageModeling) throw UsageError("generate works on language models; " + model.name + " is a classifier");
     const std::string tok_path = a.get("--tokenizer", model.lm.tokenizer_path);
-    if (tok_path.empty()) throw ss::Error(model.source_path + ": no tokenizer.model in the directory (name one with --tokenizer)");
+    if (tok_path.empty()) throw ss::Error(model.source_path + ": no tokenizer.model or tokenizer.json in the directory (name one with --tokenizer)");
     const auto tok = ss::load_tokenizer(tok_path);
     ss::check_tokenizer_fits(*tok, model.lm.vocab);
     std::vector<int32_t> prompt;

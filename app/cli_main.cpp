@@ -18,6 +18,7 @@ const char* kUsage = R"(usage:
                        [--chunks K] [--gen-tokens N] [COMPRESSION] [--threads N] [--json]
   sparsescope-cli generate LM_DIR --prompt TEXT [-n N] [--temp T] [--top-p P] [--seed S]
                        [COMPRESSION] [--threads N]
+  sparsescope-cli tokenize LM_DIR|TOKENIZER (--text TEXT | --file FILE) [--add-bos] [--json]
   sparsescope-cli train --config CONFIG.json -o OUTDIR [--data DIR] [--epochs N] [--batch N]
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
   sparsescope-cli info MODEL [--json]
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     try {
         if (cmd == "eval") return cmd_eval(argc, argv);
         if (cmd == "generate") return cmd_generate(argc, argv);
+        if (cmd == "tokenize") return cmd_tokenize(argc, argv);
         if (cmd == "train") return cmd_train(argc, argv);
         if (cmd == "info") return cmd_info(argc, argv);
         if (cmd == "export") return cmd_export(argc, argv);

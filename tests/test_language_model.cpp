@@ -1,7 +1,6 @@
 // test_language_model.cpp - Hugging Face decoders against PyTorch goldens (scripts/lm/make_lm_goldens.py):
 // one tiny model per family and layout, the attention kernel against its reference, decoding with
-// the KV cache against whole-chunk forwards, the tokenizer against SentencePiece's own ids, and
-// every bad input the loader and the evaluation must refuse by name.
+// the KV cache against whole-chunk forwards, and every bad input the loader and the evaluation must refuse by name.
 #include "compress/compression.h"
 #include "data/token_data.h"
 #include "error.h"
@@ -217,28 +216,6 @@ private slots:
             }
             QCOMPARE(step.length, n);
         }
-    }
-
-    void tokenizerMatchesSentencePiece() {
-        // Ids made by Python's sentencepiece from the same tokenizer.model (make_lm_goldens.py).
-        const auto tok = load_tokenizer(std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model");
-        QCOMPARE(tok->vocab_size(), 4096);
-        QCOMPARE(tok->bos(), 1);
-        const json g = read_json(kLm + "/kjv-tokenizer.json");
-        for (const auto& probe : g["probes"]) {
-            const std::vector<int32_t> ids = tok->encode(probe["text"].get<std::string>());
-            QCOMPARE(ids, probe["ids"].get<std::vector<int32_t>>());
-            QCOMPARE(tok->decode(ids), probe["text"].get<std::string>());
-        }
-        const TokenData held = load_token_data(std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/kjv-heldout.txt", 4096,
-                                               std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model", {});
-        const TokenData want = load_token_data(kLm + "/kjv-heldout-tokens.npy", 4096, "", {});
-        QCOMPARE(held.tokens.size(), want.tokens.size());
-        QVERIFY(held.tokens == want.tokens);
-        TokenDataOptions bos;
-        bos.add_bos = true;
-        QCOMPARE(load_token_data(std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/kjv-heldout.txt", 4096,
-                                 std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe/tokenizer.model", bos).tokens.front(), 1);
     }
 
     void generationIsGreedyOrSeeded() {

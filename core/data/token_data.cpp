@@ -41,7 +41,7 @@ TokenData load_token_data(const std::string& path, int vocab, const std::string&
     }
     d.tokenizer = opt.tokenizer.empty() ? model_tokenizer : opt.tokenizer;
     if (d.tokenizer.empty())
-        throw Error(path + ": text needs a tokenizer, and the model directory has no tokenizer.model (name one with --tokenizer, or give token ids as .npy)");
+        throw Error(path + ": text needs a tokenizer, and the model directory has no tokenizer.model or tokenizer.json (name one with --tokenizer, or give token ids as .npy)");
     const auto tok = load_tokenizer(d.tokenizer);
     check_tokenizer_fits(*tok, vocab);
     const auto bytes = read_file_bytes(path);

@@ -7,6 +7,7 @@
 #include "formats/sha256.h"
 #include "formats/tensor_names.h"
 #include "formats/tensor_set.h"
+#include "formats/tokenizer.h"
 #include "kernels/kernel_plan.h"
 #include "kernels/prepared_matrix.h"
 #include "formats/safetensors.h"
@@ -190,10 +191,7 @@ Model load_hf_model(const std::string& dir) {
     ts.check_all_used();
     m.source = ts.info();
     m.sha256_pending = hash_files_async(d.files);
-    for (const char* t : {"tokenizer.model", "tokenizer.json"}) {
-        const std::string p = (fs::path(dir) / t).string();
-        if (m.lm.tokenizer_path.empty() && file_exists(p)) m.lm.tokenizer_path = p;
-    }
+    m.lm.tokenizer_path = tokenizer_in_directory(dir);
     plan_kernels(m);
     return m;
 }

@@ -15,7 +15,6 @@
 #include "formats/file_io.h"
 
 #include <cstring>
-#include <filesystem>
 #include <queue>
 #include <unordered_map>
 
@@ -283,44 +282,6 @@ private:
 
 } // namespace
 
-size_t invalid_utf8_at(const std::string& s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const size_t n = s.size();
-    for (size_t i = 0; i < n;) {
-        const unsigned c = p[i];
-        int len = 0;
-        uint32_t cp = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
-        else return i;
-        if (i + size_t(len) > n) return i;
-        for (int k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80) return i;
-            cp = cp << 6 | (p[i + k] & 0x3F);
-        }
-        const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-        i += size_t(len);
-    }
-    return std::string::npos;
-}
-
-void check_tokenizer_fits(const Tokenizer& t, int vocab) {
-    if (t.vocab_size() > vocab)
-        throw Error(t.path() + ": the tokenizer's vocabulary has " + std::to_string(t.vocab_size()) + " tokens but the model's embeddings have " +
-                    std::to_string(vocab) + " (vocab_size): not this model's tokenizer");
-}
-
-std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
-    const std::string name = std::filesystem::path(path).filename().string();
-    if (name.ends_with(".json"))
-        throw Error(path + ": tokenizer.json (byte-level BPE) is not read yet; give token ids as an NPY file (--data tokens.npy) instead");
-    return std::make_unique<SentencePieceTokenizer>(path);
-}
+std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::string& path) { return std::make_unique<SentencePieceTokenizer>(path); }
 
 } // namespace ss

@@ -1,7 +1,8 @@
 // tokenizer.h - text to token ids and back, with the model's own vocabulary.
 //
-// tokenizer.model: SentencePiece (Debian's libsentencepiece), as Llama and Mixtral ship it.
-// tokenizer.json (byte-level BPE): not read yet; refused with a message saying so.
+// tokenizer.model: SentencePiece BPE, as Llama 2 and Mixtral ship it (sentencepiece_tokenizer.cpp).
+// tokenizer.json: Hugging Face tokenizers' byte-level BPE, as GPT-2, Llama 3, Qwen, OLMoE and
+// Granite ship it (bpe_tokenizer.cpp).
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,15 @@ protected:
     std::string path_;
 };
 
-// Throws ss::Error naming the file when it cannot be read or is not a tokenizer this reads.
+// By the file's extension: *.json -> load_bpe_tokenizer_json, else load_sentencepiece_tokenizer.
+// Each throws ss::Error naming the file (and the field) when it cannot be read or is not a
+// tokenizer this reads.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
+std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::string& path);
+std::unique_ptr<Tokenizer> load_bpe_tokenizer_json(const std::string& path);
+
+// The tokenizer file in a model directory: tokenizer.model, else tokenizer.json; "" when neither.
+std::string tokenizer_in_directory(const std::string& dir);
 
 // Throws ss::Error naming the tokenizer file when its vocabulary is larger than the model's
 // embeddings (`vocab`): then it is not this model's tokenizer.
