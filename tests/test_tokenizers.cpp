@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <zlib.h>
+
 using namespace ss;
 using json = nlohmann::json;
 using test_support::error_message;
@@ -230,6 +232,27 @@ private slots:
         TokenDataOptions bos;
         bos.add_bos = true;
         QCOMPARE(load_token_data(kDemo + "/kjv-heldout.txt", 4096, kDemo + "/tokenizer.model", bos).tokens.front(), 1);
+    }
+
+    void gzipTextIsInflated() {
+        // The Jargon File ships as jargon.txt.gz: evaluation text may be a gzip of UTF-8.
+        const std::string text = "And it came to pass, when the hackers had compiled the kernel.\n";
+        const std::string gz = tmp_file("text.txt.gz");
+        gzFile f = gzopen(gz.c_str(), "wb");
+        for (int i = 0; i < 2000; ++i) gzwrite(f, text.data(), unsigned(text.size()));
+        gzclose(f);
+        std::ofstream(tmp_file("text.txt")) << [&] { std::string all; for (int i = 0; i < 2000; ++i) all += text; return all; }();
+        const std::string tok = kDemo + "/tokenizer.model";
+        const TokenData plain = load_token_data(tmp_file("text.txt"), 4096, tok, {});
+        const TokenData inflated = load_token_data(gz, 4096, tok, {});
+        QCOMPARE(inflated.tokens.size(), plain.tokens.size());
+        QVERIFY(inflated.tokens == plain.tokens);
+        // cut short: refused as truncated, naming the file
+        auto bytes = test_support::read_bytes(gz);
+        bytes.resize(bytes.size() / 2);
+        test_support::write_bytes(tmp_file("cut.txt.gz"), bytes);
+        const std::string message = error_message([&] { load_token_data(tmp_file("cut.txt.gz"), 4096, tok, {}); });
+        QVERIFY2(message.find("cut.txt.gz: the gzip stream ends early") != std::string::npos, message.c_str());
     }
 
     void badTokenizerJsonIsRefusedByField_data() {

@@ -12,6 +12,8 @@
 namespace ss {
 
 namespace {
+constexpr size_t kMaxTextBytes = size_t(1) << 30; // 1 GiB of UTF-8: a few hundred million tokens
+
 void check_ids(const std::vector<int32_t>& ids, int vocab, const std::string& path) {
     for (size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= vocab)
@@ -44,8 +46,7 @@ TokenData load_token_data(const std::string& path, int vocab, const std::string&
         throw Error(path + ": text needs a tokenizer, and the model directory has no tokenizer.model or tokenizer.json (name one with --tokenizer, or give token ids as .npy)");
     const auto tok = load_tokenizer(d.tokenizer);
     check_tokenizer_fits(*tok, vocab);
-    const auto bytes = read_file_bytes(path);
-    const std::string text(bytes.begin(), bytes.end());
+    const std::string text = read_text_file(path, kMaxTextBytes);
     if (const size_t at = invalid_utf8_at(text); at != std::string::npos)
         throw Error(path + ": not valid UTF-8 at byte " + std::to_string(at) + " (evaluation text must be UTF-8)");
     if (opt.add_bos) {

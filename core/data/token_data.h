@@ -1,6 +1,6 @@
 // token_data.h - evaluation text for a language model, as token ids.
 //
-// A UTF-8 text file is tokenized with the model's tokenizer (or one the user names), no BOS added
+// A UTF-8 text file (or a gzip of one, FILE.txt.gz) is tokenized with the model's tokenizer (or one the user names), no BOS added
 // unless asked; an NPY file holds a 1-D integer array of token ids. Either way every id is checked
 // against the model's vocabulary.
 #pragma once

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <zlib.h>
+
 namespace ss {
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
@@ -24,6 +26,40 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
     if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
         throw Error(path + ": read failed");
     return bytes;
+}
+
+std::string read_text_file(const std::string& path, size_t max_bytes) {
+    if (!std::filesystem::path(path).string().ends_with(".gz")) {
+        const auto bytes = read_file_bytes(path);
+        if (bytes.size() > max_bytes) throw Error(path + ": " + std::to_string(bytes.size()) + " bytes, more than the " + std::to_string(max_bytes) + " a text may have");
+        return std::string(bytes.begin(), bytes.end());
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, expected a file");
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+    std::string text;
+    char buf[1 << 16];
+    for (;;) {
+        const int got = gzread(f, buf, sizeof buf);
+        if (got < 0) {
+            int err = 0;
+            const std::string msg = gzerror(f, &err);
+            gzclose(f);
+            throw Error(path + ": corrupt gzip data (" + msg + ")");
+        }
+        if (got == 0) break;
+        if (text.size() + size_t(got) > max_bytes) {
+            gzclose(f);
+            throw Error(path + ": inflates to more than the " + std::to_string(max_bytes) + " bytes a text may have");
+        }
+        text.append(buf, size_t(got));
+    }
+    int err = 0;
+    gzerror(f, &err);
+    gzclose(f);
+    if (err == Z_BUF_ERROR) throw Error(path + ": the gzip stream ends early (truncated file)");
+    return text;
 }
 
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {

@@ -2,11 +2,12 @@
 # make_demo_lm.py - trains SparseScope's demo language model: a small Mixtral-layout MoE on the King
 # James Bible (Debian bible-kjv-text, public domain), with a 4k SentencePiece BPE vocabulary, and
 # writes it as a Hugging Face directory (config.json, model.safetensors in BF16, tokenizer.model)
-# plus the held-out books as evaluation text and PyTorch goldens for the tests.
+# plus the held-out books as evaluation text, a Jargon File excerpt as out-of-domain text, and
+# PyTorch goldens for the tests.
 #
 #   /usr/bin/python3 scripts/lm/make_demo_lm.py OUT_DIR [--steps N] [--threads T]
 #
-# Needs bible-kjv, sentencepiece (spm_train), python3-sentencepiece, python3-torch. The build and
+# Needs bible-kjv, jargon-text, sentencepiece (spm_train), python3-sentencepiece, python3-torch. The build and
 # the tests only read what it wrote (committed under resources/models/kjv-moe and tests/data/lm).
 import argparse, json, math, os, re, subprocess, sys, time
 
@@ -48,6 +49,32 @@ def kjv_books():
     return {b: "\n".join(v) + "\n" for b, v in books.items()}
 
 
+def jargon_excerpt(limit=100_000):
+    """About `limit` characters of the Jargon File (Debian jargon-text, public domain) from its first
+    chapter on: English prose about computing, out of the Bible's domain. Lines of its tables and
+    rules (box-drawing characters) are left out and each paragraph is one line, as each verse of
+    the training text is."""
+    import gzip
+    lines = gzip.open("/usr/share/doc/jargon-text/jargon.txt.gz", "rt", encoding="utf-8").read().splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("Chapter\u00a01."))
+    paragraphs, words = [], []
+    for l in lines[start:]:
+        if any(0x2500 <= ord(c) <= 0x257F for c in l):
+            continue
+        if l.strip():
+            words.append(l.strip())
+        elif words:
+            paragraphs.append(" ".join(words))
+            words = []
+    out, size = [], 0
+    for p in paragraphs:
+        if size + len(p) + 1 > limit:
+            break
+        out.append(p)
+        size += len(p) + 1
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -68,6 +95,7 @@ def main():
     eval_text = "".join(books[b] for b in HELD_OUT)
     open(os.path.join(a.work, "train.txt"), "w").write(train_text)
     open(os.path.join(a.out, "kjv-heldout.txt"), "w").write(eval_text)
+    open(os.path.join(a.out, "jargon-ood.txt"), "w").write(jargon_excerpt())
 
     # Tokenizer: Llama-style SentencePiece BPE (byte fallback, split digits, dummy prefix).
     prefix = os.path.join(a.work, "tokenizer")
