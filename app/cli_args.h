@@ -3,6 +3,8 @@
 
 #include "compress/compression_plan.h"
 #include "data/dataset.h"
+#include "data/token_data.h"
+#include "model/model.h"
 #include "error.h"
 
 #include <algorithm>
@@ -75,5 +77,10 @@ ss::CompressionPlan compression_plan_from(const Args& a);
 // Calibration data for plans that need it: --calib PATH, else the train split of an IDX --data
 // directory (the default Fashion-MNIST included). Null when the plan needs none.
 std::unique_ptr<ss::Dataset> calibration_data_for(const ss::CompressionPlan& plan, const Args& a, const std::string& data_path);
+
+// Calibration text for a language model's plan that needs it: --calib FILE.txt|FILE.npy, tokenized
+// like the evaluation text (--tokenizer); it should not be the evaluation text. Null when the
+// plan needs none.
+std::unique_ptr<ss::TokenData> calibration_text_for(const ss::CompressionPlan& plan, const Args& a, const ss::Model& model);
 
 } // namespace cli

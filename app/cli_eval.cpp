@@ -40,7 +40,6 @@ std::pair<int64_t, int64_t> resident_bytes() {
 int eval_language_model(const Args& a, const ss::Model& model, const ss::CompressionPlan& plan, const ss::EvalOptions& opt) {
     if (!a.options.count("--data"))
         throw UsageError("a language model needs --data FILE.txt (tokenized with the model's tokenizer) or FILE.npy (token ids)");
-    if (plan.needs_calibration()) throw UsageError("calibration-based plans (Wanda, dropping experts by use, bits by use) are not available for language models yet");
     ss::TokenDataOptions topt;
     topt.tokenizer = a.get("--tokenizer", "");
     topt.add_bos = a.has("--add-bos");
@@ -53,6 +52,8 @@ int eval_language_model(const Args& a, const ss::Model& model, const ss::Compres
     req.lm.ctx = int(a.get_int("--ctx", std::min(512, model.lm.max_positions), 1, 1 << 24));
     req.lm.chunks = int(a.get_int("--chunks", 0, 1, 1 << 30));
     req.lm.gen_tokens = int(a.get_int("--gen-tokens", 32, 0, 1 << 20));
+    const auto calib = calibration_text_for(plan, a, model);
+    if (calib) req.calibration = ss::CalibrationSet(calib.get(), req.lm.ctx);
     std::vector<std::string> notes;
     const ss::RunRecord r = ss::run_evaluation(req, &notes);
     const auto [peak, now] = resident_bytes();

@@ -15,12 +15,12 @@
 namespace cli {
 
 int cmd_generate(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--prompt", "-n", "--temp", "--top-p", "--seed", "--prune", "--quant", "--top-k", "--plan", "--threads", "--tokenizer"},
+    const Args a(argc, argv, 2, {"--prompt", "-n", "--temp", "--top-p", "--seed", "--prune", "--quant", "--top-k", "--plan", "--threads", "--tokenizer",
+                  "--quant-experts-by-use", "--calib", "--calib-samples", "--ctx"},
                  {"--add-bos"});
     if (a.positional.size() != 1) throw UsageError("generate takes exactly one MODEL directory");
     if (!a.options.count("--prompt")) throw UsageError("generate needs --prompt TEXT");
     const ss::CompressionPlan plan = compression_plan_from(a);
-    if (plan.needs_calibration()) throw UsageError("calibration-based plans are not available for language models yet");
     ss::set_compute_threads(int(a.get_int("--threads", 1, 1, 256)));
     const ss::Model model = ss::load_model(a.positional[0]);
     if (model.task != ss::EvalTask::LanguageModeling) throw UsageError("generate works on language models; " + model.name + " is a classifier");
@@ -36,7 +36,9 @@ int cmd_generate(int argc, char** argv) {
     opt.temperature = a.get_double("--temp", 0.0, 0.0, 100.0);
     opt.top_p = a.get_double("--top-p", 1.0, 1e-6, 1.0);
     opt.seed = uint64_t(a.get_int("--seed", 0, 0, 1L << 62));
-    const ss::CompressedModel cm = ss::compress(model, plan, nullptr);
+    const auto calib = calibration_text_for(plan, a, model);
+    const int ctx = int(a.get_int("--ctx", std::min(512, model.lm.max_positions), 2, model.lm.max_positions));
+    const ss::CompressedModel cm = ss::compress(model, plan, calib ? ss::CalibrationSet(calib.get(), ctx) : ss::CalibrationSet());
     const std::vector<int32_t> dense = ss::generate(model, prompt, opt);
     const std::vector<int32_t> small = ss::generate(cm.model, prompt, opt);
     size_t same = 0;

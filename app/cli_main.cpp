@@ -17,7 +17,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli eval LM_DIR --data TEXT.txt|TOKENS.npy [--tokenizer PATH] [--add-bos] [--ctx N]
                        [--chunks K] [--gen-tokens N] [COMPRESSION] [--threads N] [--json]
   sparsescope-cli generate LM_DIR --prompt TEXT [-n N] [--temp T] [--top-p P] [--seed S]
-                       [COMPRESSION] [--threads N]
+                       [COMPRESSION] [--ctx N] [--threads N]
   sparsescope-cli tokenize LM_DIR|TOKENIZER (--text TEXT | --file FILE) [--add-bos] [--json]
   sparsescope-cli train --config CONFIG.json -o OUTDIR [--data DIR] [--epochs N] [--batch N]
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
@@ -41,7 +41,7 @@ COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
   P: none | magnitude:S[:block4] | magnitude-layer:S[:block4] | nm:N:M | neurons:S | wanda:S | experts:K | experts:moe.3,...
   Q: none | int8 | int8:gG | int4:gG | int3:gG | int2:gG [:asym] | fp16 | bf16     (G: 32, 64, 128)
   Plans needing calibration (wanda, experts:K, by use) take the train split of an IDX --data
-  directory unless --calib is given. docs/compression.md defines every method.
+  directory unless --calib is given; a language model needs --calib TEXT.txt|TOKENS.npy. docs/compression.md defines every method.
 
 sweep runs every combination (M: magnitude, magnitude-layer, magnitude:block4, wanda, neurons,
 nm:2:4, none), saving each run to the session as it finishes; a rerun skips grid points already

@@ -65,4 +65,13 @@ std::unique_ptr<ss::Dataset> calibration_data_for(const ss::CompressionPlan& pla
                      " was not found)");
 }
 
+std::unique_ptr<ss::TokenData> calibration_text_for(const ss::CompressionPlan& plan, const Args& a, const ss::Model& model) {
+    if (!plan.needs_calibration()) return nullptr;
+    const std::string calib = a.get("--calib", "");
+    if (calib.empty())
+        throw UsageError("the plan (" + plan.summary() + ") needs calibration text: give --calib FILE.txt or FILE.npy (not the evaluation text; " +
+                         "the demo model ships kjv-calib.txt)");
+    return std::make_unique<ss::TokenData>(ss::load_token_data(calib, model.lm.vocab, model.lm.tokenizer_path, {a.get("--tokenizer", ""), false}));
+}
+
 } // namespace cli

@@ -70,8 +70,6 @@ int cmd_sweep(int argc, char** argv) {
     std::string data_key; // what the grid key says about the data: its hash (and, for text, the chunking)
     ss::LmEvalOptions lm_opt;
     if (lm) {
-        for (const auto& p : plans)
-            if (p.needs_calibration()) throw UsageError("calibration-based plans are not available for language models yet");
         tokens = ss::load_token_data(data_path, model.lm.vocab, model.lm.tokenizer_path, {a.get("--tokenizer", ""), false});
         lm_opt.ctx = int(a.get_int("--ctx", std::min(512, model.lm.max_positions), 1, 1 << 24));
         lm_opt.chunks = int(a.get_int("--chunks", 0, 1, 1 << 30));
@@ -109,16 +107,18 @@ int cmd_sweep(int argc, char** argv) {
     const auto baseline = lm ? nullptr : std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(model, data, opt.limit, opt.threads));
     const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<ss::Dataset> calib; // the same data for every plan that needs it: read once
+    std::unique_ptr<ss::TokenData> calib_text;
     for (size_t n = 0; n < todo.size(); ++n) {
         const ss::CompressionPlan& plan = plans[todo[n]];
-        if (plan.needs_calibration() && !calib) calib = calibration_data_for(plan, a, data_path);
+        if (plan.needs_calibration() && !lm && !calib) calib = calibration_data_for(plan, a, data_path);
+        if (plan.needs_calibration() && lm && !calib_text) calib_text = calibration_text_for(plan, a, model);
         ss::RunRequest req;
         req.dense = &model;
         req.data = lm ? nullptr : &data;
         req.tokens = lm ? &tokens : nullptr;
         req.lm = lm_opt;
         req.plan = plan;
-        req.calibration = plan.needs_calibration() ? calib.get() : nullptr;
+        if (plan.needs_calibration()) req.calibration = lm ? ss::CalibrationSet(calib_text.get(), lm_opt.ctx) : ss::CalibrationSet(calib.get());
         req.options = opt;
         req.baseline = [&](const ss::Model&, int, int) { return baseline; }; // computed once for the whole grid
         ss::RunRecord r = ss::run_evaluation(req);

@@ -1,7 +1,9 @@
 // test_language_model.cpp - Hugging Face decoders against PyTorch goldens (scripts/lm/make_lm_goldens.py):
 // one tiny model per family and layout, the attention kernel against its reference, decoding with
 // the KV cache against whole-chunk forwards, and every bad input the loader and the evaluation must refuse by name.
+#include "compress/calibration.h"
 #include "compress/compression.h"
+#include "kernels/prepared_matrix.h"
 #include "data/token_data.h"
 #include "error.h"
 #include "eval/generate.h"
@@ -216,6 +218,52 @@ private slots:
             }
             QCOMPARE(step.length, n);
         }
+    }
+
+    void calibrationOnText() {
+        // Calibration runs chunks of text: its expert shares are the evaluation's on the same
+        // chunks (two code paths), q/k/v see one input, and Wanda differs from magnitude.
+        const std::string dir = kLm + "/mixtral";
+        Model m = load_model(dir);
+        const TokenData data = load_token_data(dir + "/tokens.npy", m.lm.vocab, "", {});
+        const int ctx = 32;
+        const CalibrationStats st = calibrate(m, CalibrationSet(&data, ctx), 2);
+        QCOMPARE(st.samples, 2);
+        LmEvalOptions opt;
+        opt.ctx = ctx;
+        opt.chunks = 2;
+        opt.gen_tokens = 0;
+        const EvalResult r = evaluate_language_model(compress(m, {}), data, opt);
+        QCOMPARE(st.expert_share.size(), r.expert_share.size());
+        for (size_t l = 0; l < st.expert_share.size(); ++l)
+            for (size_t e = 0; e < st.expert_share[l].size(); ++e) QVERIFY(std::fabs(st.expert_share[l][e] - r.expert_share[l][e]) < 1e-12);
+        const auto& q = st.input_sumsq.at("model.layers.0.self_attn.q_proj");
+        QCOMPARE(q.size(), size_t(find_matrix(m, "model.layers.0.self_attn.q_proj")->in));
+        QVERIFY(q == st.input_sumsq.at("model.layers.0.self_attn.v_proj"));
+        QVERIFY(q != st.input_sumsq.at("model.layers.1.self_attn.q_proj"));
+        QVERIFY(st.input_sumsq.count("model.layers.1.block_sparse_moe.experts.0.w2"));
+
+        CompressionPlan wanda = plan_from_flags("wanda:0.5", "none", 0);
+        QVERIFY(error_of([&] { compress(m, wanda); }).find("needs calibration data") != std::string::npos);
+        CompressedModel w = compress(m, wanda, CalibrationSet(&data, ctx));
+        CompressedModel mag = compress(m, plan_from_flags("magnitude-layer:0.5", "none", 0));
+        const auto* wq = find_matrix(w.model, "model.layers.0.self_attn.q_proj");
+        const auto* mq = find_matrix(mag.model, "model.layers.0.self_attn.q_proj");
+        QVERIFY(wq && mq);
+        QCOMPARE(count_zero_weights(*wq), count_zero_weights(*mq)); // both half of every row
+        QVERIFY(dense_weights(*wq) != dense_weights(*mq));
+
+        // Dropping the least-used experts: the ones calibration saw least, named in the notes.
+        CompressionPlan drop;
+        drop.drop_experts = 2;
+        const CompressedModel d = compress(m, drop, CalibrationSet(&data, ctx));
+        QCOMPARE(d.notes.size(), size_t(2 * st.expert_share.size()));
+        QVERIFY(d.notes[0].rfind("dropped model.layers.0.block_sparse_moe.", 0) == 0);
+
+        // Text shorter than one chunk is refused, naming it.
+        TokenData short_text = data;
+        short_text.tokens.resize(10);
+        QVERIFY(error_of([&] { calibrate(m, CalibrationSet(&short_text, ctx), 4); }).find("fewer than one chunk of 32") != std::string::npos);
     }
 
     void generationIsGreedyOrSeeded() {

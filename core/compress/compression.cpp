@@ -138,18 +138,18 @@ double dense_flops_per_sample(const Model& model) {
     return f;
 }
 
-CompressedModel compress(const Model& original, const CompressionPlan& plan, const Dataset* calibration) {
+CompressedModel compress(const Model& original, const CompressionPlan& plan, const CalibrationSet& calibration) {
     CompressedModel c{original, plan, 0, 0.0, 0.0, {}};
     Model& m = c.model;
     restore_dense_weights(m); // in case `original` is itself a planned (compressed) model
-    if (plan.needs_calibration() && !calibration)
+    if (plan.needs_calibration() && calibration.empty())
         throw Error("compress: the plan (" + plan.summary() + ") needs calibration data (Wanda, dropping experts by use, or bits by use)");
 
     // 1. Experts: by name, or the least used on calibration data.
     CalibrationStats stats;
     bool have_stats = false;
     auto ensure_stats = [&] {
-        if (!have_stats) stats = calibrate(m, *calibration, plan.calibration_samples);
+        if (!have_stats) stats = calibrate(m, calibration, plan.calibration_samples);
         have_stats = true;
     };
     if (!plan.drop_expert_names.empty() || plan.drop_experts > 0) {

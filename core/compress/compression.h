@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compress/compression_plan.h"
+#include "compress/calibration.h"
 #include "data/dataset.h"
 #include "model/model.h"
 
@@ -23,7 +24,7 @@ struct CompressedModel {
 // Applies, in order: expert dropping, top-k, pruning, quantization. `calibration` is needed
 // when plan.needs_calibration() (Wanda, dropping K experts, bits by use); its samples should not
 // be the evaluation samples. Throws ss::Error for a plan that does not fit the model.
-CompressedModel compress(const Model& original, const CompressionPlan& plan, const Dataset* calibration = nullptr);
+CompressedModel compress(const Model& original, const CompressionPlan& plan, const CalibrationSet& calibration = {});
 
 double measured_sparsity(const Model& model);
 int64_t weight_bytes(const Model& model);

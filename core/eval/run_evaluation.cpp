@@ -12,7 +12,7 @@ namespace {
 // A language model: compared with the dense model inside the evaluation, chunk by chunk.
 RunRecord run_language_model(const RunRequest& req, std::vector<std::string>* notes) {
     if (!req.tokens) throw Error(req.dense->name + ": a language model is evaluated on text or token ids, not on a classification dataset");
-    const CompressedModel cm = compress(*req.dense, req.plan, nullptr);
+    const CompressedModel cm = compress(*req.dense, req.plan, req.calibration);
     if (notes) *notes = cm.notes;
     LmEvalOptions opt = req.lm;
     opt.threads = req.options.threads;

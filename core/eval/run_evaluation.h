@@ -4,6 +4,7 @@
 // go through here, so a run means the same thing wherever it was measured.
 #pragma once
 
+#include "compress/calibration.h"
 #include "compress/compression_plan.h"
 #include "data/dataset.h"
 #include "eval/baseline_comparison.h"
@@ -27,7 +28,7 @@ struct RunRequest {
     const TokenData* tokens = nullptr;     // evaluation text (language models)
     LmEvalOptions lm;                      // ctx, chunks, generation steps (language models; threads and progress from options)
     CompressionPlan plan;
-    const Dataset* calibration = nullptr;  // when plan.needs_calibration(); not the evaluation samples
+    CalibrationSet calibration;            // when plan.needs_calibration(); not the evaluation samples or text
     const InputSpec* input = nullptr;      // preprocessing to use instead of the model's own
     EvalOptions options;                   // limit, threads, latency samples, progress (baseline and dense are set here)
     BaselineProvider baseline;             // empty: computed for this run

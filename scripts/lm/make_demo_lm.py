@@ -2,13 +2,13 @@
 # make_demo_lm.py - trains SparseScope's demo language model: a small Mixtral-layout MoE on the King
 # James Bible (Debian bible-kjv-text, public domain), with a 4k SentencePiece BPE vocabulary, and
 # writes it as a Hugging Face directory (config.json, model.safetensors in BF16, tokenizer.model)
-# plus the held-out books as evaluation text, a Jargon File excerpt as out-of-domain text, and
-# PyTorch goldens for the tests.
+# plus the held-out books as evaluation text, a training excerpt as calibration text, a Jargon File
+# excerpt as out-of-domain text, and PyTorch goldens for the tests.
 #
 #   /usr/bin/python3 scripts/lm/make_demo_lm.py OUT_DIR [--steps N] [--threads T]
 #
-# Needs bible-kjv, jargon-text, sentencepiece (spm_train), python3-sentencepiece, python3-torch. The build and
-# the tests only read what it wrote (committed under resources/models/kjv-moe and tests/data/lm).
+# Needs bible-kjv, jargon-text, sentencepiece (spm_train), python3-sentencepiece, python3-torch. The
+# build and the tests only read what it wrote (committed under resources/models/kjv-moe and tests/data/lm).
 import argparse, json, math, os, re, subprocess, sys, time
 
 import sentencepiece as spm
@@ -75,6 +75,12 @@ def jargon_excerpt(limit=100_000):
     return "\n".join(out) + "\n"
 
 
+def calibration_excerpt(train_text, limit=40_000):
+    """The first whole verses of the training text up to `limit` characters (Genesis): calibration
+    text for Wanda and expert use, apart from the held-out evaluation books."""
+    return train_text[: train_text.rindex("\n", 0, limit) + 1]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -96,6 +102,7 @@ def main():
     open(os.path.join(a.work, "train.txt"), "w").write(train_text)
     open(os.path.join(a.out, "kjv-heldout.txt"), "w").write(eval_text)
     open(os.path.join(a.out, "jargon-ood.txt"), "w").write(jargon_excerpt())
+    open(os.path.join(a.out, "kjv-calib.txt"), "w").write(calibration_excerpt(train_text))
 
     # Tokenizer: Llama-style SentencePiece BPE (byte fallback, split digits, dummy prefix).
     prefix = os.path.join(a.work, "tokenizer")
