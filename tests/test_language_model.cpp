@@ -3,6 +3,7 @@
 // the KV cache against whole-chunk forwards, and every bad input the loader and the evaluation must refuse by name.
 #include "compress/calibration.h"
 #include "compress/compression.h"
+#include "kernels/kernel_plan.h"
 #include "kernels/prepared_matrix.h"
 #include "data/token_data.h"
 #include "error.h"
@@ -10,6 +11,7 @@
 #include "eval/lm_evaluate.h"
 #include "formats/file_io.h"
 #include "formats/hf_model.h"
+#include "formats/model_export.h"
 #include "formats/model_io.h"
 #include "formats/safetensors.h"
 #include "model/moe_router.h"
@@ -264,6 +266,79 @@ private slots:
         TokenData short_text = data;
         short_text.tokens.resize(10);
         QVERIFY(error_of([&] { calibrate(m, CalibrationSet(&short_text, ctx), 4); }).find("fewer than one chunk of 32") != std::string::npos);
+    }
+
+    void neuronsPruningShrinksGatedMlps() {
+        // Qwen2-MoE has all three kinds: routed experts (32 units), a shared expert (40) and a
+        // dense MLP layer (80). A quarter of the units go from each, from gate, up and down alike.
+        const std::string dir = kLm + "/qwen2_moe";
+        Model m = load_model(dir);
+        const TokenData data = load_token_data(dir + "/tokens.npy", m.lm.vocab, "", {});
+        CompressedModel c = compress(m, plan_from_flags("neurons:0.25", "none", 0));
+        const auto* gate = find_matrix(c.model, "model.layers.0.mlp.experts.3.gate_proj");
+        QCOMPARE(gate->out, 24);
+        QCOMPARE(find_matrix(c.model, "model.layers.0.mlp.experts.3.up_proj")->out, 24);
+        QCOMPARE(find_matrix(c.model, "model.layers.0.mlp.experts.3.down_proj")->in, 24);
+        QCOMPARE(find_matrix(c.model, "model.layers.0.mlp.shared_expert.up_proj")->out, 30);
+        QCOMPARE(find_matrix(c.model, "model.layers.1.mlp.down_proj")->in, 60);
+
+        // Removing a unit equals zeroing its gate and up rows and its down column (silu(0) * 0 = 0):
+        // find which units went (the kept rows are rows of the original, in order), zero them in
+        // a copy of the dense model, and compare the logits of one chunk.
+        Model zeroed = m;
+        int removed_total = 0;
+        auto zero_removed = [&](MoeExpert& orig, const MoeExpert& pruned) {
+            const auto kept = dense_weights(pruned.fc1), rows = dense_weights(orig.fc1);
+            const size_t in = size_t(orig.fc1.in);
+            std::vector<bool> keep(size_t(orig.fc1.out), false);
+            for (size_t r = 0, k = 0; r < keep.size() && k * in < kept.size(); ++r)
+                if (std::equal(rows.begin() + long(r * in), rows.begin() + long((r + 1) * in), kept.begin() + long(k * in))) keep[r] = true, ++k;
+            QCOMPARE(int(std::count(keep.begin(), keep.end(), true)), pruned.fc1.out);
+            for (int u = 0; u < orig.fc1.out; ++u)
+                if (!keep[size_t(u)]) {
+                    ++removed_total;
+                    for (size_t i = 0; i < in; ++i) orig.fc1.weight[size_t(u) * in + i] = orig.up.weight[size_t(u) * in + i] = 0.0f;
+                    for (int o = 0; o < orig.fc2.out; ++o) orig.fc2.weight[size_t(o) * orig.fc2.in + size_t(u)] = 0.0f;
+                }
+            orig.fc1.kernels.reset(), orig.up.kernels.reset(), orig.fc2.kernels.reset();
+        };
+        for (size_t li = 0; li < zeroed.layers.size(); ++li) {
+            auto* b0 = std::get_if<DecoderBlock>(&zeroed.layers[li]);
+            if (!b0) continue;
+            const auto& b1 = std::get<DecoderBlock>(c.model.layers[li]);
+            if (!b0->is_moe) {
+                zero_removed(b0->mlp, b1.mlp);
+                continue;
+            }
+            for (size_t e = 0; e < b0->moe.experts.size(); ++e) zero_removed(b0->moe.experts[e], b1.moe.experts[e]);
+            zero_removed(b0->moe.shared, b1.moe.shared);
+        }
+        QCOMPARE(removed_total, 6 * 8 + 10 + 20);
+        plan_kernels(zeroed);
+        const int ctx = 32;
+        auto logits_of = [&](const Model& model) {
+            KvCache cache = make_kv_cache(model, ctx);
+            LmWorkspace ws;
+            std::vector<float> out(size_t(ctx) * model.lm.vocab);
+            lm_forward(model, data.tokens.data(), ctx, cache, out.data(), true, ws);
+            return out;
+        };
+        const auto a = logits_of(c.model), z = logits_of(zeroed), d = logits_of(m);
+        float worst = 0.0f, moved = 0.0f;
+        for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - z[i])), moved = std::max(moved, std::fabs(a[i] - d[i]));
+        QVERIFY2(worst < 1e-4f, qPrintable(QString::number(worst)));
+        QVERIFY(moved > 1e-2f); // and pruning did change the model
+
+        // Exported, the config carries the new sizes and the model evaluates the same.
+        QTemporaryDir tmp;
+        const std::string out = tmp.filePath("pruned").toStdString();
+        export_compressed_model(c, m, out);
+        const json cfg = read_json(out + "/config.json");
+        QCOMPARE(cfg["moe_intermediate_size"].get<int>(), 24);
+        QCOMPARE(cfg["shared_expert_intermediate_size"].get<int>(), 30);
+        QCOMPARE(cfg["intermediate_size"].get<int>(), 60);
+        const Model back = load_model(out);
+        QVERIFY(logits_of(back) == a);
     }
 
     void generationIsGreedyOrSeeded() {

@@ -12,18 +12,51 @@
 
 namespace ss {
 
-void prune_neurons(LinearWeights& first, LinearWeights& second, double sparsity) {
+namespace {
+// Keeps the rows of l (and bias entries) where keep[u].
+void keep_rows(LinearWeights& l, const std::vector<bool>& keep) {
+    const float* w = std::as_const(l.weight).data();
+    std::vector<float> nw, nb;
+    for (int u = 0; u < l.out; ++u)
+        if (keep[size_t(u)]) {
+            nw.insert(nw.end(), w + size_t(u) * l.in, w + size_t(u + 1) * l.in);
+            if (l.has_bias) nb.push_back(std::as_const(l.bias)[size_t(u)]);
+        }
+    l.out = int(nw.size() / size_t(l.in));
+    l.weight = WeightData(std::move(nw));
+    if (l.has_bias) l.bias = WeightData(std::move(nb));
+    l.quant.reset();
+}
+
+double row_sumsq(const LinearWeights& l, int u) {
+    const float* w = std::as_const(l.weight).data() + size_t(u) * l.in;
+    double s = 0.0;
+    for (int i = 0; i < l.in; ++i) s += double(w[i]) * w[i];
+    return s;
+}
+
+void prune_expert(MoeExpert& e, double sparsity) { prune_neurons(e.fc1, e.fc2, sparsity, e.gated() ? &e.up : nullptr); }
+
+void prune_moe(MoeLayer& moe, double sparsity) {
+    for (auto& e : moe.experts) prune_expert(e, sparsity);
+    if (moe.has_shared) prune_expert(moe.shared, sparsity);
+}
+} // namespace
+
+void prune_neurons(LinearWeights& first, LinearWeights& second, double sparsity, LinearWeights* up) {
     if (second.in != first.out)
         throw Error("prune neurons: '" + first.name + "' gives " + std::to_string(first.out) + " units but '" + second.name + "' takes " +
                     std::to_string(second.in));
+    if (up && (up->out != first.out || up->in != first.in))
+        throw Error("prune neurons: '" + up->name + "' is " + std::to_string(up->out) + " x " + std::to_string(up->in) + " but '" + first.name + "' is " +
+                    std::to_string(first.out) + " x " + std::to_string(first.in));
     const int h = first.out;
     const int remove = std::min(h - 1, int(std::llround(sparsity * h)));
     if (remove <= 0) return;
     std::vector<double> norm(size_t(h), 0.0);
-    const float* w1 = std::as_const(first.weight).data();
     const float* w2 = std::as_const(second.weight).data();
     for (int u = 0; u < h; ++u) {
-        for (int i = 0; i < first.in; ++i) norm[size_t(u)] += double(w1[size_t(u) * first.in + i]) * w1[size_t(u) * first.in + i];
+        norm[size_t(u)] = row_sumsq(first, u) + (up ? row_sumsq(*up, u) : 0.0);
         for (int o = 0; o < second.out; ++o) norm[size_t(u)] += double(w2[size_t(o) * h + u]) * w2[size_t(o) * h + u];
     }
     std::vector<int> order(static_cast<size_t>(h));
@@ -33,21 +66,14 @@ void prune_neurons(LinearWeights& first, LinearWeights& second, double sparsity)
     for (int t = 0; t < remove; ++t) keep[size_t(order[size_t(t)])] = false;
 
     const int h2 = h - remove;
-    std::vector<float> nw1, nb1, nw2(size_t(second.out) * h2);
-    for (int u = 0; u < h; ++u)
-        if (keep[size_t(u)]) {
-            nw1.insert(nw1.end(), w1 + size_t(u) * first.in, w1 + size_t(u + 1) * first.in);
-            if (first.has_bias) nb1.push_back(std::as_const(first.bias)[size_t(u)]);
-        }
+    std::vector<float> nw2(size_t(second.out) * h2);
     for (int o = 0; o < second.out; ++o)
         for (int u = 0, v = 0; u < h; ++u)
             if (keep[size_t(u)]) nw2[size_t(o) * h2 + size_t(v++)] = w2[size_t(o) * h + u];
-    first.weight = WeightData(std::move(nw1));
-    if (first.has_bias) first.bias = WeightData(std::move(nb1));
-    first.out = h2;
+    keep_rows(first, keep);
+    if (up) keep_rows(*up, keep);
     second.weight = WeightData(std::move(nw2));
     second.in = h2;
-    first.quant.reset();
     second.quant.reset();
 }
 
@@ -60,15 +86,18 @@ void prune_neurons_model(Model& model, double sparsity) {
                            pending = &lin;
                        },
                        [&](MoeLayer& moe) {
-                           for (auto& e : moe.experts) prune_neurons(e.fc1, e.fc2, sparsity);
+                           prune_moe(moe, sparsity);
                            pending = nullptr;
                        },
                        [&](LayerNormLayer&) { pending = nullptr; }, // normalizes over all units: they cannot go
                        [](ActivationLayer&) {},                     // elementwise: units pass through
                        [](DropoutLayer&) {},
-                       [](EmbeddingLayer&) { refuse_layer_kind("neurons pruning", "embedding"); },
-                       [](RmsNormLayer&) { refuse_layer_kind("neurons pruning", "RMSNorm"); },
-                       [](DecoderBlock&) { refuse_layer_kind("neurons pruning", "decoder block"); },
+                       [&](EmbeddingLayer&) { pending = nullptr; }, // no hidden units of its own
+                       [&](RmsNormLayer&) { pending = nullptr; },
+                       [&](DecoderBlock& b) {
+                           b.is_moe ? prune_moe(b.moe, sparsity) : prune_expert(b.mlp, sparsity);
+                           pending = nullptr;
+                       },
                    },
                    layer);
 }

@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <deque>
+#include <set>
 #include <filesystem>
 
 namespace ss {
@@ -196,6 +197,31 @@ Model load_hf_model(const std::string& dir) {
     return m;
 }
 
+namespace {
+// Hidden sizes as they are now (neurons pruning shrinks them) into the config: one per kind, as
+// Hugging Face configs hold them, or a refusal naming the field when a kind's sizes now differ.
+void set_intermediate_sizes(const Model& model, nlohmann::json& cfg, const std::string& dir) {
+    std::map<std::string, std::set<int>> sizes; // config field -> hidden sizes found
+    const std::string expert_field = cfg.contains("moe_intermediate_size") ? "moe_intermediate_size" : "intermediate_size";
+    for (const auto& layer : model.layers) {
+        const auto* b = std::get_if<DecoderBlock>(&layer);
+        if (!b) continue;
+        if (!b->is_moe) {
+            sizes["intermediate_size"].insert(b->mlp.fc1.out);
+            continue;
+        }
+        for (const MoeExpert& e : b->moe.experts) sizes[expert_field].insert(e.fc1.out);
+        if (b->moe.has_shared) sizes["shared_expert_intermediate_size"].insert(b->moe.shared.fc1.out);
+    }
+    for (const auto& [field, found] : sizes) {
+        if (found.size() > 1)
+            throw Error(dir + "/config.json: " + field + " would need " + std::to_string(found.size()) +
+                        " different values (the plan gave matrices of one kind different hidden sizes); a Hugging Face config holds one");
+        cfg[field] = *found.begin();
+    }
+}
+} // namespace
+
 void save_hf_model(const Model& model, const std::string& dir, const std::map<std::string, std::string>& metadata) {
     nlohmann::json cfg = nlohmann::json::parse(model.lm.config_json);
     const auto moes = model.moe_layers();
@@ -207,6 +233,7 @@ void save_hf_model(const Model& model, const std::string& dir, const std::map<st
         cfg[local ? "num_local_experts" : "num_experts"] = int(moes.front()->experts.size());
         cfg["num_experts_per_tok"] = moes.front()->top_k;
     }
+    set_intermediate_sizes(model, cfg, dir);
     const bool granite = model.lm.architecture == "GraniteMoeForCausalLM";
     std::deque<std::vector<float>> values; // each tensor's F32 values, alive until written
     std::vector<SafetensorsTensorOut> out;
@@ -226,10 +253,9 @@ void save_hf_model(const Model& model, const std::string& dir, const std::map<st
     }
     if (granite)
         for (const MoeLayer* moe : moes) {
-            const int64_t E = int64_t(moe->experts.size()), I = moe->hidden, D = moe->dim;
+            const int64_t E = int64_t(moe->experts.size()), I = moe->experts.front().fc1.out, D = moe->dim;
             std::vector<float> in, outw;
             for (const MoeExpert& e : moe->experts) {
-                if (e.fc1.out != I || e.fc2.in != I) throw Error(dir + ": GraniteMoE experts must keep their hidden size to be stored fused");
                 for (const LinearWeights* l : {&e.fc1, &e.up}) {
                     const auto w = dense_weights(*l);
                     in.insert(in.end(), w.begin(), w.end());
