@@ -76,6 +76,9 @@ check "lm sweep" 0 '\[2/2\] run 2 .*ppl 7[0-9][0-9]\.' "$cli" sweep "$lm/mixtral
 check "lm sweep resumes" 0 '2 already in' "$cli" sweep "$lm/mixtral" --session "$tmp/lm.sparsescope" --data "$lm/mixtral/tokens.npy" --ctx 32 --quant none,int8 --gen-tokens 2
 check "lm session lists perplexity" 0 'quant int8 +ppl 7[0-9][0-9]\.[0-9]+ +x[01]\.' "$cli" sessions list "$tmp/lm.sparsescope"
 check "lm session keeps the metrics" 0 '"task": "language_modeling"' "$cli" sessions show "$tmp/lm.sparsescope" 2 --json
+check "lm session diff speaks perplexity" 0 'perplexity vs dense +x1\.0000 +x0\.99' "$cli" sessions diff "$tmp/lm.sparsescope" 1 2
+check "lm model card" 0 '## Language modelling' "$cli" sessions card "$tmp/lm.sparsescope" 2
+check "lm csv has perplexity" 0 ',language_modeling,mixtral,.*,none,int8,2,1,45,[0-9.]+,,,.*,7[0-9][0-9]\.[0-9]+,' "$cli" sessions export "$tmp/lm.sparsescope" --format csv
 check "lm wanda needs calibration text" 2 'needs calibration text: give --calib FILE.txt or FILE.npy' "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --prune wanda:0.5
 check "lm drops the least-used experts" 0 'dropped model\.layers\.0\.block_sparse_moe\.[0-9] \(calibration share' \
   "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --gen-tokens 0 --prune experts:1 --calib "$lm/mixtral/tokens.npy"

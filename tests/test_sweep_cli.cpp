@@ -180,7 +180,8 @@ private slots:
         QCOMPARE(runs[1]["latency_ms"]["samples"].size(), size_t(20));
         r = cli({QStringLiteral("sessions"), QStringLiteral("export"), s, QStringLiteral("--format"), QStringLiteral("csv")});
         QCOMPARE(r.out.count(QLatin1Char('\n')), 3);
-        QVERIFY(r.out.startsWith(QStringLiteral("run,created_at,model,")));
+        QVERIFY(r.out.startsWith(QStringLiteral("run,created_at,task,model,")));
+        QVERIFY(r.out.contains(QStringLiteral(",classification,fashion-moe,")));
 
         // The model card of a run, with the model's class names.
         r = cli({QStringLiteral("sessions"), QStringLiteral("card"), s, QStringLiteral("2"), QStringLiteral("--model"), kModel});

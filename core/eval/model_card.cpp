@@ -33,12 +33,18 @@ std::string bytes_text(double b) {
     return f("%.0f B", b);
 }
 
+void accuracy_section(std::ostringstream& md, const RunRecord& r, const ModelCardOptions& o);
+void language_model_section(std::ostringstream& md, const EvalResult& e);
+void speed_section(std::ostringstream& md, const EvalResult& e);
+void experts_section(std::ostringstream& md, const EvalResult& e);
+
 } // namespace
 
 std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
     const EvalResult& e = r.result;
     const bool cmp = e.has_comparison;
-    const Comparison& c = e.comparison;
+    const bool lm = e.task == EvalTask::LanguageModeling;
+    auto metric = [&](const char* name) { return e.metrics.count(name) ? e.metrics.at(name) : std::nan(""); };
     std::ostringstream md;
     md << "# Model card: " << r.model_name << ", " << r.plan.summary() << "\n\n";
     md << "Measured by SparseScope" << (r.app_version.empty() ? "" : " " + r.app_version) << " on " << r.created_at
@@ -81,11 +87,38 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
     }
 
     md << "## Evaluation data\n\n";
-    md << "`" << r.dataset_path << "`" << (r.dataset_sha256.empty() ? "" : " (SHA-256 `" + r.dataset_sha256 + "`)") << ", " << e.samples
-       << " samples";
-    if (!std::isnan(r.input.scale)) md << ", preprocessed as x = (raw × " << r.input.scale << " − " << r.input.mean << ") / " << r.input.std;
-    md << ".\n\n";
+    md << "`" << r.dataset_path << "`" << (r.dataset_sha256.empty() ? "" : " (SHA-256 `" + r.dataset_sha256 + "`)") << ", " << e.samples;
+    if (lm) {
+        md << " tokens scored in " << f("%.0f", metric("chunks")) << " chunks of " << f("%.0f", metric("ctx"))
+           << " tokens (each from an empty cache; the second half of each chunk scored, as llama.cpp's perplexity does).\n\n";
+        language_model_section(md, e);
+    } else {
+        md << " samples";
+        if (!std::isnan(r.input.scale)) md << ", preprocessed as x = (raw × " << r.input.scale << " − " << r.input.mean << ") / " << r.input.std;
+        md << ".\n\n";
+        accuracy_section(md, r, o);
+    }
 
+    speed_section(md, e);
+    experts_section(md, e);
+
+    md << "## Limits of these measurements\n\n";
+    md << (lm ? "- Perplexity is measured on the text above only; other text (another domain, another language) can behave differently.\n"
+              : "- Accuracy is measured on the evaluation data above only; other data can behave differently, "
+                "and small classes have wide intervals.\n");
+    md << "- Speed depends on the machine, its load and the thread count; the ratios to the uncompressed model were timed in the "
+          "same run and are the figures to compare across machines.\n";
+    if (!cmp) md << "- This run has no comparison with the uncompressed model.\n";
+    if (!r.note.empty()) md << "\n## Notes\n\n" << r.note << "\n";
+    return md.str();
+}
+
+namespace {
+
+void accuracy_section(std::ostringstream& md, const RunRecord& r, const ModelCardOptions& o) {
+    const EvalResult& e = r.result;
+    const bool cmp = e.has_comparison;
+    const Comparison& c = e.comparison;
     md << "## Accuracy\n\n";
     md << "| | |\n|---|---|\n";
     md << "| Top-1 accuracy | " << f("%.2f %%", 100.0 * e.accuracy) << " |\n";
@@ -119,8 +152,41 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
         }
     }
 
+}
+
+void language_model_section(std::ostringstream& md, const EvalResult& e) {
+    md << "## Language modelling\n\n";
+    md << "| | |\n|---|---|\n";
+    for (const TaskMetric& m : task_metrics(EvalTask::LanguageModeling)) {
+        const std::string key = m.key;
+        if (key == "prompt_tps" || key == "gen_tps" || key == "tokens_scored" || key == "ctx" || key == "chunks" || key == "perplexity_error") continue;
+        auto it = e.metrics.find(key);
+        if (it == e.metrics.end()) continue;
+        md << "| " << m.label << " | " << f(m.format, it->second * m.scale);
+        if (key == "perplexity" && e.metrics.count("perplexity_error")) md << " ± " << f("%.4f", e.metrics.at("perplexity_error"));
+        md << " |\n";
+    }
+    md << "\n";
+}
+
+void speed_section(std::ostringstream& md, const EvalResult& e) {
+    const bool cmp = e.has_comparison;
+    const Comparison& c = e.comparison;
     md << "## Speed\n\n";
     md << "| | |\n|---|---|\n";
+    if (e.task == EvalTask::LanguageModeling) {
+        md << "| Prompt processing | " << f("%.0f tokens/s", e.throughput_sps) << " (one chunk at a time) |\n";
+        md << "| Generation | " << f("%.1f tokens/s", e.latency_p50_ms > 0 ? 1e3 / e.latency_p50_ms : 0.0) << " (batch 1 with the KV cache; per token p50 "
+           << f("%.3f ms", e.latency_p50_ms) << ", p95 " << f("%.3f ms", e.latency_p95_ms) << ") |\n";
+        if (cmp && c.throughput_ratio > 0)
+            md << "| Against the uncompressed model, timed side by side | prompt ×" << f("%.2f", c.throughput_ratio) << ", generation ×"
+               << f("%.2f", c.latency_ratio) << ": **" << (c.faster_than_dense ? "faster" : "not faster") << "** (ratios within "
+               << f("%.0f", 100.0 * kSpeedNoise) << " % of 1 are noise on a shared machine) |\n";
+        md << "| Threads | " << e.threads << " |\n";
+        md << "| Machine | " << cell(e.machine.empty() ? "not recorded" : e.machine) << " |\n";
+        md << "| Kernels | " << cell(e.kernels) << " |\n\n";
+        return;
+    }
     md << "| Batch-1 latency | p50 " << f("%.3f ms", e.latency_p50_ms) << ", p95 " << f("%.3f ms", e.latency_p95_ms) << " (" << e.latency_samples_ms.size()
        << " timed forwards) |\n";
     md << "| Throughput | " << f("%.0f samples/s", e.throughput_sps) << " (batches of 256) |\n";
@@ -131,7 +197,9 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
     md << "| Threads | " << e.threads << " |\n";
     md << "| Machine | " << cell(e.machine.empty() ? "not recorded" : e.machine) << " |\n";
     md << "| Kernels | " << cell(e.kernels) << " |\n\n";
+}
 
+void experts_section(std::ostringstream& md, const EvalResult& e) {
     if (!e.expert_share.empty()) {
         md << "## Experts\n\n";
         for (size_t l = 0; l < e.expert_share.size(); ++l) {
@@ -150,15 +218,8 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
             md << "\n\n";
         }
     }
-
-    md << "## Limits of these measurements\n\n";
-    md << "- Accuracy is measured on the evaluation data above only; other data can behave differently, "
-          "and small classes have wide intervals.\n";
-    md << "- Speed depends on the machine, its load and the thread count; the ratios to the uncompressed model were timed in the "
-          "same run and are the figures to compare across machines.\n";
-    if (!cmp) md << "- This run has no comparison with the uncompressed model.\n";
-    if (!r.note.empty()) md << "\n## Notes\n\n" << r.note << "\n";
-    return md.str();
 }
+
+} // namespace
 
 } // namespace ss

@@ -35,7 +35,8 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     if (!r.note.empty()) j["note"] = r.note;
     if (!r.tags.empty()) j["tags"] = r.tags;
     if (!r.grid_key.empty()) j["grid_key"] = r.grid_key;
-    j["input"] = {{"scale", r.input.scale}, {"mean", r.input.mean}, {"std", r.input.std}};
+    const bool classifier = e.task == EvalTask::Classification; // a language model has no inputs to scale, no classes
+    if (classifier) j["input"] = {{"scale", r.input.scale}, {"mean", r.input.mean}, {"std", r.input.std}};
     j["plan"] = json::parse(r.plan.to_json());
     j["prune"] = r.plan.prune_label();
     j["quant"] = r.plan.quant_label();
@@ -47,10 +48,12 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     json metrics = json::object();
     for (const auto& [name, v] : e.metrics) metrics[name] = std::isfinite(v) ? json(v) : json(nullptr);
     j["metrics"] = metrics;
-    json pc = json::array();
-    for (double a : e.per_class_accuracy) pc.push_back(number_or_null(a));
-    j["per_class_accuracy"] = pc;
-    j["labels"] = labels;
+    if (classifier) {
+        json pc = json::array();
+        for (double a : e.per_class_accuracy) pc.push_back(number_or_null(a));
+        j["per_class_accuracy"] = pc;
+        j["labels"] = labels;
+    }
     json share = json::object(), stats = json::object();
     for (size_t l = 0; l < e.expert_share.size(); ++l) {
         share[e.moe_layers[l]] = e.expert_share[l];
@@ -78,7 +81,10 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
         layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes},
                           {"weights", c.weights}, {"zero_weights", c.zero_weights}, {"precision", c.precision}, {"kernels", c.kernels}});
     j["layers"] = layers;
-    if (e.has_comparison) {
+    if (e.has_comparison && !classifier) { // against dense: the metrics above (KL, same top token ...) and the speed ratios
+        j["comparison"] = {{"throughput_ratio", e.comparison.throughput_ratio}, {"latency_ratio", e.comparison.latency_ratio}};
+        j["faster_than_dense"] = e.comparison.faster_than_dense;
+    } else if (e.has_comparison) {
         const Comparison& c = e.comparison;
         json pcd = json::array();
         for (double d : c.per_class_delta) pcd.push_back(number_or_null(d));

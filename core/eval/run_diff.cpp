@@ -122,7 +122,7 @@ RunDiff diff_runs(const RunRecord& a, const RunRecord& b) {
     x.text("setup", "app version", a.app_version, b.app_version);
     x.text("setup", "note", a.note, b.note);
     x.number("setup", "threads", ea.threads, eb.threads, "%.0f");
-    x.number("setup", "samples", ea.samples, eb.samples, "%.0f");
+    x.number("setup", ea.task == EvalTask::LanguageModeling && eb.task == EvalTask::LanguageModeling ? "tokens scored" : "samples", ea.samples, eb.samples, "%.0f");
 
     std::map<std::string, std::string> pa, pb;
     flatten(json::parse(a.plan.to_json()), "", pa);
@@ -162,31 +162,30 @@ RunDiff diff_runs(const RunRecord& a, const RunRecord& b) {
                  1.0 / 1024, nullptr, true);
     }
 
-    x.number("metrics", "accuracy", ea.accuracy, eb.accuracy, "%.2f %%", 100.0, "%+.2f points");
+    // Each task's headline metrics, labelled: a classifier's accuracy, a language model's perplexity.
+    std::set<std::string> shown;
+    auto value = [&](const EvalResult& e, const std::string& name) { return e.metrics.count(name) ? e.metrics.at(name) : nan; };
+    for (EvalTask t : {ea.task, eb.task})
+        for (const TaskMetric& m : task_metrics(t))
+            if (shown.insert(m.key).second) x.number("metrics", m.label, value(ea, m.key), value(eb, m.key), m.format, m.scale, m.delta, !m.delta);
+    const bool lm = ea.task == EvalTask::LanguageModeling && eb.task == EvalTask::LanguageModeling;
     auto cmp = [](const EvalResult& e, double Comparison::*f) { return e.has_comparison ? e.comparison.*f : std::nan(""); };
-    x.number("metrics", "change vs dense", cmp(ea, &Comparison::accuracy_delta), cmp(eb, &Comparison::accuracy_delta), "%+.2f points", 100.0,
-             "%+.2f points");
-    x.number("metrics", "agreement with dense", cmp(ea, &Comparison::agreement), cmp(eb, &Comparison::agreement), "%.2f %%", 100.0,
-             "%+.2f points");
-    x.number("metrics", "mean KL vs dense", cmp(ea, &Comparison::mean_kl), cmp(eb, &Comparison::mean_kl), "%.4f nats", 1.0, "%+.4f");
-    x.number("metrics", "latency p50", ea.latency_p50_ms, eb.latency_p50_ms, "%.3f ms", 1.0, nullptr, true);
-    x.number("metrics", "latency p95", ea.latency_p95_ms, eb.latency_p95_ms, "%.3f ms", 1.0, nullptr, true);
-    x.number("metrics", "throughput", ea.throughput_sps, eb.throughput_sps, "%.0f samples/s", 1.0, nullptr, true);
-    x.number("metrics", "throughput vs dense", cmp(ea, &Comparison::throughput_ratio), cmp(eb, &Comparison::throughput_ratio), "x%.2f");
-    x.number("metrics", "batch-1 speed vs dense", cmp(ea, &Comparison::latency_ratio), cmp(eb, &Comparison::latency_ratio), "x%.2f");
+    // A language model's latency is per generated token and its throughput is prompt tokens/s.
+    x.number("metrics", lm ? "generation latency p50 (per token)" : "latency p50", ea.latency_p50_ms, eb.latency_p50_ms, "%.3f ms", 1.0, nullptr, true);
+    x.number("metrics", lm ? "generation latency p95 (per token)" : "latency p95", ea.latency_p95_ms, eb.latency_p95_ms, "%.3f ms", 1.0, nullptr, true);
+    if (!lm) x.number("metrics", "throughput", ea.throughput_sps, eb.throughput_sps, "%.0f samples/s", 1.0, nullptr, true);
+    x.number("metrics", lm ? "prompt speed vs dense" : "throughput vs dense", cmp(ea, &Comparison::throughput_ratio), cmp(eb, &Comparison::throughput_ratio), "x%.2f");
+    x.number("metrics", lm ? "generation speed vs dense" : "batch-1 speed vs dense", cmp(ea, &Comparison::latency_ratio), cmp(eb, &Comparison::latency_ratio), "x%.2f");
     x.number("metrics", "weights", double(ea.weight_bytes), double(eb.weight_bytes), "%.0f bytes", 1.0, nullptr, true);
     x.number("metrics", "sparsity", ea.sparsity, eb.sparsity, "%.2f %%", 100.0, "%+.2f points");
-    x.number("metrics", "flops per sample", ea.flops_per_sample, eb.flops_per_sample, "%.4g", 1.0, nullptr, true);
+    x.number("metrics", lm ? "flops per token" : "flops per sample", ea.flops_per_sample, eb.flops_per_sample, "%.4g", 1.0, nullptr, true);
     x.number("metrics", "top-k", ea.top_k, eb.top_k, "%.0f");
-    // The task's own metrics beyond those above (a language model's perplexity, KL percentiles ...).
-    std::set<std::string> task_metrics;
+    // Any other metric a run carries, by its name.
+    std::set<std::string> others;
     for (const auto* m : {&ea.metrics, &eb.metrics})
         for (const auto& [name, v] : *m)
-            if (name != "accuracy" && name != "agreement" && name != "mean_kl" && name != "accuracy_delta") task_metrics.insert(name);
-    for (const std::string& name : task_metrics) {
-        auto value = [&](const EvalResult& e) { return e.metrics.count(name) ? e.metrics.at(name) : nan; };
-        x.number("metrics", name, value(ea), value(eb), "%.6g");
-    }
+            if (!shown.count(name)) others.insert(name);
+    for (const std::string& name : others) x.number("metrics", name, value(ea, name), value(eb, name), "%.6g");
     const size_t classes = std::max(ea.per_class_accuracy.size(), eb.per_class_accuracy.size());
     for (size_t c = 0; c < classes; ++c)
         x.number("classes", "class " + std::to_string(c), c < ea.per_class_accuracy.size() ? ea.per_class_accuracy[c] : nan,
