@@ -243,6 +243,29 @@ private slots:
         QTest::newRow("int4:g32, fully pruned") << "int4:g32" << 5 << 40 << 2 << 1.0;
         QTest::newRow("int8, in < one block") << "int8" << 3 << 7 << 2 << 0.0;
     }
+    void activationRoundingTiesToEven() {
+        // Activations scale by 127 / max|x| per block of 32: with max 127 the products are the values themselves,
+        // so x = k + 0.5 lands on ties, which every path must round to even (nearbyint's rule),
+        // and the whole-block SIMD quantizer must give the portable codes bit for bit.
+        const int in = 64;
+        LinearWeights l = sparse_weights(3, in, 0.0, 5);
+        const QMatrix m = qmatrix_from(quantize_weights(l.weight.data(), 3, in, parse_quant_spec("int8")));
+        std::vector<float> x(in);
+        for (int i = 0; i < in; ++i) x[size_t(i)] = i % 32 == 0 ? 127.0f : float(i % 9) - 4.0f + 0.5f * float((i % 2) ? 1 : -1); // 127 heads each block
+        std::vector<float> portable(3), ref(3);
+        qmatmul_dot_portable(m, nullptr, x.data(), 1, portable.data());
+        // the reference with x already integral gives what rounding half to even should
+        std::vector<float> even(x);
+        for (float& v : even) v = std::nearbyint(v);
+        qmatmul_dot_reference(m, nullptr, even.data(), 1, ref.data());
+        for (int o = 0; o < 3; ++o) QVERIFY2(std::fabs(portable[size_t(o)] - ref[size_t(o)]) <= 1e-4f * (1.0f + std::fabs(ref[size_t(o)])), qPrintable(QString::number(o)));
+        for (const char* isa : qmatmul_isas_available()) {
+            std::vector<float> via(3);
+            qmatmul_dot_isa(isa, m, nullptr, x.data(), 1, via.data());
+            QVERIFY2(std::memcmp(via.data(), portable.data(), via.size() * sizeof(float)) == 0, isa);
+        }
+    }
+
     void quantizedKernelsMatchReference() {
         QFETCH(QString, scheme);
         QFETCH(int, out);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace ss {
@@ -37,8 +38,42 @@ struct QuantizedActs {
     const float* xs(int r) const { return s.data() + size_t(r) * groups; }
 };
 
+// One whole block of kB activations with AVX2: max |x|, and the codes nearbyint(x * inv) clamped
+// to +-127 with their sum. _mm256_round_ps to nearest is nearbyint in the default rounding mode
+// (half to even) and the products are the same single-precision ones, so the codes are the
+// scalar loop's, bit for bit (test_kernels compares the paths). It runs on the calling thread
+// before the rows are split, so its speed bounds what a second thread can gain.
+__attribute__((target("avx2,fma"))) float block_amax_avx2(const float* x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_andnot_ps(sign, _mm256_loadu_ps(x));
+    for (int k = 8; k < kB; k += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+}
+
+__attribute__((target("avx2,fma"))) int block_codes_avx2(const float* x, float inv, int8_t* q) {
+    static_assert(kB == 32, "four registers of eight");
+    const __m256 vinv = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+    __m256i v[4];
+    for (int k = 0; k < 4; ++k) {
+        __m256 f = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v[k] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(f, lo), hi));
+    }
+    __m256i sum = _mm256_add_epi32(_mm256_add_epi32(v[0], v[1]), _mm256_add_epi32(v[2], v[3]));
+    // int32 -> int8 in order: the packs interleave 128-bit lanes, the permute puts them back.
+    const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s4);
+}
+
 // `shift`: what the kernel subtracts from each code before multiplying (128 for AVX2 and int8).
-void quantize_acts(const QMatrix& w, const float* x, int n, int shift, QuantizedActs& a) {
+// `avx2`: whole blocks go through block_amax_avx2 / block_codes_avx2 (the same codes).
+void quantize_acts(const QMatrix& w, const float* x, int n, int shift, QuantizedActs& a, bool avx2) {
     a.blocks = w.blocks;
     a.groups = w.groups;
     a.zf = shift - (w.zero.empty() ? w.default_zero : 0);
@@ -54,17 +89,22 @@ void quantize_acts(const QMatrix& w, const float* x, int n, int shift, Quantized
         float* xs = a.s.data() + size_t(r) * w.groups;
         for (int b = 0; b < w.blocks; ++b) {
             const int i0 = b * kB, i1 = std::min(w.in, i0 + kB);
+            const bool simd = avx2 && i1 - i0 == kB;
             float amax = 0.0f;
-            for (int i = i0; i < i1; ++i) amax = std::max(amax, std::fabs(xr[i]));
+            if (simd) amax = block_amax_avx2(xr + i0);
+            else
+                for (int i = i0; i < i1; ++i) amax = std::max(amax, std::fabs(xr[i]));
             if (amax == 0.0f) continue; // codes and scale stay 0
             dx[b] = amax / 127.0f;
             const float inv = 127.0f / amax;
             int sum = 0;
-            for (int i = i0; i < i1; ++i) {
-                const int v = int(std::clamp(std::nearbyint(xr[i] * inv), -127.0f, 127.0f));
-                q[i] = int8_t(v);
-                sum += v;
-            }
+            if (simd) sum = block_codes_avx2(xr + i0, inv, q + i0);
+            else
+                for (int i = i0; i < i1; ++i) {
+                    const int v = int(std::clamp(std::nearbyint(xr[i] * inv), -127.0f, 127.0f));
+                    q[i] = int8_t(v);
+                    sum += v;
+                }
             const int g = b / w.group_blocks;
             xs[g] = std::fma(dx[b], float(sum), xs[g]);
             if (a.zf)
@@ -256,14 +296,28 @@ void rows(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, f
 
 enum class Isa { Portable, Avx2, Vnni, Avx512Vnni };
 
+Isa best_isa() {
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return Isa::Portable;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+        return Isa::Avx512Vnni;
+    return __builtin_cpu_supports("avxvnni") ? Isa::Vnni : Isa::Avx2;
+}
+
+// The best path this CPU runs, or the one SPARSESCOPE_ISA names (portable, avx2, avx-vnni,
+// avx512-vnni) when the CPU can run it: the switch that measures an AVX2-only machine's path on
+// an AVX-512 one. Any other value is ignored; every run's kernel line names the path taken.
 Isa detect_isa() {
     static const Isa isa = [] {
-        if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return Isa::Portable;
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-            __builtin_cpu_supports("avx512vl") &&
-            __builtin_cpu_supports("avx512vnni"))
-            return Isa::Avx512Vnni;
-        return __builtin_cpu_supports("avxvnni") ? Isa::Vnni : Isa::Avx2;
+        const Isa best = best_isa();
+        const char* want = std::getenv("SPARSESCOPE_ISA");
+        if (!want) return best;
+        const bool vnni256 = __builtin_cpu_supports("avxvnni");
+        if (std::strcmp(want, "portable") == 0) return Isa::Portable;
+        if (std::strcmp(want, "avx2") == 0 && best != Isa::Portable) return Isa::Avx2;
+        if (std::strcmp(want, "avx-vnni") == 0 && vnni256) return Isa::Vnni;
+        if (std::strcmp(want, "avx512-vnni") == 0 && best == Isa::Avx512Vnni) return Isa::Avx512Vnni;
+        return best;
     }();
     return isa;
 }
@@ -292,7 +346,7 @@ void rows_isa(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const f
 
 void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
     thread_local QuantizedActs acts;
-    quantize_acts(w, x, n, code_shift(isa, w), acts);
+    quantize_acts(w, x, n, code_shift(isa, w), acts, isa != Isa::Portable);
     const QuantizedActs& a = acts;
     // Output rows split over the threads; each weight block is read once per 4 activation rows.
     parallel_for(w.out, 16, [&](int64_t o0, int64_t o1) {
@@ -367,7 +421,7 @@ void qmatmul_dot_portable(const QMatrix& w, const float* bias, const float* x, i
 
 void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y) {
     QuantizedActs a;
-    quantize_acts(w, x, n, 0, a);
+    quantize_acts(w, x, n, 0, a, false);
     const int bb = w.block_bytes();
     for (int r = 0; r < n; ++r)
         for (int o = 0; o < w.out; ++o) {
@@ -417,7 +471,7 @@ const char* isa_name(Isa isa) {
 
 std::vector<const char*> qmatmul_isas_available() {
     std::vector<const char*> out{"portable"};
-    const Isa best = detect_isa();
+    const Isa best = best_isa();
     if (best != Isa::Portable) out.push_back("avx2");
     if (best == Isa::Vnni || (best == Isa::Avx512Vnni && __builtin_cpu_supports("avxvnni"))) out.push_back("avx-vnni");
     if (best == Isa::Avx512Vnni) out.push_back("avx512-vnni");
