@@ -82,6 +82,8 @@ check "lm csv has perplexity" 0 ',language_modeling,mixtral,.*,none,int8,2,1,45,
 check "lm wanda needs calibration text" 2 'needs calibration text: give --calib FILE.txt or FILE.npy' "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --prune wanda:0.5
 check "lm drops the least-used experts" 0 'dropped model\.layers\.0\.block_sparse_moe\.[0-9] \(calibration share' \
   "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --gen-tokens 0 --prune experts:1 --calib "$lm/mixtral/tokens.npy"
+check "SPARSESCOPE_ISA forces the AVX2 path" 0 'integer dot avx2;' \
+  env SPARSESCOPE_ISA=avx2 "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --gen-tokens 0 --quant int4:g32
 tok="$(cd "$(dirname "$0")" && pwd)/data/tokenizers"
 check "tokenize tokenizer.json" 0 '"count":4,"ids":\[8421,220,50256,8499\]' "$cli" tokenize "$tok/gpt2/tokenizer.json" --text 'Before <|endoftext|>after' --json
 check "tokenize a model directory" 0 'text +--text, 2 bytes -> 1 tokens' "$cli" tokenize "$res/models/kjv-moe" --text 'In'
