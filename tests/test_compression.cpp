@@ -338,6 +338,17 @@ private slots:
         QVERIFY(error_of([] { parse_quant_spec("int4"); }).contains("needs a group size"));
         QVERIFY(error_of([] { parse_quant_spec("int5:g32"); }).contains("unknown scheme"));
         QVERIFY(error_of([] { parse_compression_plan(R"({"prnue": "none"})", "p.json"); }).contains("p.json: unknown key 'prnue'"));
+        // Integers are range-checked before narrowing: 2^32 + 1 must not run as 1 (issue 13).
+        QVERIFY(error_of([] { parse_compression_plan(R"({"top_k": 4294967297})", "p.json"); })
+                    .contains("p.json: 'top_k' = 4294967297 must be an integer in 1..65536"));
+        QVERIFY(error_of([] { parse_compression_plan(R"({"drop_experts": 4294967297})", "p.json"); })
+                    .contains("'drop_experts' = 4294967297 must be an integer in 0..65536"));
+        QVERIFY(error_of([] { parse_compression_plan(R"({"top_k": {"moe": 18446744073709551615}})", "p.json"); })
+                    .contains("'top_k.moe' = 18446744073709551615"));
+        QVERIFY(error_of([] { parse_compression_plan(R"({"calibration_samples": -4294967295})", "p.json"); })
+                    .contains("'calibration_samples' = -4294967295 must be an integer in 1..1000000"));
+        QVERIFY(error_of([] { parse_compression_plan(R"({"top_k": 1.5})", "p.json"); }).contains("'top_k' = 1.5"));
+        QCOMPARE(parse_compression_plan(R"({"top_k": 3, "drop_experts": 0})", "p").top_k, 3);
         QVERIFY(error_of([] { parse_compression_plan(R"({"layers": {"x": {"prune": "magnitude:0.5"}}})", "p"); })
                     .contains("use magnitude-layer:S"));
         const Model m = test_support::tiny_moe_model();

@@ -166,6 +166,15 @@ CompressionPlan parse_compression_plan(const std::string& text, const std::strin
             throw Error(where + ": '" + key + "': " + e.what());
         }
     };
+    // An integer in lo..hi, checked before it is narrowed: JSON's 4294967297 must not become 1.
+    auto integer = [&](const json& v, const std::string& key, int lo, int hi) {
+        const bool in_range = (v.is_number_unsigned() && v.get<uint64_t>() <= uint64_t(hi) && int64_t(v.get<uint64_t>()) >= lo) ||
+                              (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() >= lo && v.get<int64_t>() <= hi);
+        if (!in_range)
+            throw Error(where + ": '" + key + "' = " + v.dump() + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
+        return int(v.get<int64_t>());
+    };
+    constexpr int kMaxExperts = 1 << 16;
     CompressionPlan p;
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string& key = it.key();
@@ -175,18 +184,17 @@ CompressionPlan parse_compression_plan(const std::string& text, const std::strin
         } else if (key == "quant") {
             p.quant = wrap(key, [&] { return parse_quant_spec(str(v, key)); });
         } else if (key == "drop_experts") {
-            if (v.is_number_integer() && v.get<int>() >= 0) p.drop_experts = v.get<int>();
+            if (v.is_number()) p.drop_experts = integer(v, key, 0, kMaxExperts);
             else if (v.is_array())
                 for (const auto& n : v) p.drop_expert_names.push_back(str(n, key));
             else throw Error(where + ": 'drop_experts' must be a count or a list of expert names like \"moe.3\"");
         } else if (key == "top_k") {
-            if (v.is_number_integer() && v.get<int>() >= 1) p.top_k = v.get<int>();
+            if (v.is_number()) p.top_k = integer(v, key, 1, kMaxExperts);
             else if (v.is_object())
                 for (auto t = v.begin(); t != v.end(); ++t) {
-                    if (!t.value().is_number_integer() || t.value().get<int>() < 1)
-                        throw Error(where + ": 'top_k." + t.key() + "' must be a positive integer");
-                    if (t.key() == "*") p.top_k = t.value().get<int>();
-                    else p.top_k_per_layer[t.key()] = t.value().get<int>();
+                    const int k = integer(t.value(), "top_k." + t.key(), 1, kMaxExperts);
+                    if (t.key() == "*") p.top_k = k;
+                    else p.top_k_per_layer[t.key()] = k;
                 }
             else throw Error(where + ": 'top_k' must be a positive integer or an object {layer: k}");
         } else if (key == "layers") {
@@ -217,9 +225,7 @@ CompressionPlan parse_compression_plan(const std::string& text, const std::strin
                     (std::string(k) == "high_share" ? p.quant_by_use.high_share : p.quant_by_use.low_share) = v[k].get<double>();
                 }
         } else if (key == "calibration_samples") {
-            if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 1000000)
-                throw Error(where + ": 'calibration_samples' must be an integer in 1..1000000");
-            p.calibration_samples = v.get<int>();
+            p.calibration_samples = integer(v, key, 1, 1000000);
         } else {
             throw Error(where + ": unknown key '" + key + "' (prune, quant, drop_experts, top_k, layers, quant_experts_by_use, calibration_samples)");
         }
