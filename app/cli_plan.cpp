@@ -55,12 +55,9 @@ std::unique_ptr<ss::Dataset> calibration_data_for(const ss::CompressionPlan& pla
     if (!plan.needs_calibration()) return nullptr;
     const std::string calib = a.get("--calib", "");
     if (!calib.empty()) return std::make_unique<ss::Dataset>(ss::load_dataset(calib));
-    if (ss::is_directory(data_path)) {
-        try {
-            return std::make_unique<ss::Dataset>(ss::load_idx_dir(data_path, "train"));
-        } catch (const ss::Error&) {
-        }
-    }
+    // The train split of the --data directory when it has one; one that does not read is an error.
+    if (ss::is_directory(data_path) && ss::idx_dir_has_split(data_path, "train"))
+        return std::make_unique<ss::Dataset>(ss::load_idx_dir(data_path, "train"));
     throw UsageError("the plan (" + plan.summary() + ") needs calibration data: give --calib PATH (the train split of " + data_path +
                      " was not found)");
 }

@@ -34,11 +34,8 @@ int cmd_train(int argc, char** argv) {
     ss::init_weights(model, opt.seed);
     const std::string dir = a.get("--data", ss::kDefaultDatasetDir);
     const ss::Dataset train = ss::load_idx_dir(dir, "train");
-    ss::Dataset test;
-    try {
-        test = ss::load_idx_dir(dir, "t10k");
-    } catch (const ss::Error&) {
-    }
+    ss::Dataset test; // the test split, when the directory has one (one that does not read is an error)
+    if (ss::idx_dir_has_split(dir, "t10k")) test = ss::load_idx_dir(dir, "t10k");
     std::fprintf(stderr, "train: %s, %lld parameters, %d samples, %d epochs, batch %d, lr %g, aux %g, seed %llu\n",
                  model.name.c_str(), (long long)model.parameter_count(), train.count, opt.epochs, opt.batch_size,
                  double(opt.learning_rate), double(opt.aux_weight), (unsigned long long)opt.seed);

@@ -86,6 +86,24 @@ private slots:
         QCOMPARE(d.sample(2)[0], 255.0f);
     }
 
+    void brokenTestSplitIsNeverReplacedByTrain() {
+        // A directory with a damaged t10k file and a good train split: the evaluation must fail
+        // naming the damaged file, not quietly evaluate the training images (issue 13).
+        QTemporaryDir dir;
+        write_gz(dir.filePath("train-images-idx3-ubyte.gz").toStdString(), idx(3, {2, 1, 2}, {1, 2, 3, 4}));
+        write_gz(dir.filePath("train-labels-idx1-ubyte.gz").toStdString(), idx(1, {2}, {0, 1}));
+        write_gz(dir.filePath("t10k-images-idx3-ubyte.gz").toStdString(), idx(3, {5, 1, 2}, {1, 2, 3})); // 10 values claimed, 3 present
+        write_gz(dir.filePath("t10k-labels-idx1-ubyte.gz").toStdString(), idx(1, {5}, {0, 1, 0, 1, 0}));
+        const QString err = error_of([&] { load_dataset(dir.path().toStdString()); });
+        QVERIFY2(err.contains("t10k-images-idx3-ubyte.gz") && err.contains("ends early"), qPrintable(err));
+        // Without a test split the train split is the dataset, and its name says so.
+        QFile::remove(dir.filePath("t10k-images-idx3-ubyte.gz"));
+        QFile::remove(dir.filePath("t10k-labels-idx1-ubyte.gz"));
+        const Dataset d = load_dataset(dir.path().toStdString());
+        QCOMPARE(d.count, 2);
+        QVERIFY(d.source_path.ends_with("(train)"));
+    }
+
     void readsRawImagesFileAndFindsLabels() {
         QTemporaryDir dir;
         test_support::write_bytes(dir.filePath("x-images-idx3-ubyte").toStdString(), idx(3, {1, 1, 3}, {5, 6, 7}));

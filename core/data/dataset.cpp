@@ -47,11 +47,9 @@ Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
     if (is_directory(path)) {
         const fs::path x = fs::path(path) / "X.npy", y = fs::path(path) / "y.npy";
         if (file_exists(x.string())) return load_npy_pair(x.string(), options.labels_path.empty() ? y.string() : options.labels_path);
-        try {
-            return load_idx_dir(path, "t10k");
-        } catch (const Error&) {
-            return load_idx_dir(path, "train");
-        }
+        // The test split when the directory has one, else its train split (the dataset's name
+        // says which). A test split that does not read is an error, never replaced by train.
+        return load_idx_dir(path, idx_dir_has_split(path, "t10k") ? "t10k" : "train");
     }
     if (ends_with(lower, ".csv")) return load_csv_dataset(path, options.label_column);
     if (ends_with(lower, ".npy")) {

@@ -201,13 +201,12 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
     return d;
 }
 
-Dataset load_idx_dir(const std::string& dir, const std::string& split) {
-    auto pairs = idx_pairs_in(dir);
-    if (pairs.empty()) throw Error(dir + ": no IDX pair found (*images-idx*-ubyte[.gz] with a matching *labels-idx1-ubyte[.gz])");
-    // Keep the pairs of the requested split: "t10k"/"test" or "train".
+namespace {
+// The IDX pairs of `dir` whose images file names the split: "t10k"/"test" or "train".
+std::vector<std::pair<std::string, std::string>> split_pairs(const std::string& dir, const std::string& split) {
     const std::vector<std::string> keys = split == "train" ? std::vector<std::string>{"train"} : std::vector<std::string>{"t10k", "test"};
     std::vector<std::pair<std::string, std::string>> chosen;
-    for (const auto& p : pairs) {
+    for (const auto& p : idx_pairs_in(dir)) {
         const std::string name = fs::path(p.first).filename().string();
         for (const auto& k : keys)
             if (name.find(k) != std::string::npos) {
@@ -215,6 +214,15 @@ Dataset load_idx_dir(const std::string& dir, const std::string& split) {
                 break;
             }
     }
+    return chosen;
+}
+} // namespace
+
+bool idx_dir_has_split(const std::string& dir, const std::string& split) { return !split_pairs(dir, split).empty(); }
+
+Dataset load_idx_dir(const std::string& dir, const std::string& split) {
+    if (idx_pairs_in(dir).empty()) throw Error(dir + ": no IDX pair found (*images-idx*-ubyte[.gz] with a matching *labels-idx1-ubyte[.gz])");
+    auto chosen = split_pairs(dir, split);
     if (chosen.empty()) throw Error(dir + ": no " + split + " split among its IDX files");
     // Prefer the .gz and raw twins of one pair: drop duplicates that differ only by ".gz".
     auto stem = [](const std::string& s) { return s.size() > 3 && s.compare(s.size() - 3, 3, ".gz") == 0 ? s.substr(0, s.size() - 3) : s; };

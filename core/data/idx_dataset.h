@@ -17,6 +17,9 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
 // t10k-images-idx3-ubyte.gz or emnist-letters-test-images-idx3-ubyte.gz.
 Dataset load_idx_dir(const std::string& dir, const std::string& split);
 
+// Whether `dir` holds an IDX pair of the split ("t10k" also matches "test"), whether or not it reads.
+bool idx_dir_has_split(const std::string& dir, const std::string& split);
+
 // ".../X-images-idx3-ubyte[.gz]" -> ".../X-labels-idx1-ubyte[.gz]"; empty when not an images name.
 std::string idx_labels_path_for(const std::string& images_path);
 
