@@ -6,7 +6,11 @@
 #include "data/idx_dataset.h"
 #include "data/npy_dataset.h"
 #include "formats/sha256.h"
+#include "formats/byte_source.h"
+#include "formats/file_io.h"
 #include "test_support.h"
+
+#include <sys/stat.h>
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -102,6 +106,23 @@ private slots:
         const Dataset d = load_dataset(dir.path().toStdString());
         QCOMPARE(d.count, 2);
         QVERIFY(d.source_path.ends_with("(train)"));
+    }
+
+    void fifoIsRefusedNotWaitedOn() {
+        // A FIFO given as dataset, model or tokenizer used to block forever in open() (issue 13).
+        QTemporaryDir dir;
+        const std::string fifo = dir.filePath("t10k-images-idx3-ubyte").toStdString();
+        const std::string gz_fifo = dir.filePath("text.txt.gz").toStdString();
+        QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+        QCOMPARE(::mkfifo(gz_fifo.c_str(), 0600), 0);
+        test_support::write_bytes(dir.filePath("t10k-labels-idx1-ubyte").toStdString(), idx(1, {1}, {0}));
+        for (const auto& read : std::vector<std::function<void()>>{[&] { load_dataset(fifo); }, [&] { load_dataset(dir.path().toStdString()); },
+                                                                   [&] { read_file_bytes(fifo); }, [&] { map_file(fifo); },
+                                                                   [&] { read_text_file(gz_fifo, 100); }}) {
+            const QString err = error_of(read);
+            QVERIFY2(err.contains("is not a regular file"), qPrintable(err));
+        }
+        QVERIFY(error_of([&] { read_file_bytes(fifo); }).contains("t10k-images-idx3-ubyte: is not a regular file"));
     }
 
     void readsRawImagesFileAndFindsLabels() {

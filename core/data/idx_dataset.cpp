@@ -133,8 +133,7 @@ std::vector<float> read_values(gzFile f, const IdxHeader& h, uint64_t n, const s
 }
 
 Gz open_gz(const std::string& path) {
-    if (!file_exists(path)) throw Error(path + ": no such file");
-    if (is_directory(path)) throw Error(path + ": is a directory, expected an IDX file");
+    require_regular_file(path);
     Gz f(gzopen(path.c_str(), "rb"));
     if (!f) throw Error(path + ": cannot open");
     return f;

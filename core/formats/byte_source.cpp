@@ -2,6 +2,7 @@
 #include "formats/byte_source.h"
 
 #include "error.h"
+#include "formats/file_io.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -48,7 +49,9 @@ private:
 } // namespace
 
 std::shared_ptr<const ByteSource> map_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    require_regular_file(path);
+    // O_NONBLOCK: should the path have become a FIFO since the check, open still returns.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
     struct stat st {};
     if (fstat(fd, &st) != 0) {
@@ -56,9 +59,9 @@ std::shared_ptr<const ByteSource> map_file(const std::string& path) {
         ::close(fd);
         throw Error(path + ": cannot stat: " + std::strerror(e));
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (!S_ISREG(st.st_mode)) {
         ::close(fd);
-        throw Error(path + ": is a directory, expected a file");
+        throw Error(path + ": is not a regular file; SparseScope reads regular files only");
     }
     const size_t n = size_t(st.st_size);
     if (n == 0) {

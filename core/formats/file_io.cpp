@@ -13,9 +13,17 @@
 
 namespace ss {
 
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
+void require_regular_file(const std::string& path) {
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, expected a file");
+    const auto st = std::filesystem::status(path, ec);
+    if (ec || st.type() == std::filesystem::file_type::not_found) throw Error(path + ": no such file or directory");
+    if (st.type() == std::filesystem::file_type::directory) throw Error(path + ": is a directory, expected a file");
+    if (st.type() != std::filesystem::file_type::regular)
+        throw Error(path + ": is not a regular file (a FIFO, device or socket); SparseScope reads regular files only");
+}
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+    require_regular_file(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
     in.seekg(0, std::ios::end);
@@ -34,8 +42,7 @@ std::string read_text_file(const std::string& path, size_t max_bytes) {
         if (bytes.size() > max_bytes) throw Error(path + ": " + std::to_string(bytes.size()) + " bytes, more than the " + std::to_string(max_bytes) + " a text may have");
         return std::string(bytes.begin(), bytes.end());
     }
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, expected a file");
+    require_regular_file(path);
     gzFile f = gzopen(path.c_str(), "rb");
     if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
     std::string text;

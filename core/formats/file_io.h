@@ -7,6 +7,10 @@
 
 namespace ss {
 
+// Throws ss::Error naming the path unless it is an existing regular file (or a link to one):
+// opening a FIFO would block forever, a device could be endless. Every reader calls it first.
+void require_regular_file(const std::string& path);
+
 // Reads a regular file into memory. Throws ss::Error("PATH: cannot open ...") on failure.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 

@@ -349,7 +349,7 @@ InputSpec default_onnx_input() {
 }
 
 Model import_onnx(const std::string& path, const InputSpec& input) {
-    if (!file_exists(path)) throw Error(path + ": no such file");
+    require_regular_file(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(path + ": cannot open");
     onnx::ModelProto proto;
