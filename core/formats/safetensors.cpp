@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -123,11 +125,21 @@ SafetensorsFile SafetensorsFile::parse(const std::string& path, std::shared_ptr<
         throw Error(path + ": header must be a JSON object starting with '{'");
 
     nlohmann::json j;
+    // The format forbids a tensor name twice; a JSON parser keeps the last silently, so the
+    // top-level keys are watched as they are read.
+    std::set<std::string> names;
+    std::string duplicate;
+    auto watch = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (depth == 1 && event == nlohmann::json::parse_event_t::key && !names.insert(parsed.get<std::string>()).second && duplicate.empty())
+            duplicate = parsed.get<std::string>();
+        return true;
+    };
     try {
-        j = nlohmann::json::parse(hdr, hdr + header_len);
+        j = nlohmann::json::parse(hdr, hdr + header_len, watch);
     } catch (const std::exception& e) {
         throw Error(path + ": header is not valid UTF-8 JSON: " + e.what());
     }
+    if (!duplicate.empty()) throw Error(path + ": header names tensor '" + duplicate + "' twice (each name may appear once)");
     if (!j.is_object()) throw Error(path + ": header must be a JSON object");
 
     f.data_start_ = 8 + header_len;

@@ -45,6 +45,9 @@ st("gap.safetensors", {"a": t("F32", [1], 0, 4), "b": t("F32", [1], 8, 12)}, 12,
 st("trailing.safetensors", {"a": t("F32", [1], 0, 4)}, 12, "data section has 8 trailing bytes not covered by any tensor")
 st("metadata-not-object.safetensors", {"__metadata__": [1]}, 0, "__metadata__ must be an object of strings")
 st("metadata-not-string.safetensors", {"__metadata__": {"config": 7}}, 0, "__metadata__ key 'config' must have a string value")
+# The same name twice: a JSON object keeps the last, the format forbids it.
+st("duplicate-name.safetensors", None, 8, "header names tensor 'w' twice",
+   text=b'{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}')
 # A BOOL tensor whose second byte is 2: found when the values are read, not at parse.
 h = json.dumps({"b": t("BOOL", [2], 0, 2)}, separators=(",", ":")).encode()
 raw("bool-byte-2.safetensors", struct.pack("<Q", len(h)) + h + b"\x01\x02", "BOOL element 1 has byte value 2")
