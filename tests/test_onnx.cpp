@@ -157,6 +157,36 @@ private slots:
         }
     }
 
+    void dropoutWithTrainingModeConstant() {
+        // torch.onnx.export writes Dropout(x, ratio, training_mode) with training_mode an unnamed
+        // BOOL Constant: false is inference (the identity), true is refused by name (issue 13).
+        QTemporaryDir dir;
+        for (const bool training : {false, true}) {
+            GraphBuilder b({2});
+            b.node("Gemm", {b.init("w", {2, 2}, {1, 2, 3, 4}), b.init("c", {2}, {0.5f, -0.5f})});
+            GraphBuilder::attr(b.g->mutable_node(0), "transB", int64_t(1));
+            auto* k = b.g->add_node();
+            k->set_op_type("Constant");
+            k->set_name("mode");
+            k->add_output("training_mode");
+            auto* a = k->add_attribute();
+            a->set_name("value");
+            a->set_type(onnx::AttributeProto::TENSOR);
+            a->mutable_t()->set_data_type(onnx::TensorProto::BOOL);
+            a->mutable_t()->set_raw_data(std::string(1, training ? '\1' : '\0'));
+            b.node("Dropout", {b.init("ratio", {}, {0.1f}), "training_mode"});
+            const std::string path = b.save(dir, training ? "train.onnx" : "infer.onnx");
+            if (training) {
+                const QString err = error_of([&] { load_model(path); });
+                QVERIFY2(err.contains("node 'Dropout1' (op 'Dropout'): training_mode is true"), qPrintable(err));
+            } else {
+                const Model m = load_model(path);
+                const std::vector<float> y = run(m, {1.0f, 1.0f});
+                QCOMPARE(y, (std::vector<float>{3.5f, 6.5f}));
+            }
+        }
+    }
+
     void errorsNameNodeAndOp() {
         QTemporaryDir dir;
         {

@@ -75,9 +75,18 @@ Const read_tensor(const onnx::TensorProto& t, const std::string& where) {
         else if (uint64_t(t.int64_data_size()) == count) std::copy(t.int64_data().begin(), t.int64_data().end(), c.i.begin());
         else throw Error(where + ": tensor '" + t.name() + "' has the wrong number of int64 values");
         break;
+    case onnx::TensorProto::BOOL: // one byte each in raw_data, or int32_data (Dropout's training_mode)
+        need(1);
+        c.i.resize(count);
+        for (uint64_t k = 0; k < count; ++k) {
+            if (!raw.empty()) c.i[k] = raw[k] != 0;
+            else if (uint64_t(t.int32_data_size()) == count) c.i[k] = t.int32_data(int(k)) != 0;
+            else throw Error(where + ": tensor '" + (t.name().empty() ? std::string("(unnamed)") : t.name()) + "' has the wrong number of BOOL values");
+        }
+        break;
     default:
-        throw Error(where + ": tensor '" + t.name() + "' has ONNX data type " + std::to_string(t.data_type()) +
-                    " (FLOAT, DOUBLE and INT64 are supported)");
+        throw Error(where + ": tensor '" + (t.name().empty() ? std::string("(unnamed)") : t.name()) + "' has ONNX data type " +
+                    std::to_string(t.data_type()) + " (FLOAT, DOUBLE, INT64 and BOOL are supported)");
     }
     return c;
 }
@@ -158,6 +167,14 @@ public:
                 // inference: the identity; a Dropout mask output must be unused
                 if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && uses_[n.output(1)] > 0)
                     throw Error(where + ": the dropout mask output is used");
+                // training_mode (input 2, torch.onnx.export writes a BOOL constant false): true would
+                // drop units at random, which an evaluation must not do.
+                if (op == "Dropout" && n.input_size() > 2 && !n.input(2).empty()) {
+                    auto it = consts_.find(n.input(2));
+                    if (it == consts_.end() || it->second.i.size() != 1)
+                        throw Error(where + ": training_mode '" + n.input(2) + "' must be a constant BOOL");
+                    if (it->second.i[0] != 0) throw Error(where + ": training_mode is true; only inference (false) is supported");
+                }
             } else if (op == "Softmax" || op == "LogSoftmax") {
                 if (index_ != g_.node_size() - 1) throw Error(where + ": " + op + " is only supported as the last node");
             } else {
