@@ -24,6 +24,15 @@ namespace {
 
 std::unique_ptr<ss::SessionDb> open_ro(const std::string& path) { return ss::SessionDb::open(path, ss::SessionAccess::ReadOnly); }
 
+// The runs that read; each damaged one is named on stderr and left out, so one bad row does not
+// make every command fail.
+std::vector<ss::RunRecord> readable_runs(const ss::SessionDb& db) {
+    std::vector<std::string> damaged;
+    auto runs = db.runs(&damaged);
+    for (const auto& d : damaged) std::fprintf(stderr, "sessions: skipped a damaged run: %s\n", d.c_str());
+    return runs;
+}
+
 const ss::RunRecord& find_run(const std::vector<ss::RunRecord>& runs, const std::string& id_text, const std::string& path) {
     char* end = nullptr;
     const long long id = std::strtoll(id_text.c_str(), &end, 10);
@@ -42,7 +51,7 @@ std::string speed_text(const ss::EvalResult& e) {
 }
 
 int list(const std::string& path) {
-    const auto runs = open_ro(path)->runs();
+    const auto runs = readable_runs(*open_ro(path));
     // Classifiers: accuracy and its change in points; language models: perplexity and its ratio to dense.
     std::printf("%5s  %-20s  %-40s %9s %9s %9s  %s\n", "run", "created", "plan", "acc / ppl", "vs dense", "p50 ms", "speed (thru/lat)");
     for (const auto& r : runs) {
@@ -64,7 +73,7 @@ int list(const std::string& path) {
 
 int show(const std::string& path, const std::vector<std::string>& rest, bool as_json) {
     auto db = open_ro(path);
-    const auto runs = db->runs();
+    const auto runs = readable_runs(*db);
     if (!rest.empty()) {
         const ss::RunRecord& r = find_run(runs, rest[0], path);
         std::printf("%s\n", ss::run_record_json(r, {}, 2).c_str());
@@ -120,8 +129,8 @@ int diff(const std::vector<std::string>& args, bool as_json) {
     } else {
         throw UsageError("sessions diff takes FILE RUN_A RUN_B, or FILE_A:RUN FILE_B:RUN");
     }
-    const auto runs_a = open_ro(ra.first)->runs();
-    const auto runs_b = ra.first == rb.first ? runs_a : open_ro(rb.first)->runs();
+    const auto runs_a = readable_runs(*open_ro(ra.first));
+    const auto runs_b = ra.first == rb.first ? runs_a : readable_runs(*open_ro(rb.first));
     const ss::RunDiff d = ss::diff_runs(find_run(runs_a, ra.second, ra.first), find_run(runs_b, rb.second, rb.first));
     if (as_json) {
         nlohmann::json j = {{"a", ra.first + ":" + ra.second}, {"b", rb.first + ":" + rb.second}, {"warnings", d.warnings}};
@@ -149,7 +158,7 @@ std::string csv_field(const std::string& s) {
 }
 
 int export_runs(const std::string& path, const Args& a) {
-    const auto runs = open_ro(path)->runs();
+    const auto runs = readable_runs(*open_ro(path));
     const std::string format = a.get("--format", "json");
     std::string out;
     if (format == "json") {
@@ -206,10 +215,10 @@ int merge(const std::vector<std::string>& args) {
         if (args[i] == out_path) throw UsageError("sessions merge: " + out_path + " is both the output and an input");
     // Every input is read (and so validated) before the output is touched.
     std::vector<std::vector<ss::RunRecord>> inputs;
-    for (size_t i = 1; i < args.size(); ++i) inputs.push_back(open_ro(args[i])->runs());
+    for (size_t i = 1; i < args.size(); ++i) inputs.push_back(readable_runs(*open_ro(args[i])));
     auto out = ss::SessionDb::open(out_path, ss::SessionAccess::ReadWrite);
     std::set<std::string> have;
-    for (const auto& r : out->runs()) have.insert(identity(r));
+    for (const auto& r : readable_runs(*out)) have.insert(identity(r));
     for (size_t i = 0; i < inputs.size(); ++i) {
         std::vector<ss::RunRecord> add;
         size_t dup = 0;
@@ -230,7 +239,7 @@ int merge(const std::vector<std::string>& args) {
 
 int card(const std::vector<std::string>& p, const Args& a) {
     if (p.size() != 2) throw UsageError("sessions card takes FILE RUN");
-    const auto runs = open_ro(p[0])->runs();
+    const auto runs = readable_runs(*open_ro(p[0]));
     const ss::RunRecord& r = find_run(runs, p[1], p[0]);
     ss::ModelCardOptions o;
     o.session_path = p[0];

@@ -84,6 +84,12 @@ check "lm drops the least-used experts" 0 'dropped model\.layers\.0\.block_spars
   "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --gen-tokens 0 --prune experts:1 --calib "$lm/mixtral/tokens.npy"
 check "SPARSESCOPE_ISA forces the AVX2 path" 0 'integer dot avx2;' \
   env SPARSESCOPE_ISA=avx2 "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --gen-tokens 0 --quant int4:g32
+cp "$tmp/lm.sparsescope" "$tmp/damaged.sparsescope"
+sqlite3_cmd="$(command -v sqlite3 || true)"
+if [ -n "$sqlite3_cmd" ]; then
+  "$sqlite3_cmd" "$tmp/damaged.sparsescope" "UPDATE runs SET plan_json = '{oops' WHERE id = 1"
+  check "a damaged run is skipped, named" 0 'skipped a damaged run: .*run 1 plan_json' "$cli" sessions list "$tmp/damaged.sparsescope"
+fi
 tok="$(cd "$(dirname "$0")" && pwd)/data/tokenizers"
 check "tokenize tokenizer.json" 0 '"count":4,"ids":\[8421,220,50256,8499\]' "$cli" tokenize "$tok/gpt2/tokenizer.json" --text 'Before <|endoftext|>after' --json
 check "tokenize a model directory" 0 'text +--text, 2 bytes -> 1 tokens' "$cli" tokenize "$res/models/kjv-moe" --text 'In'

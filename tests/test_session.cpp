@@ -515,6 +515,32 @@ private slots:
         QVERIFY2(err.contains("run 1 plan_json") && err.contains("not valid JSON"), qPrintable(err));
     }
 
+    void damagedRunsAreSkippedAndNamed() {
+        // One bad row must not make every command fail (issue 13): asked to, runs() leaves the
+        // damaged runs out and names them; an oversized latency blob is not loaded at all.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("d.sparsescope").toStdString();
+        {
+            auto db = SessionDb::open(path);
+            for (int i = 0; i < 4; ++i) db->add_run(sample_run(0, 0.5 + 0.1 * i));
+        }
+        exec(path, "UPDATE runs SET plan_json = '{not json' WHERE id = 2");
+        exec(path, "UPDATE run_expert_share SET layer_index = 7 WHERE run_id = 3 AND layer_index = 1");
+        exec(path, "UPDATE runs SET latency_samples = zeroblob(8000000) WHERE id = 4");
+        auto db = SessionDb::open(path, SessionAccess::ReadOnly);
+        QVERIFY(error_of(path).contains("run 2 plan_json")); // strict by default
+        std::vector<std::string> damaged;
+        const auto runs = db->runs(&damaged);
+        QCOMPARE(runs.size(), size_t(2));
+        QCOMPARE(runs[0].id, int64_t(1));
+        QCOMPARE(runs[1].id, int64_t(4));
+        QVERIFY(runs[1].result.latency_samples_ms.empty());
+        QCOMPARE(runs[1].result.latency_p50_ms, sample_run(0, 0.8).result.latency_p50_ms);
+        QCOMPARE(damaged.size(), size_t(2));
+        QVERIFY2(damaged[0].find("run 2 plan_json") != std::string::npos, damaged[0].c_str());
+        QVERIFY2(damaged[1].find("run 3: run_expert_share layer_index 7") != std::string::npos, damaged[1].c_str());
+    }
+
     void preprocessingRoundTrips() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("p.sparsescope").toStdString();

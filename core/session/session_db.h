@@ -50,7 +50,10 @@ public:
     const std::string& backup_path() const { return backup_path_; } // written before migrating; else empty
     std::string journal_mode() const;                                // "wal" for files opened for writing
 
-    std::vector<RunRecord> runs() const; // by id
+    // Every run, by id. A damaged run (plan JSON that does not parse, an unknown task, per-run rows
+    // out of order) throws ss::Error naming it — unless `damaged` is given: then that run is left
+    // out, the message appended there, and the others are returned.
+    std::vector<RunRecord> runs(std::vector<std::string>* damaged = nullptr) const;
     int64_t run_count() const;
     std::set<std::string> grid_keys() const; // of the runs that have one (finished sweep points)
 

@@ -7,6 +7,7 @@
 #include "session/sqlite_util.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -33,6 +34,8 @@ std::vector<std::string> split_tags(const std::string& s) {
     }
     return out;
 }
+
+constexpr int64_t kMaxLatencyBlob = int64_t(4) << 20; // 1 M samples of 4 bytes
 
 // The runs columns, in the order runs() reads them and write_run binds them (?1..?42).
 constexpr const char* kRunColumns =
@@ -201,18 +204,29 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
     }
 }
 
-std::vector<RunRecord> SessionDb::runs() const {
+std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged) const {
     sqlite3* db = db_;
     const std::string& path = path_;
     std::vector<RunRecord> runs;
+    std::set<int64_t> bad; // runs found damaged by the per-run tables, left out at the end
+    auto damage = [&](int64_t id, const Error& e) {
+        if (!damaged) throw e;
+        damaged->push_back(e.what());
+        bad.insert(id);
+    };
     std::string cols = kRunColumns;
     cols.replace(0, 2, "runs.id"); // "id" alone is ambiguous with the join
+    // Latency samples are read with a bound: a blob larger than kMaxLatencyBlob bytes (a damaged or
+    // hostile file) is not loaded at all; the run keeps its p50 and p95.
+    const std::string blob = "latency_samples";
+    cols.replace(cols.find(blob), blob.size(), "CASE WHEN length(latency_samples) <= " + std::to_string(kMaxLatencyBlob) + " THEN latency_samples END");
     Stmt s = prepare(db, path, "SELECT " + cols + ", IFNULL(m.sha256, '') FROM runs LEFT JOIN models m ON m.id = runs.model_id ORDER BY runs.id");
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         RunRecord r;
         sqlite3_stmt* q = s.get();
         r.id = sqlite3_column_int64(q, 0);
+        try {
         r.created_at = text_col(q, 1);
         r.model_name = text_col(q, 2);
         r.model_path = text_col(q, 3);
@@ -270,6 +284,10 @@ std::vector<RunRecord> SessionDb::runs() const {
             throw Error(path + ": run " + std::to_string(r.id) + ": task '" + text_col(q, 42) + "' is not one this version knows (" +
                         eval_task_name(EvalTask::Classification) + ", " + eval_task_name(EvalTask::LanguageModeling) + ")");
         r.model_sha256 = text_col(q, 43);
+        } catch (const Error& e) {
+            damage(r.id, e);
+            continue;
+        }
         runs.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) fail(path, db, rc, "cannot read the runs");
@@ -295,13 +313,17 @@ std::vector<RunRecord> SessionDb::runs() const {
         if (r.result.has_comparison) r.result.comparison.per_class_delta.push_back(real_or_nan(t, 3));
     });
     for_each_row("SELECT run_id, layer_index, layer_name, share FROM run_expert_share ORDER BY run_id, layer_index, expert",
-                 [&path](RunRecord& r, sqlite3_stmt* t) {
+                 [&](RunRecord& r, sqlite3_stmt* t) {
                      const int64_t index = sqlite3_column_int64(t, 1);
                      EvalResult& e = r.result;
                      // Layers come in order from 0 (checked before anything is allocated for them).
-                     if (index < 0 || index > int64_t(e.expert_share.size()))
-                         throw Error(path + ": run " + std::to_string(r.id) + ": run_expert_share layer_index " + std::to_string(index) +
-                                     ": expected 0.." + std::to_string(e.expert_share.size()) + " (MoE layers are numbered from 0 without gaps)");
+                     if (index < 0 || index > int64_t(e.expert_share.size())) {
+                         if (!bad.count(r.id))
+                             damage(r.id, Error(path + ": run " + std::to_string(r.id) + ": run_expert_share layer_index " + std::to_string(index) +
+                                                ": expected 0.." + std::to_string(e.expert_share.size()) +
+                                                " (MoE layers are numbered from 0 without gaps)"));
+                         return;
+                     }
                      const size_t layer = size_t(index);
                      if (layer == e.expert_share.size()) {
                          e.expert_share.emplace_back();
@@ -356,6 +378,7 @@ std::vector<RunRecord> SessionDb::runs() const {
                      pairs.resize(size_t(experts * experts));
                      std::memcpy(pairs.data(), sqlite3_column_blob(t, 3), size_t(bytes));
                  });
+    if (!bad.empty()) runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const RunRecord& r) { return bad.count(r.id) > 0; }), runs.end());
     return runs;
 }
 
