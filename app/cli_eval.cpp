@@ -114,7 +114,8 @@ int cmd_eval(int argc, char** argv) {
         if (model.moe_layers().empty()) throw UsageError("--top-k given but the model has no MoE layer");
     }
     const std::string data_path = a.get("--data", ss::kDefaultDatasetDir);
-    const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", "")});
+    // --limit also bounds what is read: an IDX file is not inflated past the samples evaluated.
+    const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", ""), opt.limit});
     const auto calib = calibration_data_for(plan, a, data_path);
     ss::RunRequest req;
     req.dense = &model;

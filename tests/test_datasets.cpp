@@ -125,6 +125,28 @@ private slots:
         QVERIFY(error_of([&] { read_file_bytes(fifo); }).contains("t10k-images-idx3-ubyte: is not a regular file"));
     }
 
+    void limitBoundsWhatIsReadAndHeadersThatLie() {
+        // A small gzip whose header claims 2.7 million images: with a limit only those samples are
+        // read; without one it fails at "ends early" having allocated only what the file holds.
+        QTemporaryDir dir;
+        const std::string images = dir.filePath("t10k-images-idx3-ubyte.gz").toStdString();
+        std::vector<uint8_t> values(size_t(300) * 784);
+        for (size_t i = 0; i < values.size(); ++i) values[i] = uint8_t(i * 7);
+        write_gz(images, idx(3, {2700000, 28, 28}, values));
+        std::vector<uint8_t> labels(300);
+        for (size_t i = 0; i < labels.size(); ++i) labels[i] = uint8_t(i % 10);
+        write_gz(dir.filePath("t10k-labels-idx1-ubyte.gz").toStdString(), idx(1, {2700000}, labels));
+        DatasetOptions o;
+        o.limit = 200;
+        const Dataset d = load_dataset(dir.path().toStdString(), o);
+        QCOMPARE(d.count, 200);
+        QCOMPARE(d.raw.size(), size_t(200) * 784);
+        QCOMPARE(d.sample(199)[5], float(uint8_t((199 * 784 + 5) * 7)));
+        QCOMPARE(d.labels[199], 9);
+        const QString err = error_of([&] { load_dataset(dir.path().toStdString()); });
+        QVERIFY2(err.contains("t10k-images-idx3-ubyte.gz") && err.contains("ends early"), qPrintable(err));
+    }
+
     void readsRawImagesFileAndFindsLabels() {
         QTemporaryDir dir;
         test_support::write_bytes(dir.filePath("x-images-idx3-ubyte").toStdString(), idx(3, {1, 1, 3}, {5, 6, 7}));

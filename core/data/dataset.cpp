@@ -49,7 +49,7 @@ Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
         if (file_exists(x.string())) return load_npy_pair(x.string(), options.labels_path.empty() ? y.string() : options.labels_path);
         // The test split when the directory has one, else its train split (the dataset's name
         // says which). A test split that does not read is an error, never replaced by train.
-        return load_idx_dir(path, idx_dir_has_split(path, "t10k") ? "t10k" : "train");
+        return load_idx_dir(path, idx_dir_has_split(path, "t10k") ? "t10k" : "train", options.limit);
     }
     if (ends_with(lower, ".csv")) return load_csv_dataset(path, options.label_column);
     if (ends_with(lower, ".npy")) {
@@ -64,7 +64,7 @@ Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
         return load_npy_pair(path, labels);
     }
     if (fs::path(path).filename().string().find("images-idx") != std::string::npos)
-        return load_idx_pair(path, options.labels_path.empty() ? idx_labels_path_for(path) : options.labels_path);
+        return load_idx_pair(path, options.labels_path.empty() ? idx_labels_path_for(path) : options.labels_path, options.limit);
     throw Error(path + ": unrecognized dataset; give an IDX directory or images file, a .csv file, or X.npy (+ y.npy)");
 }
 

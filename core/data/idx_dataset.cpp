@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <limits>
 #include <bit>
 #include <cstring>
 #include <filesystem>
@@ -94,9 +95,13 @@ IdxHeader read_header(gzFile f, const std::string& path) {
 }
 
 // Reads `n` big-endian values of the header's dtype into floats.
+// The first n values; when n is all the header promises, also checks that nothing follows.
 std::vector<float> read_values(gzFile f, const IdxHeader& h, uint64_t n, const std::string& path) {
     const int size = idx_type_size(h.dtype);
-    std::vector<float> out(n);
+    // Grown as values arrive, not sized from the header: a gzip header may claim far more than
+    // the file holds, and that must fail at "ends early", not allocate what it claims.
+    std::vector<float> out;
+    out.reserve(size_t(std::min<uint64_t>(n, uint64_t(1) << 22)));
     std::vector<uint8_t> buf(std::min<uint64_t>(n * size, 1 << 20));
     uint64_t done = 0;
     while (done < n) {
@@ -122,12 +127,12 @@ std::vector<float> read_values(gzFile f, const IdxHeader& h, uint64_t n, const s
                 break;
             }
             }
-            out[done + i] = v;
+            out.push_back(v);
         }
         done += m;
     }
     uint8_t extra;
-    if (gzread(f, &extra, 1) > 0)
+    if (n == h.count() && gzread(f, &extra, 1) > 0)
         throw Error(path + ": holds more data than its IDX header promises (" + std::to_string(n) + " values)");
     return out;
 }
@@ -166,7 +171,7 @@ std::string idx_labels_path_for(const std::string& images_path) {
     return (p.parent_path() / name).string();
 }
 
-Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path) {
+Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path, int64_t limit) {
     Gz fi = open_gz(images_path);
     const IdxHeader ih = read_header(fi.get(), images_path);
     if (ih.dims.size() < 2)
@@ -182,14 +187,19 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
     const uint64_t features = ih.count() / ih.dims[0];
     if (features == 0 || features > (1u << 24)) throw Error(images_path + ": " + std::to_string(features) + " features per sample is out of range");
 
+    if (ih.dims[0] > uint64_t(std::numeric_limits<int>::max())) throw Error(images_path + ": " + std::to_string(ih.dims[0]) + " samples is out of range");
+
+    // Only what the limit needs is inflated and converted: a header that claims millions of
+    // samples costs nothing beyond the first `limit` (the rest is never read).
+    const uint64_t n = limit > 0 ? std::min<uint64_t>(ih.dims[0], uint64_t(limit)) : ih.dims[0];
     Dataset d;
     d.source_path = images_path;
     d.format = "idx";
     d.files = {images_path, labels_path};
-    d.count = int(ih.dims[0]);
+    d.count = int(n);
     d.features = int(features);
-    d.raw = read_values(fi.get(), ih, ih.count(), images_path);
-    const std::vector<float> labels = read_values(fl.get(), lh, lh.count(), labels_path);
+    d.raw = read_values(fi.get(), ih, n * features, images_path);
+    const std::vector<float> labels = read_values(fl.get(), lh, n, labels_path);
     d.labels.resize(labels.size());
     for (size_t i = 0; i < labels.size(); ++i) {
         if (labels[i] < 0 || labels[i] > 65535)
@@ -219,7 +229,7 @@ std::vector<std::pair<std::string, std::string>> split_pairs(const std::string& 
 
 bool idx_dir_has_split(const std::string& dir, const std::string& split) { return !split_pairs(dir, split).empty(); }
 
-Dataset load_idx_dir(const std::string& dir, const std::string& split) {
+Dataset load_idx_dir(const std::string& dir, const std::string& split, int64_t limit) {
     if (idx_pairs_in(dir).empty()) throw Error(dir + ": no IDX pair found (*images-idx*-ubyte[.gz] with a matching *labels-idx1-ubyte[.gz])");
     auto chosen = split_pairs(dir, split);
     if (chosen.empty()) throw Error(dir + ": no " + split + " split among its IDX files");
@@ -231,7 +241,7 @@ Dataset load_idx_dir(const std::string& dir, const std::string& split) {
         for (const auto& c : chosen) names.append(" ").append(fs::path(c.first).filename().string());
         throw Error(dir + ": several " + split + " IDX sets (" + names.substr(1) + "); give the images file itself");
     }
-    Dataset d = load_idx_pair(chosen[0].first, chosen[0].second);
+    Dataset d = load_idx_pair(chosen[0].first, chosen[0].second, limit);
     d.source_path = dir + " (" + split + ")";
     return d;
 }

@@ -6,16 +6,18 @@
 
 #include "data/dataset.h"
 
+#include <cstdint>
 #include <string>
 
 namespace ss {
 
 // Loads a pair of IDX files; the two counts must agree. Throws ss::Error naming the file.
-Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path);
+// `limit` > 0: only the first `limit` samples are read (and counted); 0: all of them.
+Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path, int64_t limit = 0);
 
 // Loads split "t10k" (also matches "test") or "train" from a directory of IDX files, e.g.
 // t10k-images-idx3-ubyte.gz or emnist-letters-test-images-idx3-ubyte.gz.
-Dataset load_idx_dir(const std::string& dir, const std::string& split);
+Dataset load_idx_dir(const std::string& dir, const std::string& split, int64_t limit = 0);
 
 // Whether `dir` holds an IDX pair of the split ("t10k" also matches "test"), whether or not it reads.
 bool idx_dir_has_split(const std::string& dir, const std::string& split);
