@@ -91,7 +91,7 @@ int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
                                  "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens"},
-                 {"--json", "--static-kernels", "--add-bos"});
+                 {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
     ss::EvalOptions opt;
@@ -100,7 +100,7 @@ int cmd_eval(int argc, char** argv) {
     ss::set_compute_threads(opt.threads); // kernel choices are measured at this thread count
     if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
 
-    ss::Model model = ss::load_model(a.positional[0]);
+    ss::Model model = load_model_from(a, a.positional[0]);
     if (model.task == ss::EvalTask::LanguageModeling) return eval_language_model(a, model, plan, opt);
     // Preprocessing overrides (ONNX models carry none: their default is x = raw / 255).
     model.input.scale = a.get_double("--input-scale", model.input.scale, -1e30, 1e30);

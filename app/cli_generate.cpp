@@ -17,12 +17,12 @@ namespace cli {
 int cmd_generate(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--prompt", "-n", "--temp", "--top-p", "--seed", "--prune", "--quant", "--top-k", "--plan", "--threads", "--tokenizer",
                   "--quant-experts-by-use", "--calib", "--calib-samples", "--ctx"},
-                 {"--add-bos"});
+                 {"--add-bos", "--allow-nonfinite"});
     if (a.positional.size() != 1) throw UsageError("generate takes exactly one MODEL directory");
     if (!a.options.count("--prompt")) throw UsageError("generate needs --prompt TEXT");
     const ss::CompressionPlan plan = compression_plan_from(a);
     ss::set_compute_threads(int(a.get_int("--threads", 1, 1, 256)));
-    const ss::Model model = ss::load_model(a.positional[0]);
+    const ss::Model model = load_model_from(a, a.positional[0]);
     if (model.task != ss::EvalTask::LanguageModeling) throw UsageError("generate works on language models; " + model.name + " is a classifier");
     const std::string tok_path = a.get("--tokenizer", model.lm.tokenizer_path);
     if (tok_path.empty()) throw ss::Error(model.source_path + ": no tokenizer.model or tokenizer.json in the directory (name one with --tokenizer)");

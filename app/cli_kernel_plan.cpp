@@ -19,12 +19,12 @@ namespace cli {
 int cmd_plan(int argc, char** argv) {
     const Args a(argc, argv, 2,
                  {"--prune", "--quant", "--top-k", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data", "--threads"},
-                 {"--json", "--static-kernels"});
+                 {"--json", "--static-kernels", "--allow-nonfinite"});
     ss::set_compute_threads(int(a.get_int("--threads", 1, 1, 256)));
     if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
     if (a.positional.size() != 1) throw UsageError("plan takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
-    const ss::Model model = ss::load_model(a.positional[0]);
+    const ss::Model model = load_model_from(a, a.positional[0]);
     const auto calib = calibration_data_for(plan, a, a.get("--data", ss::kDefaultDatasetDir));
     const ss::CompressedModel c = ss::compress(model, plan, calib.get());
     nlohmann::json rows = nlohmann::json::array();

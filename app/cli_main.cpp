@@ -36,6 +36,8 @@ const char* kUsage = R"(usage:
   sparsescope-cli sessions merge OUT IN...
   sparsescope-cli sessions card FILE RUN [--model MODEL] [-o CARD.md]   (a model card, Markdown)
 
+Every command that loads a model refuses NaN or infinite weights unless --allow-nonfinite.
+
 COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
              [--quant-experts-by-use HIGH,LOW] [--calib PATH] [--calib-samples N]
   P: none | magnitude:S[:block4] | magnitude-layer:S[:block4] | nm:N:M | neurons:S | wanda:S | experts:K | experts:moe.3,...

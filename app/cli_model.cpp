@@ -85,9 +85,9 @@ int info_language_model(const ss::Model& m, bool as_json) {
 } // namespace
 
 int cmd_info(int argc, char** argv) {
-    const Args a(argc, argv, 2, {}, {"--json"});
+    const Args a(argc, argv, 2, {}, {"--json", "--allow-nonfinite"});
     if (a.positional.size() != 1) throw UsageError("info takes exactly one MODEL");
-    const ss::Model m = ss::load_model(a.positional[0]);
+    const ss::Model m = load_model_from(a, a.positional[0]);
     if (m.task == ss::EvalTask::LanguageModeling) return info_language_model(m, a.has("--json"));
     nlohmann::json cfg = nlohmann::json::parse(ss::model_config_json(m));
     const std::string& p = m.source_path;
@@ -134,12 +134,12 @@ int cmd_info(int argc, char** argv) {
 }
 
 int cmd_export(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "-o", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data"}, {});
+    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "-o", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data"}, {"--allow-nonfinite"});
     if (a.positional.size() != 1) throw UsageError("export takes exactly one MODEL");
     const std::string out = a.get("-o", "");
     if (out.empty()) throw UsageError("export needs -o OUT (a directory, or a file ending in .safetensors)");
     const ss::CompressionPlan plan = compression_plan_from(a);
-    const ss::Model model = ss::load_model(a.positional[0]);
+    const ss::Model model = load_model_from(a, a.positional[0]);
     const auto calib = calibration_data_for(plan, a, a.get("--data", ss::kDefaultDatasetDir));
     const ss::CompressedModel c = ss::compress(model, plan, calib.get());
     ss::export_compressed_model(c, model, out);

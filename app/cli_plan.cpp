@@ -3,7 +3,10 @@
 
 #include "error.h"
 #include "formats/file_io.h"
+#include "formats/model_io.h"
 #include "data/idx_dataset.h"
+
+#include <cstdio>
 
 namespace cli {
 
@@ -60,6 +63,14 @@ std::unique_ptr<ss::Dataset> calibration_data_for(const ss::CompressionPlan& pla
         return std::make_unique<ss::Dataset>(ss::load_idx_dir(data_path, "train"));
     throw UsageError("the plan (" + plan.summary() + ") needs calibration data: give --calib PATH (the train split of " + data_path +
                      " was not found)");
+}
+
+ss::Model load_model_from(const Args& a, const std::string& path) {
+    ss::Model m = ss::load_model(path, a.has("--allow-nonfinite"));
+    if (!m.nonfinite.empty())
+        std::fprintf(stderr, "warning: %s: %s; loaded because of --allow-nonfinite: what is measured on it is not meaningful\n", path.c_str(),
+                     m.nonfinite.c_str());
+    return m;
 }
 
 std::unique_ptr<ss::TokenData> calibration_text_for(const ss::CompressionPlan& plan, const Args& a, const ss::Model& model) {

@@ -13,12 +13,12 @@
 namespace cli {
 
 int cmd_sensitivity(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--data", "--prune", "--quant", "--limit", "--threads", "--calib", "--calib-samples", "--plan"}, {"--json"});
+    const Args a(argc, argv, 2, {"--data", "--prune", "--quant", "--limit", "--threads", "--calib", "--calib-samples", "--plan"}, {"--json", "--allow-nonfinite"});
     if (a.positional.size() != 1) throw UsageError("sensitivity takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
     if (plan.prune.method == ss::PruneMethod::None && plan.quant.scheme == ss::QuantScheme::None)
         throw UsageError("sensitivity needs --prune and/or --quant: what to apply to each unit");
-    const ss::Model model = ss::load_model(a.positional[0]);
+    const ss::Model model = load_model_from(a, a.positional[0]);
     const std::string data_path = a.get("--data", ss::kDefaultDatasetDir);
     const ss::Dataset data = ss::load_dataset(data_path);
     const auto calib = calibration_data_for(plan, a, data_path);

@@ -28,7 +28,7 @@ int cmd_sweep(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune-method", "--sparsity", "--quant", "--top-k", "--session",
                                  "--shard", "--limit", "--threads", "--latency-samples", "--tag", "--calib", "--calib-samples",
                                  "--input-scale", "--input-mean", "--input-std", "--ctx", "--chunks", "--gen-tokens", "--tokenizer"},
-                 {"--static-kernels"});
+                 {"--static-kernels", "--allow-nonfinite"});
     if (a.positional.size() != 1) throw UsageError("sweep takes exactly one MODEL");
     const std::string session_path = a.get("--session", "");
     if (session_path.empty()) throw UsageError("sweep needs --session FILE (the session the runs are saved in, one by one)");
@@ -53,7 +53,7 @@ int cmd_sweep(int argc, char** argv) {
     ss::set_compute_threads(opt.threads);
     if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
 
-    ss::Model model = ss::load_model(a.positional[0]);
+    ss::Model model = load_model_from(a, a.positional[0]);
     model.input.scale = a.get_double("--input-scale", model.input.scale, -1e30, 1e30);
     model.input.mean = a.get_double("--input-mean", model.input.mean, -1e30, 1e30);
     model.input.std = a.get_double("--input-std", model.input.std, 1e-30, 1e30);

@@ -90,6 +90,11 @@ if [ -n "$sqlite3_cmd" ]; then
   "$sqlite3_cmd" "$tmp/damaged.sparsescope" "UPDATE runs SET plan_json = '{oops' WHERE id = 1"
   check "a damaged run is skipped, named" 0 'skipped a damaged run: .*run 1 plan_json' "$cli" sessions list "$tmp/damaged.sparsescope"
 fi
+nan_model="$(cd "$(dirname "$0")" && pwd)/data/nan-model.safetensors" # written by hand: head.weight[0] = NaN
+check "NaN weights refused by name" 1 "nan-model.safetensors: tensor 'head.weight' element 0 is NaN; a model with NaN or infinite weights is refused" \
+  "$cli" info "$nan_model"
+check "--allow-nonfinite loads and says so" 0 "warning: .*nan-model.safetensors: tensor 'head.weight' element 0 is NaN; loaded because of --allow-nonfinite" \
+  "$cli" info "$nan_model" --allow-nonfinite
 tok="$(cd "$(dirname "$0")" && pwd)/data/tokenizers"
 check "tokenize tokenizer.json" 0 '"count":4,"ids":\[8421,220,50256,8499\]' "$cli" tokenize "$tok/gpt2/tokenizer.json" --text 'Before <|endoftext|>after' --json
 check "tokenize a model directory" 0 'text +--text, 2 bytes -> 1 tokens' "$cli" tokenize "$res/models/kjv-moe" --text 'In'

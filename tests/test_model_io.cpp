@@ -135,6 +135,29 @@ private slots:
         QVERIFY(bitwise_equal(logits_of(c.model, 0, 17), logits_of(load_model(b), 0, 17)));
     }
 
+    void nonFiniteWeightsAreRefusedUnlessAllowed() {
+        // A NaN weight made int8 turn a 9.7 % model into "82 %, +72.5 points" (issue 13): loading
+        // refuses it by tensor, --allow-nonfinite loads it and says where, quantizing refuses it.
+        QTemporaryDir dir;
+        for (const float bad : {std::nanf(""), -INFINITY}) {
+            Model m = test_support::tiny_moe_model(3);
+            LinearWeights* w = find_matrix(m, "moe.experts.1.fc2");
+            w->weight[5] = bad;
+            w->kernels.reset();
+            const std::string out = dir.filePath(std::isnan(bad) ? "nan" : "inf").toStdString();
+            save_model_dir(m, out);
+            const std::string err = test_support::error_message([&] { load_model(out); });
+            const std::string what = std::string("tensor 'moe.experts.1.fc2.weight' element 5 is ") + (std::isnan(bad) ? "NaN" : "-inf");
+            QVERIFY2(err.find(out + ": " + what) != std::string::npos && err.find("--allow-nonfinite") != std::string::npos, err.c_str());
+            const Model loaded = load_model(out, true);
+            QCOMPARE(loaded.nonfinite, what);
+            const std::string q = test_support::error_message([&] { compress(loaded, plan_from_flags("none", "int8", 0)); });
+            QVERIFY2(q.find("quantize 'moe.experts.1.fc2' to int8: the matrix holds NaN or infinite weights") != std::string::npos, q.c_str());
+        }
+        QVERIFY(load_model(dir.filePath("nan").toStdString(), true).nonfinite.size() > 0);
+        QVERIFY(test_support::tiny_moe_model(3).nonfinite.empty());
+    }
+
     void shardedModelLoads() {
         QTemporaryDir dir;
         const Model m = test_support::tiny_moe_model(3);

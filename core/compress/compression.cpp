@@ -12,6 +12,7 @@
 #include "compress/prune_nm.h"
 #include "compress/prune_wanda.h"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <utility>
@@ -70,6 +71,9 @@ void sync_quant_with_zeros(LinearWeights& l) {
 
 void quantize_matrix(LinearWeights& l, const QuantSpec& spec) {
     if (spec.scheme == QuantScheme::None) return;
+    for (float v : std::as_const(l.weight))
+        if (!std::isfinite(v)) // the integer cast of a NaN is undefined, and no scale represents it
+            throw Error("quantize '" + l.name + "' to " + spec.label() + ": the matrix holds NaN or infinite weights, which no code represents");
     auto q = std::make_shared<QuantizedWeights>(quantize_weights(std::as_const(l.weight).data(), l.out, l.in, spec));
     l.weight = WeightData(dequantize_weights(*q));
     l.quant = std::move(q);

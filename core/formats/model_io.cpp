@@ -1,6 +1,7 @@
 // model_io.cpp - classifier-v1 directories and single files, sharded weights, int8 storage.
 #include "formats/model_io.h"
 
+#include "model/finite_weights.h"
 #include "model/matrices.h"
 
 #include "formats/sha256.h"
@@ -129,7 +130,20 @@ void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<i
 
 } // namespace
 
-Model load_model(const std::string& path) {
+namespace {
+Model load_any(const std::string& path);
+} // namespace
+
+Model load_model(const std::string& path, bool allow_nonfinite) {
+    Model m = load_any(path);
+    m.nonfinite = first_nonfinite_weight(m);
+    if (!m.nonfinite.empty() && !allow_nonfinite)
+        throw Error(path + ": " + m.nonfinite + "; a model with NaN or infinite weights is refused (--allow-nonfinite loads it anyway)");
+    return m;
+}
+
+namespace {
+Model load_any(const std::string& path) {
     if (!file_exists(path)) throw Error(path + ": no such file or directory");
     if (!is_directory(path) && fs::path(path).extension() == ".onnx") return import_onnx(path, default_onnx_input());
     if (is_directory(path) && file_exists((fs::path(path) / "config.json").string())) {
@@ -175,6 +189,7 @@ Model load_model(const std::string& path) {
     plan_kernels(m);
     return m;
 }
+} // namespace
 
 void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata) {
     std::vector<SafetensorsTensorOut> tensors;

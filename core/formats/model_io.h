@@ -13,8 +13,9 @@
 namespace ss {
 
 // Throws ss::Error naming the file and the tensor for a missing file, a missing or extra tensor,
-// a shape mismatch or a corrupt container.
-Model load_model(const std::string& path);
+// a shape mismatch or a corrupt container — and for a NaN or infinite weight, unless
+// `allow_nonfinite` (then Model::nonfinite says where the first one is).
+Model load_model(const std::string& path, bool allow_nonfinite = false);
 
 // Writes OUT as a single file when it ends in .safetensors, else as OUT/config.json +
 // OUT/model.safetensors. The config always goes into __metadata__["config"] too, with

@@ -206,6 +206,8 @@ struct Model {
     std::shared_future<std::string> sha256_pending;
     std::string sha256() const { return sha256_pending.valid() ? sha256_pending.get() : std::string(); }
     ModelSourceInfo source;
+    // Where the first NaN or infinite weight is, when load_model was allowed to load one; else "".
+    std::string nonfinite;
     InputSpec input;
     std::vector<std::string> labels;
     std::vector<Layer> layers;
