@@ -27,8 +27,7 @@ int cmd_tokenize(int argc, char** argv) {
     std::string source = "--text";
     if (a.options.count("--file")) {
         source = a.get("--file", "");
-        const auto bytes = ss::read_file_bytes(source);
-        text.assign(bytes.begin(), bytes.end());
+        text = ss::read_text_file(source, size_t(1) << 30); // plain or .gz, as evaluation text
         if (const size_t at = ss::invalid_utf8_at(text); at != std::string::npos)
             throw ss::Error(source + ": not valid UTF-8 at byte " + std::to_string(at));
     }

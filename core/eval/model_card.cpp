@@ -170,30 +170,24 @@ void language_model_section(std::ostringstream& md, const EvalResult& e) {
 }
 
 void speed_section(std::ostringstream& md, const EvalResult& e) {
-    const bool cmp = e.has_comparison;
+    const bool lm = e.task == EvalTask::LanguageModeling;
     const Comparison& c = e.comparison;
     md << "## Speed\n\n";
     md << "| | |\n|---|---|\n";
-    if (e.task == EvalTask::LanguageModeling) {
+    if (lm) {
         md << "| Prompt processing | " << f("%.0f tokens/s", e.throughput_sps) << " (one chunk at a time) |\n";
         md << "| Generation | " << f("%.1f tokens/s", e.latency_p50_ms > 0 ? 1e3 / e.latency_p50_ms : 0.0) << " (batch 1 with the KV cache; per token p50 "
            << f("%.3f ms", e.latency_p50_ms) << ", p95 " << f("%.3f ms", e.latency_p95_ms) << ") |\n";
-        if (cmp && c.throughput_ratio > 0)
-            md << "| Against the uncompressed model, timed side by side | prompt ×" << f("%.2f", c.throughput_ratio) << ", generation ×"
-               << f("%.2f", c.latency_ratio) << ": **" << (c.faster_than_dense ? "faster" : "not faster") << "** (ratios within "
-               << f("%.0f", 100.0 * kSpeedNoise) << " % of 1 are noise on a shared machine) |\n";
-        md << "| Threads | " << e.threads << " |\n";
-        md << "| Machine | " << cell(e.machine.empty() ? "not recorded" : e.machine) << " |\n";
-        md << "| Kernels | " << cell(e.kernels) << " |\n\n";
-        return;
+    } else {
+        md << "| Batch-1 latency | p50 " << f("%.3f ms", e.latency_p50_ms) << ", p95 " << f("%.3f ms", e.latency_p95_ms) << " ("
+           << e.latency_samples_ms.size() << " timed forwards) |\n";
+        md << "| Throughput | " << f("%.0f samples/s", e.throughput_sps) << " (batches of 256) |\n";
     }
-    md << "| Batch-1 latency | p50 " << f("%.3f ms", e.latency_p50_ms) << ", p95 " << f("%.3f ms", e.latency_p95_ms) << " (" << e.latency_samples_ms.size()
-       << " timed forwards) |\n";
-    md << "| Throughput | " << f("%.0f samples/s", e.throughput_sps) << " (batches of 256) |\n";
-    if (cmp && c.throughput_ratio > 0)
-        md << "| Against the uncompressed model, timed side by side | throughput ×" << f("%.2f", c.throughput_ratio) << ", batch-1 latency ×"
-           << f("%.2f", c.latency_ratio) << ": **" << (c.faster_than_dense ? "faster" : "not faster") << "** (ratios within "
-           << f("%.0f", 100.0 * kSpeedNoise) << " % of 1 are noise on a shared machine) |\n";
+    if (e.has_comparison && c.throughput_ratio > 0)
+        md << "| Against the uncompressed model, timed side by side | " << (lm ? "prompt" : "throughput") << " ×" << f("%.2f", c.throughput_ratio)
+           << ", " << (lm ? "generation" : "batch-1 latency") << " ×" << f("%.2f", c.latency_ratio) << ": **"
+           << (c.faster_than_dense ? "faster" : "not faster") << "** (ratios within " << f("%.0f", 100.0 * kSpeedNoise)
+           << " % of 1 are noise on a shared machine) |\n";
     md << "| Threads | " << e.threads << " |\n";
     md << "| Machine | " << cell(e.machine.empty() ? "not recorded" : e.machine) << " |\n";
     md << "| Kernels | " << cell(e.kernels) << " |\n\n";
