@@ -44,6 +44,15 @@ QString default_model_path() {
 
 int main(int argc, char** argv) {
     ss::ensure_blas_core(argv);
+    // Qt on X11 takes "-session ID" / "--session ID" out of argv for X session management, so
+    // `sparsescope --session FILE` reached the parser without it and opened no session. Read it
+    // here, before QApplication sees the arguments.
+    QString session_arg;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if ((a == "--session" || a == "-session") && i + 1 < argc) session_arg = QString::fromLocal8Bit(argv[i + 1]);
+        else if (a.rfind("--session=", 0) == 0) session_arg = QString::fromLocal8Bit(argv[i] + 10);
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("SparseScope"));
     QApplication::setOrganizationName(QStringLiteral("SparseScope"));
@@ -74,7 +83,8 @@ int main(int argc, char** argv) {
     QString err;
     if (!w.loadModel(model_path, &err)) QMessageBox::critical(&w, QObject::tr("Cannot open model"), err);
     if (!w.loadDataset(cli.value(data_opt), &err)) QMessageBox::critical(&w, QObject::tr("Cannot open dataset"), err);
-    if (cli.isSet(session_opt) && !w.openSession(cli.value(session_opt), &err))
+    if (cli.isSet(session_opt)) session_arg = cli.value(session_opt);
+    if (!session_arg.isEmpty() && !w.openSession(session_arg, &err))
         QMessageBox::critical(&w, QObject::tr("Cannot open session"), err);
 
     if (cli.isSet(live_opt)) {
