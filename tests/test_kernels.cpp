@@ -423,6 +423,54 @@ private slots:
         }
         set_compute_threads(1);
     }
+
+    // A worker whose tasks sleep makes shared jobs slower than the caller alone: the pool then runs
+    // jobs of that size solo. The ranges every job is cut into must not change with that (results
+    // would then depend on timing), and small jobs stay on the caller.
+    void threadPoolRangesDoNotDependOnTiming() {
+        set_compute_threads(2);
+        using Ranges = std::vector<std::pair<int64_t, int64_t>>;
+        const auto caller = std::this_thread::get_id();
+        auto ranges_of = [&](int64_t n, double work, bool slow_worker) {
+            std::mutex m;
+            Ranges r;
+            parallel_for(n, 8, [&](int64_t b, int64_t e) {
+                if (slow_worker) // every task takes a while, so the worker surely joins; its tasks take long
+                    std::this_thread::sleep_for(std::chrono::microseconds(std::this_thread::get_id() == caller ? 500 : 40000));
+                std::lock_guard lock(m);
+                r.emplace_back(b, e);
+            }, work);
+            std::sort(r.begin(), r.end());
+            return r;
+        };
+        // 1000 rows of 8: one task per thread for a batch-1-sized job, four per thread for a large one.
+        const Ranges small = ranges_of(1000, 1e5, false), large = ranges_of(1000, 1e9, false);
+        QCOMPARE(small.size(), size_t(2));
+        QCOMPARE(small[0], std::make_pair(int64_t(0), int64_t(504)));
+        QCOMPARE(large.size(), size_t(8));
+        QCOMPARE(large[1], std::make_pair(int64_t(128), int64_t(256)));
+        for (int round = 0; round < 4; ++round) QCOMPARE(ranges_of(1000, 1e9, true), large);
+        const ThreadPoolStats before = thread_pool_stats();
+        for (int round = 0; round < 16; ++round) {
+            QCOMPARE(ranges_of(1000, 1e9, false), large);
+            QCOMPARE(ranges_of(1000, 1e5, false), small);
+        }
+        const ThreadPoolStats after = thread_pool_stats();
+        QVERIFY(before.shared_jobs > 0 && before.solo_jobs > 0);
+        // Large jobs now run solo (the slow shared ones are remembered): at least 15 of those 16.
+        QVERIFY2(after.solo_jobs - before.solo_jobs >= 15,
+                 qPrintable(QString("solo %1 -> %2").arg(before.solo_jobs).arg(after.solo_jobs)));
+        // Below kMinParallelWork: one range, on the calling thread.
+        int calls = 0;
+        parallel_for(1000, 8, [&](int64_t b, int64_t e) {
+            ++calls;
+            QCOMPARE(std::this_thread::get_id(), caller);
+            QCOMPARE(b, int64_t(0));
+            QCOMPARE(e, int64_t(1000));
+        }, kMinParallelWork / 2);
+        QCOMPARE(calls, 1);
+        set_compute_threads(1);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestKernels)

@@ -22,9 +22,10 @@ void store_panel(const float* acc, const float* bias, int out, int r0, int m, fl
 
 // y (n, out) = x (n, in) W^T + bias, panel by panel (panels split over the threads): for each K
 // block b of `kblock` columns the panel is packed and block(b, panel, acc) adds that block's
-// products into acc (acc_rows >= out, kPanel), which is then stored.
+// products into acc (acc_rows >= out, kPanel), which is then stored. `work`: the multiply-adds of
+// the whole product (thread_pool.h).
 template <class Block>
-void panel_matmul(const float* x, int n, int in, int out, int acc_rows, int kblock, const float* bias, float* y, Block block) {
+void panel_matmul(const float* x, int n, int in, int out, int acc_rows, int kblock, const float* bias, float* y, double work, Block block) {
     parallel_for(n, kPanel, [&](int64_t p0, int64_t p1) {
         thread_local std::vector<float> panel, acc;
         panel.resize(size_t(kblock) * kPanel);
@@ -38,7 +39,7 @@ void panel_matmul(const float* x, int n, int in, int out, int acc_rows, int kblo
             }
             store_panel(acc.data(), bias, out, r0, m, y);
         }
-    });
+    }, work);
 }
 
 } // namespace ss

@@ -24,7 +24,7 @@ void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
             for (int64_t o = o0; o < o1; ++o) y[o] = bias ? bias[o] : 0.0f;
             cblas_sgemv(CblasRowMajor, CblasNoTrans, int(o1 - o0), l.in, 1.0f, l.weight.data() + size_t(o0) * l.in, l.in, x, 1,
                         bias ? 1.0f : 0.0f, y + o0, 1);
-        });
+        }, double(l.out) * l.in);
         return;
     case Kernel::Sgemm: // output columns split over the threads, one single-threaded sgemm each
         parallel_for(l.out, 64, [&](int64_t o0, int64_t o1) {
@@ -33,7 +33,7 @@ void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
             if (bias)
                 for (int r = 0; r < n; ++r)
                     for (int64_t o = o0; o < o1; ++o) y[size_t(r) * l.out + o] += bias[o];
-        });
+        }, double(n) * l.out * l.in);
         return;
     }
 }

@@ -358,7 +358,7 @@ void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, fl
         case 1: rows_isa<1>(isa, w, a, r0, bias, y, int(o0), int(o1)); break;
         default: break;
         }
-    });
+    }, double(n) * w.out * w.in);
 }
 
 } // namespace
@@ -451,7 +451,7 @@ void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, f
             qmatrix_dequantize_rows(w, int(o0), o1, panel.data());
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - int(o0), w.in, 1.0f, x, w.in, panel.data(), w.in, 0.0f, y + o0, w.out);
         }
-    });
+    }, double(n) * w.out * w.in);
     if (bias)
         for (int r = 0; r < n; ++r)
             for (int o = 0; o < w.out; ++o) y[size_t(r) * w.out + o] += bias[o];

@@ -147,10 +147,10 @@ void matmul(const BsrMatrix& w, const float* bias, const float* x, int n, float*
                 else rows_portable(w, x + size_t(r) * w.in, int(q0), int(q1), out4.data());
                 for (int o = int(q0) * kR; o < std::min(w.out, int(q1) * kR); ++o) y[size_t(r) * w.out + o] = out4[size_t(o)] + (bias ? bias[o] : 0.0f);
             }
-        });
+        }, double(n) * double(w.val.size()));
         return;
     }
-    panel_matmul(x, n, w.in, w.out, padded, BsrMatrix::kKBlock, bias, y, [&](int b, const float* panel, float* acc) {
+    panel_matmul(x, n, w.in, w.out, padded, BsrMatrix::kKBlock, bias, y, double(n) * double(w.val.size()), [&](int b, const float* panel, float* acc) {
         if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel, acc) : block_avx2(w, b, panel, acc);
         else block_portable(w, b, panel, acc);
     });

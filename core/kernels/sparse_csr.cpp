@@ -147,13 +147,13 @@ void matvec_rows(const CsrMatrix& w, const float* bias, const float* x, int n, f
                 yr[o] = reduce_lanes(lanes) + (bias ? bias[o] : 0.0f);
             }
         }
-    });
+    }, double(n) * double(w.nnz()));
 }
 
 template <bool Avx2>
 void matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float* y) {
     if (n <= 2) return matvec_rows<Avx2>(w, bias, x, n, y); // == kCsrMaxRowBatch (kernel_plan.h)
-    panel_matmul(x, n, w.in, w.out, w.out, CsrMatrix::kKBlock, bias, y, [&](int b, const float* panel, float* acc) {
+    panel_matmul(x, n, w.in, w.out, w.out, CsrMatrix::kKBlock, bias, y, double(n) * double(w.nnz()), [&](int b, const float* panel, float* acc) {
         if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel, acc) : block_avx2(w, b, panel, acc);
         else block_portable(w, b, panel, acc);
     });

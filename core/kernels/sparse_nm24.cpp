@@ -92,7 +92,7 @@ void matmul(Path path, const Nm24Matrix& w, const float* bias, const float* x, i
             if (path == Path::Avx512) rows_avx512(w, xr, int(o0), int(o1), bias, yr);
             else if (path == Path::Avx2) rows_avx2(w, xr, int(o0), int(o1), bias, yr);
             else rows_portable(w, xr, int(o0), int(o1), bias, yr);
-        });
+        }, double(w.out) * w.in / 2);
     }
 }
 

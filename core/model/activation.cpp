@@ -24,7 +24,7 @@ void apply_activation(Activation a, float* x, size_t n, float negative_slope) {
         for (size_t i = 0; i < n; ++i) x[i] = x[i] >= 0.0f ? x[i] : x[i] * negative_slope;
         break;
     case Activation::Gelu: // vectorized (gelu.h), split over the threads for large arrays
-        parallel_for(int64_t(n), 16384, [x](int64_t b, int64_t e) { gelu_erf_inplace(x + b, size_t(e - b)); });
+        parallel_for(int64_t(n), 16384, [x](int64_t b, int64_t e) { gelu_erf_inplace(x + b, size_t(e - b)); }, 8.0 * double(n));
         break;
     case Activation::GeluTanh:
         for (size_t i = 0; i < n; ++i) {

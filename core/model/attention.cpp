@@ -126,7 +126,7 @@ void attention_forward(const AttentionWeights& a, const float* h, int n, int pos
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, L, 1.0f, scores, L, cache.v.data() + size_t(g) * hd, kvd, 0.0f,
                         s.out.data() + h * hd, qd);
         }
-    });
+    }, 2.0 * H * n * L * hd);
     linear_forward(a.o, s.out.data(), n, y);
 }
 
