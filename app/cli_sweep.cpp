@@ -108,8 +108,29 @@ int cmd_sweep(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<ss::Dataset> calib; // the same data for every plan that needs it: read once
     std::unique_ptr<ss::TokenData> calib_text;
+    size_t ran = 0, done_elsewhere = 0;
+    std::vector<std::string> taken; // points another running sweep is measuring
     for (size_t n = 0; n < todo.size(); ++n) {
         const ss::CompressionPlan& plan = plans[todo[n]];
+        // Claimed atomically: a second sweep into the same file takes the other points.
+        const std::string key = ss::sweep_grid_key(plan, model.sha256(), data_key, opt.limit);
+        const ss::GridClaim claim = session->claim_grid_point(key);
+        if (claim.state == ss::GridClaim::State::Done) {
+            ++done_elsewhere;
+            continue;
+        }
+        if (claim.state == ss::GridClaim::State::Taken) {
+            taken.push_back(plan.summary() + " (" + claim.holder + ")");
+            continue;
+        }
+        struct Release { // a measurement that throws gives its point back
+            ss::SessionDb& db;
+            const std::string& key;
+            bool armed = true;
+            ~Release() {
+                if (armed) try { db.release_grid_claim(key); } catch (...) {}
+            }
+        } release{*session, key};
         if (plan.needs_calibration() && !lm && !calib) calib = calibration_data_for(plan, a, data_path);
         if (plan.needs_calibration() && lm && !calib_text) calib_text = calibration_text_for(plan, a, model);
         ss::RunRequest req;
@@ -122,9 +143,11 @@ int cmd_sweep(int argc, char** argv) {
         req.options = opt;
         req.baseline = [&](const ss::Model&, int, int) { return baseline; }; // computed once for the whole grid
         ss::RunRecord r = ss::run_evaluation(req);
-        r.grid_key = ss::sweep_grid_key(plan, model.sha256(), data_key, opt.limit);
+        r.grid_key = key;
         if (a.options.count("--tag")) r.tags = {a.get("--tag", "")};
-        const int64_t id = session->add_run(r); // committed: a crash from here on keeps it
+        const int64_t id = session->add_run(r); // committed (and the claim dropped): a crash from here on keeps it
+        release.armed = false;
+        ++ran;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double left = elapsed / double(n + 1) * double(todo.size() - n - 1);
         const ss::EvalResult& e = r.result;
@@ -135,6 +158,12 @@ int cmd_sweep(int argc, char** argv) {
         else
             std::fprintf(stderr, "[%zu/%zu] run %lld  %-40s  %6.2f %%  p50 %.3f ms  x%.2f  (%.0f s left)\n", n + 1, todo.size(), (long long)id,
                          plan.summary().c_str(), 100.0 * e.accuracy, e.latency_p50_ms, e.comparison.throughput_ratio, left);
+    }
+    if (done_elsewhere || !taken.empty()) {
+        std::fprintf(stderr, "sweep: %zu run here; %zu finished by another sweep into %s meanwhile; %zu being run by another sweep now\n", ran,
+                     done_elsewhere, session_path.c_str(), taken.size());
+        for (const std::string& t : taken) std::fprintf(stderr, "  %s\n", t.c_str());
+        if (!taken.empty()) std::fprintf(stderr, "sweep: rerun this command after that sweep ends to fill any point it leaves unfinished\n");
     }
     return 0;
 }

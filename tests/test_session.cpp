@@ -12,6 +12,9 @@
 
 #include <sqlite3.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <set>
 
@@ -249,7 +252,7 @@ private slots:
 
     void everyEarlierSchemaOpensAndMigrates_data() {
         QTest::addColumn<int>("version");
-        for (int v = 1; v <= 6; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
+        for (int v = 1; v <= 7; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
     }
     void everyEarlierSchemaOpensAndMigrates() {
         // Fixtures written with each version's own DDL (tests/fixtures/make_session_fixtures.py).
@@ -323,6 +326,105 @@ private slots:
         QCOMPARE(load_session(path).size(), size_t(3));
     }
 
+    // Sweeps before schema 8 could store a grid point twice (two sweeps into one file): the
+    // migration keeps the earliest run as the point and the later copy as a plain run.
+    void migrationKeepsOneRunPerGridPoint() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("dup.sparsescope").toStdString();
+        test_support::write_bytes(path, test_support::read_bytes(std::string(SPARSESCOPE_FIXTURES) + "/session-v7.sparsescope"));
+        exec(path, "CREATE TEMP TABLE t AS SELECT * FROM runs WHERE id = 2; UPDATE t SET id = 3; INSERT INTO runs SELECT * FROM t;"
+                   "INSERT INTO run_metric SELECT 3, name, value FROM run_metric WHERE run_id = 2");
+        QCOMPARE(pragma(path, "SELECT count(DISTINCT grid_key) FROM runs"), 2);
+        QCOMPARE(pragma(path, "SELECT count(*) FROM runs"), 3);
+        auto db = SessionDb::open(path, SessionAccess::ReadWrite);
+        const auto runs = db->runs();
+        QCOMPARE(runs.size(), size_t(3));
+        QCOMPARE(runs[1].grid_key, std::string("fixture-grid-point-2"));
+        QCOMPARE(runs[2].grid_key, std::string());
+        QCOMPARE(runs[2].result.accuracy, runs[1].result.accuracy); // nothing else changed
+        QCOMPARE(db->grid_keys(), (std::set<std::string>{"fixture-grid-point-1", "fixture-grid-point-2"}));
+        RunRecord again = sample_run(0, 0.5);
+        again.grid_key = "fixture-grid-point-1";
+        QVERIFY_THROWS_EXCEPTION(Error, db->add_run(again)); // the key is unique now
+        QCOMPARE(db->run_count(), int64_t(3));
+    }
+
+    // Two sweeps into one file: a point claimed by a running process is Taken for the other; a
+    // claim of a process that has ended lapses; storing the run drops the claim and makes it Done.
+    void gridClaimsShareTheGridBetweenProcesses() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("c.sparsescope").toStdString();
+        SessionDb::open(path); // created
+        int to_child[2], from_child[2];
+        QVERIFY(pipe(to_child) == 0 && pipe(from_child) == 0);
+        const pid_t child = fork();
+        if (child == 0) { // claims "p1", says so, waits for the word to exit
+            int code = 0;
+            try {
+                auto db = SessionDb::open(path);
+                code = db->claim_grid_point("p1").state == GridClaim::State::Claimed ? 0 : 2;
+            } catch (...) {
+                code = 3;
+            }
+            char c = char(code);
+            if (write(from_child[1], &c, 1) != 1) _exit(4);
+            if (read(to_child[0], &c, 1) != 1) _exit(5);
+            _exit(code);
+        }
+        char c = 0;
+        QCOMPARE(read(from_child[0], &c, 1), ssize_t(1));
+        QCOMPARE(int(c), 0);
+        auto db = SessionDb::open(path);
+        const GridClaim taken = db->claim_grid_point("p1");
+        QCOMPARE(taken.state, GridClaim::State::Taken);
+        QVERIFY2(taken.holder.find("process " + std::to_string(child)) == 0, taken.holder.c_str());
+        QCOMPARE(db->claim_grid_point("p2").state, GridClaim::State::Claimed); // other points are free
+        QCOMPARE(write(to_child[1], &c, 1), ssize_t(1));
+        int status = 0;
+        QCOMPARE(waitpid(child, &status, 0), child);
+        QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        QCOMPARE(db->claim_grid_point("p1").state, GridClaim::State::Claimed); // its process has ended
+        QCOMPARE(db->grid_claim_count(), int64_t(2));
+        RunRecord r = sample_run(0, 0.5);
+        r.grid_key = "p1";
+        const int64_t id = db->add_run(r);
+        QCOMPARE(db->grid_claim_count(), int64_t(1)); // stored with the run
+        const GridClaim done = db->claim_grid_point("p1");
+        QCOMPARE(done.state, GridClaim::State::Done);
+        QCOMPARE(done.holder, "run " + std::to_string(id));
+        db->release_grid_claim("p2");
+        QCOMPARE(db->grid_claim_count(), int64_t(0));
+        for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) close(fd);
+    }
+
+    // Two processes creating the same new session at the same moment both get it (one creates it,
+    // the other opens the whole file the first one linked into place); never "is empty".
+    void creatingOneNewSessionTwiceAtOnceWorks() {
+        QTemporaryDir dir;
+        for (int round = 0; round < 40; ++round) {
+            const std::string path = dir.filePath(QStringLiteral("new%1.sparsescope").arg(round)).toStdString();
+            const pid_t child = fork();
+            auto open_it = [&] {
+                try {
+                    auto db = SessionDb::open(path);
+                    return db->runs().empty() && db->journal_mode() == "wal" ? 0 : 2;
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "%s\n", e.what());
+                    return 3;
+                }
+            };
+            if (child == 0) _exit(open_it());
+            const int mine = open_it();
+            int status = 0;
+            QCOMPARE(waitpid(child, &status, 0), child);
+            QCOMPARE(mine, 0);
+            QVERIFY(WIFEXITED(status));
+            QCOMPARE(WEXITSTATUS(status), 0);
+            QCOMPARE(pragma(path, "PRAGMA user_version"), session_schema_version());
+        }
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).filter(QStringLiteral("creating")).size(), 0); // no temporary left behind
+    }
+
     void notebookFieldsRoundTrip() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("n.sparsescope").toStdString();
@@ -356,8 +458,11 @@ private slots:
             QCOMPARE(db->journal_mode(), std::string("wal"));
             id = db->add_run(r);
             QCOMPARE(id, int64_t(1));
-            QCOMPARE(db->add_run(r), int64_t(2));
-            RunRecord taken = r; // an id another writer has used meanwhile: the next free one
+            QVERIFY_THROWS_EXCEPTION(Error, db->add_run(r)); // a grid point is stored once
+            RunRecord other = r;
+            other.grid_key.clear();
+            QCOMPARE(db->add_run(other), int64_t(2));
+            RunRecord taken = other; // an id another writer has used meanwhile: the next free one
             taken.id = 1;
             QCOMPARE(db->add_run(taken), int64_t(3));
             db->delete_run(3);

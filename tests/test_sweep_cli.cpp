@@ -1,6 +1,7 @@
 // test_sweep_cli.cpp - sweeps and sessions through the real sparsescope-cli in child processes: a
 // sweep killed with SIGKILL keeps every finished run in a sound file and resumes; shards merge into
-// what one unsharded sweep gives; the sessions commands read without modifying.
+// what one unsharded sweep gives; two sweeps into one session share its grid; the sessions
+// commands read without modifying.
 #include "session/session_db.h"
 #include "test_support.h"
 
@@ -112,6 +113,29 @@ private slots:
         for (const auto& r : all) keys.insert(r.grid_key);
         QCOMPARE(keys.size(), size_t(12));
         for (size_t i = 0; i < kept.size(); ++i) QCOMPARE(all[i].created_at, kept[i].created_at); // untouched
+    }
+
+    // Two sweeps started at once into one new session share the grid: every point is run once.
+    void twoSweepsIntoOneSessionShareTheGrid() {
+        QTemporaryDir dir;
+        const QString session = dir.filePath(QStringLiteral("shared.sparsescope"));
+        const QStringList args = sweep_args(session, QStringLiteral("0,0.3,0.5,0.7"), QStringLiteral("none,int8"), 1000);
+        QProcess a, b;
+        a.start(kCli, args);
+        b.start(kCli, args);
+        QVERIFY(a.waitForFinished(180000) && b.waitForFinished(180000));
+        const QString ea = QString::fromUtf8(a.readAllStandardError()), eb = QString::fromUtf8(b.readAllStandardError());
+        QVERIFY2(a.exitCode() == 0 && b.exitCode() == 0, qPrintable(ea + eb));
+        const QRegularExpression points(QStringLiteral("sweep: (\\d+) grid points"));
+        const int total = points.match(ea).captured(1).toInt();
+        QVERIFY2(total == 8, qPrintable(ea)); // 4 sparsities x 2 quantizations
+        auto db = SessionDb::open(session.toStdString(), SessionAccess::ReadOnly);
+        const auto runs = db->runs();
+        std::set<std::string> keys;
+        for (const auto& r : runs) keys.insert(r.grid_key);
+        QCOMPARE(runs.size(), size_t(total));
+        QCOMPARE(keys.size(), size_t(total));
+        QCOMPARE(db->grid_claim_count(), int64_t(0));
     }
 
     void shardsMergeIntoTheUnshardedSweep() {

@@ -7,9 +7,11 @@
 #include "session/sqlite_util.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -100,6 +102,48 @@ void copy_database(sqlite3* from, const std::string& dest) {
     }
 }
 
+
+// A new session is built whole under a temporary name beside `path` (schema applied, WAL mode),
+// then linked into place - link() fails if `path` exists - so a reader, or a second process
+// creating the same session at the same moment, never sees a half-made file. Returns false when
+// another process created `path` first (its file is then used).
+bool create_session_file(const std::string& path) {
+    const std::string tmp = path + ".creating." + std::to_string(getpid());
+    auto remove_tmp = [&] {
+        std::remove(tmp.c_str());
+        std::remove((tmp + "-wal").c_str());
+        std::remove((tmp + "-shm").c_str());
+    };
+    remove_tmp();
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(tmp.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    try {
+        if (rc != SQLITE_OK) fail(path, db, rc, "cannot create the session");
+        exec(db, path, "PRAGMA foreign_keys = ON");
+        if (scalar_text(db, path, "PRAGMA journal_mode = WAL") != "wal")
+            throw Error(path + ": cannot use write-ahead logging here (a file system without shared memory?)");
+        migrate(db, path, 0);
+    } catch (...) {
+        sqlite3_close(db);
+        remove_tmp();
+        throw;
+    }
+    rc = sqlite3_close(db); // the last connection: the log is copied into the file and removed
+    if (rc != SQLITE_OK) {
+        remove_tmp();
+        throw Error(path + ": cannot create the session: " + reason(nullptr, rc));
+    }
+    bool placed = ::link(tmp.c_str(), path.c_str()) == 0;
+    int err = placed ? 0 : errno;
+    if (!placed && err != EEXIST) { // a file system without hard links: rename, never over an existing file
+        placed = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0;
+        err = placed ? 0 : errno;
+    }
+    remove_tmp();
+    if (placed || err == EEXIST) return placed;
+    throw Error(path + ": cannot create the session: " + std::strerror(err));
+}
+
 } // namespace
 
 int session_schema_version() { return int(session_migrations().size()); }
@@ -128,26 +172,8 @@ std::unique_ptr<SessionDb> SessionDb::open(const std::string& path, SessionAcces
     if (exists && is_directory(path)) throw Error(path + ": is a directory, expected a session file");
     if (!exists && s->read_only_) throw Error(path + ": no such file");
 
-    if (!exists) { // a new session
-        const int rc = sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-        if (rc != SQLITE_OK) fail(path, s->db_, rc, "cannot create the session");
-        sqlite3_busy_timeout(s->db_, 5000);
-        try {
-            exec(s->db_, path, "PRAGMA foreign_keys = ON");
-            if (scalar_text(s->db_, path, "PRAGMA journal_mode = WAL") != "wal")
-                throw Error(path + ": cannot use write-ahead logging here (a file system without shared memory?)");
-            exec(s->db_, path, "PRAGMA synchronous = FULL");
-            migrate(s->db_, path, 0);
-        } catch (...) {
-            sqlite3_close(s->db_);
-            s->db_ = nullptr;
-            std::remove(path.c_str());
-            std::remove((path + "-wal").c_str());
-            std::remove((path + "-shm").c_str());
-            throw;
-        }
-        return s;
-    }
+    bool created = false;
+    if (!exists) created = create_session_file(path); // false: another process created it meanwhile
 
     // An existing file: everything is checked through a read-only connection before anything is written.
     if (std::filesystem::file_size(path) == 0) throw Error(path + ": is empty, not a SparseScope session");
@@ -233,6 +259,7 @@ std::unique_ptr<SessionDb> SessionDb::open(const std::string& path, SessionAcces
     if (mode != "wal") throw Error(path + ": cannot use write-ahead logging here (journal mode stays '" + mode + "')");
     exec(s->db_, path, "PRAGMA synchronous = FULL");
     migrate(s->db_, path, version);
+    if (created) s->found_version_ = 0;
     return s;
 }
 
@@ -293,6 +320,16 @@ int64_t SessionDb::add_run(const RunRecord& run) {
         int64_t id = run.id;
         if (id == 0 || scalar_int(db_, path_, "SELECT count(*) FROM runs WHERE id = " + std::to_string(id)) > 0)
             id = scalar_int(db_, path_, "SELECT IFNULL(MAX(id), 0) + 1 FROM runs");
+        if (!run.grid_key.empty()) {
+            Stmt held = prepare(db_, path_, "SELECT id FROM runs WHERE grid_key = ?1");
+            bind_text(held.get(), 1, run.grid_key);
+            if (sqlite3_step(held.get()) == SQLITE_ROW)
+                throw Error(path_ + ": run " + std::to_string(sqlite3_column_int64(held.get(), 0)) +
+                            " already holds this grid point (grid_key " + run.grid_key.substr(0, 16) + "...); a grid point is stored once");
+            Stmt release = prepare(db_, path_, "DELETE FROM grid_claims WHERE grid_key = ?1");
+            bind_text(release.get(), 1, run.grid_key);
+            step_done(db_, path_, release.get());
+        }
         write_run(run, id);
         exec(db_, path_, "COMMIT", "cannot save the run");
         // Copy the log into the file now (without waiting for readers), so that the file alone,

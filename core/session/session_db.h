@@ -37,6 +37,16 @@ enum class SessionAccess {
     ReadOnly,  // never writes: an older schema is migrated in memory only
 };
 
+// What claim_grid_point found.
+struct GridClaim {
+    enum class State {
+        Claimed, // now ours: measure it
+        Done,    // a run holds it already (holder: "run N")
+        Taken,   // another running sweep is measuring it (holder says which process, since when)
+    } state;
+    std::string holder;
+};
+
 class SessionDb {
 public:
     static std::unique_ptr<SessionDb> open(const std::string& path, SessionAccess access = SessionAccess::ReadWrite);
@@ -59,10 +69,18 @@ public:
 
     // Commits one run (and its per-class, per-expert, per-layer rows) in its own transaction.
     // run.id == 0, or an id another writer has taken since: the next free id. Returns the id used.
-    // Throws ss::Error (nothing written) on failure.
+    // Throws ss::Error (nothing written) on failure - also when the run's grid key is already held
+    // by another run (a grid point is stored once).
     int64_t add_run(const RunRecord& run);
     // Many runs in one transaction (imports, merges, Save As of runs held in memory).
     void add_runs(const std::vector<RunRecord>& runs);
+    // Sweeps sharing the file (grid_claims.cpp). A sweep claims each grid point before measuring
+    // it; add_run of a run with that grid key stores it and drops the claim in one transaction.
+    // A claim lapses when its process is gone from this host, or after 24 hours.
+    GridClaim claim_grid_point(const std::string& grid_key);
+    void release_grid_claim(const std::string& grid_key); // the measurement failed: others may take it
+    int64_t grid_claim_count() const;
+
     void set_note(int64_t id, const std::string& note);
     void set_tags(int64_t id, const std::vector<std::string>& tags);
     void delete_run(int64_t id); // its rows in the other tables go with it (ON DELETE CASCADE)
