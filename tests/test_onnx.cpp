@@ -233,6 +233,13 @@ private slots:
             const QString err = error_of([&] { load_model(b.save(dir, "softmax.onnx")); });
             QVERIFY2(err.contains("(op 'Softmax'): Softmax is only supported as the last node"), qPrintable(err));
         }
+        { // softmax across the batch (axis 0) changes which class wins in a row: not droppable
+            GraphBuilder b({2});
+            b.node("Gemm", {b.init("w", {2, 2}, {1, 0, 0, 1})});
+            GraphBuilder::attr(b.node("Softmax"), "axis", int64_t(0));
+            const QString err = error_of([&] { load_model(b.save(dir, "softmax-axis0.onnx")); });
+            QVERIFY2(err.contains("(op 'Softmax'): it normalizes over axis 0, not over the classes"), qPrintable(err));
+        }
         {
             QTemporaryDir d2;
             const std::string path = d2.filePath("junk.onnx").toStdString();

@@ -177,6 +177,11 @@ public:
                 }
             } else if (op == "Softmax" || op == "LogSoftmax") {
                 if (index_ != g_.node_size() - 1) throw Error(where + ": " + op + " is only supported as the last node");
+                // Dropped because it keeps each row's argmax - true only over the class axis of the
+                // (N, classes) chain value: 1 or -1 (every opset's default is one of them).
+                const int64_t axis = attr_i(n, "axis", 1);
+                if (axis != 1 && axis != -1)
+                    throw Error(where + ": it normalizes over axis " + std::to_string(axis) + ", not over the classes (axis 1 or -1)");
             } else {
                 throw Error(where + ": unsupported op (supported: Gemm, MatMul, Add, Relu, LeakyRelu, Gelu, Sigmoid, Tanh, Softmax, "
                                     "LogSoftmax, Flatten, Reshape, Identity, Dropout, Constant, and PyTorch's Erf-based GELU)");
