@@ -5,6 +5,7 @@
 #include "kernels/thread_pool.h"
 
 #include <cblas.h>
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -296,12 +297,19 @@ void rows(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, f
 
 enum class Isa { Portable, Avx2, Vnni, Avx512Vnni };
 
+// AVX-VNNI (256-bit VNNI without AVX-512): CPUID leaf 7, sub-leaf 1, EAX bit 4. Read directly:
+// clang 14's __builtin_cpu_supports does not know "avxvnni".
+bool cpu_has_avxvnni() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4)) != 0;
+}
+
 Isa best_isa() {
     if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return Isa::Portable;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
         return Isa::Avx512Vnni;
-    return __builtin_cpu_supports("avxvnni") ? Isa::Vnni : Isa::Avx2;
+    return cpu_has_avxvnni() ? Isa::Vnni : Isa::Avx2;
 }
 
 // The best path this CPU runs, or the one SPARSESCOPE_ISA names (portable, avx2, avx-vnni,
@@ -312,7 +320,7 @@ Isa detect_isa() {
         const Isa best = best_isa();
         const char* want = std::getenv("SPARSESCOPE_ISA");
         if (!want) return best;
-        const bool vnni256 = __builtin_cpu_supports("avxvnni");
+        const bool vnni256 = cpu_has_avxvnni();
         if (std::strcmp(want, "portable") == 0) return Isa::Portable;
         if (std::strcmp(want, "avx2") == 0 && best != Isa::Portable) return Isa::Avx2;
         if (std::strcmp(want, "avx-vnni") == 0 && vnni256) return Isa::Vnni;
@@ -473,7 +481,7 @@ std::vector<const char*> qmatmul_isas_available() {
     std::vector<const char*> out{"portable"};
     const Isa best = best_isa();
     if (best != Isa::Portable) out.push_back("avx2");
-    if (best == Isa::Vnni || (best == Isa::Avx512Vnni && __builtin_cpu_supports("avxvnni"))) out.push_back("avx-vnni");
+    if (best == Isa::Vnni || (best == Isa::Avx512Vnni && cpu_has_avxvnni())) out.push_back("avx-vnni");
     if (best == Isa::Avx512Vnni) out.push_back("avx512-vnni");
     return out;
 }
