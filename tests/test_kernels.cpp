@@ -338,6 +338,9 @@ private slots:
         for_each_matrix(c.model, [&](const LinearWeights& l) {
             QVERIFY(l.weight.empty());
             QVERIFY(prepared(l).qmat);
+            QVERIFY(l.quant->slim()); // the codes are kept once: in the kernel's blocks
+            // Rebuilt from the blocks, the codes are those of quantizing the weights they stand for.
+            QCOMPARE(quantized_weights_of(l)->packed, quantize_weights(dense_weights(l).data(), l.out, l.in, l.quant->spec).packed);
             QVERIFY(!prepared(l).csr);
             QCOMPARE(kernel_name(l, 1), std::string("q4-dot"));
             QCOMPARE(kernel_name(l, 256), std::string("q4-tiles"));
@@ -345,6 +348,15 @@ private slots:
             fp32 += l.weight_count() * 4;
         });
         QCOMPARE(resident, int64_t(64 * 8 * (16 + 4) + 10 * 2 * (16 + 4)));
+        // int3 and int2 codes take a nibble in the kernel's blocks, not a byte.
+        const LinearWeights& first = std::get<LinearWeights>(m.layers[0]);
+        for (const char* scheme : {"int3:g32", "int2:g32:asym"}) {
+            const QuantizedWeights q = quantize_weights(first.weight.data(), first.out, first.in, parse_quant_spec(scheme));
+            const QMatrix w = qmatrix_from(q);
+            QCOMPARE(w.layout_bits, 4);
+            QCOMPARE(w.codes.size(), size_t(64 * 8 * 16));
+            QCOMPARE(qmatrix_to_quantized(w, q.spec, q.group).packed, q.packed); // and back, exactly
+        }
         QVERIFY(double(resident) <= 0.16 * double(fp32));
         // Forward at batch 1 (integer dot) and 40 (tiles) against fp32 on the dequantized weights.
         Model deq = c.model;

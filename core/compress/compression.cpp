@@ -12,6 +12,8 @@
 #include "compress/prune_nm.h"
 #include "compress/prune_wanda.h"
 
+#include <malloc.h>
+
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -75,7 +77,10 @@ void quantize_matrix(LinearWeights& l, const QuantSpec& spec) {
         if (!std::isfinite(v)) // the integer cast of a NaN is undefined, and no scale represents it
             throw Error("quantize '" + l.name + "' to " + spec.label() + ": the matrix holds NaN or infinite weights, which no code represents");
     auto q = std::make_shared<QuantizedWeights>(quantize_weights(std::as_const(l.weight).data(), l.out, l.in, spec));
-    l.weight = WeightData(dequantize_weights(*q));
+    // The fp32 it stands for is not kept: plan_kernels restores it for one matrix at a time (and
+    // drops it again when an integer kernel runs the matrix), so compressing never holds a
+    // dequantized copy of the whole model.
+    l.weight = WeightData();
     l.quant = std::move(q);
 }
 
@@ -258,6 +263,9 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
     }
 
     plan_kernels(m);
+    // The fp32 restored and dropped matrix by matrix went back to the allocator; hand what it
+    // keeps free back to the system, so the process's resident size is what the model holds.
+    malloc_trim(0);
     c.weight_bytes = weight_bytes(m);
     c.sparsity = measured_sparsity(m);
     c.flops_per_sample = dense_flops_per_sample(m);

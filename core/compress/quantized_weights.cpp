@@ -60,8 +60,10 @@ uint32_t unpack_code(const uint8_t* packed, size_t k, int bits) {
 uint32_t QuantizedWeights::code(size_t k) const { return unpack_code(packed.data(), k, spec.bits()); }
 
 int64_t QuantizedWeights::storage_bytes() const {
-    if (!half.empty()) return int64_t(half.size()) * 2;
-    return int64_t(packed.size()) + int64_t(scale.size()) * 4 + int64_t(zero.size());
+    const int64_t n = int64_t(out) * in;
+    if (!spec.is_integer()) return n * 2; // fp16 / bf16
+    const int64_t groups = int64_t(out) * groups_per_row();
+    return (n * spec.bits() + 7) / 8 + groups * 4 + (spec.asym ? groups : 0);
 }
 
 QuantizedWeights quantize_weights(const float* w, int out, int in, const QuantSpec& spec) {

@@ -26,8 +26,13 @@ struct QuantizedWeights {
     std::vector<uint16_t> half;   // (out, in) fp16 / bf16 bit patterns
 
     int groups_per_row() const { return group ? (in + group - 1) / group : 0; }
-    int64_t storage_bytes() const; // what is stored: codes + scales + zero points, or halves
+    // What this scheme stores for the matrix: packed codes + scales + zero points, or halves -
+    // from the shape, so it is the same for the slim form below.
+    int64_t storage_bytes() const;
     uint32_t code(size_t k) const; // integer schemes
+    // Slim: an integer scheme whose codes, scales and zero points were handed to an integer kernel
+    // (QMatrix, kernels/quant_matmul.h) and live only there; quantized_weights_of() rebuilds them.
+    bool slim() const { return spec.is_integer() && packed.empty() && scale.empty(); }
 };
 
 // w (out, in) -> its quantized form. The spec must not be None.

@@ -99,10 +99,16 @@ void load_quantized(TensorSet& ts, LinearWeights& l) {
 
 void load_matrix(TensorSet& ts, LinearWeights& l) { l.quant ? load_quantized(ts, l) : load_plain(ts, l); }
 
-// `scratch` owns buffers made just for writing (it is a deque: earlier buffers never move).
-void add_linear(std::vector<SafetensorsTensorOut>& out, std::deque<std::vector<int8_t>>& scratch, const LinearWeights& l,
-                const std::string& name) {
-    const QuantizedWeights* q = l.quant.get();
+// What the tensors to write point into, kept until they are written: buffers made just for
+// writing (deques: earlier elements never move), and codes rebuilt from integer kernels.
+struct WriteScratch {
+    std::deque<std::vector<int8_t>> buffers;
+    std::deque<std::shared_ptr<const QuantizedWeights>> codes;
+};
+
+void add_linear(std::vector<SafetensorsTensorOut>& out, WriteScratch& keep, const LinearWeights& l, const std::string& name) {
+    auto& scratch = keep.buffers;
+    const QuantizedWeights* q = l.quant ? keep.codes.emplace_back(quantized_weights_of(l)).get() : nullptr;
     if (!q && l.weight.empty() && l.kernels) {
         // The kernel plan kept only a sparse copy: write it out dense again.
         std::vector<int8_t>& dense = scratch.emplace_back(size_t(l.weight_count()) * sizeof(float));
@@ -193,7 +199,7 @@ Model load_any(const std::string& path) {
 
 void save_model(const Model& model, const std::string& out, const std::map<std::string, std::string>& extra_metadata) {
     std::vector<SafetensorsTensorOut> tensors;
-    std::deque<std::vector<int8_t>> scratch;
+    WriteScratch scratch;
     for (int li = 0; li < int(model.layers.size()); ++li) {
         for_each_layer_matrix(const_cast<Model&>(model), li, MatrixScope::All,
                               [&](const LinearWeights& l, const MatrixInfo& info) { add_linear(tensors, scratch, l, info.stored_name); });

@@ -215,6 +215,14 @@ void plan_matrix(LinearWeights& l) {
     if (!uses(KernelFamily::Nm24)) p.nm24.reset();
     if (integer || !uses_base) l.weight = WeightData();
     if (integer && !uses_base) p.qmat.reset();
+    if (p.qmat) { // the integer kernel's copy is now the only one of the codes, scales and zeros
+        auto slim = std::make_shared<QuantizedWeights>();
+        slim->spec = l.quant->spec;
+        slim->out = l.quant->out;
+        slim->in = l.quant->in;
+        slim->group = l.quant->group;
+        l.quant = std::move(slim);
+    }
     l.kernels = std::make_shared<const PreparedMatrix>(std::move(p));
 }
 
@@ -241,8 +249,14 @@ std::string kernel_name(const LinearWeights& l, int batch) {
 }
 
 void plan_kernels(Model& model) {
-    restore_dense_weights(model);
-    for_each_matrix(model, [](LinearWeights& l) { plan_matrix(l); });
+    // One matrix at a time: its fp32 restored (from codes, CSR or blocks), planned, and whatever its
+    // kernels do not use dropped again - never every matrix's fp32 at once.
+    for_each_matrix(model, [](LinearWeights& l) {
+        if (l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
+        l.quant = quantized_weights_of(l); // codes back from the integer kernel before it goes
+        l.kernels.reset();
+        plan_matrix(l);
+    });
 }
 
 std::string kernel_summary(const Model& model) {

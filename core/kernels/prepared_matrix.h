@@ -33,9 +33,14 @@ struct PreparedMatrix {
 // The prepared kernels of l, or an empty set (dense, nothing prepared) when there are none.
 const PreparedMatrix& prepared(const LinearWeights& l);
 
+// The matrix's low-precision form with its codes (rebuilt from the integer kernel's copy when
+// the plan slimmed l.quant, QuantizedWeights::slim). l.quant must be set.
+std::shared_ptr<const QuantizedWeights> quantized_weights_of(const LinearWeights& l);
+
 // Weights equal to zero, from whichever form the matrix holds (fp32, codes, CSR or 4x1 blocks).
 int64_t count_zero_weights(const LinearWeights& l);
-// Bytes the matrix keeps in memory for computing: fp32 weights, kernel copies, and bias.
+// Bytes the matrix keeps in memory: fp32 weights, its low-precision codes (once: an integer
+// kernel holds them instead of l.quant), the other kernel copies, and bias.
 int64_t resident_weight_bytes(const LinearWeights& l);
 // (out, in) fp32 from whichever form the matrix holds; empty when it holds none.
 std::vector<float> dense_weights(const LinearWeights& l);

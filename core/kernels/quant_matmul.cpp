@@ -382,7 +382,7 @@ QMatrix qmatrix_from(const QuantizedWeights& q) {
     w.out = q.out;
     w.in = q.in;
     const int bits = q.spec.bits();
-    w.layout_bits = bits == 4 ? 4 : 8;
+    w.layout_bits = bits <= 4 ? 4 : 8; // int4, int3 and int2 codes all fit a nibble
     w.blocks = (q.in + kB - 1) / kB;
     w.group_blocks = q.group == q.in ? w.blocks : q.group / kB;
     w.groups = (w.blocks + w.group_blocks - 1) / w.group_blocks;
@@ -407,6 +407,22 @@ QMatrix qmatrix_from(const QuantizedWeights& q) {
             }
         }
     return w;
+}
+
+QuantizedWeights qmatrix_to_quantized(const QMatrix& w, const QuantSpec& spec, int group) {
+    QuantizedWeights q;
+    q.spec = spec;
+    q.out = w.out;
+    q.in = w.in;
+    q.group = group;
+    q.scale = w.scale;
+    if (spec.asym) q.zero = w.zero;
+    std::vector<uint32_t> codes(size_t(w.out) * w.in);
+    for (int o = 0; o < w.out; ++o)
+        for (int i = 0; i < w.in; ++i)
+            codes[size_t(o) * w.in + i] = uint32_t(block_code(w, w.codes.data() + (size_t(o) * w.blocks + size_t(i / kB)) * size_t(w.block_bytes()), i % kB));
+    pack_codes(codes, spec.bits(), q.packed);
+    return q;
 }
 
 void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out) {

@@ -1,9 +1,9 @@
 // quant_matmul.h - weight-only integer kernels: Y = X W^T with W kept at 8 or 4 bits.
 //
 // Layout (llama.cpp Q8_0 / Q4_0 style): each row of W (out, in) is cut into blocks of 32 inputs
-// (the last block padded with zero weights). A block holds 32 one-byte codes (layout 8: int8,
-// int3, int2 schemes) or 16 bytes of 4-bit codes (layout 4: int4; byte j holds input j in its low
-// nibble and input j + 16 in its high one). Codes are QuantizedWeights' unsigned codes as they are;
+// (the last block padded with zero weights). A block holds 32 one-byte codes (layout 8: int8) or
+// 16 bytes of 4-bit codes (layout 4: int4, int3 and int2, whose codes fit a nibble; byte j holds
+// input j in its low nibble and input j + 16 in its high one). Codes are QuantizedWeights' unsigned codes as they are;
 // scales (fp32) and zero points stay per group of the scheme (1, 2 or 4 blocks, or the whole row
 // for int8 per channel), so every weight is exactly
 //     w = (code - zero[o, g]) * scale[o, g]      (symmetric schemes: zero = 2^(bits-1))
@@ -29,7 +29,7 @@ struct QMatrix {
     static constexpr int kBlock = 32;
     int out = 0, in = 0;
     int bits = 8;                // of the scheme: 8, 4, 3 or 2
-    int layout_bits = 8;         // 8 or 4
+    int layout_bits = 8;         // 8 (int8) or 4 (int4, int3, int2)
     int blocks = 0;              // per row, ceil(in / 32)
     int group_blocks = 0;        // blocks per scale group
     int groups = 0;              // per row
@@ -48,6 +48,10 @@ struct QMatrix {
 // that are whole blocks).
 bool qmatrix_supports(const QuantizedWeights& q);
 QMatrix qmatrix_from(const QuantizedWeights& q);
+
+// The QuantizedWeights q that qmatrix_from(q) was made from, rebuilt (codes, scales, zero points):
+// a matrix whose integer kernel holds the only copy of its codes (QuantizedWeights::slim).
+QuantizedWeights qmatrix_to_quantized(const QMatrix& w, const QuantSpec& spec, int group);
 
 // Rows [o0, o1) of W in fp32, (o1 - o0, in) row-major: bit-identical to dequantize_weights().
 void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out);

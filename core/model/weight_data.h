@@ -1,6 +1,9 @@
-// weight_data.h - the values of one weight or bias tensor, fp32: owned, or a view into a mapped
-// safetensors file (zero copy). Writing through a non-const accessor copies a view first
-// (copy-on-write), so a loaded model is never modified through a compressed copy.
+// weight_data.h - the values of one weight or bias tensor, fp32: owned (shared between copies), or
+// a view into a mapped safetensors file (zero copy). Copying a WeightData copies a reference, not
+// the values: a Model copied for compression or for other preprocessing costs no memory until a
+// matrix is changed. Writing through a non-const accessor first gives this WeightData its own
+// values (copy-on-write: a view is copied out, shared values are copied when another WeightData
+// still refers to them), so a loaded model is never modified through a compressed copy.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +16,8 @@ namespace ss {
 class WeightData {
 public:
     WeightData() = default;
-    WeightData(std::vector<float> values) : own_(std::move(values)) {}
-    WeightData(std::initializer_list<float> values) : own_(values) {}
+    WeightData(std::vector<float> values) : own_(std::make_shared<std::vector<float>>(std::move(values))) {}
+    WeightData(std::initializer_list<float> values) : own_(std::make_shared<std::vector<float>>(values)) {}
 
     // Views n floats at p; `keep_alive` owns the memory (e.g. the file mapping).
     static WeightData view(std::shared_ptr<const void> keep_alive, const float* p, size_t n) {
@@ -25,26 +28,29 @@ public:
         return w;
     }
 
-    size_t size() const { return view_ ? view_size_ : own_.size(); }
+    size_t size() const { return view_ ? view_size_ : own_ ? own_->size() : 0; }
     bool empty() const { return size() == 0; }
     bool is_view() const { return view_ != nullptr; }
+    // Whether another WeightData refers to the same owned values (a copy not yet written to).
+    bool is_shared() const { return own_ && own_.use_count() > 1; }
 
-    const float* data() const { return view_ ? view_ : own_.data(); }
+    const float* data() const { return view_ ? view_ : own_ ? own_->data() : nullptr; }
     const float* begin() const { return data(); }
     const float* end() const { return data() + size(); }
     float operator[](size_t i) const { return data()[i]; }
 
-    // Mutable access detaches a view into owned storage first.
+    // Mutable access gives this WeightData values of its own first.
     float* data() {
         detach();
-        return own_.data();
+        return own_ ? own_->data() : nullptr;
     }
     float* begin() { return data(); }
     float* end() { return data() + size(); }
     float& operator[](size_t i) { return data()[i]; }
     void resize(size_t n) {
         detach();
-        own_.resize(n);
+        if (!own_) own_ = std::make_shared<std::vector<float>>();
+        own_->resize(n);
     }
 
     std::vector<float> to_vector() const { return {begin(), end()}; }
@@ -58,14 +64,17 @@ public:
 
 private:
     void detach() {
-        if (!view_) return;
-        own_.assign(view_, view_ + view_size_);
-        view_ = nullptr;
-        view_size_ = 0;
-        keep_.reset();
+        if (view_) {
+            own_ = std::make_shared<std::vector<float>>(view_, view_ + view_size_);
+            view_ = nullptr;
+            view_size_ = 0;
+            keep_.reset();
+        } else if (own_ && own_.use_count() > 1) {
+            own_ = std::make_shared<std::vector<float>>(*own_);
+        }
     }
 
-    std::vector<float> own_;
+    std::shared_ptr<std::vector<float>> own_;
     std::shared_ptr<const void> keep_;
     const float* view_ = nullptr;
     size_t view_size_ = 0;
