@@ -7,6 +7,7 @@
 #include "kernels/thread_pool.h"
 #include "data/dataset.h"
 #include "error.h"
+#include "eval/baseline_cache.h"
 #include "eval/evaluate.h"
 #include "formats/model_io.h"
 #include "eval/result_json.h"
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <cstdio>
 
@@ -91,7 +93,7 @@ int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
                                  "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens"},
-                 {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite"});
+                 {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
     ss::EvalOptions opt;
@@ -123,6 +125,31 @@ int cmd_eval(int argc, char** argv) {
     req.plan = plan;
     req.calibration = calib.get();
     req.options = opt;
+    // --cached-baseline: the dense model's outputs and speed from the baseline cache when this
+    // (model, data, samples, preprocessing, threads, CPU) was measured before - the dense model is
+    // then neither run nor kept resident; on a miss they are measured as usual and cached.
+    std::string baseline_note;
+    if (a.has("--cached-baseline")) {
+        const int samples = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
+        const std::string dir = ss::baseline_cache_dir(), key = ss::baseline_cache_key(model, data, samples, opt.threads);
+        if (key.empty()) throw UsageError("--cached-baseline: " + model.name + " has no file hash to key the cache with");
+        if (auto hit = ss::read_cached_baseline(dir, key)) {
+            auto b = std::make_shared<const ss::BaselineOutputs>(std::move(hit->outputs));
+            req.baseline = [b](const ss::Model&, int, int) { return b; };
+            req.side_by_side = false;
+            char when[64];
+            const std::time_t t = std::time_t(hit->measured_at);
+            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+            baseline_note = "dense outputs and speed from the baseline cache (measured " + std::string(when) + "; " + hit->path +
+                            "); the dense model was not run";
+        } else {
+            req.baseline = [&, dir, key](const ss::Model& dense, int n, int threads) {
+                auto b = std::make_shared<const ss::BaselineOutputs>(ss::compute_baseline(dense, data, n, threads));
+                baseline_note = "dense baseline measured now and cached as " + ss::write_cached_baseline(dir, key, *b);
+                return b;
+            };
+        }
+    }
     std::vector<std::string> notes;
     const ss::RunRecord r = ss::run_evaluation(req, &notes);
 
@@ -157,6 +184,11 @@ int cmd_eval(int argc, char** argv) {
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);
     std::printf("weights    %lld bytes, sparsity %.4f\n", (long long)e.weight_bytes, e.sparsity);
+    int64_t model_resident = 0;
+    for (const ss::LayerCost& l : e.layers) model_resident += l.resident_bytes;
+    std::printf("memory     compressed model resident %lld bytes; process peak resident %lld bytes\n", (long long)model_resident,
+                (long long)resident_bytes().first);
+    if (!baseline_note.empty()) std::printf("baseline   %s\n", baseline_note.c_str());
     return 0;
 }
 

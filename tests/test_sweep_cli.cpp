@@ -2,6 +2,7 @@
 // sweep killed with SIGKILL keeps every finished run in a sound file and resumes; shards merge into
 // what one unsharded sweep gives; two sweeps into one session share its grid; the sessions
 // commands read without modifying.
+#include "formats/model_io.h"
 #include "session/session_db.h"
 #include "test_support.h"
 
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <csignal>
 #include <map>
 #include <set>
@@ -136,6 +138,75 @@ private slots:
         QCOMPARE(runs.size(), size_t(total));
         QCOMPARE(keys.size(), size_t(total));
         QCOMPARE(db->grid_claim_count(), int64_t(0));
+    }
+
+    // eval --cached-baseline: once the dense baseline is cached, a compressed evaluation neither
+    // runs nor keeps the dense model, and its peak resident memory falls below the dense
+    // evaluation's (a 784-3072-3072-10 MLP, 47.5 MB of F32: large enough to show it).
+    void compressedEvalWithCachedBaselinePeaksBelowDense() {
+        QTemporaryDir dir;
+        Model m;
+        m.name = "wide";
+        m.input.shape = {28, 28};
+        m.input.scale = 1.0 / 255.0;
+        for (int c = 0; c < 10; ++c) m.labels.push_back(std::to_string(c));
+        const int dims[] = {784, 3072, 3072, 10};
+        uint32_t state = 12345;
+        for (int i = 0; i < 3; ++i) {
+            LinearWeights l = make_linear("fc" + std::to_string(i), dims[i], dims[i + 1], true);
+            std::vector<float> w(size_t(dims[i]) * dims[i + 1]);
+            for (float& v : w) { // uniform in +-sqrt(3 / in): unit variance through each layer
+                state = state * 1664525u + 1013904223u;
+                v = (float(state >> 8) / float(1 << 24) * 2.0f - 1.0f) * std::sqrt(3.0f / float(dims[i]));
+            }
+            l.weight = WeightData(std::move(w));
+            l.bias = WeightData(std::vector<float>(size_t(dims[i + 1]), 0.0f));
+            m.layers.emplace_back(std::move(l));
+            if (i < 2) m.layers.emplace_back(ActivationLayer{});
+        }
+        const QString model = dir.filePath(QStringLiteral("wide"));
+        save_model_dir(m, model.toStdString());
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_CACHE_HOME"), dir.filePath(QStringLiteral("cache")));
+        auto run = [&](const QStringList& extra) {
+            QProcess p;
+            p.setProcessEnvironment(env);
+            p.start(kCli, QStringList{QStringLiteral("eval"), model, QStringLiteral("--limit"), QStringLiteral("300")} + extra);
+            p.waitForFinished(120000);
+            const QString out = QString::fromUtf8(p.readAllStandardOutput()) + QString::fromUtf8(p.readAllStandardError());
+            if (p.exitCode() != 0) qWarning("%s", qPrintable(out));
+            return out;
+        };
+        auto peak = [](const QString& out) {
+            return QRegularExpression(QStringLiteral("process peak resident (\\d+) bytes")).match(out).captured(1).toLongLong();
+        };
+        auto line = [](const QString& out, const QString& key) {
+            return QRegularExpression(QStringLiteral("^") + key + QStringLiteral(".*$"), QRegularExpression::MultilineOption).match(out).captured(0);
+        };
+        const QString dense = run({});
+        const QStringList int8 = {QStringLiteral("--quant"), QStringLiteral("int8"), QStringLiteral("--cached-baseline")};
+        const QString first = run(int8), second = run(int8);
+        QVERIFY2(first.contains(QStringLiteral("dense baseline measured now and cached")), qPrintable(first));
+        QVERIFY2(second.contains(QStringLiteral("from the baseline cache")), qPrintable(second));
+        // The same comparison with dense, whether the baseline was just measured or read back.
+        QCOMPARE(line(second, QStringLiteral("accuracy")), line(first, QStringLiteral("accuracy")));
+        QCOMPARE(line(second, QStringLiteral("agreement")), line(first, QStringLiteral("agreement")));
+        const qint64 dense_peak = peak(dense), int8_peak = peak(second);
+        qInfo("peak resident: dense %lld bytes, int8 with the cached baseline %lld bytes", dense_peak, int8_peak);
+        QVERIFY(dense_peak > 47000000);
+        QVERIFY2(int8_peak < dense_peak, qPrintable(QStringLiteral("%1 vs %2").arg(int8_peak).arg(dense_peak)));
+
+        // A damaged cache file is not used: measured again and rewritten.
+        const QDir cache(dir.filePath(QStringLiteral("cache/sparsescope/baselines")));
+        const QStringList files = cache.entryList(QDir::Files);
+        QCOMPARE(files.size(), 1);
+        QFile f(cache.filePath(files[0]));
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.resize(f.size() - 7));
+        f.close();
+        const QString third = run(int8);
+        QVERIFY2(third.contains(QStringLiteral("dense baseline measured now and cached")), qPrintable(third));
+        QCOMPARE(line(third, QStringLiteral("accuracy")), line(first, QStringLiteral("accuracy")));
     }
 
     void shardsMergeIntoTheUnshardedSweep() {

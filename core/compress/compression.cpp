@@ -259,7 +259,11 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
             if (x.info.role == MatrixRole::ExpertFc1) // one note per expert
                 c.notes.push_back(x.info.name.substr(0, x.info.name.rfind('.')) + ": share " + share_text(s) + " -> " + spec.label());
         }
-        if (spec.scheme != QuantScheme::None) quantize_matrix(*x.l, spec);
+        if (spec.scheme != QuantScheme::None) {
+            const WeightData source = x.l->weight; // a reference, not a copy
+            quantize_matrix(*x.l, spec);
+            source.release_file_pages(); // read once from the mapped file: not kept resident for it
+        }
     }
 
     plan_kernels(m);

@@ -49,6 +49,19 @@ void pack_codes(const std::vector<uint32_t>& codes, int bits, std::vector<uint8_
     }
 }
 
+namespace {
+// Sets code k (b bits, into zeroed storage) of the bit stream pack_codes writes.
+inline void put_code(uint8_t* packed, size_t k, int bits, uint32_t c) {
+    if (bits == 8) {
+        packed[k] = uint8_t(c);
+        return;
+    }
+    size_t bit = k * size_t(bits);
+    for (int b = 0; b < bits; ++b, ++bit)
+        if (c >> b & 1u) packed[bit >> 3] |= uint8_t(1u << (bit & 7));
+}
+} // namespace
+
 uint32_t unpack_code(const uint8_t* packed, size_t k, int bits) {
     if (bits == 8) return packed[k];
     uint32_t c = 0;
@@ -83,7 +96,9 @@ QuantizedWeights quantize_weights(const float* w, int out, int in, const QuantSp
     const int groups = q.groups_per_row();
     q.scale.assign(size_t(out) * groups, 0.0f);
     if (spec.asym) q.zero.assign(size_t(out) * groups, 0);
-    std::vector<uint32_t> codes(n);
+    // Codes go straight into the packed stream: no (out, in) array of 32-bit codes on the way.
+    q.packed.assign((n * size_t(bits) + 7) / 8, 0);
+    uint8_t* packed = q.packed.data();
     const int qmax_sym = (1 << (bits - 1)) - 1; // e.g. 127, 7, 3, 1
     const uint32_t offset = 1u << (bits - 1);
     const int levels = (1 << bits) - 1;         // asymmetric codes 0 .. levels
@@ -98,7 +113,7 @@ QuantizedWeights quantize_weights(const float* w, int out, int in, const QuantSp
                 scale = amax / float(qmax_sym);
                 for (int i = i0; i < i1; ++i) {
                     const float v = scale > 0.0f ? std::clamp(std::nearbyint(wr[i] / scale), float(-qmax_sym), float(qmax_sym)) : 0.0f;
-                    codes[size_t(o) * in + i] = uint32_t(int(v) + int(offset));
+                    put_code(packed, size_t(o) * in + i, bits, uint32_t(int(v) + int(offset)));
                 }
             } else {
                 // The range always holds 0, so zero (e.g. a pruned weight) stays exactly zero.
@@ -112,11 +127,10 @@ QuantizedWeights quantize_weights(const float* w, int out, int in, const QuantSp
                 q.zero[size_t(o) * groups + g] = uint8_t(zero);
                 for (int i = i0; i < i1; ++i) {
                     const float v = scale > 0.0f ? std::clamp(std::nearbyint(wr[i] / scale) + zero, 0.0f, float(levels)) : zero;
-                    codes[size_t(o) * in + i] = uint32_t(v);
+                    put_code(packed, size_t(o) * in + i, bits, uint32_t(v));
                 }
             }
         }
-    pack_codes(codes, bits, q.packed);
     return q;
 }
 

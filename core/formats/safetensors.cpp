@@ -251,7 +251,7 @@ WeightData SafetensorsFile::to_f32(const SafetensorsEntry& e) const {
     const uint8_t* p = raw(e);
     const size_t n = (e.end - e.begin) / size_t(dtype_size_bytes(e.dtype));
     if (e.dtype == DType::F32 && reinterpret_cast<uintptr_t>(p) % alignof(float) == 0)
-        return WeightData::view(bytes_, reinterpret_cast<const float*>(p), n);
+        return WeightData::file_view(bytes_, reinterpret_cast<const float*>(p), n);
     FloatBuffer buffer = float_buffer(n);
     float* out = buffer.data;
     auto load = [p](size_t i, auto type_tag) {

@@ -168,11 +168,13 @@ double zero_block_share(const LinearWeights& l) {
 }
 
 void plan_matrix(LinearWeights& l) {
-    if (l.weight.empty()) return;
-    PreparedMatrix p;
     const bool integer = l.quant && qmatrix_supports(*l.quant);
+    if (l.weight.empty() && !integer) return;
+    PreparedMatrix p;
     const double sparsity = double(count_zero_weights(l)) / double(std::max<int64_t>(1, l.weight_count()));
-    if (sparsity >= (integer ? kCsrMinSparsityQuantized : kCsrMinSparsity))
+    const bool csr = sparsity >= (integer ? kCsrMinSparsityQuantized : kCsrMinSparsity);
+    if (csr && l.weight.empty()) l.weight = WeightData(dense_weights(l)); // the sparse copy is built from fp32
+    if (csr)
         p.csr = std::make_shared<const CsrMatrix>(csr_from_dense(std::as_const(l.weight).data(), l.out, l.in));
     if (integer) p.qmat = std::make_shared<const QMatrix>(qmatrix_from(*l.quant));
     // Blocks are worth it when the zeros come in blocks: at most 1.5x the nonzeros stored.
@@ -251,9 +253,11 @@ std::string kernel_name(const LinearWeights& l, int batch) {
 void plan_kernels(Model& model) {
     // One matrix at a time: its fp32 restored (from codes, CSR or blocks), planned, and whatever its
     // kernels do not use dropped again - never every matrix's fp32 at once.
+    // An integer matrix gets fp32 only if a sparse copy is to be built from it (plan_matrix).
     for_each_matrix(model, [](LinearWeights& l) {
-        if (l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
         l.quant = quantized_weights_of(l); // codes back from the integer kernel before it goes
+        const bool integer = l.quant && qmatrix_supports(*l.quant);
+        if (!integer && l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
         l.kernels.reset();
         plan_matrix(l);
     });

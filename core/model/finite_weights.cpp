@@ -23,6 +23,7 @@ std::string first_nonfinite_weight(const Model& model) {
     for_each_matrix(model, [&](const LinearWeights& l, const MatrixInfo& info) {
         if (!found.empty()) return;
         if (!l.weight.empty()) found = first_in(std::as_const(l.weight).data(), l.weight.size(), info.stored_name + ".weight");
+        l.weight.release_file_pages(); // a pass over the mapped file must not leave the model resident
         if (found.empty() && l.quant) found = first_in(l.quant->scale.data(), l.quant->scale.size(), info.stored_name + ".weight (scales)");
         if (found.empty() && !l.bias.empty()) found = first_in(std::as_const(l.bias).data(), l.bias.size(), info.stored_name + ".bias");
     }, MatrixScope::All);

@@ -13,6 +13,8 @@
 
 namespace ss {
 
+class ByteSource; // formats/byte_source.h
+
 class WeightData {
 public:
     WeightData() = default;
@@ -27,6 +29,14 @@ public:
         w.view_size_ = n;
         return w;
     }
+
+    // A view of n floats at p inside `source` (a mapped file): its pages can be handed back.
+    static WeightData file_view(std::shared_ptr<const ByteSource> source, const float* p, size_t n);
+
+    // For a view into a mapped file: gives the file's pages under it back to the kernel (they are
+    // read again if touched), so values read once - e.g. to quantize them - do not stay in the
+    // process's resident memory. Does nothing for other values.
+    void release_file_pages() const;
 
     size_t size() const { return view_ ? view_size_ : own_ ? own_->size() : 0; }
     bool empty() const { return size() == 0; }
@@ -72,12 +82,14 @@ private:
         } else if (own_ && own_.use_count() > 1) {
             own_ = std::make_shared<std::vector<float>>(*own_);
         }
+        source_.reset();
     }
 
     std::shared_ptr<std::vector<float>> own_;
     std::shared_ptr<const void> keep_;
     const float* view_ = nullptr;
     size_t view_size_ = 0;
+    std::shared_ptr<const ByteSource> source_; // set for file views
 };
 
 } // namespace ss
