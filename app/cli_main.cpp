@@ -12,7 +12,7 @@
 namespace cli {
 const char* kUsage = R"(usage:
   sparsescope-cli eval MODEL [--data PATH [--labels FILE] [--label-column C]] [COMPRESSION]
-                       [--limit N] [--threads N] [--json]
+                       [--limit N] [--threads N] [--json] [--cached-baseline]
                        [--input-scale F] [--input-mean F] [--input-std F]
   sparsescope-cli eval LM_DIR --data TEXT.txt|TOKENS.npy [--tokenizer PATH] [--add-bos] [--ctx N]
                        [--chunks K] [--gen-tokens N] [COMPRESSION] [--threads N] [--json]

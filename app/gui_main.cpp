@@ -71,7 +71,9 @@ int main(int argc, char** argv) {
                                 QStringLiteral("Move the sparsity slider N times in live mode, print the time from each move to its "
                                                "whole-set result (median first), quit."),
                                 QStringLiteral("N"));
-    cli.addOptions({model_opt, data_opt, session_opt, shot_opt, live_opt});
+    QCommandLineOption nonfinite_opt(QStringLiteral("allow-nonfinite"),
+                                     QStringLiteral("Load models with NaN or infinite weights (refused by default)."));
+    cli.addOptions({model_opt, data_opt, session_opt, shot_opt, live_opt, nonfinite_opt});
     cli.process(app);
 
     QString model_path = cli.value(model_opt);
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
     if (model_path.isEmpty()) model_path = default_model_path();
 
     ssui::MainWindow w;
+    w.setAllowNonfinite(cli.isSet(nonfinite_opt));
     w.show();
     QString err;
     if (!w.loadModel(model_path, &err)) QMessageBox::critical(&w, QObject::tr("Cannot open model"), err);

@@ -234,6 +234,15 @@ private slots:
         QCOMPARE(load_token_data(kDemo + "/kjv-heldout.txt", 4096, kDemo + "/tokenizer.model", bos).tokens.front(), 1);
     }
 
+    // Found by fuzz_sentencepiece: a BYTE piece whose text is not <0xXX> threw std::invalid_argument
+    // from std::stoi (a crash for the caller), and "<0x1G>"-like text parsed partially.
+    void sentencePieceBytePieceMustBeHex() {
+        const std::string path = std::string(SPARSESCOPE_TEST_DATA) + "/bad-tokenizers/byte-piece-not-hex.model";
+        const std::string message = error_message([&] { load_tokenizer(path); });
+        QVERIFY2(message.find("is of type BYTE but its text is not <0xXX> (two hex digits)") != std::string::npos, message.c_str());
+        QVERIFY2(message.rfind(path, 0) == 0, message.c_str());
+    }
+
     void gzipTextIsInflated() {
         // The Jargon File ships as jargon.txt.gz: evaluation text may be a gzip of UTF-8.
         const std::string text = "And it came to pass, when the hackers had compiled the kernel.\n";

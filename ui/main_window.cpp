@@ -272,7 +272,7 @@ void MainWindow::saveLayout() {
 
 bool MainWindow::loadModel(const QString& path, QString* error) {
     try {
-        auto model = std::make_shared<const ss::Model>(ss::load_model(path.toStdString()));
+        auto model = std::make_shared<const ss::Model>(ss::load_model(path.toStdString(), allow_nonfinite_));
         if (model->task == ss::EvalTask::LanguageModeling) { // the window measures classifiers for now
             if (error)
                 *error = tr("%1 is a language model (%2). The window evaluates classifiers for now; measure it with "
@@ -285,7 +285,11 @@ bool MainWindow::loadModel(const QString& path, QString* error) {
         AppSettings::addRecent(AppSettings::Recent::Model, path);
         return true;
     } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(e.what());
+        if (error) {
+            *error = QString::fromStdString(e.what());
+            if (error->contains(QLatin1String("NaN or infinite weights")))
+                *error += tr("\n\nTo look at such a model anyway, start the window as: sparsescope --allow-nonfinite %1").arg(path);
+        }
         return false;
     }
 }

@@ -52,6 +52,8 @@ public:
     // Non-interactive entry points (used by main, menus and tests). On failure they return false
     // and put the engine's message in *error; nothing already loaded is lost.
     bool loadModel(const QString& path, QString* error);
+    // Whether models with NaN or infinite weights are loaded (sparsescope --allow-nonfinite); refused by default.
+    void setAllowNonfinite(bool allow) { allow_nonfinite_ = allow; }
     bool loadDataset(const QString& path, QString* error, const QString& csv_label_column = {});
     void setModel(std::shared_ptr<const ss::Model> model);
     void setDataset(std::shared_ptr<const ss::Dataset> dataset);
@@ -206,6 +208,7 @@ private:
     QLabel* warning_label_ = nullptr;
     bool dirty_ = false; // own runs not in the session file (a write failed, or no session could be made)
     int latency_samples_ = 200;
+    bool allow_nonfinite_ = false;
 };
 
 } // namespace ssui

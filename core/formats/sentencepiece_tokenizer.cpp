@@ -158,7 +158,7 @@ public:
             if (id < 0 || size_t(id) >= pieces_.size()) continue;
             const Piece& p = pieces_[size_t(id)];
             if (p.type == Control || p.type == Unknown) continue;
-            if (p.type == Byte) out.push_back(char(std::stoi(p.text.substr(3, 2), nullptr, 16)));
+            if (p.type == Byte) out.push_back(char(byte_of_piece(p.text, size_t(id))));
             else out += p.text;
         }
         std::string text;
@@ -238,11 +238,19 @@ private:
             if (p.type == UserDefined) user_defined_.push_back(p.text);
             if (p.type == Unknown) unk_ = int32_t(i);
             if (p.type == Control && p.text == "<s>") bos_ = int32_t(i);
-            if (p.type == Byte && p.text.size() == 6) byte_ids_[size_t(std::stoi(p.text.substr(3, 2), nullptr, 16))] = int32_t(i);
+            if (p.type == Byte) byte_ids_[size_t(byte_of_piece(p.text, i))] = int32_t(i);
         }
         if (byte_fallback_)
             for (int b = 0; b < 256; ++b)
                 if (byte_ids_[size_t(b)] < 0) throw Error(path_ + ": byte_fallback is set but the piece for byte " + std::to_string(b) + " is missing");
+    }
+
+    // The byte a BYTE piece stands for: its text must be exactly "<0xXX>" (two hex digits).
+    int byte_of_piece(const std::string& text, size_t index) const {
+        auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+        if (text.size() != 6 || text.compare(0, 3, "<0x") != 0 || text[5] != '>' || hex(text[3]) < 0 || hex(text[4]) < 0)
+            throw Error(path_ + ": piece " + std::to_string(index) + " is of type BYTE but its text is not <0xXX> (two hex digits)");
+        return hex(text[3]) * 16 + hex(text[4]);
     }
 
     // identity rule: whitespace handling only.

@@ -10,7 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int64_t limit : {int64_t(0), int64_t(3)}) {
         try {
             const ss::Dataset d = ss::load_idx_pair(images, labels, limit);
-            if (limit && d.samples() > limit) __builtin_trap(); // --limit must bound what is read
+            if (limit && d.count > limit) __builtin_trap(); // --limit must bound what is read
         } catch (const ss::Error&) {
         }
     }
