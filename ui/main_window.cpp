@@ -288,7 +288,7 @@ bool MainWindow::loadModel(const QString& path, QString* error) {
         if (error) {
             *error = QString::fromStdString(e.what());
             if (error->contains(QLatin1String("NaN or infinite weights")))
-                *error += tr("\n\nTo look at such a model anyway, start the window as: sparsescope --allow-nonfinite %1").arg(path);
+                *error += tr("\n\nTo look at such a model anyway, start the window with:\n    sparsescope --allow-nonfinite %1").arg(path);
         }
         return false;
     }
@@ -330,6 +330,9 @@ void MainWindow::refreshStatus() {
         QString moe;
         for (const ss::MoeLayer* m : model_->moe_layers())
             moe += tr("<br>MoE '%1': %2 experts, top-%3").arg(QString::fromStdString(m->name)).arg(m->experts.size()).arg(m->top_k);
+        if (!model_->nonfinite.empty()) // loaded with --allow-nonfinite: every figure from it is suspect
+            moe += tr("<br><font color='#b00020'>NaN or infinite weights (%1), loaded with --allow-nonfinite</font>")
+                       .arg(QString::fromStdString(model_->nonfinite).toHtmlEscaped());
         model_label_->setText(tr("<b>Model</b> %1<br>%2 parameters, %3 classes%4")
                                   .arg(QString::fromStdString(model_->name).toHtmlEscaped(), loc.toString(qlonglong(model_->parameter_count())))
                                   .arg(model_->num_classes()).arg(moe));
