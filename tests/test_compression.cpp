@@ -56,6 +56,43 @@ QString error_of(const std::function<void()>& f) { return QString::fromStdString
 class TestCompression : public QObject {
     Q_OBJECT
 private slots:
+    // Global magnitude pruning picks its threshold by a histogram of bit patterns (no copy of all
+    // magnitudes): the weights it zeroes must be exactly those of sorting every magnitude - k of
+    // them, the smallest, ties broken in matrix order - with many ties, negative zeros and
+    // magnitudes spanning many powers of two.
+    void globalMagnitudeThresholdEqualsFullSort() {
+        std::mt19937 rng(7);
+        std::vector<LinearWeights> ls;
+        for (int m = 0; m < 3; ++m) {
+            LinearWeights l = make_linear("m" + std::to_string(m), 37 + m, 11 + 2 * m, true);
+            std::vector<float> w(size_t(l.in) * l.out);
+            for (float& v : w) {
+                const int r = int(rng() % 100);
+                v = r < 30 ? float(int(rng() % 7) - 3) * 0.25f             // ties
+                    : r < 35 ? -0.0f
+                             : std::ldexp(float(rng() % 1000) / 1000.0f - 0.5f, int(rng() % 20) - 10);
+            }
+            l.weight = WeightData(std::move(w));
+            ls.push_back(std::move(l));
+        }
+        for (double sparsity : {0.05, 0.37, 0.5, 0.93}) {
+            std::vector<LinearWeights> got = ls;
+            std::vector<LinearWeights*> ptrs;
+            for (auto& l : got) ptrs.push_back(&l);
+            const int64_t k = prune_magnitude(ptrs, sparsity);
+            // Reference: every (magnitude, matrix, index) sorted; the first k are zeroed.
+            std::vector<std::tuple<float, size_t, size_t>> all;
+            for (size_t m = 0; m < ls.size(); ++m)
+                for (size_t i = 0; i < ls[m].weight.size(); ++i) all.emplace_back(std::fabs(ls[m].weight[i]), m, i);
+            std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+            QCOMPARE(k, std::llround(sparsity * double(all.size())));
+            std::vector<std::vector<float>> want;
+            for (const auto& l : ls) want.push_back(l.weight.to_vector());
+            for (int64_t j = 0; j < k; ++j) want[std::get<1>(all[size_t(j)])][std::get<2>(all[size_t(j)])] = 0.0f;
+            for (size_t m = 0; m < ls.size(); ++m) QCOMPARE(got[m].weight.to_vector(), want[m]);
+        }
+    }
+
     void magnitudeHitsSparsityExactly_data() {
         QTest::addColumn<double>("sparsity");
         for (double s : {0.0, 0.1, 0.25, 0.5, 0.73, 0.9, 0.99}) QTest::newRow(qPrintable(QString::number(s))) << s;

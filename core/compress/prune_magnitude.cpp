@@ -5,18 +5,43 @@
 #include "error.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <utility>
 
 namespace ss {
 
+namespace {
+
+// The k-th smallest (1-based) of the matrices' magnitudes, found without a copy of them all: the
+// order of non-negative floats is the order of their bit patterns, so a histogram of the top 16
+// bits picks the bucket that holds it, and only that bucket's values are gathered and selected.
+float kth_smallest_magnitude(const std::vector<LinearWeights*>& matrices, int64_t k) {
+    auto key = [](float w) { return std::bit_cast<uint32_t>(std::fabs(w)) >> 16; };
+    std::vector<int64_t> hist(size_t(1) << 16, 0);
+    for (const LinearWeights* l : matrices)
+        for (float w : std::as_const(l->weight)) ++hist[key(w)];
+    uint32_t bucket = 0;
+    int64_t before = 0;
+    while (before + hist[bucket] < k) before += hist[bucket++];
+    std::vector<float> in_bucket;
+    in_bucket.reserve(size_t(hist[bucket]));
+    for (const LinearWeights* l : matrices)
+        for (float w : std::as_const(l->weight))
+            if (key(w) == bucket) in_bucket.push_back(std::fabs(w));
+    const size_t at = size_t(k - before - 1);
+    std::nth_element(in_bucket.begin(), in_bucket.begin() + std::ptrdiff_t(at), in_bucket.end());
+    return in_bucket[at];
+}
+
+} // namespace
+
 int64_t prune_magnitude(const std::vector<LinearWeights*>& matrices, double sparsity) {
     if (!(sparsity >= 0.0 && sparsity <= 1.0))
         throw Error("prune magnitude: sparsity " + std::to_string(sparsity) + " must be in [0, 1]");
-    std::vector<float> mags;
-    for (const LinearWeights* l : matrices)
-        for (float w : std::as_const(l->weight)) mags.push_back(std::fabs(w));
-    const int64_t total = int64_t(mags.size());
+    int64_t total = 0;
+    for (const LinearWeights* l : matrices) total += int64_t(l->weight.size());
     const int64_t k = std::llround(sparsity * double(total));
     if (k <= 0) return 0;
     if (k >= total) {
@@ -25,10 +50,10 @@ int64_t prune_magnitude(const std::vector<LinearWeights*>& matrices, double spar
     }
     // The k-th smallest magnitude is the threshold: everything below it goes, and just enough of
     // the weights equal to it go to make the count exactly k.
-    std::nth_element(mags.begin(), mags.begin() + (k - 1), mags.end());
-    const float threshold = mags[size_t(k - 1)];
+    const float threshold = kth_smallest_magnitude(matrices, k);
     int64_t below = 0;
-    for (float m : mags) below += m < threshold;
+    for (const LinearWeights* l : matrices)
+        for (float w : std::as_const(l->weight)) below += std::fabs(w) < threshold;
     int64_t ties_to_prune = k - below;
     for (LinearWeights* l : matrices)
         for (float& w : l->weight) {
