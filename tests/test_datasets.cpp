@@ -147,6 +147,35 @@ private slots:
         QVERIFY2(err.contains("t10k-images-idx3-ubyte.gz") && err.contains("ends early"), qPrintable(err));
     }
 
+    // --limit bounds CSV and NPY reading too: samples past the limit are never read (a bad line
+    // there is not reached), and a limit past the end gives every sample.
+    void csvAndNpyReadOnlyTheLimit() {
+        QTemporaryDir dir;
+        const std::string csv = dir.filePath("d.csv").toStdString();
+        write_text(csv, "label,a,b\n1,0.5,2\n0,1,3\n2,4,5\nnot,a,number\n1,6,7\n");
+        DatasetOptions o;
+        o.limit = 3;
+        const Dataset c = load_dataset(csv, o);
+        QCOMPARE(c.count, 3);
+        QCOMPARE(c.labels, (std::vector<int>{1, 0, 2}));
+        QCOMPARE(c.sample(2)[1], 5.0f);
+        QVERIFY(error_of([&] { load_dataset(csv); }).contains("line 5"));
+        const std::string plain = dir.filePath("p.csv").toStdString(); // no header: the first line is a sample
+        write_text(plain, "1,2\n0,3\n1,4\n");
+        o.limit = 2;
+        QCOMPARE(load_dataset(plain, o).labels, (std::vector<int>{1, 0}));
+        o.limit = 50;
+        QCOMPARE(load_dataset(plain, o).count, 3);
+
+        write_npy(dir.filePath("X.npy").toStdString(), "<f4", "(4, 2)", le_bytes<float>({1, 2, 3, 4, 5, 6, 7, 8}));
+        write_npy(dir.filePath("y.npy").toStdString(), "<i8", "(4,)", le_bytes<int64_t>({3, 1, 0, 2}));
+        o.limit = 2;
+        const Dataset n = load_dataset(dir.path().toStdString(), o);
+        QCOMPARE(n.count, 2);
+        QCOMPARE(n.raw, (std::vector<float>{1, 2, 3, 4}));
+        QCOMPARE(n.labels, (std::vector<int>{3, 1}));
+    }
+
     void readsRawImagesFileAndFindsLabels() {
         QTemporaryDir dir;
         test_support::write_bytes(dir.filePath("x-images-idx3-ubyte").toStdString(), idx(3, {1, 1, 3}, {5, 6, 7}));

@@ -45,13 +45,14 @@ std::string lower(std::string_view s) {
 
 } // namespace
 
-Dataset load_csv_dataset(const std::string& path, const std::string& label_column) {
+Dataset load_csv_dataset(const std::string& path, const std::string& label_column, int64_t limit) {
     const auto bytes = map_file(path);
     const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
 
-    // Pass 1: line boundaries, so nothing big is allocated before the shape is known.
+    // Pass 1: line boundaries, so nothing big is allocated before the shape is known. With a
+    // limit, the scan stops after the header and `limit` samples: the rest is never read.
     std::vector<std::string_view> lines;
-    for (size_t pos = 0; pos < text.size();) {
+    for (size_t pos = 0; pos < text.size() && (limit <= 0 || lines.size() < size_t(limit) + 1);) {
         size_t end = text.find('\n', pos);
         if (end == std::string_view::npos) end = text.size();
         std::string_view line = text.substr(pos, end - pos);
@@ -97,6 +98,7 @@ Dataset load_csv_dataset(const std::string& path, const std::string& label_colum
     }
 
     const size_t data_start = header ? 1 : 0;
+    if (limit > 0 && lines.size() > data_start + size_t(limit)) lines.resize(data_start + size_t(limit)); // no header: one line too many
     const size_t count = lines.size() - data_start;
     if (count == 0) throw Error(path + ": CSV has a header but no samples");
     const size_t features = columns - 1;

@@ -13,6 +13,8 @@
 
 namespace ss {
 
-Dataset load_csv_dataset(const std::string& path, const std::string& label_column);
+// limit > 0: only the first `limit` samples are read (as --limit asks); the file's hash still
+// covers all of it.
+Dataset load_csv_dataset(const std::string& path, const std::string& label_column, int64_t limit = 0);
 
 } // namespace ss

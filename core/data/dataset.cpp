@@ -46,12 +46,12 @@ Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     if (is_directory(path)) {
         const fs::path x = fs::path(path) / "X.npy", y = fs::path(path) / "y.npy";
-        if (file_exists(x.string())) return load_npy_pair(x.string(), options.labels_path.empty() ? y.string() : options.labels_path);
+        if (file_exists(x.string())) return load_npy_pair(x.string(), options.labels_path.empty() ? y.string() : options.labels_path, options.limit);
         // The test split when the directory has one, else its train split (the dataset's name
         // says which). A test split that does not read is an error, never replaced by train.
         return load_idx_dir(path, idx_dir_has_split(path, "t10k") ? "t10k" : "train", options.limit);
     }
-    if (ends_with(lower, ".csv")) return load_csv_dataset(path, options.label_column);
+    if (ends_with(lower, ".csv")) return load_csv_dataset(path, options.label_column, options.limit);
     if (ends_with(lower, ".npy")) {
         std::string labels = options.labels_path;
         if (labels.empty()) {
@@ -61,7 +61,7 @@ Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
             else if (name.size() > 6 && ends_with(name, "_X.npy")) labels = (p.parent_path() / (name.substr(0, name.size() - 6) + "_y.npy")).string();
             else throw Error(path + ": NPY features need labels: name them X.npy + y.npy, or give the labels file");
         }
-        return load_npy_pair(path, labels);
+        return load_npy_pair(path, labels, options.limit);
     }
     if (fs::path(path).filename().string().find("images-idx") != std::string::npos)
         return load_idx_pair(path, options.labels_path.empty() ? idx_labels_path_for(path) : options.labels_path, options.limit);

@@ -28,7 +28,7 @@ inline constexpr const char* kDefaultDatasetDir = "/usr/share/datasets/fashion-m
 struct DatasetOptions {
     std::string labels_path;  // IDX labels file or y.npy, when not found next to the data
     std::string label_column; // CSV: column name or 0-based index; empty = "label" if present, else 0
-    int64_t limit = 0;        // IDX: read only the first `limit` samples (0: all), as --limit asks
+    int64_t limit = 0;        // IDX, CSV, NPY: read only the first `limit` samples (0: all), as --limit asks
 };
 
 // Loads PATH by what it is:

@@ -14,7 +14,7 @@
 namespace ss {
 
 
-Dataset load_npy_pair(const std::string& x_path, const std::string& y_path) {
+Dataset load_npy_pair(const std::string& x_path, const std::string& y_path, int64_t limit) {
     const NpyArray x = open_npy(x_path);
     const NpyArray y = open_npy(y_path);
     if (x.shape.size() < 2) throw Error(x_path + ": X must have shape (count, features...), found " + std::to_string(x.shape.size()) + " dimension(s)");
@@ -33,7 +33,7 @@ Dataset load_npy_pair(const std::string& x_path, const std::string& y_path) {
     d.source_path = x_path;
     d.format = "npy";
     d.files = {x_path, y_path};
-    d.count = int(x.shape[0]);
+    d.count = int(limit > 0 ? std::min<uint64_t>(x.shape[0], uint64_t(limit)) : x.shape[0]); // --limit: the rest is never read
     d.features = int(features);
     d.raw.resize(size_t(d.count) * features);
     for (uint64_t i = 0; i < d.raw.size(); ++i) {

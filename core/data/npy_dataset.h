@@ -11,6 +11,8 @@
 
 namespace ss {
 
-Dataset load_npy_pair(const std::string& x_path, const std::string& y_path);
+// limit > 0: only the first `limit` samples are converted (the mapped rest is never touched);
+// the hash still covers both files whole.
+Dataset load_npy_pair(const std::string& x_path, const std::string& y_path, int64_t limit = 0);
 
 } // namespace ss

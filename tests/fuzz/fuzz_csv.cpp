@@ -1,5 +1,5 @@
 // fuzz_csv.cpp - libFuzzer target: a CSV dataset, with the label column by name, by index and by
-// default. Only ss::Error may escape.
+// default, and with a --limit. Only ss::Error may escape.
 #include "data/csv_dataset.h"
 #include "error.h"
 #include "fuzz_support.h"
@@ -11,6 +11,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             ss::load_csv_dataset(path, column);
         } catch (const ss::Error&) {
         }
+    }
+    try {
+        if (ss::load_csv_dataset(path, "", 2).count > 2) __builtin_trap(); // --limit must bound what is read
+    } catch (const ss::Error&) {
     }
     return 0;
 }
