@@ -41,8 +41,6 @@ public:
     size_t size() const { return view_ ? view_size_ : own_ ? own_->size() : 0; }
     bool empty() const { return size() == 0; }
     bool is_view() const { return view_ != nullptr; }
-    // Whether another WeightData refers to the same owned values (a copy not yet written to).
-    bool is_shared() const { return own_ && own_.use_count() > 1; }
 
     const float* data() const { return view_ ? view_ : own_ ? own_->data() : nullptr; }
     const float* begin() const { return data(); }
