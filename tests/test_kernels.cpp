@@ -339,6 +339,9 @@ private slots:
             QVERIFY(l.weight.empty());
             QVERIFY(prepared(l).qmat);
             QVERIFY(l.quant->slim()); // the codes are kept once: in the kernel's blocks
+            int64_t zeros = 0; // counted from the blocks: the zeros of the weights they stand for
+            for (float v : dense_weights(l)) zeros += v == 0.0f;
+            QCOMPARE(count_zero_weights(l), zeros);
             // Rebuilt from the blocks, the codes are those of quantizing the weights they stand for.
             QCOMPARE(quantized_weights_of(l)->packed, quantize_weights(dense_weights(l).data(), l.out, l.in, l.quant->spec).packed);
             QVERIFY(!prepared(l).csr);

@@ -18,8 +18,10 @@ int64_t count_zero_weights(const LinearWeights& l) {
         for (float w : l.weight) zeros += w == 0.0f;
     } else if (l.quant && !l.quant->half.empty()) {
         for (uint16_t h : l.quant->half) zeros += (h & 0x7fffu) == 0;
+    } else if (l.quant && l.quant->slim() && p.qmat) {
+        zeros = qmatrix_zero_count(*p.qmat); // from the kernel's blocks, without rebuilding the codes
     } else if (l.quant) {
-        const auto full = quantized_weights_of(l);
+        const auto full = quantized_weights_of(l); // l.quant itself unless slim
         const QuantizedWeights& q = *full;
         const int groups = q.groups_per_row(), offset = 1 << (q.spec.bits() - 1);
         for (int o = 0; o < q.out; ++o)

@@ -425,6 +425,21 @@ QuantizedWeights qmatrix_to_quantized(const QMatrix& w, const QuantSpec& spec, i
     return q;
 }
 
+int64_t qmatrix_zero_count(const QMatrix& w) {
+    int64_t zeros = 0;
+    const int bb = w.block_bytes();
+    for (int o = 0; o < w.out; ++o)
+        for (int b = 0; b < w.blocks; ++b) {
+            const int g = b >> w.group_shift; // 0 when one scale covers the row (group_shift 30)
+            const int z = w.zero_at(o, g);
+            const bool zero_scale = w.scale[size_t(o) * w.groups + g] == 0.0f;
+            const uint8_t* blk = w.codes.data() + (size_t(o) * w.blocks + b) * size_t(bb);
+            const int n = std::min(kB, w.in - b * kB);
+            for (int j = 0; j < n; ++j) zeros += zero_scale || block_code(w, blk, j) == z;
+        }
+    return zeros;
+}
+
 void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out) {
     const int bb = w.block_bytes();
     for (int o = o0; o < o1; ++o) {

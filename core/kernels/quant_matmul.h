@@ -53,6 +53,9 @@ QMatrix qmatrix_from(const QuantizedWeights& q);
 // a matrix whose integer kernel holds the only copy of its codes (QuantizedWeights::slim).
 QuantizedWeights qmatrix_to_quantized(const QMatrix& w, const QuantSpec& spec, int group);
 
+// Weights that are exactly zero: code equal to the group's zero point, or a zero scale.
+int64_t qmatrix_zero_count(const QMatrix& w);
+
 // Rows [o0, o1) of W in fp32, (o1 - o0, in) row-major: bit-identical to dequantize_weights().
 void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out);
 
