@@ -79,7 +79,7 @@ ss::CompressionPlan compression_plan_from(const Args& a);
 std::unique_ptr<ss::Dataset> calibration_data_for(const ss::CompressionPlan& plan, const Args& a, const std::string& data_path);
 
 // load_model with --allow-nonfinite; a model loaded with NaN or infinite weights is named on stderr.
-ss::Model load_model_from(const Args& a, const std::string& path);
+ss::Model load_model_from(const Args& a, const std::string& path, bool defer_16bit = false);
 
 // Calibration text for a language model's plan that needs it: --calib FILE.txt|FILE.npy, tokenized
 // like the evaluation text (--tokenizer); it should not be the evaluation text. Null when the

@@ -14,6 +14,7 @@
 #include "eval/run_evaluation.h"
 #include "data/token_data.h"
 #include "eval/lm_evaluate.h"
+#include "eval/lm_baseline_cache.h"
 #include "eval/run_record.h"
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <ctime>
 #include <fstream>
 #include <cstdio>
+#include <optional>
 
 namespace cli {
 
@@ -39,7 +41,7 @@ std::pair<int64_t, int64_t> resident_bytes() {
     return {peak, now};
 }
 
-int eval_language_model(const Args& a, const ss::Model& model, const ss::CompressionPlan& plan, const ss::EvalOptions& opt) {
+int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPlan& plan, const ss::EvalOptions& opt) {
     if (!a.options.count("--data"))
         throw UsageError("a language model needs --data FILE.txt (tokenized with the model's tokenizer) or FILE.npy (token ids)");
     ss::TokenDataOptions topt;
@@ -56,6 +58,39 @@ int eval_language_model(const Args& a, const ss::Model& model, const ss::Compres
     req.lm.gen_tokens = int(a.get_int("--gen-tokens", 32, 0, 1 << 20));
     const auto calib = calibration_text_for(plan, a, model);
     if (calib) req.calibration = ss::CalibrationSet(calib.get(), req.lm.ctx);
+    // --cached-baseline: the dense distributions and speed from the cache when this evaluation was
+    // measured before - the model (loaded with its BF16 / F16 matrices deferred in the mapping) is
+    // then only compressed, never held or run dense; on a miss it is made fp32 and measured as
+    // usual, and the cache written.
+    std::optional<ss::LmBaselineCache> cache;
+    std::unique_ptr<ss::LmBaselineWriter> writer;
+    std::string baseline_note;
+    if (a.has("--cached-baseline")) {
+        const int available = int(data.tokens.size() / size_t(std::max(1, req.lm.ctx)));
+        const int chunks = req.lm.chunks > 0 ? std::min(req.lm.chunks, available) : available;
+        const int rows = req.lm.ctx - 1 - req.lm.ctx / 2;
+        const std::string dir = ss::baseline_cache_dir();
+        const std::string key = ss::lm_baseline_cache_key(model, data, req.lm.ctx, chunks, req.lm.gen_tokens, opt.threads);
+        if (key.empty()) throw UsageError("--cached-baseline: " + model.name + " has no file hash to key the cache with");
+        cache = ss::LmBaselineCache::open(dir, key, chunks, rows, model.lm.vocab);
+        if (cache) {
+            req.lm.cached = &*cache;
+            req.side_by_side = false;
+            char when[64];
+            const std::time_t t = std::time_t(cache->measured_at);
+            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+            baseline_note = "dense distributions and speed from the baseline cache (measured " + std::string(when) + "; " + cache->path +
+                            "); the dense model was not run or held; matrices left uncompressed (embeddings, lm_head, routers) stay " +
+                            "16-bit as stored and run bf16-gemv / bf16-tiles";
+        } else {
+            ss::materialize_deferred(model);
+            if (chunks >= 2) {
+                writer = std::make_unique<ss::LmBaselineWriter>(dir, key, chunks, rows, model.lm.vocab, opt.threads);
+                req.lm.record = writer.get();
+            }
+            baseline_note = "dense baseline measured now and cached in " + dir;
+        }
+    }
     std::vector<std::string> notes;
     const ss::RunRecord r = ss::run_evaluation(req, &notes);
     const auto [peak, now] = resident_bytes();
@@ -85,6 +120,7 @@ int eval_language_model(const Args& a, const ss::Model& model, const ss::Compres
         std::printf("           %s than dense on this machine: prompt x%.2f, generation x%.2f (noise margin %.0f %%)\n",
                     e.comparison.faster_than_dense ? "FASTER" : "NOT faster", e.comparison.throughput_ratio, e.comparison.latency_ratio, 100 * ss::kSpeedNoise);
     std::printf("memory     weights %lld bytes, peak resident %lld bytes; sparsity %.4f\n", (long long)e.weight_bytes, (long long)peak, e.sparsity);
+    if (!baseline_note.empty()) std::printf("baseline   %s\n", baseline_note.c_str());
     return 0;
 }
 } // namespace
@@ -102,7 +138,8 @@ int cmd_eval(int argc, char** argv) {
     ss::set_compute_threads(opt.threads); // kernel choices are measured at this thread count
     if (a.has("--static-kernels")) ss::set_kernel_selection(ss::KernelSelection::Static);
 
-    ss::Model model = load_model_from(a, a.positional[0]);
+    // --cached-baseline: a language model's 16-bit matrices stay in the file until compression reads them.
+    ss::Model model = load_model_from(a, a.positional[0], a.has("--cached-baseline"));
     if (model.task == ss::EvalTask::LanguageModeling) return eval_language_model(a, model, plan, opt);
     // Preprocessing overrides (ONNX models carry none: their default is x = raw / 255).
     model.input.scale = a.get_double("--input-scale", model.input.scale, -1e30, 1e30);

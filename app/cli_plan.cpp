@@ -65,8 +65,8 @@ std::unique_ptr<ss::Dataset> calibration_data_for(const ss::CompressionPlan& pla
                      " was not found)");
 }
 
-ss::Model load_model_from(const Args& a, const std::string& path) {
-    ss::Model m = ss::load_model(path, a.has("--allow-nonfinite"));
+ss::Model load_model_from(const Args& a, const std::string& path, bool defer_16bit) {
+    ss::Model m = ss::load_model(path, ss::LoadOptions{a.has("--allow-nonfinite"), defer_16bit});
     if (!m.nonfinite.empty())
         std::fprintf(stderr, "warning: %s: %s; loaded because of --allow-nonfinite: what is measured on it is not meaningful\n", path.c_str(),
                      m.nonfinite.c_str());

@@ -3,6 +3,8 @@
 #include "model/matrices.h"
 #include "compress/compression.h"
 #include "error.h"
+#include "formats/byte_source.h"
+#include "formats/safetensors.h"
 #include "model/forward.h"
 #include "model/gelu.h"
 #include "kernels/kernel_plan.h"
@@ -54,6 +56,80 @@ std::vector<float> inputs(int n, int in, uint64_t seed) {
 class TestKernels : public QObject {
     Q_OBJECT
 private slots:
+    void bf16MatmulMatchesReference_data() {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("batch");
+        QTest::newRow("batch 1, fused rows, in % 32 = 13") << 37 << 301 << 1;
+        QTest::newRow("batch 1, in < 8") << 70 << 5 << 1;
+        QTest::newRow("batch 2, tiles") << 130 << 100 << 2;
+        QTest::newRow("batch 33, 3 tiles") << 150 << 256 << 33;
+    }
+    void bf16MatmulMatchesReference() {
+        // A deferred BF16 matrix (as a Hugging Face model loads for compression only) runs
+        // bf16_matmul; it must equal the reference on the same values widened to fp32.
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(int, batch);
+        LinearWeights l = sparse_weights(out, in, 0.0, uint64_t(out + in));
+        std::vector<uint16_t> b16(size_t(out) * in);
+        std::vector<float> widened(b16.size());
+        for (size_t k = 0; k < widened.size(); ++k) {
+            uint32_t u;
+            std::memcpy(&u, &l.weight.data()[k], 4);
+            b16[k] = uint16_t(u >> 16); // truncated: any bf16 value will do
+            const uint32_t w = uint32_t(b16[k]) << 16;
+            std::memcpy(&widened[k], &w, 4);
+        }
+        LinearWeights ref = l, deferred = l;
+        ref.weight = widened;
+        const auto* raw = reinterpret_cast<const uint8_t*>(b16.data());
+        auto src = bytes_source(std::vector<uint8_t>(raw, raw + b16.size() * 2));
+        deferred.weight = WeightData::deferred(src, reinterpret_cast<const uint16_t*>(src->data()), b16.size(), DeferredType::BF16);
+        QVERIFY(deferred.weight.bf16_data() != nullptr);
+        QCOMPARE(kernel_name(deferred, batch), std::string(batch == 1 ? "bf16-gemv" : "bf16-tiles"));
+        const std::vector<float> x = inputs(batch, in, 9);
+        std::vector<float> want(size_t(batch) * out), got(want.size());
+        linear_forward_reference(ref, x.data(), batch, want.data());
+        linear_forward(deferred, x.data(), batch, got.data());
+        for (size_t k = 0; k < want.size(); ++k)
+            QVERIFY2(std::fabs(got[k] - want[k]) <= 1e-4f * (1.0f + std::fabs(want[k])) * std::sqrt(float(in)),
+                     qPrintable(QString("%1: %2 vs %3").arg(k).arg(got[k]).arg(want[k])));
+        QVERIFY(deferred.weight.deferred_pending()); // computed from the BF16: no fp32 copy made
+    }
+
+    void deferredWeightsConvertOnReadAndDropAgain() {
+        // BF16 and F16 bits (normal, subnormal, inf, negative zero) read as their fp32 values;
+        // a copy shares the conversion; release drops it and the next read makes it again;
+        // writing gives the writer values of its own.
+        const std::vector<uint16_t> bf = {0x3f80, 0xc000, 0x0001, 0x7f80, 0x8000, 0x4049};
+        const std::vector<uint16_t> hf = {0x3c00, 0xc000, 0x0001, 0x7c00, 0x8000, 0x4248};
+        for (const auto& [bits, type] : {std::pair{bf, DeferredType::BF16}, std::pair{hf, DeferredType::F16}}) {
+            auto src = bytes_source(std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(bits.data()),
+                                                         reinterpret_cast<const uint8_t*>(bits.data()) + bits.size() * 2));
+            const WeightData w = WeightData::deferred(src, reinterpret_cast<const uint16_t*>(src->data()), bits.size(), type);
+            QCOMPARE(w.size(), bits.size());
+            QVERIFY(w.deferred_pending());
+            for (size_t i = 0; i < bits.size(); ++i) {
+                const float want = type == DeferredType::BF16 ? bf16_to_f32(bits[i]) : f16_to_f32(bits[i]);
+                QCOMPARE(std::memcmp(&w.data()[i], &want, 4), 0);
+            }
+            const WeightData copy = w;
+            QVERIFY(!copy.deferred_pending()); // shared conversion
+            QCOMPARE(copy.data(), w.data());
+            w.release_file_pages();
+            QVERIFY(copy.deferred_pending());
+            QCOMPARE(copy[0], 1.0f); // converted again
+            WeightData owned = w;
+            owned[0] = 5.0f; // copy-on-write
+            QVERIFY(!owned.is_deferred());
+            QCOMPARE(owned[0], 5.0f);
+            QCOMPARE(owned[1], -2.0f);
+            QCOMPARE(w[0], 1.0f);
+            QCOMPARE(type == DeferredType::BF16, w.bf16_data() != nullptr);
+        }
+    }
+
     void csrMatchesReference_data() {
         QTest::addColumn<int>("out");
         QTest::addColumn<int>("in");

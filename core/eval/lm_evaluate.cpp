@@ -98,6 +98,7 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
                     std::to_string(ctx) + "; perplexity needs at least two (" + std::to_string(2 * ctx) + " tokens)");
     const int chunks = opt.chunks > 0 ? std::min(opt.chunks, available) : available;
     const int V = model.lm.vocab;
+    const LmBaselineCache* cached = opt.dense ? nullptr : opt.cached;
     EvalResult r = start_result(cm, opt.threads);
     r.task = EvalTask::LanguageModeling;
     for (const MoeLayer* moe : model.moe_layers()) {
@@ -108,7 +109,9 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     KvCache cache = make_kv_cache(model, ctx), dense_cache;
     if (opt.dense) dense_cache = make_kv_cache(*opt.dense, ctx);
     LmWorkspace ws, dense_ws;
-    std::vector<float> logits(size_t(ctx) * V), dense_logits(opt.dense ? size_t(ctx) * V : 0);
+    // Logits of the scored rows only: positions ctx/2 .. ctx-1 (the last one is not scored).
+    const int first = ctx / 2;
+    std::vector<float> logits(size_t(ctx - first) * V), dense_logits(opt.dense ? size_t(ctx - first) * V : 0);
     RoutingRecorder routing(model, details != nullptr);
     std::vector<double> nll, dense_nll, kl, lp, dlp;
     std::vector<double> prompt_tps, prompt_ratio;
@@ -117,7 +120,7 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     auto run_dense = [&](const int32_t* t) {
         dense_cache.length = 0;
         const auto t0 = Clock::now();
-        lm_forward(*opt.dense, t, ctx, dense_cache, dense_logits.data(), true, dense_ws);
+        lm_forward(*opt.dense, t, ctx, dense_cache, dense_logits.data(), true, dense_ws, nullptr, 0, first);
         return seconds_since(t0);
     };
     for (int c = 0; c < chunks; ++c) {
@@ -125,29 +128,40 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
         const double dense_first = opt.dense && c % 2 ? run_dense(t) : 0.0; // alternate which runs first
         cache.length = 0;
         const auto t0 = Clock::now();
-        lm_forward(model, t, ctx, cache, logits.data(), true, ws, &routing);
+        lm_forward(model, t, ctx, cache, logits.data(), true, ws, &routing, 0, first);
         const double s = seconds_since(t0);
         const double dense_s = opt.dense ? (c % 2 ? dense_first : run_dense(t)) : 0.0;
         prompt_tps.push_back(ctx / std::max(1e-9, s));
         if (opt.dense) prompt_ratio.push_back(dense_s / std::max(1e-9, s));
         if (details) routing.flush(ctx, *details);
-        for (int j = ctx / 2; j <= ctx - 2; ++j) {
+        for (int j = first; j <= ctx - 2; ++j) {
             const int next = t[j + 1];
-            const float* z = &logits[size_t(j) * V];
+            const float* z = &logits[size_t(j - first) * V];
             log_softmax(z, V, lp);
             nll.push_back(-lp[size_t(next)]);
-            top1 += argmax(z, V) == next;
+            const int top = argmax(z, V);
+            top1 += top == next;
+            int dense_top = 0;
             if (opt.dense) {
-                const float* zd = &dense_logits[size_t(j) * V];
+                const float* zd = &dense_logits[size_t(j - first) * V];
                 log_softmax(zd, V, dlp);
-                dense_nll.push_back(-dlp[size_t(next)]);
-                double k = 0.0;
-                for (int i = 0; i < V; ++i) k += std::exp(dlp[size_t(i)]) * (dlp[size_t(i)] - lp[size_t(i)]);
-                kl.push_back(std::max(0.0, k));
-                same_top += argmax(zd, V) == argmax(z, V);
-                delta_p += std::exp(lp[size_t(next)]) - std::exp(dlp[size_t(next)]);
+                dense_top = argmax(zd, V);
+                if (opt.record) opt.record->add_row(dlp.data(), -dlp[size_t(next)], dense_top);
+            } else if (cached) {
+                cached->log_probs(c, j - first, dlp);
+                dense_top = cached->argmax(c, j - first);
+            } else {
+                continue;
             }
+            const double dnll = cached ? cached->nll(c, j - first) : -dlp[size_t(next)];
+            dense_nll.push_back(dnll);
+            double k = 0.0;
+            for (int i = 0; i < V; ++i) k += std::exp(dlp[size_t(i)]) * (dlp[size_t(i)] - lp[size_t(i)]);
+            kl.push_back(std::max(0.0, k));
+            same_top += dense_top == top;
+            delta_p += std::exp(lp[size_t(next)]) - std::exp(-dnll);
         }
+        if (cached) cached->release_chunk(c);
         if (opt.progress && !opt.progress(float(c + 1) / float(chunks + 1))) {
             r.cancelled = true;
             return r;
@@ -173,7 +187,7 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     M["ctx"] = ctx;
     M["chunks"] = chunks;
     M["top1"] = r.accuracy;
-    if (opt.dense) {
+    if (opt.dense || cached) {
         double dsum = 0.0;
         for (double v : dense_nll) dsum += v;
         const double dense_ppl = std::exp(dsum / n);
@@ -240,6 +254,16 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
         Comparison& c = r.comparison;
         c.throughput_ratio = median(prompt_ratio);
         c.latency_ratio = gen_ms.empty() ? 0.0 : percentile(dense_gen_ms, 50) / r.latency_p50_ms;
+        c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
+        if (opt.record) {
+            std::vector<double> dense_tps;
+            for (size_t i = 0; i < prompt_tps.size(); ++i) dense_tps.push_back(prompt_tps[i] / prompt_ratio[i]);
+            opt.record->finish(median(dense_tps), dense_gen_ms.empty() ? 0.0 : percentile(dense_gen_ms, 50));
+        }
+    } else if (cached) { // speed against the dense model as measured when the cache was made
+        Comparison& c = r.comparison;
+        c.throughput_ratio = r.throughput_sps / cached->dense_prompt_tps;
+        c.latency_ratio = gen_ms.empty() || cached->dense_gen_p50_ms <= 0 ? 0.0 : cached->dense_gen_p50_ms / r.latency_p50_ms;
         c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
     }
     if (details) {

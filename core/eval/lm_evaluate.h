@@ -10,12 +10,14 @@
 // (mean change in the probability of the correct token), ppl_ratio (compressed / dense).
 // Metric names in EvalResult::metrics: perplexity, perplexity_error, mean_nll, tokens_scored, ctx,
 // chunks, top1 (next-token accuracy), prompt_tps, gen_tps; with dense: dense_perplexity, kld_mean,
-// kld_p90, kld_p95, kld_p99, same_top_p, delta_p_mean, ppl_ratio.
+// kld_p90, kld_p95, kld_p99, same_top_p, delta_p_mean, ppl_ratio - the same from a cached
+// baseline (KL then from 16-bit log-probabilities: lm_baseline_cache.h).
 #pragma once
 
 #include "compress/compression.h"
 #include "data/token_data.h"
 #include "eval/evaluate.h"
+#include "eval/lm_baseline_cache.h"
 
 #include <cstdint>
 #include <vector>
@@ -27,6 +29,11 @@ struct LmEvalOptions {
     int chunks = 0;            // chunks to evaluate; 0 = all that fit
     int threads = 1;
     const Model* dense = nullptr; // compared and timed side by side when set
+    // Without `dense`: the dense distributions and speed from a cache file (lm_baseline_cache.h),
+    // made for the same chunks, ctx, generation steps and threads.
+    const LmBaselineCache* cached = nullptr;
+    // With `dense`: the dense distributions and speed are also written here (finished at the end).
+    LmBaselineWriter* record = nullptr;
     int gen_tokens = 32;       // batch-1 decode steps timed for generation speed (0: not timed)
     ProgressFn progress;
 };

@@ -117,8 +117,21 @@ Model build_model(const HfConfig& c) {
     return m;
 }
 
-// A tensor as fp32 whose storage can be shared (tied embeddings, fused expert slices).
-WeightData shared_f32(const SafetensorsFile& f, const SafetensorsEntry& e) {
+// Whether elements [offset, offset + n) of this tensor can stay deferred in the mapping: 16-bit
+// floats at an aligned address.
+bool deferrable(const SafetensorsFile& f, const SafetensorsEntry& e) {
+    return (e.dtype == DType::BF16 || e.dtype == DType::F16) && reinterpret_cast<uintptr_t>(f.raw(e)) % alignof(uint16_t) == 0;
+}
+
+WeightData deferred_part(const SafetensorsFile& f, const SafetensorsEntry& e, size_t offset, size_t n) {
+    const auto* p = reinterpret_cast<const uint16_t*>(f.raw(e)) + offset;
+    return WeightData::deferred(f.source(), p, n, e.dtype == DType::BF16 ? DeferredType::BF16 : DeferredType::F16);
+}
+
+// A tensor as fp32 whose storage can be shared (tied embeddings, fused expert slices); deferred
+// when asked and possible.
+WeightData shared_f32(const SafetensorsFile& f, const SafetensorsEntry& e, bool defer) {
+    if (defer && deferrable(f, e)) return deferred_part(f, e, 0, (e.end - e.begin) / 2);
     WeightData w = f.to_f32(e); // a view: into the mapping (aligned F32) or into converted storage
     if (std::as_const(w).data() != reinterpret_cast<const float*>(f.raw(e))) f.release(e); // converted: the file's pages can go
     return w;
@@ -129,13 +142,23 @@ WeightData slice(const WeightData& all, size_t offset, size_t n) {
     return WeightData::view(keep, keep->data() + offset, n);
 }
 
-// Fused experts: gate_up [E, 2I, D] (gate half first) and down [E, D, I] into per-expert views.
-void load_fused(TensorSet& ts, MoeLayer& moe, const std::string& gate_up, const std::string& down) {
+// Fused experts: gate_up [E, 2I, D] (gate half first) and down [E, D, I] into per-expert views
+// (or per-expert deferred parts).
+void load_fused(TensorSet& ts, MoeLayer& moe, const std::string& gate_up, const std::string& down, bool defer) {
     const int E = int(moe.experts.size()), I = moe.hidden, D = moe.dim;
     auto [fg, eg] = ts.take(gate_up, {E, 2 * I, D}, moe.name, false);
     auto [fd, ed] = ts.take(down, {E, D, I}, moe.name, false);
-    const WeightData gu = shared_f32(*fg, *eg), dn = shared_f32(*fd, *ed);
     const size_t mat = size_t(I) * size_t(D);
+    if (defer && deferrable(*fg, *eg) && deferrable(*fd, *ed)) {
+        for (int e = 0; e < E; ++e) {
+            MoeExpert& x = moe.experts[size_t(e)];
+            x.fc1.weight = deferred_part(*fg, *eg, size_t(e) * 2 * mat, mat);
+            x.up.weight = deferred_part(*fg, *eg, size_t(e) * 2 * mat + mat, mat);
+            x.fc2.weight = deferred_part(*fd, *ed, size_t(e) * mat, mat);
+        }
+        return;
+    }
+    const WeightData gu = shared_f32(*fg, *eg, false), dn = shared_f32(*fd, *ed, false);
     for (int e = 0; e < E; ++e) {
         MoeExpert& x = moe.experts[size_t(e)];
         x.fc1.weight = slice(gu, size_t(e) * 2 * mat, mat);
@@ -145,7 +168,7 @@ void load_fused(TensorSet& ts, MoeLayer& moe, const std::string& gate_up, const 
 }
 } // namespace
 
-Model load_hf_model(const std::string& dir) {
+Model load_hf_model(const std::string& dir, bool defer_16bit) {
     ModelDirectory d = open_model_directory(dir);
     const HfConfig c = parse_hf_config(d.config_text, d.config_path);
     // Hashing starts now, beside the loading; it checks nothing the loader relies on.
@@ -159,8 +182,8 @@ Model load_hf_model(const std::string& dir) {
     // Expert tensors stored fused, per MoE layer.
     for (MoeLayer* moe : m.moe_layers()) {
         const std::string hf_fused = moe->name + ".experts.gate_up_proj";
-        if (c.family == HfFamily::GraniteMoe) load_fused(ts, *moe, moe->name + ".input_linear.weight", moe->name + ".output_linear.weight");
-        else if (ts.find(hf_fused)) load_fused(ts, *moe, hf_fused, moe->name + ".experts.down_proj");
+        if (c.family == HfFamily::GraniteMoe) load_fused(ts, *moe, moe->name + ".input_linear.weight", moe->name + ".output_linear.weight", defer_16bit);
+        else if (ts.find(hf_fused)) load_fused(ts, *moe, hf_fused, moe->name + ".experts.down_proj", defer_16bit);
     }
     WeightData embedding;
     for (int li = 0; li < int(m.layers.size()); ++li) {
@@ -175,7 +198,7 @@ Model load_hf_model(const std::string& dir) {
                 return;
             }
             auto [f, e] = ts.take(tn::weight(l.name), {l.out, l.in}, info.name, false);
-            l.weight = shared_f32(*f, *e);
+            l.weight = shared_f32(*f, *e, defer_16bit);
             if (info.role == MatrixRole::Embedding) embedding = l.weight;
             if (l.has_bias) {
                 auto [fb, eb] = ts.take(tn::bias(l.name), {l.out}, info.name, false);
@@ -193,7 +216,7 @@ Model load_hf_model(const std::string& dir) {
     m.source = ts.info();
     m.sha256_pending = hash_files_async(d.files);
     m.lm.tokenizer_path = tokenizer_in_directory(dir);
-    plan_kernels(m);
+    if (!defer_16bit) plan_kernels(m); // deferred: planned after compression (or materialize_deferred)
     return m;
 }
 

@@ -17,8 +17,9 @@ namespace ss {
 
 // Throws ss::Error naming the file, the tensor or field and the rule: unknown architecture or
 // unimplemented feature (hf_config.h), missing or extra tensor, a shape that disagrees with the
-// config, a tied model that also stores lm_head.
-Model load_hf_model(const std::string& dir);
+// config, a tied model that also stores lm_head. `defer_16bit`: BF16 / F16 matrices stay deferred
+// in the mapping (LoadOptions::defer_16bit) and kernels are not planned.
+Model load_hf_model(const std::string& dir, bool defer_16bit = false);
 
 // Writes a language model as a Hugging Face directory DIR: config.json (the source config with the
 // expert count and top-k as the model has them now), model.safetensors with every matrix as F32

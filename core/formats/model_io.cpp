@@ -137,24 +137,34 @@ void add_linear(std::vector<SafetensorsTensorOut>& out, WriteScratch& keep, cons
 } // namespace
 
 namespace {
-Model load_any(const std::string& path);
+Model load_any(const std::string& path, bool defer_16bit);
 } // namespace
 
-Model load_model(const std::string& path, bool allow_nonfinite) {
-    Model m = load_any(path);
+Model load_model(const std::string& path, const LoadOptions& options) {
+    Model m = load_any(path, options.defer_16bit);
     m.nonfinite = first_nonfinite_weight(m);
-    if (!m.nonfinite.empty() && !allow_nonfinite)
+    if (!m.nonfinite.empty() && !options.allow_nonfinite)
         throw Error(path + ": " + m.nonfinite + "; a model with NaN or infinite weights is refused (--allow-nonfinite loads it anyway)");
     return m;
 }
 
+void materialize_deferred(Model& model) {
+    bool any = false;
+    for_each_matrix(model, [&](LinearWeights& l) {
+        if (!l.weight.is_deferred()) return;
+        l.weight.data(); // copy-on-write: fp32 values of its own
+        any = true;
+    }, MatrixScope::All);
+    if (any) plan_kernels(model);
+}
+
 namespace {
-Model load_any(const std::string& path) {
+Model load_any(const std::string& path, bool defer_16bit) {
     if (!file_exists(path)) throw Error(path + ": no such file or directory");
     if (!is_directory(path) && fs::path(path).extension() == ".onnx") return import_onnx(path, default_onnx_input());
     if (is_directory(path) && file_exists((fs::path(path) / "config.json").string())) {
         const auto cfg = read_file_bytes((fs::path(path) / "config.json").string());
-        if (is_hf_config(std::string(cfg.begin(), cfg.end()))) return load_hf_model(path); // a Hugging Face decoder
+        if (is_hf_config(std::string(cfg.begin(), cfg.end()))) return load_hf_model(path, defer_16bit); // a Hugging Face decoder
     }
     TensorSet ts;
     std::string config_text, config_where;

@@ -53,6 +53,7 @@ public:
     WeightData to_f32(const SafetensorsEntry& e) const;
     const uint8_t* raw(const SafetensorsEntry& e) const { return bytes_->data() + data_start_ + e.begin; }
     // The tensor's bytes will not be read again (they were converted): their pages go back.
+    const std::shared_ptr<const ByteSource>& source() const { return bytes_; }
     void release(const SafetensorsEntry& e) const { bytes_->release(data_start_ + e.begin, e.end - e.begin); }
 
 private:

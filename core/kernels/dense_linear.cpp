@@ -1,6 +1,7 @@
 // dense_linear.cpp
 #include "kernels/dense_linear.h"
 
+#include "kernels/bf16_matmul.h"
 #include "kernels/kernel_plan.h"
 #include "kernels/thread_pool.h"
 
@@ -11,7 +12,10 @@ namespace ss {
 void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
     const float* bias = l.bias.empty() ? nullptr : l.bias.data();
     const PreparedMatrix& p = prepared(l);
-    switch (kernel_for(p, n)) {
+    const Kernel k = kernel_for(p, n);
+    if (const uint16_t* wb = l.weight.bf16_data(); wb && (k == Kernel::Sgemv || k == Kernel::Sgemm))
+        return bf16_matmul(wb, l.out, l.in, bias, x, n, y); // a deferred matrix stays BF16
+    switch (k) {
     case Kernel::CsrRows:
     case Kernel::CsrPanel: return csr_matmul(*p.csr, bias, x, n, y);
     case Kernel::BsrRows:

@@ -216,6 +216,7 @@ void plan_matrix(LinearWeights& l) {
     if (!uses(KernelFamily::Bsr)) p.bsr.reset();
     if (!uses(KernelFamily::Nm24)) p.nm24.reset();
     if (integer || !uses_base) l.weight = WeightData();
+    l.weight.release_file_pages(); // a deferred matrix runs from its BF16 (bf16_matmul): no fp32 kept for it
     if (integer && !uses_base) p.qmat.reset();
     if (p.qmat) { // the integer kernel's copy is now the only one of the codes, scales and zeros
         auto slim = std::make_shared<QuantizedWeights>();
@@ -236,9 +237,10 @@ KernelSelection kernel_selection() { return g_selection; }
 std::string kernel_name(const LinearWeights& l, int batch) {
     const PreparedMatrix& p = prepared(l);
     const std::string q = p.qmat ? (p.qmat->layout_bits == 4 ? "q4" : "q8") : "";
+    const bool bf16 = l.weight.bf16_data() != nullptr;
     switch (kernel_for(p, batch)) {
-    case Kernel::Sgemv: return "sgemv";
-    case Kernel::Sgemm: return "sgemm";
+    case Kernel::Sgemv: return bf16 ? "bf16-gemv" : "sgemv";
+    case Kernel::Sgemm: return bf16 ? "bf16-tiles" : "sgemm";
     case Kernel::CsrRows: return "csr-rows";
     case Kernel::CsrPanel: return "csr-panel";
     case Kernel::BsrRows: return "bsr4-rows";

@@ -2,6 +2,7 @@
 #include "model/lm_forward.h"
 
 #include "error.h"
+#include "formats/safetensors.h" // bf16_to_f32
 #include "kernels/dense_linear.h"
 #include "model/overloaded.h"
 
@@ -19,7 +20,7 @@ KvCache make_kv_cache(const Model& model, int capacity) {
 }
 
 void lm_forward(const Model& model, const int32_t* tokens, int n, KvCache& cache, float* logits, bool all_logits, LmWorkspace& ws,
-                ForwardObserver* observer, int top_k_override) {
+                ForwardObserver* observer, int top_k_override, int logits_from) {
     if (model.task != EvalTask::LanguageModeling) throw Error("lm_forward: '" + model.name + "' is not a language model");
     if (n <= 0) return;
     const int pos0 = cache.length;
@@ -32,14 +33,21 @@ void lm_forward(const Model& model, const int32_t* tokens, int n, KvCache& cache
                        [&](const EmbeddingLayer& e) {
                            dim = e.table.in;
                            ws.x.resize(size_t(n) * dim);
-                           const float* table = e.table.weight.data();
-                           if (e.table.weight.empty()) throw Error("lm_forward: the embedding table holds no fp32 values");
+                           if (e.table.weight.empty()) throw Error("lm_forward: the embedding table holds no values");
+                           const uint16_t* bf16 = e.table.weight.bf16_data(); // deferred: rows read from the BF16 table
+                           const float* table = bf16 ? nullptr : e.table.weight.data();
                            for (int t = 0; t < n; ++t) {
                                const int32_t id = tokens[t];
                                if (id < 0 || id >= e.table.out)
                                    throw Error("lm_forward: token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(e.table.out));
-                               const float* row = table + size_t(id) * dim;
-                               for (int c = 0; c < dim; ++c) ws.x[size_t(t) * dim + c] = row[c] * e.multiplier;
+                               float* x = &ws.x[size_t(t) * dim];
+                               if (bf16) {
+                                   const uint16_t* row = bf16 + size_t(id) * dim;
+                                   for (int c = 0; c < dim; ++c) x[c] = bf16_to_f32(row[c]) * e.multiplier;
+                               } else {
+                                   const float* row = table + size_t(id) * dim;
+                                   for (int c = 0; c < dim; ++c) x[c] = row[c] * e.multiplier;
+                               }
                            }
                            cur = ws.x.data();
                        },
@@ -67,8 +75,9 @@ void lm_forward(const Model& model, const int32_t* tokens, int n, KvCache& cache
                        },
                        [&](const RmsNormLayer& norm) { rms_norm_forward(norm.weight.data(), dim, norm.eps, ws.x.data(), n, ws.x.data()); },
                        [&](const LinearWeights& head) { // lm_head, on every row or the last one
-                           const int rows = all_logits ? n : 1;
-                           const float* in = all_logits ? cur : cur + size_t(n - 1) * dim;
+                           const int first = all_logits ? std::clamp(logits_from, 0, n - 1) : n - 1;
+                           const int rows = n - first;
+                           const float* in = cur + size_t(first) * dim;
                            if (observer) observer->linear_input(head, in, rows);
                            linear_forward(head, in, rows, logits);
                            if (model.lm.logits_scaling != 1.0) {

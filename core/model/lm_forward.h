@@ -29,11 +29,12 @@ struct LmWorkspace {
     MoeScratch moe;
 };
 
-// tokens (n) at positions cache.length .. cache.length+n-1 -> logits (n, vocab), or only the last
-// token's (1, vocab) when !all_logits. Advances cache.length by n. An observer sees every matrix's
-// input and each MoE layer's routing (MoE layers numbered in model order). top_k_override > 0
-// routes every MoE layer to that many experts (clamped to its count).
+// tokens (n) at positions cache.length .. cache.length+n-1 -> logits (n - logits_from, vocab) of
+// rows logits_from .. n-1, or only the last token's (1, vocab) when !all_logits. Advances
+// cache.length by n. An observer sees every matrix's input and each MoE layer's routing (MoE
+// layers numbered in model order). top_k_override > 0 routes every MoE layer to that many experts
+// (clamped to its count).
 void lm_forward(const Model& model, const int32_t* tokens, int n, KvCache& cache, float* logits, bool all_logits, LmWorkspace& ws,
-                ForwardObserver* observer = nullptr, int top_k_override = 0);
+                ForwardObserver* observer = nullptr, int top_k_override = 0, int logits_from = 0);
 
 } // namespace ss

@@ -4,6 +4,13 @@
 // matrix is changed. Writing through a non-const accessor first gives this WeightData its own
 // values (copy-on-write: a view is copied out, shared values are copied when another WeightData
 // still refers to them), so a loaded model is never modified through a compressed copy.
+//
+// A deferred WeightData (deferred_bf16 / deferred_f16) stands for a 16-bit tensor in a mapped
+// file: its fp32 values are made on first read and shared by every copy, and release_file_pages
+// drops them again (with the file's pages), so compression can quantize a model matrix by matrix
+// without ever holding the whole model in fp32. Dropping invalidates pointers other copies took
+// from data(): deferred weights are for a model read by one thread at a time (the CLI's
+// compressed-only evaluation), not for a model the window shares between threads.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +21,8 @@
 namespace ss {
 
 class ByteSource; // formats/byte_source.h
+struct DeferredValues; // weight_data.cpp
+enum class DeferredType : uint8_t { BF16, F16 };
 
 class WeightData {
 public:
@@ -33,16 +42,27 @@ public:
     // A view of n floats at p inside `source` (a mapped file): its pages can be handed back.
     static WeightData file_view(std::shared_ptr<const ByteSource> source, const float* p, size_t n);
 
+    // n 16-bit values at p inside `source`, converted to fp32 when first read (see above).
+    static WeightData deferred(std::shared_ptr<const ByteSource> source, const uint16_t* p, size_t n, DeferredType type);
+
+    // For a deferred BF16 tensor: its values as stored (bf16 bits, n of them) - read without
+    // making the fp32 copy. nullptr for every other WeightData.
+    const uint16_t* bf16_data() const;
+    bool is_deferred() const { return lazy_ != nullptr; }
+    // Whether reading data() now costs a conversion (deferred and not yet, or no longer, made).
+    bool deferred_pending() const;
+
     // For a view into a mapped file: gives the file's pages under it back to the kernel (they are
     // read again if touched), so values read once - e.g. to quantize them - do not stay in the
-    // process's resident memory. Does nothing for other values.
+    // process's resident memory. A deferred tensor also drops its fp32 copy. Does nothing for
+    // other values.
     void release_file_pages() const;
 
-    size_t size() const { return view_ ? view_size_ : own_ ? own_->size() : 0; }
+    size_t size() const { return view_ ? view_size_ : own_ ? own_->size() : lazy_ ? lazy_size() : 0; }
     bool empty() const { return size() == 0; }
     bool is_view() const { return view_ != nullptr; }
 
-    const float* data() const { return view_ ? view_ : own_ ? own_->data() : nullptr; }
+    const float* data() const { return view_ ? view_ : own_ ? own_->data() : lazy_ ? lazy_data() : nullptr; }
     const float* begin() const { return data(); }
     const float* end() const { return data() + size(); }
     float operator[](size_t i) const { return data()[i]; }
@@ -71,8 +91,13 @@ public:
     }
 
 private:
+    size_t lazy_size() const;
+    const float* lazy_data() const; // makes the fp32 copy when there is none
     void detach() {
-        if (view_) {
+        if (lazy_) {
+            own_ = std::make_shared<std::vector<float>>(lazy_data(), lazy_data() + lazy_size());
+            lazy_.reset();
+        } else if (view_) {
             own_ = std::make_shared<std::vector<float>>(view_, view_ + view_size_);
             view_ = nullptr;
             view_size_ = 0;
@@ -88,6 +113,7 @@ private:
     const float* view_ = nullptr;
     size_t view_size_ = 0;
     std::shared_ptr<const ByteSource> source_; // set for file views
+    std::shared_ptr<DeferredValues> lazy_;      // set for deferred tensors
 };
 
 } // namespace ss
