@@ -152,7 +152,9 @@ void materialize_deferred(Model& model) {
     bool any = false;
     for_each_matrix(model, [&](LinearWeights& l) {
         if (!l.weight.is_deferred()) return;
-        l.weight.data(); // copy-on-write: fp32 values of its own
+        const WeightData deferred = l.weight;
+        l.weight.data();               // copy-on-write: fp32 values of its own
+        deferred.release_file_pages(); // as a plain load does after converting: the 16-bit pages go
         any = true;
     }, MatrixScope::All);
     if (any) plan_kernels(model);
