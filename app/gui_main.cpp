@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     cli.addHelpOption();
     cli.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model directory or .safetensors file."), QStringLiteral("[model]"));
     QCommandLineOption model_opt(QStringLiteral("model"), QStringLiteral("Model to open."), QStringLiteral("path"));
-    QCommandLineOption data_opt(QStringLiteral("data"), QStringLiteral("Dataset to open (IDX directory or images file)."), QStringLiteral("path"),
+    QCommandLineOption data_opt(QStringLiteral("data"), QStringLiteral("Dataset to open (IDX directory or images file, CSV, NPY; for a language model a .txt to tokenize or token ids in .npy)."), QStringLiteral("path"),
                                 QStringLiteral(SPARSESCOPE_DEFAULT_DATASET));
     QCommandLineOption session_opt(QStringLiteral("session"), QStringLiteral("Session file to open."), QStringLiteral("file"));
     QCommandLineOption shot_opt(QStringLiteral("screenshot"), QStringLiteral("Evaluate a few settings, save a screenshot, quit."), QStringLiteral("png"));
@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
     w.show();
     QString err;
     if (!w.loadModel(model_path, &err)) QMessageBox::critical(&w, QObject::tr("Cannot open model"), err);
-    if (!w.loadDataset(cli.value(data_opt), &err)) QMessageBox::critical(&w, QObject::tr("Cannot open dataset"), err);
+    // A language model's text is named by --data; the built-in Fashion-MNIST is for classifiers.
+    if ((!w.isLanguageModel() || cli.isSet(data_opt)) && !w.loadDataset(cli.value(data_opt), &err))
+        QMessageBox::critical(&w, QObject::tr("Cannot open dataset"), err);
     if (cli.isSet(session_opt)) session_arg = cli.value(session_opt);
     if (!session_arg.isEmpty() && !w.openSession(session_arg, &err))
         QMessageBox::critical(&w, QObject::tr("Cannot open session"), err);

@@ -33,7 +33,8 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     plot_->xAxis->setLabel(tr("Latency p50, batch 1 (ms)"));
     plot_->yAxis->setLabel(tr("Top-1 accuracy (%)"));
     plot_->plotLayout()->insertRow(0);
-    plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, tr("Accuracy vs latency"), QFont(font().family(), 11, QFont::Bold)));
+    title_ = new QCPTextElement(plot_, tr("Accuracy vs latency"), QFont(font().family(), 11, QFont::Bold));
+    plot_->plotLayout()->addElement(0, 0, title_);
     frontier_ = plot_->addGraph();
     frontier_->setName(tr("Pareto frontier"));
     frontier_->setLineStyle(QCPGraph::lsStepLeft);
@@ -69,6 +70,29 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
         auto it = rows_.find(qobject_cast<QCPGraph*>(p));
         if (it != rows_.end() && dataIndex >= 0 && dataIndex < int(it->second.size())) emit runClicked(it->second[size_t(dataIndex)]);
     });
+}
+
+double AccuracyLatencyPlot::yOf(const ss::RunRecord& run) {
+    if (run.result.task != ss::EvalTask::LanguageModeling) return 100.0 * run.result.accuracy;
+    const auto it = run.result.metrics.find("perplexity");
+    return it == run.result.metrics.end() ? 0.0 : it->second;
+}
+
+void AccuracyLatencyPlot::setTask(ss::EvalTask task) {
+    if (task == task_) return;
+    task_ = task;
+    const bool lm = task == ss::EvalTask::LanguageModeling;
+    plot_->xAxis->setLabel(lm ? tr("Generation, ms per token (p50, batch 1)") : tr("Latency p50, batch 1 (ms)"));
+    plot_->yAxis->setLabel(lm ? tr("Perplexity (lower is better)") : tr("Top-1 accuracy (%)"));
+    setRuns(std::vector<ss::RunRecord>(runs_));
+}
+
+void AccuracyLatencyPlot::refreshTitle() {
+    QString t = task_ == ss::EvalTask::LanguageModeling ? tr("Perplexity vs generation speed") : tr("Accuracy vs latency");
+    if (hidden_ > 0)
+        t += task_ == ss::EvalTask::LanguageModeling ? tr(" (%n classifier run(s) not shown)", nullptr, hidden_)
+                                                      : tr(" (%n language-model run(s) not shown)", nullptr, hidden_);
+    title_->setText(t);
 }
 
 QString AccuracyLatencyPlot::seriesOf(const ss::RunRecord& run) {
@@ -132,10 +156,15 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
     std::map<QCPGraph*, std::pair<QVector<double>, QVector<double>>> points;
     rows_.clear();
     for (auto& [name, g] : series_) points[g];
-    double max_x = 0.0, min_y = 100.0, max_y = 0.0;
+    double max_x = 0.0, min_y = 1e300, max_y = 0.0;
+    hidden_ = 0;
     for (int row : order) {
         const auto& r = runs_[size_t(row)];
-        const double x = r.result.latency_p50_ms, y = 100.0 * r.result.accuracy;
+        if (!shown(r)) {
+            ++hidden_;
+            continue;
+        }
+        const double x = r.result.latency_p50_ms, y = yOf(r);
         QCPGraph* g = grouped ? series(seriesOf(r), groups[size_t(row)],
                                        int(std::find(group_names.begin(), group_names.end(), groups[size_t(row)]) - group_names.begin()))
                               : series(seriesOf(r));
@@ -152,12 +181,13 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
         else g->addToLegend();
     }
     QVector<double> fx, fy, bx, by, nx, ny;
-    for (int row : paretoFront(runs_)) {
+    for (int row : paretoFront(runs_, task_)) {
         fx.push_back(runs_[size_t(row)].result.latency_p50_ms);
-        fy.push_back(100.0 * runs_[size_t(row)].result.accuracy);
+        fy.push_back(yOf(runs_[size_t(row)]));
     }
     for (const auto& r : runs_) {
-        const double x = r.result.latency_p50_ms, y = 100.0 * r.result.accuracy;
+        if (!shown(r)) continue;
+        const double x = r.result.latency_p50_ms, y = yOf(r);
         if (r.plan.is_identity()) {
             bx.push_back(x);
             by.push_back(y);
@@ -171,22 +201,28 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
     frontier_->setData(fx, fy, true);
     baseline_->setData(bx, by);
     not_faster_->setData(nx, ny);
-    if (!runs_.empty()) {
+    if (int(runs_.size()) > hidden_) {
         plot_->xAxis->setRange(0, max_x * 1.15 + 1e-3);
-        const double pad = std::max(1.0, (max_y - min_y) * 0.15);
-        plot_->yAxis->setRange(std::max(0.0, min_y - pad), std::min(100.0, max_y + pad));
+        if (task_ == ss::EvalTask::LanguageModeling) { // perplexity: no upper bound, often close together
+            const double pad = std::max(0.01 * max_y, (max_y - min_y) * 0.15);
+            plot_->yAxis->setRange(std::max(0.0, min_y - pad), max_y + pad);
+        } else {
+            const double pad = std::max(1.0, (max_y - min_y) * 0.15);
+            plot_->yAxis->setRange(std::max(0.0, min_y - pad), std::min(100.0, max_y + pad));
+        }
     }
+    refreshTitle();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void AccuracyLatencyPlot::setBaselineRun(int row) {
-    chosen_row_ = row >= 0 && row < int(runs_.size()) ? row : -1;
+    chosen_row_ = row >= 0 && row < int(runs_.size()) && shown(runs_[size_t(row)]) ? row : -1;
     if (chosen_row_ < 0) {
         chosen_->data()->clear();
         chosen_->removeFromLegend();
     } else {
         const auto& r = runs_[size_t(chosen_row_)].result;
-        chosen_->setData(QVector<double>{r.latency_p50_ms}, QVector<double>{100.0 * r.accuracy});
+        chosen_->setData(QVector<double>{r.latency_p50_ms}, QVector<double>{yOf(runs_[size_t(chosen_row_)])});
         chosen_->setName(tr("baseline: run %1").arg(runs_[size_t(chosen_row_)].id));
         chosen_->addToLegend();
     }
@@ -198,27 +234,30 @@ void AccuracyLatencyPlot::setSelectedRun(int row) { setSelectedRuns(row < 0 ? st
 void AccuracyLatencyPlot::setSelectedRuns(const std::vector<int>& rows) {
     QVector<double> xs, ys;
     for (int row : rows)
-        if (row >= 0 && row < int(runs_.size())) {
+        if (row >= 0 && row < int(runs_.size()) && shown(runs_[size_t(row)])) {
             xs.push_back(runs_[size_t(row)].result.latency_p50_ms);
-            ys.push_back(100.0 * runs_[size_t(row)].result.accuracy);
+            ys.push_back(yOf(runs_[size_t(row)]));
         }
     selected_->setData(xs, ys);
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-std::vector<int> AccuracyLatencyPlot::paretoFront(const std::vector<ss::RunRecord>& runs) {
-    std::vector<int> order(runs.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
-    // By latency, and at equal latency the more accurate first, so it alone can be on the front.
+std::vector<int> AccuracyLatencyPlot::paretoFront(const std::vector<ss::RunRecord>& runs, ss::EvalTask task) {
+    // Quality: higher is better (accuracy, or minus perplexity).
+    auto quality = [task](const ss::RunRecord& r) { return task == ss::EvalTask::LanguageModeling ? -yOf(r) : r.result.accuracy; };
+    std::vector<int> order;
+    for (size_t i = 0; i < runs.size(); ++i)
+        if (runs[i].result.task == task) order.push_back(int(i));
+    // By latency, and at equal latency the better first, so it alone can be on the front.
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        const auto &ra = runs[size_t(a)].result, &rb = runs[size_t(b)].result;
-        return ra.latency_p50_ms != rb.latency_p50_ms ? ra.latency_p50_ms < rb.latency_p50_ms : ra.accuracy > rb.accuracy;
+        const auto &ra = runs[size_t(a)], &rb = runs[size_t(b)];
+        return ra.result.latency_p50_ms != rb.result.latency_p50_ms ? ra.result.latency_p50_ms < rb.result.latency_p50_ms : quality(ra) > quality(rb);
     });
     std::vector<int> front;
-    double best = -1.0;
+    double best = -1e300;
     for (int row : order)
-        if (runs[size_t(row)].result.accuracy > best) {
-            best = runs[size_t(row)].result.accuracy;
+        if (quality(runs[size_t(row)]) > best) {
+            best = quality(runs[size_t(row)]);
             front.push_back(row);
         }
     return front;
@@ -230,8 +269,9 @@ int AccuracyLatencyPlot::runAt(const QPointF& pos, double radius) const {
     int best = -1;
     double best_d2 = radius * radius;
     for (size_t i = 0; i < runs_.size(); ++i) {
+        if (!shown(runs_[i])) continue;
         const double px = plot_->xAxis->coordToPixel(runs_[i].result.latency_p50_ms);
-        const double py = plot_->yAxis->coordToPixel(100.0 * runs_[i].result.accuracy);
+        const double py = plot_->yAxis->coordToPixel(yOf(runs_[i]));
         const double d2 = (px - pos.x()) * (px - pos.x()) + (py - pos.y()) * (py - pos.y());
         if (d2 <= best_d2) {
             best_d2 = d2;
@@ -243,6 +283,18 @@ int AccuracyLatencyPlot::runAt(const QPointF& pos, double radius) const {
 
 QString AccuracyLatencyPlot::describe(const ss::RunRecord& r) {
     const ss::EvalResult& e = r.result;
+    if (e.task == ss::EvalTask::LanguageModeling) {
+        auto m = [&](const char* k) { return e.metrics.count(k) ? e.metrics.at(k) : 0.0; };
+        QString s = tr("Run %1: %2\nperplexity %3, %4 ms per generated token, %5 MB")
+                        .arg(r.id).arg(QString::fromStdString(r.plan.summary()))
+                        .arg(m("perplexity"), 0, 'f', 3).arg(e.latency_p50_ms, 0, 'f', 3).arg(double(e.weight_bytes) / 1e6, 0, 'f', 2);
+        if (e.has_comparison)
+            s += tr("\nvs dense: perplexity ×%1, KL %2 nats, same top token %3 %, prompt ×%4, generation ×%5%6")
+                     .arg(m("ppl_ratio"), 0, 'f', 4).arg(m("kld_mean"), 0, 'f', 5).arg(100.0 * m("same_top_p"), 0, 'f', 1)
+                     .arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2)
+                     .arg(e.comparison.faster_than_dense ? QString() : tr(" (not faster)"));
+        return s;
+    }
     QString s = tr("Run %1: %2\n%3 % top-1, p50 %4 ms, %5 MB")
                     .arg(r.id).arg(QString::fromStdString(r.plan.summary()))
                     .arg(100.0 * e.accuracy, 0, 'f', 2).arg(e.latency_p50_ms, 0, 'f', 3).arg(double(e.weight_bytes) / 1e6, 0, 'f', 2);

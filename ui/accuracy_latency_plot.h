@@ -1,6 +1,8 @@
 // accuracy_latency_plot.h - every run as a point: batch-1 p50 latency (ms) vs top-1 accuracy (%),
 // with the Pareto frontier (no other run is both faster and more accurate), the dense baseline
-// marked, and runs that were measured not faster than dense (within noise) ringed.
+// marked, and runs that were measured not faster than dense (within noise) ringed. For language
+// models (setTask): ms per generated token vs perplexity (lower is better). Runs of the other task
+// are not drawn, and the title says how many were left out.
 #pragma once
 
 #include "eval/run_record.h"
@@ -12,6 +14,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPTextElement;
 
 namespace ssui {
 
@@ -23,6 +26,11 @@ public:
     // `groups` (one per run, optional): runs from several sessions or models are drawn one color
     // per group (marker shape still by precision) instead of one color per precision.
     void setRuns(const std::vector<ss::RunRecord>& runs, const std::vector<QString>& groups = {});
+    // The task whose runs are drawn (the loaded model's); switches axes and the frontier's sense.
+    void setTask(ss::EvalTask task);
+    ss::EvalTask task() const { return task_; }
+    // A run's y: top-1 accuracy in % (classifiers) or perplexity (language models).
+    static double yOf(const ss::RunRecord& run);
     void setSelectedRun(int row); // -1 for none
     void setSelectedRuns(const std::vector<int>& rows); // each ringed
     // The run chosen as baseline (a row of the runs given to setRuns), marked with a diamond; -1: none.
@@ -34,8 +42,9 @@ public:
     static QString seriesOf(const ss::RunRecord& run);
     // The color and marker of a series, shared by every plot that groups runs by precision.
     static void seriesStyle(const QString& name, QColor* color, int* shape);
-    // Rows of the runs on the Pareto frontier (lower latency, higher accuracy), by latency.
-    static std::vector<int> paretoFront(const std::vector<ss::RunRecord>& runs);
+    // Rows of the runs of `task` on the Pareto frontier (lower latency, higher accuracy or lower
+    // perplexity), by latency.
+    static std::vector<int> paretoFront(const std::vector<ss::RunRecord>& runs, ss::EvalTask task = ss::EvalTask::Classification);
     int frontierCount() const;
     int notFasterCount() const;
     // The run drawn within `radius` pixels of `pos` (plot coordinates), nearest first; -1 if none.
@@ -48,6 +57,8 @@ signals:
 
 private:
     QCPGraph* series(const QString& name, const QString& group = {}, int group_index = -1);
+    bool shown(const ss::RunRecord& run) const { return run.result.task == task_; }
+    void refreshTitle();
 
     QCustomPlot* plot_;
     QCPGraph* selected_;
@@ -56,6 +67,9 @@ private:
     QCPGraph* not_faster_;
     QCPGraph* chosen_; // the run chosen as baseline
     int chosen_row_ = -1;
+    ss::EvalTask task_ = ss::EvalTask::Classification;
+    int hidden_ = 0; // runs of the other task
+    QCPTextElement* title_ = nullptr;
     std::vector<ss::RunRecord> runs_;
     std::map<QString, QCPGraph*> series_;
     std::map<QCPGraph*, std::vector<int>> rows_; // point index (sorted by latency) -> run row

@@ -3,13 +3,16 @@
 
 #include "compress/compression.h"
 #include "error.h"
+#include "eval/baseline_cache.h"
 #include "eval/evaluate.h"
+#include "eval/lm_baseline_cache.h"
 #include "eval/run_evaluation.h"
 
 #include <QPromise>
 #include <QtConcurrent>
 
 #include <algorithm>
+#include <optional>
 
 namespace ssui {
 
@@ -33,12 +36,34 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
         ss::RunRequest req;
         req.dense = job.model.get();
         req.data = job.dataset.get();
+        std::optional<ss::LmBaselineCache> lm_cache;
+        std::unique_ptr<ss::LmBaselineWriter> lm_writer;
+        if (job.tokens) {
+            req.tokens = job.tokens.get();
+            req.lm = job.lm;
+            if (job.baseline) {
+                const int ctx = job.lm.ctx, available = int(job.tokens->tokens.size() / size_t(std::max(4, ctx)));
+                const int chunks = job.lm.chunks > 0 ? std::min(job.lm.chunks, available) : available;
+                const std::string dir = ss::baseline_cache_dir();
+                const std::string key = ss::lm_baseline_cache_key(*job.model, *job.tokens, ctx, chunks, job.lm.gen_tokens, job.options.threads);
+                lm_cache = ss::LmBaselineCache::open(dir, key, chunks, ctx - 1 - ctx / 2, job.model->lm.vocab);
+                if (lm_cache) {
+                    req.lm.cached = &*lm_cache;
+                } else if (!key.empty() && chunks >= 2) {
+                    lm_writer = std::make_unique<ss::LmBaselineWriter>(dir, key, chunks, ctx - 1 - ctx / 2, job.model->lm.vocab, job.options.threads);
+                    req.lm.record = lm_writer.get();
+                }
+            }
+            req.side_by_side = job.baseline && !lm_cache;
+        }
         req.plan = job.plan;
-        req.calibration = job.calibration.get();
+        req.calibration = job.calibration_text ? ss::CalibrationSet(job.calibration_text.get(), job.lm.ctx) : ss::CalibrationSet(job.calibration.get());
         req.input = &job.input;
         req.options = job.options;
-        req.side_by_side = job.side_by_side;
-        if (job.baseline) {
+        if (!job.tokens) req.side_by_side = job.side_by_side;
+        if (job.tokens) {
+            // a language model compares inside the evaluation (above)
+        } else if (job.baseline) {
             req.baseline = [&job](const ss::Model& dense, int samples, int threads) {
                 BaselineCache& b = *job.baseline;
                 std::lock_guard<std::mutex> lock(b.mutex);
@@ -111,7 +136,7 @@ bool EvaluationRunner::isRunning() const { return watcher_.isRunning(); }
 bool EvaluationRunner::start(EvaluationJob job) {
     if (isRunning()) return false;
     current_live_ = job.live;
-    current_estimate_ = job.estimate_samples > 0 && job.estimate_samples < job.dataset->count;
+    current_estimate_ = job.estimate_samples > 0 && (job.tokens || job.estimate_samples < job.dataset->count);
     watcher_.setFuture(QtConcurrent::run(run_job, std::move(job)));
     return true;
 }

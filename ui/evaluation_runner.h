@@ -6,6 +6,8 @@
 
 #include "eval/baseline_comparison.h"
 #include "data/dataset.h"
+#include "data/token_data.h"
+#include "eval/lm_evaluate.h"
 #include "model/model.h"
 #include "eval/run_record.h"
 
@@ -32,15 +34,21 @@ struct BaselineCache {
 
 struct EvaluationJob {
     std::shared_ptr<const ss::Model> model;
-    std::shared_ptr<const ss::Dataset> dataset;
+    std::shared_ptr<const ss::Dataset> dataset;     // classifiers
+    std::shared_ptr<const ss::TokenData> tokens;    // language models: the evaluation text as token ids
+    std::shared_ptr<const ss::TokenData> calibration_text; // language models, when the plan needs calibration
+    ss::LmEvalOptions lm;                           // language models: ctx, chunks, generation steps
     std::shared_ptr<const ss::Dataset> calibration; // when the plan needs it
-    std::shared_ptr<BaselineCache> baseline;        // may be null: no comparison
+    // May be null: no comparison. A language model's dense distributions and speed are kept in the
+    // baseline cache on disk instead (lm_baseline_cache.h): measured side by side by the first
+    // run, read back by every later one.
+    std::shared_ptr<BaselineCache> baseline;
     ss::CompressionPlan plan;
     ss::InputSpec input;     // preprocessing to use (the model's own, or the user's override)
     ss::EvalOptions options; // progress is set by the runner
     bool side_by_side = true; // time the dense model beside it (false: ratios from the baseline's own timing)
     bool live = false;        // started by live mode (the window replaces its live row with the result)
-    int estimate_samples = 0; // > 0: first evaluate this many samples (no latency) and report it as an estimate
+    int estimate_samples = 0; // > 0: first evaluate this many samples (language models: chunks; no latency) and report it as an estimate
 };
 
 class EvaluationRunner : public QObject {

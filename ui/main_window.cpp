@@ -190,15 +190,21 @@ MainWindow::MainWindow(QWidget* parent)
     live_timer_->setSingleShot(true);
     live_timer_->setInterval(30); // debounce: a slider drag starts a job when it pauses for 30 ms
     connect(panel_, &CompressionPanel::settingsChanged, this, [this] {
-        if (!panel_->live() || !model_ || !dataset_ || sweep_total_ > 0) return; // a sweep runs its own grid
+        if (!panel_->live() || !hasData() || sweep_total_ > 0) return; // a sweep runs its own grid
         live_clock_.start();
         live_timer_->start();
     });
     connect(live_timer_, &QTimer::timeout, this, [this] { startLive(true); });
     connect(runner_, &EvaluationRunner::estimated, this, [this](const ss::RunRecord& r) {
-        statusBar()->showMessage(tr("Live estimate on the first %1 samples: %2 % top-1 (%3 ms) — evaluating the whole set…")
-                                     .arg(r.result.samples).arg(100.0 * r.result.accuracy, 0, 'f', 2)
-                                     .arg(double(live_clock_.nsecsElapsed()) / 1e6, 0, 'f', 0));
+        const double ms = double(live_clock_.nsecsElapsed()) / 1e6;
+        if (r.result.task == ss::EvalTask::LanguageModeling)
+            statusBar()->showMessage(tr("Live estimate on the first %1 chunks: perplexity %2 (%3 ms) — evaluating every chunk…")
+                                         .arg(int(r.result.metrics.count("chunks") ? r.result.metrics.at("chunks") : 0))
+                                         .arg(r.result.metrics.count("perplexity") ? r.result.metrics.at("perplexity") : 0.0, 0, 'f', 3)
+                                         .arg(ms, 0, 'f', 0));
+        else
+            statusBar()->showMessage(tr("Live estimate on the first %1 samples: %2 % top-1 (%3 ms) — evaluating the whole set…")
+                                         .arg(r.result.samples).arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(ms, 0, 'f', 0));
     });
     connect(runner_, &EvaluationRunner::failed, this, [this](const QString& m) {
         if (sweep_total_ > 0) endSweep(tr("Sweep stopped after %1 of %2 runs").arg(sweep_done_).arg(sweep_total_));
@@ -273,14 +279,6 @@ void MainWindow::saveLayout() {
 bool MainWindow::loadModel(const QString& path, QString* error) {
     try {
         auto model = std::make_shared<const ss::Model>(ss::load_model(path.toStdString(), allow_nonfinite_));
-        if (model->task == ss::EvalTask::LanguageModeling) { // the window measures classifiers for now
-            if (error)
-                *error = tr("%1 is a language model (%2). The window evaluates classifiers for now; measure it with "
-                            "sparsescope-cli eval %1 --data TEXT.txt, or compare continuations with sparsescope-cli generate "
-                            "(docs/language-models.md).")
-                             .arg(path, QString::fromStdString(model->lm.architecture));
-            return false;
-        }
         setModel(std::move(model));
         AppSettings::addRecent(AppSettings::Recent::Model, path);
         return true;
@@ -295,6 +293,11 @@ bool MainWindow::loadModel(const QString& path, QString* error) {
 }
 
 bool MainWindow::loadDataset(const QString& path, QString* error, const QString& label_column) {
+    if (isLanguageModel() || path.endsWith(QLatin1String(".txt")) || path.endsWith(QLatin1String(".txt.gz"))) {
+        if (!loadText(path, error)) return false;
+        AppSettings::addRecent(AppSettings::Recent::Dataset, path);
+        return true;
+    }
     try {
         ss::DatasetOptions options;
         options.label_column = label_column.toStdString();
@@ -311,7 +314,17 @@ bool MainWindow::loadDataset(const QString& path, QString* error, const QString&
 
 void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     panel_->setOverrides({}); // they named the previous model's layers
+    // Data of the other task, or tokens of another vocabulary, no longer fit.
+    const bool lm = model->task == ss::EvalTask::LanguageModeling;
+    if (lm || !model_ || model_->task == ss::EvalTask::LanguageModeling) {
+        if (lm) dataset_.reset();
+        if (!lm || !model_ || model_->lm.vocab != model->lm.vocab || model_->lm.tokenizer_path != model->lm.tokenizer_path) tokens_.reset();
+    }
     model_ = std::move(model);
+    accuracy_plot_->setTask(model_->task); // runs of the other task stay in the table, not in the plot
+    hideConstantColumns();
+    input_panel_->setEnabled(!lm); // preprocessing of images: not a language model's
+    input_panel_->setToolTip(lm ? tr("A language model reads token ids: no preprocessing applies") : QString());
     layer_tree_->setModel(model_.get());
     input_panel_->setInput(model_->input);
     const auto moes = model_->moe_layers();
@@ -326,7 +339,10 @@ void MainWindow::setDataset(std::shared_ptr<const ss::Dataset> dataset) {
 
 void MainWindow::refreshStatus() {
     const QLocale loc;
-    if (model_) {
+    if (isLanguageModel()) {
+        model_label_->setText(lmModelText());
+        model_label_->setToolTip(QString::fromStdString(model_->source_path));
+    } else if (model_) {
         QString moe;
         for (const ss::MoeLayer* m : model_->moe_layers())
             moe += tr("<br>MoE '%1': %2 experts, top-%3").arg(QString::fromStdString(m->name)).arg(m->experts.size()).arg(m->top_k);
@@ -340,7 +356,10 @@ void MainWindow::refreshStatus() {
     } else {
         model_label_->setText(tr("<b>Model</b> none — File ▸ Open Model"));
     }
-    if (dataset_) {
+    if (isLanguageModel()) {
+        dataset_label_->setText(tokens_ ? lmDataText() : tr("<b>Text</b> none — File ▸ Open Dataset (a .txt to tokenize, or token ids in .npy)"));
+        dataset_label_->setToolTip(tokens_ ? QString::fromStdString(tokens_->sha256) : QString());
+    } else if (dataset_) {
         const std::vector<int> counts = dataset_->class_counts();
         const auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
         dataset_label_->setText(tr("<b>Data</b> %1<br>%2 %3 samples, %4 features, %5 classes (%6–%7 per class)<br>SHA-256 %8…")
@@ -358,7 +377,7 @@ void MainWindow::refreshStatus() {
     } else {
         dataset_label_->setText(tr("<b>Data</b> none — File ▸ Open Dataset"));
     }
-    panel_->evaluateButton()->setEnabled(model_ && dataset_ && !runner_->isRunning());
+    panel_->evaluateButton()->setEnabled(hasData() && !runner_->isRunning());
     QString title = tr("SparseScope");
     if (!session_path_.isEmpty()) title = QFileInfo(session_path_).fileName() + QStringLiteral(" — ") + title;
     if (session_ && session_->read_only()) title = tr("%1 (read-only)").arg(title);
@@ -366,7 +385,7 @@ void MainWindow::refreshStatus() {
 }
 
 bool MainWindow::makeJob(EvaluationJob* job, QString* error, const ss::CompressionPlan* plan) {
-    if (!model_ || !dataset_) return false;
+    if (!hasData()) return false;
     job->model = model_;
     job->dataset = dataset_;
     try {
@@ -375,8 +394,12 @@ bool MainWindow::makeJob(EvaluationJob* job, QString* error, const ss::Compressi
         *error = QString::fromStdString(e.what());
         return false;
     }
-    if (!calibrationFor(job->plan, &job->calibration, error)) return false;
     job->baseline = baseline_;
+    job->options.threads = panel_->threads();
+    job->options.latency_samples = latency_samples_;
+    job->options.latency_warmup = std::min(20, latency_samples_);
+    if (isLanguageModel()) return makeLmJob(job, error);
+    if (!calibrationFor(job->plan, &job->calibration, error)) return false;
     if (!input_panel_->input(&job->input, error)) return false;
     if (dataset_->features != model_->input_features()) {
         *error = tr("%1: samples have %2 features but model '%3' expects %4")
@@ -384,14 +407,11 @@ bool MainWindow::makeJob(EvaluationJob* job, QString* error, const ss::Compressi
                      .arg(QString::fromStdString(model_->name)).arg(model_->input_features());
         return false;
     }
-    job->options.threads = panel_->threads();
-    job->options.latency_samples = latency_samples_;
-    job->options.latency_warmup = std::min(20, latency_samples_);
     return true;
 }
 
 void MainWindow::evaluate() {
-    if (!model_ || !dataset_) return;
+    if (!hasData()) return;
     if (runner_->isRunning()) {
         if (!runner_->currentIsLive()) return;
         runner_->cancel(); // an explicit evaluation replaces a live one
@@ -411,7 +431,7 @@ void MainWindow::evaluate() {
 }
 
 bool MainWindow::runSweep(std::vector<ss::CompressionPlan> plans, QString* error) {
-    if (!model_ || !dataset_) return (*error = tr("Open a model and a dataset first")), false;
+    if (!hasData()) return (*error = tr("Open a model and a dataset first")), false;
     if (runner_->isRunning()) return (*error = tr("An evaluation is running; wait for it or cancel it")), false;
     if (plans.empty()) return (*error = tr("The sweep has no settings to run")), false;
     sweep_queue_ = std::move(plans);
@@ -466,7 +486,7 @@ void MainWindow::startLive(bool quick) {
     job.side_by_side = false;
     job.options.latency_samples = std::min(latency_samples_, 30);
     job.options.latency_warmup = std::min(job.options.latency_samples, 5);
-    job.estimate_samples = quick ? 1000 : 0;
+    job.estimate_samples = quick ? (isLanguageModel() ? 2 : 1000) : 0; // language models: chunks
     runner_->restart(std::move(job));
 }
 
@@ -538,7 +558,7 @@ bool MainWindow::openPath(const QString& path, QString* error) {
     if (suffix == QLatin1String("safetensors") || suffix == QLatin1String("onnx") || suffix == QLatin1String("json") ||
         (info.isDir() && QFileInfo::exists(path + QStringLiteral("/config.json"))))
         return loadModel(suffix == QLatin1String("json") ? info.absolutePath() : path, error);
-    return loadDataset(path, error); // IDX folder or file, CSV, NPY: the loader names what it expected
+    return loadDataset(path, error); // IDX folder or file, CSV, NPY, text: the loader names what it expected
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

@@ -3,6 +3,7 @@
 
 #include "compress/compression_plan.h"
 #include "data/dataset.h"
+#include "data/token_data.h"
 #include "error_hints.h"
 #include "model/model.h"
 #include "eval/run_record.h"
@@ -57,6 +58,19 @@ public:
     bool loadDataset(const QString& path, QString* error, const QString& csv_label_column = {});
     void setModel(std::shared_ptr<const ss::Model> model);
     void setDataset(std::shared_ptr<const ss::Dataset> dataset);
+
+    // Language models (main_window_lm.cpp). A text (.txt, .txt.gz: tokenized with the model's
+    // tokenizer) or token ids (.npy) to evaluate on; what loadDataset does when the model is a
+    // language model. Each evaluation scores `chunks` chunks of `ctx` tokens and times
+    // `gen_tokens` generated tokens; the dense model's distributions and speed are measured by the
+    // first run and kept in the baseline cache on disk (lm_baseline_cache.h) for every later one.
+    bool isLanguageModel() const { return model_ && model_->task == ss::EvalTask::LanguageModeling; }
+    bool loadText(const QString& path, QString* error);
+    void setTokens(std::shared_ptr<const ss::TokenData> tokens);
+    const ss::TokenData* tokens() const { return tokens_.get(); }
+    void setLanguageModelEvaluation(int ctx, int chunks, int gen_tokens);
+    int lmContext() const;
+    int lmChunks() const { return lm_chunks_; }
     // Sessions (main_window_session.cpp). Every run is committed to the open session the moment
     // it finishes; before the first run of a new session, an untitled one is created in the
     // application's data folder. Open: read-write, or read-only (said in the title) when the file
@@ -145,6 +159,10 @@ protected:
 private:
     void buildMenus();
     bool makeJob(EvaluationJob* job, QString* error, const ss::CompressionPlan* plan = nullptr);
+    bool makeLmJob(EvaluationJob* job, QString* error); // the language-model part of makeJob
+    bool hasData() const { return model_ && (isLanguageModel() ? tokens_ != nullptr : dataset_ != nullptr); }
+    QString lmModelText() const; // the model panel's text for a language model
+    QString lmDataText() const;  // the data label's text for token data
     void startNextSweepRun();
     void showComparison(const std::vector<int>& rows);
     void endSweep(const QString& message);
@@ -168,6 +186,8 @@ private:
 
     std::shared_ptr<const ss::Model> model_;
     std::shared_ptr<const ss::Dataset> dataset_;
+    std::shared_ptr<const ss::TokenData> tokens_; // a language model's evaluation text
+    int lm_ctx_ = 128, lm_chunks_ = 8, lm_gen_tokens_ = 16;
     std::shared_ptr<const ss::Dataset> calibration_; // the train split beside dataset_, loaded when a plan needs it
     std::string dataset_dir_;                        // where dataset_ came from, to find that split
     std::shared_ptr<BaselineCache> baseline_;

@@ -101,6 +101,16 @@ void MainWindow::hideConstantColumns() {
         table_->setColumnHidden(c, same);
     }
     table_->setColumnHidden(RunListModel::VsBaseline, runs_->baselineRow() < 0);
+    // Columns of one task show when some run is of that task (with no runs: the loaded model's).
+    bool lm = false, classifier = false;
+    for (const ss::RunRecord& r : runs_->runs()) (r.result.task == ss::EvalTask::LanguageModeling ? lm : classifier) = true;
+    if (!lm && !classifier) (isLanguageModel() ? lm : classifier) = true;
+    for (int c = 0; c < RunListModel::ColumnCount; ++c) {
+        const bool lm_only = !RunListModel::appliesTo(c, ss::EvalTask::Classification);
+        const bool classifier_only = !RunListModel::appliesTo(c, ss::EvalTask::LanguageModeling);
+        if (lm_only) table_->setColumnHidden(c, !lm);
+        if (classifier_only) table_->setColumnHidden(c, !classifier);
+    }
 }
 
 void MainWindow::showSelectedRun(int row) {

@@ -16,10 +16,32 @@ RunListModel::RunListModel(QObject* parent) : QAbstractTableModel(parent) {}
 int RunListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(runs_.size()); }
 int RunListModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
+bool RunListModel::appliesTo(int column, ss::EvalTask task) {
+    const bool lm = task == ss::EvalTask::LanguageModeling;
+    switch (column) {
+    case Perplexity:
+    case KlMean:
+    case PromptTps:
+    case GenTps: return lm;
+    case Delta:
+    case Throughput: return !lm;
+    default: return true;
+    }
+}
+
+namespace {
+double metric(const ss::EvalResult& e, const char* name) {
+    const auto it = e.metrics.find(name);
+    return it == e.metrics.end() ? 0.0 : it->second;
+}
+} // namespace
+
 QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= int(runs_.size())) return {};
     const ss::RunRecord& r = runs_[size_t(index.row())];
     const ss::EvalResult& e = r.result;
+    if (!appliesTo(index.column(), e.task)) return role == Qt::DisplayRole ? QVariant(QStringLiteral("—")) : QVariant();
+    const bool compared = e.has_comparison; // against the dense model
     if (role == SortRole) {
         switch (index.column()) {
         case Id: return qlonglong(r.id);
@@ -36,6 +58,10 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         }
         case TopK: return e.top_k;
         case Accuracy: return e.accuracy;
+        case Perplexity: return metric(e, "perplexity");
+        case KlMean: return compared ? QVariant(metric(e, "kld_mean")) : QVariant();
+        case PromptTps: return metric(e, "prompt_tps");
+        case GenTps: return metric(e, "gen_tps");
         case LatencyP50: return e.latency_p50_ms;
         case LatencyP95: return e.latency_p95_ms;
         case Throughput: return e.throughput_sps;
@@ -104,6 +130,12 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     }
     case TopK: return e.top_k ? QVariant(e.top_k) : QVariant(QStringLiteral("—"));
     case Accuracy: return QStringLiteral("%1 %").arg(100.0 * e.accuracy, 0, 'f', 2);
+    case Perplexity:
+        if (!compared) return QStringLiteral("%1").arg(metric(e, "perplexity"), 0, 'f', 3);
+        return QStringLiteral("%1 (×%2)").arg(metric(e, "perplexity"), 0, 'f', 3).arg(metric(e, "ppl_ratio"), 0, 'f', 4);
+    case KlMean: return compared ? QStringLiteral("%1").arg(metric(e, "kld_mean"), 0, 'f', 5) : QStringLiteral("—");
+    case PromptTps: return loc.toString(qlonglong(metric(e, "prompt_tps") + 0.5));
+    case GenTps: return QStringLiteral("%1").arg(metric(e, "gen_tps"), 0, 'f', 1);
     case LatencyP50: return QStringLiteral("%1").arg(e.latency_p50_ms, 0, 'f', 3);
     case LatencyP95: return QStringLiteral("%1").arg(e.latency_p95_ms, 0, 'f', 3);
     case Throughput: return loc.toString(qlonglong(e.throughput_sps + 0.5));
@@ -149,7 +181,15 @@ QString RunListModel::tagsText(const ss::RunRecord& r) {
 QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation == Qt::Horizontal && role == Qt::ToolTipRole) {
         if (section == Delta) return tr("Top-1 accuracy minus the dense model's, in points, with a 95 % interval for the paired difference");
-        if (section == Agreement) return tr("Share of samples whose top-1 class equals the dense model's");
+        if (section == Agreement)
+            return tr("Share of samples whose top-1 class equals the dense model's\n(language models: positions whose top next token equals the dense model's)");
+        if (section == Accuracy) return tr("Top-1 accuracy (language models: next-token top-1 on the scored positions)");
+        if (section == Perplexity)
+            return tr("Perplexity on the scored positions (as llama.cpp's perplexity), with its ratio to the dense model's");
+        if (section == KlMean) return tr("Mean KL divergence of the next-token distribution from the dense model's, nats per position");
+        if (section == PromptTps) return tr("Prompt tokens per second: whole chunks through the model (median over chunks)");
+        if (section == GenTps) return tr("Generation tokens per second: one token at a time with the KV cache, batch 1 (from the median step)");
+        if (section == LatencyP50) return tr("Batch-1 latency, median (language models: ms per generated token)");
         if (section == VsBaseline)
             return tr("Against the run chosen as baseline (Edit > Use Run as Baseline): top-1 change in points,\n"
                       "then throughput and batch-1 latency ratios (> 1: faster than the baseline run)");
@@ -168,6 +208,10 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case Quant: return tr("Quant");
     case TopK: return tr("Top-k");
     case Accuracy: return tr("Accuracy");
+    case Perplexity: return tr("Perplexity");
+    case KlMean: return tr("KL mean");
+    case PromptTps: return tr("Prompt tok/s");
+    case GenTps: return tr("Gen tok/s");
     case Delta: return tr("Δ points [95 % CI]");
     case Agreement: return tr("Agrees");
     case Speed: return tr("Speed ×");

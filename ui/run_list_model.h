@@ -13,7 +13,11 @@ namespace ssui {
 class RunListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Source, Prune, Quant, TopK, Accuracy, Delta, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, WeightBytes, Sparsity, Samples, Tags, Note, ColumnCount };
+    // Perplexity, KlMean, PromptTps and GenTps are language-model columns; Delta and Throughput
+    // classifier columns ("—" for runs of the other task; the window hides a column no run has).
+    enum Column { Id, Source, Prune, Quant, TopK, Accuracy, Perplexity, Delta, KlMean, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, PromptTps, GenTps, WeightBytes, Sparsity, Samples, Tags, Note, ColumnCount };
+    // Whether `column` means something for runs of `task`.
+    static bool appliesTo(int column, ss::EvalTask task);
     enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
 
     explicit RunListModel(QObject* parent = nullptr);

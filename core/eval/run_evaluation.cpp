@@ -17,8 +17,28 @@ RunRecord run_language_model(const RunRequest& req, std::vector<std::string>* no
     LmEvalOptions opt = req.lm;
     opt.threads = req.options.threads;
     opt.progress = req.options.progress;
-    opt.dense = req.side_by_side ? req.dense : nullptr;
+    opt.dense = req.side_by_side && !req.lm.cached ? req.dense : nullptr;
     RunRecord r = make_run_record(cm.model, *req.tokens, req.plan);
+    if (req.estimate_samples > 0 && req.on_estimate) {
+        // The first chunks first (estimate_samples counts chunks here), without generation
+        // timing and compared only through a cached baseline: an estimate in a fraction of the run.
+        const int available = int(req.tokens->tokens.size() / size_t(std::max(4, opt.ctx)));
+        const int all = opt.chunks > 0 ? std::min(opt.chunks, available) : available;
+        if (req.estimate_samples < all) {
+            LmEvalOptions quick = opt;
+            quick.chunks = std::max(2, req.estimate_samples);
+            quick.gen_tokens = 0;
+            quick.dense = nullptr;
+            quick.record = nullptr;
+            quick.progress = {};
+            RunRecord e = r;
+            e.result = evaluate_language_model(cm, *req.tokens, quick);
+            if (!req.on_estimate(e)) {
+                r.result.cancelled = true;
+                return r;
+            }
+        }
+    }
     r.result = evaluate_language_model(cm, *req.tokens, opt);
     return r;
 }

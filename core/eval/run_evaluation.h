@@ -26,15 +26,15 @@ struct RunRequest {
     const Model* dense = nullptr;          // the model as loaded: never modified
     const Dataset* data = nullptr;         // evaluation samples (classifiers)
     const TokenData* tokens = nullptr;     // evaluation text (language models)
-    LmEvalOptions lm;                      // ctx, chunks, generation steps (language models; threads and progress from options)
+    LmEvalOptions lm;                      // ctx, chunks, generation steps, cached baseline (language models; threads and progress from options)
     CompressionPlan plan;
     CalibrationSet calibration;            // when plan.needs_calibration(); not the evaluation samples or text
     const InputSpec* input = nullptr;      // preprocessing to use instead of the model's own
     EvalOptions options;                   // limit, threads, latency samples, progress (baseline and dense are set here)
     BaselineProvider baseline;             // empty: computed for this run
     bool side_by_side = true;              // time the dense model beside the compressed one
-    // > 0: first evaluate this many samples without latency and hand the record to on_estimate
-    // (return false to stop there), then the whole run.
+    // > 0: first evaluate this many samples (language models: chunks, at least 2) without
+    // latency and hand the record to on_estimate (return false to stop there), then the whole run.
     int estimate_samples = 0;
     std::function<bool(const RunRecord&)> on_estimate;
 };

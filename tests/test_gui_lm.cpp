@@ -1,0 +1,148 @@
+// test_gui_lm.cpp - language models in the window: every fixture family opens with token ids and
+// evaluates through the same controls; runs show perplexity columns (classifier-only ones hidden),
+// the plot switches to perplexity vs generation speed, the dense distributions are measured once
+// and read back from the baseline cache, and live mode estimates on two chunks first.
+#include "accuracy_latency_plot.h"
+#include "compression_panel.h"
+#include "evaluation_runner.h"
+#include "main_window.h"
+#include "run_list_model.h"
+#include "test_support.h"
+
+#include <QDir>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ssui;
+
+namespace {
+const QString kLm = QStringLiteral(SPARSESCOPE_TEST_DATA "/lm");
+
+double metric(const ss::RunRecord& r, const char* k) { return r.result.metrics.count(k) ? r.result.metrics.at(k) : -1.0; }
+} // namespace
+
+class TestGuiLm : public QObject {
+    Q_OBJECT
+    QTemporaryDir cache_;
+
+private slots:
+    void initTestCase() {
+        QCoreApplication::setOrganizationName(QStringLiteral("SparseScopeTest"));
+        QSettings().clear();
+        QStandardPaths::setTestModeEnabled(true);
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
+        qputenv("XDG_CACHE_HOME", cache_.path().toUtf8()); // baselines and kernel choices of this test
+    }
+
+    void everyFamilyEvaluatesInTheWindow_data() {
+        QTest::addColumn<QString>("family");
+        for (const char* f : {"llama", "mixtral", "mixtral_fused", "qwen2_moe", "olmoe", "granitemoe"}) QTest::newRow(f) << QString::fromLatin1(f);
+    }
+    void everyFamilyEvaluatesInTheWindow() {
+        QFETCH(QString, family);
+        MainWindow w;
+        w.setLatencySamples(5);
+        QString err;
+        QVERIFY2(w.loadModel(kLm + QLatin1Char('/') + family, &err), qPrintable(err));
+        QVERIFY(w.isLanguageModel());
+        QVERIFY2(w.loadDataset(kLm + QLatin1Char('/') + family + QStringLiteral("/tokens.npy"), &err), qPrintable(err));
+        QVERIFY(w.tokens() != nullptr);
+        w.setLanguageModelEvaluation(16, 3, 4);
+        QCOMPARE(w.accuracyPlot()->task(), ss::EvalTask::LanguageModeling);
+        QVERIFY(w.compressionPanel()->evaluateButton()->isEnabled());
+
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        w.evaluate(); // dense: measured side by side and cached
+        QVERIFY(finished.wait(30000));
+        w.compressionPanel()->quantCombo()->setCurrentIndex(w.compressionPanel()->quantCombo()->findData(QStringLiteral("int8")));
+        w.evaluate(); // int8: the dense distributions from the cache
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(w.runs()->rowCount(), 2);
+        const ss::RunRecord &dense = w.runs()->run(0), &int8 = w.runs()->run(1);
+        QCOMPARE(dense.result.task, ss::EvalTask::LanguageModeling);
+        QVERIFY(metric(dense, "perplexity") > 1.0);
+        QCOMPARE(metric(dense, "chunks"), 3.0);
+        QCOMPARE(metric(dense, "ctx"), 16.0);
+        QCOMPARE(metric(dense, "kld_mean"), 0.0); // dense against itself
+        QCOMPARE(metric(dense, "ppl_ratio"), 1.0);
+        QVERIFY(int8.result.has_comparison);
+        QVERIFY(metric(int8, "kld_mean") > 0.0);
+        // The same dense model, its NLLs read back from the cache as fp32.
+        QVERIFY(std::fabs(metric(int8, "dense_perplexity") / metric(dense, "perplexity") - 1.0) < 1e-6);
+        // Columns: language-model ones shown, classifier-only ones hidden.
+        QVERIFY(!w.runTable()->isColumnHidden(RunListModel::Perplexity));
+        QVERIFY(!w.runTable()->isColumnHidden(RunListModel::GenTps));
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::Delta));
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::Throughput));
+        QVERIFY(w.runs()->index(1, RunListModel::Perplexity).data().toString().contains(QStringLiteral("(×")));
+        QCOMPARE(w.accuracyPlot()->pointCount(), 2);
+        // The plot's y is perplexity; the frontier keeps runs nothing beats on both axes.
+        QCOMPARE(AccuracyLatencyPlot::yOf(int8), metric(int8, "perplexity"));
+        QVERIFY(w.accuracyPlot()->frontierCount() >= 1);
+    }
+
+    void denseRunWithTheCachedBaselineIsDenseAgain() {
+        // The second dense run reads the cached distributions: the comparison must still say
+        // "identical" (KL 0 to the 16-bit codes' precision, same top token everywhere).
+        MainWindow w;
+        w.setLatencySamples(5);
+        QString err;
+        QVERIFY(w.loadModel(kLm + QStringLiteral("/mixtral"), &err));
+        QVERIFY(w.loadDataset(kLm + QStringLiteral("/mixtral/tokens.npy"), &err));
+        w.setLanguageModelEvaluation(16, 3, 4);
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        w.evaluate();
+        QVERIFY(finished.wait(30000));
+        w.evaluate();
+        QVERIFY(finished.wait(30000));
+        const ss::RunRecord& again = w.runs()->run(w.runs()->rowCount() - 1);
+        QCOMPARE(metric(again, "same_top_p"), 1.0);
+        QVERIFY2(metric(again, "kld_mean") < 1e-6, qPrintable(QString::number(metric(again, "kld_mean"))));
+        QVERIFY(std::fabs(metric(again, "ppl_ratio") - 1.0) < 1e-6);
+    }
+
+    void liveModeEstimatesOnTwoChunksFirst() {
+        MainWindow w;
+        w.setLatencySamples(5);
+        QString err;
+        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
+        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
+        w.setLanguageModelEvaluation(64, 6, 4);
+        std::vector<double> estimate_chunks;
+        connect(w.runner(), &EvaluationRunner::estimated, this, [&](const ss::RunRecord& r) { estimate_chunks.push_back(metric(r, "chunks")); });
+        QSignalSpy live(&w, &MainWindow::liveUpdated);
+        w.compressionPanel()->liveCheck()->setChecked(true);
+        w.compressionPanel()->sparsitySlider()->setValue(40);
+        QVERIFY(live.wait(30000));
+        QVERIFY(!estimate_chunks.empty());
+        QCOMPARE(estimate_chunks.back(), 2.0);
+        QCOMPARE(metric(w.runs()->run(w.liveRow()), "chunks"), 6.0);
+        QCOMPARE(w.runs()->run(w.liveRow()).plan.prune.sparsity, 0.4);
+    }
+
+    void textNeedsTheModelsTokenizerAndEnoughTokens() {
+        MainWindow w;
+        QString err;
+        QVERIFY(w.loadModel(kLm + QStringLiteral("/llama"), &err));
+        // Ids of another vocabulary (the demo's 4,096) are refused by the loader, naming the id.
+        QVERIFY(!w.loadDataset(kLm + QStringLiteral("/kjv-heldout-tokens.npy"), &err));
+        QVERIFY2(err.contains("vocab") || err.contains("vocabulary"), qPrintable(err));
+        QVERIFY(w.tokens() == nullptr);
+        QVERIFY(w.loadDataset(kLm + QStringLiteral("/llama/tokens.npy"), &err));
+        w.setLanguageModelEvaluation(1000000, 3, 4);
+        QCOMPARE(w.lmContext(), 128); // clamped to max_position_embeddings
+    }
+};
+
+QTEST_MAIN(TestGuiLm)
+#include "test_gui_lm.moc"
