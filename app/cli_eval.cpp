@@ -80,8 +80,8 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
             const std::time_t t = std::time_t(cache->measured_at);
             std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
             baseline_note = "dense distributions and speed from the baseline cache (measured " + std::string(when) + "; " + cache->path +
-                            "); the dense model was not run or held; matrices left uncompressed (embeddings, lm_head, routers) stay " +
-                            "16-bit as stored and run bf16-gemv / bf16-tiles";
+                            "); the dense model was not run or held; embeddings, lm_head and routers stay BF16 as stored " +
+                            "(bf16-gemv / bf16-tiles), where the dense timing ran them in fp32";
         } else {
             ss::materialize_deferred(model);
             if (chunks >= 2) {

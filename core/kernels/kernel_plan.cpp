@@ -216,7 +216,6 @@ void plan_matrix(LinearWeights& l) {
     if (!uses(KernelFamily::Bsr)) p.bsr.reset();
     if (!uses(KernelFamily::Nm24)) p.nm24.reset();
     if (integer || !uses_base) l.weight = WeightData();
-    l.weight.release_file_pages(); // a deferred matrix runs from its BF16 (bf16_matmul): no fp32 kept for it
     if (integer && !uses_base) p.qmat.reset();
     if (p.qmat) { // the integer kernel's copy is now the only one of the codes, scales and zeros
         auto slim = std::make_shared<QuantizedWeights>();
@@ -260,6 +259,11 @@ void plan_kernels(Model& model) {
         l.quant = quantized_weights_of(l); // codes back from the integer kernel before it goes
         const bool integer = l.quant && qmatrix_supports(*l.quant);
         if (!integer && l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
+        if (!integer && l.weight.is_deferred()) { // left uncompressed: runs as dense runs, on fp32 of its own
+            const WeightData deferred = l.weight;
+            l.weight.data();
+            deferred.release_file_pages();
+        }
         l.kernels.reset();
         plan_matrix(l);
     });

@@ -11,6 +11,9 @@
 //   Quant: integer-quantized matrices (int8, int4, int3, int2): the integer dot kernel at small
 //          batches (activations rounded to 8 bits per block of 32), dequantized tiles + sgemm at
 //          larger ones (fp32 on exactly the dequantized weights) (quant_matmul.h).
+// A deferred 16-bit matrix (model/weight_data.h) left uncompressed is given fp32 values of its own
+// first: a compressible matrix runs as the dense model runs it. (Matrices that are never planned -
+// embeddings, lm_head, routers - stay deferred and run bf16_matmul.)
 // Candidates: Dense for fp32 matrices, Quant for integer-quantized ones (their fp32 copy is
 // dropped), Csr for matrices with at least kCsrMinSparsity zeros (kCsrMinSparsityQuantized
 // when quantized: a CSR copy costs ~6 bytes per nonzero beside the codes), and Bsr for sparse
