@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
         // The sweep's runs are autosaved like any others; here into a throwaway data folder.
         QStandardPaths::setTestModeEnabled(true);
         // A sweep (magnitude 0-90 % x fp32 / int8 / int4), the last run selected, then the window
-        // with each tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png, OUT-layers.png,
+        // with each tab: OUT.png (experts), OUT-class-expert.png, OUT-per-class.png, OUT-layers.png, OUT-atlas.png,
         // OUT-metrics.png (the metric plot).
         const QString out = cli.value(shot_opt);
         auto grab_all = [&w, out] {
@@ -131,8 +131,8 @@ int main(int argc, char** argv) {
                 ok = ok && saved;
             };
             const QString names[] = {out, base + QStringLiteral("-class-expert.png"), base + QStringLiteral("-per-class.png"),
-                                     base + QStringLiteral("-layers.png")};
-            for (int tab = 0; tab < 4; ++tab) {
+                                     base + QStringLiteral("-layers.png"), base + QStringLiteral("-atlas.png")};
+            for (int tab = 0; tab < 5; ++tab) {
                 w.detailTabs()->setCurrentIndex(tab);
                 save(names[tab]);
             }

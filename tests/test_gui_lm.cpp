@@ -5,6 +5,7 @@
 #include "accuracy_latency_plot.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
+#include "expert_atlas.h"
 #include "main_window.h"
 #include "run_list_model.h"
 #include "test_support.h"
@@ -128,6 +129,41 @@ private slots:
         QCOMPARE(estimate_chunks.back(), 2.0);
         QCOMPARE(metric(w.runs()->run(w.liveRow()), "chunks"), 6.0);
         QCOMPARE(w.runs()->run(w.liveRow()).plan.prune.sparsity, 0.4);
+    }
+
+    void expertAtlasShowsEveryLayerAndTheDifference() {
+        // Two runs of the demo: dense, and with expert 3 dropped (by name) in every layer
+        // (by name: no calibration text needed). The atlas shows 4 layers x 8 experts, then the
+        // difference by expert id: dropped experts blank, the others' shares moved.
+        MainWindow w;
+        w.setLatencySamples(5);
+        QString err;
+        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
+        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
+        w.setLanguageModelEvaluation(64, 4, 2);
+        ss::CompressionPlan dense, dropped;
+        for (int l = 0; l < 4; ++l) dropped.drop_expert_names.push_back("model.layers." + std::to_string(l) + ".block_sparse_moe.3");
+        QVERIFY2(w.runSweep({dense, dropped}, &err), qPrintable(err));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 60000);
+        QCOMPARE(w.runs()->rowCount(), 2);
+        ExpertAtlas* atlas = w.expertAtlas();
+        w.selectRun(0);
+        QCOMPARE(atlas->layers(), 4);
+        QCOMPARE(atlas->experts(), 8);
+        QVERIFY(!atlas->isDifference());
+        double row_sum = 0;
+        for (int x = 0; x < 8; ++x) row_sum += atlas->cell(2, x);
+        QVERIFY(std::fabs(row_sum - 100.0) < 1e-6); // shares of a layer's slots
+        QCOMPARE(w.runs()->run(1).result.expert_share[0].size(), size_t(7));
+        w.runTable()->selectAll();
+        QVERIFY(atlas->isDifference());
+        QCOMPARE(atlas->experts(), 8); // the union of ids
+        QVERIFY(std::isnan(atlas->cell(0, 3)));   // expert 3: dropped in the second run
+        double moved = 0;
+        for (int x = 0; x < 8; ++x)
+            if (x != 3) moved += atlas->cell(0, x);
+        const double dropped_share = 100.0 * w.runs()->run(0).result.expert_share[0][3];
+        QVERIFY2(std::fabs(moved - dropped_share) < 1e-6, qPrintable(QStringLiteral("%1 vs %2").arg(moved).arg(dropped_share))); // its slots went elsewhere
     }
 
     void textNeedsTheModelsTokenizerAndEnoughTokens() {

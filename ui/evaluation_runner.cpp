@@ -46,7 +46,7 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
                 const int chunks = job.lm.chunks > 0 ? std::min(job.lm.chunks, available) : available;
                 const std::string dir = ss::baseline_cache_dir();
                 const std::string key = ss::lm_baseline_cache_key(*job.model, *job.tokens, ctx, chunks, job.lm.gen_tokens, job.options.threads);
-                lm_cache = ss::LmBaselineCache::open(dir, key, chunks, ctx - 1 - ctx / 2, job.model->lm.vocab);
+                if (!job.lm_retime_dense) lm_cache = ss::LmBaselineCache::open(dir, key, chunks, ctx - 1 - ctx / 2, job.model->lm.vocab);
                 if (lm_cache) {
                     req.lm.cached = &*lm_cache;
                 } else if (!key.empty() && chunks >= 2) {

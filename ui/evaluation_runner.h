@@ -38,6 +38,7 @@ struct EvaluationJob {
     std::shared_ptr<const ss::TokenData> tokens;    // language models: the evaluation text as token ids
     std::shared_ptr<const ss::TokenData> calibration_text; // language models, when the plan needs calibration
     ss::LmEvalOptions lm;                           // language models: ctx, chunks, generation steps
+    bool lm_retime_dense = false; // language models: measure the dense model side by side even when cached (and re-cache)
     std::shared_ptr<const ss::Dataset> calibration; // when the plan needs it
     // May be null: no comparison. A language model's dense distributions and speed are kept in the
     // baseline cache on disk instead (lm_baseline_cache.h): measured side by side by the first

@@ -8,6 +8,7 @@
 #include "chart_export.h"
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
+#include "expert_atlas.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "expert_share_chart.h"
@@ -60,7 +61,7 @@ namespace ssui {
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), panel_(new CompressionPanel), input_panel_(new InputPanel), runner_(new EvaluationRunner(this)), runs_(new RunListModel(this)),
-      accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), heatmap_(new ClassExpertHeatmap),
+      accuracy_plot_(new AccuracyLatencyPlot), expert_chart_(new ExpertShareChart), heatmap_(new ClassExpertHeatmap), atlas_(new ExpertAtlas),
       class_delta_(new ClassDeltaChart), layer_chart_(new LayerCostChart), metric_plot_(new MetricPlot), main_tabs_(new QTabWidget),
       detail_tabs_(new QTabWidget), table_(new QTableView),
       model_label_(new QLabel), dataset_label_(new QLabel) {
@@ -114,6 +115,8 @@ MainWindow::MainWindow(QWidget* parent)
     detail_tabs_->addTab(heatmap_, tr("Class × expert"));
     detail_tabs_->addTab(class_delta_, tr("Per class"));
     detail_tabs_->addTab(layer_chart_, tr("Layers"));
+    detail_tabs_->addTab(atlas_, tr("Expert atlas"));
+    detail_tabs_->setTabToolTip(detail_tabs_->count() - 1, tr("Every MoE layer's expert shares for the selected run; select two runs to see what changed"));
     detail_tabs_->setDocumentMode(true);
     plots->addWidget(detail_tabs_);
     plots->setSizes({600, 450});
@@ -498,6 +501,7 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     case Chart::ClassDelta: return class_delta_->plot();
     case Chart::Layers: return layer_chart_->plot();
     case Chart::Metrics: return metric_plot_->plot();
+    case Chart::ExpertAtlas: return atlas_->plot();
     }
     return accuracy_plot_->plot();
 }

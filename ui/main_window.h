@@ -33,6 +33,7 @@ namespace ssui {
 class AccuracyLatencyPlot;
 class ClassDeltaChart;
 class ClassExpertHeatmap;
+class ExpertAtlas;
 class LayerCostChart;
 class LayerTree;
 class MetricPlot;
@@ -88,7 +89,7 @@ public:
     QLabel* comparisonWarning() const { return warning_label_; }
     QLabel* kernelStatus() const { return kernel_label_; }
     // The charts, for export: the accuracy plot and the three detail tabs.
-    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics };
+    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics, ExpertAtlas };
     // .png, .pdf or .svg, by suffix, at width x height.
     bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);
     QCustomPlot* chartPlot(Chart chart) const;
@@ -121,6 +122,7 @@ public:
     AccuracyLatencyPlot* accuracyPlot() const { return accuracy_plot_; }
     ExpertShareChart* expertChart() const { return expert_chart_; }
     ClassExpertHeatmap* classExpertHeatmap() const { return heatmap_; }
+    ExpertAtlas* expertAtlas() const { return atlas_; }
     ClassDeltaChart* classDeltaChart() const { return class_delta_; }
     LayerCostChart* layerChart() const { return layer_chart_; }
     LayerTree* layerTree() const { return layer_tree_; }
@@ -188,6 +190,9 @@ private:
     std::shared_ptr<const ss::Dataset> dataset_;
     std::shared_ptr<const ss::TokenData> tokens_; // a language model's evaluation text
     int lm_ctx_ = 128, lm_chunks_ = 8, lm_gen_tokens_ = 16;
+    // The (model, text) whose dense speed this window has measured: the first run on a new pair
+    // times the dense model beside it (a cached timing may be from another day or load).
+    std::pair<const void*, const void*> lm_dense_timed_{nullptr, nullptr};
     std::shared_ptr<const ss::Dataset> calibration_; // the train split beside dataset_, loaded when a plan needs it
     std::string dataset_dir_;                        // where dataset_ came from, to find that split
     std::shared_ptr<BaselineCache> baseline_;
@@ -198,6 +203,7 @@ private:
     AccuracyLatencyPlot* accuracy_plot_;
     ExpertShareChart* expert_chart_;
     ClassExpertHeatmap* heatmap_;
+    ExpertAtlas* atlas_;
     ClassDeltaChart* class_delta_;
     LayerCostChart* layer_chart_;
     LayerTree* layer_tree_ = nullptr;

@@ -43,6 +43,8 @@ bool MainWindow::makeLmJob(EvaluationJob* job, QString* error) {
     job->lm.ctx = lmContext();
     job->lm.chunks = lm_chunks_;
     job->lm.gen_tokens = lm_gen_tokens_;
+    job->lm_retime_dense = lm_dense_timed_ != std::pair<const void*, const void*>{model_.get(), tokens_.get()};
+    lm_dense_timed_ = {model_.get(), tokens_.get()};
     if (int64_t(tokens_->tokens.size()) < 2 * int64_t(job->lm.ctx)) {
         *error = tr("%1: %2 tokens make fewer than two chunks of %3; perplexity needs at least %4 tokens")
                      .arg(QString::fromStdString(tokens_->source_path)).arg(tokens_->tokens.size()).arg(job->lm.ctx).arg(2 * job->lm.ctx);

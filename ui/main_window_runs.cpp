@@ -5,6 +5,7 @@
 #include "accuracy_latency_plot.h"
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
+#include "expert_atlas.h"
 #include "compression_panel.h"
 #include "expert_share_chart.h"
 #include "layer_cost_chart.h"
@@ -38,6 +39,7 @@ void MainWindow::showComparison(const std::vector<int>& rows) {
     for (int r : rows) runs.push_back(&runs_->run(r));
     class_delta_->setRuns(runs, model_ ? model_->labels : std::vector<std::string>{}, baselineRecord());
     layer_chart_->setRuns(runs);
+    if (rows.size() == 2) atlas_->setRuns(*runs[0], *runs[1]);
     if (rows.size() == 2) { // the two side by side in words
         const ss::EvalResult &a = runs[0]->result, &b = runs[1]->result;
         statusBar()->showMessage(tr("Run %1 → run %2: top-1 %3 → %4 % (%5 points), p50 %6 → %7 ms, weights %8 → %9 MB")
@@ -117,6 +119,7 @@ void MainWindow::showSelectedRun(int row) {
     accuracy_plot_->setSelectedRun(row);
     std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
     heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
+    atlas_->setRun(row < 0 ? nullptr : &runs_->run(row));
     class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels, baselineRecord());
     layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
     layer_tree_->setRun(row < 0 ? nullptr : &runs_->run(row));

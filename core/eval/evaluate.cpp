@@ -63,6 +63,8 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     const ForwardOptions fo; // the plan's top-k is already in the compressed model
     for (const MoeLayer* moe : model.moe_layers()) {
         r.moe_layers.push_back(moe->name);
+        r.expert_ids.emplace_back();
+        for (const MoeExpert& x : moe->experts) r.expert_ids.back().push_back(x.id);
         if (r.top_k == 0) r.top_k = effective_top_k(*moe, fo);
     }
 

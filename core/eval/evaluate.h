@@ -40,6 +40,9 @@ struct EvalResult {
     std::vector<int> per_class_count;       // (classes) samples of each class
     std::vector<std::string> moe_layers;    // names, in model order
     std::vector<std::vector<double>> expert_share; // (moe layer, expert): share of routed (row, slot) pairs
+    // (moe layer, expert): each position's expert id as numbered in the loaded model (they differ
+    // from positions after experts were dropped); set by evaluations, not kept in session files.
+    std::vector<std::vector<int>> expert_ids;
     double latency_p50_ms = 0.0;            // batch 1
     double latency_p95_ms = 0.0;
     std::vector<float> latency_samples_ms;  // each timed batch-1 forward, in order (ms)

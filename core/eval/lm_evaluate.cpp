@@ -103,6 +103,8 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     r.task = EvalTask::LanguageModeling;
     for (const MoeLayer* moe : model.moe_layers()) {
         r.moe_layers.push_back(moe->name);
+        r.expert_ids.emplace_back();
+        for (const MoeExpert& x : moe->experts) r.expert_ids.back().push_back(x.id);
         if (r.top_k == 0) r.top_k = moe->top_k;
     }
 
