@@ -101,8 +101,8 @@ std::vector<float> read_values(gzFile f, const IdxHeader& h, uint64_t n, const s
     // Grown as values arrive, not sized from the header: a gzip header may claim far more than
     // the file holds, and that must fail at "ends early", not allocate what it claims.
     std::vector<float> out;
-    out.reserve(size_t(std::min<uint64_t>(n, uint64_t(1) << 22)));
-    std::vector<uint8_t> buf(std::min<uint64_t>(n * size, 1 << 20));
+    out.reserve(size_t(std::min<uint64_t>(n, uint64_t(1) << 16)));
+    std::vector<uint8_t> buf(std::min<uint64_t>(n * size, 1 << 16));
     uint64_t done = 0;
     while (done < n) {
         const uint64_t m = std::min<uint64_t>(n - done, buf.size() / size);
