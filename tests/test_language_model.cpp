@@ -9,6 +9,7 @@
 #include "error.h"
 #include "eval/generate.h"
 #include "eval/lm_evaluate.h"
+#include "eval/token_inspection.h"
 #include "formats/file_io.h"
 #include "formats/hf_model.h"
 #include "formats/model_export.h"
@@ -151,6 +152,48 @@ private slots:
             }
         qInfo("demo: perplexity %.6f (PyTorch %.6f); %zu of %zu routing decisions identical", ppl, want, same, decisions);
         QVERIFY(double(same) >= 0.999 * double(decisions));
+    }
+
+    void tokenInspectionAgreesWithTheEvaluation() {
+        // The inspector's per-token NLL and routing are the evaluation's, position by position;
+        // its predictions are the most likely tokens in order; dense against itself changes nothing.
+        const std::string dir = std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe";
+        const Model m = load_model(dir);
+        const TokenData data = load_token_data(dir + "/kjv-heldout.txt", m.lm.vocab, m.lm.tokenizer_path, {});
+        const int ctx = 64;
+        const CompressedModel q = compress(m, plan_from_flags("magnitude:0.5", "int4:g32", 0));
+        LmEvalOptions opt;
+        opt.ctx = ctx;
+        opt.chunks = 2;
+        opt.gen_tokens = 0;
+        opt.dense = &m;
+        LmDetails d;
+        evaluate_language_model(q, data, opt, &d);
+        const TokenInspection ti = inspect_tokens(m, q.model, data.tokens, ctx, 1);
+        QCOMPARE(ti.first, ctx);
+        QCOMPARE(int(ti.tokens.size()), ctx);
+        QCOMPARE(ti.moe_layers, 4);
+        QCOMPARE(ti.top_k, 2);
+        QVERIFY(std::isnan(ti.tokens[0].nll));
+        // lm_evaluate scores positions ctx/2 .. ctx-2 of each chunk, predicting the next token. It
+        // runs lm_head on those rows only: a different sgemm shape, so fp32 rounding may differ.
+        const int scored = ctx - 1 - ctx / 2;
+        for (int j = 0; j < scored; ++j) {
+            const InspectedToken& x = ti.tokens[size_t(ctx / 2 + j + 1)];
+            QVERIFY2(std::fabs(x.nll - d.nll[size_t(scored + j)]) < 1e-5, qPrintable(QString("%1 vs %2").arg(x.nll, 0, 'g', 17).arg(d.nll[size_t(scored + j)], 0, 'g', 17)));
+            QVERIFY(std::fabs(x.dense_nll - d.dense_nll[size_t(scored + j)]) < 1e-5);
+        }
+        for (size_t i = 0; i < size_t(ctx) * 4 * 2; ++i) QCOMPARE(ti.route_idx[i], d.route_idx[size_t(ctx) * 4 * 2 + i]);
+        const InspectedToken& x = ti.tokens[10];
+        QVERIFY(x.top_p[0] >= x.top_p[1] && x.top_p[1] >= x.top_p[4] && x.top_p[4] > 0);
+        const std::vector<int> worst = ti.worst(5);
+        QCOMPARE(worst.size(), size_t(5));
+        QVERIFY(ti.tokens[size_t(worst[0])].nll - ti.tokens[size_t(worst[0])].dense_nll >=
+                ti.tokens[size_t(worst[4])].nll - ti.tokens[size_t(worst[4])].dense_nll);
+        const TokenInspection same = inspect_tokens(m, m, data.tokens, ctx, 0);
+        for (const InspectedToken& t : same.tokens)
+            if (!std::isnan(t.nll)) QCOMPARE(t.nll, t.dense_nll);
+        QVERIFY_THROWS_EXCEPTION(Error, inspect_tokens(m, m, data.tokens, ctx, int(data.tokens.size() / ctx)));
     }
 
     void namesAndShapesFollowTheFamilies() {

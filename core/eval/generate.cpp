@@ -5,6 +5,7 @@
 #include "model/lm_forward.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -32,7 +33,12 @@ int32_t sample_token(const float* logits, int V, double temperature, double top_
     return order[keep - 1];
 }
 
-std::vector<int32_t> generate(const Model& model, const std::vector<int32_t>& prompt, const SamplingOptions& opt) {
+std::vector<int32_t> generate(const Model& model, const std::vector<int32_t>& prompt, const SamplingOptions& opt, GenerationTiming* timing) {
+    using Clock = std::chrono::steady_clock;
+    auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+    GenerationTiming local;
+    GenerationTiming& tm = timing ? *timing : local;
+    tm = {};
     if (prompt.empty()) throw Error("generate: the prompt has no tokens");
     const int total = int(prompt.size()) + opt.max_tokens;
     if (total > model.lm.max_positions)
@@ -44,13 +50,21 @@ std::vector<int32_t> generate(const Model& model, const std::vector<int32_t>& pr
     std::vector<float> logits(static_cast<size_t>(V));
     std::mt19937_64 rng(opt.seed);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    const auto t0 = Clock::now();
     lm_forward(model, prompt.data(), int(prompt.size()), cache, logits.data(), false, ws);
+    tm.prompt_ms = ms_since(t0);
     std::vector<int32_t> out;
     for (int i = 0; i < opt.max_tokens; ++i) {
         const int32_t t = sample_token(logits.data(), V, opt.temperature, opt.top_p, uniform(rng));
         out.push_back(t);
+        if (opt.on_token && !opt.on_token(t)) break;
         if (opt.stop_at_eos && t == model.lm.eos) break;
-        if (i + 1 < opt.max_tokens) lm_forward(model, &t, 1, cache, logits.data(), false, ws);
+        if (i + 1 < opt.max_tokens) {
+            const auto ts = Clock::now();
+            lm_forward(model, &t, 1, cache, logits.data(), false, ws);
+            tm.decode_ms += ms_since(ts);
+            ++tm.decode_steps;
+        }
     }
     return out;
 }
