@@ -5,6 +5,8 @@
 #include "kernels/blas_setup.h"
 #include "eval/sweep_grid.h"
 #include "main_window.h"
+#include "generation_panel.h"
+#include "token_inspector.h"
 #include "run_list_model.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
@@ -22,6 +24,8 @@
 #include <QItemSelectionModel>
 #include <QCommandLineParser>
 #include <QDialog>
+#include <QEventLoop>
+#include <QPlainTextEdit>
 #include <QDir>
 #include <QFileInfo>
 #include <QIcon>
@@ -162,6 +166,23 @@ int main(int argc, char** argv) {
                     ok = ok && saved;
                     dialog->close();
                 }
+            }
+            if (w.isLanguageModel()) { // OUT-tokens.png (the last run's tokens) and OUT-generate.png
+                auto wait_for = [](auto* sender, auto signal) {
+                    QEventLoop loop;
+                    QObject::connect(sender, signal, &loop, &QEventLoop::quit);
+                    QTimer::singleShot(60000, &loop, &QEventLoop::quit);
+                    loop.exec();
+                };
+                w.selectRun(w.runs()->rowCount() - 1);
+                w.mainTabs()->setCurrentWidget(w.tokenInspector());
+                if (w.tokenInspector()->busy() || !w.tokenInspector()->inspection()) wait_for(w.tokenInspector(), &ssui::TokenInspector::inspected);
+                save(base + QStringLiteral("-tokens.png"));
+                w.mainTabs()->setCurrentWidget(w.generationPanel());
+                w.generationPanel()->promptEdit()->setPlainText(QStringLiteral("And God said unto Moses,"));
+                if (w.generationPanel()->generate()) wait_for(w.generationPanel(), &ssui::GenerationPanel::finished);
+                save(base + QStringLiteral("-generate.png"));
+                w.mainTabs()->setCurrentIndex(0);
             }
             QApplication::exit(ok ? 0 : 1);
         };

@@ -6,9 +6,13 @@
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "expert_atlas.h"
+#include "generation_panel.h"
+#include "token_inspector.h"
 #include "main_window.h"
 #include "run_list_model.h"
 #include "test_support.h"
+
+#include "compress/compression_plan.h"
 
 #include <QDir>
 #include <QSettings>
@@ -22,6 +26,10 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QTabWidget>
+#include <QTextBrowser>
 #include <QtTest>
 
 using namespace ssui;
@@ -164,6 +172,77 @@ private slots:
             if (x != 3) moved += atlas->cell(0, x);
         const double dropped_share = 100.0 * w.runs()->run(0).result.expert_share[0][3];
         QVERIFY2(std::fabs(moved - dropped_share) < 1e-6, qPrintable(QStringLiteral("%1 vs %2").arg(moved).arg(dropped_share))); // its slots went elsewhere
+    }
+
+    void tokenInspectorAndGenerationFollowTheSelectedRun() {
+        MainWindow w;
+        w.setLatencySamples(5);
+        QString err;
+        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
+        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
+        w.setLanguageModelEvaluation(64, 3, 2);
+        ss::CompressionPlan dense, pruned = ss::plan_from_flags("magnitude:0.8", "int4:g32", 0);
+        QVERIFY2(w.runSweep({dense, pruned}, &err), qPrintable(err));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 60000);
+        TokenInspector* ti = w.tokenInspector();
+        QSignalSpy inspected(ti, &TokenInspector::inspected);
+        w.mainTabs()->setCurrentWidget(ti); // computes only while in view
+        w.selectRun(1);
+        QVERIFY(inspected.wait(30000) || ti->inspection());
+        QTRY_VERIFY_WITH_TIMEOUT(!ti->busy(), 30000);
+        const ss::TokenInspection* r = ti->inspection();
+        QVERIFY(r);
+        QCOMPARE(int(r->tokens.size()), 64);
+        QCOMPARE(r->moe_layers, 4);
+        // The text reads as the held-out books, and every character maps back to its token.
+        QVERIFY2(ti->view()->toPlainText().contains(QStringLiteral("came to pass")), qPrintable(ti->view()->toPlainText().left(200)));
+        const int pos = ti->view()->toPlainText().indexOf(QStringLiteral("pass"));
+        const int tok = ti->tokenAtCharacter(pos);
+        QVERIFY(tok > 0);
+        QVERIFY(ti->pieceOf(tok).contains(QStringLiteral("pass")) || QStringLiteral("pass").startsWith(ti->pieceOf(tok).trimmed()));
+        const QString tip = ti->describe(tok);
+        QVERIFY2(tip.contains(QStringLiteral("compressed vs")) && tip.contains(QStringLiteral("predicted, dense:")) &&
+                     tip.contains(QStringLiteral("model.layers.3.block_sparse_moe: expert")), qPrintable(tip));
+        // Worst tokens first: a large increase at 80 % magnitude, red.
+        QVERIFY(ti->worstList()->count() > 10);
+        const int worst = ti->worstList()->item(0)->data(Qt::UserRole).toInt();
+        const ss::InspectedToken& x = r->tokens[size_t(worst)];
+        QVERIFY(x.nll - x.dense_nll > 0.5);
+        QVERIFY(ti->colourOf(worst).red() > ti->colourOf(worst).blue());
+        QVERIFY(ti->search(QStringLiteral("the")) >= 2);
+        ti->setColour(TokenInspector::Colour::TopExpert);
+        ti->setExpertLayer(2);
+        const int e = r->route_idx[(size_t(5) * 4 + 2) * 2];
+        QVERIFY(e >= 0 && e < 8);
+        // Dense against itself: no change anywhere.
+        w.selectRun(0);
+        QTRY_VERIFY_WITH_TIMEOUT(!ti->busy() && ti->inspection() && ti->inspection() != r, 30000);
+        for (const ss::InspectedToken& t : ti->inspection()->tokens)
+            if (!std::isnan(t.nll)) QCOMPARE(t.nll, t.dense_nll);
+
+        // Generation: the selected run (80 % + int4) against dense, greedy; tokens/s of each.
+        w.selectRun(1);
+        GenerationPanel* g = w.generationPanel();
+        g->promptEdit()->setPlainText(QStringLiteral("And God said"));
+        g->maxTokensSpin()->setValue(12);
+        QSignalSpy done(g, &GenerationPanel::finished);
+        QVERIFY2(g->generate(&err), qPrintable(err));
+        QVERIFY(done.wait(30000));
+        QCOMPARE(int(g->denseTokens().size()), 12);
+        QCOMPARE(int(g->compressedTokens().size()), 12);
+        QVERIFY(g->denseTokensPerSecond() > 0 && g->compressedTokensPerSecond() > 0);
+        QVERIFY(g->firstDifference() >= 0); // 80 % magnitude writes something else
+        // Greedy is repeatable, and the same plan on both sides agrees everywhere.
+        const std::vector<int32_t> first = g->denseTokens();
+        w.selectRun(0);
+        QVERIFY(g->generate(&err));
+        QVERIFY(done.wait(30000));
+        QCOMPARE(g->denseTokens(), first);
+        QCOMPARE(g->firstDifference(), -1);
+        // An empty prompt is refused.
+        g->promptEdit()->clear();
+        QVERIFY(!g->generate(&err));
+        QVERIFY(err.contains(QStringLiteral("prompt")));
     }
 
     void textNeedsTheModelsTokenizerAndEnoughTokens() {

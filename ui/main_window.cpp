@@ -9,6 +9,8 @@
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
 #include "expert_atlas.h"
+#include "generation_panel.h"
+#include "token_inspector.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "expert_share_chart.h"
@@ -109,6 +111,13 @@ MainWindow::MainWindow(QWidget* parent)
     auto* plots = plots_split_ = new QSplitter(Qt::Horizontal);
     main_tabs_->addTab(accuracy_plot_, tr("Accuracy vs latency"));
     main_tabs_->addTab(metric_plot_, tr("Any metric"));
+    inspector_ = new TokenInspector;
+    generation_ = new GenerationPanel;
+    main_tabs_->addTab(inspector_, tr("Tokens"));
+    main_tabs_->setTabToolTip(2, tr("Language models: the text token by token, where the selected run predicts worse than dense, and its experts"));
+    main_tabs_->addTab(generation_, tr("Generate"));
+    main_tabs_->setTabToolTip(3, tr("Language models: a prompt continued by the dense and the selected run's model side by side"));
+    connect(main_tabs_, &QTabWidget::currentChanged, this, [this] { refreshLmViews(); });
     main_tabs_->setDocumentMode(true);
     plots->addWidget(main_tabs_);
     detail_tabs_->addTab(expert_chart_, tr("Experts"));
@@ -326,6 +335,8 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     model_ = std::move(model);
     accuracy_plot_->setTask(model_->task); // runs of the other task stay in the table, not in the plot
     hideConstantColumns();
+    inspector_->setSource(lm ? model_ : nullptr, tokens_, lmContext());
+    generation_->setModel(lm ? model_ : nullptr);
     input_panel_->setEnabled(!lm); // preprocessing of images: not a language model's
     input_panel_->setToolTip(lm ? tr("A language model reads token ids: no preprocessing applies") : QString());
     layer_tree_->setModel(model_.get());

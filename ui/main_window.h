@@ -34,6 +34,8 @@ class AccuracyLatencyPlot;
 class ClassDeltaChart;
 class ClassExpertHeatmap;
 class ExpertAtlas;
+class GenerationPanel;
+class TokenInspector;
 class LayerCostChart;
 class LayerTree;
 class MetricPlot;
@@ -123,6 +125,8 @@ public:
     ExpertShareChart* expertChart() const { return expert_chart_; }
     ClassExpertHeatmap* classExpertHeatmap() const { return heatmap_; }
     ExpertAtlas* expertAtlas() const { return atlas_; }
+    TokenInspector* tokenInspector() const { return inspector_; }
+    GenerationPanel* generationPanel() const { return generation_; }
     ClassDeltaChart* classDeltaChart() const { return class_delta_; }
     LayerCostChart* layerChart() const { return layer_chart_; }
     LayerTree* layerTree() const { return layer_tree_; }
@@ -165,6 +169,9 @@ private:
     bool hasData() const { return model_ && (isLanguageModel() ? tokens_ != nullptr : dataset_ != nullptr); }
     QString lmModelText() const; // the model panel's text for a language model
     QString lmDataText() const;  // the data label's text for token data
+    // The token inspector and the generation panel follow the selected run (or, with none, the
+    // controls); the inspector computes only while its tab is in view.
+    void refreshLmViews();
     void startNextSweepRun();
     void showComparison(const std::vector<int>& rows);
     void endSweep(const QString& message);
@@ -204,6 +211,8 @@ private:
     ExpertShareChart* expert_chart_;
     ClassExpertHeatmap* heatmap_;
     ExpertAtlas* atlas_;
+    TokenInspector* inspector_ = nullptr;
+    GenerationPanel* generation_ = nullptr;
     ClassDeltaChart* class_delta_;
     LayerCostChart* layer_chart_;
     LayerTree* layer_tree_ = nullptr;

@@ -3,6 +3,9 @@
 
 #include "compression_panel.h"
 #include "evaluation_runner.h"
+#include "generation_panel.h"
+#include "run_list_model.h"
+#include "token_inspector.h"
 #include "input_panel.h"
 
 #include <QLocale>
@@ -27,13 +30,39 @@ bool MainWindow::loadText(const QString& path, QString* error) {
 
 void MainWindow::setTokens(std::shared_ptr<const ss::TokenData> tokens) {
     tokens_ = std::move(tokens);
+    inspector_->setSource(isLanguageModel() ? model_ : nullptr, tokens_, lmContext());
     refreshStatus();
+    refreshLmViews();
+}
+
+void MainWindow::refreshLmViews() {
+    if (!isLanguageModel()) return;
+    const std::vector<int> sel = selectedRuns();
+    const ss::RunRecord* run = sel.empty() ? nullptr : &runs_->run(sel.front());
+    if (run && run->result.task != ss::EvalTask::LanguageModeling) run = nullptr;
+    ss::CompressionPlan plan;
+    QString label = run ? tr("run %1 (%2)").arg(run->id).arg(QString::fromStdString(run->plan.summary())) : tr("the controls' settings");
+    if (run) {
+        plan = run->plan;
+    } else {
+        try {
+            plan = panel_->plan();
+        } catch (const std::exception&) {
+            return;
+        }
+    }
+    generation_->setPlan(plan, label);
+    if (main_tabs_->currentWidget() == inspector_) {
+        if (run) inspector_->setPlan(plan, label);
+        else inspector_->clear(tr("Select a run (or evaluate one) to see its tokens."));
+    }
 }
 
 void MainWindow::setLanguageModelEvaluation(int ctx, int chunks, int gen_tokens) {
     lm_ctx_ = std::max(4, ctx);
     lm_chunks_ = std::max(2, chunks);
     lm_gen_tokens_ = std::max(0, gen_tokens);
+    if (isLanguageModel()) inspector_->setSource(model_, tokens_, lmContext());
 }
 
 int MainWindow::lmContext() const { return model_ ? std::min(lm_ctx_, model_->lm.max_positions) : lm_ctx_; }

@@ -120,6 +120,7 @@ void MainWindow::showSelectedRun(int row) {
     std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
     heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
     atlas_->setRun(row < 0 ? nullptr : &runs_->run(row));
+    refreshLmViews();
     class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels, baselineRecord());
     layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
     layer_tree_->setRun(row < 0 ? nullptr : &runs_->run(row));
