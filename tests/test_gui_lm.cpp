@@ -9,6 +9,7 @@
 #include "generation_panel.h"
 #include "token_inspector.h"
 #include "main_window.h"
+#include "metric_plot.h"
 #include "run_list_model.h"
 #include "test_support.h"
 
@@ -98,6 +99,11 @@ private slots:
         // The plot's y is perplexity; the frontier keeps runs nothing beats on both axes.
         QCOMPARE(AccuracyLatencyPlot::yOf(int8), metric(int8, "perplexity"));
         QVERIFY(w.accuracyPlot()->frontierCount() >= 1);
+        // The any-metric plot: language-model axes by default, the new metrics offered.
+        QCOMPARE(w.metricPlot()->yCombo()->currentData().toInt(), int(MetricPlot::Perplexity));
+        QCOMPARE(w.metricPlot()->pointCount(), 2);
+        QCOMPARE(MetricPlot::value(int8, MetricPlot::GenTps), metric(int8, "gen_tps"));
+        QVERIFY(std::isnan(MetricPlot::value(int8, MetricPlot::Throughput))); // samples/s: a classifier's
     }
 
     void denseRunWithTheCachedBaselineIsDenseAgain() {

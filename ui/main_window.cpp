@@ -333,7 +333,8 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
         if (!lm || !model_ || model_->lm.vocab != model->lm.vocab || model_->lm.tokenizer_path != model->lm.tokenizer_path) tokens_.reset();
     }
     model_ = std::move(model);
-    accuracy_plot_->setTask(model_->task); // runs of the other task stay in the table, not in the plot
+    accuracy_plot_->setTask(model_->task); // runs of the other task stay in the table, not in the plots
+    metric_plot_->setTask(model_->task);
     hideConstantColumns();
     inspector_->setSource(lm ? model_ : nullptr, tokens_, lmContext());
     generation_->setModel(lm ? model_ : nullptr);

@@ -31,6 +31,11 @@ QString MetricPlot::metricName(Metric m) {
     case ThroughputRatio: return tr("Throughput vs dense (×)");
     case LatencyRatio: return tr("Batch-1 speed vs dense (×)");
     case WeightMB: return tr("Weights (MB)");
+    case Perplexity: return tr("Perplexity");
+    case PerplexityRatio: return tr("Perplexity vs dense (×)");
+    case KlP99: return tr("KL(dense ‖ run), 99th percentile");
+    case PromptTps: return tr("Prompt tokens/s");
+    case GenTps: return tr("Generation tokens/s");
     case MetricCount: break;
     }
     return {};
@@ -39,19 +44,25 @@ QString MetricPlot::metricName(Metric m) {
 double MetricPlot::value(const ss::RunRecord& run, Metric m) {
     const ss::EvalResult& e = run.result;
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    const bool cmp = e.has_comparison;
+    const bool cmp = e.has_comparison, lm = e.task == ss::EvalTask::LanguageModeling;
+    auto metric = [&](const char* k) { return lm && e.metrics.count(k) ? e.metrics.at(k) : nan; };
     switch (m) {
     case Accuracy: return 100.0 * e.accuracy;
-    case AccuracyDelta: return cmp ? 100.0 * e.comparison.accuracy_delta : nan;
+    case AccuracyDelta: return cmp && !lm ? 100.0 * e.comparison.accuracy_delta : nan;
     case Agreement: return cmp ? 100.0 * e.comparison.agreement : nan;
     case MeanKl: return cmp ? e.comparison.mean_kl : nan;
     case Sparsity: return 100.0 * e.sparsity;
     case LatencyP50: return e.latency_p50_ms;
     case LatencyP95: return e.latency_p95_ms;
-    case Throughput: return e.throughput_sps;
+    case Throughput: return lm ? nan : e.throughput_sps;
     case ThroughputRatio: return cmp && e.comparison.throughput_ratio > 0 ? e.comparison.throughput_ratio : nan;
     case LatencyRatio: return cmp && e.comparison.latency_ratio > 0 ? e.comparison.latency_ratio : nan;
     case WeightMB: return double(e.weight_bytes) / 1e6;
+    case Perplexity: return metric("perplexity");
+    case PerplexityRatio: return cmp ? metric("ppl_ratio") : nan;
+    case KlP99: return cmp ? metric("kld_p99") : nan;
+    case PromptTps: return metric("prompt_tps");
+    case GenTps: return metric("gen_tps");
     case MetricCount: break;
     }
     return nan;
@@ -72,7 +83,8 @@ MetricPlot::MetricPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
     layout->addLayout(choosers);
     layout->addWidget(plot_, 1);
     plot_->plotLayout()->insertRow(0);
-    plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, tr("Runs by metric, one line per weight precision"), QFont(font().family(), 11, QFont::Bold)));
+    title_ = new QCPTextElement(plot_, tr("Runs by metric, one line per weight precision"), QFont(font().family(), 11, QFont::Bold));
+    plot_->plotLayout()->addElement(0, 0, title_);
     place_legend_below(plot_);
     follow_palette(plot_);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
@@ -85,6 +97,13 @@ void MetricPlot::setAxes(Metric x, Metric y) {
     x_->setCurrentIndex(int(x));
     y_->setCurrentIndex(int(y));
     redraw();
+}
+
+void MetricPlot::setTask(ss::EvalTask task) {
+    if (task == task_) return;
+    task_ = task;
+    if (task == ss::EvalTask::LanguageModeling) setAxes(WeightMB, Perplexity);
+    else setAxes(Sparsity, Accuracy);
 }
 
 void MetricPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
@@ -101,7 +120,12 @@ int MetricPlot::pointCount() const {
 void MetricPlot::redraw() {
     const Metric mx = Metric(x_->currentData().toInt()), my = Metric(y_->currentData().toInt());
     std::map<QString, std::vector<std::pair<double, double>>> points;
+    int other = 0;
     for (const auto& r : runs_) {
+        if (r.result.task != task_) {
+            ++other;
+            continue;
+        }
         const double x = value(r, mx), y = value(r, my);
         if (std::isfinite(x) && std::isfinite(y)) points[AccuracyLatencyPlot::seriesOf(r)].push_back({x, y});
     }
@@ -141,6 +165,11 @@ void MetricPlot::redraw() {
     plot_->yAxis->setRange(y0 - py, y1 + py);
     plot_->xAxis->setLabel(metricName(mx));
     plot_->yAxis->setLabel(metricName(my));
+    QString title = tr("Runs by metric, one line per weight precision");
+    if (other > 0)
+        title += task_ == ss::EvalTask::LanguageModeling ? tr(" (%n classifier run(s) not shown)", nullptr, other)
+                                                          : tr(" (%n language-model run(s) not shown)", nullptr, other);
+    title_->setText(title);
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -13,18 +13,24 @@
 class QComboBox;
 class QCustomPlot;
 class QCPGraph;
+class QCPTextElement;
 
 namespace ssui {
 
 class MetricPlot : public QWidget {
     Q_OBJECT
 public:
-    enum Metric { Accuracy, AccuracyDelta, Agreement, MeanKl, Sparsity, LatencyP50, LatencyP95, Throughput, ThroughputRatio, LatencyRatio, WeightMB, MetricCount };
+    // Perplexity .. GenTps: language-model runs only; AccuracyDelta and Throughput: classifiers only.
+    enum Metric { Accuracy, AccuracyDelta, Agreement, MeanKl, Sparsity, LatencyP50, LatencyP95, Throughput, ThroughputRatio, LatencyRatio, WeightMB,
+                  Perplexity, PerplexityRatio, KlP99, PromptTps, GenTps, MetricCount };
 
     explicit MetricPlot(QWidget* parent = nullptr);
 
     void setRuns(const std::vector<ss::RunRecord>& runs);
     void setAxes(Metric x, Metric y);
+    // Only runs of `task` are drawn (accuracy of a classifier and next-token accuracy are not one
+    // axis); switching task picks that task's default axes.
+    void setTask(ss::EvalTask task);
     static QString metricName(Metric m);
     // The metric's value for a run; NaN when the run does not have it (e.g. no dense comparison).
     static double value(const ss::RunRecord& run, Metric m);
@@ -41,6 +47,8 @@ private:
     QComboBox* y_;
     std::vector<ss::RunRecord> runs_;
     std::map<QString, QCPGraph*> series_;
+    ss::EvalTask task_ = ss::EvalTask::Classification;
+    QCPTextElement* title_ = nullptr;
 };
 
 } // namespace ssui
