@@ -8,6 +8,7 @@
 #include "expert_atlas.h"
 #include "generation_panel.h"
 #include "token_inspector.h"
+#include "layer_tree.h"
 #include "main_window.h"
 #include "metric_plot.h"
 #include "run_list_model.h"
@@ -99,6 +100,17 @@ private slots:
         // The plot's y is perplexity; the frontier keeps runs nothing beats on both axes.
         QCOMPARE(AccuracyLatencyPlot::yOf(int8), metric(int8, "perplexity"));
         QVERIFY(w.accuracyPlot()->frontierCount() >= 1);
+        // The layer tree opens every decoder block to its matrices, with the selected run's values.
+        w.selectRun(1);
+        QTreeWidgetItem* first_block = nullptr;
+        for (int i = 0; i < w.layerTree()->topLevelItemCount() && !first_block; ++i)
+            if (w.layerTree()->topLevelItem(i)->childCount() > 0) first_block = w.layerTree()->topLevelItem(i);
+        QVERIFY(first_block);
+        QVERIFY(!int8.result.matrices.empty());
+        const QString q = QString::fromStdString(int8.result.matrices.front().name);
+        QVERIFY2(w.layerTree()->matrixItem(q), qPrintable(q));
+        QCOMPARE(w.layerTree()->matrixItem(q)->text(LayerTree::Precision), QStringLiteral("int8"));
+        QCOMPARE(first_block->text(LayerTree::Precision), QStringLiteral("int8"));
         // The any-metric plot: language-model axes by default, the new metrics offered.
         QCOMPARE(w.metricPlot()->yCombo()->currentData().toInt(), int(MetricPlot::Perplexity));
         QCOMPARE(w.metricPlot()->pointCount(), 2);

@@ -1,9 +1,11 @@
 // layer_tree.cpp
 #include "layer_tree.h"
 
+#include "model/matrices.h"
 #include "model/overloaded.h"
 
 #include <QHeaderView>
+#include <QTreeWidgetItemIterator>
 #include <QLocale>
 
 namespace ssui {
@@ -27,6 +29,7 @@ LayerTree::LayerTree(QWidget* parent) : QTreeWidget(parent) {
 
 void LayerTree::setModel(const ss::Model* model) {
     clear();
+    matrix_items_.clear();
     if (!model) return;
     const QLocale loc;
     for (const ss::Layer& layer : model->layers) {
@@ -90,10 +93,57 @@ void LayerTree::setModel(const ss::Model* model) {
                        },
                    },
                    layer);
+        if (std::holds_alternative<ss::DecoderBlock>(layer)) addBlockMatrices(*model, int(&layer - model->layers.data()), item);
         for (int c : {int(Params), int(Sparsity)}) item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
         item->setToolTip(Name, item->text(Type));
     }
     for (int c = 0; c < ColumnCount; ++c) resizeColumnToContents(c);
+}
+
+void LayerTree::addBlockMatrices(const ss::Model& model, int layer, QTreeWidgetItem* block) {
+    // Attention, the router, the dense or shared MLP, and each expert with its matrices below it.
+    const QLocale loc;
+    std::map<int, QTreeWidgetItem*> experts;
+    QTreeWidgetItem* shared = nullptr;
+    int64_t params = 0;
+    ss::for_each_layer_matrix(const_cast<ss::Model&>(model), layer, ss::MatrixScope::All, [&](ss::LinearWeights& l, const ss::MatrixInfo& info) {
+        QTreeWidgetItem* parent = block;
+        if (info.expert >= 0) {
+            QTreeWidgetItem*& e = experts[info.expert];
+            if (!e) {
+                e = new QTreeWidgetItem(block);
+                const auto& b = std::get<ss::DecoderBlock>(model.layers[size_t(layer)]);
+                e->setText(Name, tr("expert %1").arg(b.is_moe && info.expert < int(b.moe.experts.size()) ? b.moe.experts[size_t(info.expert)].id : info.expert));
+                e->setText(Type, tr("expert"));
+            }
+            parent = e;
+        } else if (info.role == ss::MatrixRole::SharedExpert || info.role == ss::MatrixRole::SharedGate) {
+            if (!shared) {
+                shared = new QTreeWidgetItem(block);
+                shared->setText(Name, tr("shared expert"));
+                shared->setText(Type, tr("shared expert"));
+            }
+            parent = shared;
+        }
+        auto* m = new QTreeWidgetItem(parent);
+        const QString full = QString::fromStdString(info.name);
+        m->setText(Name, full.section(QLatin1Char('.'), -1));
+        m->setData(Name, Qt::UserRole, full); // the plan's name for it (Overrides…)
+        m->setToolTip(Name, full);
+        m->setText(Type, info.role == ss::MatrixRole::Router ? tr("router") : info.role == ss::MatrixRole::Attention ? tr("attention") : tr("linear"));
+        m->setText(Shape, shape_of(l));
+        m->setText(Params, loc.toString(qlonglong(l.weight_count())));
+        m->setTextAlignment(Params, Qt::AlignRight | Qt::AlignVCenter);
+        matrix_items_[full] = m;
+        params += l.weight_count();
+        if (parent != block) {
+            const qlonglong sum = parent->data(Params, Qt::UserRole).toLongLong() + l.weight_count();
+            parent->setData(Params, Qt::UserRole, sum);
+            parent->setText(Params, loc.toString(sum));
+            parent->setTextAlignment(Params, Qt::AlignRight | Qt::AlignVCenter);
+        }
+    });
+    block->setText(Params, loc.toString(qlonglong(params)));
 }
 
 QTreeWidgetItem* LayerTree::layerItem(const QString& name) const {
@@ -103,8 +153,8 @@ QTreeWidgetItem* LayerTree::layerItem(const QString& name) const {
 }
 
 void LayerTree::setRun(const ss::RunRecord* run) {
-    for (int i = 0; i < topLevelItemCount(); ++i)
-        for (int c : {int(Sparsity), int(Precision), int(Kernels)}) topLevelItem(i)->setText(c, {});
+    for (QTreeWidgetItemIterator it(this); *it; ++it)
+        for (int c : {int(Sparsity), int(Precision), int(Kernels)}) (*it)->setText(c, {});
     for (int c : {int(Sparsity), int(Precision), int(Kernels)})
         headerItem()->setToolTip(c, run ? tr("Of run %1, the selected run").arg(run->id) : tr("Select a run to see its values"));
     if (!run) return;
@@ -118,6 +168,28 @@ void LayerTree::setRun(const ss::RunRecord* run) {
                                 .arg(item->text(Type)).arg(run->id).arg(item->text(Sparsity), item->text(Precision), item->text(Kernels))
                                 .arg(c.batch1_us, 0, 'f', 1);
         for (int col = 0; col < ColumnCount; ++col) item->setToolTip(col, tip);
+    }
+    // Per matrix (runs evaluated in this window carry them; a block shows its matrices' totals).
+    std::map<QTreeWidgetItem*, std::pair<int64_t, int64_t>> totals; // block -> (zeros, weights)
+    std::map<QTreeWidgetItem*, QString> precision;
+    for (const ss::MatrixCost& m : run->result.matrices) {
+        auto it = matrix_items_.find(QString::fromStdString(m.name));
+        if (it == matrix_items_.end() || m.weights == 0) continue;
+        QTreeWidgetItem* item = it->second;
+        item->setText(Sparsity, QStringLiteral("%1 %").arg(100.0 * double(m.zero_weights) / double(m.weights), 0, 'f', 1));
+        item->setText(Precision, QString::fromStdString(m.precision));
+        item->setText(Kernels, QString::fromStdString(m.kernels));
+        for (QTreeWidgetItem* up = item->parent(); up; up = up->parent()) {
+            totals[up].first += m.zero_weights;
+            totals[up].second += m.weights;
+            QString& p = precision[up];
+            p = p.isEmpty() || p == item->text(Precision) ? item->text(Precision) : tr("mixed");
+        }
+    }
+    for (auto& [item, zw] : totals) {
+        if (!item->text(Sparsity).isEmpty() || zw.second == 0) continue; // a top-level layer with its own cost
+        item->setText(Sparsity, QStringLiteral("%1 %").arg(100.0 * double(zw.first) / double(zw.second), 0, 'f', 1));
+        item->setText(Precision, precision[item]);
     }
     for (int c : {int(Sparsity), int(Precision), int(Kernels)}) resizeColumnToContents(c);
 }

@@ -47,6 +47,7 @@ EvalResult start_result(const CompressedModel& cm, int threads) {
     r.flops_per_sample = cm.flops_per_sample;
     r.kernels = kernel_summary(cm.model);
     r.machine = machine_summary();
+    r.matrices = matrix_costs(cm.model);
     return r;
 }
 

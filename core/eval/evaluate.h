@@ -56,6 +56,7 @@ struct EvalResult {
     std::string kernels;                    // which kernels ran (kernel_plan.h)
     std::string machine;                    // what it ran on (machine_info.h)
     std::vector<LayerCost> layers;          // per top-level layer: batch-1 time and resident bytes
+    std::vector<MatrixCost> matrices;       // per compressible matrix: zeros, precision, kernels (not kept in session files)
     bool has_comparison = false;            // false when evaluated without a baseline
     Comparison comparison;                  // against the dense model on the same samples
 };

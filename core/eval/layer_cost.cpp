@@ -33,6 +33,14 @@ void add_matrix(LayerCost& c, const LinearWeights& l) {
 }
 } // namespace
 
+std::vector<MatrixCost> matrix_costs(const Model& model) {
+    std::vector<MatrixCost> out;
+    for_each_matrix(model, [&](const LinearWeights& l, const MatrixInfo& info) {
+        out.push_back({info.name, l.weight_count(), count_zero_weights(l), weight_precision(l), kernels_of({&l})});
+    });
+    return out;
+}
+
 std::vector<LayerCost> layer_costs(const Model& model, const LayerProfile& profile, int samples) {
     std::vector<LayerCost> out;
     const double per = 1e-3 / double(std::max(1, samples)); // ns summed over samples -> us per forward

@@ -22,6 +22,18 @@ struct LayerCost {
     std::string kernels;        // at batch 1 / batch 256, e.g. "csr-rows / csr-panel"; counted for MoE layers ("17 q8-dot / ...")
 };
 
+// One compressible matrix as the run kept it (the window's layer tree shows these per matrix).
+struct MatrixCost {
+    std::string name;        // MatrixInfo::name ("model.layers.0.self_attn.q_proj", "moe.experts.3.fc1")
+    int64_t weights = 0, zero_weights = 0;
+    std::string precision;   // "fp32" or a quantization label
+    std::string kernels;     // at batch 1 / batch 256
+};
+
+// Every compressible matrix of `model` (routers, embeddings and lm_head are not compressed by
+// default and are left out: reading them could convert a deferred BF16 matrix).
+std::vector<MatrixCost> matrix_costs(const Model& model);
+
 // The precision label of a matrix: "fp32" or its quantization's flag form.
 std::string weight_precision(const LinearWeights& l);
 
