@@ -154,7 +154,14 @@ private slots:
     void openPathByKind() {
         MainWindow w;
         QString err;
+        // A model opens in the background; the window says when it is there.
+        QSignalSpy opened(&w, &MainWindow::modelOpened);
         QVERIFY2(w.openPath(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe"), &err), qPrintable(err));
+        QVERIFY(w.modelLoading());
+        QVERIFY(opened.wait(20000));
+        QCOMPARE(opened.first().at(0).toBool(), true);
+        QVERIFY(!w.modelLoading());
+        QVERIFY(w.compressionPanel()->topKSpin()->isEnabled()); // the MoE demo's controls
         QTemporaryDir dir;
         const QString junk = dir.filePath(QStringLiteral("notes.txt"));
         QFile f(junk);

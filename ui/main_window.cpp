@@ -295,13 +295,16 @@ bool MainWindow::loadModel(const QString& path, QString* error) {
         AppSettings::addRecent(AppSettings::Recent::Model, path);
         return true;
     } catch (const std::exception& e) {
-        if (error) {
-            *error = QString::fromStdString(e.what());
-            if (error->contains(QLatin1String("NaN or infinite weights")))
-                *error += tr("\n\nTo look at such a model anyway, start the window with:\n    sparsescope --allow-nonfinite %1").arg(path);
-        }
+        if (error) *error = modelLoadError(path, e);
         return false;
     }
+}
+
+QString MainWindow::modelLoadError(const QString& path, const std::exception& e) const {
+    QString error = QString::fromStdString(e.what());
+    if (error.contains(QLatin1String("NaN or infinite weights")))
+        error += tr("\n\nTo look at such a model anyway, start the window with:\n    sparsescope --allow-nonfinite %1").arg(path);
+    return error;
 }
 
 bool MainWindow::loadDataset(const QString& path, QString* error, const QString& label_column) {
@@ -573,7 +576,7 @@ bool MainWindow::openPath(const QString& path, QString* error) {
     if (suffix == QLatin1String("sparsescope") || suffix == QLatin1String("db")) return confirmDiscardUnsaved() && openSession(path, error);
     if (suffix == QLatin1String("safetensors") || suffix == QLatin1String("onnx") || suffix == QLatin1String("json") ||
         (info.isDir() && QFileInfo::exists(path + QStringLiteral("/config.json"))))
-        return loadModel(suffix == QLatin1String("json") ? info.absolutePath() : path, error);
+        return openModel(suffix == QLatin1String("json") ? info.absolutePath() : path), true; // in the background
     return loadDataset(path, error); // IDX folder or file, CSV, NPY, text: the loader names what it expected
 }
 

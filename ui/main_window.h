@@ -56,6 +56,11 @@ public:
     // Non-interactive entry points (used by main, menus and tests). On failure they return false
     // and put the engine's message in *error; nothing already loaded is lost.
     bool loadModel(const QString& path, QString* error);
+    // The same in the background (menus, drops, recent files, start-up): the window stays
+    // responsive while a large model is read; modelOpened reports the outcome, and a failure is
+    // also shown in a dialog. A second call while one loads is refused with a status message.
+    void openModel(const QString& path);
+    bool modelLoading() const { return model_loading_; }
     // Whether models with NaN or infinite weights are loaded (sparsescope --allow-nonfinite); refused by default.
     void setAllowNonfinite(bool allow) { allow_nonfinite_ = allow; }
     bool loadDataset(const QString& path, QString* error, const QString& csv_label_column = {});
@@ -153,6 +158,7 @@ public:
 
 signals:
     void liveUpdated(double ms); // a live whole-set result arrived, `ms` after the control change
+    void modelOpened(bool ok, const QString& error); // the outcome of openModel
 
 public slots:
     void evaluate();
@@ -244,6 +250,8 @@ private:
     bool dirty_ = false; // own runs not in the session file (a write failed, or no session could be made)
     int latency_samples_ = 200;
     bool allow_nonfinite_ = false;
+    bool model_loading_ = false;
+    QString modelLoadError(const QString& path, const std::exception& e) const;
 };
 
 } // namespace ssui

@@ -39,7 +39,7 @@ void MainWindow::fillRecentMenu(QMenu* menu) {
             menu->addAction(path, this, [this, kind = kind, path] {
                 QString err;
                 bool ok = true;
-                if (kind == AppSettings::Recent::Model) ok = loadModel(path, &err);
+                if (kind == AppSettings::Recent::Model) openModel(path);
                 else if (kind == AppSettings::Recent::Dataset) ok = loadDataset(path, &err);
                 else if (confirmDiscardUnsaved()) ok = openSession(path, &err);
                 if (!ok) showError(tr("Cannot open %1").arg(path), err);
@@ -56,13 +56,11 @@ void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open &Model…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, [this] {
         const QString p = QFileDialog::getExistingDirectory(this, tr("Open model directory"));
-        QString err;
-        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err, FailedAction::OpenModel);
+        if (!p.isEmpty()) openModel(p);
     });
     file->addAction(tr("Open Model &File…"), this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open model"), {}, tr("Models (*.safetensors *.onnx);;All files (*)"));
-        QString err;
-        if (!p.isEmpty() && !loadModel(p, &err)) showError(tr("Cannot open model"), err, FailedAction::OpenModel);
+        if (!p.isEmpty()) openModel(p);
     });
     file->addAction(tr("Open &Dataset Folder…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, [this] {
         const QString p = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (IDX files, or X.npy + y.npy)"));
