@@ -117,6 +117,8 @@ MainWindow::MainWindow(QWidget* parent)
     main_tabs_->setTabToolTip(2, tr("Language models: the text token by token, where the selected run predicts worse than dense, and its experts"));
     main_tabs_->addTab(generation_, tr("Generate"));
     main_tabs_->setTabToolTip(3, tr("Language models: a prompt continued by the dense and the selected run's model side by side"));
+    main_tabs_->setTabVisible(2, false); // shown while a language model is loaded
+    main_tabs_->setTabVisible(3, false);
     connect(main_tabs_, &QTabWidget::currentChanged, this, [this] { refreshLmViews(); });
     main_tabs_->setDocumentMode(true);
     plots->addWidget(main_tabs_);
@@ -341,6 +343,8 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     hideConstantColumns();
     inspector_->setSource(lm ? model_ : nullptr, tokens_, lmContext());
     generation_->setModel(lm ? model_ : nullptr);
+    main_tabs_->setTabVisible(main_tabs_->indexOf(inspector_), lm); // language-model views
+    main_tabs_->setTabVisible(main_tabs_->indexOf(generation_), lm);
     input_panel_->setEnabled(!lm); // preprocessing of images: not a language model's
     input_panel_->setToolTip(lm ? tr("A language model reads token ids: no preprocessing applies") : QString());
     layer_tree_->setModel(model_.get());
@@ -577,7 +581,7 @@ bool MainWindow::openPath(const QString& path, QString* error) {
     if (suffix == QLatin1String("safetensors") || suffix == QLatin1String("onnx") || suffix == QLatin1String("json") ||
         (info.isDir() && QFileInfo::exists(path + QStringLiteral("/config.json"))))
         return openModel(suffix == QLatin1String("json") ? info.absolutePath() : path), true; // in the background
-    return loadDataset(path, error); // IDX folder or file, CSV, NPY, text: the loader names what it expected
+    return openData(path, {}, error); // IDX folder or file, CSV, NPY, text: the loader names what it expected
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

@@ -61,6 +61,11 @@ public:
     // also shown in a dialog. A second call while one loads is refused with a status message.
     void openModel(const QString& path);
     bool modelLoading() const { return model_loading_; }
+    // A dataset or text (as loadDataset takes) in the background; dataOpened reports the outcome
+    // (a failure is also shown in a dialog). False at once, with the reason, when it cannot start:
+    // data is loading, or text is given without a language model to tokenize it.
+    bool openData(const QString& path, const QString& csv_label_column = {}, QString* error = nullptr);
+    bool dataLoading() const { return data_loading_; }
     // Whether models with NaN or infinite weights are loaded (sparsescope --allow-nonfinite); refused by default.
     void setAllowNonfinite(bool allow) { allow_nonfinite_ = allow; }
     bool loadDataset(const QString& path, QString* error, const QString& csv_label_column = {});
@@ -106,7 +111,8 @@ public:
     // Puts the chart on the clipboard as an image (Edit > Copy Chart copies the one in view).
     void copyChart(Chart chart);
     // Opens a dropped or given path by what it is: a session file, a model (.safetensors, .onnx
-    // or a directory with config.json) or a dataset. False with the engine's message otherwise.
+    // or a directory with config.json; in the background, see openModel) or a dataset or text (in
+    // the background, see openData). False with the reason when it cannot be opened or started.
     bool openPath(const QString& path, QString* error);
     // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
     // (a directory, or one file when the path ends in .safetensors).
@@ -159,6 +165,7 @@ public:
 signals:
     void liveUpdated(double ms); // a live whole-set result arrived, `ms` after the control change
     void modelOpened(bool ok, const QString& error); // the outcome of openModel
+    void dataOpened(bool ok, const QString& error);  // the outcome of openData
 
 public slots:
     void evaluate();
@@ -250,7 +257,7 @@ private:
     bool dirty_ = false; // own runs not in the session file (a write failed, or no session could be made)
     int latency_samples_ = 200;
     bool allow_nonfinite_ = false;
-    bool model_loading_ = false;
+    bool model_loading_ = false, data_loading_ = false;
     QString modelLoadError(const QString& path, const std::exception& e) const;
 };
 

@@ -9,50 +9,10 @@
 #include "input_panel.h"
 
 #include <QLocale>
-#include <QFutureWatcher>
-#include <QStatusBar>
-#include <QtConcurrent>
-
-#include "app_settings.h"
-#include "formats/model_io.h"
 
 #include <algorithm>
 
 namespace ssui {
-
-void MainWindow::openModel(const QString& path) {
-    if (model_loading_) {
-        statusBar()->showMessage(tr("A model is still loading; open %1 when it is done").arg(path), 5000);
-        return;
-    }
-    model_loading_ = true;
-    statusBar()->showMessage(tr("Loading %1…").arg(path));
-    using Result = std::pair<std::shared_ptr<const ss::Model>, QString>;
-    auto* watcher = new QFutureWatcher<Result>(this);
-    const bool allow = allow_nonfinite_;
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, path] {
-        const Result r = watcher->result();
-        watcher->deleteLater();
-        model_loading_ = false;
-        if (!r.first) {
-            statusBar()->showMessage(tr("Cannot open %1").arg(path), 10000);
-            emit modelOpened(false, r.second);
-            showError(tr("Cannot open model"), r.second, FailedAction::OpenModel);
-            return;
-        }
-        setModel(r.first);
-        AppSettings::addRecent(AppSettings::Recent::Model, path);
-        statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
-        emit modelOpened(true, {});
-    });
-    watcher->setFuture(QtConcurrent::run([this, path, allow]() -> Result {
-        try {
-            return {std::make_shared<const ss::Model>(ss::load_model(path.toStdString(), allow)), {}};
-        } catch (const std::exception& e) {
-            return {nullptr, modelLoadError(path, e)};
-        }
-    }));
-}
 
 bool MainWindow::loadText(const QString& path, QString* error) {
     if (!isLanguageModel()) {

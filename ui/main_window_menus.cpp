@@ -40,7 +40,7 @@ void MainWindow::fillRecentMenu(QMenu* menu) {
                 QString err;
                 bool ok = true;
                 if (kind == AppSettings::Recent::Model) openModel(path);
-                else if (kind == AppSettings::Recent::Dataset) ok = loadDataset(path, &err);
+                else if (kind == AppSettings::Recent::Dataset) ok = openData(path, {}, &err);
                 else if (confirmDiscardUnsaved()) ok = openSession(path, &err);
                 if (!ok) showError(tr("Cannot open %1").arg(path), err);
             });
@@ -65,11 +65,11 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open &Dataset Folder…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, [this] {
         const QString p = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (IDX files, or X.npy + y.npy)"));
         QString err;
-        if (!p.isEmpty() && !loadDataset(p, &err)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
+        if (!p.isEmpty() && !openData(p, {}, &err)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
     });
     file->addAction(tr("Open Dataset F&ile…"), this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open dataset"), {},
-                                                       tr("Datasets (*.csv *.npy *images-idx*);;All files (*)"));
+                                                       tr("Datasets and text (*.csv *.npy *images-idx* *.txt *.txt.gz);;All files (*)"));
         if (p.isEmpty()) return;
         QString label_column;
         if (p.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) {
@@ -81,7 +81,7 @@ void MainWindow::buildMenus() {
             if (!ok) return;
         }
         QString err;
-        if (!loadDataset(p, &err, label_column)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
+        if (!openData(p, label_column, &err)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
     });
     QMenu* recent = file->addMenu(tr("Open &Recent"));
     connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
