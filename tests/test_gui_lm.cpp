@@ -10,11 +10,15 @@
 #include "token_inspector.h"
 #include "layer_tree.h"
 #include "main_window.h"
+#include "override_dialog.h"
 #include "metric_plot.h"
 #include "run_list_model.h"
 #include "test_support.h"
 
+#include "compress/compression.h"
 #include "compress/compression_plan.h"
+#include "formats/model_io.h"
+#include "model/matrices.h"
 
 #include <QDir>
 #include <QSettings>
@@ -28,6 +32,8 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTableWidget>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QTabWidget>
@@ -261,6 +267,43 @@ private slots:
         g->promptEdit()->clear();
         QVERIFY(!g->generate(&err));
         QVERIFY(err.contains(QStringLiteral("prompt")));
+    }
+
+    void overridesHaveGroupRowsAndAFilter() {
+        const ss::Model m = ss::load_model((kLm + QStringLiteral("/mixtral")).toStdString());
+        OverrideDialog d(m, {});
+        QTableWidget* t = d.table();
+        int group = -1, members = 0;
+        for (int r = 0; r < t->rowCount(); ++r) {
+            if (t->item(r, 0)->text() == QStringLiteral("every q_proj")) group = r;
+            if (t->item(r, 0)->text().endsWith(QStringLiteral(".self_attn.q_proj"))) ++members;
+        }
+        QVERIFY(group >= 0);
+        QVERIFY(members >= 2);
+        t->item(group, 3)->setText(QStringLiteral("int4:g32")); // the quantization column
+        std::map<std::string, ss::LayerOverride> o;
+        QString err;
+        QVERIFY2(d.overrides(&o, &err), qPrintable(err));
+        QCOMPARE(int(o.size()), members); // the members, not the group row
+        for (const auto& [name, ov] : o) {
+            QVERIFY(name.ends_with(".self_attn.q_proj"));
+            QCOMPARE(ov.quant->label(), std::string("int4:g32"));
+        }
+        // The plan compresses exactly those matrices.
+        ss::CompressionPlan plan;
+        plan.layers = o;
+        const ss::CompressedModel cm = ss::compress(m, plan);
+        for_each_matrix(cm.model, [&](const ss::LinearWeights& l, const ss::MatrixInfo& info) {
+            QCOMPARE(bool(l.quant), info.name.ends_with(".self_attn.q_proj"));
+        });
+        d.filter()->setText(QStringLiteral("layers.1."));
+        int visible = 0;
+        for (int r = 0; r < t->rowCount(); ++r)
+            if (!t->isRowHidden(r)) {
+                ++visible;
+                QVERIFY(t->item(r, 0)->text().contains(QStringLiteral("layers.1.")));
+            }
+        QVERIFY(visible > 4);
     }
 
     void textNeedsTheModelsTokenizerAndEnoughTokens() {

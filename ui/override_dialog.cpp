@@ -2,14 +2,18 @@
 #include "override_dialog.h"
 
 #include "formats/tensor_names.h"
+#include "model/matrices.h"
 #include "model/overloaded.h"
 
 #include <QDialogButtonBox>
 #include <QHeaderView>
+#include <QLineEdit>
 #include <QLabel>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
+
+#include <map>
 
 namespace ssui {
 
@@ -22,6 +26,7 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
       buttons_(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel)) {
     setWindowTitle(tr("Per-layer and per-expert settings"));
     table_->setHorizontalHeaderLabels({tr("Layer / expert"), tr("What"), tr("Pruning override"), tr("Quantization override")});
+    std::map<std::string, std::vector<int>> kinds; // "q_proj" -> its matrices' rows (language models)
     auto add = [&](const std::string& name, const QString& what) {
         const int row = table_->rowCount();
         table_->insertRow(row);
@@ -52,6 +57,14 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
                            if (b.is_moe)
                                for (const auto& e : b.moe.experts)
                                    add(ss::tensor_names::moe_expert(b.moe.name, e.id), tr("expert %1: %2 → %3 → %2").arg(e.id).arg(e.fc1.in).arg(e.fc1.out));
+                           // Every matrix of the block on its own row, and its kind for the group rows.
+                           const int li = int(&layer - model.layers.data());
+                           ss::for_each_layer_matrix(const_cast<ss::Model&>(model), li, ss::MatrixScope::Compressible,
+                                                     [&](ss::LinearWeights& l, const ss::MatrixInfo& info) {
+                               add(info.name, tr("%1 → %2").arg(l.in).arg(l.out));
+                               const std::string kind = info.name.substr(info.name.rfind('.') + 1);
+                               kinds[kind].push_back(table_->rowCount() - 1);
+                           });
                        },
                        [](const ss::EmbeddingLayer&) {}, // compressed only when a plan file names it
                        [](const ss::RmsNormLayer&) {},
@@ -60,6 +73,42 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
                        [](const ss::DropoutLayer&) {},
                    },
                    layer);
+    // Group rows first: one per kind of matrix (q/k/v/o, gate/up/down, ...). Typing in one fills
+    // that column of every matrix of the kind; the group row itself is not part of the plan.
+    int at = 0;
+    for (const auto& [kind, rows] : kinds) {
+        if (rows.size() < 2) continue;
+        table_->insertRow(at);
+        auto* n = new QTableWidgetItem(tr("every %1").arg(QString::fromStdString(kind)));
+        QFont bold = n->font();
+        bold.setBold(true);
+        n->setFont(bold);
+        n->setFlags(n->flags() & ~Qt::ItemIsEditable);
+        n->setData(Qt::UserRole, QString::fromStdString("." + kind)); // marks a group row: the suffix it fills
+        auto* w = new QTableWidgetItem(tr("group: sets the %n %1 matrices below", nullptr, int(rows.size())).arg(QString::fromStdString(kind)));
+        w->setFlags(w->flags() & ~Qt::ItemIsEditable);
+        table_->setItem(at, Name, n);
+        table_->setItem(at, What, w);
+        table_->setItem(at, Prune, new QTableWidgetItem);
+        table_->setItem(at, Quant, new QTableWidgetItem);
+        ++at;
+    }
+    connect(table_, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
+        const QString suffix = table_->item(item->row(), Name)->data(Qt::UserRole).toString();
+        if (suffix.isEmpty() || (item->column() != Prune && item->column() != Quant)) return;
+        for (int row = 0; row < table_->rowCount(); ++row)
+            if (row != item->row() && table_->item(row, Name)->data(Qt::UserRole).toString().isEmpty() &&
+                table_->item(row, Name)->text().endsWith(suffix))
+                table_->item(row, item->column())->setText(item->text());
+    });
+    filter_ = new QLineEdit;
+    filter_->setPlaceholderText(tr("Filter rows (e.g. layers.3, experts.5, v_proj)…"));
+    filter_->setClearButtonEnabled(true);
+    connect(filter_, &QLineEdit::textChanged, this, [this](const QString& text) {
+        for (int row = 0; row < table_->rowCount(); ++row)
+            table_->setRowHidden(row, !text.isEmpty() && !table_->item(row, Name)->text().contains(text, Qt::CaseInsensitive) &&
+                                          !table_->item(row, What)->text().contains(text, Qt::CaseInsensitive));
+    });
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->verticalHeader()->setVisible(false);
@@ -69,6 +118,7 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
     help->setWordWrap(true);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(help);
+    layout->addWidget(filter_);
     layout->addWidget(table_, 1);
     layout->addWidget(status_);
     layout->addWidget(buttons_);
@@ -82,6 +132,7 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
 bool OverrideDialog::overrides(std::map<std::string, ss::LayerOverride>* out, QString* error) const {
     out->clear();
     for (int row = 0; row < table_->rowCount(); ++row) {
+        if (!table_->item(row, Name)->data(Qt::UserRole).toString().isEmpty()) continue; // a group row: its members carry it
         const std::string name = table_->item(row, Name)->text().toStdString();
         const QString prune = table_->item(row, Prune)->text().trimmed(), quant = table_->item(row, Quant)->text().trimmed();
         ss::LayerOverride o;

@@ -1,6 +1,8 @@
 // override_dialog.h - per-layer and per-expert settings: one row per linear layer, MoE layer and
 // expert of the model, with a pruning and a quantization override typed in the flag grammar
 // (empty: the panel's global setting applies). What it returns becomes the plan's "layers".
+// A language model lists every matrix of each decoder block, under group rows ("every q_proj")
+// that fill a column for all matrices of their kind; a filter narrows the rows.
 #pragma once
 
 #include "compress/compression_plan.h"
@@ -12,6 +14,7 @@
 #include <string>
 
 class QLabel;
+class QLineEdit;
 class QTableWidget;
 class QDialogButtonBox;
 
@@ -26,12 +29,14 @@ public:
     // does not parse.
     bool overrides(std::map<std::string, ss::LayerOverride>* out, QString* error) const;
     QTableWidget* table() const { return table_; }
+    QLineEdit* filter() const { return filter_; }
 
 private:
     void validate();
 
     QTableWidget* table_;
     QLabel* status_;
+    QLineEdit* filter_ = nullptr;
     QDialogButtonBox* buttons_;
 };
 
