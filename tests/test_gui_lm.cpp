@@ -21,6 +21,7 @@
 #include "model/matrices.h"
 
 #include <QDir>
+#include <QFile>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -304,6 +305,49 @@ private slots:
                 QVERIFY(t->item(r, 0)->text().contains(QStringLiteral("layers.1.")));
             }
         QVERIFY(visible > 4);
+    }
+
+    void languageModelRunsLiveInTheSessionAndItsExports() {
+        // Runs are committed to the session as they finish; reopened, they are language-model
+        // runs again (perplexity, KL, expert shares); the runs table exports them as numbers
+        // and a model card describes one.
+        QTemporaryDir dir;
+        QString path, err;
+        double ppl = 0, kl = 0;
+        {
+            MainWindow w;
+            w.setLatencySamples(5);
+            QVERIFY(w.loadModel(kLm + QStringLiteral("/qwen2_moe"), &err));
+            QVERIFY(w.loadDataset(kLm + QStringLiteral("/qwen2_moe/tokens.npy"), &err));
+            w.setLanguageModelEvaluation(16, 3, 4);
+            QVERIFY2(w.runSweep({ss::CompressionPlan{}, ss::plan_from_flags("none", "int4:g32", 0)}, &err), qPrintable(err));
+            QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 60000);
+            QCOMPARE(w.runs()->rowCount(), 2);
+            path = w.sessionPath();
+            ppl = metric(w.runs()->run(1), "perplexity");
+            kl = metric(w.runs()->run(1), "kld_mean");
+            const QString card = dir.filePath(QStringLiteral("card.md"));
+            QVERIFY2(w.exportModelCard(1, card, &err), qPrintable(err));
+            QFile f(card);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QString md = QString::fromUtf8(f.readAll());
+            QVERIFY2(md.contains(QStringLiteral("erplexity")), qPrintable(md.left(400)));
+            const QString csv = dir.filePath(QStringLiteral("runs.csv"));
+            QVERIFY2(w.exportRuns(csv, &err), qPrintable(err));
+            QFile c(csv);
+            QVERIFY(c.open(QIODevice::ReadOnly));
+            QVERIFY(QString::fromUtf8(c.readAll()).contains(QStringLiteral("Perplexity")));
+        }
+        MainWindow again;
+        QVERIFY2(again.openSession(path, &err), qPrintable(err));
+        QCOMPARE(again.runs()->rowCount(), 2);
+        const ss::RunRecord& r = again.runs()->run(1);
+        QCOMPARE(r.result.task, ss::EvalTask::LanguageModeling);
+        QVERIFY(std::fabs(metric(r, "perplexity") / ppl - 1.0) < 1e-9);
+        QVERIFY(std::fabs(metric(r, "kld_mean") - kl) < 1e-12);
+        QVERIFY(!r.result.expert_share.empty());
+        QVERIFY(!again.runTable()->isColumnHidden(RunListModel::Perplexity));
+        QVERIFY(again.runTable()->isColumnHidden(RunListModel::Delta));
     }
 
     void textNeedsTheModelsTokenizerAndEnoughTokens() {
