@@ -13,7 +13,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTextBrowser>
-#include <QThreadPool>
+#include <QtConcurrent>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -81,7 +81,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
 
 GenerationPanel::~GenerationPanel() {
     if (stop_) *stop_ = true;
-    QThreadPool::globalInstance()->waitForDone();
+    task_.waitForFinished(); // it stops at its next token
 }
 
 void GenerationPanel::setModel(std::shared_ptr<const ss::Model> model) {
@@ -155,7 +155,7 @@ bool GenerationPanel::generate(QString* error) {
             if (self) fn(*self);
         }, Qt::QueuedConnection);
     };
-    QThreadPool::globalInstance()->start([model, plan, prompt, opt, stop, post]() mutable {
+    task_ = QtConcurrent::run([model, plan, prompt, opt, stop, post]() mutable {
         QString message;
         try {
             const ss::CompressedModel cm = ss::compress(*model, plan);

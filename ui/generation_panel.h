@@ -9,6 +9,7 @@
 #include "formats/tokenizer.h"
 #include "model/model.h"
 
+#include <QFuture>
 #include <QWidget>
 
 #include <atomic>
@@ -64,6 +65,7 @@ private:
     double dense_tps_ = 0.0, compressed_tps_ = 0.0;
     bool running_ = false;
     std::shared_ptr<std::atomic<bool>> stop_;
+    QFuture<void> task_;
 
     QPlainTextEdit* prompt_;
     QSpinBox* max_tokens_;
