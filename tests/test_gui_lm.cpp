@@ -9,6 +9,8 @@
 #include "generation_panel.h"
 #include "token_inspector.h"
 #include "layer_tree.h"
+#include "input_panel.h"
+#include "lm_eval_panel.h"
 #include "main_window.h"
 #include "override_dialog.h"
 #include "metric_plot.h"
@@ -75,7 +77,13 @@ private slots:
         QVERIFY(w.isLanguageModel());
         QVERIFY2(w.loadDataset(kLm + QLatin1Char('/') + family + QStringLiteral("/tokens.npy"), &err), qPrintable(err));
         QVERIFY(w.tokens() != nullptr);
+        // The evaluation's settings replace the image preprocessing; the spin boxes drive them.
+        QVERIFY(!w.lmEvalPanel()->isHidden());
+        QVERIFY(w.inputPanel()->isHidden());
+        w.lmEvalPanel()->chunksSpin()->setValue(5);
+        QCOMPARE(w.lmChunks(), 5);
         w.setLanguageModelEvaluation(16, 3, 4);
+        QCOMPARE(w.lmEvalPanel()->chunks(), 3);
         QCOMPARE(w.accuracyPlot()->task(), ss::EvalTask::LanguageModeling);
         QVERIFY(w.compressionPanel()->evaluateButton()->isEnabled());
 

@@ -10,6 +10,7 @@
 #include "class_expert_heatmap.h"
 #include "expert_atlas.h"
 #include "generation_panel.h"
+#include "lm_eval_panel.h"
 #include "token_inspector.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"
@@ -86,6 +87,13 @@ MainWindow::MainWindow(QWidget* parent)
     info_layout->insertWidget(1, layer_tree_, 1);
     left_layout->addWidget(info, 1);
     left_layout->addWidget(input_panel_);
+    lm_eval_ = new LmEvalPanel;
+    lm_eval_->setVisible(false); // in place of the preprocessing while a language model is loaded
+    left_layout->addWidget(lm_eval_);
+    connect(lm_eval_, &LmEvalPanel::changed, this, [this] {
+        setLanguageModelEvaluation(lm_eval_->ctx(), lm_eval_->chunks(), lm_eval_->genTokens());
+        refreshStatus();
+    });
     left_layout->addWidget(panel_);
     left->setMinimumWidth(370);
     left->setMaximumWidth(460);
@@ -345,8 +353,9 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     generation_->setModel(lm ? model_ : nullptr);
     main_tabs_->setTabVisible(main_tabs_->indexOf(inspector_), lm); // language-model views
     main_tabs_->setTabVisible(main_tabs_->indexOf(generation_), lm);
-    input_panel_->setEnabled(!lm); // preprocessing of images: not a language model's
-    input_panel_->setToolTip(lm ? tr("A language model reads token ids: no preprocessing applies") : QString());
+    input_panel_->setVisible(!lm); // preprocessing of images: not a language model's
+    lm_eval_->setVisible(lm);
+    if (lm) lm_eval_->setLimits(model_->lm.max_positions, tokens_ ? int(tokens_->tokens.size()) : 0);
     layer_tree_->setModel(model_.get());
     input_panel_->setInput(model_->input);
     const auto moes = model_->moe_layers();

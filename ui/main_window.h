@@ -35,6 +35,7 @@ class ClassDeltaChart;
 class ClassExpertHeatmap;
 class ExpertAtlas;
 class GenerationPanel;
+class LmEvalPanel;
 class TokenInspector;
 class LayerCostChart;
 class LayerTree;
@@ -138,6 +139,7 @@ public:
     ExpertAtlas* expertAtlas() const { return atlas_; }
     TokenInspector* tokenInspector() const { return inspector_; }
     GenerationPanel* generationPanel() const { return generation_; }
+    LmEvalPanel* lmEvalPanel() const { return lm_eval_; }
     ClassDeltaChart* classDeltaChart() const { return class_delta_; }
     LayerCostChart* layerChart() const { return layer_chart_; }
     LayerTree* layerTree() const { return layer_tree_; }
@@ -226,6 +228,7 @@ private:
     ExpertAtlas* atlas_;
     TokenInspector* inspector_ = nullptr;
     GenerationPanel* generation_ = nullptr;
+    LmEvalPanel* lm_eval_ = nullptr;
     ClassDeltaChart* class_delta_;
     LayerCostChart* layer_chart_;
     LayerTree* layer_tree_ = nullptr;

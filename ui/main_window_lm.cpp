@@ -4,6 +4,7 @@
 #include "compression_panel.h"
 #include "evaluation_runner.h"
 #include "generation_panel.h"
+#include "lm_eval_panel.h"
 #include "run_list_model.h"
 #include "token_inspector.h"
 #include "input_panel.h"
@@ -31,6 +32,7 @@ bool MainWindow::loadText(const QString& path, QString* error) {
 void MainWindow::setTokens(std::shared_ptr<const ss::TokenData> tokens) {
     tokens_ = std::move(tokens);
     inspector_->setSource(isLanguageModel() ? model_ : nullptr, tokens_, lmContext());
+    if (isLanguageModel()) lm_eval_->setLimits(model_->lm.max_positions, tokens_ ? int(tokens_->tokens.size()) : 0);
     refreshStatus();
     refreshLmViews();
 }
@@ -62,6 +64,7 @@ void MainWindow::setLanguageModelEvaluation(int ctx, int chunks, int gen_tokens)
     lm_ctx_ = std::max(4, ctx);
     lm_chunks_ = std::max(2, chunks);
     lm_gen_tokens_ = std::max(0, gen_tokens);
+    lm_eval_->setValues(lm_ctx_, lm_chunks_, lm_gen_tokens_);
     if (isLanguageModel()) inspector_->setSource(model_, tokens_, lmContext());
 }
 
