@@ -22,7 +22,10 @@
 #include "formats/model_io.h"
 #include "model/matrices.h"
 
+#include <QApplication>
 #include <QDir>
+#include <QMessageBox>
+#include <QTimer>
 #include <QFile>
 #include <QSettings>
 #include <QSignalSpy>
@@ -356,6 +359,36 @@ private slots:
         QVERIFY(!r.result.expert_share.empty());
         QVERIFY(!again.runTable()->isColumnHidden(RunListModel::Perplexity));
         QVERIFY(again.runTable()->isColumnHidden(RunListModel::Delta));
+    }
+
+    void calibratedPlansNeedCalibrationText() {
+        // Wanda needs input norms from calibration text: refused by name without it, evaluated
+        // with it - and not the same model as magnitude pruning at the same sparsity.
+        MainWindow w;
+        w.setLatencySamples(5);
+        QString err;
+        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
+        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
+        w.setLanguageModelEvaluation(64, 3, 2);
+        const ss::CompressionPlan wanda = ss::plan_from_flags("wanda:0.5", "none", 0), magnitude = ss::plan_from_flags("magnitude-layer:0.5", "none", 0);
+        QVERIFY(!w.loadCalibrationText(QStringLiteral("/nonexistent.txt"), &err));
+        QString shown;
+        QTimer::singleShot(300, [&shown] { // the refusal's dialog: read it, close it
+            if (auto* m = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+                shown = m->text();
+                m->close();
+            }
+        });
+        QVERIFY(w.runSweep({wanda}, &err)); // starts, then stops at the plan
+        QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 30000);
+        QVERIFY2(shown.contains(QStringLiteral("Open Calibration Text")), qPrintable(shown));
+        QCOMPARE(w.runs()->rowCount(), 0);
+        QVERIFY2(w.loadCalibrationText(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-calib.txt"), &err), qPrintable(err));
+        QVERIFY(w.calibrationText());
+        QVERIFY2(w.runSweep({wanda, magnitude}, &err), qPrintable(err));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 60000);
+        QCOMPARE(w.runs()->rowCount(), 2);
+        QVERIFY(metric(w.runs()->run(0), "perplexity") != metric(w.runs()->run(1), "perplexity"));
     }
 
     void textNeedsTheModelsTokenizerAndEnoughTokens() {

@@ -128,7 +128,7 @@ bool GenerationPanel::generate(QString* error) {
     std::vector<int32_t> prompt = tokenizer_->encode(text);
     if (tokenizer_->bos() >= 0) prompt.insert(prompt.begin(), tokenizer_->bos());
     if (prompt.empty() || text.empty()) return fail(tr("Write a prompt first"));
-    if (plan_.needs_calibration()) return fail(tr("%1 needs calibration text, which the window does not apply to language models yet").arg(label_));
+    if (plan_.needs_calibration() && !calib_) return fail(tr("%1 needs calibration text: File ▸ Open Calibration Text…").arg(label_));
     ss::SamplingOptions opt;
     opt.max_tokens = std::min(max_tokens_->value(), model_->lm.max_positions - int(prompt.size()));
     if (opt.max_tokens <= 0) return fail(tr("The prompt (%1 tokens) fills the model's %2 positions").arg(prompt.size()).arg(model_->lm.max_positions));
@@ -148,6 +148,8 @@ bool GenerationPanel::generate(QString* error) {
     auto stop = stop_;
     auto model = model_;
     const ss::CompressionPlan plan = plan_;
+    auto calib = plan.needs_calibration() ? calib_ : nullptr;
+    const int calib_ctx = std::min(calib_ctx_, model_->lm.max_positions);
     QPointer<GenerationPanel> self(this);
     // Tokens are handed to the GUI thread as they come; `self` guards against a closed window.
     auto post = [self](auto fn) {
@@ -155,10 +157,10 @@ bool GenerationPanel::generate(QString* error) {
             if (self) fn(*self);
         }, Qt::QueuedConnection);
     };
-    task_ = QtConcurrent::run([model, plan, prompt, opt, stop, post]() mutable {
+    task_ = QtConcurrent::run([model, plan, prompt, opt, stop, post, calib, calib_ctx]() mutable {
         QString message;
         try {
-            const ss::CompressedModel cm = ss::compress(*model, plan);
+            const ss::CompressedModel cm = ss::compress(*model, plan, calib ? ss::CalibrationSet(calib.get(), calib_ctx) : ss::CalibrationSet());
             for (int side = 0; side < 2 && !*stop; ++side) {
                 ss::SamplingOptions o = opt;
                 o.on_token = [&](int32_t t) {

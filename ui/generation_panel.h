@@ -7,6 +7,7 @@
 #include "compress/compression_plan.h"
 #include "eval/generate.h"
 #include "formats/tokenizer.h"
+#include "data/token_data.h"
 #include "model/model.h"
 
 #include <QFuture>
@@ -33,6 +34,9 @@ public:
 
     void setModel(std::shared_ptr<const ss::Model> model); // a language model, or null
     void setPlan(const ss::CompressionPlan& plan, const QString& label); // the compressed side
+    // Text for plans that need calibration (null: such plans are refused), cut into chunks of ctx
+    // as the evaluation cuts it, so the compressed side is the run's model.
+    void setCalibration(std::shared_ptr<const ss::TokenData> text, int ctx) { calib_ = std::move(text), calib_ctx_ = ctx; }
 
     // Starts (false with a message when there is no model, no tokenizer or an empty prompt).
     bool generate(QString* error = nullptr);
@@ -60,6 +64,8 @@ private:
     std::shared_ptr<const ss::Model> model_;
     std::unique_ptr<ss::Tokenizer> tokenizer_;
     ss::CompressionPlan plan_;
+    std::shared_ptr<const ss::TokenData> calib_;
+    int calib_ctx_ = 128;
     QString label_ = QStringLiteral("the controls' settings");
     std::vector<int32_t> prompt_ids_, dense_, compressed_;
     double dense_tps_ = 0.0, compressed_tps_ = 0.0;

@@ -343,14 +343,19 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     const bool lm = model->task == ss::EvalTask::LanguageModeling;
     if (lm || !model_ || model_->task == ss::EvalTask::LanguageModeling) {
         if (lm) dataset_.reset();
-        if (!lm || !model_ || model_->lm.vocab != model->lm.vocab || model_->lm.tokenizer_path != model->lm.tokenizer_path) tokens_.reset();
+        if (!lm || !model_ || model_->lm.vocab != model->lm.vocab || model_->lm.tokenizer_path != model->lm.tokenizer_path) {
+            tokens_.reset();
+            calib_tokens_.reset();
+        }
     }
     model_ = std::move(model);
     accuracy_plot_->setTask(model_->task); // runs of the other task stay in the table, not in the plots
     metric_plot_->setTask(model_->task);
     hideConstantColumns();
     inspector_->setSource(lm ? model_ : nullptr, tokens_, lmContext());
+    inspector_->setCalibration(calib_tokens_);
     generation_->setModel(lm ? model_ : nullptr);
+    generation_->setCalibration(calib_tokens_, lmContext());
     main_tabs_->setTabVisible(main_tabs_->indexOf(inspector_), lm); // language-model views
     main_tabs_->setTabVisible(main_tabs_->indexOf(generation_), lm);
     input_panel_->setVisible(!lm); // preprocessing of images: not a language model's

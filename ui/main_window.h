@@ -83,6 +83,10 @@ public:
     void setTokens(std::shared_ptr<const ss::TokenData> tokens);
     const ss::TokenData* tokens() const { return tokens_.get(); }
     void setLanguageModelEvaluation(int ctx, int chunks, int gen_tokens);
+    // Text for plans that need calibration (Wanda, dropping experts by use, bits by use): File >
+    // Open Calibration Text…; it should not be the evaluation text.
+    bool loadCalibrationText(const QString& path, QString* error);
+    const ss::TokenData* calibrationText() const { return calib_tokens_.get(); }
     int lmContext() const;
     int lmChunks() const { return lm_chunks_; }
     // Sessions (main_window_session.cpp). Every run is committed to the open session the moment
@@ -211,6 +215,7 @@ private:
     std::shared_ptr<const ss::Model> model_;
     std::shared_ptr<const ss::Dataset> dataset_;
     std::shared_ptr<const ss::TokenData> tokens_; // a language model's evaluation text
+    std::shared_ptr<const ss::TokenData> calib_tokens_; // and its calibration text
     int lm_ctx_ = 128, lm_chunks_ = 8, lm_gen_tokens_ = 16;
     // The (model, text) whose dense speed this window has measured: the first run on a new pair
     // times the dense model beside it (a cached timing may be from another day or load).

@@ -10,6 +10,7 @@
 #include "input_panel.h"
 
 #include <QLocale>
+#include <QStatusBar>
 
 #include <algorithm>
 
@@ -27,6 +28,24 @@ bool MainWindow::loadText(const QString& path, QString* error) {
         if (error) *error = QString::fromStdString(e.what());
         return false;
     }
+}
+
+bool MainWindow::loadCalibrationText(const QString& path, QString* error) {
+    if (!isLanguageModel()) {
+        if (error) *error = tr("Calibration text is for language models; a classifier calibrates on its dataset's train split");
+        return false;
+    }
+    try {
+        calib_tokens_ = std::make_shared<const ss::TokenData>(ss::load_token_data(path.toStdString(), model_->lm.vocab, model_->lm.tokenizer_path, {}));
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    inspector_->setCalibration(calib_tokens_);
+    generation_->setCalibration(calib_tokens_, lmContext());
+    statusBar()->showMessage(tr("Calibration text: %1 (%2 tokens)").arg(path).arg(calib_tokens_->tokens.size()), 5000);
+    refreshLmViews();
+    return true;
 }
 
 void MainWindow::setTokens(std::shared_ptr<const ss::TokenData> tokens) {
@@ -65,6 +84,7 @@ void MainWindow::setLanguageModelEvaluation(int ctx, int chunks, int gen_tokens)
     lm_chunks_ = std::max(2, chunks);
     lm_gen_tokens_ = std::max(0, gen_tokens);
     lm_eval_->setValues(lm_ctx_, lm_chunks_, lm_gen_tokens_);
+    generation_->setCalibration(calib_tokens_, lmContext());
     if (isLanguageModel()) inspector_->setSource(model_, tokens_, lmContext());
 }
 
@@ -83,10 +103,13 @@ bool MainWindow::makeLmJob(EvaluationJob* job, QString* error) {
         return false;
     }
     if (job->plan.needs_calibration()) {
-        *error = tr("The plan (%1) needs calibration text, which the window does not load for language models yet; "
-                    "run it with sparsescope-cli eval MODEL --data TEXT --calib CALIB.txt")
-                     .arg(QString::fromStdString(job->plan.summary()));
-        return false;
+        if (!calib_tokens_) {
+            *error = tr("The plan (%1) needs calibration text: open some with File ▸ Open Calibration Text… "
+                        "(not the evaluation text; the demo ships kjv-calib.txt)")
+                         .arg(QString::fromStdString(job->plan.summary()));
+            return false;
+        }
+        job->calibration_text = calib_tokens_;
     }
     return true;
 }

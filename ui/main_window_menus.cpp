@@ -83,6 +83,12 @@ void MainWindow::buildMenus() {
         QString err;
         if (!openData(p, label_column, &err)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
     });
+    file->addAction(tr("Open &Calibration Text…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Calibration text for the language model (not the evaluation text)"), {},
+                                                       tr("Text or token ids (*.txt *.txt.gz *.npy);;All files (*)"));
+        QString err;
+        if (!p.isEmpty() && !loadCalibrationText(p, &err)) showError(tr("Cannot open calibration text"), err, FailedAction::OpenDataset);
+    });
     QMenu* recent = file->addMenu(tr("Open &Recent"));
     connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
     file->addSeparator();

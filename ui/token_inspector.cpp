@@ -173,7 +173,7 @@ void TokenInspector::clear(const QString& reason) {
 void TokenInspector::start() {
     if (!model_ || !tokens_ || !have_plan_) return;
     if (model_->task != ss::EvalTask::LanguageModeling) return clear(tr("The token inspector shows language models."));
-    if (plan_.needs_calibration()) return clear(tr("%1 needs calibration text, which the window does not apply to language models yet.").arg(label_));
+    if (plan_.needs_calibration() && !calib_) return clear(tr("%1 needs calibration text: File ▸ Open Calibration Text…").arg(label_));
     if (int64_t(tokens_->tokens.size()) < ctx_) return clear(tr("The text is shorter than one chunk of %1 tokens.").arg(ctx_));
     if (watcher_.isRunning()) {
         restart_ = true;
@@ -184,8 +184,9 @@ void TokenInspector::start() {
     auto tokens = tokens_;
     const ss::CompressionPlan plan = plan_;
     const int ctx = std::min(ctx_, model_->lm.max_positions), chunk = chunk_->value();
-    watcher_.setFuture(QtConcurrent::run([model, tokens, plan, ctx, chunk] {
-        const ss::CompressedModel cm = ss::compress(*model, plan);
+    auto calib = plan.needs_calibration() ? calib_ : nullptr;
+    watcher_.setFuture(QtConcurrent::run([model, tokens, plan, ctx, chunk, calib] {
+        const ss::CompressedModel cm = ss::compress(*model, plan, calib ? ss::CalibrationSet(calib.get(), ctx) : ss::CalibrationSet());
         return std::make_shared<const ss::TokenInspection>(ss::inspect_tokens(*model, cm.model, tokens->tokens, ctx, chunk));
     }));
 }

@@ -39,6 +39,8 @@ public:
     void setSource(std::shared_ptr<const ss::Model> model, std::shared_ptr<const ss::TokenData> tokens, int ctx);
     // Inspects `plan` (the selected run's) on the current chunk; `label` names it ("run 3").
     void setPlan(const ss::CompressionPlan& plan, const QString& label);
+    // Text for plans that need calibration (null: such plans are not inspected).
+    void setCalibration(std::shared_ptr<const ss::TokenData> text) { calib_ = std::move(text); }
     void clear(const QString& reason);
 
     enum class Colour { NllChange, TopExpert };
@@ -69,6 +71,7 @@ private:
 
     std::shared_ptr<const ss::Model> model_;
     std::shared_ptr<const ss::TokenData> tokens_;
+    std::shared_ptr<const ss::TokenData> calib_;
     std::unique_ptr<ss::Tokenizer> tokenizer_;
     int ctx_ = 128;
     ss::CompressionPlan plan_;
