@@ -134,6 +134,13 @@ private slots:
         QCOMPARE(w.metricPlot()->pointCount(), 2);
         QCOMPARE(MetricPlot::value(int8, MetricPlot::GenTps), metric(int8, "gen_tps"));
         QVERIFY(std::isnan(MetricPlot::value(int8, MetricPlot::Throughput))); // samples/s: a classifier's
+        // The token inspector works without a tokenizer too (pieces shown as ids).
+        TokenInspector* ti = w.tokenInspector();
+        w.mainTabs()->setCurrentWidget(ti);
+        w.selectRun(1);
+        QTRY_VERIFY_WITH_TIMEOUT(ti->inspection() && !ti->busy(), 30000);
+        QCOMPARE(int(ti->inspection()->tokens.size()), 16);
+        QVERIFY(!ti->describe(3).isEmpty());
     }
 
     void denseRunWithTheCachedBaselineIsDenseAgain() {
