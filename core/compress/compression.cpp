@@ -220,6 +220,13 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
     // 3. Pruning. Structured first (it changes shapes), then the rest; global magnitude shares
     //    one threshold over every matrix without an override.
     if (plan.prune.method == PruneMethod::Neurons) prune_neurons_model(m, plan.prune.sparsity);
+    // With no quantization to follow, a pruned matrix gets its kernel copies (CSR, blocks) at once
+    // and its fp32 copy goes: the pruned copies of all matrices are never held together.
+    bool quantizes = plan.quant.scheme != QuantScheme::None || plan.quant_by_use.enabled;
+    for (const auto& [name, o] : plan.layers) quantizes |= o.quant && o.quant->scheme != QuantScheme::None;
+    const PrunedFn compact = [quantizes](LinearWeights& l) {
+        if (!quantizes && !l.quant) plan_matrix_kernels(l);
+    };
     std::vector<LinearWeights*> global;
     for (const Matrix& x : compressible_matrices(m, plan)) {
         const LayerOverride* o = override_for(plan, x.info.name);
@@ -228,17 +235,22 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
         case PruneMethod::None: break;
         case PruneMethod::Magnitude: global.push_back(x.l); break;
         case PruneMethod::MagnitudeLayer:
-            spec.block == 4 ? prune_magnitude_blocks({x.l}, spec.sparsity) : prune_magnitude({x.l}, spec.sparsity);
+            spec.block == 4 ? prune_magnitude_blocks({x.l}, spec.sparsity, compact) : prune_magnitude({x.l}, spec.sparsity, compact);
             break;
-        case PruneMethod::NM: prune_nm(*x.l, spec.n, spec.m); break;
+        case PruneMethod::NM:
+            prune_nm(*x.l, spec.n, spec.m);
+            compact(*x.l);
+            break;
         case PruneMethod::Neurons: throw Error("plan layers: '" + x.l->name + "': neurons pruning applies to the whole model, not one layer");
         case PruneMethod::Wanda:
             ensure_stats();
             prune_wanda(*x.l, stats.input_sumsq[x.l->name], spec.sparsity);
+            compact(*x.l);
             break;
         }
     }
-    if (!global.empty()) plan.prune.block == 4 ? prune_magnitude_blocks(global, plan.prune.sparsity) : prune_magnitude(global, plan.prune.sparsity);
+    if (!global.empty())
+        plan.prune.block == 4 ? prune_magnitude_blocks(global, plan.prune.sparsity, compact) : prune_magnitude(global, plan.prune.sparsity, compact);
     for_each_matrix(m, [](LinearWeights& l) { sync_quant_with_zeros(l); });
 
     // 4. Quantization: a layer override, else bits by expert use, else the global scheme.

@@ -255,18 +255,20 @@ void plan_kernels(Model& model) {
     // One matrix at a time: its fp32 restored (from codes, CSR or blocks), planned, and whatever its
     // kernels do not use dropped again - never every matrix's fp32 at once.
     // An integer matrix gets fp32 only if a sparse copy is to be built from it (plan_matrix).
-    for_each_matrix(model, [](LinearWeights& l) {
-        l.quant = quantized_weights_of(l); // codes back from the integer kernel before it goes
-        const bool integer = l.quant && qmatrix_supports(*l.quant);
-        if (!integer && l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
-        if (!integer && l.weight.is_deferred()) { // left uncompressed: runs as dense runs, on fp32 of its own
-            const WeightData deferred = l.weight;
-            l.weight.data();
-            deferred.release_file_pages();
-        }
-        l.kernels.reset();
-        plan_matrix(l);
-    });
+    for_each_matrix(model, [](LinearWeights& l) { plan_matrix_kernels(l); });
+}
+
+void plan_matrix_kernels(LinearWeights& l) {
+    l.quant = quantized_weights_of(l); // codes back from the integer kernel before it goes
+    const bool integer = l.quant && qmatrix_supports(*l.quant);
+    if (!integer && l.weight.empty() && l.weight_count() > 0) l.weight = WeightData(dense_weights(l));
+    if (!integer && l.weight.is_deferred()) { // left uncompressed: runs as dense runs, on fp32 of its own
+        const WeightData deferred = l.weight;
+        l.weight.data();
+        deferred.release_file_pages();
+    }
+    l.kernels.reset();
+    plan_matrix(l);
 }
 
 std::string kernel_summary(const Model& model) {

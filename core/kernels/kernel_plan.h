@@ -62,6 +62,8 @@ KernelSelection kernel_selection();
 
 // (Re)builds the kernel copies and families of every compressible matrix.
 void plan_kernels(Model& model);
+// The same for one matrix (compression compacts a pruned matrix at once with it).
+void plan_matrix_kernels(LinearWeights& l);
 
 // One line: which kernels the model's matrices use at batch 1 and at batch 256, and OpenBLAS's core.
 std::string kernel_summary(const Model& model);

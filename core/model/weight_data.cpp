@@ -47,6 +47,35 @@ WeightData WeightData::deferred(std::shared_ptr<const ByteSource> source, const 
     return w;
 }
 
+void WeightData::detach_from_file() {
+    if (lazy_) {
+        auto own = std::make_shared<std::vector<float>>(lazy_->n);
+        {
+            std::lock_guard lock(lazy_->mutex);
+            if (lazy_->values) {
+                std::memcpy(own->data(), lazy_->values.get(), lazy_->n * sizeof(float));
+            } else if (lazy_->type == DeferredType::BF16) {
+                for (size_t i = 0; i < lazy_->n; ++i) {
+                    const uint32_t bits = uint32_t(lazy_->p[i]) << 16;
+                    std::memcpy(&(*own)[i], &bits, 4);
+                }
+            } else {
+                for (size_t i = 0; i < lazy_->n; ++i) (*own)[i] = f16_to_f32(lazy_->p[i]);
+            }
+        }
+        release_file_pages();
+        own_ = std::move(own);
+        lazy_.reset();
+    } else {
+        own_ = std::make_shared<std::vector<float>>(view_, view_ + view_size_);
+        release_file_pages();
+        view_ = nullptr;
+        view_size_ = 0;
+        keep_.reset();
+    }
+    source_.reset();
+}
+
 size_t WeightData::lazy_size() const { return lazy_->n; }
 const float* WeightData::lazy_data() const { return lazy_->get(); }
 

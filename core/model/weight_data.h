@@ -93,10 +93,12 @@ public:
 private:
     size_t lazy_size() const;
     const float* lazy_data() const; // makes the fp32 copy when there is none
+    // Values of its own, copied (converted) from the file without keeping the file's pages or
+    // a shared conversion resident for it (other copies read them again when they need them).
+    void detach_from_file();
     void detach() {
-        if (lazy_) {
-            own_ = std::make_shared<std::vector<float>>(lazy_data(), lazy_data() + lazy_size());
-            lazy_.reset();
+        if (lazy_ || (view_ && source_)) {
+            detach_from_file();
         } else if (view_) {
             own_ = std::make_shared<std::vector<float>>(view_, view_ + view_size_);
             view_ = nullptr;
