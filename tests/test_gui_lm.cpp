@@ -114,6 +114,12 @@ private slots:
         QVERIFY(w.runTable()->isColumnHidden(RunListModel::Delta));
         QVERIFY(w.runTable()->isColumnHidden(RunListModel::Throughput));
         QVERIFY(w.runs()->index(1, RunListModel::Perplexity).data().toString().contains(QStringLiteral("(×")));
+        // Against a chosen baseline run: the perplexity ratio, not a top-1 difference.
+        w.useRunAsBaseline(0);
+        const double ratio = w.runs()->index(1, RunListModel::VsBaseline).data(RunListModel::SortRole).toDouble();
+        QVERIFY(std::fabs(ratio - metric(int8, "perplexity") / metric(dense, "perplexity")) < 1e-12);
+        QVERIFY(w.runs()->index(1, RunListModel::VsBaseline).data().toString().startsWith(QStringLiteral("perplexity ×")));
+        w.useRunAsBaseline(-1);
         QCOMPARE(w.accuracyPlot()->pointCount(), 2);
         // The plot's y is perplexity; the frontier keeps runs nothing beats on both axes.
         QCOMPARE(AccuracyLatencyPlot::yOf(int8), metric(int8, "perplexity"));

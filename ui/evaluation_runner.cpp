@@ -136,7 +136,14 @@ bool EvaluationRunner::isRunning() const { return watcher_.isRunning(); }
 bool EvaluationRunner::start(EvaluationJob job) {
     if (isRunning()) return false;
     current_live_ = job.live;
-    current_estimate_ = job.estimate_samples > 0 && (job.tokens || job.estimate_samples < job.dataset->count);
+    int all = 0; // samples, or chunks of a language model's text: an estimate only when fewer
+    if (job.tokens) {
+        const int available = int(job.tokens->tokens.size() / size_t(std::max(4, job.lm.ctx)));
+        all = job.lm.chunks > 0 ? std::min(job.lm.chunks, available) : available;
+    } else {
+        all = job.dataset->count;
+    }
+    current_estimate_ = job.estimate_samples > 0 && job.estimate_samples < all;
     watcher_.setFuture(QtConcurrent::run(run_job, std::move(job)));
     return true;
 }

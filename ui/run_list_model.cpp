@@ -54,6 +54,8 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         case VsBaseline: {
             const int b = baselineRow();
             if (b < 0) return {};
+            if (e.task == ss::EvalTask::LanguageModeling && metric(runs_[size_t(b)].result, "perplexity") > 0)
+                return metric(e, "perplexity") / metric(runs_[size_t(b)].result, "perplexity");
             return b == index.row() ? QVariant(0.0) : QVariant(ss::run_delta(r, runs_[size_t(b)]).accuracy_points);
         }
         case TopK: return e.top_k;
@@ -122,8 +124,13 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         const int b = baselineRow();
         if (b < 0) return QStringLiteral("—");
         if (b == index.row()) return tr("baseline");
-        const ss::RunDelta d = ss::run_delta(r, runs_[size_t(b)]);
+        const ss::RunRecord& base = runs_[size_t(b)];
+        const ss::RunDelta d = ss::run_delta(r, base);
         QString s = QStringLiteral("%1%2").arg(d.accuracy_points >= 0 ? QStringLiteral("+") : QString()).arg(d.accuracy_points, 0, 'f', 2);
+        if (e.task == ss::EvalTask::LanguageModeling && base.result.task == e.task && metric(base.result, "perplexity") > 0)
+            s = tr("perplexity ×%1").arg(metric(e, "perplexity") / metric(base.result, "perplexity"), 0, 'f', 4); // the language-model measure
+        else if (e.task != base.result.task)
+            return tr("other task");
         if (d.throughput_ratio > 0 && d.latency_ratio > 0)
             s += QStringLiteral(", ×%1 / ×%2").arg(d.throughput_ratio, 0, 'f', 2).arg(d.latency_ratio, 0, 'f', 2);
         return s;
@@ -191,8 +198,8 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
         if (section == GenTps) return tr("Generation tokens per second: one token at a time with the KV cache, batch 1 (from the median step)");
         if (section == LatencyP50) return tr("Batch-1 latency, median (language models: ms per generated token)");
         if (section == VsBaseline)
-            return tr("Against the run chosen as baseline (Edit > Use Run as Baseline): top-1 change in points,\n"
-                      "then throughput and batch-1 latency ratios (> 1: faster than the baseline run)");
+            return tr("Against the run chosen as baseline (Edit > Use Run as Baseline): top-1 change in points\n"
+                      "(language models: perplexity ratio), then throughput and batch-1 latency ratios (> 1: faster than the baseline run)");
         if (section == Source) return tr("The session a run belongs to; runs of other sessions are shown to compare, not saved here");
         if (section == Tags) return tr("Your tags for the run, separated by commas (double-click to edit); saved with the session");
         if (section == Note) return tr("Your note on the run (double-click to edit); saved with the session");
