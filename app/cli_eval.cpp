@@ -66,8 +66,7 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
     std::unique_ptr<ss::LmBaselineWriter> writer;
     std::string baseline_note;
     if (a.has("--cached-baseline")) {
-        const int available = int(data.tokens.size() / size_t(std::max(1, req.lm.ctx)));
-        const int chunks = req.lm.chunks > 0 ? std::min(req.lm.chunks, available) : available;
+        const int chunks = ss::lm_chunk_count(data.tokens.size(), req.lm.ctx, req.lm.chunks);
         const int rows = req.lm.ctx - 1 - req.lm.ctx / 2;
         const std::string dir = ss::baseline_cache_dir();
         const std::string key = ss::lm_baseline_cache_key(model, data, req.lm.ctx, chunks, req.lm.gen_tokens, opt.threads);

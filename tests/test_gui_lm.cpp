@@ -52,6 +52,17 @@ namespace {
 const QString kLm = QStringLiteral(SPARSESCOPE_TEST_DATA "/lm");
 
 double metric(const ss::RunRecord& r, const char* k) { return r.result.metrics.count(k) ? r.result.metrics.at(k) : -1.0; }
+
+// The demo language model and its held-out text in `w`, evaluated on `chunks` chunks of `ctx`.
+bool openDemo(MainWindow& w, int ctx, int chunks, int gen_tokens) {
+    QString err;
+    w.setLatencySamples(5);
+    const bool ok = w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err) &&
+                    w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err);
+    if (!ok) qWarning("%s", qPrintable(err));
+    w.setLanguageModelEvaluation(ctx, chunks, gen_tokens);
+    return ok;
+}
 } // namespace
 
 class TestGuiLm : public QObject {
@@ -171,11 +182,8 @@ private slots:
 
     void liveModeEstimatesOnTwoChunksFirst() {
         MainWindow w;
-        w.setLatencySamples(5);
         QString err;
-        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
-        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
-        w.setLanguageModelEvaluation(64, 6, 4);
+        QVERIFY(openDemo(w, 64, 6, 4));
         std::vector<double> estimate_chunks;
         connect(w.runner(), &EvaluationRunner::estimated, this, [&](const ss::RunRecord& r) { estimate_chunks.push_back(metric(r, "chunks")); });
         QSignalSpy live(&w, &MainWindow::liveUpdated);
@@ -193,11 +201,8 @@ private slots:
         // (by name: no calibration text needed). The atlas shows 4 layers x 8 experts, then the
         // difference by expert id: dropped experts blank, the others' shares moved.
         MainWindow w;
-        w.setLatencySamples(5);
         QString err;
-        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
-        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
-        w.setLanguageModelEvaluation(64, 4, 2);
+        QVERIFY(openDemo(w, 64, 4, 2));
         ss::CompressionPlan dense, dropped;
         for (int l = 0; l < 4; ++l) dropped.drop_expert_names.push_back("model.layers." + std::to_string(l) + ".block_sparse_moe.3");
         QVERIFY2(w.runSweep({dense, dropped}, &err), qPrintable(err));
@@ -225,11 +230,8 @@ private slots:
 
     void tokenInspectorAndGenerationFollowTheSelectedRun() {
         MainWindow w;
-        w.setLatencySamples(5);
         QString err;
-        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
-        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
-        w.setLanguageModelEvaluation(64, 3, 2);
+        QVERIFY(openDemo(w, 64, 3, 2));
         ss::CompressionPlan dense, pruned = ss::plan_from_flags("magnitude:0.8", "int4:g32", 0);
         QVERIFY2(w.runSweep({dense, pruned}, &err), qPrintable(err));
         QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 60000);
@@ -378,11 +380,8 @@ private slots:
         // Wanda needs input norms from calibration text: refused by name without it, evaluated
         // with it - and not the same model as magnitude pruning at the same sparsity.
         MainWindow w;
-        w.setLatencySamples(5);
         QString err;
-        QVERIFY(w.loadModel(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe"), &err));
-        QVERIFY(w.loadDataset(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/kjv-moe/kjv-heldout.txt"), &err));
-        w.setLanguageModelEvaluation(64, 3, 2);
+        QVERIFY(openDemo(w, 64, 3, 2));
         const ss::CompressionPlan wanda = ss::plan_from_flags("wanda:0.5", "none", 0), magnitude = ss::plan_from_flags("magnitude-layer:0.5", "none", 0);
         QVERIFY(!w.loadCalibrationText(QStringLiteral("/nonexistent.txt"), &err));
         QString shown;

@@ -28,14 +28,7 @@ ClassExpertHeatmap::ClassExpertHeatmap(QWidget* parent) : QWidget(parent), plot_
     scale_->setType(QCPAxis::atRight);
     scale_->axis()->setLabel(tr("% of the class's routed slots"));
     map_->setColorScale(scale_);
-    QCPColorGradient viridis; // perceptually even, readable in grayscale and by most color-blind viewers
-    viridis.setColorStopAt(0.0, QColor(68, 1, 84));
-    viridis.setColorStopAt(0.25, QColor(59, 82, 139));
-    viridis.setColorStopAt(0.5, QColor(33, 145, 140));
-    viridis.setColorStopAt(0.75, QColor(94, 201, 98));
-    viridis.setColorStopAt(1.0, QColor(253, 231, 37));
-    viridis.setNanHandling(QCPColorGradient::nhTransparent);
-    map_->setGradient(viridis);
+    map_->setGradient(viridis_gradient());
     map_->setInterpolate(false);
     map_->setTightBoundary(false); // whole cells at the edges too
     auto* group = new QCPMarginGroup(plot_);

@@ -42,8 +42,7 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             req.tokens = job.tokens.get();
             req.lm = job.lm;
             if (job.baseline) {
-                const int ctx = job.lm.ctx, available = int(job.tokens->tokens.size() / size_t(std::max(4, ctx)));
-                const int chunks = job.lm.chunks > 0 ? std::min(job.lm.chunks, available) : available;
+                const int ctx = job.lm.ctx, chunks = ss::lm_chunk_count(job.tokens->tokens.size(), ctx, job.lm.chunks);
                 const std::string dir = ss::baseline_cache_dir();
                 const std::string key = ss::lm_baseline_cache_key(*job.model, *job.tokens, ctx, chunks, job.lm.gen_tokens, job.options.threads);
                 if (!job.lm_retime_dense) lm_cache = ss::LmBaselineCache::open(dir, key, chunks, ctx - 1 - ctx / 2, job.model->lm.vocab);
@@ -136,13 +135,8 @@ bool EvaluationRunner::isRunning() const { return watcher_.isRunning(); }
 bool EvaluationRunner::start(EvaluationJob job) {
     if (isRunning()) return false;
     current_live_ = job.live;
-    int all = 0; // samples, or chunks of a language model's text: an estimate only when fewer
-    if (job.tokens) {
-        const int available = int(job.tokens->tokens.size() / size_t(std::max(4, job.lm.ctx)));
-        all = job.lm.chunks > 0 ? std::min(job.lm.chunks, available) : available;
-    } else {
-        all = job.dataset->count;
-    }
+    // Samples, or chunks of a language model's text: an estimate only when it covers fewer.
+    const int all = job.tokens ? ss::lm_chunk_count(job.tokens->tokens.size(), job.lm.ctx, job.lm.chunks) : job.dataset->count;
     current_estimate_ = job.estimate_samples > 0 && job.estimate_samples < all;
     watcher_.setFuture(QtConcurrent::run(run_job, std::move(job)));
     return true;

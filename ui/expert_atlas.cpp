@@ -67,18 +67,11 @@ ExpertAtlas::ExpertAtlas(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
 }
 
 void ExpertAtlas::setGradient(bool diverging) {
-    QCPColorGradient g;
-    if (diverging) { // blue - white - red: fewer / same / more slots than the first run
-        g.setColorStopAt(0.0, QColor(33, 102, 172));
-        g.setColorStopAt(0.5, QColor(247, 247, 247));
-        g.setColorStopAt(1.0, QColor(178, 24, 43));
-    } else { // viridis, as the class x expert map
-        g.setColorStopAt(0.0, QColor(68, 1, 84));
-        g.setColorStopAt(0.25, QColor(59, 82, 139));
-        g.setColorStopAt(0.5, QColor(33, 145, 140));
-        g.setColorStopAt(0.75, QColor(94, 201, 98));
-        g.setColorStopAt(1.0, QColor(253, 231, 37));
-    }
+    if (!diverging) return map_->setGradient(viridis_gradient()); // as the class x expert map
+    QCPColorGradient g; // blue - white - red: fewer / same / more slots than the first run
+    g.setColorStopAt(0.0, QColor(33, 102, 172));
+    g.setColorStopAt(0.5, QColor(247, 247, 247));
+    g.setColorStopAt(1.0, QColor(178, 24, 43));
     g.setNanHandling(QCPColorGradient::nhTransparent);
     map_->setGradient(g);
 }

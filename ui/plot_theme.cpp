@@ -69,4 +69,15 @@ void follow_palette(QCustomPlot* plot) {
     plot->installEventFilter(new PaletteFollower(plot));
 }
 
+QCPColorGradient viridis_gradient() {
+    QCPColorGradient g;
+    g.setColorStopAt(0.0, QColor(68, 1, 84));
+    g.setColorStopAt(0.25, QColor(59, 82, 139));
+    g.setColorStopAt(0.5, QColor(33, 145, 140));
+    g.setColorStopAt(0.75, QColor(94, 201, 98));
+    g.setColorStopAt(1.0, QColor(253, 231, 37));
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    return g;
+}
+
 } // namespace ssui

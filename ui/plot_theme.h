@@ -3,6 +3,7 @@
 #pragma once
 
 class QCustomPlot;
+class QCPColorGradient;
 class QPalette;
 
 namespace ssui {
@@ -11,5 +12,9 @@ namespace ssui {
 void apply_plot_theme(QCustomPlot* plot, const QPalette& palette);
 // Applies the plot's palette now and again whenever it changes (a light/dark switch).
 void follow_palette(QCustomPlot* plot);
+
+// Viridis for heat maps: perceptually even, readable in grayscale and by most color-blind
+// viewers; NaN cells transparent.
+QCPColorGradient viridis_gradient();
 
 } // namespace ssui

@@ -96,7 +96,7 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     if (available < 2)
         throw Error(data.source_path + ": " + std::to_string(data.tokens.size()) + " tokens make " + std::to_string(available) + " chunk(s) of --ctx " +
                     std::to_string(ctx) + "; perplexity needs at least two (" + std::to_string(2 * ctx) + " tokens)");
-    const int chunks = opt.chunks > 0 ? std::min(opt.chunks, available) : available;
+    const int chunks = lm_chunk_count(data.tokens.size(), ctx, opt.chunks);
     const int V = model.lm.vocab;
     const LmBaselineCache* cached = opt.dense ? nullptr : opt.cached;
     EvalResult r = start_result(cm, opt.threads);

@@ -47,6 +47,13 @@ struct LmDetails {
     std::vector<float> route_w;     // same shape: their weights
 };
 
+// The chunks of ctx tokens an evaluation of `tokens` scores: `requested` of them (0: all), at most
+// as many as the text holds. May be below 2, which evaluate_language_model refuses.
+inline int lm_chunk_count(size_t tokens, int ctx, int requested) {
+    const int available = int(tokens / size_t(ctx > 0 ? ctx : 1));
+    return requested > 0 && requested < available ? requested : available;
+}
+
 // Throws ss::Error for a ctx above max_position_embeddings or below 4, fewer than two chunks of
 // tokens, or a model that is not a language model.
 EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& data, const LmEvalOptions& opt, LmDetails* details = nullptr);

@@ -22,8 +22,7 @@ RunRecord run_language_model(const RunRequest& req, std::vector<std::string>* no
     if (req.estimate_samples > 0 && req.on_estimate) {
         // The first chunks first (estimate_samples counts chunks here), without generation
         // timing and compared only through a cached baseline: an estimate in a fraction of the run.
-        const int available = int(req.tokens->tokens.size() / size_t(std::max(4, opt.ctx)));
-        const int all = opt.chunks > 0 ? std::min(opt.chunks, available) : available;
+        const int all = lm_chunk_count(req.tokens->tokens.size(), opt.ctx, opt.chunks);
         if (req.estimate_samples < all) {
             LmEvalOptions quick = opt;
             quick.chunks = std::max(2, req.estimate_samples);
