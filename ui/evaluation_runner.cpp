@@ -45,7 +45,10 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
                 const int ctx = job.lm.ctx, chunks = ss::lm_chunk_count(job.tokens->tokens.size(), ctx, job.lm.chunks);
                 const std::string dir = ss::baseline_cache_dir();
                 const std::string key = ss::lm_baseline_cache_key(*job.model, *job.tokens, ctx, chunks, job.lm.gen_tokens, job.options.threads);
-                if (!job.lm_retime_dense) lm_cache = ss::LmBaselineCache::open(dir, key, chunks, ctx - 1 - ctx / 2, job.model->lm.vocab);
+                // As for classifiers: an explicit run times dense beside it (and refreshes the
+                // cache); live runs take the cached dense distributions and timing.
+                if (!job.side_by_side && !job.lm_retime_dense)
+                    lm_cache = ss::LmBaselineCache::open(dir, key, chunks, ctx - 1 - ctx / 2, job.model->lm.vocab);
                 if (lm_cache) {
                     req.lm.cached = &*lm_cache;
                 } else if (!key.empty() && chunks >= 2) {
