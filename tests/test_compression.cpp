@@ -93,6 +93,76 @@ private slots:
         }
     }
 
+    // Block pruning ranks 4x1 blocks under one threshold found without listing them: it must
+    // zero exactly the blocks a stable sort of every (mean |w|, matrix, block) picks, ties in
+    // matrix order, including short last blocks (out % 4 != 0) and many equal scores.
+    void blockThresholdEqualsFullSort() {
+        std::mt19937 rng(11);
+        std::vector<LinearWeights> ls;
+        for (int m = 0; m < 3; ++m) {
+            LinearWeights l = make_linear("b" + std::to_string(m), 9 + 5 * m, 6 + m, true); // out 6, 7, 8: short blocks
+            std::vector<float> w(size_t(l.in) * l.out);
+            for (float& v : w) v = rng() % 3 == 0 ? float(int(rng() % 5) - 2) : std::ldexp(float(rng() % 1000) / 1000.0f, int(rng() % 8) - 4);
+            l.weight = WeightData(std::move(w));
+            ls.push_back(std::move(l));
+        }
+        for (double sparsity : {0.1, 0.5, 0.77, 1.0}) {
+            std::vector<LinearWeights> got = ls;
+            std::vector<LinearWeights*> ptrs;
+            for (auto& l : got) ptrs.push_back(&l);
+            std::vector<std::string> order;
+            const int64_t zeroed = prune_magnitude_blocks(ptrs, sparsity, [&](LinearWeights& l) { order.push_back(l.name); });
+            QCOMPARE(order, (std::vector<std::string>{"b0", "b1", "b2"})); // each matrix reported once, in order
+            struct Block {
+                float score;
+                size_t m;
+                int q, j;
+            };
+            std::vector<Block> all;
+            for (size_t m = 0; m < ls.size(); ++m) {
+                const LinearWeights& l = ls[m];
+                for (int q = 0; q * 4 < l.out; ++q)
+                    for (int j = 0; j < l.in; ++j) {
+                        const int rows = std::min(4, l.out - 4 * q);
+                        float sum = 0.0f;
+                        for (int i = 0; i < rows; ++i) sum += std::fabs(l.weight[size_t(4 * q + i) * l.in + j]);
+                        all.push_back({sum / float(rows), m, q, j});
+                    }
+            }
+            std::stable_sort(all.begin(), all.end(), [](const Block& a, const Block& b) { return a.score < b.score; });
+            std::vector<std::vector<float>> want;
+            for (const auto& l : ls) want.push_back(l.weight.to_vector());
+            int64_t want_zeroed = 0;
+            for (int64_t b = 0; b < std::llround(sparsity * double(all.size())); ++b) {
+                const Block& x = all[size_t(b)];
+                for (int i = 0; i < 4 && 4 * x.q + i < ls[x.m].out; ++i, ++want_zeroed) want[x.m][size_t(4 * x.q + i) * ls[x.m].in + x.j] = 0.0f;
+            }
+            QCOMPARE(zeroed, want_zeroed);
+            for (size_t m = 0; m < ls.size(); ++m) QCOMPARE(got[m].weight.to_vector(), want[m]);
+        }
+    }
+
+    // Compression finishes each matrix as soon as it is pruned (quantizes it there): the codes
+    // must be those of quantizing the pruned matrix, as if all were pruned first.
+    void pruneThenQuantizeMatrixByMatrix() {
+        const Model m = test_support::tiny_moe_model(5);
+        for (const char* prune : {"magnitude:0.6", "magnitude:0.5:block4", "nm:2:4"}) {
+            const CompressedModel both = compress(m, plan_from_flags(prune, "int4:g32", 0));
+            const CompressedModel pruned = compress(m, plan_from_flags(prune, "none", 0));
+            std::vector<std::vector<float>> want;
+            for_each_matrix(pruned.model, [&](const LinearWeights& l) {
+                want.push_back(dequantize_weights(quantize_weights(dense_weights(l).data(), l.out, l.in, parse_quant_spec("int4:g32"))));
+            });
+            size_t i = 0;
+            for_each_matrix(both.model, [&](const LinearWeights& l) {
+                QVERIFY(l.quant || quantized_weights_of(l));
+                QCOMPARE(dense_weights(l), want[i++]);
+            });
+            QCOMPARE(i, want.size());
+            QVERIFY(std::fabs(both.sparsity - pruned.sparsity) < 1e-9);
+        }
+    }
+
     void magnitudeHitsSparsityExactly_data() {
         QTest::addColumn<double>("sparsity");
         for (double s : {0.0, 0.1, 0.25, 0.5, 0.73, 0.9, 0.99}) QTest::newRow(qPrintable(QString::number(s))) << s;

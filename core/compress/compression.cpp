@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <utility>
 
 namespace ss {
@@ -217,64 +218,94 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
         if (!found) throw Error("plan layers: '" + name + "' names no linear layer, MoE layer, expert or expert matrix of the model");
     }
 
+    // Calibration statistics for Wanda and bits by use are taken here, once, on the model as
+    // experts and top-k left it: before any matrix is pruned or quantized, so they do not depend
+    // on the order matrices are compressed in.
+    auto prune_spec_for = [&](const MatrixInfo& info) {
+        const LayerOverride* o = override_for(plan, info.name);
+        return o && o->prune ? *o->prune : (plan.prune.method == PruneMethod::Neurons ? PruneSpec{} : plan.prune);
+    };
+    const std::vector<Matrix> matrices = compressible_matrices(m, plan);
+    bool wanda = false;
+    for (const Matrix& x : matrices) wanda |= prune_spec_for(x.info).method == PruneMethod::Wanda;
+    if (wanda || plan.quant_by_use.enabled) ensure_stats();
+
+    // 4's rule, asked per matrix: a layer override, else bits by expert use, else the global scheme.
+    auto quant_spec_for = [&](const MatrixInfo& info) {
+        const LayerOverride* o = override_for(plan, info.name);
+        if (o && o->quant) return *o->quant;
+        if (plan.quant_by_use.enabled && info.expert >= 0) {
+            const auto& share = stats.expert_share[size_t(info.moe_index)];
+            const double E = double(share.size());
+            const double hi = plan.quant_by_use.high_share > 0 ? plan.quant_by_use.high_share : 1.25 / E;
+            const double lo = plan.quant_by_use.low_share > 0 ? plan.quant_by_use.low_share : 0.75 / E;
+            const double s = share[size_t(info.expert)];
+            const QuantSpec spec = s >= hi ? plan.quant_by_use.high : s <= lo ? plan.quant_by_use.low : plan.quant;
+            if (info.role == MatrixRole::ExpertFc1) // one note per expert
+                c.notes.push_back(info.name.substr(0, info.name.rfind('.')) + ": share " + share_text(s) + " -> " + spec.label());
+            return spec;
+        }
+        return plan.quant;
+    };
+
     // 3. Pruning. Structured first (it changes shapes), then the rest; global magnitude shares
     //    one threshold over every matrix without an override.
     if (plan.prune.method == PruneMethod::Neurons) prune_neurons_model(m, plan.prune.sparsity);
-    // With no quantization to follow, a pruned matrix gets its kernel copies (CSR, blocks) at once
-    // and its fp32 copy goes: the pruned copies of all matrices are never held together.
-    bool quantizes = plan.quant.scheme != QuantScheme::None || plan.quant_by_use.enabled;
-    for (const auto& [name, o] : plan.layers) quantizes |= o.quant && o.quant->scheme != QuantScheme::None;
-    const PrunedFn compact = [quantizes](LinearWeights& l) {
-        if (!quantizes && !l.quant) plan_matrix_kernels(l);
+    // A matrix is finished as soon as it is pruned: quantized, or given its kernel copies (CSR,
+    // blocks), and its pruned fp32 copy goes. So the pruned copies of all matrices are never held
+    // together, with or without quantization to follow.
+    std::map<const LinearWeights*, const MatrixInfo*> info_of;
+    for (const Matrix& x : matrices) info_of[x.l] = &x.info;
+    std::set<const LinearWeights*> finished;
+    auto finish = [&](LinearWeights& l) {
+        const QuantSpec spec = quant_spec_for(*info_of.at(&l));
+        if (spec.scheme != QuantScheme::None) {
+            const WeightData source = l.weight; // a reference, not a copy
+            quantize_matrix(l, spec);
+            source.release_file_pages(); // read once from the mapped file: not kept resident for it
+        } else if (l.quant) {
+            sync_quant_with_zeros(l);
+        } else {
+            plan_matrix_kernels(l);
+        }
+        finished.insert(&l);
     };
+    const PrunedFn pruned = [&](LinearWeights& l) { finish(l); };
     std::vector<LinearWeights*> global;
-    for (const Matrix& x : compressible_matrices(m, plan)) {
-        const LayerOverride* o = override_for(plan, x.info.name);
-        const PruneSpec spec = o && o->prune ? *o->prune : (plan.prune.method == PruneMethod::Neurons ? PruneSpec{} : plan.prune);
+    for (const Matrix& x : matrices) {
+        const PruneSpec spec = prune_spec_for(x.info);
         switch (spec.method) {
         case PruneMethod::None: break;
         case PruneMethod::Magnitude: global.push_back(x.l); break;
         case PruneMethod::MagnitudeLayer:
-            spec.block == 4 ? prune_magnitude_blocks({x.l}, spec.sparsity, compact) : prune_magnitude({x.l}, spec.sparsity, compact);
+            spec.block == 4 ? prune_magnitude_blocks({x.l}, spec.sparsity, pruned) : prune_magnitude({x.l}, spec.sparsity, pruned);
             break;
         case PruneMethod::NM:
             prune_nm(*x.l, spec.n, spec.m);
-            compact(*x.l);
+            finish(*x.l);
             break;
         case PruneMethod::Neurons: throw Error("plan layers: '" + x.l->name + "': neurons pruning applies to the whole model, not one layer");
         case PruneMethod::Wanda:
-            ensure_stats();
             prune_wanda(*x.l, stats.input_sumsq[x.l->name], spec.sparsity);
-            compact(*x.l);
+            finish(*x.l);
             break;
         }
     }
     if (!global.empty())
-        plan.prune.block == 4 ? prune_magnitude_blocks(global, plan.prune.sparsity, compact) : prune_magnitude(global, plan.prune.sparsity, compact);
-    for_each_matrix(m, [](LinearWeights& l) { sync_quant_with_zeros(l); });
+        plan.prune.block == 4 ? prune_magnitude_blocks(global, plan.prune.sparsity, pruned) : prune_magnitude(global, plan.prune.sparsity, pruned);
+    // Neuron pruning changed the shapes of matrices no other rule touched.
+    for_each_matrix(m, [&](LinearWeights& l) {
+        if (!finished.count(&l)) sync_quant_with_zeros(l);
+    });
 
-    // 4. Quantization: a layer override, else bits by expert use, else the global scheme.
-    if (plan.quant_by_use.enabled) ensure_stats();
-    for (const Matrix& x : compressible_matrices(m, plan)) {
-        const LayerOverride* o = override_for(plan, x.info.name);
-        QuantSpec spec = plan.quant;
-        if (o && o->quant) {
-            spec = *o->quant;
-        } else if (plan.quant_by_use.enabled && x.info.expert >= 0) {
-            const auto& share = stats.expert_share[size_t(x.info.moe_index)];
-            const double E = double(share.size());
-            const double hi = plan.quant_by_use.high_share > 0 ? plan.quant_by_use.high_share : 1.25 / E;
-            const double lo = plan.quant_by_use.low_share > 0 ? plan.quant_by_use.low_share : 0.75 / E;
-            const double s = share[size_t(x.info.expert)];
-            if (s >= hi) spec = plan.quant_by_use.high;
-            else if (s <= lo) spec = plan.quant_by_use.low;
-            if (x.info.role == MatrixRole::ExpertFc1) // one note per expert
-                c.notes.push_back(x.info.name.substr(0, x.info.name.rfind('.')) + ": share " + share_text(s) + " -> " + spec.label());
-        }
+    // 4. Quantization of the matrices pruning did not finish (a sparsity of 0 prunes none).
+    for (const Matrix& x : matrices) {
+        if (finished.count(x.l)) continue;
+        const QuantSpec spec = quant_spec_for(x.info);
         if (spec.scheme != QuantScheme::None) {
-            const WeightData source = x.l->weight; // a reference, not a copy
+            const WeightData source = x.l->weight;
             quantize_matrix(*x.l, spec);
-            source.release_file_pages(); // read once from the mapped file: not kept resident for it
+            source.release_file_pages();
         }
     }
 
