@@ -5,6 +5,7 @@
 #include "error.h"
 #include "model/forward.h"
 #include "model/layer_norm.h"
+#include "formats/file_kind.h"
 #include "formats/model_config.h"
 #include "formats/model_export.h"
 #include "formats/model_io.h"
@@ -14,12 +15,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace ss;
@@ -275,6 +279,56 @@ private slots:
             left -= n;
         }
         QCOMPARE(h.finish_hex(), std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+    }
+
+    // A path is told by its bytes, never its name: what a file manager passes is opened as what
+    // it is, and a loader that refuses a file can say what it looks like.
+    void fileKindsByContent() {
+        QTemporaryDir dir;
+        const std::string d = dir.path().toStdString();
+        auto copy = [&](const std::string& from, const std::string& name) {
+            std::filesystem::copy_file(from, d + "/" + name);
+            return d + "/" + name;
+        };
+        auto write = [&](const std::string& name, const std::string& bytes) {
+            std::ofstream(d + "/" + name, std::ios::binary) << bytes;
+            return d + "/" + name;
+        };
+        const std::string res = SPARSESCOPE_RESOURCE_DIR, data = SPARSESCOPE_TEST_DATA, fix = SPARSESCOPE_FIXTURES;
+        QCOMPARE(detect_file_kind(copy(fix + "/session-v7.sparsescope", "run.sparsescope")), FileKind::Session);
+        QCOMPARE(detect_file_kind(copy(fix + "/session-v1.sparsescope", "session.safetensors")), FileKind::Session); // renamed
+        QCOMPARE(detect_file_kind(copy(data + "/torch/mlp.safetensors", "weights.bin")), FileKind::Safetensors);
+        QCOMPARE(detect_file_kind(copy(data + "/torch/mlp.onnx", "model")), FileKind::Onnx);
+        QCOMPARE(detect_file_kind(write("labels", std::string("\x1f\x8b\x08\0\0\0\0\0\0\x03", 10))), FileKind::Gzip);
+        QCOMPARE(detect_file_kind(write("raw-idx", std::string("\0\0\x08\x01\0\0\0\x02\x01\x02", 10))), FileKind::Idx);
+        QCOMPARE(detect_file_kind(write("a.npy", std::string("\x93NUMPY\x01\0", 8))), FileKind::Npy);
+        QCOMPARE(detect_file_kind(write("a.gguf", "GGUF\x03\0\0\0")), FileKind::Gguf);
+        QCOMPARE(detect_file_kind(copy(res + "/models/kjv-moe/kjv-heldout.txt", "heldout")), FileKind::Text);
+        QCOMPARE(detect_file_kind(write("random", std::string("\x01\xff\0\x13\x37\x99\0\0\x42\x11\x7f", 11))), FileKind::Unknown);
+        // A header length that does not fit the file is no safetensors file, even with its '{'.
+        QCOMPARE(detect_file_kind(write("short.safetensors", std::string("\xff\0\0\0\0\0\0\0{}", 10))), FileKind::Unknown);
+        QCOMPARE(detect_file_kind(write("empty", "")), FileKind::Unknown);
+        QCOMPARE(detect_file_kind(d + "/nope"), FileKind::Missing);
+        QCOMPARE(detect_file_kind(res + "/models/fashion-moe"), FileKind::ModelDirectory);
+        std::filesystem::create_directory(d + "/other");
+        write("other/notes.txt", "notes");
+        QCOMPARE(detect_file_kind(d + "/other"), FileKind::OtherDirectory);
+        std::filesystem::create_directory(d + "/fashion");
+        write("fashion/t10k-labels-idx1-ubyte.gz", "");
+        QCOMPARE(detect_file_kind(d + "/fashion"), FileKind::DatasetDirectory);
+        QVERIFY(::mkfifo((d + "/fifo").c_str(), 0600) == 0);
+        QCOMPARE(detect_file_kind(d + "/fifo"), FileKind::NotRegular); // not opened: reading it would block
+        QCOMPARE(open_role(FileKind::Session), OpenRole::Session);
+        QCOMPARE(open_role(FileKind::Onnx), OpenRole::Model);
+        QCOMPARE(open_role(FileKind::Gzip), OpenRole::Dataset);
+        QCOMPARE(open_role(FileKind::Unknown), OpenRole::None);
+        // The safetensors loader names a session given to it as a model.
+        try {
+            (void)load_model(fix + "/session-v7.sparsescope");
+            QFAIL("a session loaded as a model");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("not a safetensors file") && QString(e.what()).contains("it looks like a SparseScope session"), e.what());
+        }
     }
 };
 

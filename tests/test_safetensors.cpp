@@ -205,9 +205,15 @@ private slots:
         auto b = container("{}", 0);
         b[0] = 0xff; // header length 255 > file
         QVERIFY(error_of(b).contains("runs past the end"));
-        std::vector<uint8_t> huge(8, 0);
-        huge[4] = 0x01; // 2^32 bytes
+        std::vector<uint8_t> huge(9, 0);
+        huge[4] = 0x01; // 2^32 bytes, then the header's '{'
+        huge[8] = '{';
         QVERIFY(error_of(huge).contains("100 MB"));
+        // Bytes that are no safetensors file at all say so first, with the bytes they start with.
+        std::vector<uint8_t> random{0x53, 0x51, 0x4c, 0x69, 0x74, 0x65, 0x20, 0x66, 0x6f, 0x72};
+        QCOMPARE(error_of(random), QString("f.safetensors: not a safetensors file: its first 8 bytes (53 51 4c 69 74 65 20 66) are not the length of a header within the file, and no '{' follows them"));
+        huge[8] = 'x';
+        QVERIFY(error_of(huge).contains("not a safetensors file"));
     }
 
     void truncatedModelFileFailsCleanly() {

@@ -1,5 +1,6 @@
 // safetensors.cpp - see safetensors.h for the layout and the rules enforced.
 #include "formats/safetensors.h"
+#include "formats/file_kind.h"
 
 #include <sys/mman.h>
 
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -115,6 +117,20 @@ SafetensorsFile SafetensorsFile::parse(const std::string& path, std::shared_ptr<
         throw Error(path + ": file is " + std::to_string(file_size) +
                     " bytes, shorter than the 8-byte safetensors header length");
     const uint64_t header_len = read_u64_le(bytes);
+    // A safetensors file starts with its header's length, then the header's '{'. When neither
+    // holds, the file is something else: say that first, and what it looks like.
+    if ((header_len > kMaxHeaderBytes || header_len > file_size - 8) && (file_size < 9 || bytes[8] != '{')) {
+        std::string hex;
+        for (int i = 0; i < 8; ++i) {
+            char b[4];
+            std::snprintf(b, sizeof b, i ? " %02x" : "%02x", bytes[i]);
+            hex += b;
+        }
+        const FileKind kind = detect_file_kind(path);
+        throw Error(path + ": not a safetensors file: its first 8 bytes (" + hex +
+                    ") are not the length of a header within the file, and no '{' follows them" +
+                    (kind != FileKind::Unknown && kind != FileKind::Missing && kind != FileKind::Safetensors ? "; it looks like " + file_kind_description(kind) : std::string()));
+    }
     if (header_len > kMaxHeaderBytes)
         throw Error(path + ": header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
     if (header_len > file_size - 8)
