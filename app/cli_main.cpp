@@ -4,6 +4,7 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 #include "error.h"
+#include "eval/machine_info.h"
 
 #include <cstdio>
 #include <new>
@@ -35,6 +36,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli sessions export FILE [--format json|csv] [-o OUT]
   sparsescope-cli sessions merge OUT IN...
   sparsescope-cli sessions card FILE RUN [--model MODEL] [-o CARD.md]   (a model card, Markdown)
+  sparsescope-cli --version
 
 Every command that loads a model refuses NaN or infinite weights unless --allow-nonfinite.
 
@@ -72,6 +74,10 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     const std::string cmd = argv[1];
+    if (cmd == "--version" || cmd == "version") {
+        std::fputs(ss::version_report().c_str(), stdout);
+        return 0;
+    }
     try {
         if (cmd == "eval") return cmd_eval(argc, argv);
         if (cmd == "generate") return cmd_generate(argc, argv);

@@ -1,8 +1,10 @@
-// gui_main.cpp - sparsescope [MODEL] [--model PATH] [--data PATH] [--session FILE] [--screenshot PNG]
+// gui_main.cpp - sparsescope [FILE...] [--model PATH] [--data PATH] [-s|--session FILE] [--version] [--screenshot PNG]
 //
 // Opens with the bundled demo model and the Fashion-MNIST test split unless told otherwise.
 // --screenshot runs a small sweep, grabs the window (each tab) into PNGs and quits (scripts/screenshot).
 #include "kernels/blas_setup.h"
+#include "eval/machine_info.h"
+#include "formats/file_kind.h"
 #include "eval/sweep_grid.h"
 #include "main_window.h"
 #include "generation_panel.h"
@@ -36,20 +38,30 @@
 #include <QElapsedTimer>
 
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 
 namespace {
-QString default_model_path() {
-    // Next to the executable when installed, else the source tree's resources.
-    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/sparsescope/models/fashion-moe");
-    if (QFileInfo::exists(installed)) return installed;
-    return QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/fashion-moe");
+// The installed data (share/sparsescope beside bin/), else the source tree's resources/.
+QString resource_dir() {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "sparsescope";
+        if (std::filesystem::is_directory(installed / "models", ec)) return QString::fromStdString(installed.string());
+    }
+    return QStringLiteral(SPARSESCOPE_RESOURCE_DIR);
 }
 } // namespace
 
 int main(int argc, char** argv) {
     ss::ensure_blas_core(argv);
+    for (int i = 1; i < argc; ++i) // before QApplication, which needs a display
+        if (std::string(argv[i]) == "--version" || std::string(argv[i]) == "-v") {
+            std::printf("%sQt %s\ndata: %s\n", ss::version_report().c_str(), qVersion(), qPrintable(resource_dir()));
+            return 0;
+        }
     // Qt on X11 takes "-session ID" / "--session ID" out of argv for X session management, so
     // `sparsescope --session FILE` reached the parser without it and opened no session. Read it
     // here, before QApplication sees the arguments.
@@ -62,16 +74,25 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("SparseScope"));
     QApplication::setOrganizationName(QStringLiteral("SparseScope"));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/icons/sparsescope.svg")));
+    QApplication::setApplicationVersion(QString::fromStdString(ss::machine_info().app_version));
+    QApplication::setDesktopFileName(QStringLiteral("org.sparsescope.SparseScope"));
+    QApplication::setWindowIcon(QIcon(resource_dir() + QStringLiteral("/icons/sparsescope.svg")));
 
     QCommandLineParser cli;
     cli.setApplicationDescription(QStringLiteral("Explore sparse, quantized and mixture-of-experts models."));
     cli.addHelpOption();
-    cli.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model directory or .safetensors file."), QStringLiteral("[model]"));
-    QCommandLineOption model_opt(QStringLiteral("model"), QStringLiteral("Model to open."), QStringLiteral("path"));
-    QCommandLineOption data_opt(QStringLiteral("data"), QStringLiteral("Dataset to open (IDX directory or images file, CSV, NPY; for a language model a .txt to tokenize or token ids in .npy)."), QStringLiteral("path"),
-                                QStringLiteral(SPARSESCOPE_DEFAULT_DATASET));
-    QCommandLineOption session_opt(QStringLiteral("session"), QStringLiteral("Session file to open."), QStringLiteral("file"));
+    cli.addPositionalArgument(QStringLiteral("files"),
+                              QStringLiteral("Models, datasets or session files, each opened as what its content shows it is "
+                                             "(a session by its SQLite header, never by its name)."),
+                              QStringLiteral("[files...]"));
+    QCommandLineOption version_opt({QStringLiteral("v"), QStringLiteral("version")}, QStringLiteral("Print the versions of SparseScope, OpenBLAS, SQLite and Qt, and the machine."));
+    QCommandLineOption model_opt(QStringLiteral("model"), QStringLiteral("Model to open (default: the bundled demo)."), QStringLiteral("path"));
+    QCommandLineOption data_opt(QStringLiteral("data"),
+                                QStringLiteral("Dataset to open (IDX directory or images file, CSV, NPY; for a language model a .txt to tokenize "
+                                               "or token ids in .npy). Default for classifiers: " SPARSESCOPE_DEFAULT_DATASET "."),
+                                QStringLiteral("path"));
+    QCommandLineOption session_opt({QStringLiteral("s"), QStringLiteral("session")}, QStringLiteral("Session file to open."), QStringLiteral("file"));
+    QCommandLineOption opened_opt(QStringLiteral("print-opened"), QStringLiteral("Open what the arguments name, print what is open, quit (for scripts)."));
     QCommandLineOption shot_opt(QStringLiteral("screenshot"), QStringLiteral("Evaluate a few settings, save a screenshot, quit."), QStringLiteral("png"));
     QCommandLineOption live_opt(QStringLiteral("live-benchmark"),
                                 QStringLiteral("Move the sparsity slider N times in live mode, print the time from each move to its "
@@ -82,12 +103,28 @@ int main(int argc, char** argv) {
     QCommandLineOption probe_opt(QStringLiteral("measure-responsiveness"),
                                  QStringLiteral("Load the model, evaluate once with the controls' settings, print the longest GUI-thread "
                                                 "stall during each (ms), quit (exit 2 when one exceeds 100 ms)."));
-    cli.addOptions({model_opt, data_opt, session_opt, shot_opt, live_opt, nonfinite_opt, probe_opt});
+    cli.addOptions({version_opt, model_opt, data_opt, session_opt, opened_opt, shot_opt, live_opt, nonfinite_opt, probe_opt});
     cli.process(app);
 
-    QString model_path = cli.value(model_opt);
-    if (model_path.isEmpty() && !cli.positionalArguments().isEmpty()) model_path = cli.positionalArguments().first();
-    if (model_path.isEmpty()) model_path = default_model_path();
+    // Positional arguments (what a file manager passes with Exec=sparsescope %F) by their content.
+    QString model_path = cli.value(model_opt), data_path = cli.value(data_opt);
+    if (cli.isSet(session_opt)) session_arg = cli.value(session_opt);
+    QStringList refused;
+    for (const QString& arg : cli.positionalArguments()) {
+        const ss::FileKind kind = ss::detect_file_kind(arg.toStdString());
+        switch (ss::open_role(kind)) {
+        case ss::OpenRole::Model:
+            if (model_path.isEmpty()) model_path = arg;
+            else refused << QObject::tr("%1: a second model (one model opens at a time; %2 is open)").arg(arg, model_path);
+            break;
+        case ss::OpenRole::Dataset: data_path = arg; break;
+        case ss::OpenRole::Session: session_arg = arg; break;
+        case ss::OpenRole::None:
+            refused << QObject::tr("%1: %2, not a model, dataset or session").arg(arg, QString::fromStdString(ss::file_kind_description(kind)));
+            break;
+        }
+    }
+    if (model_path.isEmpty()) model_path = resource_dir() + QStringLiteral("/models/fashion-moe");
 
     ssui::MainWindow w;
     w.setAllowNonfinite(cli.isSet(nonfinite_opt));
@@ -97,9 +134,19 @@ int main(int argc, char** argv) {
     std::function<void()> ready; // --measure-responsiveness: once model and data are in
     auto after_data = [&] {
         QString err;
-        if (cli.isSet(session_opt)) session_arg = cli.value(session_opt);
-        if (!session_arg.isEmpty() && !w.openSession(session_arg, &err))
-            QMessageBox::critical(&w, QObject::tr("Cannot open session"), err);
+        if (!session_arg.isEmpty() && !w.openSession(session_arg, &err)) {
+            if (cli.isSet(opened_opt)) std::fprintf(stderr, "cannot open session: %s\n", qPrintable(err));
+            else QMessageBox::critical(&w, QObject::tr("Cannot open session"), err);
+        }
+        if (!refused.isEmpty()) {
+            if (cli.isSet(opened_opt)) std::fprintf(stderr, "not opened: %s\n", qPrintable(refused.join(QStringLiteral("; "))));
+            else QMessageBox::warning(&w, QObject::tr("Not opened"), QObject::tr("SparseScope did not open:\n%1").arg(refused.join(QLatin1Char('\n'))));
+        }
+        if (cli.isSet(opened_opt)) {
+            std::fputs(qPrintable(w.openedSummary()), stdout);
+            QApplication::exit(refused.isEmpty() && err.isEmpty() ? 0 : 1);
+            return;
+        }
 
         if (cli.isSet(live_opt)) {
             // The first move also computes the dense baseline and measures kernel choices; it is
@@ -208,10 +255,10 @@ int main(int argc, char** argv) {
     };
     auto after_model = [&] {
         // A language model's text is named by --data; the built-in Fashion-MNIST is for classifiers.
-        if (w.isLanguageModel() && !cli.isSet(data_opt)) return after_data();
+        if (w.isLanguageModel() && data_path.isEmpty()) return after_data();
         const QMetaObject::Connection c = QObject::connect(&w, &ssui::MainWindow::dataOpened, &w, after_data, Qt::SingleShotConnection);
         QString err;
-        if (!w.openData(cli.value(data_opt), {}, &err)) {
+        if (!w.openData(data_path.isEmpty() ? QStringLiteral(SPARSESCOPE_DEFAULT_DATASET) : data_path, {}, &err)) {
             QObject::disconnect(c);
             QMessageBox::critical(&w, QObject::tr("Cannot open dataset"), err);
             after_data();

@@ -99,6 +99,8 @@ public:
     // Another session's runs beside this one's (table, plots, diff), read-only and not saved here.
     bool addComparisonSession(const QString& path, QString* error);
     QString sessionPath() const { return session_path_; }
+    // What is open, one "model: …", "data: …", "session: … (N runs)" line each (sparsescope --print-opened).
+    QString openedSummary() const;
     bool sessionIsUntitled() const { return session_untitled_; }
     ss::SessionDb* session() const { return session_.get(); }
     // Run > Diff Two Runs: the two selected runs field by field (dialog); false without two selected.

@@ -4,6 +4,7 @@
 #include "kernels/blas_setup.h"
 #include "kernels/quant_matmul.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -56,6 +57,12 @@ const MachineInfo& machine_info() {
 std::string machine_summary() {
     const MachineInfo& m = machine_info();
     return m.cpu + (m.cpu_id.empty() ? "" : " (" + m.cpu_id + ")") + ", " + std::to_string(m.cores) + " cores, " + m.isa + ", " + m.blas;
+}
+
+std::string version_report() {
+    const MachineInfo& m = machine_info();
+    return "SparseScope " + m.app_version + "\n" + m.blas + "\nSQLite " + sqlite3_libversion() + "\nmachine: " + m.cpu +
+           (m.cpu_id.empty() ? "" : " (" + m.cpu_id + ")") + ", " + std::to_string(m.cores) + " cores, kernels " + m.isa + "\n";
 }
 
 } // namespace ss

@@ -18,4 +18,8 @@ const MachineInfo& machine_info();
 // One line for status bars and run records: "Intel(R) Xeon(R) Processor (family 6 model 207), 2 cores, avx512-vnni, OpenBLAS ...".
 std::string machine_summary();
 
+// `--version` of both programs: "SparseScope 0.1.0", then one line each for OpenBLAS, SQLite and
+// the machine ("machine: ..."); a program adds its own (Qt) after it.
+std::string version_report();
+
 } // namespace ss
