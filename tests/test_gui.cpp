@@ -139,16 +139,20 @@ private slots:
         QVERIFY(live.wait(20000));
         QTRY_COMPARE_WITH_TIMEOUT(w.runs()->run(0).plan.prune.sparsity, 0.6, 20000);
         QCOMPARE(w.runs()->rowCount(), 1);
-        // Evaluate keeps it as a run of its own; the next change starts a new live row.
+        // Evaluate turns the preview into a kept run, in its row: one run of these settings, not
+        // two (it was the preview and the same evaluation again). The next change starts a new live row.
         QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
         QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
         QVERIFY(finished.wait(20000));
-        QCOMPARE(w.runs()->rowCount(), 2);
+        QCOMPARE(w.runs()->rowCount(), 1);
         QCOMPARE(w.liveRow(), -1);
+        QCOMPARE(w.runs()->run(0).plan.prune.sparsity, 0.6);
+        QVERIFY(w.session() && w.session()->runs().size() == 1); // saved once
         w.compressionPanel()->sparsitySlider()->setValue(70);
         QVERIFY(live.wait(20000));
-        QCOMPARE(w.runs()->rowCount(), 3);
-        QCOMPARE(w.liveRow(), 2);
+        QCOMPARE(w.runs()->rowCount(), 2);
+        QCOMPARE(w.liveRow(), 1);
+        QVERIFY(w.session()->runs().size() == 1); // a preview is not saved
     }
 
     void openPathByKind() {

@@ -184,16 +184,24 @@ MainWindow::MainWindow(QWidget* parent)
     connect(runner_, &EvaluationRunner::finished, this, [this](const ss::RunRecord& r) {
         const bool live = runner_->currentIsLive();
         panel_->setRunning(false);
-        if (live && live_row_ >= 0 && live_row_ < runs_->rowCount()) {
-            runs_->replaceRun(live_row_, r);
-            showSelectedRun(live_row_);
+        const bool replace = live || std::exchange(replace_live_row_, false);
+        int row; // the run's row
+        if (replace && live_row_ >= 0 && live_row_ < runs_->rowCount()) {
+            row = live_row_;
+            runs_->replaceRun(row, r);
+            if (!live) { // the explicit run that took the preview's row: kept
+                persistRun(row);
+                live_row_ = -1;
+            }
         } else {
             runs_->addRun(r);
-            if (live) live_row_ = runs_->rowCount() - 1;
-            else persistRun(runs_->rowCount() - 1); // autosave: committed the moment it finishes
+            row = runs_->rowCount() - 1;
+            if (live) live_row_ = row;
+            else persistRun(row); // autosave: committed the moment it finishes
         }
-        selectRun(live ? live_row_ : runs_->rowCount() - 1);
-        const ss::RunRecord& shown = runs_->run(live ? live_row_ : runs_->rowCount() - 1);
+        selectRun(row);
+        showSelectedRun(row);
+        const ss::RunRecord& shown = runs_->run(row);
         QString msg = tr("Run %1: %2 % top-1, %3 ms p50").arg(shown.id).arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(r.result.latency_p50_ms, 0, 'f', 3);
         if (live) {
             last_live_ms_ = double(live_clock_.nsecsElapsed()) / 1e6;
@@ -229,11 +237,13 @@ MainWindow::MainWindow(QWidget* parent)
                                          .arg(r.result.samples).arg(100.0 * r.result.accuracy, 0, 'f', 2).arg(ms, 0, 'f', 0));
     });
     connect(runner_, &EvaluationRunner::failed, this, [this](const QString& m) {
+        replace_live_row_ = false; // the live preview stays a preview
         if (sweep_total_ > 0) endSweep(tr("Sweep stopped after %1 of %2 runs").arg(sweep_done_).arg(sweep_total_));
         panel_->setRunning(false);
         showError(tr("Evaluation failed"), m, FailedAction::Evaluate);
     });
     connect(runner_, &EvaluationRunner::canceled, this, [this] {
+        replace_live_row_ = false;
         panel_->setRunning(false);
         if (sweep_total_ > 0) return endSweep(tr("Sweep canceled: %1 of %2 runs kept").arg(sweep_done_).arg(sweep_total_));
         statusBar()->showMessage(tr("Evaluation canceled"), 5000);
@@ -452,8 +462,9 @@ void MainWindow::evaluate() {
         if (!runner_->currentIsLive()) return;
         runner_->cancel(); // an explicit evaluation replaces a live one
     }
-    if (live_row_ >= 0 && live_row_ < runs_->rowCount()) persistRun(live_row_); // the live preview is kept as a run
-    live_row_ = -1;
+    // With Live on, the explicit run takes the live preview's row: one run of these settings, not
+    // the preview and the same evaluation again. The preview stays one until the run finishes.
+    replace_live_row_ = live_row_ >= 0 && live_row_ < runs_->rowCount();
     EvaluationJob job;
     QString err;
     if (!makeJob(&job, &err)) {

@@ -253,6 +253,7 @@ private:
     QTimer* live_timer_ = nullptr;     // debounce of control changes in live mode
     QElapsedTimer live_clock_;         // since the change being evaluated
     int live_row_ = -1;
+    bool replace_live_row_ = false; // the explicit run under way takes the live row (Evaluate with Live on)
     double last_live_ms_ = -1.0;
     std::vector<ss::CompressionPlan> sweep_queue_; // plans still to run, in order
     int sweep_total_ = 0, sweep_done_ = 0;          // 0 total: no sweep
