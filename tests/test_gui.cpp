@@ -174,6 +174,19 @@ private slots:
         f.close();
         QVERIFY(!w.openPath(junk, &err)); // not a dataset either: the loader says why
         QVERIFY(!err.isEmpty());
+        // By content: a session named like a model opens as a session; binary junk is named as such.
+        const QString renamed = dir.filePath(QStringLiteral("weights.safetensors"));
+        QVERIFY(QFile::copy(QStringLiteral(SPARSESCOPE_FIXTURES "/session-v7.sparsescope"), renamed));
+        QFile::setPermissions(renamed, QFile::ReadOwner | QFile::WriteOwner);
+        QVERIFY2(w.openPath(renamed, &err), qPrintable(err));
+        QCOMPARE(w.sessionPath(), renamed);
+        const QString binary = dir.filePath(QStringLiteral("blob"));
+        QFile b(binary);
+        QVERIFY(b.open(QIODevice::WriteOnly));
+        b.write(QByteArray("\x01\xff\0\x13\x37\x99\0\0\x42", 9));
+        b.close();
+        QVERIFY(!w.openPath(binary, &err));
+        QVERIFY2(err.contains(QStringLiteral("a file of no format SparseScope reads")), qPrintable(err));
         w.copyChart(MainWindow::Chart::AccuracyLatency);
         QVERIFY(!QGuiApplication::clipboard()->pixmap().isNull());
     }

@@ -1,5 +1,6 @@
 // main_window.cpp
 #include "main_window.h"
+#include "formats/file_kind.h"
 
 #include "error_hints.h"
 
@@ -538,13 +539,19 @@ void MainWindow::startLive(bool quick) {
 }
 
 bool MainWindow::openPath(const QString& path, QString* error) {
+    // By content (formats/file_kind.h), never by name: a session renamed .db or .safetensors is
+    // still a session. A config.json dropped alone opens its directory's model.
     const QFileInfo info(path);
-    const QString suffix = info.suffix().toLower();
-    if (suffix == QLatin1String("sparsescope") || suffix == QLatin1String("db")) return confirmDiscardUnsaved() && openSession(path, error);
-    if (suffix == QLatin1String("safetensors") || suffix == QLatin1String("onnx") || suffix == QLatin1String("json") ||
-        (info.isDir() && QFileInfo::exists(path + QStringLiteral("/config.json"))))
-        return openModel(suffix == QLatin1String("json") ? info.absolutePath() : path), true; // in the background
-    return openData(path, {}, error); // IDX folder or file, CSV, NPY, text: the loader names what it expected
+    const ss::FileKind kind = ss::detect_file_kind(path.toStdString());
+    if (kind == ss::FileKind::Text && info.fileName() == QLatin1String("config.json")) return openModel(info.absolutePath()), true;
+    switch (ss::open_role(kind)) {
+    case ss::OpenRole::Session: return confirmDiscardUnsaved() && openSession(path, error);
+    case ss::OpenRole::Model: return openModel(path), true; // in the background
+    case ss::OpenRole::Dataset: return openData(path, {}, error); // the loader names what it expected
+    case ss::OpenRole::None: break;
+    }
+    if (error) *error = tr("%1 is %2: SparseScope opens models, datasets and sessions").arg(path, QString::fromStdString(ss::file_kind_description(kind)));
+    return false;
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
