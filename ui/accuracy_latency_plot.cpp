@@ -196,6 +196,28 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
             ny.push_back(y);
         }
     }
+    // Every run is measured beside the dense model: with no dense run of its own, the dense point
+    // comes from the latest run's comparison (its accuracy or perplexity, and p50 x the latency ratio).
+    if (bx.isEmpty()) {
+        for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {
+            const auto& r = *it;
+            if (!shown(r) || !r.result.has_comparison || !(r.result.comparison.latency_ratio > 0.0)) continue;
+            double y = 100.0 * r.result.comparison.baseline_accuracy;
+            if (task_ == ss::EvalTask::LanguageModeling) {
+                const auto d = r.result.metrics.find("dense_perplexity");
+                if (d == r.result.metrics.end()) continue;
+                y = d->second;
+            }
+            bx.push_back(r.result.comparison.latency_ratio * r.result.latency_p50_ms);
+            by.push_back(y);
+            max_x = std::max(max_x, bx.back());
+            min_y = std::min(min_y, y);
+            max_y = std::max(max_y, y);
+            break;
+        }
+    }
+    if (bx.isEmpty()) baseline_->removeFromLegend(); // not known yet: no legend entry for it
+    else baseline_->addToLegend();
     if (chosen_row_ >= int(runs_.size())) chosen_row_ = -1;
     setBaselineRun(chosen_row_);
     frontier_->setData(fx, fy, true);

@@ -126,6 +126,10 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     progress_->setValue(0);
     progress_->setFormat(tr("%p %"));
     progress_->setTextVisible(false);
+    QSizePolicy keep = progress_->sizePolicy();
+    keep.setRetainSizeWhenHidden(true); // the controls do not move when it shows
+    progress_->setSizePolicy(keep);
+    progress_->hide(); // an empty bar says nothing: shown while an evaluation runs
     form->addRow(progress_);
 
     auto* layout = new QVBoxLayout(this);
@@ -214,6 +218,7 @@ void CompressionPanel::setRunning(bool running) {
     evaluate_->setEnabled(!running);
     cancel_->setEnabled(running);
     progress_->setTextVisible(running);
+    progress_->setVisible(running);
     if (!running) progress_->setValue(0);
 }
 

@@ -48,15 +48,18 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     dense_view_ = new QTextBrowser;
     compressed_view_ = new QTextBrowser;
 
-    auto* settings = new QHBoxLayout;
+    // Two rows of settings, so the panel fits beside the detail tabs on a 1366-pixel screen.
+    auto* settings = new QGridLayout;
+    int at = 0;
     for (auto [label, w] : {std::pair{tr("New tokens"), static_cast<QWidget*>(max_tokens_)}, std::pair{tr("Temperature"), static_cast<QWidget*>(temperature_)},
                             std::pair{tr("Top-p"), static_cast<QWidget*>(top_p_)}, std::pair{tr("Seed"), static_cast<QWidget*>(seed_)}}) {
-        settings->addWidget(new QLabel(label));
-        settings->addWidget(w);
+        settings->addWidget(new QLabel(label), at / 2, 2 * (at % 2));
+        settings->addWidget(w, at / 2, 2 * (at % 2) + 1);
+        ++at;
     }
-    settings->addStretch(1);
-    settings->addWidget(go_);
-    settings->addWidget(stop_button_);
+    settings->setColumnStretch(4, 1);
+    settings->addWidget(go_, 0, 5);
+    settings->addWidget(stop_button_, 1, 5);
     auto* grid = new QGridLayout;
     grid->addWidget(dense_label_, 0, 0);
     grid->addWidget(compressed_label_, 0, 1);

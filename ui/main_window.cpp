@@ -1,5 +1,6 @@
 // main_window.cpp
 #include "main_window.h"
+#include "empty_state.h"
 #include "formats/file_kind.h"
 
 #include "error_hints.h"
@@ -116,6 +117,15 @@ MainWindow::MainWindow(QWidget* parent)
     table_->verticalHeader()->setVisible(false);
     table_->setWordWrap(false);
     table_->setAlternatingRowColors(true);
+    // Column headers are never cut: their text is the least a column is wide.
+    table_->horizontalHeader()->setMinimumSectionSize(40);
+    table_->resizeColumnsToContents(); // the empty table too: headers whole
+    empty_state_ = new EmptyState(table_->viewport(),
+                                  tr("<p><b>No runs yet.</b></p>"
+                                     "<p>1. Choose pruning, quantization and MoE top-k on the left (or leave them: a first run at the defaults measures the dense model).<br>"
+                                     "2. Press <b>Evaluate</b> (F5) to measure the compressed model against the dense one: accuracy or perplexity, latency, expert use.<br>"
+                                     "3. Tick <b>Live</b> to re-evaluate as the controls move, or use <b>Run ▸ Sweep…</b> (Ctrl+Shift+W) for a grid of settings.</p>"
+                                     "<p>Every run is saved to the session as it finishes. File ▸ Open (or a drop on the window) opens another model, dataset or session.</p>"));
 
     auto* plots = plots_split_ = new QSplitter(Qt::Horizontal);
     main_tabs_->addTab(accuracy_plot_, tr("Accuracy vs latency"));
@@ -140,6 +150,14 @@ MainWindow::MainWindow(QWidget* parent)
     detail_tabs_->setDocumentMode(true);
     plots->addWidget(detail_tabs_);
     plots->setSizes({600, 450});
+    // A tab's page may be narrower than its controls would like (they then crowd, never the window
+    // off the screen): the window fits a 1366-pixel-wide screen whichever pages exist.
+    for (QTabWidget* tabs : {main_tabs_, detail_tabs_})
+        for (int i = 0; i < tabs->count(); ++i) {
+            QWidget* page = tabs->widget(i);
+            page->setSizePolicy(QSizePolicy::Ignored, page->sizePolicy().verticalPolicy());
+            page->setMinimumWidth(320);
+        }
     auto* right = right_split_ = new QSplitter(Qt::Vertical);
     right->addWidget(plots);
     auto* table_box = new QWidget;
@@ -273,6 +291,7 @@ MainWindow::MainWindow(QWidget* parent)
         metric_plot_->setRuns(runs_->runs());
         hideConstantColumns();
         table_->resizeColumnsToContents();
+        empty_state_->setVisible(runs_->rowCount() == 0);
     });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? proxy_->mapToSource(cur).row() : -1); });

@@ -30,6 +30,8 @@ class SessionDb;
 
 namespace ssui {
 
+class EmptyState;
+
 class AccuracyLatencyPlot;
 class ClassDeltaChart;
 class ClassExpertHeatmap;
@@ -252,6 +254,7 @@ private:
     QLabel* kernel_label_ = nullptr;  // permanent: threads, and the kernel plan of the selected run
     QTimer* live_timer_ = nullptr;     // debounce of control changes in live mode
     QElapsedTimer live_clock_;         // since the change being evaluated
+    EmptyState* empty_state_ = nullptr; // the first-run hint over the empty runs table
     int live_row_ = -1;
     bool replace_live_row_ = false; // the explicit run under way takes the live row (Evaluate with Live on)
     double last_live_ms_ = -1.0;

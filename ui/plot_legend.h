@@ -10,7 +10,7 @@ namespace ssui {
 inline void place_legend_below(QCustomPlot* plot) {
     plot->legend->setVisible(true);
     plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    plot->legend->setWrap(4); // at most four entries per row, so long legends take two rows instead of clipping
+    plot->legend->setWrap(3); // at most three entries per row: long legends take more rows, and the plot fits a 1366-pixel screen
     plot->legend->setBorderPen(Qt::NoPen);
     auto* row = new QCPLayoutGrid;
     plot->plotLayout()->addElement(2, 0, row);

@@ -68,11 +68,12 @@ TokenInspector::TokenInspector(QWidget* parent) : QWidget(parent) {
     bar->addWidget(colour_);
     bar->addWidget(layer_);
     bar->addWidget(chunk_);
-    bar->addWidget(search_, 1);
+    bar->addStretch(1);
     auto* left = new QWidget;
     auto* lv = new QVBoxLayout(left);
     lv->setContentsMargins(0, 0, 0, 0);
     lv->addLayout(bar);
+    lv->addWidget(search_); // a row of its own: the tab fits a 1366-pixel screen
     lv->addWidget(status_);
     lv->addWidget(view_, 1);
     auto* right = new QWidget;
