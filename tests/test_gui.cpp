@@ -155,6 +155,33 @@ private slots:
         QVERIFY(w.session()->runs().size() == 1); // a preview is not saved
     }
 
+    // The first screen says what to do until there is a run; Help lists the versions and shortcuts.
+    void firstRunHintAndHelp() {
+        MainWindow w;
+        w.setLatencySamples(5);
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(64));
+        w.show();
+        auto* hint = w.findChild<QLabel*>(QStringLiteral("emptyState"));
+        QVERIFY(hint);
+        QVERIFY(hint->isVisible());
+        QVERIFY(hint->text().contains(QStringLiteral("Evaluate</b> (F5)")));
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        w.evaluate();
+        QVERIFY(finished.wait(20000));
+        QVERIFY(!hint->isVisible());
+        const QString about = w.aboutText();
+        for (const char* part : {"SparseScope 0.", "OpenBLAS 0.", "SQLite 3.", "Qt 6.", "machine: "})
+            QVERIFY2(about.contains(QLatin1String(part)), part);
+        const auto keys = w.shortcuts();
+        auto has = [&](const QString& action, const QString& key) {
+            return std::any_of(keys.begin(), keys.end(), [&](const auto& k) { return k.first == action && k.second == key; });
+        };
+        QVERIFY(has(QStringLiteral("Run ▸ Evaluate"), QStringLiteral("F5")));
+        QVERIFY(has(QStringLiteral("Help ▸ Documentation"), QKeySequence(QKeySequence::HelpContents).toString(QKeySequence::NativeText)));
+        QVERIFY(w.findChild<QAction*>(QStringLiteral("helpAbout")));
+    }
+
     void openPathByKind() {
         MainWindow w;
         QString err;

@@ -179,6 +179,7 @@ MainWindow::MainWindow(QWidget* parent)
     main->setStretchFactor(1, 1);
     setCentralWidget(main);
     buildMenus();
+    buildHelpMenu();
 
     connect(panel_, &CompressionPanel::evaluateRequested, this, &MainWindow::evaluate);
     connect(panel_, &CompressionPanel::cancelRequested, runner_, &EvaluationRunner::cancel);

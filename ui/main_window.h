@@ -103,6 +103,10 @@ public:
     QString sessionPath() const { return session_path_; }
     // What is open, one "model: …", "data: …", "session: … (N runs)" line each (sparsescope --print-opened).
     QString openedSummary() const;
+    // Help (help_menu.cpp): About's text (versions of SparseScope, OpenBLAS, SQLite, Qt; the
+    // machine) and every menu action with a shortcut, as (menu ▸ action, keys).
+    QString aboutText() const;
+    std::vector<std::pair<QString, QString>> shortcuts() const;
     bool sessionIsUntitled() const { return session_untitled_; }
     ss::SessionDb* session() const { return session_.get(); }
     // Run > Diff Two Runs: the two selected runs field by field (dialog); false without two selected.
@@ -187,6 +191,7 @@ protected:
 
 private:
     void buildMenus();
+    void buildHelpMenu(); // help_menu.cpp
     bool makeJob(EvaluationJob* job, QString* error, const ss::CompressionPlan* plan = nullptr);
     bool makeLmJob(EvaluationJob* job, QString* error); // the language-model part of makeJob
     bool hasData() const { return model_ && (isLanguageModel() ? tokens_ != nullptr : dataset_ != nullptr); }
