@@ -9,6 +9,7 @@
 #include "formats/model_io.h"
 #include "eval/result_json.h"
 #include "eval/run_diff.h"
+#include "eval/runs_csv.h"
 #include "session/session_db.h"
 
 #include <nlohmann/json.hpp>
@@ -150,13 +151,6 @@ int diff(const std::vector<std::string>& args, bool as_json) {
     return 0;
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
 int export_runs(const std::string& path, const Args& a) {
     const auto runs = readable_runs(*open_ro(path));
     const std::string format = a.get("--format", "json");
@@ -166,32 +160,7 @@ int export_runs(const std::string& path, const Args& a) {
         for (const auto& r : runs) arr.push_back(nlohmann::json::parse(ss::run_record_json(r, {})));
         out = arr.dump(2) + "\n";
     } else if (format == "csv") {
-        // Classifier columns, then a language model's (empty for the other task), then machine and note.
-        const auto& lm_metrics = ss::task_metrics(ss::EvalTask::LanguageModeling);
-        out = "run,created_at,task,model,model_sha256,dataset,dataset_sha256,prune,quant,top_k,threads,samples,accuracy,accuracy_delta,"
-              "agreement,latency_p50_ms,latency_p95_ms,throughput_sps,throughput_ratio,latency_ratio,weight_bytes,sparsity";
-        for (const ss::TaskMetric& m : lm_metrics) out += std::string(",") + m.key;
-        out += ",machine,note\n";
-        for (const auto& r : runs) {
-            const auto& e = r.result;
-            const bool c = e.has_comparison, classifier = e.task == ss::EvalTask::Classification;
-            char nums[512];
-            std::snprintf(nums, sizeof nums, "%d,%d,%d,%.6f,%s,%s,%.6f,%.6f,%.1f,%s,%s,%lld,%.6f", e.top_k, e.threads, e.samples, e.accuracy,
-                          c && classifier ? std::to_string(e.comparison.accuracy_delta).c_str() : "",
-                          c && classifier ? std::to_string(e.comparison.agreement).c_str() : "",
-                          e.latency_p50_ms, e.latency_p95_ms, e.throughput_sps, c ? std::to_string(e.comparison.throughput_ratio).c_str() : "",
-                          c ? std::to_string(e.comparison.latency_ratio).c_str() : "", (long long)e.weight_bytes, e.sparsity);
-            std::string lm_cells;
-            for (const ss::TaskMetric& m : lm_metrics) {
-                auto it = e.metrics.find(m.key);
-                char v[64] = "";
-                if (!classifier && it != e.metrics.end() && std::isfinite(it->second)) std::snprintf(v, sizeof v, "%.9g", it->second);
-                lm_cells += std::string(",") + v;
-            }
-            out += std::to_string(r.id) + "," + csv_field(r.created_at) + "," + ss::eval_task_name(e.task) + "," + csv_field(r.model_name) + "," +
-                   r.model_sha256 + "," + csv_field(r.dataset_path) + "," + r.dataset_sha256 + "," + csv_field(r.plan.prune_label()) + "," +
-                   csv_field(r.plan.quant_label()) + "," + nums + lm_cells + "," + csv_field(e.machine) + "," + csv_field(r.note) + "\n";
-        }
+        out = ss::runs_to_csv(runs);
     } else {
         throw UsageError("--format '" + format + "': expected json or csv");
     }

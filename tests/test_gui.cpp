@@ -494,14 +494,35 @@ private slots:
                 QVERIFY2(w.exportChart(path, &err, chart, 800, 500), qPrintable(err));
                 QVERIFY2(QFileInfo(path).size() > 1000, qPrintable(path));
             }
-        // The runs table as CSV (visible columns, as shown) and JSON (every field).
+        // The runs table as CSV (numbers a spreadsheet reads: the columns of `sessions export
+        // --format csv`, in the table's order) and JSON (every field).
         QVERIFY2(w.exportRuns(dir.filePath(QStringLiteral("runs.csv")), &err), qPrintable(err));
         QFile csv(dir.filePath(QStringLiteral("runs.csv")));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QList<QByteArray> lines = csv.readAll().split('\n');
         QCOMPARE(lines.size(), 4); // header, 2 runs, final newline
-        QVERIFY(lines[0].startsWith("Run,"));
+        QVERIFY(lines[0].startsWith("run,created_at,task,model,"));
         QVERIFY(lines[1].contains("int8") != lines[2].contains("int8")); // one row each, in the table's order
+        auto cells = [](const QByteArray& line) { // RFC 4180: commas inside quotes stay in the cell
+            QList<QByteArray> out{{}};
+            bool quoted = false;
+            for (char ch : line) {
+                if (ch == '"') quoted = !quoted;
+                else if (ch == ',' && !quoted) out.push_back({});
+                else out.back() += ch;
+            }
+            return out;
+        };
+        const QList<QByteArray> head = cells(lines[0]), row = cells(lines[1]);
+        QCOMPARE(row.size(), head.size()); // one cell per column: no interval or unit packed into one
+        for (const char* column : {"accuracy", "accuracy_delta_ci_low", "latency_p50_ms", "throughput_sps", "weight_bytes", "sparsity"}) {
+            const int at = int(head.indexOf(QByteArray(column)));
+            QVERIFY2(at >= 0, column);
+            bool number = false;
+            row[at].toDouble(&number);
+            QVERIFY2(number, qPrintable(QStringLiteral("%1 = '%2' is not a plain number").arg(QLatin1String(column), QString::fromUtf8(row[at]))));
+        }
+        QVERIFY(!lines[1].contains('%'));
         QVERIFY2(w.exportRuns(dir.filePath(QStringLiteral("runs.json")), &err), qPrintable(err));
         QFile json(dir.filePath(QStringLiteral("runs.json")));
         QVERIFY(json.open(QIODevice::ReadOnly));

@@ -1,6 +1,7 @@
 // main_window_export.cpp - MainWindow: charts, the runs table and the compressed model written
 // out, and charts put on the clipboard.
 #include "main_window.h"
+#include "eval/runs_csv.h"
 
 #include "accuracy_latency_plot.h"
 #include "chart_export.h"
@@ -46,24 +47,11 @@ bool MainWindow::exportRuns(const QString& path, QString* error) {
     const QString suffix = QFileInfo(path).suffix().toLower();
     QByteArray out;
     if (suffix == QLatin1String("csv")) {
-        auto field = [](QString v) { // RFC 4180: quote when needed, double the quotes
-            if (v.contains(QLatin1Char(',')) || v.contains(QLatin1Char('"')) || v.contains(QLatin1Char('\n')))
-                v = QLatin1Char('"') + v.replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
-            return v;
-        };
-        QStringList header;
-        std::vector<int> columns;
-        for (int c = 0; c < proxy_->columnCount(); ++c)
-            if (!table_->isColumnHidden(c)) {
-                columns.push_back(c);
-                header << field(proxy_->headerData(c, Qt::Horizontal).toString());
-            }
-        out += header.join(QLatin1Char(',')).toUtf8() + '\n';
-        for (int r = 0; r < proxy_->rowCount(); ++r) {
-            QStringList row;
-            for (int c : columns) row << field(proxy_->index(r, c).data().toString());
-            out += row.join(QLatin1Char(',')).toUtf8() + '\n';
-        }
+        // Numbers, one column per value, units in the header: the columns of `sessions export
+        // --format csv`, for the runs the table shows, in its order.
+        std::vector<ss::RunRecord> shown;
+        for (int r = 0; r < proxy_->rowCount(); ++r) shown.push_back(runs_->run(proxy_->mapToSource(proxy_->index(r, 0)).row()));
+        out += QByteArray::fromStdString(ss::runs_to_csv(shown));
     } else if (suffix == QLatin1String("json")) {
         const std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
         out += "[\n";
