@@ -202,9 +202,12 @@ int cmd_eval(int argc, char** argv) {
     std::printf("accuracy   %.2f%%  (dense %.2f%%, delta %+.2f points, 95%% CI [%+.2f, %+.2f]; %d gained, %d lost)\n", 100.0 * e.accuracy,
                 100.0 * c.baseline_accuracy, 100.0 * c.accuracy_delta, 100.0 * c.delta_ci_low, 100.0 * c.delta_ci_high, c.gained, c.lost);
     std::printf("agreement  %.2f%% top-1 with the dense model, mean KL %.4f nats\n", 100.0 * c.agreement, c.mean_kl);
-    for (size_t k = 0; k < e.per_class_accuracy.size(); ++k)
-        std::printf("  %-14s %6.2f%%  (%+.2f)  (%d)\n", model.labels[k].c_str(), 100.0 * e.per_class_accuracy[k],
-                    100.0 * c.per_class_delta[k], e.per_class_count[k]);
+    if (!e.per_class_accuracy.empty()) std::printf("  %-14s %7s  %13s  %7s\n", "class", "accuracy", "vs dense (pt)", "samples");
+    for (size_t k = 0; k < e.per_class_accuracy.size(); ++k) {
+        char delta[32] = "-"; // a class with no samples has no change
+        if (std::isfinite(c.per_class_delta[k])) std::snprintf(delta, sizeof delta, "%+.2f", 100.0 * c.per_class_delta[k]);
+        std::printf("  %-14s %6.2f%%  %13s  %7d\n", model.labels[k].c_str(), 100.0 * e.per_class_accuracy[k], delta, e.per_class_count[k]);
+    }
     for (size_t l = 0; l < e.expert_share.size(); ++l) {
         std::printf("experts    %s:", e.moe_layers[l].c_str());
         for (double s : e.expert_share[l]) std::printf(" %.3f", s);

@@ -6,7 +6,9 @@
 #include "error.h"
 #include "eval/machine_info.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -67,6 +69,31 @@ or raw), a .csv file (label column by name or 0-based index), or X.npy with y.np
 
 using namespace cli;
 
+namespace {
+// kUsage's lines for one command ("  sparsescope-cli CMD ..." and their continuation lines), with
+// the COMPRESSION block when they mention it; empty for an unknown command.
+std::string command_usage(const std::string& cmd) {
+    std::string out, line, compression;
+    bool in_cmd = false, in_compression = false;
+    for (const char *p = kUsage, *end = kUsage + std::strlen(kUsage); p < end;) {
+        const char* nl = std::find(p, end, '\n');
+        line.assign(p, nl);
+        p = nl + 1;
+        const std::string head = "  sparsescope-cli " + cmd;
+        if (line.rfind("  sparsescope-cli ", 0) == 0) in_cmd = line.rfind(head + " ", 0) == 0 || line == head;
+        else if (line.rfind("                ", 0) != 0) in_cmd = false;
+        if (in_cmd) out += line + "\n";
+        if (line.rfind("COMPRESSION:", 0) == 0) in_compression = true;
+        else if (line.empty()) in_compression = false;
+        if (in_compression) compression += line + "\n";
+    }
+    if (out.empty()) return {};
+    out = "usage:\n" + out;
+    if (out.find("COMPRESSION") != std::string::npos) out += "\n" + compression;
+    return out + "\n`sparsescope-cli --help` lists every command.\n";
+}
+} // namespace
+
 int main(int argc, char** argv) {
     ss::ensure_blas_core(argv);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -92,7 +119,9 @@ int main(int argc, char** argv) {
         if (cmd == "sessions") return cmd_sessions(argc, argv);
         throw UsageError("unknown command '" + cmd + "'");
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "sparsescope-cli: %s\n\n%s", e.what(), kUsage);
+        // The usage of the command that was misused, not of every command.
+        const std::string usage = command_usage(cmd);
+        std::fprintf(stderr, "sparsescope-cli: %s\n\n%s", e.what(), usage.empty() ? kUsage : usage.c_str());
         return 2;
     } catch (const ss::Error& e) {
         std::fprintf(stderr, "sparsescope-cli: error: %s\n", e.what());

@@ -127,7 +127,18 @@ int cmd_info(int argc, char** argv) {
         std::printf("  %-32s %-5s %-14s %s\n", t.name.c_str(), t.dtype.c_str(), shape_text(t.shape).c_str(), t.file.c_str());
     std::printf("\nmetadata\n");
     for (const auto& [k, v] : m.source.metadata) {
-        const std::string shown = v.size() > 72 ? v.substr(0, 69) + "..." : v;
+        // One line per entry: JSON compacted, other text with its line breaks shown as spaces; a
+        // long value is cut at a character boundary and says where the whole of it is.
+        std::string shown = v;
+        const auto parsed = nlohmann::json::parse(v, nullptr, false);
+        if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) shown = parsed.dump();
+        for (char& c : shown)
+            if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+        if (shown.size() > 72) {
+            size_t cut = 60;
+            while (cut > 0 && (uint8_t(shown[cut]) & 0xC0) == 0x80) --cut; // not inside a UTF-8 sequence
+            shown = shown.substr(0, cut) + "... (" + std::to_string(v.size()) + " bytes; --json prints all)";
+        }
         std::printf("  %-28s %s\n", k.c_str(), shown.c_str());
     }
     return 0;

@@ -39,11 +39,17 @@ int cmd_sensitivity(int argc, char** argv) {
                                 .c_str());
         return 0;
     }
-    std::printf("%s, each unit alone: %s, %d samples\n\n", model.name.c_str(), plan.summary().c_str(), std::min(limit, data.count));
-    std::printf("%-20s %9s %9s %8s %9s %8s %8s %12s\n", "unit", "accuracy", "delta", "agrees", "KL", "bytes", "latency", "bytes saved");
+    std::printf("%s, each unit alone: %s, %d samples\n", model.name.c_str(), plan.summary().c_str(), std::min(limit, data.count));
+    if (!rows.empty()) // every row's accuracy minus its delta is the dense model's
+        std::printf("dense accuracy %.2f%%: delta is each unit's change from it, in points; bytes and latency are the unit's share of the dense model's\n",
+                    100.0 * (rows.front().accuracy - rows.front().accuracy_delta));
+    std::printf("\n%-20s %9s %9s %8s %9s %8s %8s %12s\n", "unit", "accuracy", "delta", "agrees", "KL", "bytes", "latency", "bytes saved");
     for (const auto& r : rows)
         std::printf("%-20s %8.2f%% %+8.2f %7.1f%% %9.5f %7.1f%% %7.1f%% %12lld\n", r.unit.c_str(), 100 * r.accuracy, 100 * r.accuracy_delta,
                     100 * r.agreement, r.mean_kl, 100 * r.bytes_share, 100 * r.latency_share, (long long)r.bytes_saved);
+    if (plan.quant.scheme == ss::QuantScheme::None && plan.prune.method != ss::PruneMethod::None && plan.prune.method != ss::PruneMethod::Neurons)
+        std::printf("\nbytes saved counts stored weight bytes: pruned weights are still stored as zeros in the dense layout, so pruning alone "
+                    "saves none (the sparse kernels' copies are another matter: see `plan`); add --quant to see bytes saved\n");
     return 0;
 }
 

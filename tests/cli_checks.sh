@@ -100,4 +100,15 @@ check "tokenize tokenizer.json" 0 '"count":4,"ids":\[8421,220,50256,8499\]' "$cl
 check "tokenize a model directory" 0 'text +--text, 2 bytes -> 1 tokens' "$cli" tokenize "$res/models/kjv-moe" --text 'In'
 check "tokenize needs text" 2 'needs --text TEXT or --file FILE' "$cli" tokenize "$tok/gpt2/tokenizer.json"
 
+# Messages a newcomer reads: the misused command's usage only, every --prune form, whole lines.
+out="$("$cli" eval "$model" --prune bogus 2>&1)"; rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'experts:K or experts:NAME' <<<"$out" && grep -q '^  sparsescope-cli eval MODEL' <<<"$out" \
+   && ! grep -q 'sparsescope-cli train' <<<"$out" && grep -q '^COMPRESSION:' <<<"$out"; then echo "ok   usage of the misused command only"
+else echo "FAIL usage of the misused command only (exit $rc):"; echo "$out" | head -12; fail=1; fi
+check "--version" 0 '^SparseScope [0-9]+\.[0-9]+\.[0-9]+$' "$cli" --version
+check "info keeps metadata on one line" 0 '^  config +\{"format":"sparsescope/classifier-v1",.*\.\.\. \([0-9]+ bytes; --json prints all\)$' "$cli" info "$model"
+check "eval per-class columns named" 0 '^  class +accuracy +vs dense \(pt\) +samples$' "$cli" eval "$model" --limit 200 --prune magnitude:0.5
+check "sensitivity names the dense accuracy" 0 '^dense accuracy [0-9]+\.[0-9]{2}%: ' "$cli" sensitivity "$model" --limit 100 --prune magnitude-layer:0.5
+check "a session given as a model says what it is" 1 "not a safetensors file: .*it looks like a SparseScope session" "$cli" info "$(cd "$(dirname "$0")" && pwd)/fixtures/session-v7.sparsescope"
+
 exit $fail

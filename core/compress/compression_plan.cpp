@@ -59,7 +59,9 @@ PruneSpec parse_prune_spec(const std::string& text) {
     else if (method == "neurons") p.method = PruneMethod::Neurons;
     else if (method == "wanda") p.method = PruneMethod::Wanda;
     else if (method == "nm") p.method = PruneMethod::NM;
-    else throw Error(where + ": unknown method (magnitude:S[:block4], magnitude-layer:S[:block4], nm:N:M, neurons:S, wanda:S, none)");
+    else
+        throw Error(where + ": unknown method (magnitude:S[:block4], magnitude-layer:S[:block4], nm:N:M, neurons:S, wanda:S, none; "
+                            "experts:K or experts:NAME,... drop experts: as --prune, or drop_experts in a plan file)");
     if (p.method == PruneMethod::NM) {
         const size_t c2 = rest.find(':');
         if (c2 == std::string::npos) throw Error(where + ": expected nm:N:M, e.g. nm:2:4");
