@@ -180,6 +180,16 @@ private slots:
         QVERIFY(has(QStringLiteral("Run ▸ Evaluate"), QStringLiteral("F5")));
         QVERIFY(has(QStringLiteral("Help ▸ Documentation"), QKeySequence(QKeySequence::HelpContents).toString(QKeySequence::NativeText)));
         QVERIFY(w.findChild<QAction*>(QStringLiteral("helpAbout")));
+        // Two runs with one quantization: Quant still shows (hidden, it read as a choice ignored);
+        // Top-k, shared by both, hides until the user asks for it.
+        w.evaluate();
+        QVERIFY(finished.wait(20000));
+        QVERIFY(!w.runTable()->isColumnHidden(RunListModel::Quant));
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::TopK));
+        w.setColumnShown(RunListModel::TopK, true);
+        w.setColumnShown(RunListModel::Agreement, false);
+        QVERIFY(!w.runTable()->isColumnHidden(RunListModel::TopK));
+        QVERIFY(w.runTable()->isColumnHidden(RunListModel::Agreement));
     }
 
     void openPathByKind() {

@@ -161,7 +161,7 @@ void ClassDeltaChart::redraw() {
         plot_->xAxis->setRange(-0.6, n - 0.4);
         const double pad = std::max(0.5, 0.1 * (hi - lo));
         plot_->yAxis->setRange(lo - pad, hi + pad);
-        title_->setText(run_title_ + tr(" (%1 regressions)").arg(regressions));
+        title_->setText(run_title_ + (regressions == 1 ? tr(" (1 regression)") : tr(" (%1 regressions)").arg(regressions)));
         plot_->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
@@ -185,7 +185,7 @@ void ClassDeltaChart::redraw() {
     plot_->xAxis->setRange(-0.6, n - 0.4);
     const double pad = std::max(0.5, 0.1 * (hi - lo));
     plot_->yAxis->setRange(lo - pad, hi + pad);
-    title_->setText(delta_.empty() ? run_title_ : run_title_ + tr(" (%1 regressions)").arg(bad_k.size()));
+    title_->setText(delta_.empty() ? run_title_ : run_title_ + (bad_k.size() == 1 ? tr(" (1 regression)") : tr(" (%1 regressions)").arg(bad_k.size())));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -120,6 +120,8 @@ MainWindow::MainWindow(QWidget* parent)
     // Column headers are never cut: their text is the least a column is wide.
     table_->horizontalHeader()->setMinimumSectionSize(40);
     table_->resizeColumnsToContents(); // the empty table too: headers whole
+    table_->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu); // right-click: choose the columns
+    connect(table_->horizontalHeader(), &QHeaderView::customContextMenuRequested, this, &MainWindow::showColumnMenu);
     empty_state_ = new EmptyState(table_->viewport(),
                                   tr("<p><b>No runs yet.</b></p>"
                                      "<p>1. Choose pruning, quantization and MoE top-k on the left (or leave them: a first run at the defaults measures the dense model).<br>"

@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -103,6 +104,9 @@ public:
     QString sessionPath() const { return session_path_; }
     // What is open, one "model: …", "data: …", "session: … (N runs)" line each (sparsescope --print-opened).
     QString openedSummary() const;
+    // A runs-table column shown or hidden by the user (the header's context menu): overrides the
+    // automatic hiding of columns every run shares, until "Automatic" on that menu.
+    void setColumnShown(int column, bool shown);
     // Help (help_menu.cpp): About's text (versions of SparseScope, OpenBLAS, SQLite, Qt; the
     // machine) and every menu action with a shortcut, as (menu ▸ action, keys).
     QString aboutText() const;
@@ -192,6 +196,7 @@ protected:
 private:
     void buildMenus();
     void buildHelpMenu(); // help_menu.cpp
+    void showColumnMenu(const QPoint& at); // the runs table header's context menu: columns shown
     bool makeJob(EvaluationJob* job, QString* error, const ss::CompressionPlan* plan = nullptr);
     bool makeLmJob(EvaluationJob* job, QString* error); // the language-model part of makeJob
     bool hasData() const { return model_ && (isLanguageModel() ? tokens_ != nullptr : dataset_ != nullptr); }
@@ -259,6 +264,7 @@ private:
     QLabel* kernel_label_ = nullptr;  // permanent: threads, and the kernel plan of the selected run
     QTimer* live_timer_ = nullptr;     // debounce of control changes in live mode
     QElapsedTimer live_clock_;         // since the change being evaluated
+    std::map<int, bool> column_choice_; // runs table column -> shown, as the user chose (overrides the automatic hiding)
     EmptyState* empty_state_ = nullptr; // the first-run hint over the empty runs table
     int live_row_ = -1;
     bool replace_live_row_ = false; // the explicit run under way takes the live row (Evaluate with Live on)

@@ -2,6 +2,9 @@
 // comparison of several, the chosen baseline, and the table's columns.
 #include "main_window.h"
 
+#include <QHeaderView>
+#include <QMenu>
+
 #include "accuracy_latency_plot.h"
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
@@ -96,7 +99,8 @@ void MainWindow::hideConstantColumns() {
     bool tagged = false; // the Tags column shows once some run has tags (Edit > Tag Runs adds them)
     for (int r = 0; r < runs_->rowCount() && !tagged; ++r) tagged = !runs_->run(r).tags.empty();
     table_->setColumnHidden(RunListModel::Tags, !tagged);
-    for (int c : {int(RunListModel::Prune), int(RunListModel::Quant), int(RunListModel::TopK), int(RunListModel::Samples)}) {
+    // Pruning and quantization always show: a hidden Quant column read as a choice ignored.
+    for (int c : {int(RunListModel::TopK), int(RunListModel::Samples)}) {
         bool same = runs_->rowCount() >= 2;
         const QVariant first = runs_->index(0, c).data();
         for (int r = 1; r < runs_->rowCount() && same; ++r) same = runs_->index(r, c).data() == first;
@@ -113,6 +117,30 @@ void MainWindow::hideConstantColumns() {
         if (lm_only) table_->setColumnHidden(c, !lm);
         if (classifier_only) table_->setColumnHidden(c, !classifier);
     }
+    // What the user chose on the header's context menu overrides all of the above.
+    for (const auto& [c, shown] : column_choice_) table_->setColumnHidden(c, !shown);
+}
+
+void MainWindow::setColumnShown(int column, bool shown) {
+    column_choice_[column] = shown;
+    hideConstantColumns();
+    if (shown) table_->resizeColumnToContents(column);
+}
+
+void MainWindow::showColumnMenu(const QPoint& at) {
+    QMenu menu(this);
+    for (int c = 0; c < RunListModel::ColumnCount; ++c) {
+        QAction* a = menu.addAction(runs_->headerData(c, Qt::Horizontal).toString());
+        a->setCheckable(true);
+        a->setChecked(!table_->isColumnHidden(c));
+        connect(a, &QAction::toggled, this, [this, c](bool on) { setColumnShown(c, on); });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("Automatic (hide what every run shares)"), this, [this] {
+        column_choice_.clear();
+        hideConstantColumns();
+    });
+    menu.exec(table_->horizontalHeader()->mapToGlobal(at));
 }
 
 void MainWindow::showSelectedRun(int row) {
