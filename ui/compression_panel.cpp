@@ -48,7 +48,7 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     prune_method_->setCurrentIndex(1);
     prune_method_->setToolTip(tr("How weights are removed; router gates and biases are kept. Wanda and dropping experts use\n"
                                  "calibration samples from the dataset's train split. docs/compression.md has the definitions."));
-    form->addRow(tr("Pruning"), prune_method_);
+    form->addRow(tr("&Pruning"), prune_method_); // Alt+letter: each control from the keyboard
 
     sparsity_ = new QSlider(Qt::Horizontal, box);
     sparsity_->setRange(0, 95);
@@ -61,7 +61,8 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     auto* srow = new QHBoxLayout;
     srow->addWidget(sparsity_, 1);
     srow->addWidget(sparsity_label_);
-    form->addRow(tr("Sparsity"), srow);
+    form->addRow(tr("&Sparsity"), srow);
+    if (auto* label = qobject_cast<QLabel*>(form->labelForField(srow))) label->setBuddy(sparsity_);
     auto update_label = [this](int v) { sparsity_label_->setText(QStringLiteral("%1 %").arg(v)); };
     connect(sparsity_, &QSlider::valueChanged, this, update_label);
     update_label(0);
@@ -72,21 +73,21 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     quant_->setToolTip(tr("Weights are stored at this precision (packed) and stay packed in memory.\n"
                           "Accuracy (batches of 256) is computed in fp32 on exactly the stored weights; batch-1 latency\n"
                           "uses the integer kernels, which also round each layer's input to 8 bits."));
-    form->addRow(tr("Quantization"), quant_);
+    form->addRow(tr("&Quantization"), quant_);
 
     top_k_ = new QSpinBox(box);
     top_k_->setToolTip(tr("Experts each sample is routed to in every MoE layer."));
-    form->addRow(tr("MoE top-k"), top_k_);
+    form->addRow(tr("MoE &top-k"), top_k_);
     drop_experts_ = new QSpinBox(box);
     drop_experts_->setToolTip(tr("Remove this many of the least-used experts of every MoE layer (by calibration share)."));
-    form->addRow(tr("Drop experts"), drop_experts_);
+    form->addRow(tr("Dr&op experts"), drop_experts_);
 
     threads_ = new QSpinBox(box);
     threads_->setRange(1, std::max(1, QThread::idealThreadCount()));
     threads_->setValue(std::max(1, QThread::idealThreadCount())); // every core, as a deployed model would
     threads_->setToolTip(tr("Threads for every kernel of the evaluation (the core's pool; OpenBLAS single-threaded inside it).\n"
                             "Speed ratios against dense are measured at this same thread count."));
-    form->addRow(tr("Threads"), threads_);
+    form->addRow(tr("Threa&ds"), threads_);
 
     plan_label_ = new QLabel(box);
     plan_label_->setWordWrap(true);
@@ -116,7 +117,7 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
     brow->addWidget(evaluate_);
     brow->addWidget(cancel_);
     form->addRow(brow);
-    live_ = new QCheckBox(tr("Live: re-evaluate as controls move"), box);
+    live_ = new QCheckBox(tr("&Live: re-evaluate as controls move"), box);
     live_->setToolTip(tr("Every change is evaluated in the background (a 1,000-sample estimate first, then the whole set);\n"
                          "a newer change cancels the older job. The live run is the last row until you press Evaluate,\n"
                          "which keeps it. Speed ratios then come from the dense baseline's own timing."));

@@ -111,7 +111,7 @@ void MainWindow::buildMenus() {
             statusBar()->showMessage(tr("Every run is already saved in %1").arg(session_path_), 5000);
         else save_as();
     });
-    file->addAction(tr("Save Session &As…"), QKeySequence::SaveAs, this, save_as);
+    file->addAction(tr("Save Session &As…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), this, save_as); // QKeySequence::SaveAs is empty under plain X11
     file->addAction(tr("Add Session to &Compare…"), this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Add a session to compare"), {},
                                                        tr("SparseScope session (*.sparsescope *.db);;All files (*)"));
@@ -142,7 +142,7 @@ void MainWindow::buildMenus() {
         QString err;
         if (!p.isEmpty() && !exportChart(p, &err, metrics ? Chart::Metrics : Chart::AccuracyLatency)) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
     });
-    file->addAction(tr("Export &Runs Table…"), this, [this] {
+    file->addAction(tr("Export &Runs Table…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export the runs as shown"), QStringLiteral("runs.csv"),
                                                        tr("CSV table (*.csv);;JSON, every field (*.json)"));
         QString err;
