@@ -654,6 +654,9 @@ private slots:
         for (int i = 0; i < dialog->table()->rowCount(); ++i)
             sha_row |= !dialog->table()->isRowHidden(i) && dialog->table()->item(i, 1)->text() == QStringLiteral("dataset sha256");
         QVERIFY(sha_row);
+        for (int i = 0; i < dialog->table()->rowCount(); ++i) // run number and time name the runs: never a difference
+            if (dialog->table()->item(i, 1)->text() == QStringLiteral("created") || dialog->table()->item(i, 1)->text() == QStringLiteral("run"))
+                QVERIFY(dialog->table()->isRowHidden(i));
         dialog->close();
 
         // A read-only session opens read-only; new runs stay in memory, marked unsaved.

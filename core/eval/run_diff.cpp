@@ -113,6 +113,8 @@ RunDiff diff_runs(const RunRecord& a, const RunRecord& b) {
 
     x.text("setup", "run", std::to_string(a.id), std::to_string(b.id));
     x.text("setup", "created", a.created_at, b.created_at);
+    // Two runs always differ in these: naming them, not a difference to point out or count.
+    x.d.rows[x.d.rows.size() - 1].differs = x.d.rows[x.d.rows.size() - 2].differs = false;
     x.text("setup", "task", eval_task_name(a.result.task), eval_task_name(b.result.task));
     x.text("setup", "model", a.model_name + " (" + a.model_path + ")", b.model_name + " (" + b.model_path + ")");
     x.text("setup", "model sha256", a.model_sha256, b.model_sha256);
