@@ -337,6 +337,9 @@ private slots:
         QVERIFY(r.out.startsWith(QStringLiteral("# Model card: fashion-moe, prune magnitude:0.70, quant none")));
         QVERIFY(r.out.contains(QStringLiteral("| Ankle boot | ")));
         QVERIFY(r.out.contains(QStringLiteral("300 samples")));
+        // Per-layer times and the run's latency are different figures, each named as what it is.
+        QVERIFY(r.out.contains(QStringLiteral("| Batch-1 time (mean) |")));
+        QVERIFY(r.out.contains(QStringLiteral("The batch-1 latency above is the median (p50) of whole forwards")));
 
         // A diff across sessions: the plan and sample counts differ, and it says so.
         r = cli({QStringLiteral("sessions"), QStringLiteral("diff"), s + QStringLiteral(":2"), t + QStringLiteral(":1"), QStringLiteral("--json")});

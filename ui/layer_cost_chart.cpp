@@ -20,7 +20,7 @@ LayerCostChart::LayerCostChart(QWidget* parent) : QWidget(parent), plot_(new QCu
     title_ = new QCPTextElement(plot_, tr("Per layer"), QFont(font().family(), 11, QFont::Bold));
     plot_->plotLayout()->addElement(0, 0, title_);
     time_ = new QCPBars(plot_->xAxis, plot_->yAxis);
-    time_->setName(tr("batch-1 time (µs, left)"));
+    time_->setName(tr("batch-1 time, mean (µs, left)"));
     time_->setPen(QPen(QColor(31, 119, 180).darker(130)));
     time_->setBrush(QColor(31, 119, 180, 180));
     bytes_ = new QCPBars(plot_->xAxis, plot_->yAxis2);
@@ -33,7 +33,7 @@ LayerCostChart::LayerCostChart(QWidget* parent) : QWidget(parent), plot_(new QCu
     time_->setWidth(0.38);
     bytes_->setWidth(0.38);
     plot_->yAxis2->setVisible(true);
-    plot_->yAxis->setLabel(tr("µs per batch-1 forward"));
+    plot_->yAxis->setLabel(tr("mean µs per batch-1 forward"));
     plot_->yAxis2->setLabel(tr("KiB kept in memory"));
     plot_->xAxis->grid()->setVisible(false);
     plot_->xAxis->setTickLabelRotation(-30);
@@ -135,7 +135,11 @@ void LayerCostChart::setRun(const ss::RunRecord* run) {
     plot_->yAxis2->setRange(0, max_kib * 1.15);
     if (!run) title_->setText(tr("Per layer — no run selected"));
     else if (keys.isEmpty()) title_->setText(tr("Per layer — run %1 has no per-layer profile (sessions before schema 6 did not keep one)").arg(run->id));
-    else title_->setText(tr("Per layer — run %1: %2 µs per batch-1 forward").arg(run->id).arg(total_us, 0, 'f', 1));
+    else
+        title_->setText(tr("Per layer — run %1: %2 µs, the sum of per-layer means\n(the run's p50, a median of whole forwards: %3 µs)")
+                            .arg(run->id)
+                            .arg(total_us, 0, 'f', 1)
+                            .arg(1e3 * run->result.latency_p50_ms, 0, 'f', 1));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

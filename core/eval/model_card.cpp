@@ -75,7 +75,7 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
     md << "Measured sparsity of the compressible weights: " << f("%.2f %%", 100.0 * e.sparsity) << ". Weights as stored: "
        << bytes_text(double(e.weight_bytes)) << ".\n\n";
     if (!e.layers.empty()) {
-        md << "| Layer | Kind | Weights | Sparsity | Precision | Kernels (batch 1 / 256) | Batch-1 time | Resident |\n";
+        md << "| Layer | Kind | Weights | Sparsity | Precision | Kernels (batch 1 / 256) | Batch-1 time (mean) | Resident |\n";
         md << "|---|---|---:|---:|---|---|---:|---:|\n";
         for (const auto& l : e.layers) {
             if (l.weights == 0 && l.kind != "moe") continue; // activations, dropout
@@ -83,6 +83,12 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
                << (l.weights ? f("%.1f %%", 100.0 * double(l.zero_weights) / double(l.weights)) : "—") << " | " << cell(l.precision) << " | "
                << cell(l.kernels) << " | " << f("%.1f µs", l.batch1_us) << " | " << bytes_text(double(l.resident_bytes)) << " |\n";
         }
+        double sum_us = 0.0;
+        for (const auto& l : e.layers) sum_us += l.batch1_us;
+        // Two definitions, said apart: a sum of per-layer means is not a median of whole forwards.
+        md << "\nPer-layer times are means over profiled batch-1 forwards, timed layer by layer; they add up to "
+           << f("%.1f µs", sum_us) << ". The batch-1 latency above is the median (p50) of whole forwards, "
+           << f("%.1f µs", 1e3 * e.latency_p50_ms) << ": the two differ by the timing of each layer and by noise on the machine.\n";
         md << "\n";
     }
 
