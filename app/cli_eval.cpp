@@ -27,6 +27,20 @@
 namespace cli {
 
 namespace {
+// The speed verdict in words (baseline_comparison.h: faster, not faster, or withheld as noisy).
+const char* verdict_text(const ss::EvalResult& e) {
+    switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms)) {
+    case ss::SpeedVerdict::Faster: return "FASTER than dense";
+    case ss::SpeedVerdict::Inconclusive: return "INCONCLUSIVE against dense";
+    default: return "NOT faster than dense";
+    }
+}
+std::string noise_note(const ss::EvalResult& e) {
+    if (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms) != ss::SpeedVerdict::Inconclusive) return {};
+    char b[160];
+    std::snprintf(b, sizeof b, "; only the latency beats dense, and it was noisy (p95 %.1fx p50): rerun on a quieter machine", e.latency_p95_ms / e.latency_p50_ms);
+    return b;
+}
 // Peak and current resident memory of this process (/proc/self/status VmHWM, VmRSS), bytes.
 std::pair<int64_t, int64_t> resident_bytes() {
     std::ifstream in("/proc/self/status");
@@ -116,8 +130,8 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
     std::printf("kernels    %s\n", e.kernels.c_str());
     std::printf("speed      prompt %.0f tokens/s, generation %.1f tokens/s (%d thread%s)\n", M.at("prompt_tps"), M.at("gen_tps"), e.threads, e.threads > 1 ? "s" : "");
     if (e.has_comparison)
-        std::printf("           %s than dense on this machine: prompt x%.2f, generation x%.2f (noise margin %.0f %%)\n",
-                    e.comparison.faster_than_dense ? "FASTER" : "NOT faster", e.comparison.throughput_ratio, e.comparison.latency_ratio, 100 * ss::kSpeedNoise);
+        std::printf("           %s on this machine: prompt x%.2f, generation x%.2f (noise margin %.0f %%)%s\n", verdict_text(e),
+                    e.comparison.throughput_ratio, e.comparison.latency_ratio, 100 * ss::kSpeedNoise, noise_note(e).c_str());
     std::printf("memory     weights %lld bytes, peak resident %lld bytes; sparsity %.4f\n", (long long)e.weight_bytes, (long long)peak, e.sparsity);
     if (!baseline_note.empty()) std::printf("baseline   %s\n", baseline_note.c_str());
     return 0;
@@ -217,8 +231,8 @@ int cmd_eval(int argc, char** argv) {
     }
     std::printf("flops      %.3g per sample (dense-equivalent)\n", e.flops_per_sample);
     std::printf("kernels    %s\n", e.kernels.c_str());
-    std::printf("speed      %s than dense on this machine: throughput x%.2f, batch-1 latency x%.2f (noise margin %.0f %%)\n",
-                c.faster_than_dense ? "FASTER" : "NOT faster", c.throughput_ratio, c.latency_ratio, 100 * ss::kSpeedNoise);
+    std::printf("speed      %s on this machine: throughput x%.2f, batch-1 latency x%.2f (noise margin %.0f %%)%s\n", verdict_text(e),
+                c.throughput_ratio, c.latency_ratio, 100 * ss::kSpeedNoise, noise_note(e).c_str());
     std::printf("latency    p50 %.3f ms, p95 %.3f ms (batch 1, %d thread%s)\n", e.latency_p50_ms, e.latency_p95_ms, e.threads,
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);

@@ -8,6 +8,7 @@
 #include "eval/model_card.h"
 #include "formats/model_io.h"
 #include "eval/result_json.h"
+#include "eval/baseline_comparison.h"
 #include "eval/run_diff.h"
 #include "eval/runs_csv.h"
 #include "session/session_db.h"
@@ -46,8 +47,9 @@ const ss::RunRecord& find_run(const std::vector<ss::RunRecord>& runs, const std:
 std::string speed_text(const ss::EvalResult& e) {
     if (!e.has_comparison || e.comparison.throughput_ratio <= 0) return "-";
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%sx%.2f/x%.2f", e.comparison.faster_than_dense ? "" : "(not faster) ", e.comparison.throughput_ratio,
-                  e.comparison.latency_ratio);
+    const ss::SpeedVerdict v = ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms);
+    std::snprintf(buf, sizeof buf, "%sx%.2f/x%.2f", v == ss::SpeedVerdict::NotFaster ? "(not faster) " : v == ss::SpeedVerdict::Inconclusive ? "(inconclusive) " : "",
+                  e.comparison.throughput_ratio, e.comparison.latency_ratio);
     return buf;
 }
 

@@ -141,6 +141,23 @@ private slots:
         QCOMPARE(r.comparison.mean_kl, 0.0);
     }
 
+    // "Faster" is withheld when it rests on a noisy batch-1 latency alone.
+    void speedVerdictWithholdsNoisyLatency() {
+        Comparison c;
+        QCOMPARE(speed_verdict(c, 0.1, 0.2), SpeedVerdict::Unknown); // never compared
+        c.throughput_ratio = 1.05;
+        c.latency_ratio = 1.02;
+        c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
+        QCOMPARE(speed_verdict(c, 0.1, 0.2), SpeedVerdict::NotFaster);
+        c.latency_ratio = 1.40; // faster by latency only
+        c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
+        QCOMPARE(speed_verdict(c, 0.1, 0.25), SpeedVerdict::Faster);       // p95 2.5x p50: steady enough
+        QCOMPARE(speed_verdict(c, 0.1, 0.68), SpeedVerdict::Inconclusive); // p95 6.8x p50: a busy machine
+        c.throughput_ratio = 1.30; // throughput (a median over batches) beats dense too: noise in latency does not matter
+        QCOMPARE(speed_verdict(c, 0.1, 0.68), SpeedVerdict::Faster);
+        QCOMPARE(std::string(speed_verdict_name(SpeedVerdict::Inconclusive)), std::string("inconclusive"));
+    }
+
     void runEvaluationComparesWithDenseAndEstimatesFirst() {
         const Model m = test_support::tiny_moe_model(9);
         const Dataset d = labelled_by(m, 100, 4);

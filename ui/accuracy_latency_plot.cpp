@@ -2,6 +2,7 @@
 #include "accuracy_latency_plot.h"
 
 #include "plot_legend.h"
+#include "eval/baseline_comparison.h"
 #include "plot_theme.h"
 
 #include <qcustomplot.h>
@@ -13,6 +14,17 @@
 #include <cmath>
 
 namespace ssui {
+
+namespace {
+// " (not faster)", " (inconclusive: noisy latency)" or nothing, for a run's tooltip.
+QString verdictSuffix(const ss::EvalResult& e) {
+    switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms)) {
+    case ss::SpeedVerdict::NotFaster: return QObject::tr(" (not faster)");
+    case ss::SpeedVerdict::Inconclusive: return QObject::tr(" (inconclusive: noisy latency)");
+    default: return {};
+    }
+}
+} // namespace
 
 namespace {
 QCPGraph* make_scatter(QCustomPlot* p, const QString& name, QColor color, QCPScatterStyle::ScatterShape shape, double size) {
@@ -43,7 +55,7 @@ AccuracyLatencyPlot::AccuracyLatencyPlot(QWidget* parent) : QWidget(parent), plo
     baseline_ = make_scatter(plot_, tr("dense baseline"), QColor(20, 20, 20), QCPScatterStyle::ssPlus, 16);
     baseline_->setSelectable(QCP::stNone);
     not_faster_ = plot_->addGraph();
-    not_faster_->setName(tr("not faster than dense"));
+    not_faster_->setName(tr("not shown faster than dense"));
     not_faster_->setLineStyle(QCPGraph::lsNone);
     not_faster_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(160, 60, 40), 1.5), Qt::NoBrush, 13));
     not_faster_->setSelectable(QCP::stNone);
@@ -191,7 +203,8 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
         if (r.plan.is_identity()) {
             bx.push_back(x);
             by.push_back(y);
-        } else if (r.result.has_comparison && r.result.comparison.throughput_ratio > 0 && !r.result.comparison.faster_than_dense) {
+        } else if (r.result.has_comparison && r.result.comparison.throughput_ratio > 0 &&
+                   ss::speed_verdict(r.result.comparison, r.result.latency_p50_ms, r.result.latency_p95_ms) != ss::SpeedVerdict::Faster) {
             nx.push_back(x);
             ny.push_back(y);
         }
@@ -314,7 +327,7 @@ QString AccuracyLatencyPlot::describe(const ss::RunRecord& r) {
             s += tr("\nvs dense: perplexity ×%1, KL %2 nats, same top token %3 %, prompt ×%4, generation ×%5%6")
                      .arg(m("ppl_ratio"), 0, 'f', 4).arg(m("kld_mean"), 0, 'f', 5).arg(100.0 * m("same_top_p"), 0, 'f', 1)
                      .arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2)
-                     .arg(e.comparison.faster_than_dense ? QString() : tr(" (not faster)"));
+                     .arg(verdictSuffix(e));
         return s;
     }
     QString s = tr("Run %1: %2\n%3 % top-1, p50 %4 ms, %5 MB")
@@ -323,7 +336,7 @@ QString AccuracyLatencyPlot::describe(const ss::RunRecord& r) {
     if (e.has_comparison && e.comparison.throughput_ratio > 0)
         s += tr("\nvs dense: %1 points, ×%2 throughput, ×%3 batch-1%4")
                  .arg(100.0 * e.comparison.accuracy_delta, 0, 'f', 2).arg(e.comparison.throughput_ratio, 0, 'f', 2)
-                 .arg(e.comparison.latency_ratio, 0, 'f', 2).arg(e.comparison.faster_than_dense ? QString() : tr(" (not faster)"));
+                 .arg(e.comparison.latency_ratio, 0, 'f', 2).arg(verdictSuffix(e));
     return s;
 }
 int AccuracyLatencyPlot::notFasterCount() const { return not_faster_->dataCount(); }

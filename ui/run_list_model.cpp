@@ -1,6 +1,7 @@
 // run_list_model.cpp
 #include "run_list_model.h"
 
+#include "eval/baseline_comparison.h"
 #include "eval/run_delta.h"
 
 #include <algorithm>
@@ -79,9 +80,11 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::TextAlignmentRole)
         return index.column() == Prune || index.column() == Quant || index.column() == Note || index.column() == Source || index.column() == Tags ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                                   : QVariant(Qt::AlignRight | Qt::AlignVCenter);
-    if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison && e.comparison.throughput_ratio > 0 &&
-        !e.comparison.faster_than_dense)
-        return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
+    if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison) {
+        const ss::SpeedVerdict v = ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms);
+        if (v == ss::SpeedVerdict::NotFaster) return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
+        if (v == ss::SpeedVerdict::Inconclusive) return QColor(170, 110, 0);
+    }
     if (role == Qt::FontRole && index.row() == baseline_row_) {
         QFont f;
         f.setBold(true);
@@ -117,9 +120,16 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     case Agreement: return e.has_comparison ? QStringLiteral("%1 %").arg(100.0 * e.comparison.agreement, 0, 'f', 1) : QStringLiteral("—");
     case Speed:
         if (!e.has_comparison || e.comparison.throughput_ratio <= 0) return QStringLiteral("—");
-        return (e.comparison.faster_than_dense ? QStringLiteral("×%1 / ×%2") : QStringLiteral("not faster (×%1 / ×%2)"))
-            .arg(e.comparison.throughput_ratio, 0, 'f', 2)
-            .arg(e.comparison.latency_ratio, 0, 'f', 2);
+        switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms)) {
+        case ss::SpeedVerdict::Inconclusive: // the latency that would make it faster was noisy
+            return QStringLiteral("inconclusive (×%1 / ×%2; p95 %3× p50)")
+                .arg(e.comparison.throughput_ratio, 0, 'f', 2)
+                .arg(e.comparison.latency_ratio, 0, 'f', 2)
+                .arg(e.latency_p95_ms / e.latency_p50_ms, 0, 'f', 1);
+        case ss::SpeedVerdict::NotFaster:
+            return QStringLiteral("not faster (×%1 / ×%2)").arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2);
+        default: return QStringLiteral("×%1 / ×%2").arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2);
+        }
     case VsBaseline: {
         const int b = baselineRow();
         if (b < 0) return QStringLiteral("—");
@@ -205,7 +215,8 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
         if (section == Note) return tr("Your note on the run (double-click to edit); saved with the session");
         if (section == Speed)
             return tr("Throughput and batch-1 latency against the dense model, measured in the same run;\n"
-                      "'not faster' when neither beats it by more than the 15 % noise margin");
+                      "'not faster' when neither beats it by more than the 15 % noise margin;\n"
+                      "'inconclusive' when only the latency beats it and that latency was noisy (p95 over 3x p50: a busy machine)");
     }
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
     switch (section) {

@@ -131,4 +131,22 @@ Comparison ComparisonAccumulator::finish() const {
     return c;
 }
 
+SpeedVerdict speed_verdict(const Comparison& c, double latency_p50_ms, double latency_p95_ms) {
+    if (!(c.throughput_ratio > 0.0)) return SpeedVerdict::Unknown;
+    if (!c.faster_than_dense) return SpeedVerdict::NotFaster;
+    if (c.throughput_ratio > 1.0 + kSpeedNoise) return SpeedVerdict::Faster;
+    if (latency_p50_ms > 0.0 && latency_p95_ms > kNoisySpread * latency_p50_ms) return SpeedVerdict::Inconclusive;
+    return SpeedVerdict::Faster;
+}
+
+const char* speed_verdict_name(SpeedVerdict v) {
+    switch (v) {
+    case SpeedVerdict::Faster: return "faster";
+    case SpeedVerdict::NotFaster: return "not faster";
+    case SpeedVerdict::Inconclusive: return "inconclusive";
+    case SpeedVerdict::Unknown: break;
+    }
+    return "unknown";
+}
+
 } // namespace ss

@@ -50,6 +50,14 @@ inline bool beats_dense(double throughput_ratio, double latency_ratio) {
     return throughput_ratio > 1.0 + kSpeedNoise || latency_ratio > 1.0 + kSpeedNoise;
 }
 
+// What a run may claim about speed. A "faster" that rests on batch-1 latency alone (throughput,
+// a median over batches, did not beat dense) is withheld when that latency was noisy: its p95 more
+// than kNoisySpread times its p50, as on a machine busy with other work.
+enum class SpeedVerdict { Unknown, Faster, NotFaster, Inconclusive };
+inline constexpr double kNoisySpread = 3.0;
+SpeedVerdict speed_verdict(const Comparison& c, double latency_p50_ms, double latency_p95_ms);
+const char* speed_verdict_name(SpeedVerdict v); // "faster", "not faster", "inconclusive", "unknown"
+
 // Accumulates a comparison batch by batch (the evaluation never keeps all logits).
 class ComparisonAccumulator {
 public:

@@ -192,8 +192,9 @@ void speed_section(std::ostringstream& md, const EvalResult& e) {
     if (e.has_comparison && c.throughput_ratio > 0)
         md << "| Against the uncompressed model, timed side by side | " << (lm ? "prompt" : "throughput") << " ×" << f("%.2f", c.throughput_ratio)
            << ", " << (lm ? "generation" : "batch-1 latency") << " ×" << f("%.2f", c.latency_ratio) << ": **"
-           << (c.faster_than_dense ? "faster" : "not faster") << "** (ratios within " << f("%.0f", 100.0 * kSpeedNoise)
-           << " % of 1 are noise on a shared machine) |\n";
+           << speed_verdict_name(speed_verdict(c, e.latency_p50_ms, e.latency_p95_ms)) << "** (ratios within " << f("%.0f", 100.0 * kSpeedNoise)
+           << " % of 1 are noise on a shared machine; a latency whose p95 exceeds " << f("%.0f", kNoisySpread)
+           << "× its p50 cannot by itself make a run faster) |\n";
     md << "| Threads | " << e.threads << " |\n";
     md << "| Machine | " << cell(e.machine.empty() ? "not recorded" : e.machine) << " |\n";
     md << "| Kernels | " << cell(e.kernels) << " |\n\n";
