@@ -164,7 +164,7 @@ void LayerTree::setRun(const ss::RunRecord* run) {
         item->setText(Sparsity, QStringLiteral("%1 %").arg(100.0 * double(c.zero_weights) / double(c.weights), 0, 'f', 1));
         item->setText(Precision, QString::fromStdString(c.precision));
         item->setText(Kernels, QString::fromStdString(c.kernels));
-        const QString tip = tr("%1\nrun %2: %3 zeros, %4, kernels %5 (batch 1 / batch 256), %6 µs per batch-1 forward")
+        const QString tip = tr("%1\nrun %2: %3 zeros, %4, kernels %5 (batch 1 / batch 256), %6 µs per batch-1 forward (mean, timed layer by layer)")
                                 .arg(item->text(Type)).arg(run->id).arg(item->text(Sparsity), item->text(Precision), item->text(Kernels))
                                 .arg(c.batch1_us, 0, 'f', 1);
         for (int col = 0; col < ColumnCount; ++col) item->setToolTip(col, tip);
