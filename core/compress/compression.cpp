@@ -78,6 +78,7 @@ void quantize_matrix(LinearWeights& l, const QuantSpec& spec) {
         if (!std::isfinite(v)) // the integer cast of a NaN is undefined, and no scale represents it
             throw Error("quantize '" + l.name + "' to " + spec.label() + ": the matrix holds NaN or infinite weights, which no code represents");
     auto q = std::make_shared<QuantizedWeights>(quantize_weights(std::as_const(l.weight).data(), l.out, l.in, spec));
+    l.weight.release_file_pages(); // read once from the mapped file: not kept resident for it
     // The fp32 it stands for is not kept: plan_kernels restores it for one matrix at a time (and
     // drops it again when an integer kernel runs the matrix), so compressing never holds a
     // dequantized copy of the whole model.
@@ -260,9 +261,7 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
     auto finish = [&](LinearWeights& l) {
         const QuantSpec spec = quant_spec_for(*info_of.at(&l));
         if (spec.scheme != QuantScheme::None) {
-            const WeightData source = l.weight; // a reference, not a copy
             quantize_matrix(l, spec);
-            source.release_file_pages(); // read once from the mapped file: not kept resident for it
         } else if (l.quant) {
             sync_quant_with_zeros(l);
         } else {
@@ -302,11 +301,7 @@ CompressedModel compress(const Model& original, const CompressionPlan& plan, con
     for (const Matrix& x : matrices) {
         if (finished.count(x.l)) continue;
         const QuantSpec spec = quant_spec_for(x.info);
-        if (spec.scheme != QuantScheme::None) {
-            const WeightData source = x.l->weight;
-            quantize_matrix(*x.l, spec);
-            source.release_file_pages();
-        }
+        quantize_matrix(*x.l, spec);
     }
 
     plan_kernels(m);
