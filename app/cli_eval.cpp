@@ -29,17 +29,16 @@ namespace cli {
 namespace {
 // The speed verdict in words (baseline_comparison.h: faster, not faster, or withheld as noisy).
 const char* verdict_text(const ss::EvalResult& e) {
-    switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms)) {
+    switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)) {
     case ss::SpeedVerdict::Faster: return "FASTER than dense";
     case ss::SpeedVerdict::Inconclusive: return "INCONCLUSIVE against dense";
     default: return "NOT faster than dense";
     }
 }
 std::string noise_note(const ss::EvalResult& e) {
-    if (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms) != ss::SpeedVerdict::Inconclusive) return {};
-    char b[160];
-    std::snprintf(b, sizeof b, "; only the latency beats dense, and it was noisy (p95 %.1fx p50): rerun on a quieter machine", e.latency_p95_ms / e.latency_p50_ms);
-    return b;
+    if (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus) != ss::SpeedVerdict::Inconclusive) return {};
+    return "; only the latency beats dense, and it was noisy (" + ss::inconclusive_reason(e.latency_p50_ms, e.latency_p95_ms, e.others_cpus) +
+           "): rerun on a quieter machine";
 }
 // Peak and current resident memory of this process (/proc/self/status VmHWM, VmRSS), bytes.
 std::pair<int64_t, int64_t> resident_bytes() {

@@ -47,7 +47,7 @@ const ss::RunRecord& find_run(const std::vector<ss::RunRecord>& runs, const std:
 std::string speed_text(const ss::EvalResult& e) {
     if (!e.has_comparison || e.comparison.throughput_ratio <= 0) return "-";
     char buf[64];
-    const ss::SpeedVerdict v = ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms);
+    const ss::SpeedVerdict v = ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus);
     std::snprintf(buf, sizeof buf, "%sx%.2f/x%.2f", v == ss::SpeedVerdict::NotFaster ? "(not faster) " : v == ss::SpeedVerdict::Inconclusive ? "(inconclusive) " : "",
                   e.comparison.throughput_ratio, e.comparison.latency_ratio);
     return buf;

@@ -4,6 +4,7 @@
 #include "compress/compression_plan.h"
 #include "error.h"
 #include "eval/evaluate.h"
+#include "eval/machine_load.h"
 #include "eval/run_evaluation.h"
 #include "model/forward.h"
 #include "test_support.h"
@@ -156,6 +157,41 @@ private slots:
         c.throughput_ratio = 1.30; // throughput (a median over batches) beats dense too: noise in latency does not matter
         QCOMPARE(speed_verdict(c, 0.1, 0.68), SpeedVerdict::Faster);
         QCOMPARE(std::string(speed_verdict_name(SpeedVerdict::Inconclusive)), std::string("inconclusive"));
+        // A steady latency measured while other processes kept the machine busy is withheld too.
+        c.throughput_ratio = 1.05;
+        QCOMPARE(speed_verdict(c, 0.1, 0.25, 0.4), SpeedVerdict::Faster);       // others used 0.4 CPUs: not busy
+        QCOMPARE(speed_verdict(c, 0.1, 0.25, 1.1), SpeedVerdict::Inconclusive); // others kept 1.1 CPUs busy
+        QCOMPARE(speed_verdict(c, 0.1, 0.25, std::nan("")), SpeedVerdict::Faster); // not measured: not held against it
+        QCOMPARE(inconclusive_reason(0.1, 0.25, 1.1), std::string("other processes kept 1.1 CPUs busy"));
+        QCOMPARE(inconclusive_reason(0.1, 0.68, 1.1), std::string("p95 6.8x p50; other processes kept 1.1 CPUs busy"));
+        QCOMPARE(inconclusive_reason(0.1, 0.68, std::nan("")), std::string("p95 6.8x p50"));
+    }
+
+    // Others' CPU use from /proc: the fields as Linux writes them, and a real reading.
+    void machineLoadFromProc() {
+        uint64_t busy = 0, self = 0;
+        QVERIFY(parse_proc_stat_busy("cpu  4705 356 584 3699 23 0 23 7 0 0", &busy));
+        QCOMPARE(busy, uint64_t(4705 + 356 + 584 + 0 + 23 + 7)); // idle and iowait are not busy
+        QVERIFY(parse_proc_stat_busy("cpu  10 0 5 100 0 1 2", &busy)); // before steal existed
+        QCOMPARE(busy, uint64_t(18));
+        QVERIFY(!parse_proc_stat_busy("cpu0 1 2 3 4 5 6 7 8", &busy)); // one CPU's line, not the total
+        QVERIFY(!parse_proc_stat_busy("cpu 1 2", &busy));
+        QVERIFY(!parse_proc_stat_busy("", &busy));
+        // comm may hold spaces and ')': fields are counted from the last ')'.
+        QVERIFY(parse_proc_self_ticks("4242 (sparse scope (x)) R 1 4242 4242 0 -1 4194304 100 0 0 0 731 42 0 0 20 0 3", &self));
+        QCOMPARE(self, uint64_t(731 + 42));
+        QVERIFY(!parse_proc_self_ticks("4242 (short) R 1 2", &self));
+        QVERIFY(!parse_proc_self_ticks("4242 (x) R 1 2 3 4 5 6 7 8 9 x1 2", &self));
+        CpuTicks a = cpu_ticks_now();
+        QVERIFY(a.valid); // Linux
+        CpuTicks b = a;
+        b.seconds += 1.0;
+        b.busy += 150; // 1.5 s of CPU in 1 s (USER_HZ is 100 on Linux): 0.5 of it ours
+        b.self += 50;
+        QCOMPARE(others_busy_cpus(a, b), 1.0);
+        b.seconds = a.seconds + 0.1; // too short to count ticks of 10 ms
+        QVERIFY(std::isnan(others_busy_cpus(a, b)));
+        QVERIFY(machine_was_busy(0.5) && !machine_was_busy(0.49) && !machine_was_busy(std::nan("")));
     }
 
     void runEvaluationComparesWithDenseAndEstimatesFirst() {

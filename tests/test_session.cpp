@@ -252,7 +252,7 @@ private slots:
 
     void everyEarlierSchemaOpensAndMigrates_data() {
         QTest::addColumn<int>("version");
-        for (int v = 1; v <= 7; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
+        for (int v = 1; v <= 8; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
     }
     void everyEarlierSchemaOpensAndMigrates() {
         // Fixtures written with each version's own DDL (tests/fixtures/make_session_fixtures.py).
@@ -293,6 +293,9 @@ private slots:
         QCOMPARE(r.result.comparison.throughput_ratio, version >= 4 ? 1.44 : 0.0);
         QCOMPARE(r.note, version >= 5 ? std::string("70 % costs 3.4 points") : std::string());
         QCOMPARE(r.tags, version >= 6 ? (std::vector<std::string>{"sweep", "int8"}) : std::vector<std::string>{});
+        // Schema 9: none hidden or deleted; how busy the machine was is not known for old runs.
+        QVERIFY(!r.hidden && !r.deleted());
+        QVERIFY(std::isnan(r.result.others_cpus));
         // Schema 7: every earlier run is a classification run, its metrics filled from the columns.
         QCOMPARE(r.result.task, EvalTask::Classification);
         QCOMPARE(r.result.metrics.at("accuracy"), 0.8627);
@@ -503,6 +506,73 @@ private slots:
         QCOMPARE(b.result.metrics.at("kld_p99"), 0.75);
         QVERIFY(std::isnan(b.result.metrics.at("undefined"))); // stored as NULL
         QCOMPARE(db->integrity_check(), std::string("ok"));
+    }
+
+    // Hidden and deleted runs: both states round-trip; a deleted run is left out of runs() unless
+    // asked for, comes back when restored, and leaves the file only on a purge - with its model,
+    // its per-run rows and its bytes.
+    void hiddenAndDeletedRunsStayUntilPurged() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("v.sparsescope").toStdString();
+        RunRecord a = sample_run(0, 0.875), b = sample_run(0, 0.75), c = sample_run(0, 0.5);
+        b.model_name = "purged-model-name";
+        b.model_path = "/models/only-in-the-deleted-run";
+        b.note = "a note only the deleted run holds";
+        a.result.others_cpus = 1.25;
+        {
+            auto db = SessionDb::open(path);
+            QCOMPARE(db->add_run(a), int64_t(1));
+            QCOMPARE(db->add_run(b), int64_t(2));
+            QCOMPARE(db->add_run(c), int64_t(3));
+            db->set_meta("baseline_run", "2");
+            db->set_hidden(3, true);
+            db->set_deleted(2, true);
+            QVERIFY_THROWS_EXCEPTION(Error, db->set_hidden(9, true)); // no run 9
+            QVERIFY_THROWS_EXCEPTION(Error, db->set_deleted(9, true));
+            QCOMPARE(db->run_count(), int64_t(2));
+            QCOMPARE(db->deleted_count(), int64_t(1));
+        }
+        {
+            auto db = SessionDb::open(path, SessionAccess::ReadOnly);
+            const auto shown = db->runs();
+            QCOMPARE(shown.size(), size_t(2)); // 1 and 3: the deleted run is skipped
+            QCOMPARE(shown[0].id, int64_t(1));
+            QCOMPARE(shown[0].result.others_cpus, 1.25);
+            QVERIFY(!shown[0].hidden);
+            QVERIFY(shown[1].hidden);
+            const auto all = db->runs(nullptr, DeletedRuns::Include);
+            QCOMPARE(all.size(), size_t(3));
+            QVERIFY(all[1].deleted());
+            QCOMPARE(all[1].deleted_at.size(), size_t(20)); // "2026-11-30T12:00:00Z"
+            QCOMPARE(all[1].result.per_class_accuracy.size(), size_t(3)); // its rows are all there
+            QCOMPARE(load_session(path).size(), size_t(2));
+        }
+        {
+            auto db = SessionDb::open(path);
+            db->set_deleted(2, false); // restored
+            QCOMPARE(db->runs().size(), size_t(3));
+            db->set_deleted(2, true);
+            db->set_hidden(3, false);
+            QCOMPARE(db->purge_deleted(), int64_t(1));
+            QCOMPARE(db->purge_deleted(), int64_t(0));
+            QCOMPARE(db->deleted_count(), int64_t(0));
+            QCOMPARE(db->meta("baseline_run").value_or(""), std::string("0")); // the purged baseline: back to dense
+            QCOMPARE(db->integrity_check(), std::string("ok"));
+            QVERIFY_THROWS_EXCEPTION(Error, db->set_deleted(2, false)); // gone for good
+            const auto runs = db->runs(nullptr, DeletedRuns::Include);
+            QCOMPARE(runs.size(), size_t(2));
+            QVERIFY(!runs[1].hidden);
+        }
+        QCOMPARE(pragma(path, "SELECT count(*) FROM run_class_accuracy WHERE run_id = 2"), 0);
+        QCOMPARE(pragma(path, "SELECT count(*) FROM models WHERE name = 'purged-model-name'"), 0);
+        // No copy of the purged run's text is left anywhere in the file or its log.
+        for (const char* side : {"", "-wal"}) {
+            if (!QFile::exists(QString::fromStdString(path + side))) continue;
+            const auto bytes = test_support::read_bytes(path + side);
+            const std::string text(bytes.begin(), bytes.end());
+            QVERIFY2(text.find("only-in-the-deleted-run") == std::string::npos, side);
+            QVERIFY2(text.find("a note only the deleted run holds") == std::string::npos, side);
+        }
     }
 
     void unknownTaskIsRefusedByRun() {

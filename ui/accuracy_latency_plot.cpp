@@ -16,11 +16,12 @@
 namespace ssui {
 
 namespace {
-// " (not faster)", " (inconclusive: noisy latency)" or nothing, for a run's tooltip.
+// " (not faster)", " (inconclusive: p95 4.1x p50)" or nothing, for a run's tooltip.
 QString verdictSuffix(const ss::EvalResult& e) {
-    switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms)) {
+    switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)) {
     case ss::SpeedVerdict::NotFaster: return QObject::tr(" (not faster)");
-    case ss::SpeedVerdict::Inconclusive: return QObject::tr(" (inconclusive: noisy latency)");
+    case ss::SpeedVerdict::Inconclusive:
+        return QObject::tr(" (inconclusive: %1)").arg(QString::fromStdString(ss::inconclusive_reason(e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)));
     default: return {};
     }
 }
@@ -204,7 +205,7 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
             bx.push_back(x);
             by.push_back(y);
         } else if (r.result.has_comparison && r.result.comparison.throughput_ratio > 0 &&
-                   ss::speed_verdict(r.result.comparison, r.result.latency_p50_ms, r.result.latency_p95_ms) != ss::SpeedVerdict::Faster) {
+                   ss::speed_verdict(r.result.comparison, r.result.latency_p50_ms, r.result.latency_p95_ms, r.result.others_cpus) != ss::SpeedVerdict::Faster) {
             nx.push_back(x);
             ny.push_back(y);
         }

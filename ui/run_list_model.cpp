@@ -81,7 +81,7 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         return index.column() == Prune || index.column() == Quant || index.column() == Note || index.column() == Source || index.column() == Tags ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                                   : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ForegroundRole && index.column() == Speed && e.has_comparison) {
-        const ss::SpeedVerdict v = ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms);
+        const ss::SpeedVerdict v = ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus);
         if (v == ss::SpeedVerdict::NotFaster) return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
         if (v == ss::SpeedVerdict::Inconclusive) return QColor(170, 110, 0);
     }
@@ -120,12 +120,12 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     case Agreement: return e.has_comparison ? QStringLiteral("%1 %").arg(100.0 * e.comparison.agreement, 0, 'f', 1) : QStringLiteral("—");
     case Speed:
         if (!e.has_comparison || e.comparison.throughput_ratio <= 0) return QStringLiteral("—");
-        switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms)) {
+        switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)) {
         case ss::SpeedVerdict::Inconclusive: // the latency that would make it faster was noisy
-            return QStringLiteral("inconclusive (×%1 / ×%2; p95 %3× p50)")
+            return QStringLiteral("inconclusive (×%1 / ×%2; %3)")
                 .arg(e.comparison.throughput_ratio, 0, 'f', 2)
                 .arg(e.comparison.latency_ratio, 0, 'f', 2)
-                .arg(e.latency_p95_ms / e.latency_p50_ms, 0, 'f', 1);
+                .arg(QString::fromStdString(ss::inconclusive_reason(e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)));
         case ss::SpeedVerdict::NotFaster:
             return QStringLiteral("not faster (×%1 / ×%2)").arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2);
         default: return QStringLiteral("×%1 / ×%2").arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2);

@@ -1,5 +1,6 @@
 // baseline_comparison.cpp
 #include "eval/baseline_comparison.h"
+#include "eval/machine_load.h"
 
 #include "model/forward.h"
 #include "kernels/thread_pool.h"
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace ss {
@@ -131,12 +133,30 @@ Comparison ComparisonAccumulator::finish() const {
     return c;
 }
 
-SpeedVerdict speed_verdict(const Comparison& c, double latency_p50_ms, double latency_p95_ms) {
+namespace {
+bool noisy_latency(double p50_ms, double p95_ms) { return p50_ms > 0.0 && p95_ms > kNoisySpread * p50_ms; }
+} // namespace
+
+SpeedVerdict speed_verdict(const Comparison& c, double latency_p50_ms, double latency_p95_ms, double others_cpus) {
     if (!(c.throughput_ratio > 0.0)) return SpeedVerdict::Unknown;
     if (!c.faster_than_dense) return SpeedVerdict::NotFaster;
     if (c.throughput_ratio > 1.0 + kSpeedNoise) return SpeedVerdict::Faster;
-    if (latency_p50_ms > 0.0 && latency_p95_ms > kNoisySpread * latency_p50_ms) return SpeedVerdict::Inconclusive;
+    if (noisy_latency(latency_p50_ms, latency_p95_ms) || machine_was_busy(others_cpus)) return SpeedVerdict::Inconclusive;
     return SpeedVerdict::Faster;
+}
+
+std::string inconclusive_reason(double p50_ms, double p95_ms, double others_cpus) {
+    char b[160];
+    std::string s;
+    if (noisy_latency(p50_ms, p95_ms)) {
+        std::snprintf(b, sizeof b, "p95 %.1fx p50", p95_ms / p50_ms);
+        s = b;
+    }
+    if (machine_was_busy(others_cpus)) {
+        std::snprintf(b, sizeof b, "%sother processes kept %.1f CPUs busy", s.empty() ? "" : "; ", others_cpus);
+        s += b;
+    }
+    return s;
 }
 
 const char* speed_verdict_name(SpeedVerdict v) {

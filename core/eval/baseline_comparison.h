@@ -4,6 +4,8 @@
 #include "data/dataset.h"
 #include "model/model.h"
 
+#include <limits>
+#include <string>
 #include <vector>
 
 namespace ss {
@@ -52,10 +54,14 @@ inline bool beats_dense(double throughput_ratio, double latency_ratio) {
 
 // What a run may claim about speed. A "faster" that rests on batch-1 latency alone (throughput,
 // a median over batches, did not beat dense) is withheld when that latency was noisy: its p95 more
-// than kNoisySpread times its p50, as on a machine busy with other work.
+// than kNoisySpread times its p50, or other processes kept kBusyOthersCpus or more CPUs busy
+// during the run (machine_load.h; NaN: not measured).
 enum class SpeedVerdict { Unknown, Faster, NotFaster, Inconclusive };
 inline constexpr double kNoisySpread = 3.0;
-SpeedVerdict speed_verdict(const Comparison& c, double latency_p50_ms, double latency_p95_ms);
+SpeedVerdict speed_verdict(const Comparison& c, double latency_p50_ms, double latency_p95_ms,
+                           double others_cpus = std::numeric_limits<double>::quiet_NaN());
+// Why a verdict was withheld, in words: "p95 4.2x p50", "other processes kept 1.1 CPUs busy", or both.
+std::string inconclusive_reason(double latency_p50_ms, double latency_p95_ms, double others_cpus);
 const char* speed_verdict_name(SpeedVerdict v); // "faster", "not faster", "inconclusive", "unknown"
 
 // Accumulates a comparison batch by batch (the evaluation never keeps all logits).

@@ -1,5 +1,6 @@
 // evaluate.cpp
 #include "eval/evaluate.h"
+#include "eval/machine_load.h"
 
 #include "model/forward.h"
 #include "kernels/kernel_plan.h"
@@ -55,6 +56,7 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
     const Model& model = cm.model;
     check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
     EvalResult r = start_result(cm, opt.threads);
+    const CpuTicks ticks_at_start = cpu_ticks_now(); // how busy others keep the machine meanwhile
     const int n = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
     const int classes = model.num_classes();
     const int features = model.input_features();
@@ -191,6 +193,7 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
         c.latency_ratio = r.latency_p50_ms > 0 && !lat_ms.empty() ? opt.baseline->latency_p50_ms / r.latency_p50_ms : 0.0;
         c.faster_than_dense = beats_dense(c.throughput_ratio, c.latency_ratio);
     }
+    r.others_cpus = others_busy_cpus(ticks_at_start, cpu_ticks_now());
     if (opt.progress) opt.progress(1.0f);
     return r;
 }

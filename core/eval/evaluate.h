@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -55,6 +56,7 @@ struct EvalResult {
     std::vector<ExpertLayerStats> expert_stats; // (moe layer)
     std::string kernels;                    // which kernels ran (kernel_plan.h)
     std::string machine;                    // what it ran on (machine_info.h)
+    double others_cpus = std::numeric_limits<double>::quiet_NaN(); // CPUs other processes kept busy meanwhile (machine_load.h); NaN: unknown
     std::vector<LayerCost> layers;          // per top-level layer: batch-1 time and resident bytes
     std::vector<MatrixCost> matrices;       // per compressible matrix: zeros, precision, kernels (not kept in session files)
     bool has_comparison = false;            // false when evaluated without a baseline

@@ -1,5 +1,6 @@
 // lm_evaluate.cpp
 #include "eval/lm_evaluate.h"
+#include "eval/machine_load.h"
 
 #include "error.h"
 #include "eval/expert_stats.h"
@@ -100,6 +101,7 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     const int V = model.lm.vocab;
     const LmBaselineCache* cached = opt.dense ? nullptr : opt.cached;
     EvalResult r = start_result(cm, opt.threads);
+    const CpuTicks ticks_at_start = cpu_ticks_now(); // how busy others keep the machine meanwhile
     r.task = EvalTask::LanguageModeling;
     for (const MoeLayer* moe : model.moe_layers()) {
         r.moe_layers.push_back(moe->name);
@@ -272,6 +274,7 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
         details->nll = std::move(nll);
         details->dense_nll = std::move(dense_nll);
     }
+    r.others_cpus = others_busy_cpus(ticks_at_start, cpu_ticks_now());
     if (opt.progress) opt.progress(1.0f);
     return r;
 }

@@ -1,5 +1,6 @@
 // model_card.cpp
 #include "eval/model_card.h"
+#include "eval/machine_load.h"
 
 #include "eval/baseline_comparison.h"
 
@@ -192,11 +193,17 @@ void speed_section(std::ostringstream& md, const EvalResult& e) {
     if (e.has_comparison && c.throughput_ratio > 0)
         md << "| Against the uncompressed model, timed side by side | " << (lm ? "prompt" : "throughput") << " ×" << f("%.2f", c.throughput_ratio)
            << ", " << (lm ? "generation" : "batch-1 latency") << " ×" << f("%.2f", c.latency_ratio) << ": **"
-           << speed_verdict_name(speed_verdict(c, e.latency_p50_ms, e.latency_p95_ms)) << "** (ratios within " << f("%.0f", 100.0 * kSpeedNoise)
+           << speed_verdict_name(speed_verdict(c, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)) << "** (ratios within " << f("%.0f", 100.0 * kSpeedNoise)
            << " % of 1 are noise on a shared machine; a latency whose p95 exceeds " << f("%.0f", kNoisySpread)
-           << "× its p50 cannot by itself make a run faster) |\n";
+           << "× its p50, or one measured while other processes kept " << f("%.1f", kBusyOthersCpus)
+           << " CPUs or more busy, cannot by itself make a run faster) |\n";
     md << "| Threads | " << e.threads << " |\n";
     md << "| Machine | " << cell(e.machine.empty() ? "not recorded" : e.machine) << " |\n";
+    md << "| Machine load | "
+       << (std::isnan(e.others_cpus) ? std::string("not recorded")
+                                     : f("other processes kept %.2f CPUs busy during the run", e.others_cpus) +
+                                           (machine_was_busy(e.others_cpus) ? std::string(": **a busy machine**, timings noisier than usual") : std::string()))
+       << " |\n";
     md << "| Kernels | " << cell(e.kernels) << " |\n\n";
 }
 

@@ -76,6 +76,7 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     j["flops_per_sample"] = e.flops_per_sample;
     j["kernels"] = e.kernels;
     j["machine"] = e.machine;
+    j["others_cpus"] = number_or_null(e.others_cpus);
     nlohmann::json layers = nlohmann::json::array();
     for (const LayerCost& c : e.layers)
         layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes},
@@ -146,6 +147,7 @@ std::string lm_run_json(const RunRecord& r, int64_t resident_bytes, int indent) 
     j["sparsity"] = e.sparsity;
     j["kernels"] = e.kernels;
     j["machine"] = e.machine;
+    j["others_cpus"] = number_or_null(e.others_cpus);
     j["threads"] = e.threads;
     return j.dump(indent);
 }

@@ -27,6 +27,9 @@ struct RunRecord {
     CompressionPlan plan;
     EvalResult result;
     std::string note; // the user's own words about the run
+    bool hidden = false;    // the user hid it: left out of the table and the plots until shown again
+    std::string deleted_at; // UTC, ISO 8601, when the user deleted it; empty: not deleted (purging removes it for good)
+    bool deleted() const { return !deleted_at.empty(); }
 };
 
 std::string utc_now_iso8601();

@@ -27,10 +27,10 @@ std::string number(double v, const char* format = "%.9g") {
 std::string runs_to_csv(const std::vector<RunRecord>& runs) {
     const auto& lm_metrics = task_metrics(EvalTask::LanguageModeling);
     std::string out = "run,created_at,task,model,model_sha256,dataset,dataset_sha256,prune,quant,top_k,threads,samples,accuracy,accuracy_delta,"
-                      "accuracy_delta_ci_low,accuracy_delta_ci_high,agreement,latency_p50_ms,latency_p95_ms,throughput_sps,throughput_ratio,"
+                      "accuracy_delta_ci_low,accuracy_delta_ci_high,agreement,latency_p50_ms,latency_p95_ms,others_cpus,throughput_sps,throughput_ratio,"
                       "latency_ratio,faster_than_dense,weight_bytes,sparsity";
     for (const TaskMetric& m : lm_metrics) out += std::string(",") + m.key;
-    out += ",tags,machine,note\n";
+    out += ",hidden,tags,machine,note\n";
     for (const auto& r : runs) {
         const auto& e = r.result;
         const bool c = e.has_comparison, classifier = e.task == EvalTask::Classification;
@@ -46,7 +46,7 @@ std::string runs_to_csv(const std::vector<RunRecord>& runs) {
                (c && classifier ? number(e.comparison.delta_ci_low, "%.6f") : "") + "," +
                (c && classifier ? number(e.comparison.delta_ci_high, "%.6f") : "") + "," +
                (c && classifier ? number(e.comparison.agreement, "%.6f") : "") + "," + number(e.latency_p50_ms, "%.6f") + "," +
-               number(e.latency_p95_ms, "%.6f") + "," + number(e.throughput_sps, "%.1f") + "," + (c ? number(e.comparison.throughput_ratio, "%.6f") : "") +
+               number(e.latency_p95_ms, "%.6f") + "," + number(e.others_cpus, "%.3f") + "," + number(e.throughput_sps, "%.1f") + "," + (c ? number(e.comparison.throughput_ratio, "%.6f") : "") +
                "," + (c ? number(e.comparison.latency_ratio, "%.6f") : "") + "," + (c ? (e.comparison.faster_than_dense ? "1" : "0") : "") + "," +
                std::to_string(e.weight_bytes) + "," + number(e.sparsity, "%.6f");
         for (const TaskMetric& m : lm_metrics) {
@@ -54,6 +54,7 @@ std::string runs_to_csv(const std::vector<RunRecord>& runs) {
             out += ",";
             if (!classifier && it != e.metrics.end()) out += number(it->second);
         }
+        out += r.hidden ? ",1" : ",0";
         for (const std::string& text : {tags, e.machine, r.note}) {
             out += ',';
             out += csv_field(text);

@@ -271,7 +271,9 @@ std::string SessionDb::journal_mode() const { return scalar_text(db_, path_, "PR
 
 std::string SessionDb::integrity_check() const { return scalar_text(db_, path_, "PRAGMA integrity_check"); }
 
-int64_t SessionDb::run_count() const { return scalar_int(db_, path_, "SELECT count(*) FROM runs"); }
+int64_t SessionDb::run_count() const { return scalar_int(db_, path_, "SELECT count(*) FROM runs WHERE deleted_at IS NULL"); }
+
+int64_t SessionDb::deleted_count() const { return scalar_int(db_, path_, "SELECT count(*) FROM runs WHERE deleted_at IS NOT NULL"); }
 
 std::set<std::string> SessionDb::grid_keys() const {
     std::set<std::string> keys;
@@ -301,6 +303,57 @@ void SessionDb::set_note(int64_t id, const std::string& note) {
     sqlite3_bind_int64(s.get(), 1, id);
     bind_text(s.get(), 2, note);
     step_done(db_, path_, s.get());
+}
+
+namespace {
+// Runs `sql` (?1 = id, ?2 = the value) on one run; throws when no run has that id.
+void update_run(sqlite3* db, const std::string& path, const std::string& sql, int64_t id, const std::string* text, int value) {
+    Stmt s = prepare(db, path, sql);
+    sqlite3_bind_int64(s.get(), 1, id);
+    if (text) bind_text(s.get(), 2, *text);
+    else sqlite3_bind_int(s.get(), 2, value);
+    step_done(db, path, s.get());
+    if (sqlite3_changes(db) != 1) throw Error(path + ": no run " + std::to_string(id) + " in this session");
+}
+} // namespace
+
+void SessionDb::set_hidden(int64_t id, bool hidden) {
+    if (read_only_) throw Error(path_ + ": opened read-only");
+    update_run(db_, path_, "UPDATE runs SET hidden = ?2 WHERE id = ?1", id, nullptr, hidden ? 1 : 0);
+}
+
+void SessionDb::set_deleted(int64_t id, bool deleted) {
+    if (read_only_) throw Error(path_ + ": opened read-only");
+    if (!deleted) return update_run(db_, path_, "UPDATE runs SET deleted_at = NULL WHERE id = ?1 AND ?2 = 0", id, nullptr, 0);
+    const std::string now = utc_now_iso8601();
+    update_run(db_, path_, "UPDATE runs SET deleted_at = ?2 WHERE id = ?1", id, &now, 0);
+}
+
+int64_t SessionDb::purge_deleted() {
+    if (read_only_) throw Error(path_ + ": opened read-only");
+    exec(db_, path_, "PRAGMA secure_delete = ON");
+    exec(db_, path_, "BEGIN IMMEDIATE", "cannot purge deleted runs");
+    int64_t n = 0;
+    try {
+        // Rows of the other tables go with their run (ON DELETE CASCADE); models and datasets no run
+        // uses any more go too, and a baseline that was purged falls back to the dense model.
+        exec(db_, path_, "DELETE FROM runs WHERE deleted_at IS NOT NULL", "cannot purge deleted runs");
+        n = sqlite3_changes(db_);
+        exec(db_, path_,
+             "DELETE FROM models WHERE id NOT IN (SELECT model_id FROM runs WHERE model_id IS NOT NULL);"
+             "DELETE FROM datasets WHERE id NOT IN (SELECT dataset_id FROM runs WHERE dataset_id IS NOT NULL);"
+             "UPDATE session_meta SET value = '0' WHERE key = 'baseline_run' AND CAST(value AS INTEGER) NOT IN (SELECT id FROM runs)",
+             "cannot purge deleted runs");
+        exec(db_, path_, "COMMIT", "cannot purge deleted runs");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        exec(db_, path_, "PRAGMA secure_delete = OFF");
+        throw;
+    }
+    exec(db_, path_, "PRAGMA secure_delete = OFF");
+    // The log holds the pages as they were before the purge: copied into the file and truncated.
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    return n;
 }
 
 void SessionDb::delete_run(int64_t id) {

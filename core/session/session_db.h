@@ -47,6 +47,9 @@ struct GridClaim {
     std::string holder;
 };
 
+// Whether runs() returns the runs the user deleted (kept in the file until purge_deleted).
+enum class DeletedRuns { Skip, Include };
+
 class SessionDb {
 public:
     static std::unique_ptr<SessionDb> open(const std::string& path, SessionAccess access = SessionAccess::ReadWrite);
@@ -60,11 +63,13 @@ public:
     const std::string& backup_path() const { return backup_path_; } // written before migrating; else empty
     std::string journal_mode() const;                                // "wal" for files opened for writing
 
-    // Every run, by id. A damaged run (plan JSON that does not parse, an unknown task, per-run rows
-    // out of order) throws ss::Error naming it — unless `damaged` is given: then that run is left
-    // out, the message appended there, and the others are returned.
-    std::vector<RunRecord> runs(std::vector<std::string>* damaged = nullptr) const;
-    int64_t run_count() const;
+    // Every run, by id; deleted ones only when asked for. A damaged run (plan JSON that does not
+    // parse, an unknown task, per-run rows out of order) throws ss::Error naming it — unless
+    // `damaged` is given: then that run is left out, the message appended there, and the others
+    // are returned.
+    std::vector<RunRecord> runs(std::vector<std::string>* damaged = nullptr, DeletedRuns deleted = DeletedRuns::Skip) const;
+    int64_t run_count() const;     // runs not deleted
+    int64_t deleted_count() const; // deleted runs still in the file
     std::set<std::string> grid_keys() const; // of the runs that have one (finished sweep points)
 
     // Commits one run (and its per-class, per-expert, per-layer rows) in its own transaction.
@@ -83,7 +88,14 @@ public:
 
     void set_note(int64_t id, const std::string& note);
     void set_tags(int64_t id, const std::vector<std::string>& tags);
-    void delete_run(int64_t id); // its rows in the other tables go with it (ON DELETE CASCADE)
+    // What the user hides and deletes. Both throw ss::Error for an id the session does not hold.
+    // A deleted run stays in the file (restorable with set_deleted(id, false)) until purged.
+    void set_hidden(int64_t id, bool hidden);
+    void set_deleted(int64_t id, bool deleted); // deleted_at = now (UTC) / NULL
+    // Removes every deleted run for good, its pages overwritten with zeros (secure_delete) and the
+    // write-ahead log truncated, so no copy of them is left in the file. Returns how many.
+    int64_t purge_deleted();
+    void delete_run(int64_t id); // at once and for good; its rows in the other tables go with it (ON DELETE CASCADE)
 
     // Session-wide settings ("baseline_run", "title", ...).
     std::optional<std::string> meta(const std::string& key) const;

@@ -37,13 +37,13 @@ std::vector<std::string> split_tags(const std::string& s) {
 
 constexpr int64_t kMaxLatencyBlob = int64_t(4) << 20; // 1 M samples of 4 bytes
 
-// The runs columns, in the order runs() reads them and write_run binds them (?1..?42).
+// The runs columns, in the order runs() reads them and write_run binds them (?1..?46).
 constexpr const char* kRunColumns =
     "id, created_at, model_name, model_path, dataset_path, prune_method, sparsity_target, quant, top_k_override, top_k, "
     "threads, samples, accuracy, latency_p50_ms, latency_p95_ms, throughput_sps, weight_bytes, sparsity, input_scale, "
     "input_mean, input_std, dataset_sha256, plan_json, flops_per_sample, baseline_accuracy, agreement, mean_kl, delta_ci_low, "
     "delta_ci_high, gained, lost, throughput_ratio, latency_ratio, kernels, machine, note, model_id, dataset_id, app_version, "
-    "tags, grid_key, latency_samples, task";
+    "tags, grid_key, latency_samples, task, hidden, deleted_at, others_cpus";
 
 // The id of the row of `table` (e.g. "models (name, path, sha256)") holding `values`, inserted
 // when missing.
@@ -79,7 +79,7 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
     const int64_t did = registered_id(db, path, "datasets (path, sha256)", "path = ?1 AND sha256 = ?2", {r.dataset_path, r.dataset_sha256});
 
     std::string values;
-    for (int i = 1; i <= 43; ++i) values += (i > 1 ? ",?" : "?") + std::to_string(i);
+    for (int i = 1; i <= 46; ++i) values += (i > 1 ? ",?" : "?") + std::to_string(i);
     Stmt run = prepare(db, path, std::string("INSERT INTO runs (") + kRunColumns + ") VALUES (" + values + ")");
     sqlite3_stmt* s = run.get();
     const EvalResult& e = r.result;
@@ -133,6 +133,9 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
         sqlite3_bind_blob(s, 42, e.latency_samples_ms.data(), int(e.latency_samples_ms.size() * sizeof(float)), SQLITE_TRANSIENT);
     }
     bind_text(s, 43, eval_task_name(e.task));
+    sqlite3_bind_int(s, 44, r.hidden ? 1 : 0);
+    if (r.deleted()) bind_text(s, 45, r.deleted_at);
+    bind_real_or_null(s, 46, e.others_cpus);
     step_done(db, path, s);
 
     Stmt met = prepare(db, path, "INSERT INTO run_metric (run_id, name, value) VALUES (?1,?2,?3)");
@@ -204,7 +207,7 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
     }
 }
 
-std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged) const {
+std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, DeletedRuns deleted) const {
     sqlite3* db = db_;
     const std::string& path = path_;
     std::vector<RunRecord> runs;
@@ -220,7 +223,8 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged) const 
     // hostile file) is not loaded at all; the run keeps its p50 and p95.
     const std::string blob = "latency_samples";
     cols.replace(cols.find(blob), blob.size(), "CASE WHEN length(latency_samples) <= " + std::to_string(kMaxLatencyBlob) + " THEN latency_samples END");
-    Stmt s = prepare(db, path, "SELECT " + cols + ", IFNULL(m.sha256, '') FROM runs LEFT JOIN models m ON m.id = runs.model_id ORDER BY runs.id");
+    Stmt s = prepare(db, path, "SELECT " + cols + ", IFNULL(m.sha256, '') FROM runs LEFT JOIN models m ON m.id = runs.model_id" +
+                                   (deleted == DeletedRuns::Include ? "" : " WHERE runs.deleted_at IS NULL") + " ORDER BY runs.id");
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         RunRecord r;
@@ -283,7 +287,10 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged) const 
         if (!parse_eval_task(text_col(q, 42), &e.task))
             throw Error(path + ": run " + std::to_string(r.id) + ": task '" + text_col(q, 42) + "' is not one this version knows (" +
                         eval_task_name(EvalTask::Classification) + ", " + eval_task_name(EvalTask::LanguageModeling) + ")");
-        r.model_sha256 = text_col(q, 43);
+        r.hidden = sqlite3_column_int(q, 43) != 0;
+        r.deleted_at = text_col(q, 44);
+        e.others_cpus = real_or_nan(q, 45);
+        r.model_sha256 = text_col(q, 46);
         } catch (const Error& e) {
             damage(r.id, e);
             continue;
