@@ -9,6 +9,7 @@
 #include "main_window.h"
 #include "generation_panel.h"
 #include "token_inspector.h"
+#include "run_filter_proxy.h"
 #include "run_list_model.h"
 #include "compression_panel.h"
 #include "evaluation_runner.h"

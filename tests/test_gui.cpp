@@ -697,6 +697,169 @@ private slots:
         QVERIFY(!w4.session());
     }
 
+    // Runs the user hides and deletes: out of the table and the plots, undoable, written to the
+    // session at once; deleted runs come back on reopening only as restorable ones, and leave
+    // the file on a purge.
+    void runsAreHiddenDeletedUndoneAndPurged() {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.setLatencySamples(5);
+        w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));
+        w.setDataset(synthetic_dataset(64));
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        CompressionPanel* p = w.compressionPanel();
+        for (const char* quant : {"none", "int8", "int4:g32"}) {
+            p->quantCombo()->setCurrentIndex(p->quantCombo()->findData(QString::fromLatin1(quant)));
+            QTest::mouseClick(p->evaluateButton(), Qt::LeftButton);
+            QVERIFY(finished.wait(20000));
+        }
+        const QString path = dir.filePath(QStringLiteral("h.sparsescope"));
+        QString err;
+        QVERIFY2(w.saveSession(path, &err), qPrintable(err));
+        auto stored = [&] { return ss::SessionDb::open(path.toStdString(), ss::SessionAccess::ReadOnly)->runs(nullptr, ss::DeletedRuns::Include); };
+        QCOMPARE(w.runsView()->rowCount(), 3);
+        QCOMPARE(w.accuracyPlot()->pointCount(), 3);
+
+        // Hide run 2: gone from the table and the plot, kept in the file with its flag.
+        QVERIFY2(w.hideRuns({1}, true, &err), qPrintable(err));
+        QCOMPARE(w.runsView()->rowCount(), 2);
+        QCOMPARE(w.accuracyPlot()->pointCount(), 2);
+        QVERIFY(stored()[1].hidden);
+        QVERIFY(!w.hideRuns({1}, true, &err)); // already hidden
+        w.setShowHiddenRuns(true); // View > Show Hidden Runs: back, in grey italics
+        QCOMPARE(w.runsView()->rowCount(), 3);
+        QCOMPARE(w.accuracyPlot()->pointCount(), 3);
+        QVERIFY(w.runs()->index(1, RunListModel::Id).data(Qt::FontRole).value<QFont>().italic());
+        QVERIFY(w.findChild<QAction*>(QStringLiteral("showHiddenRuns"))->isChecked());
+        w.setShowHiddenRuns(false);
+        QCOMPARE(w.runsView()->rowCount(), 2);
+        w.undoStack()->undo(); // unhidden
+        QCOMPARE(w.runsView()->rowCount(), 3);
+        QVERIFY(!stored()[1].hidden);
+        w.undoStack()->redo();
+        QVERIFY(stored()[1].hidden);
+
+        // Delete run 3 (the chosen baseline): gone, restorable, still in the file until a purge.
+        w.useRunAsBaseline(2);
+        QVERIFY2(w.deleteRuns({2}, &err), qPrintable(err));
+        QCOMPARE(w.runsView()->rowCount(), 1);
+        QCOMPARE(w.accuracyPlot()->pointCount(), 1);
+        QCOMPARE(w.runs()->baselineRow(), -1); // a deleted run is no baseline
+        QCOMPARE(w.runs()->rowCount(), 3);
+        {
+            auto db = ss::SessionDb::open(path.toStdString(), ss::SessionAccess::ReadOnly);
+            QCOMPARE(db->run_count(), int64_t(2));
+            QCOMPARE(db->deleted_count(), int64_t(1));
+        }
+        QCOMPARE(w.undoStack()->undoText(), QStringLiteral("Delete run(s) 3"));
+        w.undoStack()->undo();
+        QCOMPARE(w.runsView()->rowCount(), 2);
+        QCOMPARE(w.runs()->baselineRow(), 2); // and the baseline again
+        QCOMPARE(ss::SessionDb::open(path.toStdString(), ss::SessionAccess::ReadOnly)->deleted_count(), int64_t(0));
+        w.undoStack()->redo();
+        QVERIFY(!w.deleteRuns({2}, &err)); // deleted already
+
+        // Reopened: the hidden run hidden, the deleted one restorable.
+        MainWindow w2;
+        QVERIFY2(w2.openSession(path, &err), qPrintable(err));
+        QCOMPARE(w2.runs()->rowCount(), 3);
+        QCOMPARE(w2.runsView()->rowCount(), 1);
+        QVERIFY2(w2.openedSummary().contains(QStringLiteral("(2 runs)")), qPrintable(w2.openedSummary()));
+        QVERIFY2(w2.restoreDeletedRuns(&err), qPrintable(err));
+        QCOMPARE(w2.runsView()->rowCount(), 2);
+        QVERIFY(!w2.restoreDeletedRuns(&err));
+        w2.undoStack()->undo(); // deleted again
+        QCOMPARE(w2.runsView()->rowCount(), 1);
+        // Purged: out of the model and the file; undo has nothing left to name.
+        QCOMPARE(w2.purgeDeletedRuns(&err), 1);
+        QCOMPARE(w2.runs()->rowCount(), 2);
+        QCOMPARE(w2.undoStack()->count(), 0);
+        QCOMPARE(stored().size(), size_t(2));
+        QCOMPARE(ss::SessionDb::open(path.toStdString(), ss::SessionAccess::ReadOnly)->deleted_count(), int64_t(0));
+        // Runs of another session shown to compare are not deleted from here.
+        ss::RunRecord other = w2.runs()->run(0);
+        const QString other_path = dir.filePath(QStringLiteral("o.sparsescope"));
+        ss::save_session(other_path.toStdString(), {other});
+        QVERIFY2(w2.addComparisonSession(other_path, &err), qPrintable(err));
+        QVERIFY(!w2.deleteRuns({2}, &err));
+        QVERIFY2(err.contains(QStringLiteral("another session")), qPrintable(err));
+    }
+
+    // A run's settings loaded back into the controls give its plan again; its model exported
+    // equals the model exported from those controls; another model's run is refused.
+    void runSettingsLoadBackAndExport() {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.setLatencySamples(5);
+        const ss::Model m = test_support::tiny_moe_model();
+        w.setModel(std::make_shared<const ss::Model>(m));
+        w.setDataset(synthetic_dataset(64));
+        CompressionPanel* p = w.compressionPanel();
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        // Run 1: controls only, with an override; run 2: a plan the controls cannot say.
+        p->pruneMethodCombo()->setCurrentIndex(p->pruneMethodCombo()->findData(QStringLiteral("magnitude:%:block4")));
+        p->sparsitySlider()->setValue(40);
+        p->quantCombo()->setCurrentIndex(p->quantCombo()->findData(QStringLiteral("int4:g32")));
+        p->topKSpin()->setValue(1);
+        std::map<std::string, ss::LayerOverride> o;
+        o["moe.experts.1"].quant = ss::parse_quant_spec("int8");
+        p->setOverrides(o);
+        QTest::mouseClick(p->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        QString err;
+        const ss::CompressionPlan odd = ss::parse_compression_plan(
+            R"({"prune":"magnitude:0.33","quant":"int3:g32","top_k":{"moe":1},"calibration_samples":64})", "test");
+        p->resetToBaseline();
+        p->setPlanFile(QStringLiteral("odd.json"), odd);
+        QTest::mouseClick(p->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        const ss::RunRecord first = w.runs()->run(0), second = w.runs()->run(1);
+        QCOMPARE(QString::fromStdString(second.plan.quant.label()), QStringLiteral("int3:g32"));
+
+        p->resetToBaseline();
+        p->threadsSpin()->setValue(1);
+        QVERIFY2(w.loadRunSettings(0, &err), qPrintable(err));
+        QCOMPARE(QString::fromStdString(p->plan().to_json()), QString::fromStdString(first.plan.to_json()));
+        QCOMPARE(p->sparsitySlider()->value(), 40);
+        QCOMPARE(p->quantCombo()->currentData().toString(), QStringLiteral("int4:g32"));
+        QCOMPARE(p->overrides().size(), size_t(1));
+        QCOMPARE(p->threads(), first.result.threads);
+        QVERIFY2(w.loadRunSettings(1, &err), qPrintable(err));
+        QCOMPARE(QString::fromStdString(p->plan().to_json()), QString::fromStdString(second.plan.to_json()));
+        QVERIFY(p->overrides().empty()); // run 1's override is gone: settings are the run's, not added to
+
+        // The run's model equals the one exported from its settings in the controls.
+        const QString a = dir.filePath(QStringLiteral("run1.safetensors")), b = dir.filePath(QStringLiteral("controls.safetensors"));
+        QVERIFY2(w.exportRunModel(0, a, &err), qPrintable(err));
+        QVERIFY2(w.loadRunSettings(0, &err), qPrintable(err));
+        QVERIFY2(w.exportModel(b, &err), qPrintable(err));
+        QCOMPARE(test_support::read_bytes(a.toStdString()), test_support::read_bytes(b.toStdString()));
+        QVERIFY(ss::load_model(a.toStdString()).name == m.name);
+        ss::Model renamed = test_support::tiny_moe_model();
+        renamed.name = "another-model";
+        w.setModel(std::make_shared<const ss::Model>(renamed));
+        QVERIFY(!w.exportRunModel(0, dir.filePath(QStringLiteral("x.safetensors")), &err));
+        QVERIFY2(err.contains(QStringLiteral("open that model first")), qPrintable(err));
+    }
+
+    // The Noise column: p95/p50, and "busy" when other processes kept the machine busy.
+    void noiseColumnFlagsBusyMachines() {
+        RunListModel model;
+        ss::RunRecord r;
+        r.result.latency_p50_ms = 0.5;
+        r.result.latency_p95_ms = 0.7;
+        model.addRun(r);
+        r.result.latency_p95_ms = 2.0;
+        r.result.others_cpus = 1.24;
+        model.addRun(r);
+        QCOMPARE(model.index(0, RunListModel::Noise).data().toString(), QStringLiteral("×1.4"));
+        QVERIFY(!model.index(0, RunListModel::Noise).data(Qt::ForegroundRole).isValid());
+        QVERIFY(model.index(0, RunListModel::Noise).data(Qt::ToolTipRole).toString().contains(QStringLiteral("not recorded")));
+        QCOMPARE(model.index(1, RunListModel::Noise).data().toString(), QStringLiteral("×4.0 · busy (1.2 CPUs)"));
+        QVERIFY(model.index(1, RunListModel::Noise).data(Qt::ForegroundRole).isValid());
+        QCOMPARE(model.index(1, RunListModel::Noise).data(RunListModel::SortRole).toDouble(), 4.0);
+    }
+
     void cancelStopsTheRun() {
         MainWindow w;
         w.setModel(std::make_shared<const ss::Model>(test_support::tiny_moe_model()));

@@ -97,7 +97,7 @@ void AccuracyLatencyPlot::setTask(ss::EvalTask task) {
     const bool lm = task == ss::EvalTask::LanguageModeling;
     plot_->xAxis->setLabel(lm ? tr("Generation, ms per token (p50, batch 1)") : tr("Latency p50, batch 1 (ms)"));
     plot_->yAxis->setLabel(lm ? tr("Perplexity (lower is better)") : tr("Top-1 accuracy (%)"));
-    setRuns(std::vector<ss::RunRecord>(runs_));
+    setRuns(std::vector<ss::RunRecord>(runs_), {}, show_hidden_);
 }
 
 void AccuracyLatencyPlot::refreshTitle() {
@@ -155,8 +155,9 @@ QCPGraph* AccuracyLatencyPlot::series(const QString& name, const QString& group,
     return g;
 }
 
-void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const std::vector<QString>& groups) {
+void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const std::vector<QString>& groups, bool show_hidden) {
     runs_ = runs;
+    show_hidden_ = show_hidden;
     std::vector<QString> group_names; // in order of first appearance
     for (const QString& g : groups)
         if (std::find(group_names.begin(), group_names.end(), g) == group_names.end()) group_names.push_back(g);
@@ -170,13 +171,15 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
     rows_.clear();
     for (auto& [name, g] : series_) points[g];
     double max_x = 0.0, min_y = 1e300, max_y = 0.0;
-    hidden_ = 0;
+    hidden_ = drawn_ = 0;
     for (int row : order) {
         const auto& r = runs_[size_t(row)];
+        if (!RunListModel::shown(r, show_hidden_)) continue; // hidden or deleted by the user
         if (!shown(r)) {
             ++hidden_;
             continue;
         }
+        ++drawn_;
         const double x = r.result.latency_p50_ms, y = yOf(r);
         QCPGraph* g = grouped ? series(seriesOf(r), groups[size_t(row)],
                                        int(std::find(group_names.begin(), group_names.end(), groups[size_t(row)]) - group_names.begin()))
@@ -194,7 +197,7 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
         else g->addToLegend();
     }
     QVector<double> fx, fy, bx, by, nx, ny;
-    for (int row : paretoFront(runs_, task_)) {
+    for (int row : paretoFront(runs_, task_, show_hidden_)) {
         fx.push_back(runs_[size_t(row)].result.latency_p50_ms);
         fy.push_back(yOf(runs_[size_t(row)]));
     }
@@ -237,7 +240,7 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
     frontier_->setData(fx, fy, true);
     baseline_->setData(bx, by);
     not_faster_->setData(nx, ny);
-    if (int(runs_.size()) > hidden_) {
+    if (drawn_ > 0 || !bx.isEmpty()) {
         plot_->xAxis->setRange(0, max_x * 1.15 + 1e-3);
         if (task_ == ss::EvalTask::LanguageModeling) { // perplexity: no upper bound, often close together
             const double pad = std::max(0.01 * max_y, (max_y - min_y) * 0.15);
@@ -278,12 +281,12 @@ void AccuracyLatencyPlot::setSelectedRuns(const std::vector<int>& rows) {
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-std::vector<int> AccuracyLatencyPlot::paretoFront(const std::vector<ss::RunRecord>& runs, ss::EvalTask task) {
+std::vector<int> AccuracyLatencyPlot::paretoFront(const std::vector<ss::RunRecord>& runs, ss::EvalTask task, bool show_hidden) {
     // Quality: higher is better (accuracy, or minus perplexity).
     auto quality = [task](const ss::RunRecord& r) { return task == ss::EvalTask::LanguageModeling ? -yOf(r) : r.result.accuracy; };
     std::vector<int> order;
     for (size_t i = 0; i < runs.size(); ++i)
-        if (runs[i].result.task == task) order.push_back(int(i));
+        if (runs[i].result.task == task && RunListModel::shown(runs[i], show_hidden)) order.push_back(int(i));
     // By latency, and at equal latency the better first, so it alone can be on the front.
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
         const auto &ra = runs[size_t(a)], &rb = runs[size_t(b)];

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "eval/run_record.h"
+#include "run_list_model.h"
 
 #include <QWidget>
 
@@ -25,7 +26,8 @@ public:
 
     // `groups` (one per run, optional): runs from several sessions or models are drawn one color
     // per group (marker shape still by precision) instead of one color per precision.
-    void setRuns(const std::vector<ss::RunRecord>& runs, const std::vector<QString>& groups = {});
+    // Deleted runs are never drawn, hidden ones only when `show_hidden` (RunListModel::shown).
+    void setRuns(const std::vector<ss::RunRecord>& runs, const std::vector<QString>& groups = {}, bool show_hidden = false);
     // The task whose runs are drawn (the loaded model's); switches axes and the frontier's sense.
     void setTask(ss::EvalTask task);
     ss::EvalTask task() const { return task_; }
@@ -43,8 +45,9 @@ public:
     // The color and marker of a series, shared by every plot that groups runs by precision.
     static void seriesStyle(const QString& name, QColor* color, int* shape);
     // Rows of the runs of `task` on the Pareto frontier (lower latency, higher accuracy or lower
-    // perplexity), by latency.
-    static std::vector<int> paretoFront(const std::vector<ss::RunRecord>& runs, ss::EvalTask task = ss::EvalTask::Classification);
+    // perplexity), by latency; of the runs shown only.
+    static std::vector<int> paretoFront(const std::vector<ss::RunRecord>& runs, ss::EvalTask task = ss::EvalTask::Classification,
+                                        bool show_hidden = false);
     int frontierCount() const;
     int notFasterCount() const;
     // The run drawn within `radius` pixels of `pos` (plot coordinates), nearest first; -1 if none.
@@ -57,7 +60,7 @@ signals:
 
 private:
     QCPGraph* series(const QString& name, const QString& group = {}, int group_index = -1);
-    bool shown(const ss::RunRecord& run) const { return run.result.task == task_; }
+    bool shown(const ss::RunRecord& run) const { return run.result.task == task_ && RunListModel::shown(run, show_hidden_); }
     void refreshTitle();
 
     QCustomPlot* plot_;
@@ -69,6 +72,8 @@ private:
     int chosen_row_ = -1;
     ss::EvalTask task_ = ss::EvalTask::Classification;
     int hidden_ = 0; // runs of the other task
+    int drawn_ = 0;
+    bool show_hidden_ = false;
     QCPTextElement* title_ = nullptr;
     std::vector<ss::RunRecord> runs_;
     std::map<QString, QCPGraph*> series_;

@@ -1,6 +1,9 @@
 // compression_panel.cpp
 #include "compression_panel.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileInfo>
@@ -12,6 +15,7 @@
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
+#include <QSignalBlocker>
 #include <QThread>
 #include <QVBoxLayout>
 
@@ -182,6 +186,49 @@ void CompressionPanel::resetToBaseline() {
     drop_experts_->setValue(0);
     setPlanFile({}, {});
     setOverrides({});
+}
+
+bool CompressionPanel::setPlan(const ss::CompressionPlan& plan, const QString& source, int threads) {
+    // The pruning choice whose flag form, with the slider's whole percent, is the plan's.
+    int prune_index = -1, percent = 0;
+    for (int i = 0; i < prune_method_->count() && prune_index < 0; ++i) {
+        const QString value = prune_method_->itemData(i).toString();
+        if (!value.contains(QLatin1Char('%'))) {
+            if (ss::parse_prune_spec(value.toStdString()) == plan.prune) prune_index = i;
+            continue;
+        }
+        const int p = int(std::lround(plan.prune.sparsity * 100.0));
+        if (p < 1 || p > sparsity_->maximum()) continue;
+        QString flag = value;
+        flag.replace(QLatin1Char('%'), QString::number(p / 100.0, 'f', 2));
+        if (ss::parse_prune_spec(flag.toStdString()) == plan.prune) prune_index = i, percent = p;
+    }
+    const int quant_index = quant_->findData(QString::fromStdString(plan.quant.label()));
+    ss::CompressionPlan rest = plan; // what the controls cannot say stays a plan
+    const bool controls_hold_prune = prune_index >= 0, controls_hold_quant = quant_index >= 0;
+    const bool top_k_fits = plan.top_k == 0 || (top_k_->isEnabled() && plan.top_k >= top_k_->minimum() && plan.top_k <= top_k_->maximum());
+    const bool drop_fits = plan.drop_experts == 0 || (drop_experts_->isEnabled() && plan.drop_experts <= drop_experts_->maximum());
+    if (!top_k_fits && plan.top_k != 0 && !top_k_->isEnabled()) return false; // a top-k for a model without MoE layers
+    const QSignalBlocker b1(prune_method_), b2(sparsity_), b3(quant_), b4(top_k_), b5(drop_experts_);
+    prune_method_->setCurrentIndex(controls_hold_prune ? prune_index : std::max(0, prune_method_->findData(QStringLiteral("none"))));
+    sparsity_->setValue(controls_hold_prune ? percent : 0);
+    quant_->setCurrentIndex(controls_hold_quant ? quant_index : std::max(0, quant_->findData(QStringLiteral("none"))));
+    top_k_->setValue(plan.top_k > 0 && top_k_fits ? plan.top_k : model_top_k_);
+    drop_experts_->setValue(drop_fits ? plan.drop_experts : 0);
+    if (threads > 0) threads_->setValue(std::clamp(threads, threads_->minimum(), threads_->maximum()));
+    if (controls_hold_prune) rest.prune = {};
+    if (controls_hold_quant) rest.quant = {};
+    if (top_k_fits) rest.top_k = 0;
+    if (drop_fits) rest.drop_experts = 0;
+    overrides_ = plan.layers; // the Overrides… dialog edits them
+    rest.layers.clear();
+    const bool need_plan = rest.to_json() != ss::CompressionPlan{}.to_json();
+    file_plan_ = need_plan ? std::optional<ss::CompressionPlan>(rest) : std::nullopt;
+    plan_file_name_ = need_plan ? tr("the plan of %1").arg(source) : QString();
+    updateSparsityEnabled();
+    updatePlanLabel();
+    emit settingsChanged();
+    return true;
 }
 
 void CompressionPanel::setMoe(int experts, int model_top_k) {

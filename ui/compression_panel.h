@@ -35,6 +35,12 @@ public:
     QPushButton* baselineButton() const { return baseline_; }
     void setProgress(int permille);
     void setPlanFile(const QString& path, const ss::CompressionPlan& plan); // empty path: none
+    // Every control set so that plan() gives `plan` again (a run's settings loaded back): the
+    // controls where they can say it, overrides for its layers, and the whole plan as the plan
+    // (named `source`, e.g. "run 5") where they cannot. `threads` > 0 sets the thread count too.
+    // One settingsChanged at the end. Returns false, changing nothing, when `plan` is not one the
+    // controls and a plan together can hold (never for plans this program wrote).
+    bool setPlan(const ss::CompressionPlan& plan, const QString& source, int threads = 0);
     // Per-layer / per-expert overrides from the Overrides… dialog; they win over a plan file's.
     void setOverrides(std::map<std::string, ss::LayerOverride> overrides);
     const std::map<std::string, ss::LayerOverride>& overrides() const { return overrides_; }
@@ -44,6 +50,7 @@ public:
     QComboBox* quantCombo() const { return quant_; }
     QSpinBox* topKSpin() const { return top_k_; }
     QSpinBox* dropExpertsSpin() const { return drop_experts_; }
+    QSpinBox* threadsSpin() const { return threads_; }
     QPushButton* evaluateButton() const { return evaluate_; }
     QPushButton* cancelButton() const { return cancel_; }
     QCheckBox* liveCheck() const { return live_; }

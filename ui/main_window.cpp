@@ -27,6 +27,7 @@
 #include "kernels/blas_setup.h"
 #include "eval/machine_info.h"
 #include "formats/model_io.h"
+#include "run_filter_proxy.h"
 #include "run_list_model.h"
 #include "eval/result_json.h"
 #include "session/session_db.h"
@@ -55,6 +56,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSortFilterProxyModel>
+#include <QUndoStack>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTimer>
@@ -100,7 +102,8 @@ MainWindow::MainWindow(QWidget* parent)
     left->setMinimumWidth(370);
     left->setMaximumWidth(460);
 
-    proxy_ = new QSortFilterProxyModel(this);
+    proxy_ = new RunFilterProxy(this);
+    undo_ = new QUndoStack(this);
     proxy_->setSourceModel(runs_);
     proxy_->setSortRole(RunListModel::SortRole);
     proxy_->setFilterKeyColumn(-1); // a filter matches any column
@@ -289,12 +292,13 @@ MainWindow::MainWindow(QWidget* parent)
     connect(runs_, &RunListModel::noteEdited, this, [save_edit](int row) { save_edit(row, false); });
     connect(runs_, &RunListModel::tagsEdited, this, [save_edit](int row) { save_edit(row, true); });
     connect(runs_, &RunListModel::runsChanged, this, [this] {
-        accuracy_plot_->setRuns(runs_->runs(), plotGroups());
+        proxy_->refilter(); // hidden and deleted runs leave the table
+        accuracy_plot_->setRuns(runs_->runs(), plotGroups(), runs_->showHidden());
         accuracy_plot_->setBaselineRun(runs_->baselineRow());
-        metric_plot_->setRuns(runs_->runs());
+        metric_plot_->setRuns(runs_->runs(), runs_->showHidden());
         hideConstantColumns();
         table_->resizeColumnsToContents();
-        empty_state_->setVisible(runs_->rowCount() == 0);
+        empty_state_->setVisible(runs_->rowCount() == runs_->deletedCount());
     });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& cur) { showSelectedRun(cur.isValid() ? proxy_->mapToSource(cur).row() : -1); });

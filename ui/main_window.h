@@ -21,6 +21,8 @@ class QMenu;
 class QSplitter;
 class QLineEdit;
 class QSortFilterProxyModel;
+class QUndoStack;
+class QAction;
 class QTabWidget;
 class QTableView;
 class QCustomPlot;
@@ -48,6 +50,7 @@ class EvaluationRunner;
 class InputPanel;
 class ExpertShareChart;
 class RunListModel;
+class RunFilterProxy;
 struct BaselineCache;
 struct EvaluationJob;
 
@@ -133,7 +136,8 @@ public:
     bool openPath(const QString& path, QString* error);
     // The loaded model compressed with the panel's settings, written as classifier-v1 safetensors
     // (a directory, or one file when the path ends in .safetensors).
-    bool exportModel(const QString& path, QString* error);
+    // `plan` (default: the panel's settings) and `input` (default: the Input panel's) choose what is exported.
+    bool exportModel(const QString& path, QString* error, const ss::CompressionPlan* plan = nullptr, const ss::InputSpec* input = nullptr);
     // A model card (Markdown, core/eval/model_card.h) of run `row` of runs(): every figure as measured.
     bool exportModelCard(int row, const QString& path, QString* error);
     bool loadPlan(const QString& path, QString* error);
@@ -163,7 +167,7 @@ public:
     QTabWidget* mainTabs() const { return main_tabs_; }
     QTabWidget* detailTabs() const { return detail_tabs_; }
     QTableView* runTable() const { return table_; }
-    QSortFilterProxyModel* runsView() const { return proxy_; } // what the table shows: sorted, filtered
+    QSortFilterProxyModel* runsView() const; // what the table shows: sorted, filtered, without hidden and deleted runs
     QLineEdit* runFilter() const { return filter_; }
     // Selects run `row` (a row of runs()) in the table, whatever its sorting and filtering.
     void selectRun(int row);
@@ -174,6 +178,23 @@ public:
     bool tagSelectedRuns(const QString& tags);
     // The runs selected in the table (rows of runs()), in order; two or more are compared.
     std::vector<int> selectedRuns() const;
+
+    // Runs the user hides, deletes, restores and purges (rows of runs(); main_window_run_edits.cpp).
+    // Each is one step on undoStack() (Edit > Undo), written to the session at once. Deleting
+    // takes runs of this session only; a deleted run leaves the file only on purgeDeletedRuns.
+    // The live preview can be neither hidden nor deleted (the next live result would bring it
+    // back). False with the reason when none of `rows` can be.
+    bool hideRuns(const std::vector<int>& rows, bool hide, QString* error);
+    bool deleteRuns(const std::vector<int>& rows, QString* error);
+    bool restoreDeletedRuns(QString* error); // every deleted run of this session
+    int purgeDeletedRuns(QString* error);    // how many left the file; -1 on failure (nothing lost)
+    void setShowHiddenRuns(bool show);       // View > Show Hidden Runs
+    QUndoStack* undoStack() const { return undo_; }
+    // Run > Load Settings of Run: the controls set to what run `row` was measured with.
+    bool loadRunSettings(int row, QString* error);
+    // Run > Export Run's Model: the loaded model compressed as run `row` was (it must be the
+    // model that run measured), written like File > Export Compressed Model.
+    bool exportRunModel(int row, const QString& path, QString* error);
 
     // The live row (a preview the next live result replaces), or -1; and how long the last live
     // update took from the control change to its whole-set result (ms), -1 before any.
@@ -254,7 +275,9 @@ private:
     MetricPlot* metric_plot_;
     QTabWidget* main_tabs_;
     QTabWidget* detail_tabs_;
-    QSortFilterProxyModel* proxy_ = nullptr;
+    RunFilterProxy* proxy_ = nullptr;
+    QUndoStack* undo_ = nullptr;
+    QAction* show_hidden_action_ = nullptr;
     QLineEdit* filter_ = nullptr;
     void hideConstantColumns();
     QSplitter* main_split_ = nullptr;

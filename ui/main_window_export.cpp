@@ -13,6 +13,7 @@
 #include "input_panel.h"
 #include "layer_cost_chart.h"
 #include "metric_plot.h"
+#include "run_filter_proxy.h"
 #include "run_list_model.h"
 #include "compress/compression.h"
 #include "eval/result_json.h"
@@ -83,20 +84,26 @@ bool MainWindow::exportChart(const QString& path, QString* error, Chart chart, i
     return export_plot(chartPlot(chart), path, width, height, error);
 }
 
-bool MainWindow::exportModel(const QString& path, QString* error) {
+bool MainWindow::exportModel(const QString& path, QString* error, const ss::CompressionPlan* chosen_plan, const ss::InputSpec* input) {
     if (!model_) {
         if (error) *error = tr("No model is loaded");
         return false;
     }
     try {
         QApplication::setOverrideCursor(Qt::WaitCursor);
-        const ss::CompressionPlan plan = panel_->plan();
+        const ss::CompressionPlan plan = chosen_plan ? *chosen_plan : panel_->plan();
         std::shared_ptr<const ss::Dataset> calibration;
         QString cerr;
         if (!calibrationFor(plan, &calibration, &cerr)) throw std::runtime_error(cerr.toStdString());
         ss::CompressedModel c = ss::compress(*model_, plan, calibration.get());
         QString perr;
-        if (input_panel_->input(&c.model.input, &perr) == false) throw std::runtime_error(perr.toStdString());
+        if (input) { // the preprocessing a run was measured with; the shape is the model's
+            c.model.input.scale = input->scale;
+            c.model.input.mean = input->mean;
+            c.model.input.std = input->std;
+        } else if (input_panel_->input(&c.model.input, &perr) == false) {
+            throw std::runtime_error(perr.toStdString());
+        }
         ss::export_compressed_model(c, *model_, path.toStdString());
         QApplication::restoreOverrideCursor();
         statusBar()->showMessage(tr("Exported %1 (sparsity %2 %, %3 weight bytes)").arg(path).arg(100.0 * c.sparsity, 0, 'f', 1)

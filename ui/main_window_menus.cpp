@@ -1,4 +1,4 @@
-// main_window_menus.cpp - MainWindow's menus (File, Edit, Run) and the recent-files submenu; the
+// main_window_menus.cpp - MainWindow's menus (File, Edit, View, Run) and the recent-files submenu; the
 // actions call the window's non-interactive entry points (main_window.h).
 #include "main_window.h"
 
@@ -17,6 +17,9 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QHeaderView>
+#include <QUndoStack>
 #include <QTabWidget>
 #include <QStatusBar>
 #include <QTableView>
@@ -125,14 +128,27 @@ void MainWindow::buildMenus() {
         QString err;
         if (!p.isEmpty() && !exportModel(p, &err)) showError(tr("Cannot export model"), err, FailedAction::ExportFile);
     });
-    file->addAction(tr("Export Model &Card…"), this, [this] {
+    auto one_run = [this](const QString& what) { // the one selected run's row, or -1 (and a message)
         const std::vector<int> rows = selectedRuns();
-        if (rows.size() != 1)
-            return showError(tr("Select one run"), tr("Select the run the model card describes in the runs table, then choose Export Model Card again."));
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export the model card of run %1").arg(runs_->run(rows.front()).id),
+        if (rows.size() != 1) showError(tr("Select one run"), tr("Select one run in the runs table, then choose %1 again.").arg(what));
+        return rows.size() == 1 ? rows.front() : -1;
+    };
+    QAction* export_run = file->addAction(tr("Export R&un's Model…"), this, [this, one_run] {
+        const int row = one_run(tr("Export Run's Model"));
+        if (row < 0) return;
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the model as run %1 compressed it").arg(runs_->run(row).id),
+                                                       QStringLiteral("run-%1.safetensors").arg(runs_->run(row).id), tr("safetensors (*.safetensors)"));
+        QString err;
+        if (!p.isEmpty() && !exportRunModel(row, p, &err)) showError(tr("Cannot export the run's model"), err, FailedAction::ExportFile);
+    });
+    export_run->setObjectName(QStringLiteral("exportRunModel"));
+    QAction* card = file->addAction(tr("Export Model &Card…"), this, [this, one_run] {
+        const int row = one_run(tr("Export Model Card"));
+        if (row < 0) return;
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the model card of run %1").arg(runs_->run(row).id),
                                                        QStringLiteral("model-card.md"), tr("Markdown (*.md)"));
         QString err;
-        if (!p.isEmpty() && !exportModelCard(rows.front(), p, &err)) showError(tr("Cannot export the model card"), err, FailedAction::ExportFile);
+        if (!p.isEmpty() && !exportModelCard(row, p, &err)) showError(tr("Cannot export the model card"), err, FailedAction::ExportFile);
     });
     const QString formats = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
     file->addAction(tr("&Export Chart…"), this, [this, formats] {
@@ -157,8 +173,29 @@ void MainWindow::buildMenus() {
         if (!p.isEmpty() && !exportChart(p, &err, tabs[t])) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
     });
     file->addSeparator();
+    QAction* purge = file->addAction(tr("&Purge Deleted Runs…"), this, [this] {
+        const int n = runs_->deletedCount();
+        if (n == 0) return showError(tr("Nothing to purge"), tr("This session has no deleted runs (Edit ▸ Delete Runs deletes the selected ones)."));
+        const auto answer = QMessageBox::question(
+            this, tr("Purge deleted runs"),
+            tr("Remove the %n deleted run(s) from %1 for good?\nTheir measurements are overwritten in the file; this cannot be undone.", nullptr, n)
+                .arg(session_path_.isEmpty() ? tr("this session") : session_path_),
+            QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Discard) return;
+        QString err;
+        if (purgeDeletedRuns(&err) < 0) showError(tr("Cannot purge"), err);
+    });
+    purge->setObjectName(QStringLiteral("purgeDeletedRuns"));
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = undo_->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = undo_->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)); // QKeySequence::Redo differs by desktop; this one everywhere
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
     edit->addAction(tr("&Copy Chart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
                     [this] { copyChart(main_tabs_->currentIndex() == 1 ? Chart::Metrics : Chart::AccuracyLatency); });
     edit->addAction(tr("Copy &Detail Chart"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C), this, [this] {
@@ -183,10 +220,35 @@ void MainWindow::buildMenus() {
     QAction* dense_base = edit->addAction(tr("Use &Dense Model as Baseline"), this, [this] { useRunAsBaseline(-1); });
     as_base->setObjectName(QStringLiteral("useRunAsBaseline"));
     dense_base->setObjectName(QStringLiteral("useDenseAsBaseline"));
-    // The same two on the runs table's context menu.
-    table_->setContextMenuPolicy(Qt::ActionsContextMenu);
-    table_->addAction(as_base);
-    table_->addAction(dense_base);
+    edit->addSeparator();
+    QAction* hide = edit->addAction(tr("&Hide or Unhide Runs"), QKeySequence(Qt::CTRL | Qt::Key_H), this, [this] {
+        const std::vector<int> rows = selectedRuns();
+        bool all_hidden = !rows.empty();
+        for (int r : rows) all_hidden = all_hidden && runs_->run(r).hidden;
+        QString err;
+        if (!hideRuns(rows, !all_hidden, &err)) showError(all_hidden ? tr("Cannot unhide") : tr("Cannot hide"), err);
+    });
+    hide->setToolTip(tr("Hidden runs leave the table and the plots but stay in the session; View ▸ Show Hidden Runs shows them again"));
+    hide->setObjectName(QStringLiteral("hideRuns"));
+    QAction* del = edit->addAction(tr("De&lete Runs"), QKeySequence::Delete, this, [this] {
+        QString err;
+        if (!deleteRuns(selectedRuns(), &err)) showError(tr("Cannot delete"), err);
+    });
+    del->setShortcutContext(Qt::WidgetWithChildrenShortcut); // the Delete key deletes runs only in the table, text elsewhere
+    table_->addAction(del);
+    del->setObjectName(QStringLiteral("deleteRuns"));
+    edit->addAction(tr("Restore Deleted Runs"), this, [this] {
+        QString err;
+        if (!restoreDeletedRuns(&err)) showError(tr("Nothing to restore"), err);
+    })->setObjectName(QStringLiteral("restoreDeletedRuns"));
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    show_hidden_action_ = view->addAction(tr("Show &Hidden Runs"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H), this,
+                                          [this](bool on) { setShowHiddenRuns(on); });
+    show_hidden_action_->setCheckable(true);
+    show_hidden_action_->setObjectName(QStringLiteral("showHiddenRuns"));
+    view->addAction(tr("Choose Table &Columns…"), this, [this] { showColumnMenu(table_->horizontalHeader()->rect().center()); });
+
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Evaluate"), QKeySequence(Qt::Key_F5), this, &MainWindow::evaluate);
     run->addAction(tr("&Cancel Evaluation"), QKeySequence(Qt::Key_Escape), runner_, &EvaluationRunner::cancel);
@@ -197,6 +259,29 @@ void MainWindow::buildMenus() {
         if (dialog.exec() != QDialog::Accepted) return;
         QString err;
         if (!runSweep(dialog.plans(&err), &err)) showError(tr("Cannot run the sweep"), err, FailedAction::Evaluate);
+    });
+    run->addSeparator();
+    QAction* load_settings = run->addAction(tr("&Load Settings of Run"), QKeySequence(Qt::CTRL | Qt::Key_L), this, [this, one_run] {
+        const int row = one_run(tr("Load Settings of Run"));
+        QString err;
+        if (row >= 0 && !loadRunSettings(row, &err)) showError(tr("Cannot load the settings"), err);
+    });
+    load_settings->setToolTip(tr("Sets pruning, quantization, top-k, experts, overrides and threads to what the selected run used"));
+    load_settings->setObjectName(QStringLiteral("loadRunSettings"));
+    // The runs table's context menu: what applies to the runs under the mouse.
+    table_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(table_, &QWidget::customContextMenuRequested, this, [=, this](const QPoint& at) {
+        QMenu menu(this);
+        menu.addAction(load_settings);
+        menu.addAction(export_run);
+        menu.addAction(card);
+        menu.addSeparator();
+        menu.addAction(as_base);
+        menu.addAction(dense_base);
+        menu.addSeparator();
+        menu.addAction(hide);
+        menu.addAction(del);
+        menu.exec(table_->viewport()->mapToGlobal(at));
     });
 }
 

@@ -104,7 +104,8 @@ QString MainWindow::openedSummary() const {
     const QString none = tr("(none)");
     const QString model = model_ ? QString::fromStdString(model_->source_path.empty() ? model_->name : model_->source_path) : none;
     const QString data = tokens_ ? QString::fromStdString(tokens_->source_path) : dataset_ ? QString::fromStdString(dataset_->source_path) : none;
-    const QString session = session_path_.isEmpty() ? none : QStringLiteral("%1 (%2)").arg(session_path_, runs_->rowCount() == 1 ? tr("1 run") : tr("%1 runs").arg(runs_->rowCount()));
+    const int runs = runs_->rowCount() - runs_->deletedCount();
+    const QString session = session_path_.isEmpty() ? none : QStringLiteral("%1 (%2)").arg(session_path_, runs == 1 ? tr("1 run") : tr("%1 runs").arg(runs));
     return tr("model: %1\ndata: %2\nsession: %3\n").arg(model, data, session);
 }
 

@@ -13,6 +13,7 @@
 #include "expert_share_chart.h"
 #include "layer_cost_chart.h"
 #include "layer_tree.h"
+#include "run_filter_proxy.h"
 #include "run_list_model.h"
 #include "session/session_db.h"
 
@@ -96,20 +97,22 @@ void MainWindow::hideConstantColumns() {
     // Columns describing the setup (pruning, quantization, top-k, samples) are hidden while every
     // run has the same value there; measurements always show.
     table_->setColumnHidden(RunListModel::Source, runs_->sourceCount() < 2);
+    std::vector<int> shown; // rows the table shows (not hidden or deleted)
+    for (int r = 0; r < runs_->rowCount(); ++r)
+        if (runs_->isShown(r)) shown.push_back(r);
     bool tagged = false; // the Tags column shows once some run has tags (Edit > Tag Runs adds them)
-    for (int r = 0; r < runs_->rowCount() && !tagged; ++r) tagged = !runs_->run(r).tags.empty();
+    for (int r : shown) tagged = tagged || !runs_->run(r).tags.empty();
     table_->setColumnHidden(RunListModel::Tags, !tagged);
     // Pruning and quantization always show: a hidden Quant column read as a choice ignored.
     for (int c : {int(RunListModel::TopK), int(RunListModel::Samples)}) {
-        bool same = runs_->rowCount() >= 2;
-        const QVariant first = runs_->index(0, c).data();
-        for (int r = 1; r < runs_->rowCount() && same; ++r) same = runs_->index(r, c).data() == first;
+        bool same = shown.size() >= 2;
+        for (size_t i = 1; i < shown.size() && same; ++i) same = runs_->index(shown[i], c).data() == runs_->index(shown[0], c).data();
         table_->setColumnHidden(c, same);
     }
     table_->setColumnHidden(RunListModel::VsBaseline, runs_->baselineRow() < 0);
     // Columns of one task show when some run is of that task (with no runs: the loaded model's).
     bool lm = false, classifier = false;
-    for (const ss::RunRecord& r : runs_->runs()) (r.result.task == ss::EvalTask::LanguageModeling ? lm : classifier) = true;
+    for (int r : shown) (runs_->run(r).result.task == ss::EvalTask::LanguageModeling ? lm : classifier) = true;
     if (!lm && !classifier) (isLanguageModel() ? lm : classifier) = true;
     for (int c = 0; c < RunListModel::ColumnCount; ++c) {
         const bool lm_only = !RunListModel::appliesTo(c, ss::EvalTask::Classification);

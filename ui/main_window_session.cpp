@@ -21,6 +21,7 @@
 #include <QLabel>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QUndoStack>
 #include <QTableView>
 
 #include <set>
@@ -47,7 +48,7 @@ void MainWindow::adoptSession(std::unique_ptr<ss::SessionDb> db, bool untitled) 
     // An untitled session left without runs is not worth keeping.
     if (session_ && session_untitled_ && db.get() != session_.get()) {
         const QString old = session_path_;
-        const bool empty = session_->run_count() == 0;
+        const bool empty = session_->run_count() == 0 && session_->deleted_count() == 0;
         session_.reset();
         if (empty) remove_session_files(old);
     }
@@ -95,6 +96,7 @@ bool MainWindow::newSession() {
     runner_->cancel();
     live_row_ = -1;
     adoptSession(nullptr, false);
+    undo_->clear();
     runs_->setRuns({});
     dirty_ = false;
     showSelectedRun(-1);
@@ -120,11 +122,12 @@ bool MainWindow::openSession(const QString& path, QString* error) {
         if (!db->backup_path().empty())
             note = tr("%1 was written by an older SparseScope (schema %2) and has been updated; the original is kept as %3")
                        .arg(path).arg(db->found_version()).arg(QString::fromStdString(db->backup_path()));
-        std::vector<ss::RunRecord> runs = db->runs();
+        std::vector<ss::RunRecord> runs = db->runs(nullptr, ss::DeletedRuns::Include); // deleted ones stay restorable
         const std::string baseline = db->meta("baseline_run").value_or("0");
         runner_->cancel();
         live_row_ = -1;
         adoptSession(std::move(db), false);
+        undo_->clear(); // its steps name the runs of the session left
         runs_->setRuns(std::move(runs), QFileInfo(path).completeBaseName());
         for (int row = 0; row < runs_->rowCount(); ++row)
             if (std::to_string(runs_->run(row).id) == baseline) useRunAsBaseline(row);
@@ -133,7 +136,9 @@ bool MainWindow::openSession(const QString& path, QString* error) {
         return false;
     }
     dirty_ = false;
-    if (runs_->rowCount() > 0) selectRun(runs_->rowCount() - 1);
+    int last = runs_->rowCount() - 1; // the newest run the table shows
+    while (last >= 0 && !runs_->isShown(last)) --last;
+    if (last >= 0) selectRun(last);
     else showSelectedRun(-1);
     refreshStatus();
     if (!note.isEmpty()) statusBar()->showMessage(note, 15000);

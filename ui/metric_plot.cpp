@@ -1,5 +1,6 @@
 // metric_plot.cpp
 #include "metric_plot.h"
+#include "run_list_model.h"
 
 #include "accuracy_latency_plot.h"
 #include "plot_legend.h"
@@ -106,8 +107,9 @@ void MetricPlot::setTask(ss::EvalTask task) {
     else setAxes(Sparsity, Accuracy);
 }
 
-void MetricPlot::setRuns(const std::vector<ss::RunRecord>& runs) {
+void MetricPlot::setRuns(const std::vector<ss::RunRecord>& runs, bool show_hidden) {
     runs_ = runs;
+    show_hidden_ = show_hidden;
     redraw();
 }
 
@@ -122,6 +124,7 @@ void MetricPlot::redraw() {
     std::map<QString, std::vector<std::pair<double, double>>> points;
     int other = 0;
     for (const auto& r : runs_) {
+        if (!RunListModel::shown(r, show_hidden_)) continue;
         if (r.result.task != task_) {
             ++other;
             continue;

@@ -26,7 +26,7 @@ public:
 
     explicit MetricPlot(QWidget* parent = nullptr);
 
-    void setRuns(const std::vector<ss::RunRecord>& runs);
+    void setRuns(const std::vector<ss::RunRecord>& runs, bool show_hidden = false); // deleted runs never drawn
     void setAxes(Metric x, Metric y);
     // Only runs of `task` are drawn (accuracy of a classifier and next-token accuracy are not one
     // axis); switching task picks that task's default axes.
@@ -46,6 +46,7 @@ private:
     QComboBox* x_;
     QComboBox* y_;
     std::vector<ss::RunRecord> runs_;
+    bool show_hidden_ = false;
     std::map<QString, QCPGraph*> series_;
     ss::EvalTask task_ = ss::EvalTask::Classification;
     QCPTextElement* title_ = nullptr;

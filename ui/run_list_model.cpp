@@ -2,9 +2,11 @@
 #include "run_list_model.h"
 
 #include "eval/baseline_comparison.h"
+#include "eval/machine_load.h"
 #include "eval/run_delta.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <QColor>
 #include <QFont>
@@ -31,6 +33,7 @@ bool RunListModel::appliesTo(int column, ss::EvalTask task) {
 }
 
 namespace {
+bool noisy_latency(const ss::EvalResult& e) { return e.latency_p50_ms > 0 && e.latency_p95_ms > ss::kNoisySpread * e.latency_p50_ms; }
 double metric(const ss::EvalResult& e, const char* name) {
     const auto it = e.metrics.find(name);
     return it == e.metrics.end() ? 0.0 : it->second;
@@ -67,6 +70,7 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         case GenTps: return metric(e, "gen_tps");
         case LatencyP50: return e.latency_p50_ms;
         case LatencyP95: return e.latency_p95_ms;
+        case Noise: return e.latency_p50_ms > 0 ? QVariant(e.latency_p95_ms / e.latency_p50_ms) : QVariant();
         case Throughput: return e.throughput_sps;
         case WeightBytes: return qlonglong(e.weight_bytes);
         case Sparsity: return e.sparsity;
@@ -85,10 +89,23 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         if (v == ss::SpeedVerdict::NotFaster) return QColor(160, 60, 40); // the honest flag: compressed, but not faster here
         if (v == ss::SpeedVerdict::Inconclusive) return QColor(170, 110, 0);
     }
-    if (role == Qt::FontRole && index.row() == baseline_row_) {
+    if (role == Qt::ForegroundRole && index.column() == Noise && (noisy_latency(e) || ss::machine_was_busy(e.others_cpus)))
+        return QColor(170, 110, 0);
+    if (role == Qt::ForegroundRole && r.hidden) return QColor(140, 140, 140); // shown only while View > Show Hidden Runs is on
+    if (role == Qt::FontRole && (index.row() == baseline_row_ || r.hidden)) {
         QFont f;
-        f.setBold(true);
+        f.setBold(index.row() == baseline_row_);
+        f.setItalic(r.hidden);
         return f;
+    }
+    if (role == Qt::ToolTipRole && index.column() == Noise) {
+        QString tip = tr("Batch-1 latency p95 / p50: %1 (over %2 is noisy)").arg(e.latency_p50_ms > 0 ? e.latency_p95_ms / e.latency_p50_ms : 0.0, 0, 'f', 2)
+                          .arg(ss::kNoisySpread, 0, 'f', 0);
+        if (std::isnan(e.others_cpus)) tip += tr("\nHow busy the machine was is not recorded for this run");
+        else
+            tip += tr("\nOther processes kept %1 CPUs busy during the run%2").arg(e.others_cpus, 0, 'f', 2)
+                       .arg(ss::machine_was_busy(e.others_cpus) ? tr(": a busy machine, timings noisier than usual") : QString());
+        return tip;
     }
     if (role == Qt::ToolTipRole && index.column() == VsBaseline && baselineRow() >= 0 && baselineRow() != index.row()) {
         const ss::RunDelta d = ss::run_delta(r, runs_[size_t(baselineRow())]);
@@ -102,6 +119,7 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
                                                                 QString::fromStdString(r.created_at), QString::fromStdString(r.plan.to_json()));
         if (!e.kernels.empty()) tip += QStringLiteral("\nkernels: ") + QString::fromStdString(e.kernels);
         if (!e.machine.empty()) tip += QStringLiteral("\nmachine: ") + QString::fromStdString(e.machine);
+        if (r.hidden) tip += tr("\nhidden: shown while View ▸ Show Hidden Runs is on");
         return tip;
     }
     if (role != Qt::DisplayRole) return {};
@@ -155,6 +173,12 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     case GenTps: return QStringLiteral("%1").arg(metric(e, "gen_tps"), 0, 'f', 1);
     case LatencyP50: return QStringLiteral("%1").arg(e.latency_p50_ms, 0, 'f', 3);
     case LatencyP95: return QStringLiteral("%1").arg(e.latency_p95_ms, 0, 'f', 3);
+    case Noise: {
+        if (!(e.latency_p50_ms > 0)) return QStringLiteral("—");
+        QString s = QStringLiteral("×%1").arg(e.latency_p95_ms / e.latency_p50_ms, 0, 'f', 1);
+        if (ss::machine_was_busy(e.others_cpus)) s += tr(" · busy (%1 CPUs)").arg(e.others_cpus, 0, 'f', 1);
+        return s;
+    }
     case Throughput: return loc.toString(qlonglong(e.throughput_sps + 0.5));
     case WeightBytes: return loc.formattedDataSize(e.weight_bytes, 2, QLocale::DataSizeSIFormat);
     case Sparsity: return QStringLiteral("%1 %").arg(100.0 * e.sparsity, 0, 'f', 1);
@@ -207,6 +231,12 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
         if (section == PromptTps) return tr("Prompt tokens per second: whole chunks through the model (median over chunks)");
         if (section == GenTps) return tr("Generation tokens per second: one token at a time with the KV cache, batch 1 (from the median step)");
         if (section == LatencyP50) return tr("Batch-1 latency, median (language models: ms per generated token)");
+        if (section == LatencyP95) return tr("Batch-1 latency, 95th percentile (language models: ms per generated token)");
+        if (section == Noise)
+            return tr("How far to trust the timings: p95 / p50 of the batch-1 latency (over %1: noisy),\n"
+                      "and 'busy' when other processes kept %2 CPUs or more busy during the run")
+                .arg(ss::kNoisySpread, 0, 'f', 0)
+                .arg(ss::kBusyOthersCpus, 0, 'f', 1);
         if (section == VsBaseline)
             return tr("Against the run chosen as baseline (Edit > Use Run as Baseline): top-1 change in points\n"
                       "(language models: perplexity ratio), then throughput and batch-1 latency ratios (> 1: faster than the baseline run)");
@@ -236,6 +266,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     case VsBaseline: return baselineRow() >= 0 ? tr("vs %1").arg(baselineLabel()) : tr("vs baseline");
     case LatencyP50: return tr("p50 ms");
     case LatencyP95: return tr("p95 ms");
+    case Noise: return tr("Noise");
     case Throughput: return tr("Samples/s");
     case WeightBytes: return tr("Weights");
     case Sparsity: return tr("Sparsity");
@@ -314,6 +345,50 @@ std::vector<ss::RunRecord> RunListModel::ownRuns() const {
     for (size_t i = 0; i < runs_.size(); ++i)
         if (source_[i] == 0) own.push_back(runs_[i]);
     return own;
+}
+
+void RunListModel::setShowHidden(bool show) {
+    if (show == show_hidden_) return;
+    show_hidden_ = show;
+    emit runsChanged();
+}
+
+void RunListModel::setHidden(int row, bool hidden) {
+    if (row < 0 || row >= int(runs_.size()) || runs_[size_t(row)].hidden == hidden) return;
+    runs_[size_t(row)].hidden = hidden;
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    emit runsChanged();
+}
+
+void RunListModel::setDeletedAt(int row, const std::string& deleted_at) {
+    if (row < 0 || row >= int(runs_.size()) || runs_[size_t(row)].deleted_at == deleted_at) return;
+    runs_[size_t(row)].deleted_at = deleted_at;
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    emit runsChanged();
+}
+
+int RunListModel::hiddenCount() const {
+    return int(std::count_if(runs_.begin(), runs_.end(), [](const ss::RunRecord& r) { return r.hidden && !r.deleted(); }));
+}
+
+int RunListModel::deletedCount() const {
+    return int(std::count_if(runs_.begin(), runs_.end(), [](const ss::RunRecord& r) { return r.deleted(); }));
+}
+
+void RunListModel::eraseRows(std::vector<int> rows) {
+    std::sort(rows.begin(), rows.end(), std::greater<>());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    for (int row : rows) {
+        if (row < 0 || row >= int(runs_.size())) continue;
+        beginRemoveRows({}, row, row);
+        runs_.erase(runs_.begin() + row);
+        source_.erase(source_.begin() + row);
+        if (baseline_row_ == row) baseline_row_ = -1;
+        else if (baseline_row_ > row) --baseline_row_;
+        endRemoveRows();
+    }
+    emit runsChanged();
+    emit baselineChanged();
 }
 
 QString RunListModel::baselineLabel() const {

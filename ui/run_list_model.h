@@ -15,7 +15,7 @@ class RunListModel : public QAbstractTableModel {
 public:
     // Perplexity, KlMean, PromptTps and GenTps are language-model columns; Delta and Throughput
     // classifier columns ("—" for runs of the other task; the window hides a column no run has).
-    enum Column { Id, Source, Prune, Quant, TopK, Accuracy, Perplexity, Delta, KlMean, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Throughput, PromptTps, GenTps, WeightBytes, Sparsity, Samples, Tags, Note, ColumnCount };
+    enum Column { Id, Source, Prune, Quant, TopK, Accuracy, Perplexity, Delta, KlMean, Agreement, Speed, VsBaseline, LatencyP50, LatencyP95, Noise, Throughput, PromptTps, GenTps, WeightBytes, Sparsity, Samples, Tags, Note, ColumnCount };
     // Whether `column` means something for runs of `task`.
     static bool appliesTo(int column, ss::EvalTask task);
     enum Role { SortRole = Qt::UserRole + 1 }; // raw numbers for sorting
@@ -49,11 +49,24 @@ public:
     // The run the "vs baseline" column compares every other run with; -1 for none, when the
     // dense model (the Δ and Speed columns) is the only baseline.
     void setBaselineRow(int row);
+
+    // Runs the user hid or deleted stay rows here (so undo is a flag, and row numbers hold); the
+    // table's proxy and the plots leave out every row not shown: deleted ones always, hidden ones
+    // unless "show hidden" is on (then they are drawn grey and in italics).
+    static bool shown(const ss::RunRecord& r, bool show_hidden) { return !r.deleted() && (!r.hidden || show_hidden); }
+    bool isShown(int row) const { return shown(runs_.at(size_t(row)), show_hidden_); }
+    void setShowHidden(bool show);
+    bool showHidden() const { return show_hidden_; }
+    void setHidden(int row, bool hidden);
+    void setDeletedAt(int row, const std::string& deleted_at); // empty: restored
+    int hiddenCount() const;  // hidden and not deleted
+    int deletedCount() const;
+    void eraseRows(std::vector<int> rows); // for good (a purge); the baseline row follows its run
     int baselineRow() const { return baseline_row_; }
     int64_t baselineRun() const { return baseline_row_ < 0 ? 0 : runs_[size_t(baseline_row_)].id; } // its id; 0 for none
 
 signals:
-    void runsChanged();
+    void runsChanged(); // added, replaced, removed, hidden, deleted or restored
     void noteEdited(int row);
     void tagsEdited(int row);
     void baselineChanged();
@@ -65,6 +78,7 @@ private:
     std::vector<int> source_;      // (rows) 0 = this session
     QStringList source_names_{QString()};
     int baseline_row_ = -1;
+    bool show_hidden_ = false;
 };
 
 } // namespace ssui
