@@ -2,6 +2,8 @@
 #include "cli_args.h"
 #include "cli_commands.h"
 
+#include "data/class_names.h"
+
 #include "compress/compression.h"
 #include "kernels/kernel_plan.h"
 #include "kernels/thread_pool.h"
@@ -203,7 +205,7 @@ int cmd_eval(int argc, char** argv) {
     const ss::RunRecord r = ss::run_evaluation(req, &notes);
 
     if (a.has("--json")) {
-        std::printf("%s\n", ss::run_record_json(r, model.labels).c_str());
+        std::printf("%s\n", ss::run_record_json(r, ss::class_labels(model.labels, data.class_names)).c_str());
         return 0;
     }
     const ss::EvalResult& e = r.result;
@@ -216,10 +218,11 @@ int cmd_eval(int argc, char** argv) {
                 100.0 * c.baseline_accuracy, 100.0 * c.accuracy_delta, 100.0 * c.delta_ci_low, 100.0 * c.delta_ci_high, c.gained, c.lost);
     std::printf("agreement  %.2f%% top-1 with the dense model, mean KL %.4f nats\n", 100.0 * c.agreement, c.mean_kl);
     if (!e.per_class_accuracy.empty()) std::printf("  %-14s %7s  %13s  %7s\n", "class", "accuracy", "vs dense (pt)", "samples");
+    const std::vector<std::string> names = ss::class_labels(model.labels, data.class_names);
     for (size_t k = 0; k < e.per_class_accuracy.size(); ++k) {
         char delta[32] = "-"; // a class with no samples has no change
         if (std::isfinite(c.per_class_delta[k])) std::snprintf(delta, sizeof delta, "%+.2f", 100.0 * c.per_class_delta[k]);
-        std::printf("  %-14s %6.2f%%  %13s  %7d\n", model.labels[k].c_str(), 100.0 * e.per_class_accuracy[k], delta, e.per_class_count[k]);
+        std::printf("  %-14s %6.2f%%  %13s  %7d\n", names[k].c_str(), 100.0 * e.per_class_accuracy[k], delta, e.per_class_count[k]);
     }
     for (size_t l = 0; l < e.expert_share.size(); ++l) {
         std::printf("experts    %s:", e.moe_layers[l].c_str());

@@ -28,7 +28,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli export MODEL [COMPRESSION] -o OUT
   sparsescope-cli sensitivity MODEL [--prune P] [--quant Q] [--data PATH] [--limit N] [--json]
   sparsescope-cli plan MODEL [COMPRESSION] [--json]     (the kernel each matrix runs with)
-  sparsescope-cli data PATH [--labels FILE] [--label-column C] [--json]
+  sparsescope-cli data PATH [--labels FILE] [--label-column C] [--classes FILE] [--json]
   sparsescope-cli sweep MODEL --session FILE [--data PATH] [--prune-method M,...] [--sparsity S,...]
                        [--quant Q,...] [--top-k K,...] [--shard I/N] [--limit N] [--threads N]
                        [--latency-samples N] [--tag T]
@@ -38,6 +38,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli sessions export FILE [--format json|csv] [-o OUT]
   sparsescope-cli sessions merge OUT IN...
   sparsescope-cli sessions card FILE RUN [--model MODEL] [-o CARD.md]   (a model card, Markdown)
+  sparsescope-cli sessions purge FILE   (removes the runs deleted in the window, for good)
   sparsescope-cli --version
 
 Every command that loads a model refuses NaN or infinite weights unless --allow-nonfinite.
@@ -52,7 +53,7 @@ COMPRESSION: [--plan plan.json] [--prune P] [--quant Q] [--top-k K]
 sweep runs every combination (M: magnitude, magnitude-layer, magnitude:block4, wanda, neurons,
 nm:2:4, none), saving each run to the session as it finishes; a rerun skips grid points already
 there, so an interrupted sweep resumes. --shard I/N runs points whose index % N == I (I from 0);
-sessions merge joins the shards' sessions. sessions commands never modify their inputs.
+sessions merge joins the shards' sessions. sessions commands never modify their inputs, but purge.
 
 MODEL is a directory (config.json + model.safetensors or a sharded model.safetensors.index.json)
 or a single .safetensors file carrying its config in __metadata__. LM_DIR is a Hugging Face

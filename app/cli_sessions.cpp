@@ -1,5 +1,6 @@
-// cli_sessions.cpp - `sparsescope-cli sessions list|show|diff|export|merge|card`: sessions read
-// (read-only: the files are never modified) and joined.
+// cli_sessions.cpp - `sparsescope-cli sessions list|show|diff|export|merge|card|purge`: sessions
+// read (read-only: the files are never modified) and joined; purge alone writes, and only the
+// runs the user deleted leave.
 #include "cli_args.h"
 #include "cli_commands.h"
 
@@ -54,7 +55,8 @@ std::string speed_text(const ss::EvalResult& e) {
 }
 
 int list(const std::string& path) {
-    const auto runs = readable_runs(*open_ro(path));
+    const auto db = open_ro(path);
+    const auto runs = readable_runs(*db);
     // Classifiers: accuracy and its change in points; language models: perplexity and its ratio to dense.
     std::printf("%5s  %-20s  %-40s %9s %9s %9s  %s\n", "run", "created", "plan", "acc / ppl", "vs dense", "p50 ms", "speed (thru/lat)");
     for (const auto& r : runs) {
@@ -67,10 +69,13 @@ int list(const std::string& path) {
             std::snprintf(quality, sizeof quality, "%.2f%%", 100.0 * e.accuracy);
             if (e.has_comparison) std::snprintf(delta, sizeof delta, "%+.2f", 100.0 * e.comparison.accuracy_delta);
         }
-        std::printf("%5lld  %-20s  %-40s %9s %9s %9.3f  %s%s%s\n", (long long)r.id, r.created_at.c_str(), r.plan.summary().c_str(), quality, delta,
-                    e.latency_p50_ms, speed_text(e).c_str(), r.note.empty() ? "" : "  # ", r.note.c_str());
+        std::printf("%5lld  %-20s  %-40s %9s %9s %9.3f  %s%s%s%s\n", (long long)r.id, r.created_at.c_str(), r.plan.summary().c_str(), quality, delta,
+                    e.latency_p50_ms, speed_text(e).c_str(), r.hidden ? "  (hidden)" : "", r.note.empty() ? "" : "  # ", r.note.c_str());
     }
     std::fprintf(stderr, "%zu runs\n", runs.size());
+    if (const int64_t deleted = db->deleted_count(); deleted > 0)
+        std::fprintf(stderr, "%lld deleted run(s) not listed, still in the file (sparsescope-cli sessions purge %s removes them)\n",
+                     (long long)deleted, path.c_str());
     return 0;
 }
 
@@ -226,7 +231,7 @@ int card(const std::vector<std::string>& p, const Args& a) {
 } // namespace
 
 int cmd_sessions(int argc, char** argv) {
-    if (argc < 3) throw UsageError("sessions needs a subcommand: list, show, diff, export, merge or card");
+    if (argc < 3) throw UsageError("sessions needs a subcommand: list, show, diff, export, merge, card or purge");
     const std::string sub = argv[2];
     const Args a(argc, argv, 3, {"--format", "-o", "--model"}, {"--json"});
     const auto& p = a.positional;
@@ -245,7 +250,14 @@ int cmd_sessions(int argc, char** argv) {
     }
     if (sub == "merge") return merge(p);
     if (sub == "card") return card(p, a);
-    throw UsageError("unknown sessions subcommand '" + sub + "' (list, show, diff, export, merge, card)");
+    if (sub == "purge") { // the one subcommand that writes: runs deleted in the window leave the file for good
+        if (p.size() != 1) throw UsageError("sessions purge takes one FILE");
+        auto db = ss::SessionDb::open(p[0], ss::SessionAccess::ReadWrite);
+        const int64_t n = db->purge_deleted();
+        std::fprintf(stderr, "purge: %lld deleted run(s) removed from %s; %lld runs remain\n", (long long)n, p[0].c_str(), (long long)db->run_count());
+        return 0;
+    }
+    throw UsageError("unknown sessions subcommand '" + sub + "' (list, show, diff, export, merge, card, purge)");
 }
 
 } // namespace cli

@@ -37,6 +37,11 @@ check "export info" 0 'sparsescope.source_sha256' "$cli" info "$tmp/q.safetensor
 check "export needs -o" 2 'export needs -o OUT' "$cli" export "$model"
 printf 'f1,f2,label\n1,2,0\n3,4,1\n' > "$tmp/d.csv"
 check "data csv json" 0 '"samples": 2' "$cli" data "$tmp/d.csv" --json
+printf 'shirt\r\ntrouser\r\n' > "$tmp/classes.txt"
+check "data class names from classes.txt" 0 '1 +trouser +1 +50\.00 %' "$cli" data "$tmp/d.csv"
+check "data names in json" 0 '"class_names": \[' "$cli" data "$tmp/d.csv" --json
+printf 'shirt\n' > "$tmp/one.txt"
+check "too few class names" 1 'one.txt: names 1 classes, but the labels go up to 1' "$cli" data "$tmp/d.csv" --classes "$tmp/one.txt"
 printf 'f1,f2,label\n1,2,0\n3,oops,1\n' > "$tmp/bad.csv"
 check "data csv error" 1 "bad.csv: line 3, column 2 \('f2'\): 'oops' is not a finite number" "$cli" data "$tmp/bad.csv"
 check "int4 plan json" 0 '"quant":"int4:g32"' "$cli" eval "$model" --limit 300 --quant int4:g32 --json
@@ -78,6 +83,8 @@ check "lm session lists perplexity" 0 'quant int8 +ppl 7[0-9][0-9]\.[0-9]+ +x[01
 check "lm session keeps the metrics" 0 '"task": "language_modeling"' "$cli" sessions show "$tmp/lm.sparsescope" 2 --json
 check "lm session diff speaks perplexity" 0 'perplexity vs dense +x1\.0000 +x0\.99' "$cli" sessions diff "$tmp/lm.sparsescope" 1 2
 check "lm model card" 0 '## Language modelling' "$cli" sessions card "$tmp/lm.sparsescope" 2
+cp "$tmp/lm.sparsescope" "$tmp/purge.sparsescope"
+check "purge with nothing deleted" 0 'purge: 0 deleted run\(s\) removed from .*purge.sparsescope; 2 runs remain' "$cli" sessions purge "$tmp/purge.sparsescope"
 check "lm csv has perplexity" 0 ',language_modeling,mixtral,.*,none,int8,2,1,45,[0-9.]+,,,.*,7[0-9][0-9]\.[0-9]+,' "$cli" sessions export "$tmp/lm.sparsescope" --format csv
 check "lm wanda needs calibration text" 2 'needs calibration text: give --calib FILE.txt or FILE.npy' "$cli" eval "$lm/mixtral" --data "$lm/mixtral/tokens.npy" --ctx 32 --prune wanda:0.5
 check "lm drops the least-used experts" 0 'dropped model\.layers\.0\.block_sparse_moe\.[0-9] \(calibration share' \

@@ -1,6 +1,7 @@
 // test_datasets.cpp - IDX (raw and gzip), CSV and NPY datasets, their errors, fingerprints, and
 // the real Fashion-MNIST test split.
 #include "data/dataset.h"
+#include "data/class_names.h"
 #include "error.h"
 #include "data/csv_dataset.h"
 #include "data/idx_dataset.h"
@@ -383,6 +384,50 @@ private slots:
         QCOMPARE(d.format, std::string("idx"));
         QCOMPARE(d.files.size(), size_t(2));
         QCOMPARE(d.sha256.size(), size_t(64));
+        // Recognised by its hash: the names of the dataset's README, label 9 an ankle boot.
+        QCOMPARE(d.class_names.size(), size_t(10));
+        QCOMPARE(d.class_names[0], std::string("T-shirt/top"));
+        QCOMPARE(d.class_names[9], std::string("Ankle boot"));
+        QVERIFY(d.class_names_source.find("SHA-256") != std::string::npos);
+    }
+
+    // classes.txt beside the data names the classes (line N, class N - 1); a bad one is refused by
+    // line and rule; a model's own names win over the dataset's unless they are only numbers.
+    void classNamesFromAFileBesideTheData() {
+        QTemporaryDir dir;
+        const std::string csv = dir.filePath("d.csv").toStdString();
+        write_text(csv, "label,a\n0,1\n2,3\n1,4\n");
+        QVERIFY(load_dataset(csv).class_names.empty()); // no names anywhere: none made up
+        const std::string names = dir.filePath("classes.txt").toStdString();
+        write_text(names, "cat\r\ndog\r\nbird (small)\r\n\r\n\n");
+        const Dataset d = load_dataset(csv);
+        QCOMPARE(d.class_names, (std::vector<std::string>{"cat", "dog", "bird (small)"}));
+        QCOMPARE(d.class_names_source, names);
+        write_text(names, "cat\ndog\nbird\nfish\n"); // more names than the labels use: fine
+        QCOMPARE(load_dataset(csv).class_names.size(), size_t(4));
+        auto refused = [&](const std::string& text, const char* expect) {
+            write_text(names, text);
+            const QString err = error_of([&] { load_dataset(csv); });
+            QVERIFY2(err.contains(QString::fromStdString(names)) && err.contains(QLatin1String(expect)), qPrintable(err));
+        };
+        refused("cat\ndog\n", "names 2 classes, but the labels go up to 2");
+        refused("cat\n\nbird\n", "line 2 is empty");
+        refused("cat\ndo\tg\nbird\n", "line 2: a control character");
+        refused("cat\ndog\n" + std::string(300, 'x') + "\n", "line 3: a class name of 300 bytes");
+        // An explicit file wins over the one beside the data.
+        const std::string other = dir.filePath("other.txt").toStdString();
+        write_text(other, "a\nb\nc\n");
+        DatasetOptions o;
+        o.classes_path = other;
+        QCOMPARE(load_dataset(csv, o).class_names, (std::vector<std::string>{"a", "b", "c"}));
+        o.classes_path = dir.filePath("missing.txt").toStdString();
+        QVERIFY(error_of([&] { load_dataset(csv, o); }).contains("missing.txt"));
+
+        const std::vector<std::string> numbers{"0", "1", "2"}, named{"x", "y", "z"}, data_names{"cat", "dog", "bird"};
+        QCOMPARE(class_labels(numbers, data_names), data_names); // an ONNX model's numbers: the dataset's names
+        QCOMPARE(class_labels(named, data_names), named);        // the model's own names win
+        QCOMPARE(class_labels(numbers, {"cat"}), numbers);       // too few names: numbers stay
+        QCOMPARE(class_labels({"1", "0"}, data_names), (std::vector<std::string>{"1", "0"})); // not their own numbers
     }
 
     void mismatchedModelIsRefusedWithBothNumbers() {

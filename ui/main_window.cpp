@@ -442,8 +442,9 @@ void MainWindow::refreshStatus() {
                                     .arg(counts.empty() ? 0 : *lo).arg(counts.empty() ? 0 : *hi)
                                     .arg(QString::fromStdString(dataset_->sha256.substr(0, 16))));
         QString balance = tr("Samples per class:");
+        const std::vector<std::string> names = classNames();
         for (size_t c = 0; c < counts.size(); ++c) {
-            const QString name = model_ && c < model_->labels.size() ? QString::fromStdString(model_->labels[c]) : QString::number(c);
+            const QString name = c < names.size() ? QStringLiteral("%1 %2").arg(c).arg(QString::fromStdString(names[c])) : QString::number(c);
             balance += QStringLiteral("\n  %1: %2").arg(name, loc.toString(counts[c]));
         }
         dataset_label_->setToolTip(tr("SHA-256 %1\n%2").arg(QString::fromStdString(dataset_->sha256), balance));

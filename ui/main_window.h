@@ -234,6 +234,7 @@ private:
     void saveLayout();
     void showSelectedRun(int row);
     const ss::RunRecord* baselineRecord() const; // the chosen baseline run, or null
+    std::vector<std::string> classNames() const; // the loaded model's class names, or the dataset's (class_names.h)
     void persistRun(int row);                    // commits run `row` (an own run) to the session
     bool ensureSession(QString* error);          // the untitled session, on first need
     void adoptSession(std::unique_ptr<ss::SessionDb> db, bool untitled);

@@ -54,7 +54,7 @@ bool MainWindow::exportRuns(const QString& path, QString* error) {
         for (int r = 0; r < proxy_->rowCount(); ++r) shown.push_back(runs_->run(proxy_->mapToSource(proxy_->index(r, 0)).row()));
         out += QByteArray::fromStdString(ss::runs_to_csv(shown));
     } else if (suffix == QLatin1String("json")) {
-        const std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
+        const std::vector<std::string> labels = classNames();
         out += "[\n";
         for (int r = 0; r < proxy_->rowCount(); ++r) {
             const ss::RunRecord& run = runs_->run(proxy_->mapToSource(proxy_->index(r, 0)).row());

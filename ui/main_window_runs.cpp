@@ -15,6 +15,7 @@
 #include "layer_tree.h"
 #include "run_filter_proxy.h"
 #include "run_list_model.h"
+#include "data/class_names.h"
 #include "session/session_db.h"
 
 #include <QItemSelectionModel>
@@ -41,7 +42,7 @@ void MainWindow::showComparison(const std::vector<int>& rows) {
     accuracy_plot_->setSelectedRuns(rows);
     std::vector<const ss::RunRecord*> runs;
     for (int r : rows) runs.push_back(&runs_->run(r));
-    class_delta_->setRuns(runs, model_ ? model_->labels : std::vector<std::string>{}, baselineRecord());
+    class_delta_->setRuns(runs, classNames(), baselineRecord());
     layer_chart_->setRuns(runs);
     if (rows.size() == 2) atlas_->setRuns(*runs[0], *runs[1]);
     if (rows.size() == 2) { // the two side by side in words
@@ -53,6 +54,11 @@ void MainWindow::showComparison(const std::vector<int>& rows) {
                                      .arg(a.latency_p50_ms, 0, 'f', 3).arg(b.latency_p50_ms, 0, 'f', 3)
                                      .arg(double(a.weight_bytes) / 1e6, 0, 'f', 2).arg(double(b.weight_bytes) / 1e6, 0, 'f', 2));
     }
+}
+
+std::vector<std::string> MainWindow::classNames() const {
+    if (!model_) return dataset_ ? dataset_->class_names : std::vector<std::string>{};
+    return ss::class_labels(model_->labels, dataset_ ? dataset_->class_names : std::vector<std::string>{});
 }
 
 const ss::RunRecord* MainWindow::baselineRecord() const {
@@ -148,7 +154,7 @@ void MainWindow::showColumnMenu(const QPoint& at) {
 
 void MainWindow::showSelectedRun(int row) {
     accuracy_plot_->setSelectedRun(row);
-    std::vector<std::string> labels = model_ ? model_->labels : std::vector<std::string>{};
+    std::vector<std::string> labels = classNames();
     heatmap_->setRun(row < 0 ? nullptr : &runs_->run(row), labels);
     atlas_->setRun(row < 0 ? nullptr : &runs_->run(row));
     refreshLmViews();

@@ -224,7 +224,7 @@ bool MainWindow::exportModelCard(int row, const QString& path, QString* error) {
     if (row < 0 || row >= runs_->rowCount()) return (*error = tr("No run selected")), false;
     const ss::RunRecord& r = runs_->run(row);
     ss::ModelCardOptions o;
-    if (model_ && model_->name == r.model_name) o.labels = model_->labels; // class names, when the run is of the loaded model
+    if (model_ && model_->name == r.model_name) o.labels = classNames(); // class names, when the run is of the loaded model
     if (runs_->isOwn(row)) o.session_path = session_path_.toStdString();
     try {
         const std::string md = ss::model_card_markdown(r, o);

@@ -1,5 +1,6 @@
 // dataset.cpp - dispatch on what PATH is, and what every loader shares.
 #include "data/dataset.h"
+#include "data/class_names.h"
 
 #include "formats/byte_source.h"
 #include "data/csv_dataset.h"
@@ -40,7 +41,8 @@ void finish_dataset(Dataset& d) {
     d.sha256 = h.finish_hex();
 }
 
-Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
+namespace {
+Dataset load_dataset_files(const std::string& path, const DatasetOptions& options) {
     if (!file_exists(path)) throw Error(path + ": no such file or directory");
     std::string lower = path;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -66,6 +68,15 @@ Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
     if (fs::path(path).filename().string().find("images-idx") != std::string::npos)
         return load_idx_pair(path, options.labels_path.empty() ? idx_labels_path_for(path) : options.labels_path, options.limit);
     throw Error(path + ": unrecognized dataset; give an IDX directory or images file, a .csv file, or X.npy (+ y.npy)");
+}
+} // namespace
+
+Dataset load_dataset(const std::string& path, const DatasetOptions& options) {
+    Dataset d = load_dataset_files(path, options);
+    ClassNames names = find_class_names(d, options.classes_path);
+    d.class_names = std::move(names.names);
+    d.class_names_source = std::move(names.source);
+    return d;
 }
 
 void check_dataset_matches(const Dataset& d, int model_features, int model_classes, const std::string& model_name) {

@@ -17,6 +17,8 @@ struct Dataset {
     std::vector<float> raw;         // (count, features) values as stored (e.g. 0..255 pixels)
     std::vector<int> labels;        // (count) class indices 0..num_classes-1
     int num_classes = 0;            // 1 + largest label
+    std::vector<std::string> class_names; // (>= num_classes) where known (class_names.h); else empty
+    std::string class_names_source;       // where they came from
 
     const float* sample(int i) const { return raw.data() + size_t(i) * features; }
     std::vector<int> class_counts() const; // (num_classes) samples per class
@@ -29,13 +31,15 @@ struct DatasetOptions {
     std::string labels_path;  // IDX labels file or y.npy, when not found next to the data
     std::string label_column; // CSV: column name or 0-based index; empty = "label" if present, else 0
     int64_t limit = 0;        // IDX, CSV, NPY: read only the first `limit` samples (0: all), as --limit asks
+    std::string classes_path; // class names, one per line; empty: classes.txt beside the data, or none (class_names.h)
 };
 
 // Loads PATH by what it is:
 //   directory with IDX files -> the test split ("t10k"/"test"), else "train";
 //   directory with X.npy + y.npy -> NPY pair;  *images-idx* file -> IDX pair;
 //   *.csv -> CSV;  *.npy -> NPY pair (labels: y.npy beside it, or options.labels_path).
-// Throws ss::Error naming the file, the field and the rule.
+// Class names are attached where known (class_names.h). Throws ss::Error naming the file, the
+// field and the rule.
 Dataset load_dataset(const std::string& path, const DatasetOptions& options = {});
 
 // Sets num_classes and sha256 from labels and files (used by the loaders).
