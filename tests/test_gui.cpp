@@ -361,6 +361,15 @@ private slots:
         QCOMPARE(stem_item->text(LayerTree::Precision), QStringLiteral("int8"));
         QVERIFY2(stem_item->text(LayerTree::Sparsity).endsWith(QStringLiteral(" %")), qPrintable(stem_item->text(LayerTree::Sparsity)));
         QVERIFY(stem_item->text(LayerTree::Kernels).contains(QStringLiteral(" / ")));
+        // The MoE layer's int8 experts and fp32 router ran different kernels: counted. In the dense run
+        // one kernel ran every matrix: named without its count (the tooltip keeps "7 sgemv / 7 sgemm").
+        QVERIFY2(moe_item->text(LayerTree::Kernels).contains(QRegularExpression(QStringLiteral("^\\d+ q8-dot, \\d+ sgemv / "))),
+                 qPrintable(moe_item->text(LayerTree::Kernels)));
+        QCOMPARE(w.runs()->run(0).plan.quant.label(), std::string("none")); // fp32, unpruned
+        w.layerTree()->setRun(&w.runs()->run(0));
+        QCOMPARE(moe_item->text(LayerTree::Kernels), QStringLiteral("sgemv / sgemm"));
+        QVERIFY2(moe_item->toolTip(0).contains(QStringLiteral("kernels 7 sgemv / 7 sgemm")), qPrintable(moe_item->toolTip(0))); // 3 experts x 2 + router
+        w.layerTree()->setRun(&w.runs()->run(1));
         // The status bar names the selected run's threads and kernel plan.
         QVERIFY2(w.kernelStatus()->text().startsWith(QStringLiteral("Run 2: %1 threads · batch 1: ").arg(r.result.threads)),
                  qPrintable(w.kernelStatus()->text()));

@@ -17,7 +17,7 @@ int64_t params_of(const ss::LinearWeights& l) { return l.weight_count() + l.out;
 
 LayerTree::LayerTree(QWidget* parent) : QTreeWidget(parent) {
     setColumnCount(ColumnCount);
-    setHeaderLabels({tr("Layer"), tr("Shape"), tr("Params"), tr("Sparsity"), tr("Bits"), tr("Kernels (b1 / b256)"), tr("Type")});
+    setHeaderLabels({tr("Layer"), tr("Shape"), tr("Params"), tr("Sparsity"), tr("Bits"), tr("Kernels"), tr("Type")});
     headerItem()->setToolTip(Sparsity, tr("Zeros among the layer's weights in the selected run"));
     headerItem()->setToolTip(Precision, tr("Weight format in the selected run (mixed: experts or router differ)"));
     headerItem()->setToolTip(Kernels, tr("The kernels the selected run's matrices ran with at batch 1 and batch 256 (MoE layers: counted)"));
@@ -152,20 +152,36 @@ QTreeWidgetItem* LayerTree::layerItem(const QString& name) const {
     return nullptr;
 }
 
+namespace {
+// "17 sgemv / 17 sgemm" -> "sgemv / sgemm": a count is dropped where one kernel ran every matrix
+// (the tooltip keeps the whole text); mixed sides ("9 csr-rows, 8 sgemv") stay as they are.
+QString compactKernels(const QString& kernels) {
+    QStringList sides = kernels.split(QStringLiteral(" / "));
+    for (QString& side : sides) {
+        const QStringList words = side.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        bool count = false;
+        if (words.size() == 2 && !side.contains(QLatin1Char(','))) words.front().toInt(&count);
+        if (count) side = words.back();
+    }
+    return sides.join(QStringLiteral(" / "));
+}
+} // namespace
+
 void LayerTree::setRun(const ss::RunRecord* run) {
     for (QTreeWidgetItemIterator it(this); *it; ++it)
         for (int c : {int(Sparsity), int(Precision), int(Kernels)}) (*it)->setText(c, {});
     for (int c : {int(Sparsity), int(Precision), int(Kernels)})
-        headerItem()->setToolTip(c, run ? tr("Of run %1, the selected run").arg(run->id) : tr("Select a run to see its values"));
+        headerItem()->setToolTip(c, (run ? tr("Of run %1, the selected run").arg(run->id) : tr("Select a run to see its values")) +
+                                        (c == Kernels ? tr("\nbatch 1 / batch 256; counts where the matrices of a layer differ") : QString()));
     if (!run) return;
     for (const ss::LayerCost& c : run->result.layers) {
         QTreeWidgetItem* item = layerItem(QString::fromStdString(c.name));
         if (!item || c.weights == 0) continue;
         item->setText(Sparsity, QStringLiteral("%1 %").arg(100.0 * double(c.zero_weights) / double(c.weights), 0, 'f', 1));
         item->setText(Precision, QString::fromStdString(c.precision));
-        item->setText(Kernels, QString::fromStdString(c.kernels));
+        item->setText(Kernels, compactKernels(QString::fromStdString(c.kernels)));
         const QString tip = tr("%1\nrun %2: %3 zeros, %4, kernels %5 (batch 1 / batch 256), %6 µs per batch-1 forward (mean, timed layer by layer)")
-                                .arg(item->text(Type)).arg(run->id).arg(item->text(Sparsity), item->text(Precision), item->text(Kernels))
+                                .arg(item->text(Type)).arg(run->id).arg(item->text(Sparsity), item->text(Precision), QString::fromStdString(c.kernels))
                                 .arg(c.batch1_us, 0, 'f', 1);
         for (int col = 0; col < ColumnCount; ++col) item->setToolTip(col, tip);
     }
@@ -178,7 +194,7 @@ void LayerTree::setRun(const ss::RunRecord* run) {
         QTreeWidgetItem* item = it->second;
         item->setText(Sparsity, QStringLiteral("%1 %").arg(100.0 * double(m.zero_weights) / double(m.weights), 0, 'f', 1));
         item->setText(Precision, QString::fromStdString(m.precision));
-        item->setText(Kernels, QString::fromStdString(m.kernels));
+        item->setText(Kernels, compactKernels(QString::fromStdString(m.kernels)));
         for (QTreeWidgetItem* up = item->parent(); up; up = up->parent()) {
             totals[up].first += m.zero_weights;
             totals[up].second += m.weights;
