@@ -48,15 +48,20 @@ RunDiffDialog::RunDiffDialog(const ss::RunDiff& diff, const QString& name_a, con
             table_->setItem(i, c, item);
         }
     }
-    table_->resizeColumnsToContents();
-    for (int c = 2; c <= 3; ++c) table_->setColumnWidth(c, std::min(table_->columnWidth(c), 320));
-    table_->horizontalHeader()->setStretchLastSection(true);
+    // Section, field and change as wide as their text (the change is what the dialog is for, never
+    // cut); the two runs' values share the rest and wrap.
+    QHeaderView* h = table_->horizontalHeader();
+    for (int c : {0, 1, 4}) h->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    for (int c : {2, 3}) h->setSectionResizeMode(c, QHeaderView::Stretch);
+    table_->setWordWrap(true);
+    table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    connect(h, &QHeaderView::sectionResized, table_, [this] { table_->resizeRowsToContents(); });
     layout->addWidget(table_);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
     connect(only_diff_, &QCheckBox::toggled, this, &RunDiffDialog::filter);
-    resize(980, 720);
+    resize(1120, 720);
 }
 
 void RunDiffDialog::filter() {
