@@ -3,6 +3,7 @@
 #include "cli_commands.h"
 
 #include "data/class_names.h"
+#include "eval/machine_load.h"
 
 #include "compress/compression.h"
 #include "kernels/kernel_plan.h"
@@ -36,6 +37,12 @@ const char* verdict_text(const ss::EvalResult& e) {
     case ss::SpeedVerdict::Inconclusive: return "INCONCLUSIVE against dense";
     default: return "NOT faster than dense";
     }
+}
+// How busy other processes kept the machine while the run was measured (machine_load.h).
+void print_machine_load(const ss::EvalResult& e) {
+    if (std::isnan(e.others_cpus)) return; // a run shorter than the clock's resolution
+    std::printf("load       other processes kept %.2f CPUs busy during the run%s\n", e.others_cpus,
+                ss::machine_was_busy(e.others_cpus) ? ": a busy machine, timings noisier than usual" : "");
 }
 std::string noise_note(const ss::EvalResult& e) {
     if (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus) != ss::SpeedVerdict::Inconclusive) return {};
@@ -133,6 +140,7 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
     if (e.has_comparison)
         std::printf("           %s on this machine: prompt x%.2f, generation x%.2f (noise margin %.0f %%)%s\n", verdict_text(e),
                     e.comparison.throughput_ratio, e.comparison.latency_ratio, 100 * ss::kSpeedNoise, noise_note(e).c_str());
+    print_machine_load(e);
     std::printf("memory     weights %lld bytes, peak resident %lld bytes; sparsity %.4f\n", (long long)e.weight_bytes, (long long)peak, e.sparsity);
     if (!baseline_note.empty()) std::printf("baseline   %s\n", baseline_note.c_str());
     return 0;
@@ -238,6 +246,7 @@ int cmd_eval(int argc, char** argv) {
     std::printf("latency    p50 %.3f ms, p95 %.3f ms (batch 1, %d thread%s)\n", e.latency_p50_ms, e.latency_p95_ms, e.threads,
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);
+    print_machine_load(e);
     std::printf("weights    %lld bytes, sparsity %.4f\n", (long long)e.weight_bytes, e.sparsity);
     int64_t model_resident = 0;
     for (const ss::LayerCost& l : e.layers) model_resident += l.resident_bytes;

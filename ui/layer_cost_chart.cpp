@@ -102,7 +102,7 @@ void LayerCostChart::setRuns(const std::vector<const ss::RunRecord*>& runs) {
     plot_->xAxis->setTickLabelRotation(0);
     plot_->xAxis->setRange(-0.6, double(runs.size()) - 0.4);
     plot_->yAxis->setRange(0, max_total * 1.15);
-    title_->setText(names.empty() ? tr("Per layer — the compared runs have no per-layer profile")
+    title_->setText(names.empty() ? tr("Per layer — the compared runs\nhave no per-layer profile")
                                   : tr("Batch-1 time per layer, stacked — %n runs", nullptr, int(runs.size())));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -134,9 +134,9 @@ void LayerCostChart::setRun(const ss::RunRecord* run) {
     plot_->yAxis->setRange(0, max_us * 1.15);
     plot_->yAxis2->setRange(0, max_kib * 1.15);
     if (!run) title_->setText(tr("Per layer — no run selected"));
-    else if (keys.isEmpty()) title_->setText(tr("Per layer — run %1 has no per-layer profile (sessions before schema 6 did not keep one)").arg(run->id));
+    else if (keys.isEmpty()) title_->setText(tr("Per layer — run %1 has no per-layer profile\n(sessions before schema 6 did not keep one)").arg(run->id));
     else
-        title_->setText(tr("Per layer — run %1: %2 µs, the sum of per-layer means\n(the run's p50, a median of whole forwards: %3 µs)")
+        title_->setText(tr("Run %1 per layer: %2 µs in all (sum of means)\nwhole forwards, p50: %3 µs")
                             .arg(run->id)
                             .arg(total_us, 0, 'f', 1)
                             .arg(1e3 * run->result.latency_p50_ms, 0, 'f', 1));

@@ -100,7 +100,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     left_layout->addWidget(panel_);
     left->setMinimumWidth(370);
-    left->setMaximumWidth(460);
+    left->setMaximumWidth(720); // wider by the splitter: the layer tree's Kernels and Type columns then show whole
 
     proxy_ = new RunFilterProxy(this);
     undo_ = new QUndoStack(this);
