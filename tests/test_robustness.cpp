@@ -1,0 +1,204 @@
+// test_robustness.cpp - beyond the average: calibration (ECE), out-of-distribution separation
+// (AUROC, AUPR, FPR at 95 % TPR), exact McNemar with Holm's correction, each against a case
+// computed by hand.
+#include "data/corruptions.h"
+#include "error.h"
+#include "eval/confidence_calibration.h"
+#include "eval/mcnemar.h"
+#include "eval/ood_scores.h"
+
+#include <QtTest>
+
+#include <cmath>
+
+using namespace ss;
+
+class TestRobustness : public QObject {
+    Q_OBJECT
+private slots:
+    // Five samples in three of 15 bins: (0.9333, 1] holds 0.95 twice (one right), (0.5333, 0.6]
+    // 0.55 twice (both right), (0.2, 0.2667] 0.25 once (wrong):
+    // ECE = 2/5 x 0.45 + 2/5 x 0.45 + 1/5 x 0.25 = 0.41, MCE 0.45.
+    void expectedCalibrationErrorByHand() {
+        const CalibrationResult r = calibration({0.95f, 0.95f, 0.55f, 0.55f, 0.25f}, {1, 0, 1, 1, 0});
+        QVERIFY(std::fabs(r.ece - 0.41) < 1e-6);
+        QVERIFY(std::fabs(r.mce - 0.45) < 1e-6);
+        QCOMPARE(r.bins.size(), size_t(15));
+        QCOMPARE(r.bins[14].count, 2);
+        QCOMPARE(r.bins[8].count, 2);
+        QCOMPARE(r.bins[3].count, 1);
+        QCOMPARE(r.bins[8].accuracy, 1.0);
+        QVERIFY(std::fabs(r.bins[14].mean_confidence - 0.95) < 1e-6);
+        QVERIFY(std::fabs(r.accuracy - 0.6) < 1e-12);
+        // A perfectly calibrated bin: 10 samples at 0.7, 7 right.
+        std::vector<float> c(10, 0.7f);
+        std::vector<unsigned char> ok{1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+        QVERIFY(calibration(c, ok).ece < 1e-6);
+        // 1.0 falls in the last bin, 0 in none; mismatched lengths are refused.
+        const CalibrationResult edge = calibration({1.0f, 0.0f}, {1, 0});
+        QCOMPARE(edge.bins[14].count, 1);
+        int binned = 0;
+        for (const auto& b : edge.bins) binned += b.count;
+        QCOMPARE(binned, 1);
+        QVERIFY_THROWS_EXCEPTION(Error, calibration({0.5f}, {}));
+        // The max softmax probability, stable for large logits.
+        const float logits[] = {1000.0f, 1000.0f, 0.0f, 0.0f, 0.0f, std::log(2.0f)};
+        const std::vector<float> p = max_softmax(logits, 2, 3);
+        QVERIFY(std::fabs(p[0] - 0.5f) < 1e-6f);
+        QVERIFY(std::fabs(p[1] - 0.5f) < 1e-6f); // 2 / (1 + 1 + 2)
+    }
+
+    // in {0.9, 0.8, 0.8, 0.3} against out {0.8, 0.5, 0.1}: 9 of 12 pairs ordered (ties half);
+    // AP = 1/4 x 1 + 2/4 x 3/4 + 1/4 x 4/6; the 95 % threshold keeps all four in-samples (0.3),
+    // which lets 2 of 3 OOD samples through.
+    void oodSeparationByHand() {
+        const std::vector<float> in{0.9f, 0.8f, 0.8f, 0.3f}, out{0.8f, 0.5f, 0.1f};
+        const OodResult r = ood_separation(in, out);
+        double pairs = 0.0; // brute force
+        for (float a : in)
+            for (float b : out) pairs += a > b ? 1.0 : a == b ? 0.5 : 0.0;
+        QCOMPARE(r.auroc, pairs / 12.0);
+        QCOMPARE(r.auroc, 0.75);
+        QVERIFY(std::fabs(r.aupr_in - (0.25 + 0.375 + 0.25 * 4.0 / 6.0)) < 1e-12);
+        QVERIFY(std::fabs(r.fpr95 - 2.0 / 3.0) < 1e-12);
+        // aupr_out: OOD positive, scores negated: -0.1 (out), -0.3 (in), -0.5 (out), -0.8 (in, in, out), -0.9 (in)
+        QVERIFY(std::fabs(r.aupr_out - (1.0 / 3.0 * 1.0 + 1.0 / 3.0 * 2.0 / 3.0 + 1.0 / 3.0 * 3.0 / 6.0)) < 1e-12);
+        // Perfect separation, and none.
+        QCOMPARE(ood_separation({2, 3}, {0, 1}).auroc, 1.0);
+        QCOMPARE(ood_separation({2, 3}, {0, 1}).fpr95, 0.0);
+        QCOMPARE(ood_separation({1, 1}, {1, 1}).auroc, 0.5);
+        QVERIFY_THROWS_EXCEPTION(Error, ood_separation({}, {1}));
+        QVERIFY_THROWS_EXCEPTION(Error, ood_separation({std::nanf("")}, {1}));
+        const float logits[] = {0.0f, 0.0f};
+        QVERIFY(std::fabs(negative_energy(logits, 1, 2)[0] - std::log(2.0f)) < 1e-6f);
+    }
+
+    // Exact McNemar: 1 lost against 7 gained, p = 2 (C(8,0) + C(8,1)) / 2^8 = 18/256; 0 and 5:
+    // 2/32; equal counts: 1. A large unbalanced case agrees with the normal approximation's order.
+    void mcnemarAndHolmByHand() {
+        QCOMPARE(mcnemar_exact_p(1, 7), 18.0 / 256.0);
+        QCOMPARE(mcnemar_exact_p(7, 1), 18.0 / 256.0);
+        QVERIFY(std::fabs(mcnemar_exact_p(0, 5) - 0.0625) < 1e-12);
+        QCOMPARE(mcnemar_exact_p(5, 5), 1.0);
+        QCOMPARE(mcnemar_exact_p(0, 0), 1.0);
+        const double big = mcnemar_exact_p(600, 400); // z = 199 / sqrt(1000) = 6.29: p about 3e-10
+        QVERIFY2(big > 1e-10 && big < 1e-9, qPrintable(QString::number(big)));
+        QVERIFY_THROWS_EXCEPTION(Error, mcnemar_exact_p(-1, 2));
+        // Holm over four p-values (one untested): 0.005 x 4, 0.01 x 3, 0.03 x 2, 0.04 x 1 -> made monotone.
+        const std::vector<double> adj = holm_adjust({0.01, 0.04, 0.03, std::nan(""), 0.005});
+        QVERIFY(std::fabs(adj[4] - 0.02) < 1e-12);
+        QVERIFY(std::fabs(adj[0] - 0.03) < 1e-12);
+        QVERIFY(std::fabs(adj[2] - 0.06) < 1e-12);
+        QVERIFY(std::fabs(adj[1] - 0.06) < 1e-12); // 0.04 alone would be smaller than the 0.06 before it
+        QVERIFY(std::isnan(adj[3]));
+        QCOMPARE(holm_adjust({0.9, 0.8})[0], 1.0); // capped
+    }
+
+    // Corruptions with a closed form, computed by hand from the CIFAR-10-C parameters.
+    void corruptionsByHand() {
+        // Contrast 0.75 toward the mean 0.5: 0 -> 0.125 (31.875 -> 31), 1 -> 0.875 (223.125 -> 223).
+        float two[] = {0.0f, 255.0f};
+        corrupt_image(Corruption::Contrast, 1, two, 1, 2, 0);
+        QCOMPARE(two[0], 31.0f);
+        QCOMPARE(two[1], 223.0f);
+        // Brightness +0.3: 0 -> 76.5 -> 76; white stays white.
+        float b[] = {0.0f, 255.0f};
+        corrupt_image(Corruption::Brightness, 5, b, 1, 2, 0);
+        QCOMPARE(b[0], 76.0f);
+        QCOMPARE(b[1], 255.0f);
+        // Gaussian blur, sigma 1 (severity 5), of one white pixel in the middle of 9x9: the kernel's
+        // center weight squared, 1 / (sum over -4..4 of exp(-i^2/2))^2 = 0.159156 -> 40.58 -> 40.
+        std::vector<float> dot(81, 0.0f);
+        dot[40] = 255.0f;
+        corrupt_image(Corruption::GaussianBlur, 5, dot.data(), 9, 9, 0);
+        QCOMPARE(dot[40], 40.0f);
+        QCOMPARE(dot[39], dot[41]); // symmetric
+        // Defocus, severity 1: a disk of radius 0.3 is one pixel; the 3x3 Gaussian of sigma 0.4 makes
+        // the center 0.919224^2 = 0.844973 (215.47 -> 215) and a side 0.919224 x 0.040388 (9.47 -> 9).
+        std::vector<float> d(81, 0.0f);
+        d[40] = 255.0f;
+        corrupt_image(Corruption::DefocusBlur, 1, d.data(), 9, 9, 0);
+        QCOMPARE(d[40], 215.0f);
+        QCOMPARE(d[41], 9.0f);
+        QCOMPARE(d[49], 9.0f);
+        QCOMPARE(d[42], 0.0f);
+        // Shift by severity pixels: the image moves whole, black fills in; mass is kept when it stays inside.
+        std::vector<float> sq(100, 0.0f);
+        for (int y = 4; y < 6; ++y)
+            for (int x = 4; x < 6; ++x) sq[size_t(y * 10 + x)] = 200.0f;
+        corrupt_image(Corruption::Shift, 2, sq.data(), 10, 10, 7);
+        float mass = 0.0f;
+        for (float v : sq) mass += v;
+        QCOMPARE(mass, 800.0f);
+        QCOMPARE(sq[44] + sq[45] + sq[54] + sq[55] < 800.0f, true); // it moved
+        // A constant image: pixelate and JPEG keep it (up to JPEG's rounding), rotation keeps the middle.
+        std::vector<float> flat(28 * 28, 100.0f);
+        corrupt_image(Corruption::Pixelate, 5, flat.data(), 28, 28, 0);
+        for (float v : flat) QCOMPARE(v, 100.0f);
+        corrupt_image(Corruption::Jpeg, 5, flat.data(), 28, 28, 0);
+        for (float v : flat) QVERIFY(std::fabs(v - 100.0f) <= 1.0f);
+        QVERIFY_THROWS_EXCEPTION(Error, corrupt_image(Corruption::Contrast, 6, two, 1, 2, 0));
+        Corruption c;
+        QVERIFY(parse_corruption("jpeg_compression", &c) && c == Corruption::Jpeg);
+        QVERIFY(!parse_corruption("fog", &c));
+    }
+
+    // Noise statistics over many pixels match the parameters: Gaussian sd 0.10 (severity 5) around
+    // mid-gray, impulse noise flipping 7 % of pixels, shot noise with mean x and variance x / 50.
+    void noiseMatchesItsParameters() {
+        const int n = 200000;
+        std::vector<float> g(n, 127.0f);
+        corrupt_image(Corruption::GaussianNoise, 5, g.data(), 1, n, 11);
+        double mean = 0.0, var = 0.0;
+        for (float v : g) mean += v;
+        mean /= n;
+        for (float v : g) var += (v - mean) * (v - mean);
+        const double sd = std::sqrt(var / n) / 255.0;
+        QVERIFY2(std::fabs(sd - 0.10) < 0.003, qPrintable(QString::number(sd)));
+        QVERIFY2(std::fabs(mean - 126.5) < 0.5, qPrintable(QString::number(mean))); // truncation lowers by half a level
+        std::vector<float> imp(n, 127.0f);
+        corrupt_image(Corruption::ImpulseNoise, 5, imp.data(), 1, n, 12);
+        int salt = 0, pepper = 0;
+        for (float v : imp) salt += v == 255.0f, pepper += v == 0.0f;
+        QVERIFY2(std::fabs((salt + pepper) / double(n) - 0.07) < 0.003, qPrintable(QString::number(salt + pepper)));
+        QVERIFY(std::abs(salt - pepper) < n / 100);
+        std::vector<float> shot(n, 51.0f); // x = 0.2: Poisson(0.2 x 50 = 10) / 50
+        corrupt_image(Corruption::ShotNoise, 5, shot.data(), 1, n, 13);
+        double m = 0.0, v2 = 0.0;
+        for (float v : shot) m += (v + 0.5) / 255.0; // undo the truncation on average
+        m /= n;
+        for (float v : shot) v2 += ((v + 0.5) / 255.0 - m) * ((v + 0.5) / 255.0 - m);
+        v2 /= n;
+        QVERIFY2(std::fabs(m - 0.2) < 0.003, qPrintable(QString::number(m)));
+        QVERIFY2(std::fabs(v2 - 0.2 / 50.0) < 0.0004, qPrintable(QString::number(v2)));
+        std::vector<float> big(n, 178.5f); // x = 0.7 at severity 1: Poisson(350), the large-mean sampler
+        corrupt_image(Corruption::ShotNoise, 1, big.data(), 1, n, 14);
+        double mb = 0.0;
+        for (float v : big) mb += (v + 0.5) / 255.0;
+        QVERIFY2(std::fabs(mb / n - 0.7) < 0.003, qPrintable(QString::number(mb / n)));
+    }
+
+    // A corrupted dataset is the same whatever the thread count, different per severity and seed,
+    // and refused when its samples are not images of pixel values.
+    void corruptedDatasetsAreRepeatable() {
+        Dataset d;
+        d.source_path = "synthetic";
+        d.count = 64;
+        d.features = 28 * 28;
+        for (int i = 0; i < d.count * d.features; ++i) d.raw.push_back(float((i * 7919) % 256));
+        d.labels.assign(size_t(d.count), 0);
+        const Dataset a = corrupt_dataset(d, 28, 28, Corruption::GaussianNoise, 3, 5, 1);
+        const Dataset b = corrupt_dataset(d, 28, 28, Corruption::GaussianNoise, 3, 5, 2);
+        QCOMPARE(a.raw, b.raw);
+        QVERIFY(a.raw != d.raw);
+        QVERIFY(corrupt_dataset(d, 28, 28, Corruption::GaussianNoise, 3, 6, 1).raw != a.raw);
+        QVERIFY(corrupt_dataset(d, 28, 28, Corruption::GaussianNoise, 4, 5, 1).raw != a.raw);
+        QCOMPARE(a.format, std::string("+gaussian_noise:3"));
+        QVERIFY_THROWS_EXCEPTION(Error, corrupt_dataset(d, 27, 28, Corruption::Contrast, 1));
+        d.raw[5] = 300.0f;
+        QVERIFY_THROWS_EXCEPTION(Error, corrupt_dataset(d, 28, 28, Corruption::Contrast, 1));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRobustness)
+#include "test_robustness.moc"
