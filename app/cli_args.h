@@ -44,7 +44,8 @@ struct Args {
             }
         }
     }
-    bool has(const std::string& f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); }
+    bool has(const std::string& f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); } // a flag
+    bool given(const std::string& k) const { return options.count(k) > 0; }                                  // an option with a value
     std::string get(const std::string& k, const std::string& fallback) const {
         auto it = options.find(k);
         return it == options.end() ? fallback : it->second;

@@ -38,6 +38,64 @@ const char* verdict_text(const ss::EvalResult& e) {
     default: return "NOT faster than dense";
     }
 }
+// --robustness [--severities 1,3,5] [--corruptions gaussian_noise,...]
+ss::RobustnessOptions robustness_options_from(const Args& a) {
+    ss::RobustnessOptions o;
+    auto split = [](const std::string& s) {
+        std::vector<std::string> out;
+        size_t start = 0;
+        while (start <= s.size()) {
+            const size_t end = std::min(s.find(',', start), s.size());
+            if (end > start) out.push_back(s.substr(start, end - start));
+            start = end + 1;
+        }
+        return out;
+    };
+    if (a.given("--severities")) {
+        o.severities.clear();
+        for (const std::string& t : split(a.get("--severities", ""))) {
+            char* end = nullptr;
+            const long v = std::strtol(t.c_str(), &end, 10);
+            if (*end || v < 1 || v > 5) throw UsageError("--severities: '" + t + "' is not a severity 1..5");
+            o.severities.push_back(int(v));
+        }
+        if (o.severities.empty()) throw UsageError("--severities needs at least one of 1..5");
+    }
+    if (a.given("--corruptions")) {
+        o.corruptions.clear();
+        for (const std::string& t : split(a.get("--corruptions", ""))) {
+            ss::Corruption c;
+            if (!ss::parse_corruption(t, &c)) {
+                std::string known;
+                for (ss::Corruption k : ss::kAllCorruptions) known += std::string(known.empty() ? "" : ", ") + ss::corruption_name(k);
+                throw UsageError("--corruptions: '" + t + "' is not one of " + known);
+            }
+            o.corruptions.push_back(c);
+        }
+        if (o.corruptions.empty()) throw UsageError("--corruptions needs at least one name");
+    }
+    return o;
+}
+
+void print_robustness(const ss::RobustnessResult& r) {
+    const size_t S = r.ce.empty() ? 0 : r.cells.size() / r.ce.size();
+    std::printf("robustness %d samples per corrupted set (seed %llu); accuracy %%, compressed / dense%s\n", r.samples,
+                (unsigned long long)r.seed, r.dense_from_cache ? " (dense from the robustness cache)" : "");
+    std::printf("  %-17s", "corruption");
+    for (size_t s = 0; s < S; ++s) std::printf("   severity %-9d", r.cells[s].severity);
+    std::printf("  %6s %8s\n", "CE", "gap pt");
+    for (size_t c = 0; c < r.ce.size(); ++c) {
+        std::printf("  %-17s", ss::corruption_name(r.cells[c * S].corruption));
+        for (size_t s = 0; s < S; ++s) {
+            const ss::CorruptionCell& cell = r.cells[c * S + s];
+            std::printf("   %6.2f / %6.2f   ", 100.0 * cell.accuracy, 100.0 * cell.dense_accuracy);
+        }
+        std::printf("  %6.3f %+8.2f\n", r.ce[c], r.gap_points[c]);
+    }
+    std::printf("  mCE %.3f against dense (1: as robust as dense); mean accuracy under corruption %.2f %% (dense %.2f %%)\n", r.mce,
+                100.0 * r.mean_accuracy, 100.0 * r.dense_mean_accuracy);
+}
+
 // How busy other processes kept the machine while the run was measured (machine_load.h).
 void print_machine_load(const ss::EvalResult& e) {
     if (std::isnan(e.others_cpus)) return; // a run shorter than the clock's resolution
@@ -150,8 +208,8 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
 int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
-                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens"},
-                 {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline"});
+                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions"},
+                 {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline", "--robustness"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
     ss::EvalOptions opt;
@@ -179,6 +237,11 @@ int cmd_eval(int argc, char** argv) {
     const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", ""), opt.limit});
     const auto calib = calibration_data_for(plan, a, data_path);
     ss::RunRequest req;
+    ss::RobustnessOptions robustness;
+    if (a.has("--robustness") || a.given("--severities") || a.given("--corruptions")) {
+        robustness = robustness_options_from(a);
+        req.robustness = &robustness;
+    }
     req.dense = &model;
     req.data = &data;
     req.plan = plan;
@@ -247,6 +310,7 @@ int cmd_eval(int argc, char** argv) {
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);
     print_machine_load(e);
+    if (e.has_robustness) print_robustness(e.robustness);
     std::printf("weights    %lld bytes, sparsity %.4f\n", (long long)e.weight_bytes, e.sparsity);
     int64_t model_resident = 0;
     for (const ss::LayerCost& l : e.layers) model_resident += l.resident_bytes;

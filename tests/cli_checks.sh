@@ -45,6 +45,9 @@ check "too few class names" 1 'one.txt: names 1 classes, but the labels go up to
 printf 'f1,f2,label\n1,2,0\n3,oops,1\n' > "$tmp/bad.csv"
 check "data csv error" 1 "bad.csv: line 3, column 2 \('f2'\): 'oops' is not a finite number" "$cli" data "$tmp/bad.csv"
 check "int4 plan json" 0 '"quant":"int4:g32"' "$cli" eval "$model" --limit 300 --quant int4:g32 --json
+check "robustness json" 0 '"mce":[0-9.]+.*"robustness":\{"contrast":\{"5":0\.[0-9]+' "$cli" eval "$model" --limit 300 --quant int8 --robustness --corruptions contrast --severities 5 --json
+check "robustness table" 0 'contrast +[0-9.]+ / +[0-9.]+ +[0-9.]+ +[-+][0-9.]+' "$cli" eval "$model" --limit 300 --robustness --corruptions contrast,shift --severities 2
+check "unknown corruption" 2 "--corruptions: 'fog' is not one of gaussian_noise, " "$cli" eval "$model" --robustness --corruptions fog
 check "comparison" 0 '"agreement":' "$cli" eval "$model" --limit 300 --prune nm:2:4 --json
 check "drop experts (calibrated)" 0 'dropped moe\.' "$cli" eval "$model" --limit 300 --prune experts:2
 printf '{"quant": "int8", "layers": {"head": {"quant": "none"}}}' > "$tmp/plan.json"

@@ -6,6 +6,10 @@
 #include "eval/confidence_calibration.h"
 #include "eval/mcnemar.h"
 #include "eval/ood_scores.h"
+#include "eval/robustness.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
 
 #include <QtTest>
 
@@ -197,6 +201,58 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, corrupt_dataset(d, 27, 28, Corruption::Contrast, 1));
         d.raw[5] = 300.0f;
         QVERIFY_THROWS_EXCEPTION(Error, corrupt_dataset(d, 28, 28, Corruption::Contrast, 1));
+    }
+
+    // CE by hand: two corruptions at two severities. Errors compressed 0.2 + 0.4, dense 0.1 + 0.2
+    // for the first (CE 2), equal for the second (CE 1): mCE 1.5; the gaps are mean points lost.
+    void corruptionErrorByHand() {
+        RobustnessOptions o;
+        o.corruptions = {Corruption::Contrast, Corruption::Jpeg};
+        o.severities = {1, 3};
+        const std::vector<double> comp{0.8, 0.6, 0.9, 0.7}, dense{0.9, 0.8, 0.9, 0.7};
+        const RobustnessResult r = robustness_from_accuracies(o, 100, comp, &dense);
+        QCOMPARE(r.cells.size(), size_t(4));
+        QCOMPARE(r.cells[1].severity, 3);
+        QVERIFY(std::fabs(r.ce[0] - 2.0) < 1e-12);
+        QVERIFY(std::fabs(r.ce[1] - 1.0) < 1e-12);
+        QVERIFY(std::fabs(r.mce - 1.5) < 1e-12);
+        QVERIFY(std::fabs(r.gap_points[0] - 15.0) < 1e-9);
+        QVERIFY(std::fabs(r.mean_accuracy - 0.75) < 1e-12);
+        const RobustnessResult alone = robustness_from_accuracies(o, 100, comp, nullptr);
+        QVERIFY(std::isnan(alone.mce) && alone.ce.empty());
+        QVERIFY_THROWS_EXCEPTION(Error, robustness_from_accuracies(o, 100, {0.5}, nullptr));
+    }
+
+    // Both models through the corrupted sets: a model against itself has CE 1 everywhere; the
+    // dense side comes from the cache the second time, with the same numbers.
+    void robustnessRunsAndCachesTheDenseSide() {
+        QTemporaryDir cache;
+        qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
+        Model m = test_support::tiny_moe_model(); // 4 inputs: a 2x2 image
+        m.sha256_pending = std::async(std::launch::deferred, [] { return std::string(64, 'c'); }).share();
+        Dataset d;
+        d.source_path = "synthetic";
+        d.sha256 = std::string(64, 'd');
+        d.count = 200;
+        d.features = 4;
+        d.num_classes = 2;
+        for (int i = 0; i < d.count * 4; ++i) d.raw.push_back(float((i * 37) % 256));
+        for (int i = 0; i < d.count; ++i) d.labels.push_back(i % 2);
+        RobustnessOptions o;
+        o.corruptions = {Corruption::GaussianNoise, Corruption::Contrast};
+        const RobustnessResult first = evaluate_robustness(m, &m, d, o);
+        QVERIFY(!first.dense_from_cache);
+        QCOMPARE(first.cells.size(), size_t(6));
+        for (double ce : first.ce) QCOMPARE(ce, 1.0);
+        QCOMPARE(first.mce, 1.0);
+        const RobustnessResult second = evaluate_robustness(m, &m, d, o);
+        QVERIFY(second.dense_from_cache);
+        for (size_t i = 0; i < first.cells.size(); ++i) QCOMPARE(second.cells[i].dense_accuracy, first.cells[i].dense_accuracy);
+        o.seed = 9; // another seed is another measurement
+        QVERIFY(!evaluate_robustness(m, &m, d, o).dense_from_cache);
+        int h = 0, w = 0;
+        QVERIFY(image_shape(m, &h, &w) && h == 2 && w == 2);
+        qunsetenv("XDG_CACHE_HOME");
     }
 };
 

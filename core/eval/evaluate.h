@@ -6,6 +6,7 @@
 #include "compress/compression.h"
 #include "eval/expert_stats.h"
 #include "eval/layer_cost.h"
+#include "eval/robustness.h"
 #include "data/dataset.h"
 
 #include <cstdint>
@@ -61,6 +62,8 @@ struct EvalResult {
     std::vector<MatrixCost> matrices;       // per compressible matrix: zeros, precision, kernels (not kept in session files)
     bool has_comparison = false;            // false when evaluated without a baseline
     Comparison comparison;                  // against the dense model on the same samples
+    bool has_robustness = false;            // measured when asked (RunRequest::robustness)
+    RobustnessResult robustness;            // accuracy under corruptions, against dense
 };
 
 // What every evaluation reports about the compressed model and the machine before measuring:

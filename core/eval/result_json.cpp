@@ -82,6 +82,27 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
         layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes},
                           {"weights", c.weights}, {"zero_weights", c.zero_weights}, {"precision", c.precision}, {"kernels", c.kernels}});
     j["layers"] = layers;
+    if (e.has_robustness) { // corruption -> severity -> accuracy, compressed and dense; CE and mCE
+        const RobustnessResult& rb = e.robustness;
+        json acc = json::object(), dense = json::object(), ce = json::object(), gap = json::object();
+        for (const CorruptionCell& c : rb.cells) {
+            acc[corruption_name(c.corruption)][std::to_string(c.severity)] = c.accuracy;
+            dense[corruption_name(c.corruption)][std::to_string(c.severity)] = number_or_null(c.dense_accuracy);
+        }
+        const size_t S = rb.cells.empty() || rb.ce.empty() ? 0 : rb.cells.size() / rb.ce.size();
+        for (size_t i = 0; i < rb.ce.size() && S > 0; ++i) {
+            const char* name = corruption_name(rb.cells[i * S].corruption);
+            ce[name] = std::isfinite(rb.ce[i]) ? json(rb.ce[i]) : json(nullptr);
+            gap[name] = rb.gap_points[i];
+        }
+        j["robustness"] = acc;
+        j["robustness_dense"] = dense;
+        j["robustness_samples"] = rb.samples;
+        j["robustness_seed"] = rb.seed;
+        j["ce"] = ce;
+        j["mce"] = number_or_null(rb.mce);
+        j["corruption_gap_points"] = gap;
+    }
     if (e.has_comparison && !classifier) { // against dense: the metrics above (KL, same top token ...) and the speed ratios
         j["comparison"] = {{"throughput_ratio", e.comparison.throughput_ratio}, {"latency_ratio", e.comparison.latency_ratio}};
         j["faster_than_dense"] = e.comparison.faster_than_dense;

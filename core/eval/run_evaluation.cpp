@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <optional>
+
 namespace ss {
 
 namespace {
@@ -88,6 +90,18 @@ RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes)
         }
     }
     r.result = evaluate(cm, *req.data, opt);
+    if (req.robustness && !r.result.cancelled) {
+        RobustnessOptions ro = *req.robustness;
+        ro.limit = samples;
+        ro.threads = opt.threads;
+        std::optional<Model> dense_with_input; // the run's preprocessing on the dense side too
+        if (req.input) {
+            dense_with_input = *req.dense;
+            dense_with_input->input = *req.input;
+        }
+        r.result.robustness = evaluate_robustness(cm.model, dense_with_input ? &*dense_with_input : req.dense, *req.data, ro);
+        r.result.has_robustness = true;
+    }
     return r;
 }
 

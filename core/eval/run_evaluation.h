@@ -37,6 +37,9 @@ struct RunRequest {
     // latency and hand the record to on_estimate (return false to stop there), then the whole run.
     int estimate_samples = 0;
     std::function<bool(const RunRecord&)> on_estimate;
+    // Also accuracy under corruptions (classifiers on images), compressed against dense, on the
+    // same samples and threads; the result's has_robustness says it was measured.
+    const RobustnessOptions* robustness = nullptr;
 };
 
 // The run's record with its result; result.cancelled when progress said stop. `notes`, when given,
