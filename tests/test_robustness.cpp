@@ -11,6 +11,8 @@
 
 #include <QTemporaryDir>
 
+#include <nlohmann/json.hpp>
+
 #include <QtTest>
 
 #include <cmath>
@@ -145,6 +147,40 @@ private slots:
         Corruption c;
         QVERIFY(parse_corruption("jpeg_compression", &c) && c == Corruption::Jpeg);
         QVERIFY(!parse_corruption("fog", &c));
+    }
+
+    // The deterministic corruptions against the reference functions themselves, run on one 28x28
+    // image by tests/fixtures/make_corruption_goldens.py (skimage, OpenCV, PIL).
+    void corruptionsMatchTheReference() {
+        const auto bytes = test_support::read_bytes(SPARSESCOPE_TEST_DATA "/corruptions/goldens.json");
+        const nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end());
+        const std::vector<float> image = j.at("image").get<std::vector<float>>();
+        std::vector<float> mine(28 * 28); // the same pattern the script draws
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x) mine[size_t(y * 28 + x)] = float((x * 37 + y * 91 + ((x * y) % 17) * 5) % 256);
+        QCOMPARE(mine, image);
+        QStringList failures;
+        for (const auto& [name, per_severity] : j.at("goldens").items()) {
+            Corruption c;
+            QVERIFY2(parse_corruption(name, &c), name.c_str());
+            for (int s = 1; s <= 5; ++s) {
+                const std::vector<float> want = per_severity.at(size_t(s - 1)).get<std::vector<float>>();
+                std::vector<float> got = image;
+                corrupt_image(c, s, got.data(), 28, 28, 0);
+                int off = 0;
+                float worst = 0.0f;
+                for (size_t i = 0; i < got.size(); ++i) {
+                    off += got[i] != want[i];
+                    worst = std::max(worst, std::fabs(got[i] - want[i]));
+                }
+                // Gaussian blur sums in another order than SciPy: a value right on a whole level may
+                // truncate one level apart (one pixel of 784 at severity 1). Everything else is exact.
+                const bool blur = c == Corruption::GaussianBlur;
+                const QString what = QStringLiteral("%1 severity %2: %3 of 784 pixels differ, by up to %4").arg(QString::fromStdString(name)).arg(s).arg(off).arg(worst);
+                if (!(blur ? worst <= 1.0f && off <= 2 : off == 0)) failures << what;
+            }
+        }
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QStringLiteral("; "))));
     }
 
     // Noise statistics over many pixels match the parameters: Gaussian sd 0.10 (severity 5) around

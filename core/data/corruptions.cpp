@@ -101,27 +101,35 @@ int reflect101(int i, int n) { // OpenCV's default border: ... 2 1 | 0 1 2 ... n
     return i;
 }
 
-// The reference's defocus kernel: a disk of `radius` on a 17x17 grid, normalized, then blurred by
-// a 3x3 Gaussian of `alias` (cv2.GaussianBlur); applied as cv2.filter2D with reflect-101 borders.
+// The reference's defocus: a disk of `radius` on a 17x17 grid, normalized, blurred by a 3x3
+// Gaussian of `alias` (cv2.GaussianBlur), applied as cv2.filter2D with reflect-101 borders.
 void defocus(std::vector<double>& x, int h, int w, double radius, double alias) {
+    // The kernel in float32, as the reference builds it (numpy float32 disk, cv2.GaussianBlur on
+    // float32: rows, then columns); the image is filtered in double.
     constexpr int R = 8, N = 2 * R + 1;
-    std::vector<double> disk(N * N, 0.0);
-    double total = 0.0;
+    std::vector<float> disk(N * N, 0.0f);
+    float total = 0.0f;
     for (int y = -R; y <= R; ++y)
         for (int xx = -R; xx <= R; ++xx)
-            if (double(xx * xx + y * y) <= radius * radius) total += disk[size_t((y + R) * N + xx + R)] = 1.0;
-    for (double& v : disk) v /= total;
-    double g[3], gs = 0.0; // cv2.getGaussianKernel(3, alias)
-    for (int i = 0; i < 3; ++i) gs += g[i] = std::exp(-double((i - 1) * (i - 1)) / (2.0 * alias * alias));
-    for (double& v : g) v /= gs;
-    std::vector<double> kernel(N * N, 0.0);
+            if (double(xx * xx + y * y) <= radius * radius) disk[size_t((y + R) * N + xx + R)] = 1.0f, total += 1.0f;
+    for (float& v : disk) v /= total;
+    double gd[3], gs = 0.0; // cv2.getGaussianKernel(3, alias), computed in double, stored as float
+    for (int i = 0; i < 3; ++i) gs += gd[i] = std::exp(-double((i - 1) * (i - 1)) / (2.0 * alias * alias));
+    const float g[3] = {float(gd[0] / gs), float(gd[1] / gs), float(gd[2] / gs)};
+    std::vector<float> rows(N * N), blurred(N * N);
     for (int y = 0; y < N; ++y)
         for (int xx = 0; xx < N; ++xx) {
-            double s = 0.0;
-            for (int dy = -1; dy <= 1; ++dy)
-                for (int dx = -1; dx <= 1; ++dx) s += g[dy + 1] * g[dx + 1] * disk[size_t(reflect101(y + dy, N) * N + reflect101(xx + dx, N))];
-            kernel[size_t(y * N + xx)] = s;
+            float s = 0.0f;
+            for (int d = -1; d <= 1; ++d) s += g[d + 1] * disk[size_t(y * N + reflect101(xx + d, N))];
+            rows[size_t(y * N + xx)] = s;
         }
+    for (int y = 0; y < N; ++y)
+        for (int xx = 0; xx < N; ++xx) {
+            float s = 0.0f;
+            for (int d = -1; d <= 1; ++d) s += g[d + 1] * rows[size_t(reflect101(y + d, N) * N + xx)];
+            blurred[size_t(y * N + xx)] = s;
+        }
+    const std::vector<double> kernel(blurred.begin(), blurred.end());
     std::vector<double> out(x.size(), 0.0);
     for (int y = 0; y < h; ++y)
         for (int xx = 0; xx < w; ++xx) {
