@@ -288,13 +288,30 @@ int cmd_eval(int argc, char** argv) {
     std::printf("accuracy   %.2f%%  (dense %.2f%%, delta %+.2f points, 95%% CI [%+.2f, %+.2f]; %d gained, %d lost)\n", 100.0 * e.accuracy,
                 100.0 * c.baseline_accuracy, 100.0 * c.accuracy_delta, 100.0 * c.delta_ci_low, 100.0 * c.delta_ci_high, c.gained, c.lost);
     std::printf("agreement  %.2f%% top-1 with the dense model, mean KL %.4f nats\n", 100.0 * c.agreement, c.mean_kl);
-    if (!e.per_class_accuracy.empty()) std::printf("  %-14s %7s  %13s  %7s\n", "class", "accuracy", "vs dense (pt)", "samples");
+    if (!e.per_class_accuracy.empty())
+        std::printf("  %-14s %7s  %13s  %7s  %11s  %s\n", "class", "accuracy", "vs dense (pt)", "samples", "lost/gained", "McNemar p (Holm)");
     const std::vector<std::string> names = ss::class_labels(model.labels, data.class_names);
     for (size_t k = 0; k < e.per_class_accuracy.size(); ++k) {
-        char delta[32] = "-"; // a class with no samples has no change
+        char delta[32] = "-", p[48] = "-"; // a class with no samples has no change
         if (std::isfinite(c.per_class_delta[k])) std::snprintf(delta, sizeof delta, "%+.2f", 100.0 * c.per_class_delta[k]);
-        std::printf("  %-14s %6.2f%%  %13s  %7d\n", names[k].c_str(), 100.0 * e.per_class_accuracy[k], delta, e.per_class_count[k]);
+        const bool tested = k < c.class_p_holm.size() && std::isfinite(c.class_p_holm[k]);
+        if (tested) std::snprintf(p, sizeof p, "%.3g%s", c.class_p_holm[k], c.class_p_holm[k] < 0.05 ? "  REGRESSION" : "");
+        if (tested && c.class_p_holm[k] < 0.05 && c.class_gained[k] > c.class_lost[k]) std::snprintf(p, sizeof p, "%.3g  improved", c.class_p_holm[k]);
+        std::printf("  %-14s %6.2f%%  %13s  %7d  %5d/%-5d  %s\n", names[k].c_str(), 100.0 * e.per_class_accuracy[k], delta, e.per_class_count[k],
+                    k < c.class_lost.size() ? c.class_lost[k] : 0, k < c.class_gained.size() ? c.class_gained[k] : 0, p);
     }
+    std::printf("calibration ECE %.2f %% (dense %.2f %%), 15 bins of the max softmax; mean confidence %.2f %% at %.2f %% accuracy\n",
+                100.0 * c.calibration.ece, 100.0 * c.dense_calibration.ece, 100.0 * c.calibration.mean_confidence, 100.0 * c.calibration.accuracy);
+    int lost = 0;
+    for (const ss::FlippedSample& f : c.flipped) lost += f.lost();
+    std::printf("flipped    %d samples: %d right under dense and now wrong, %d the reverse", int(c.flipped.size()), lost, int(c.flipped.size()) - lost);
+    int shown = 0;
+    for (const ss::FlippedSample& f : c.flipped) {
+        if (!f.lost() || shown == 3) continue;
+        std::printf("%s #%d %s->%s (p(true) %.2f->%.2f)", shown++ ? "," : "; most confident losses:", f.sample, names[size_t(f.label)].c_str(),
+                    names[size_t(f.pred)].c_str(), double(f.dense_p_true), double(f.p_true));
+    }
+    std::printf("\n");
     for (size_t l = 0; l < e.expert_share.size(); ++l) {
         std::printf("experts    %s:", e.moe_layers[l].c_str());
         for (double s : e.expert_share[l]) std::printf(" %.3f", s);

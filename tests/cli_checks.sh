@@ -48,6 +48,8 @@ check "int4 plan json" 0 '"quant":"int4:g32"' "$cli" eval "$model" --limit 300 -
 check "robustness json" 0 '"mce":[0-9.]+.*"robustness":\{"contrast":\{"5":0\.[0-9]+' "$cli" eval "$model" --limit 300 --quant int8 --robustness --corruptions contrast --severities 5 --json
 check "robustness table" 0 'contrast +[0-9.]+ / +[0-9.]+ +[0-9.]+ +[-+][0-9.]+' "$cli" eval "$model" --limit 300 --robustness --corruptions contrast,shift --severities 2
 check "unknown corruption" 2 "--corruptions: 'fog' is not one of gaussian_noise, " "$cli" eval "$model" --robustness --corruptions fog
+check "regressions and calibration json" 0 '"dense_ece":[0-9.e-]+,.*"ece":[0-9.e-]+,.*"flipped":\{"count":[0-9]+,.*"regressions":\[\{"class":"T-shirt/top","gained":[0-9]+,"lost":[0-9]+,"p":' "$cli" eval "$model" --limit 500 --prune magnitude:0.8 --json
+check "regressions named" 0 'Ankle boot .* REGRESSION' "$cli" eval "$model" --limit 1000 --prune magnitude:0.9
 check "comparison" 0 '"agreement":' "$cli" eval "$model" --limit 300 --prune nm:2:4 --json
 check "drop experts (calibrated)" 0 'dropped moe\.' "$cli" eval "$model" --limit 300 --prune experts:2
 printf '{"quant": "int8", "layers": {"head": {"quant": "none"}}}' > "$tmp/plan.json"
@@ -117,7 +119,7 @@ if [ "$rc" -eq 2 ] && grep -q 'experts:K or experts:NAME' <<<"$out" && grep -q '
 else echo "FAIL usage of the misused command only (exit $rc):"; echo "$out" | head -12; fail=1; fi
 check "--version" 0 '^SparseScope [0-9]+\.[0-9]+\.[0-9]+$' "$cli" --version
 check "info keeps metadata on one line" 0 '^  config +\{"format":"sparsescope/classifier-v1",.*\.\.\. \([0-9]+ bytes; --json prints all\)$' "$cli" info "$model"
-check "eval per-class columns named" 0 '^  class +accuracy +vs dense \(pt\) +samples$' "$cli" eval "$model" --limit 200 --prune magnitude:0.5
+check "eval per-class columns named" 0 '^  class +accuracy +vs dense \(pt\) +samples +lost/gained +McNemar p \(Holm\)$' "$cli" eval "$model" --limit 200 --prune magnitude:0.5
 check "sensitivity names the dense accuracy" 0 '^dense accuracy [0-9]+\.[0-9]{2}%: ' "$cli" sensitivity "$model" --limit 100 --prune magnitude-layer:0.5
 check "a session given as a model says what it is" 1 "not a safetensors file: .*it looks like a SparseScope session" "$cli" info "$(cd "$(dirname "$0")" && pwd)/fixtures/session-v7.sparsescope"
 

@@ -3,6 +3,7 @@
 // computed by hand.
 #include "data/corruptions.h"
 #include "error.h"
+#include "eval/baseline_comparison.h"
 #include "eval/confidence_calibration.h"
 #include "eval/mcnemar.h"
 #include "eval/ood_scores.h"
@@ -237,6 +238,46 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, corrupt_dataset(d, 27, 28, Corruption::Contrast, 1));
         d.raw[5] = 300.0f;
         QVERIFY_THROWS_EXCEPTION(Error, corrupt_dataset(d, 28, 28, Corruption::Contrast, 1));
+    }
+
+    // The comparison with dense goes beyond the average: per-class discordant counts with their
+    // McNemar p-values, the flipped samples ranked by the change in p(true class), and both
+    // models' calibration. Four samples of two classes, by hand.
+    void comparisonFindsFlipsPerClass() {
+        BaselineOutputs b;
+        b.samples = 4;
+        b.classes = 2;
+        const int labels[] = {0, 0, 1, 1};
+        // dense: p(class 0) = 0.9, 0.6, 0.2, 0.7 -> right, right, right, wrong
+        const float dense_p0[] = {0.9f, 0.6f, 0.2f, 0.7f};
+        for (int i = 0; i < 4; ++i) {
+            b.log_probs.push_back(std::log(dense_p0[i]));
+            b.log_probs.push_back(std::log(1.0f - dense_p0[i]));
+            b.argmax.push_back(dense_p0[i] > 0.5f ? 0 : 1);
+            b.correct.push_back(b.argmax.back() == labels[i]);
+        }
+        // compressed: p(class 0) = 0.3, 0.55, 0.4, 0.2 -> wrong, right, right, right
+        const float comp_p0[] = {0.3f, 0.55f, 0.4f, 0.2f};
+        std::vector<float> logits;
+        for (float p : comp_p0) logits.push_back(std::log(p)), logits.push_back(std::log(1.0f - p));
+        ComparisonAccumulator acc(b, 2);
+        acc.add(0, logits.data(), labels, 4);
+        const Comparison c = acc.finish();
+        QCOMPARE(c.lost, 1);
+        QCOMPARE(c.gained, 1);
+        QCOMPARE(c.class_lost, (std::vector<int>{1, 0}));
+        QCOMPARE(c.class_gained, (std::vector<int>{0, 1}));
+        QCOMPARE(c.class_p, (std::vector<double>{1.0, 1.0})); // one discordant sample proves nothing
+        QCOMPARE(c.flipped.size(), size_t(2));
+        QCOMPARE(c.flipped[0].sample, 0); // p(true) 0.9 -> 0.3 moved more than 0.3 -> 0.8
+        QVERIFY(c.flipped[0].lost() && !c.flipped[1].lost());
+        QVERIFY(std::fabs(c.flipped[1].p_true - 0.8f) < 1e-5f);
+        // Dense confidences 0.9, 0.6, 0.8, 0.7 with right, right, right, wrong; compressed 0.7, 0.55, 0.6, 0.8, all but the first right.
+        const CalibrationResult dense = calibration({0.9f, 0.6f, 0.8f, 0.7f}, {1, 1, 1, 0});
+        QVERIFY(std::fabs(c.dense_calibration.ece - dense.ece) < 1e-6);
+        const CalibrationResult comp = calibration({0.7f, 0.55f, 0.6f, 0.8f}, {0, 1, 1, 1});
+        QVERIFY(std::fabs(c.calibration.ece - comp.ece) < 1e-6);
+        QVERIFY(c.calibration.ece > 0.0);
     }
 
     // CE by hand: two corruptions at two severities. Errors compressed 0.2 + 0.4, dense 0.1 + 0.2

@@ -1,6 +1,7 @@
 // baseline_comparison.cpp
 #include "eval/baseline_comparison.h"
 #include "eval/machine_load.h"
+#include "eval/mcnemar.h"
 
 #include "model/forward.h"
 #include "kernels/thread_pool.h"
@@ -84,7 +85,8 @@ BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int li
 }
 
 ComparisonAccumulator::ComparisonAccumulator(const BaselineOutputs& baseline, int classes)
-    : base_(baseline), classes_(classes), class_n_(size_t(classes)), class_base_(size_t(classes)), class_comp_(size_t(classes)) {}
+    : base_(baseline), classes_(classes), class_n_(size_t(classes)), class_base_(size_t(classes)), class_comp_(size_t(classes)),
+      class_lost_(size_t(classes)), class_gained_(size_t(classes)) {}
 
 void ComparisonAccumulator::add(int start, const float* logits, const int* labels, int n) {
     std::vector<float> lp(static_cast<size_t>(classes_));
@@ -104,6 +106,15 @@ void ComparisonAccumulator::add(int start, const float* logits, const int* label
         class_comp_[size_t(labels[i])] += comp_ok;
         log_softmax(z, classes_, lp.data());
         const float* lb = &base_.log_probs[size_t(s) * classes_];
+        const int label = labels[i];
+        conf_.push_back(std::exp(lp[size_t(pred)]));
+        dense_conf_.push_back(std::exp(lb[base_.argmax[size_t(s)]]));
+        comp_ok_.push_back(comp_ok);
+        dense_ok_.push_back(base_ok);
+        if (comp_ok != base_ok) {
+            (base_ok ? class_lost_ : class_gained_)[size_t(label)] += 1;
+            flipped_.push_back({s, label, base_.argmax[size_t(s)], pred, std::exp(lb[label]), std::exp(lp[size_t(label)])});
+        }
         double kl = 0.0;
         for (int k = 0; k < classes_; ++k) kl += std::exp(double(lb[k])) * (double(lb[k]) - double(lp[size_t(k)]));
         kl_ += std::max(0.0, kl);
@@ -130,6 +141,18 @@ Comparison ComparisonAccumulator::finish() const {
     for (int k = 0; k < classes_; ++k)
         c.per_class_delta.push_back(class_n_[size_t(k)] ? double(class_comp_[size_t(k)] - class_base_[size_t(k)]) / class_n_[size_t(k)]
                                                           : std::numeric_limits<double>::quiet_NaN());
+    c.class_lost = class_lost_;
+    c.class_gained = class_gained_;
+    for (int k = 0; k < classes_; ++k)
+        c.class_p.push_back(class_lost_[size_t(k)] + class_gained_[size_t(k)] > 0 ? mcnemar_exact_p(class_lost_[size_t(k)], class_gained_[size_t(k)])
+                                                                                   : std::numeric_limits<double>::quiet_NaN());
+    c.class_p_holm = holm_adjust(c.class_p);
+    c.flipped = flipped_;
+    std::stable_sort(c.flipped.begin(), c.flipped.end(), [](const FlippedSample& a, const FlippedSample& b) {
+        return std::fabs(a.dense_p_true - a.p_true) > std::fabs(b.dense_p_true - b.p_true);
+    });
+    c.calibration = calibration(conf_, comp_ok_);
+    c.dense_calibration = calibration(dense_conf_, dense_ok_);
     return c;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "data/dataset.h"
+#include "eval/confidence_calibration.h"
 #include "model/model.h"
 
 #include <limits>
@@ -27,6 +28,16 @@ double median_throughput(std::vector<double> batch_samples_per_second);
 
 BaselineOutputs compute_baseline(const Model& model, const Dataset& data, int limit, int threads = 1);
 
+// A sample whose top-1 correctness changed under compression ("lost": right under dense, wrong
+// compressed; else "gained"), with how sure each model was of the true class.
+struct FlippedSample {
+    int sample = 0;          // index in the evaluated set
+    int label = 0;
+    int dense_pred = 0, pred = 0;
+    float dense_p_true = 0.0f, p_true = 0.0f; // softmax probability of the true class
+    bool lost() const { return dense_pred == label; }
+};
+
 struct Comparison {
     double agreement = 0.0;      // share of samples where compressed and dense top-1 agree
     double mean_kl = 0.0;        // mean over samples of KL(dense || compressed), nats
@@ -37,6 +48,13 @@ struct Comparison {
     int gained = 0;              // dense wrong, compressed right
     int lost = 0;                // dense right, compressed wrong
     std::vector<double> per_class_delta; // (classes) compressed - dense accuracy; NaN for empty classes
+    // Silent regressions: per class the discordant samples, the exact McNemar p-value of the change
+    // and that p Holm-adjusted over the classes (mcnemar.h); NaN where no sample changed.
+    std::vector<int> class_lost, class_gained;
+    std::vector<double> class_p, class_p_holm;
+    std::vector<FlippedSample> flipped; // every flipped sample, the largest change in p(true class) first
+    // Calibration of both models on these samples (confidence_calibration.h: 15 bins of max softmax).
+    CalibrationResult calibration, dense_calibration;
     // Speed against the dense model on this machine (ratios > 1: compressed is faster).
     double throughput_ratio = 0.0; // compressed / dense samples per second
     double latency_ratio = 0.0;    // dense / compressed batch-1 p50
@@ -77,7 +95,10 @@ private:
     int classes_;
     int n_ = 0, agree_ = 0, gained_ = 0, lost_ = 0, base_correct_ = 0, comp_correct_ = 0;
     double kl_ = 0.0;
-    std::vector<int> class_n_, class_base_, class_comp_;
+    std::vector<int> class_n_, class_base_, class_comp_, class_lost_, class_gained_;
+    std::vector<float> conf_, dense_conf_;                 // (samples) max softmax
+    std::vector<unsigned char> comp_ok_, dense_ok_;        // (samples)
+    std::vector<FlippedSample> flipped_;
 };
 
 } // namespace ss

@@ -121,6 +121,26 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
                            {"throughput_ratio", c.throughput_ratio},
                            {"latency_ratio", c.latency_ratio}};
         j["faster_than_dense"] = c.faster_than_dense;
+        // Beyond the average: calibration, per-class regressions (exact McNemar, Holm), flipped samples.
+        auto bins = [](const CalibrationResult& r) {
+            json out = json::array();
+            for (const ReliabilityBin& b : r.bins)
+                out.push_back({{"upper", b.upper}, {"count", b.count}, {"mean_confidence", b.mean_confidence}, {"accuracy", b.accuracy}});
+            return out;
+        };
+        j["ece"] = c.calibration.ece;
+        j["dense_ece"] = c.dense_calibration.ece;
+        j["reliability"] = bins(c.calibration);
+        j["dense_reliability"] = bins(c.dense_calibration);
+        json reg = json::array();
+        for (size_t k = 0; k < c.class_p.size(); ++k)
+            reg.push_back({{"class", k < labels.size() ? json(labels[k]) : json(int(k))}, {"lost", c.class_lost[k]}, {"gained", c.class_gained[k]},
+                           {"p", number_or_null(c.class_p[k])}, {"p_holm", number_or_null(c.class_p_holm[k])},
+                           {"significant", std::isfinite(c.class_p_holm[k]) && c.class_p_holm[k] < 0.05}});
+        j["regressions"] = reg;
+        json ids = json::array(), lost = json::array();
+        for (const FlippedSample& f : c.flipped) (f.lost() ? lost : ids).push_back(f.sample);
+        j["flipped"] = {{"count", c.flipped.size()}, {"lost", lost}, {"gained", ids}};
     }
     return j.dump(indent);
 }
