@@ -2,6 +2,7 @@
 #include "error.h"
 #include "eval/model_card.h"
 #include "eval/run_delta.h"
+#include "eval/robustness.h"
 #include "session/session_db.h"
 #include "session/session_migrations.h"
 #include "session/session_store.h"
@@ -252,7 +253,7 @@ private slots:
 
     void everyEarlierSchemaOpensAndMigrates_data() {
         QTest::addColumn<int>("version");
-        for (int v = 1; v <= 8; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
+        for (int v = 1; v <= 9; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
     }
     void everyEarlierSchemaOpensAndMigrates() {
         // Fixtures written with each version's own DDL (tests/fixtures/make_session_fixtures.py).
@@ -573,6 +574,62 @@ private slots:
             QVERIFY2(text.find("only-in-the-deleted-run") == std::string::npos, side);
             QVERIFY2(text.find("a note only the deleted run holds") == std::string::npos, side);
         }
+    }
+
+    // Schema 10: per-class McNemar, flipped samples, reliability bins and corruption accuracies
+    // come back as written; ECE and mCE are derived again from what is stored.
+    void beyondAccuracyRoundTrips() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("b.sparsescope").toStdString();
+        RunRecord r = sample_run(0, 0.8);
+        Comparison& c = r.result.comparison;
+        c.class_lost = {3, 0, 1};
+        c.class_gained = {0, 0, 2};
+        c.class_p = {0.25, std::nan(""), 1.0};
+        c.class_p_holm = {0.5, std::nan(""), 1.0};
+        c.flipped = {{17, 0, 0, 2, 0.9f, 0.1f}, {4, 2, 1, 2, 0.3f, 0.6f}};
+        c.calibration = calibration({0.95f, 0.55f, 0.55f, 0.25f}, {1, 1, 0, 0});
+        c.dense_calibration = calibration({0.95f, 0.95f, 0.55f, 0.25f}, {1, 0, 1, 0});
+        RobustnessOptions o;
+        o.corruptions = {Corruption::Contrast, Corruption::Shift};
+        o.severities = {2, 4};
+        const std::vector<double> dense_acc{0.9, 0.8, 0.7, 0.5};
+        r.result.robustness = robustness_from_accuracies(o, 10000, {0.8, 0.6, 0.7, 0.5}, &dense_acc);
+        r.result.has_robustness = true;
+        {
+            auto db = SessionDb::open(path);
+            db->add_run(r);
+        }
+        const RunRecord b = load_session(path).at(0);
+        const Comparison& d = b.result.comparison;
+        QCOMPARE(d.class_lost, c.class_lost);
+        QCOMPARE(d.class_gained, c.class_gained);
+        QCOMPARE(d.class_p[0], 0.25);
+        QVERIFY(std::isnan(d.class_p[1]));
+        QCOMPARE(d.class_p_holm[0], 0.5);
+        QCOMPARE(d.flipped.size(), size_t(2));
+        QCOMPARE(d.flipped[0].sample, 17); // the stored rank order
+        QCOMPARE(d.flipped[1].pred, 2);
+        QVERIFY(std::fabs(d.flipped[0].dense_p_true - 0.9f) < 1e-6f);
+        QCOMPARE(d.calibration.bins.size(), size_t(15));
+        QVERIFY(std::fabs(d.calibration.ece - c.calibration.ece) < 1e-12);
+        QVERIFY(std::fabs(d.dense_calibration.ece - c.dense_calibration.ece) < 1e-12);
+        QVERIFY(std::fabs(d.calibration.mce - c.calibration.mce) < 1e-12);
+        QVERIFY(b.result.has_robustness);
+        QCOMPARE(b.result.robustness.cells.size(), size_t(4));
+        QCOMPARE(b.result.robustness.cells[3].corruption, Corruption::Shift);
+        QCOMPARE(b.result.robustness.cells[1].severity, 4);
+        QVERIFY(std::fabs(b.result.robustness.mce - r.result.robustness.mce) < 1e-12);
+        QCOMPARE(b.result.robustness.ce.size(), size_t(2));
+        // A run without them stays without them.
+        RunRecord plain = sample_run(0, 0.5);
+        {
+            auto db = SessionDb::open(path);
+            db->add_run(plain);
+        }
+        const RunRecord p2 = load_session(path).at(1);
+        QVERIFY(!p2.result.has_robustness && p2.result.comparison.flipped.empty());
+        QVERIFY(p2.result.comparison.class_lost.empty());
     }
 
     void unknownTaskIsRefusedByRun() {

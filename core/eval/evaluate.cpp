@@ -148,6 +148,8 @@ EvalResult evaluate(const CompressedModel& cm, const Dataset& data, const EvalOp
         r.metrics["agreement"] = r.comparison.agreement;
         r.metrics["mean_kl"] = r.comparison.mean_kl;
         r.metrics["accuracy_delta"] = r.comparison.accuracy_delta;
+        r.metrics["ece"] = r.comparison.calibration.ece;
+        r.metrics["dense_ece"] = r.comparison.dense_calibration.ece;
     }
 
     // Pass 2: batch-1 latency over the first samples, after a warm-up.

@@ -5,6 +5,7 @@
 #include "error.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <optional>
 
@@ -101,6 +102,8 @@ RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes)
         }
         r.result.robustness = evaluate_robustness(cm.model, dense_with_input ? &*dense_with_input : req.dense, *req.data, ro);
         r.result.has_robustness = true;
+        r.result.metrics["corruption_accuracy"] = r.result.robustness.mean_accuracy; // over every corruption and severity
+        if (!std::isnan(r.result.robustness.mce)) r.result.metrics["corruption_mce"] = r.result.robustness.mce;
     }
     return r;
 }

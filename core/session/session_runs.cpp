@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <tuple>
 
 namespace ss {
 
@@ -58,6 +60,45 @@ int64_t registered_id(sqlite3* db, const std::string& path, const std::string& t
     for (size_t i = 0; i < values.size(); ++i) bind_text(find.get(), int(i + 1), values[i]);
     if (sqlite3_step(find.get()) != SQLITE_ROW) fail(path, db, SQLITE_ERROR, "cannot register " + table.substr(0, table.find(' ')));
     return sqlite3_column_int64(find.get(), 0);
+}
+
+// ECE and the rest from stored reliability bins (the samples are not kept).
+void summarize_calibration_bins(CalibrationResult& cal) {
+    int64_t n = 0;
+    double conf = 0.0, right = 0.0;
+    for (const ReliabilityBin& b : cal.bins) n += b.count, conf += b.count * b.mean_confidence, right += b.count * b.accuracy;
+    if (n == 0) return;
+    for (const ReliabilityBin& b : cal.bins) {
+        const double gap = std::fabs(b.accuracy - b.mean_confidence);
+        cal.ece += b.count ? gap * double(b.count) / double(n) : 0.0;
+        if (b.count) cal.mce = std::max(cal.mce, gap);
+    }
+    cal.mean_confidence = conf / double(n);
+    cal.accuracy = right / double(n);
+}
+
+// The robustness result from its stored cells: corruptions and severities in the order measured.
+void restore_robustness(RunRecord& r, const std::vector<std::tuple<std::string, int, double, double>>& rows) {
+    RobustnessOptions o;
+    o.corruptions.clear();
+    o.severities.clear();
+    std::vector<double> acc, dense;
+    bool all_dense = true;
+    for (const auto& [name, severity, a, d] : rows) {
+        Corruption c;
+        if (!parse_corruption(name, &c)) return; // a corruption this version does not know: left out, not guessed
+        if (std::find(o.corruptions.begin(), o.corruptions.end(), c) == o.corruptions.end()) o.corruptions.push_back(c);
+        if (o.corruptions.size() == 1) o.severities.push_back(severity);
+        acc.push_back(a);
+        dense.push_back(d);
+        all_dense = all_dense && !std::isnan(d);
+    }
+    if (acc.size() != o.corruptions.size() * o.severities.size()) return; // not a full grid
+    try {
+        r.result.robustness = robustness_from_accuracies(o, r.result.samples, acc, all_dense ? &dense : nullptr);
+        r.result.has_robustness = true;
+    } catch (const Error&) {
+    }
 }
 
 } // namespace
@@ -145,15 +186,61 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
         bind_real_or_null(met.get(), 3, value);
         step_done(db, path, met.get());
     }
-    Stmt cls = prepare(db, path, "INSERT INTO run_class_accuracy (run_id, class_index, samples, accuracy, delta) VALUES (?1,?2,?3,?4,?5)");
+    Stmt cls = prepare(db, path,
+                       "INSERT INTO run_class_accuracy (run_id, class_index, samples, accuracy, delta, lost, gained, p_mcnemar, p_holm) "
+                       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    const Comparison& cmp = e.comparison;
     for (size_t c = 0; c < e.per_class_accuracy.size(); ++c) {
         sqlite3_bind_int64(cls.get(), 1, id);
         sqlite3_bind_int(cls.get(), 2, int(c));
         sqlite3_bind_int(cls.get(), 3, c < e.per_class_count.size() ? e.per_class_count[c] : 0);
         bind_real_or_null(cls.get(), 4, e.per_class_accuracy[c]);
-        bind_real_or_null(cls.get(), 5, e.has_comparison && c < e.comparison.per_class_delta.size() ? e.comparison.per_class_delta[c]
-                                                                                                     : std::nan(""));
+        bind_real_or_null(cls.get(), 5, e.has_comparison && c < cmp.per_class_delta.size() ? cmp.per_class_delta[c] : std::nan(""));
+        if (e.has_comparison && c < cmp.class_lost.size() && c < cmp.class_gained.size()) { // else NULL: not measured
+            sqlite3_bind_int(cls.get(), 6, cmp.class_lost[c]);
+            sqlite3_bind_int(cls.get(), 7, cmp.class_gained[c]);
+            bind_real_or_null(cls.get(), 8, c < cmp.class_p.size() ? cmp.class_p[c] : std::nan(""));
+            bind_real_or_null(cls.get(), 9, c < cmp.class_p_holm.size() ? cmp.class_p_holm[c] : std::nan(""));
+        }
         step_done(db, path, cls.get());
+    }
+    if (e.has_comparison) {
+        Stmt fl = prepare(db, path, "INSERT INTO run_flipped (run_id, sample, label, dense_pred, pred, dense_p_true, p_true) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+        for (const FlippedSample& f : cmp.flipped) { // in rank order: rowid keeps it
+            sqlite3_bind_int64(fl.get(), 1, id);
+            sqlite3_bind_int(fl.get(), 2, f.sample);
+            sqlite3_bind_int(fl.get(), 3, f.label);
+            sqlite3_bind_int(fl.get(), 4, f.dense_pred);
+            sqlite3_bind_int(fl.get(), 5, f.pred);
+            sqlite3_bind_double(fl.get(), 6, f.dense_p_true);
+            sqlite3_bind_double(fl.get(), 7, f.p_true);
+            step_done(db, path, fl.get());
+        }
+        Stmt rel = prepare(db, path, "INSERT INTO run_reliability (run_id, model, bin, bins, count, mean_confidence, accuracy) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+        for (const auto& [which, cal] : {std::pair{"compressed", &cmp.calibration}, std::pair{"dense", &cmp.dense_calibration}})
+            for (size_t b = 0; b < cal->bins.size(); ++b) {
+                sqlite3_bind_int64(rel.get(), 1, id);
+                bind_text(rel.get(), 2, which);
+                sqlite3_bind_int(rel.get(), 3, int(b));
+                sqlite3_bind_int(rel.get(), 4, int(cal->bins.size()));
+                sqlite3_bind_int(rel.get(), 5, cal->bins[b].count);
+                sqlite3_bind_double(rel.get(), 6, cal->bins[b].mean_confidence);
+                sqlite3_bind_double(rel.get(), 7, cal->bins[b].accuracy);
+                step_done(db, path, rel.get());
+            }
+    }
+    if (e.has_robustness) {
+        Stmt co = prepare(db, path, "INSERT INTO run_corruption (run_id, position, corruption, severity, accuracy, dense_accuracy) VALUES (?1,?2,?3,?4,?5,?6)");
+        for (size_t i = 0; i < e.robustness.cells.size(); ++i) {
+            const CorruptionCell& c = e.robustness.cells[i];
+            sqlite3_bind_int64(co.get(), 1, id);
+            sqlite3_bind_int(co.get(), 2, int(i));
+            bind_text(co.get(), 3, corruption_name(c.corruption));
+            sqlite3_bind_int(co.get(), 4, c.severity);
+            sqlite3_bind_double(co.get(), 5, c.accuracy);
+            bind_real_or_null(co.get(), 6, c.dense_accuracy);
+            step_done(db, path, co.get());
+        }
     }
     Stmt exp = prepare(db, path, "INSERT INTO run_expert_share (run_id, layer_index, layer_name, expert, share) VALUES (?1,?2,?3,?4,?5)");
     for (size_t l = 0; l < e.expert_share.size(); ++l)
@@ -314,11 +401,48 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, Delete
     for_each_row("SELECT run_id, name, value FROM run_metric ORDER BY run_id", [](RunRecord& r, sqlite3_stmt* t) {
         r.result.metrics[text_col(t, 1)] = real_or_nan(t, 2);
     });
-    for_each_row("SELECT run_id, samples, accuracy, delta FROM run_class_accuracy ORDER BY run_id, class_index", [](RunRecord& r, sqlite3_stmt* t) {
-        r.result.per_class_count.push_back(sqlite3_column_int(t, 1));
-        r.result.per_class_accuracy.push_back(real_or_nan(t, 2));
-        if (r.result.has_comparison) r.result.comparison.per_class_delta.push_back(real_or_nan(t, 3));
-    });
+    for_each_row("SELECT run_id, samples, accuracy, delta, lost, gained, p_mcnemar, p_holm FROM run_class_accuracy ORDER BY run_id, class_index",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     r.result.per_class_count.push_back(sqlite3_column_int(t, 1));
+                     r.result.per_class_accuracy.push_back(real_or_nan(t, 2));
+                     if (!r.result.has_comparison) return;
+                     Comparison& c = r.result.comparison;
+                     c.per_class_delta.push_back(real_or_nan(t, 3));
+                     if (sqlite3_column_type(t, 4) == SQLITE_NULL) return; // before schema 10
+                     c.class_lost.push_back(sqlite3_column_int(t, 4));
+                     c.class_gained.push_back(sqlite3_column_int(t, 5));
+                     c.class_p.push_back(real_or_nan(t, 6));
+                     c.class_p_holm.push_back(real_or_nan(t, 7));
+                 });
+    for_each_row("SELECT run_id, sample, label, dense_pred, pred, dense_p_true, p_true FROM run_flipped ORDER BY run_id, rowid",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     r.result.comparison.flipped.push_back({sqlite3_column_int(t, 1), sqlite3_column_int(t, 2), sqlite3_column_int(t, 3),
+                                                            sqlite3_column_int(t, 4), float(sqlite3_column_double(t, 5)),
+                                                            float(sqlite3_column_double(t, 6))});
+                 });
+    for_each_row("SELECT run_id, model, bin, bins, count, mean_confidence, accuracy FROM run_reliability ORDER BY run_id, model, bin",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     CalibrationResult& cal = text_col(t, 1) == "dense" ? r.result.comparison.dense_calibration : r.result.comparison.calibration;
+                     const int bin = sqlite3_column_int(t, 2), bins = sqlite3_column_int(t, 3);
+                     if (bins < 1 || bins > 1000 || bin != int(cal.bins.size())) return; // ignored, not guessed
+                     ReliabilityBin b;
+                     b.lower = double(bin) / bins;
+                     b.upper = double(bin + 1) / bins;
+                     b.count = sqlite3_column_int(t, 4);
+                     b.mean_confidence = sqlite3_column_double(t, 5);
+                     b.accuracy = sqlite3_column_double(t, 6);
+                     cal.bins.push_back(b);
+                 });
+    std::map<int64_t, std::vector<std::tuple<std::string, int, double, double>>> corruption_rows;
+    for_each_row("SELECT run_id, corruption, severity, accuracy, dense_accuracy FROM run_corruption ORDER BY run_id, position",
+                 [&](RunRecord& r, sqlite3_stmt* t) {
+                     corruption_rows[r.id].emplace_back(text_col(t, 1), sqlite3_column_int(t, 2), sqlite3_column_double(t, 3), real_or_nan(t, 4));
+                 });
+    for (RunRecord& r : runs) {
+        Comparison& c = r.result.comparison;
+        for (CalibrationResult* cal : {&c.calibration, &c.dense_calibration}) summarize_calibration_bins(*cal);
+        if (auto it = corruption_rows.find(r.id); it != corruption_rows.end()) restore_robustness(r, it->second);
+    }
     for_each_row("SELECT run_id, layer_index, layer_name, share FROM run_expert_share ORDER BY run_id, layer_index, expert",
                  [&](RunRecord& r, sqlite3_stmt* t) {
                      const int64_t index = sqlite3_column_int64(t, 1);
