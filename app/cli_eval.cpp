@@ -38,7 +38,7 @@ const char* verdict_text(const ss::EvalResult& e) {
     default: return "NOT faster than dense";
     }
 }
-// --robustness [--severities 1,3,5] [--corruptions gaussian_noise,...]
+// --robustness [--severities 1,3,5] [--corruptions gaussian_noise,...] [--robustness-samples N]
 ss::RobustnessOptions robustness_options_from(const Args& a) {
     ss::RobustnessOptions o;
     auto split = [](const std::string& s) {
@@ -51,6 +51,7 @@ ss::RobustnessOptions robustness_options_from(const Args& a) {
         }
         return out;
     };
+    o.limit = int(a.get_int("--robustness-samples", ss::kDefaultRobustnessSamples, 0, 1L << 30));
     if (a.given("--severities")) {
         o.severities.clear();
         for (const std::string& t : split(a.get("--severities", ""))) {
@@ -208,7 +209,7 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
 int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
-                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions"},
+                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions", "--robustness-samples"},
                  {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline", "--robustness"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
@@ -238,7 +239,7 @@ int cmd_eval(int argc, char** argv) {
     const auto calib = calibration_data_for(plan, a, data_path);
     ss::RunRequest req;
     ss::RobustnessOptions robustness;
-    if (a.has("--robustness") || a.given("--severities") || a.given("--corruptions")) {
+    if (a.has("--robustness") || a.given("--severities") || a.given("--corruptions") || a.given("--robustness-samples")) {
         robustness = robustness_options_from(a);
         req.robustness = &robustness;
     }

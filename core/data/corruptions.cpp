@@ -130,15 +130,19 @@ void defocus(std::vector<double>& x, int h, int w, double radius, double alias) 
             blurred[size_t(y * N + xx)] = s;
         }
     const std::vector<double> kernel(blurred.begin(), blurred.end());
+    struct Tap {
+        int dy, dx;
+        double k;
+    };
+    std::vector<Tap> taps; // the kernel's non-zero entries (at most 5x5 of the 17x17), in row order
+    for (int ky = 0; ky < N; ++ky)
+        for (int kx = 0; kx < N; ++kx)
+            if (kernel[size_t(ky * N + kx)] != 0.0) taps.push_back({ky - R, kx - R, kernel[size_t(ky * N + kx)]});
     std::vector<double> out(x.size(), 0.0);
     for (int y = 0; y < h; ++y)
         for (int xx = 0; xx < w; ++xx) {
             double s = 0.0;
-            for (int ky = 0; ky < N; ++ky)
-                for (int kx = 0; kx < N; ++kx) {
-                    const double kv = kernel[size_t(ky * N + kx)];
-                    if (kv != 0.0) s += kv * x[size_t(reflect101(y + ky - R, h) * w + reflect101(xx + kx - R, w))];
-                }
+            for (const Tap& t : taps) s += t.k * x[size_t(reflect101(y + t.dy, h) * w + reflect101(xx + t.dx, w))];
             out[size_t(y * w + xx)] = s;
         }
     x.swap(out);

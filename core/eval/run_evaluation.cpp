@@ -93,7 +93,7 @@ RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes)
     r.result = evaluate(cm, *req.data, opt);
     if (req.robustness && !r.result.cancelled) {
         RobustnessOptions ro = *req.robustness;
-        ro.limit = samples;
+        ro.limit = ro.limit > 0 ? std::min(ro.limit, samples) : samples; // never more than the run evaluated
         ro.threads = opt.threads;
         std::optional<Model> dense_with_input; // the run's preprocessing on the dense side too
         if (req.input) {
