@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <cstdio>
@@ -38,6 +39,24 @@ const char* verdict_text(const ss::EvalResult& e) {
     default: return "NOT faster than dense";
     }
 }
+// The installed data (share/sparsescope beside bin/), else the source tree's resources/.
+std::string resource_path(const std::string& relative) {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "sparsescope" / relative;
+        if (std::filesystem::exists(installed, ec)) return installed.string();
+    }
+    return std::string(SPARSESCOPE_RESOURCE_DIR) + "/" + relative;
+}
+
+void print_ood(const ss::OodEvaluation& o) {
+    std::printf("ood        test split (%d) against %s (%d): max-softmax AUROC %.3f (dense %.3f), FPR at 95%% TPR %.3f (dense %.3f); "
+                "energy AUROC %.3f (dense %.3f)\n",
+                o.in_count, o.set.c_str(), o.out_count, o.msp.auroc, o.dense_msp.auroc, o.msp.fpr95, o.dense_msp.fpr95, o.energy.auroc,
+                o.dense_energy.auroc);
+}
+
 // --robustness [--severities 1,3,5] [--corruptions gaussian_noise,...] [--robustness-samples N]
 ss::RobustnessOptions robustness_options_from(const Args& a) {
     ss::RobustnessOptions o;
@@ -209,7 +228,7 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
 int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
-                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions", "--robustness-samples"},
+                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions", "--robustness-samples", "--ood"},
                  {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline", "--robustness"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
@@ -242,6 +261,14 @@ int cmd_eval(int argc, char** argv) {
     if (a.has("--robustness") || a.given("--severities") || a.given("--corruptions") || a.given("--robustness-samples")) {
         robustness = robustness_options_from(a);
         req.robustness = &robustness;
+    }
+    ss::Dataset ood;
+    if (a.given("--ood")) {
+        const std::string what = a.get("--ood", "");
+        if (what == "noise") ood = ss::uniform_noise_images(1000, model.input_features(), 0);
+        else ood = ss::load_dataset(what == "glyphs" ? resource_path("ood/glyphs") : what);
+        req.ood = &ood;
+        req.ood_name = what;
     }
     req.dense = &model;
     req.data = &data;
@@ -328,6 +355,7 @@ int cmd_eval(int argc, char** argv) {
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);
     print_machine_load(e);
+    if (e.has_ood) print_ood(e.ood);
     if (e.has_robustness) print_robustness(e.robustness);
     std::printf("weights    %lld bytes, sparsity %.4f\n", (long long)e.weight_bytes, e.sparsity);
     int64_t model_resident = 0;

@@ -2,7 +2,7 @@
 # the Debian package CPack builds from it (`cpack -G DEB` in the build directory).
 #
 #   bin/sparsescope, bin/sparsescope-cli
-#   share/sparsescope/{models,icons}            the demo models; the window finds them beside bin/
+#   share/sparsescope/{models,ood,icons}            the demo models; the window finds them beside bin/
 #   share/applications/org.sparsescope.SparseScope.desktop
 #   share/metainfo/org.sparsescope.SparseScope.metainfo.xml   (AppStream)
 #   share/mime/packages/org.sparsescope.SparseScope.xml       (*.sparsescope sessions)
@@ -20,6 +20,7 @@ set(res ${CMAKE_SOURCE_DIR}/resources)
 
 install(TARGETS sparsescope-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${res}/models DESTINATION ${CMAKE_INSTALL_DATADIR}/sparsescope)
+install(DIRECTORY ${res}/ood DESTINATION ${CMAKE_INSTALL_DATADIR}/sparsescope) # out-of-distribution glyphs (eval --ood glyphs)
 install(FILES ${res}/icons/sparsescope.svg DESTINATION ${CMAKE_INSTALL_DATADIR}/sparsescope/icons)
 
 if(SPARSESCOPE_BUILD_GUI)

@@ -50,6 +50,8 @@ check "robustness table" 0 'contrast +[0-9.]+ / +[0-9.]+ +[0-9.]+ +[-+][0-9.]+' 
 check "unknown corruption" 2 "--corruptions: 'fog' is not one of gaussian_noise, " "$cli" eval "$model" --robustness --corruptions fog
 check "regressions and calibration json" 0 '"dense_ece":[0-9.e-]+,.*"ece":[0-9.e-]+,.*"flipped":\{"count":[0-9]+,.*"regressions":\[\{"class":"T-shirt/top","gained":[0-9]+,"lost":[0-9]+,"p":' "$cli" eval "$model" --limit 500 --prune magnitude:0.8 --json
 check "regressions named" 0 'Ankle boot .* REGRESSION' "$cli" eval "$model" --limit 1000 --prune magnitude:0.9
+check "ood json" 0 '"ood":\{"dense_energy":\{"aupr_in":.*"msp":\{"aupr_in":[0-9.]+,"aupr_out":[0-9.]+,"auroc":[0-9.]+,"fpr95":[0-9.]+\},"out_samples":496,"set":"glyphs"' "$cli" eval "$model" --limit 500 --quant int4:g32 --ood glyphs --json
+check "ood noise line" 0 '^ood +test split \(300\) against noise \(1000\): max-softmax AUROC [0-9.]+ \(dense [0-9.]+\)' "$cli" eval "$model" --limit 300 --ood noise
 check "comparison" 0 '"agreement":' "$cli" eval "$model" --limit 300 --prune nm:2:4 --json
 check "drop experts (calibrated)" 0 'dropped moe\.' "$cli" eval "$model" --limit 300 --prune experts:2
 printf '{"quant": "int8", "layers": {"head": {"quant": "none"}}}' > "$tmp/plan.json"

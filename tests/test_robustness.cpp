@@ -6,6 +6,7 @@
 #include "eval/baseline_comparison.h"
 #include "eval/confidence_calibration.h"
 #include "eval/mcnemar.h"
+#include "eval/ood_eval.h"
 #include "eval/ood_scores.h"
 #include "eval/robustness.h"
 #include "test_support.h"
@@ -78,6 +79,31 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, ood_separation({std::nanf("")}, {1}));
         const float logits[] = {0.0f, 0.0f};
         QVERIFY(std::fabs(negative_energy(logits, 1, 2)[0] - std::log(2.0f)) < 1e-6f);
+    }
+
+    // Both models' scores on the test split against an OOD set: a model against itself separates
+    // exactly as well as dense; noise images are whole pixel values, the same for the same seed.
+    void oodEvaluationRunsBothModels() {
+        const Model m = test_support::tiny_moe_model();
+        const Dataset noise = uniform_noise_images(300, 4, 1);
+        QCOMPARE(noise.raw, uniform_noise_images(300, 4, 1).raw);
+        QVERIFY(noise.raw != uniform_noise_images(300, 4, 2).raw);
+        for (float v : noise.raw) QVERIFY(v >= 0.0f && v <= 255.0f && v == std::floor(v));
+        Dataset in;
+        in.source_path = "in";
+        in.count = 200;
+        in.features = 4;
+        in.num_classes = 2;
+        for (int i = 0; i < 800; ++i) in.raw.push_back(float((i * 13) % 40)); // darker than the noise
+        in.labels.assign(200, 0);
+        const OodEvaluation o = evaluate_ood(m, &m, in, 100, noise, "noise");
+        QCOMPARE(o.in_count, 100);
+        QCOMPARE(o.out_count, 300);
+        QVERIFY(o.has_dense);
+        QCOMPARE(o.msp.auroc, o.dense_msp.auroc);
+        QCOMPARE(o.energy.fpr95, o.dense_energy.fpr95);
+        QVERIFY(o.msp.auroc >= 0.0 && o.msp.auroc <= 1.0);
+        QVERIFY_THROWS_EXCEPTION(Error, evaluate_ood(m, nullptr, in, 0, uniform_noise_images(10, 5), "five"));
     }
 
     // Exact McNemar: 1 lost against 7 gained, p = 2 (C(8,0) + C(8,1)) / 2^8 = 18/256; 0 and 5:

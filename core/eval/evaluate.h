@@ -6,6 +6,7 @@
 #include "compress/compression.h"
 #include "eval/expert_stats.h"
 #include "eval/layer_cost.h"
+#include "eval/ood_eval.h"
 #include "eval/robustness.h"
 #include "data/dataset.h"
 
@@ -64,6 +65,8 @@ struct EvalResult {
     Comparison comparison;                  // against the dense model on the same samples
     bool has_robustness = false;            // measured when asked (RunRequest::robustness)
     RobustnessResult robustness;            // accuracy under corruptions, against dense
+    bool has_ood = false;                   // measured when asked (RunRequest::ood)
+    OodEvaluation ood;                      // in- vs out-of-distribution separation; its figures are also metrics
 };
 
 // What every evaluation reports about the compressed model and the machine before measuring:

@@ -82,6 +82,18 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
         layers.push_back({{"name", c.name}, {"kind", c.kind}, {"batch1_us", c.batch1_us}, {"resident_bytes", c.resident_bytes},
                           {"weights", c.weights}, {"zero_weights", c.zero_weights}, {"precision", c.precision}, {"kernels", c.kernels}});
     j["layers"] = layers;
+    if (e.has_ood) {
+        auto sep = [](const OodResult& o) {
+            return json{{"auroc", o.auroc}, {"aupr_in", o.aupr_in}, {"aupr_out", o.aupr_out}, {"fpr95", o.fpr95}};
+        };
+        json o = {{"set", e.ood.set}, {"in_samples", e.ood.in_count}, {"out_samples", e.ood.out_count}, {"msp", sep(e.ood.msp)},
+                  {"energy", sep(e.ood.energy)}};
+        if (e.ood.has_dense) {
+            o["dense_msp"] = sep(e.ood.dense_msp);
+            o["dense_energy"] = sep(e.ood.dense_energy);
+        }
+        j["ood"] = o;
+    }
     if (e.has_robustness) { // corruption -> severity -> accuracy, compressed and dense; CE and mCE
         const RobustnessResult& rb = e.robustness;
         json acc = json::object(), dense = json::object(), ce = json::object(), gap = json::object();

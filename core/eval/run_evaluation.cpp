@@ -91,6 +91,25 @@ RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes)
         }
     }
     r.result = evaluate(cm, *req.data, opt);
+    if (req.ood && !r.result.cancelled) {
+        const Model* dense = req.dense;
+        std::optional<Model> dense_with_input;
+        if (req.input) {
+            dense_with_input = *req.dense;
+            dense_with_input->input = *req.input;
+            dense = &*dense_with_input;
+        }
+        EvalResult& e = r.result;
+        e.ood = evaluate_ood(cm.model, dense, *req.data, samples, *req.ood, req.ood_name);
+        e.has_ood = true;
+        e.metrics["ood_auroc"] = e.ood.msp.auroc; // max softmax as the score
+        e.metrics["ood_aupr_in"] = e.ood.msp.aupr_in;
+        e.metrics["ood_fpr95"] = e.ood.msp.fpr95;
+        e.metrics["ood_energy_auroc"] = e.ood.energy.auroc;
+        e.metrics["dense_ood_auroc"] = e.ood.dense_msp.auroc;
+        e.metrics["dense_ood_fpr95"] = e.ood.dense_msp.fpr95;
+        e.metrics["dense_ood_energy_auroc"] = e.ood.dense_energy.auroc;
+    }
     if (req.robustness && !r.result.cancelled) {
         RobustnessOptions ro = *req.robustness;
         ro.limit = ro.limit > 0 ? std::min(ro.limit, samples) : samples; // never more than the run evaluated

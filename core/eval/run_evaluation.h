@@ -40,6 +40,10 @@ struct RunRequest {
     // Also accuracy under corruptions (classifiers on images), compressed against dense, on the
     // same samples and threads; the result's has_robustness says it was measured.
     const RobustnessOptions* robustness = nullptr;
+    // Also the separation of the test split from these out-of-distribution samples, both models;
+    // ood_name says what they are ("glyphs", "noise", a path).
+    const Dataset* ood = nullptr;
+    std::string ood_name;
 };
 
 // The run's record with its result; result.cancelled when progress said stop. `notes`, when given,
