@@ -867,6 +867,15 @@ private slots:
         QCOMPARE(model.index(1, RunListModel::Noise).data().toString(), QStringLiteral("×4.0 · busy (1.2 CPUs)"));
         QVERIFY(model.index(1, RunListModel::Noise).data(Qt::ForegroundRole).isValid());
         QCOMPARE(model.index(1, RunListModel::Noise).data(RunListModel::SortRole).toDouble(), 4.0);
+        // Faster by latency alone on a busy machine: withheld, the cell short, the tooltip whole.
+        r.result.has_comparison = true;
+        r.result.comparison.throughput_ratio = 1.05;
+        r.result.comparison.latency_ratio = 1.40;
+        r.result.comparison.faster_than_dense = true;
+        r.result.latency_p95_ms = 0.7;
+        model.addRun(r);
+        QCOMPARE(model.index(2, RunListModel::Speed).data().toString(), QStringLiteral("inconclusive (×1.05 / ×1.40; busy machine)"));
+        QVERIFY(model.index(2, RunListModel::Speed).data(Qt::ToolTipRole).toString().contains(QStringLiteral("kept 1.2 CPUs busy")));
     }
 
     void cancelStopsTheRun() {

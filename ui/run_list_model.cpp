@@ -98,6 +98,10 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         f.setItalic(r.hidden);
         return f;
     }
+    if (role == Qt::ToolTipRole && index.column() == Speed && e.has_comparison &&
+        ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus) == ss::SpeedVerdict::Inconclusive)
+        return tr("Withheld: only the batch-1 latency beats dense, and it was measured with %1")
+            .arg(QString::fromStdString(ss::inconclusive_reason(e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)));
     if (role == Qt::ToolTipRole && index.column() == Noise) {
         QString tip = tr("Batch-1 latency p95 / p50: %1 (over %2 is noisy)").arg(e.latency_p50_ms > 0 ? e.latency_p95_ms / e.latency_p50_ms : 0.0, 0, 'f', 2)
                           .arg(ss::kNoisySpread, 0, 'f', 0);
@@ -140,10 +144,11 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
         if (!e.has_comparison || e.comparison.throughput_ratio <= 0) return QStringLiteral("—");
         switch (ss::speed_verdict(e.comparison, e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)) {
         case ss::SpeedVerdict::Inconclusive: // the latency that would make it faster was noisy
-            return QStringLiteral("inconclusive (×%1 / ×%2; %3)")
+            return QStringLiteral("inconclusive (×%1 / ×%2; %3)") // the Noise column says how busy; the tooltip says all
                 .arg(e.comparison.throughput_ratio, 0, 'f', 2)
                 .arg(e.comparison.latency_ratio, 0, 'f', 2)
-                .arg(QString::fromStdString(ss::inconclusive_reason(e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)));
+                .arg(ss::machine_was_busy(e.others_cpus) ? tr("busy machine")
+                                                         : QString::fromStdString(ss::inconclusive_reason(e.latency_p50_ms, e.latency_p95_ms, e.others_cpus)));
         case ss::SpeedVerdict::NotFaster:
             return QStringLiteral("not faster (×%1 / ×%2)").arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2);
         default: return QStringLiteral("×%1 / ×%2").arg(e.comparison.throughput_ratio, 0, 'f', 2).arg(e.comparison.latency_ratio, 0, 'f', 2);
