@@ -234,6 +234,9 @@ private:
     void saveLayout();
     void showSelectedRun(int row);
     const ss::RunRecord* baselineRecord() const; // the chosen baseline run, or null
+    // Rows' deletion times (empty: restored) in the table and the session; false (and a status
+    // message, the window marked unsaved) when the session did not take them all.
+    bool setRunsDeletedAt(const std::vector<int>& rows, const std::vector<std::string>& deleted_at);
     std::vector<std::string> classNames() const; // the loaded model's class names, or the dataset's (class_names.h)
     void persistRun(int row);                    // commits run `row` (an own run) to the session
     bool ensureSession(QString* error);          // the untitled session, on first need

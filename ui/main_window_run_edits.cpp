@@ -95,26 +95,11 @@ bool MainWindow::deleteRuns(const std::vector<int>& rows, QString* error) {
     const std::string when = ss::utc_now_iso8601();
     const QString what = tr("Delete run(s) %1").arg(runList(*runs_, todo));
     undo_->push(new RunEditCommand(what, [this, todo, when, takes_baseline, baseline](bool forward) {
-        QStringList failed;
-        for (int r : todo) {
-            runs_->setDeletedAt(r, forward ? when : std::string());
-            if (session_ && !session_->read_only()) {
-                try {
-                    session_->set_deleted(runs_->run(r).id, forward);
-                } catch (const std::exception& e) {
-                    failed << QString::fromStdString(e.what());
-                }
-            }
-        }
+        const bool saved = setRunsDeletedAt(todo, std::vector<std::string>(todo.size(), forward ? when : std::string()));
         if (takes_baseline) useRunAsBaseline(forward ? -1 : baseline); // a deleted run is no baseline; undo brings it back as one
-        if (!failed.isEmpty()) {
-            dirty_ = true; // Save Session As keeps what the file could not take
-            statusBar()->showMessage(tr("Not saved in the session: %1").arg(failed.join(QStringLiteral("; "))), 10000);
-        } else if (forward) {
+        if (saved && forward)
             statusBar()->showMessage(tr("Deleted %n run(s): Edit ▸ Undo brings them back; they stay in the session file until "
                                         "File ▸ Purge Deleted Runs", nullptr, int(todo.size())), 10000);
-        }
-        refreshStatus();
     }));
     return true;
 }
@@ -134,21 +119,29 @@ bool MainWindow::restoreDeletedRuns(QString* error) {
     std::vector<std::string> when;
     for (int r : rows) when.push_back(runs_->run(r).deleted_at);
     undo_->push(new RunEditCommand(tr("Restore run(s) %1").arg(runList(*runs_, rows)), [this, rows, when](bool forward) {
-        QStringList failed;
-        for (size_t i = 0; i < rows.size(); ++i) {
-            runs_->setDeletedAt(rows[i], forward ? std::string() : when[i]);
-            if (session_ && !session_->read_only()) {
-                try {
-                    session_->set_deleted(runs_->run(rows[i]).id, !forward);
-                } catch (const std::exception& e) {
-                    failed << QString::fromStdString(e.what());
-                }
-            }
-        }
-        if (!failed.isEmpty()) statusBar()->showMessage(tr("Not saved in the session: %1").arg(failed.join(QStringLiteral("; "))), 10000);
-        refreshStatus();
+        setRunsDeletedAt(rows, forward ? std::vector<std::string>(rows.size()) : when);
     }));
     return true;
+}
+
+bool MainWindow::setRunsDeletedAt(const std::vector<int>& rows, const std::vector<std::string>& deleted_at) {
+    QStringList failed;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        runs_->setDeletedAt(rows[i], deleted_at[i]);
+        if (session_ && !session_->read_only()) {
+            try {
+                session_->set_deleted(runs_->run(rows[i]).id, !deleted_at[i].empty());
+            } catch (const std::exception& e) {
+                failed << QString::fromStdString(e.what());
+            }
+        }
+    }
+    if (!failed.isEmpty()) {
+        dirty_ = true; // Save Session As keeps what the file could not take
+        statusBar()->showMessage(tr("Not saved in the session: %1").arg(failed.join(QStringLiteral("; "))), 10000);
+    }
+    refreshStatus();
+    return failed.isEmpty();
 }
 
 int MainWindow::purgeDeletedRuns(QString* error) {
@@ -168,12 +161,15 @@ int MainWindow::purgeDeletedRuns(QString* error) {
             return -1;
         }
     }
+    if (live_row_ >= 0) // the live preview is never deleted: it moves up past the rows erased above it
+        live_row_ -= int(std::count_if(rows.begin(), rows.end(), [this](int r) { return r < live_row_; }));
     runs_->eraseRows(rows);
-    live_row_ = -1 < live_row_ ? live_row_ - int(std::count_if(rows.begin(), rows.end(), [this](int r) { return r < live_row_; })) : -1;
     undo_->clear(); // the steps name rows that no longer exist
     refreshStatus();
-    statusBar()->showMessage(tr("Purged %n deleted run(s) from the session file", nullptr, int(std::max<int64_t>(purged, int64_t(rows.size())))), 8000);
-    return int(std::max<int64_t>(purged, int64_t(rows.size())));
+    // Runs the file never held (a write had failed) leave the table too.
+    const int gone = int(std::max<int64_t>(purged, int64_t(rows.size())));
+    statusBar()->showMessage(tr("Purged %n deleted run(s)", nullptr, gone), 8000);
+    return gone;
 }
 
 void MainWindow::setShowHiddenRuns(bool show) {

@@ -94,10 +94,14 @@ std::vector<double> corrupted_accuracies(const Model& model, const Dataset& data
     for (int s : opt.severities)
         if (s < 1 || s > 5) throw Error("robustness: severity " + std::to_string(s) + " is not 1..5");
     const int n = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
-    Dataset head = data; // the first n samples: corrupting the rest would be wasted work
+    Dataset head; // the first n samples only: corrupting (or copying) the rest would be wasted work
+    head.source_path = data.source_path;
+    head.format = data.format;
     head.count = n;
-    head.raw.resize(size_t(n) * size_t(data.features));
-    head.labels.resize(size_t(n));
+    head.features = data.features;
+    head.num_classes = data.num_classes;
+    head.raw.assign(data.raw.begin(), data.raw.begin() + long(size_t(n) * size_t(data.features)));
+    head.labels.assign(data.labels.begin(), data.labels.begin() + n);
     std::vector<double> acc;
     const size_t cells = opt.corruptions.size() * opt.severities.size();
     for (Corruption c : opt.corruptions)
