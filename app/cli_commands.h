@@ -13,6 +13,7 @@ int cmd_train(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_data(int argc, char** argv);
+int cmd_drift(int argc, char** argv);
 int cmd_sensitivity(int argc, char** argv);
 int cmd_plan(int argc, char** argv);
 int cmd_sweep(int argc, char** argv);

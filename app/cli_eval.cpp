@@ -254,7 +254,7 @@ int cmd_eval(int argc, char** argv) {
     }
     const std::string data_path = a.get("--data", ss::kDefaultDatasetDir);
     // --limit also bounds what is read: an IDX file is not inflated past the samples evaluated.
-    const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", ""), opt.limit});
+    const ss::Dataset data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", ""), opt.limit, ""});
     const auto calib = calibration_data_for(plan, a, data_path);
     ss::RunRequest req;
     ss::RobustnessOptions robustness;

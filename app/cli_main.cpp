@@ -31,6 +31,9 @@ const char* kUsage = R"(usage:
   sparsescope-cli sensitivity MODEL [--prune P] [--quant Q] [--data PATH] [--limit N] [--json]
   sparsescope-cli plan MODEL [COMPRESSION] [--json]     (the kernel each matrix runs with)
   sparsescope-cli data PATH [--labels FILE] [--label-column C] [--classes FILE] [--json]
+                       [--card] [--duplicates] [--leakage TRAIN] [--pairs N] [--threads N]
+  sparsescope-cli drift REFERENCE NEW MODEL [COMPRESSION] [--corrupt NAME:SEVERITY] [--limit N]
+                       [--threads N] [--json]   (has NEW moved away from REFERENCE? inputs, predictions)
   sparsescope-cli sweep MODEL --session FILE [--data PATH] [--prune-method M,...] [--sparsity S,...]
                        [--quant Q,...] [--top-k K,...] [--shard I/N] [--limit N] [--threads N]
                        [--latency-samples N] [--tag T]
@@ -65,6 +68,10 @@ compared with the dense model (KL, same top token, delta p) and timed beside it 
 directory, or as one file when OUT ends in .safetensors.
 A dataset PATH is an IDX directory or images file (MNIST, Fashion-MNIST, KMNIST, EMNIST; gzip
 or raw), a .csv file (label column by name or 0-based index), or X.npy with y.npy.
+data --card shows provenance (a dataset-card.json beside the data, a Debian copyright file or a
+README); --duplicates finds exact and near-duplicate samples (dHash, then pixels) within PATH;
+--leakage TRAIN finds PATH's samples that also occur in TRAIN (an IDX directory gives its train
+split, so PATH and TRAIN may be the same directory); docs/data-governance.md.
 --data defaults to the Fashion-MNIST test split in /usr/share/datasets/fashion-mnist
 (train uses the train split of --data and reports test accuracy per epoch when it exists).
 )";
@@ -116,6 +123,7 @@ int main(int argc, char** argv) {
         if (cmd == "info") return cmd_info(argc, argv);
         if (cmd == "export") return cmd_export(argc, argv);
         if (cmd == "data") return cmd_data(argc, argv);
+        if (cmd == "drift") return cmd_drift(argc, argv);
         if (cmd == "sensitivity") return cmd_sensitivity(argc, argv);
         if (cmd == "plan") return cmd_plan(argc, argv);
         if (cmd == "sweep") return cmd_sweep(argc, argv);

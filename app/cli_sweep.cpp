@@ -76,7 +76,7 @@ int cmd_sweep(int argc, char** argv) {
         lm_opt.gen_tokens = int(a.get_int("--gen-tokens", 32, 0, 1 << 20));
         data_key = tokens.sha256 + "|ctx=" + std::to_string(lm_opt.ctx) + "|chunks=" + std::to_string(lm_opt.chunks);
     } else {
-        data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", ""), opt.limit});
+        data = ss::load_dataset(data_path, {a.get("--labels", ""), a.get("--label-column", ""), opt.limit, ""});
         ss::check_dataset_matches(data, model.input_features(), model.num_classes(), model.name);
         data_key = data.sha256;
     }
