@@ -18,6 +18,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <numeric>
 
 using namespace ss;
 
@@ -71,6 +72,17 @@ private slots:
         QVERIFY(std::fabs(r.fpr95 - 2.0 / 3.0) < 1e-12);
         // aupr_out: OOD positive, scores negated: -0.1 (out), -0.3 (in), -0.5 (out), -0.8 (in, in, out), -0.9 (in)
         QVERIFY(std::fabs(r.aupr_out - (1.0 / 3.0 * 1.0 + 1.0 / 3.0 * 2.0 / 3.0 + 1.0 / 3.0 * 3.0 / 6.0)) < 1e-12);
+        // ROC, threshold falling through 0.9, 0.8 (two in, one out), 0.5, 0.3, 0.1:
+        // (0,0) (0,1/4) (1/3,3/4) (2/3,3/4) (2/3,1) (1,1). Histogram: 30 bins over [0.1, 0.9].
+        QCOMPARE(r.roc_fpr, (std::vector<float>{0.0f, 0.0f, 1.0f / 3, 2.0f / 3, 2.0f / 3, 1.0f}));
+        QCOMPARE(r.roc_tpr, (std::vector<float>{0.0f, 0.25f, 0.75f, 0.75f, 1.0f, 1.0f}));
+        QVERIFY(std::fabs(r.hist_lo - 0.1) < 1e-7 && std::fabs(r.hist_hi - 0.9) < 1e-7);
+        QCOMPARE(r.in_hist.size(), size_t(kOodHistogramBins));
+        QCOMPARE(r.in_hist[29], 1);  // 0.9 (the top edge falls in the last bin)
+        QCOMPARE(r.in_hist[26], 2);  // 0.8: (0.8 - 0.1) / (0.8 / 30) = 26.25
+        QCOMPARE(r.out_hist[0], 1);  // 0.1
+        QCOMPARE(r.out_hist[15], 1); // 0.5: 15.0
+        QCOMPARE(std::accumulate(r.out_hist.begin(), r.out_hist.end(), 0), 3);
         // Perfect separation, and none.
         QCOMPARE(ood_separation({2, 3}, {0, 1}).auroc, 1.0);
         QCOMPARE(ood_separation({2, 3}, {0, 1}).fpr95, 0.0);

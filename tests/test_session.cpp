@@ -2,6 +2,7 @@
 #include "error.h"
 #include "eval/model_card.h"
 #include "eval/run_delta.h"
+#include "eval/ood_scores.h"
 #include "eval/robustness.h"
 #include "session/session_db.h"
 #include "session/session_migrations.h"
@@ -253,7 +254,7 @@ private slots:
 
     void everyEarlierSchemaOpensAndMigrates_data() {
         QTest::addColumn<int>("version");
-        for (int v = 1; v <= 9; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
+        for (int v = 1; v <= 10; ++v) QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
     }
     void everyEarlierSchemaOpensAndMigrates() {
         // Fixtures written with each version's own DDL (tests/fixtures/make_session_fixtures.py).
@@ -297,6 +298,7 @@ private slots:
         // Schema 9: none hidden or deleted; how busy the machine was is not known for old runs.
         QVERIFY(!r.hidden && !r.deleted());
         QVERIFY(std::isnan(r.result.others_cpus));
+        QCOMPARE(r.dataset_card, std::string()); // schema 11: no card before
         // Schema 7: every earlier run is a classification run, its metrics filled from the columns.
         QCOMPARE(r.result.task, EvalTask::Classification);
         QCOMPARE(r.result.metrics.at("accuracy"), 0.8627);
@@ -320,7 +322,13 @@ private slots:
             // New runs go in beside the old ones.
             RunRecord n = sample_run(0, 0.5);
             n.model_sha256 = std::string(64, 'a'); // the same model file, now with its hash
+            n.dataset_card = R"({"provenance":{"license":"MIT"}})";
             QCOMPARE(db->add_run(n), int64_t(3));
+            // The card belongs to the dataset: every run on it reads the newest one.
+            const auto now = db->runs();
+            QCOMPARE(now.back().dataset_card, n.dataset_card);
+            QCOMPARE(now.front().dataset_card, now.front().dataset_path == n.dataset_path && now.front().dataset_sha256 == n.dataset_sha256
+                                                   ? n.dataset_card : std::string());
         }
         QCOMPARE(pragma(path, "PRAGMA user_version"), session_schema_version());
         QCOMPARE(pragma(path, "SELECT count(*) FROM models"), 2); // the old runs' model, and the new one with its hash
@@ -596,6 +604,13 @@ private slots:
         const std::vector<double> dense_acc{0.9, 0.8, 0.7, 0.5};
         r.result.robustness = robustness_from_accuracies(o, 10000, {0.8, 0.6, 0.7, 0.5}, &dense_acc);
         r.result.has_robustness = true;
+        r.result.ood.set = "glyphs";
+        r.result.ood.msp = ood_separation({0.9f, 0.8f, 0.4f}, {0.5f, 0.1f});
+        r.result.ood.energy = ood_separation({3.0f, 2.0f, 1.0f}, {2.5f, 0.5f});
+        r.result.ood.dense_msp = ood_separation({0.9f, 0.8f, 0.7f}, {0.5f, 0.1f});
+        r.result.ood.dense_energy = r.result.ood.energy;
+        r.result.ood.has_dense = true;
+        r.result.has_ood = true;
         {
             auto db = SessionDb::open(path);
             db->add_run(r);
@@ -621,6 +636,14 @@ private slots:
         QCOMPARE(b.result.robustness.cells[1].severity, 4);
         QVERIFY(std::fabs(b.result.robustness.mce - r.result.robustness.mce) < 1e-12);
         QCOMPARE(b.result.robustness.ce.size(), size_t(2));
+        // OOD: the figures and the curves the plots draw.
+        QVERIFY(b.result.has_ood && b.result.ood.has_dense);
+        QCOMPARE(b.result.ood.set, std::string("glyphs"));
+        QCOMPARE(b.result.ood.msp.auroc, r.result.ood.msp.auroc);
+        QCOMPARE(b.result.ood.dense_msp.auroc, 1.0);
+        QCOMPARE(b.result.ood.msp.roc_tpr, r.result.ood.msp.roc_tpr);
+        QCOMPARE(b.result.ood.energy.out_hist, r.result.ood.energy.out_hist);
+        QCOMPARE(b.result.ood.energy.hist_hi, 3.0);
         // A run without them stays without them.
         RunRecord plain = sample_run(0, 0.5);
         {
@@ -628,7 +651,7 @@ private slots:
             db->add_run(plain);
         }
         const RunRecord p2 = load_session(path).at(1);
-        QVERIFY(!p2.result.has_robustness && p2.result.comparison.flipped.empty());
+        QVERIFY(!p2.result.has_robustness && p2.result.comparison.flipped.empty() && !p2.result.has_ood);
         QVERIFY(p2.result.comparison.class_lost.empty());
     }
 

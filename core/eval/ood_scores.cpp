@@ -70,6 +70,35 @@ OodResult ood_separation(const std::vector<float>& in_scores, const std::vector<
     const size_t keep = size_t(std::ceil(0.95 * n_in)); // in-samples that must pass
     const float t = sorted_in[std::max<size_t>(keep, 1) - 1];
     r.fpr95 = double(std::count_if(out_scores.begin(), out_scores.end(), [t](float s) { return s >= t; })) / n_out;
+
+    // ROC: walking `all` from the highest score down, one point per distinct score, thinned to
+    // kOodRocPoints (the first and last kept).
+    std::vector<float> fpr{0.0f}, tpr{0.0f};
+    double tp = 0.0, fp = 0.0;
+    for (size_t i = all.size(); i > 0;) {
+        const float v = all[i - 1].first;
+        while (i > 0 && all[i - 1].first == v) {
+            (all[i - 1].second ? tp : fp) += 1.0;
+            --i;
+        }
+        fpr.push_back(float(fp / n_out));
+        tpr.push_back(float(tp / n_in));
+    }
+    const size_t points = fpr.size(), keep_points = std::min<size_t>(points, kOodRocPoints);
+    for (size_t k = 0; k < keep_points; ++k) {
+        const size_t i = keep_points == 1 ? 0 : k * (points - 1) / (keep_points - 1);
+        r.roc_fpr.push_back(fpr[i]);
+        r.roc_tpr.push_back(tpr[i]);
+    }
+    r.hist_lo = all.front().first;
+    r.hist_hi = all.back().first;
+    r.in_hist.assign(kOodHistogramBins, 0);
+    r.out_hist.assign(kOodHistogramBins, 0);
+    const double width = (r.hist_hi - r.hist_lo) / kOodHistogramBins;
+    for (const auto& [score, in] : all) {
+        const int b = width > 0 ? std::clamp(int((double(score) - r.hist_lo) / width), 0, kOodHistogramBins - 1) : 0;
+        ++(in ? r.in_hist : r.out_hist)[size_t(b)];
+    }
     return r;
 }
 

@@ -14,7 +14,16 @@ struct OodResult {
     double aupr_out = 0.0; // the same with OOD as positive and the score negated
     double fpr95 = 0.0;   // share of OOD samples scored at or above the threshold that keeps 95 % of in-samples
     int in_count = 0, out_count = 0;
+    // For plots: the ROC curve (true- against false-positive rate as the threshold falls from the
+    // highest score), at most kOodRocPoints points from (0, 0) to (1, 1); and both sets' scores in
+    // kOodHistogramBins equal-width bins over [hist_lo, hist_hi], the range of all scores.
+    std::vector<float> roc_fpr, roc_tpr;
+    double hist_lo = 0.0, hist_hi = 0.0;
+    std::vector<int> in_hist, out_hist;
 };
+
+inline constexpr int kOodRocPoints = 256;
+inline constexpr int kOodHistogramBins = 30;
 
 // Throws ss::Error when either set is empty or a score is NaN.
 OodResult ood_separation(const std::vector<float>& in_scores, const std::vector<float>& out_scores);

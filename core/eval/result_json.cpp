@@ -35,6 +35,10 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
     if (!r.note.empty()) j["note"] = r.note;
     if (!r.tags.empty()) j["tags"] = r.tags;
     if (!r.grid_key.empty()) j["grid_key"] = r.grid_key;
+    if (!r.dataset_card.empty()) { // as stored; a card that does not parse (a damaged file) is left out rather than fail the export
+        const json card = json::parse(r.dataset_card, nullptr, false);
+        if (!card.is_discarded()) j["dataset_card"] = card;
+    }
     const bool classifier = e.task == EvalTask::Classification; // a language model has no inputs to scale, no classes
     if (classifier) j["input"] = {{"scale", r.input.scale}, {"mean", r.input.mean}, {"std", r.input.std}};
     j["plan"] = json::parse(r.plan.to_json());

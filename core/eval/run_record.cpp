@@ -1,6 +1,8 @@
 // run_record.cpp
 #include "eval/run_record.h"
 
+#include "data/dataset_card.h"
+#include "error.h"
 #include "eval/machine_info.h"
 
 #include <ctime>
@@ -34,6 +36,15 @@ RunRecord record_of(const Model& model, const std::string& data_path, const std:
 RunRecord make_run_record(const Model& model, const Dataset& data, const CompressionPlan& plan) {
     RunRecord r = record_of(model, data.source_path, data.sha256, plan);
     r.input = model.input;
+    // The card goes with the run; an unreadable dataset-card.json does not stop the evaluation but
+    // says so in the card.
+    DatasetProvenance provenance;
+    try {
+        provenance = find_dataset_provenance(data);
+    } catch (const Error& e) {
+        provenance.origin = std::string("unreadable: ") + e.what();
+    }
+    r.dataset_card = dataset_card_json(data, provenance);
     return r;
 }
 

@@ -20,6 +20,7 @@ struct RunRecord {
     std::string dataset_path;
     std::string dataset_sha256; // empty when unknown (sessions written before schema 2)
     std::string model_sha256;   // of the model's files; empty when unknown (sessions before schema 6)
+    std::string dataset_card;   // the dataset's card as JSON (dataset_card.h); empty when none (token data, sessions before schema 11)
     std::string app_version;    // SparseScope that measured it; empty before schema 6
     std::vector<std::string> tags;
     std::string grid_key;       // the sweep grid point it measured (sweep_grid.h); empty outside sweeps

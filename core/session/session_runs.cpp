@@ -6,6 +6,8 @@
 #include "eval/eval_task.h"
 #include "session/sqlite_util.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <algorithm>
 #include <cstring>
@@ -38,6 +40,7 @@ std::vector<std::string> split_tags(const std::string& s) {
 }
 
 constexpr int64_t kMaxLatencyBlob = int64_t(4) << 20; // 1 M samples of 4 bytes
+constexpr int64_t kMaxDatasetCard = int64_t(1) << 20;   // bytes of a dataset card's JSON
 
 // The runs columns, in the order runs() reads them and write_run binds them (?1..?46).
 constexpr const char* kRunColumns =
@@ -118,6 +121,12 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
     const int64_t mid = registered_id(db, path, "models (name, path, sha256)", "name = ?1 AND path = ?2 AND sha256 = ?3",
                                       {r.model_name, r.model_path, r.model_sha256});
     const int64_t did = registered_id(db, path, "datasets (path, sha256)", "path = ?1 AND sha256 = ?2", {r.dataset_path, r.dataset_sha256});
+    if (!r.dataset_card.empty()) { // the newest card of the dataset: provenance entered later, leakage checked later
+        Stmt card = prepare(db, path, "UPDATE datasets SET card = ?2 WHERE id = ?1");
+        sqlite3_bind_int64(card.get(), 1, did);
+        bind_text(card.get(), 2, r.dataset_card);
+        step_done(db, path, card.get());
+    }
 
     std::string values;
     for (int i = 1; i <= 46; ++i) values += (i > 1 ? ",?" : "?") + std::to_string(i);
@@ -229,6 +238,30 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
                 step_done(db, path, rel.get());
             }
     }
+    if (e.has_ood) {
+        Stmt oo = prepare(db, path, "INSERT INTO run_ood (run_id, model, score, set_name, in_count, out_count, auroc, aupr_in, aupr_out, fpr95, curves) "
+                                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+        const OodEvaluation& o = e.ood;
+        const std::tuple<const char*, const char*, const OodResult*> rows[] = {
+            {"compressed", "msp", &o.msp}, {"compressed", "energy", &o.energy}, {"dense", "msp", &o.dense_msp}, {"dense", "energy", &o.dense_energy}};
+        for (const auto& [model, score, res] : rows) {
+            if (std::string(model) == "dense" && !o.has_dense) continue;
+            sqlite3_bind_int64(oo.get(), 1, id);
+            bind_text(oo.get(), 2, model);
+            bind_text(oo.get(), 3, score);
+            bind_text(oo.get(), 4, o.set);
+            sqlite3_bind_int(oo.get(), 5, res->in_count);
+            sqlite3_bind_int(oo.get(), 6, res->out_count);
+            sqlite3_bind_double(oo.get(), 7, res->auroc);
+            sqlite3_bind_double(oo.get(), 8, res->aupr_in);
+            sqlite3_bind_double(oo.get(), 9, res->aupr_out);
+            sqlite3_bind_double(oo.get(), 10, res->fpr95);
+            const nlohmann::json curves = {{"roc_fpr", res->roc_fpr}, {"roc_tpr", res->roc_tpr}, {"hist_lo", res->hist_lo},
+                                           {"hist_hi", res->hist_hi}, {"in_hist", res->in_hist}, {"out_hist", res->out_hist}};
+            bind_text(oo.get(), 11, curves.dump());
+            step_done(db, path, oo.get());
+        }
+    }
     if (e.has_robustness) {
         Stmt co = prepare(db, path, "INSERT INTO run_corruption (run_id, position, corruption, severity, accuracy, dense_accuracy) VALUES (?1,?2,?3,?4,?5,?6)");
         for (size_t i = 0; i < e.robustness.cells.size(); ++i) {
@@ -310,7 +343,10 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, Delete
     // hostile file) is not loaded at all; the run keeps its p50 and p95.
     const std::string blob = "latency_samples";
     cols.replace(cols.find(blob), blob.size(), "CASE WHEN length(latency_samples) <= " + std::to_string(kMaxLatencyBlob) + " THEN latency_samples END");
-    Stmt s = prepare(db, path, "SELECT " + cols + ", IFNULL(m.sha256, '') FROM runs LEFT JOIN models m ON m.id = runs.model_id" +
+    // Dataset cards are bounded like the latency samples: a larger one (damaged or hostile) is not read.
+    Stmt s = prepare(db, path, "SELECT " + cols + ", IFNULL(m.sha256, ''), CASE WHEN length(dd.card) <= " + std::to_string(kMaxDatasetCard) +
+                                   " THEN dd.card ELSE '' END FROM runs LEFT JOIN models m ON m.id = runs.model_id" +
+                                   " LEFT JOIN datasets dd ON dd.id = runs.dataset_id" +
                                    (deleted == DeletedRuns::Include ? "" : " WHERE runs.deleted_at IS NULL") + " ORDER BY runs.id");
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
@@ -378,6 +414,7 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, Delete
         r.deleted_at = text_col(q, 44);
         e.others_cpus = real_or_nan(q, 45);
         r.model_sha256 = text_col(q, 46);
+        r.dataset_card = text_col(q, 47);
         } catch (const Error& e) {
             damage(r.id, e);
             continue;
@@ -432,6 +469,41 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, Delete
                      b.mean_confidence = sqlite3_column_double(t, 5);
                      b.accuracy = sqlite3_column_double(t, 6);
                      cal.bins.push_back(b);
+                 });
+    // Curves are bounded like the latency samples; ones that do not parse, or do not match, are left out.
+    for_each_row("SELECT run_id, model, score, set_name, in_count, out_count, auroc, aupr_in, aupr_out, fpr95, "
+                 "CASE WHEN length(curves) <= 1048576 THEN curves ELSE '' END FROM run_ood ORDER BY run_id, model, score",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     OodEvaluation& o = r.result.ood;
+                     const std::string model = text_col(t, 1), score = text_col(t, 2);
+                     OodResult* res = model == "dense" ? (score == "energy" ? &o.dense_energy : &o.dense_msp) : (score == "energy" ? &o.energy : &o.msp);
+                     res->in_count = sqlite3_column_int(t, 4);
+                     res->out_count = sqlite3_column_int(t, 5);
+                     res->auroc = sqlite3_column_double(t, 6);
+                     res->aupr_in = sqlite3_column_double(t, 7);
+                     res->aupr_out = sqlite3_column_double(t, 8);
+                     res->fpr95 = sqlite3_column_double(t, 9);
+                     const nlohmann::json c = nlohmann::json::parse(text_col(t, 10), nullptr, false);
+                     try {
+                         if (c.is_object()) {
+                             std::vector<float> fpr = c.at("roc_fpr").get<std::vector<float>>(), tpr = c.at("roc_tpr").get<std::vector<float>>();
+                             std::vector<int> in = c.at("in_hist").get<std::vector<int>>(), out = c.at("out_hist").get<std::vector<int>>();
+                             if (fpr.size() == tpr.size() && in.size() == out.size()) {
+                                 res->roc_fpr = std::move(fpr);
+                                 res->roc_tpr = std::move(tpr);
+                                 res->in_hist = std::move(in);
+                                 res->out_hist = std::move(out);
+                                 res->hist_lo = c.at("hist_lo").get<double>();
+                                 res->hist_hi = c.at("hist_hi").get<double>();
+                             }
+                         }
+                     } catch (const nlohmann::json::exception&) {
+                     }
+                     o.set = text_col(t, 3);
+                     o.in_count = res->in_count;
+                     o.out_count = res->out_count;
+                     o.has_dense = o.has_dense || model == "dense";
+                     r.result.has_ood = true;
                  });
     std::map<int64_t, std::vector<std::tuple<std::string, int, double, double>>> corruption_rows;
     for_each_row("SELECT run_id, corruption, severity, accuracy, dense_accuracy FROM run_corruption ORDER BY run_id, position",
