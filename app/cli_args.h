@@ -3,6 +3,7 @@
 
 #include "compress/compression_plan.h"
 #include "data/dataset.h"
+#include "eval/robustness.h"
 #include "data/token_data.h"
 #include "model/model.h"
 #include "error.h"
@@ -86,5 +87,16 @@ ss::Model load_model_from(const Args& a, const std::string& path, bool defer_16b
 // like the evaluation text (--tokenizer); it should not be the evaluation text. Null when the
 // plan needs none.
 std::unique_ptr<ss::TokenData> calibration_text_for(const ss::CompressionPlan& plan, const Args& a, const ss::Model& model);
+
+// Where the program's data lives: share/sparsescope beside bin/ when installed, else resources/.
+std::string resource_path(const std::string& relative);
+
+// --robustness [--severities 1,3,5] [--corruptions NAME,...] [--robustness-samples N]; wants_robustness:
+// whether any of them was given.
+ss::RobustnessOptions robustness_options_from(const Args& a);
+bool wants_robustness(const Args& a);
+
+// --ood glyphs|noise|PATH: the out-of-distribution samples.
+ss::Dataset ood_samples_from(const Args& a, const ss::Model& model);
 
 } // namespace cli

@@ -39,6 +39,8 @@ const char* verdict_text(const ss::EvalResult& e) {
     default: return "NOT faster than dense";
     }
 }
+} // namespace
+
 // The installed data (share/sparsescope beside bin/), else the source tree's resources/.
 std::string resource_path(const std::string& relative) {
     std::error_code ec;
@@ -50,12 +52,16 @@ std::string resource_path(const std::string& relative) {
     return std::string(SPARSESCOPE_RESOURCE_DIR) + "/" + relative;
 }
 
+namespace {
+
 void print_ood(const ss::OodEvaluation& o) {
     std::printf("ood        test split (%d) against %s (%d): max-softmax AUROC %.3f (dense %.3f), FPR at 95%% TPR %.3f (dense %.3f); "
                 "energy AUROC %.3f (dense %.3f)\n",
                 o.in_count, o.set.c_str(), o.out_count, o.msp.auroc, o.dense_msp.auroc, o.msp.fpr95, o.dense_msp.fpr95, o.energy.auroc,
                 o.dense_energy.auroc);
 }
+
+} // namespace
 
 // --robustness [--severities 1,3,5] [--corruptions gaussian_noise,...] [--robustness-samples N]
 ss::RobustnessOptions robustness_options_from(const Args& a) {
@@ -96,6 +102,18 @@ ss::RobustnessOptions robustness_options_from(const Args& a) {
     }
     return o;
 }
+
+bool wants_robustness(const Args& a) {
+    return a.has("--robustness") || a.given("--severities") || a.given("--corruptions") || a.given("--robustness-samples");
+}
+
+ss::Dataset ood_samples_from(const Args& a, const ss::Model& model) {
+    const std::string what = a.get("--ood", "");
+    if (what == "noise") return ss::uniform_noise_images(1000, model.input_features(), 0);
+    return ss::load_dataset(what == "glyphs" ? resource_path("ood/glyphs") : what);
+}
+
+namespace {
 
 void print_robustness(const ss::RobustnessResult& r) {
     const size_t S = r.ce.empty() ? 0 : r.cells.size() / r.ce.size();
@@ -258,17 +276,15 @@ int cmd_eval(int argc, char** argv) {
     const auto calib = calibration_data_for(plan, a, data_path);
     ss::RunRequest req;
     ss::RobustnessOptions robustness;
-    if (a.has("--robustness") || a.given("--severities") || a.given("--corruptions") || a.given("--robustness-samples")) {
+    if (wants_robustness(a)) {
         robustness = robustness_options_from(a);
         req.robustness = &robustness;
     }
     ss::Dataset ood;
     if (a.given("--ood")) {
-        const std::string what = a.get("--ood", "");
-        if (what == "noise") ood = ss::uniform_noise_images(1000, model.input_features(), 0);
-        else ood = ss::load_dataset(what == "glyphs" ? resource_path("ood/glyphs") : what);
+        ood = ood_samples_from(a, model);
         req.ood = &ood;
-        req.ood_name = what;
+        req.ood_name = a.get("--ood", "");
     }
     req.dense = &model;
     req.data = &data;

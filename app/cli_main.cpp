@@ -36,7 +36,7 @@ const char* kUsage = R"(usage:
                        [--threads N] [--json]   (has NEW moved away from REFERENCE? inputs, predictions)
   sparsescope-cli sweep MODEL --session FILE [--data PATH] [--prune-method M,...] [--sparsity S,...]
                        [--quant Q,...] [--top-k K,...] [--shard I/N] [--limit N] [--threads N]
-                       [--latency-samples N] [--tag T]
+                       [--latency-samples N] [--tag T] [--robustness ...] [--ood glyphs|noise|PATH]
   sparsescope-cli sessions list FILE
   sparsescope-cli sessions show FILE [RUN] [--json]
   sparsescope-cli sessions diff FILE RUN_A RUN_B [--json]   (or FILE_A:RUN FILE_B:RUN)

@@ -27,8 +27,9 @@ namespace cli {
 int cmd_sweep(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune-method", "--sparsity", "--quant", "--top-k", "--session",
                                  "--shard", "--limit", "--threads", "--latency-samples", "--tag", "--calib", "--calib-samples",
-                                 "--input-scale", "--input-mean", "--input-std", "--ctx", "--chunks", "--gen-tokens", "--tokenizer"},
-                 {"--static-kernels", "--allow-nonfinite"});
+                                 "--input-scale", "--input-mean", "--input-std", "--ctx", "--chunks", "--gen-tokens", "--tokenizer",
+                                 "--severities", "--corruptions", "--robustness-samples", "--ood"},
+                 {"--static-kernels", "--allow-nonfinite", "--robustness"});
     if (a.positional.size() != 1) throw UsageError("sweep takes exactly one MODEL");
     const std::string session_path = a.get("--session", "");
     if (session_path.empty()) throw UsageError("sweep needs --session FILE (the session the runs are saved in, one by one)");
@@ -110,6 +111,9 @@ int cmd_sweep(int argc, char** argv) {
     std::unique_ptr<ss::TokenData> calib_text;
     size_t ran = 0, done_elsewhere = 0;
     std::vector<std::string> taken; // points another running sweep is measuring
+    // --robustness, --ood: measured for every point (the dense side of robustness is cached).
+    const ss::RobustnessOptions robustness = wants_robustness(a) ? robustness_options_from(a) : ss::RobustnessOptions{};
+    const ss::Dataset ood = !lm && a.given("--ood") ? ood_samples_from(a, model) : ss::Dataset{};
     for (size_t n = 0; n < todo.size(); ++n) {
         const ss::CompressionPlan& plan = plans[todo[n]];
         // Claimed atomically: a second sweep into the same file takes the other points.
@@ -142,6 +146,11 @@ int cmd_sweep(int argc, char** argv) {
         if (plan.needs_calibration()) req.calibration = lm ? ss::CalibrationSet(calib_text.get(), lm_opt.ctx) : ss::CalibrationSet(calib.get());
         req.options = opt;
         req.baseline = [&](const ss::Model&, int, int) { return baseline; }; // computed once for the whole grid
+        if (!lm && wants_robustness(a)) req.robustness = &robustness;
+        if (!lm && a.given("--ood")) {
+            req.ood = &ood;
+            req.ood_name = a.get("--ood", "");
+        }
         ss::RunRecord r = ss::run_evaluation(req);
         r.grid_key = key;
         if (a.options.count("--tag")) r.tags = {a.get("--tag", "")};

@@ -52,6 +52,18 @@ check "regressions and calibration json" 0 '"dense_ece":[0-9.e-]+,.*"ece":[0-9.e
 check "regressions named" 0 'Ankle boot .* REGRESSION' "$cli" eval "$model" --limit 1000 --prune magnitude:0.9
 check "ood json" 0 '"ood":\{"dense_energy":\{"aupr_in":.*"msp":\{"aupr_in":[0-9.]+,"aupr_out":[0-9.]+,"auroc":[0-9.]+,"fpr95":[0-9.]+\},"out_samples":496,"set":"glyphs"' "$cli" eval "$model" --limit 500 --quant int4:g32 --ood glyphs --json
 check "ood noise line" 0 '^ood +test split \(300\) against noise \(1000\): max-softmax AUROC [0-9.]+ \(dense [0-9.]+\)' "$cli" eval "$model" --limit 300 --ood noise
+# Data governance: cards, duplicates, leakage, drift.
+mkdir -p "$tmp/carded"; cp "$tmp/x-images-idx3-ubyte" "$tmp/x-labels-idx1-ubyte" "$tmp/carded/"
+printf '{"name": "Tiny", "license": "CC0-1.0", "source": "typed in"}' > "$tmp/carded/dataset-card.json"
+check "dataset card" 0 'card +from .*dataset-card.json' "$cli" data "$tmp/carded/x-images-idx3-ubyte" --card
+check "dataset card json" 0 '"license": "CC0-1.0"' "$cli" data "$tmp/carded/x-images-idx3-ubyte" --card --json
+printf '{"licence": "MIT"}' > "$tmp/carded/dataset-card.json"
+check "bad dataset card" 1 "dataset-card.json: key 'licence' is not a dataset card field" "$cli" data "$tmp/carded/x-images-idx3-ubyte" --card
+check "leakage" 0 'near pairs +[0-9]+ +\(dHash within 4 bits' "$cli" data /usr/share/datasets/fashion-mnist --leakage /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --pairs 1
+check "leakage size mismatch" 1 'cannot be compared for leakage' "$cli" data /usr/share/datasets/fashion-mnist --leakage "$tmp/carded/x-images-idx3-ubyte"
+check "drift" 0 'mean value +[0-9.]+ -> [0-9.]+ +KS D [0-9.]+, p [0-9.e-]+ +shifted' "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --limit 500 --corrupt brightness:3 --prune magnitude:0.5
+check "drift json" 0 '"new_confidence": 0\.[0-9]+' "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --limit 300 --quant int8 --json
+check "drift bad corruption" 2 "--corrupt 'fog:2': expected NAME:SEVERITY" "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --corrupt fog:2
 check "comparison" 0 '"agreement":' "$cli" eval "$model" --limit 300 --prune nm:2:4 --json
 check "drop experts (calibrated)" 0 'dropped moe\.' "$cli" eval "$model" --limit 300 --prune experts:2
 printf '{"quant": "int8", "layers": {"head": {"quant": "none"}}}' > "$tmp/plan.json"

@@ -606,7 +606,8 @@ private slots:
         QVERIFY2(w.exportModelCard(1, card, &err), qPrintable(err));
         const auto card_bytes = test_support::read_bytes(card.toStdString());
         const std::string md(card_bytes.begin(), card_bytes.end());
-        QVERIFY(md.rfind("# Model card: ", 0) == 0);
+        QVERIFY(md.rfind("---\nlibrary_name: sparsescope\n", 0) == 0); // the model-index front matter
+        QVERIFY(md.find("---\n\n# Model card: ") != std::string::npos);
         QVERIFY(md.find("(session `" + saved.toStdString() + "`, run 2)") != std::string::npos);
         QVERIFY(md.find("| " + w.runs()->run(1).model_name) != std::string::npos);
         QVERIFY(!w.exportModelCard(1, dir.filePath(QStringLiteral("missing/card.md")), &err));

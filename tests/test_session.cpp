@@ -4,6 +4,7 @@
 #include "eval/run_delta.h"
 #include "eval/ood_scores.h"
 #include "eval/robustness.h"
+#include "eval/confidence_calibration.h"
 #include "session/session_db.h"
 #include "session/session_migrations.h"
 #include "session/session_store.h"
@@ -150,6 +151,64 @@ private slots:
         const std::string bare = model_card_markdown(r);
         QVERIFY(bare.find("This run has no comparison with the uncompressed model.") != std::string::npos);
         QVERIFY(bare.find("| class 0 | 10 | 50.00 % | — |") != std::string::npos); // no labels given
+    }
+
+    // The sections beyond accuracy and the model-index front matter, from a run that has them.
+    void modelCardBeyondAccuracy() {
+        RunRecord r = sample_run(3, 0.8125);
+        r.dataset_path = "/data/fashion-mnist (t10k)";
+        r.dataset_card = R"({"dataset": {"samples": 3, "class_counts": [1, 1, 1]},
+                             "provenance": {"name": "Fashion-MNIST", "license": "MIT", "origin": "/x/copyright"},
+                             "leakage": {"exact_pairs": 0, "near_pairs": 22, "samples_affected": 16}})";
+        Comparison& c = r.result.comparison;
+        c.class_lost = {30, 0, 1};
+        c.class_gained = {2, 0, 1};
+        c.class_p = {1e-6, std::nan(""), 1.0};
+        c.class_p_holm = {2e-6, std::nan(""), 1.0};
+        c.flipped = {{17, 0, 0, 2, 0.9f, 0.1f}};
+        c.calibration = calibration({0.95f, 0.55f, 0.55f, 0.25f}, {1, 1, 0, 0});
+        c.dense_calibration = calibration({0.95f, 0.95f, 0.55f, 0.25f}, {1, 0, 1, 0});
+        RobustnessOptions o;
+        o.corruptions = {Corruption::Contrast, Corruption::Shift};
+        o.severities = {2, 4};
+        const std::vector<double> dense_acc{0.9, 0.8, 0.7, 0.5};
+        r.result.robustness = robustness_from_accuracies(o, 2000, {0.8, 0.6, 0.7, 0.5}, &dense_acc);
+        r.result.has_robustness = true;
+        r.result.ood.set = "glyphs";
+        r.result.ood.in_count = 3;
+        r.result.ood.out_count = 2;
+        r.result.ood.msp = ood_separation({0.9f, 0.8f, 0.4f}, {0.5f, 0.1f});
+        r.result.has_ood = true;
+        ModelCardOptions mo;
+        mo.labels = {"T-shirt", "Trouser", "Pullover"};
+        const std::string md = model_card_markdown(r, mo);
+        auto has = [&](const std::string& s) { return md.find(s) != std::string::npos; };
+        // Front matter first, then the title.
+        QVERIFY(md.rfind("---\nlibrary_name: sparsescope\n", 0) == 0);
+        QVERIFY(has("model-index:\n- name: \"fashion-moe (prune magnitude:0.50, quant int8, top-3)\"\n"));
+        QVERIFY(has("    dataset:\n      name: \"Fashion-MNIST\"\n      type: \"fashion_mnist\"\n      split: test\n"));
+        QVERIFY(has("    - type: accuracy\n      value: 81.25\n      name: \"Top-1 accuracy (%)\"\n      verified: false\n"));
+        QVERIFY(has("    - type: mce\n      value: " + QString::number(r.result.robustness.mce, 'f', 3).toStdString()));
+        QVERIFY(has("    - type: auroc\n      value: 0.833\n")); // 5 of 6 pairs ordered
+        QVERIFY(has("---\n\n# Model card: "));
+        // Regressions: McNemar per class, Holm-flagged.
+        QVERIFY(has("1 samples flipped: 1 right under the uncompressed model and wrong now, 0 the reverse."));
+        QVERIFY(has("| T-shirt | 30 | 2 | 1e-06 | 2e-06 | **regression** |"));
+        QVERIFY(has("| Pullover | 1 | 1 | 1 | 1 |  |"));
+        QVERIFY(has("| 17 | T-shirt | T-shirt | Pullover | 0.900 → 0.100 |"));
+        // Calibration of both (ECE by hand in test_robustness: 0.41 for these five; here four samples).
+        QVERIFY(has("| ECE | " + QString::asprintf("%.2f %%", 100.0 * c.calibration.ece).toStdString() + " | "));
+        // Robustness: compressed / dense per cell, CE, mCE.
+        QVERIFY(has("| contrast | 80.0 / 90.0 | 60.0 / 80.0 |"));
+        QVERIFY(has("Accuracy on the first 2000 evaluation samples"));
+        QVERIFY(has("**mCE "));
+        QVERIFY(has("| Max softmax, compressed | 0.833 |"));
+        QVERIFY(has("| Licence | MIT |"));
+        QVERIFY(has("| Collection | not stated |"));
+        QVERIFY(has("| Leakage against the training data | 0 exact and 22 near-duplicate pairs"));
+        // Without the front matter when asked.
+        mo.model_index = false;
+        QVERIFY(model_card_markdown(r, mo).rfind("# Model card: ", 0) == 0);
     }
 
     void roundTrip() {
@@ -602,7 +661,7 @@ private slots:
         o.corruptions = {Corruption::Contrast, Corruption::Shift};
         o.severities = {2, 4};
         const std::vector<double> dense_acc{0.9, 0.8, 0.7, 0.5};
-        r.result.robustness = robustness_from_accuracies(o, 10000, {0.8, 0.6, 0.7, 0.5}, &dense_acc);
+        r.result.robustness = robustness_from_accuracies(o, 2000, {0.8, 0.6, 0.7, 0.5}, &dense_acc);
         r.result.has_robustness = true;
         r.result.ood.set = "glyphs";
         r.result.ood.msp = ood_separation({0.9f, 0.8f, 0.4f}, {0.5f, 0.1f});
@@ -636,6 +695,7 @@ private slots:
         QCOMPARE(b.result.robustness.cells[1].severity, 4);
         QVERIFY(std::fabs(b.result.robustness.mce - r.result.robustness.mce) < 1e-12);
         QCOMPARE(b.result.robustness.ce.size(), size_t(2));
+        QCOMPARE(b.result.robustness.samples, 2000); // of the run's samples, the first 2,000
         // OOD: the figures and the curves the plots draw.
         QVERIFY(b.result.has_ood && b.result.ood.has_dense);
         QCOMPARE(b.result.ood.set, std::string("glyphs"));

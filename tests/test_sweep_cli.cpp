@@ -334,7 +334,9 @@ private slots:
         // The model card of a run, with the model's class names.
         r = cli({QStringLiteral("sessions"), QStringLiteral("card"), s, QStringLiteral("2"), QStringLiteral("--model"), kModel});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QVERIFY(r.out.startsWith(QStringLiteral("# Model card: fashion-moe, prune magnitude:0.70, quant none")));
+        QVERIFY(r.out.startsWith(QStringLiteral("---\nlibrary_name: sparsescope\n")));
+        QVERIFY(r.out.contains(QStringLiteral("\n---\n\n# Model card: fashion-moe, prune magnitude:0.70, quant none")));
+        QVERIFY(r.out.contains(QStringLiteral("    - type: accuracy\n      value: ")));
         QVERIFY(r.out.contains(QStringLiteral("| Ankle boot | ")));
         QVERIFY(r.out.contains(QStringLiteral("300 samples")));
         // Per-layer times and the run's latency are different figures, each named as what it is.

@@ -39,14 +39,19 @@ PredictionShift shift(const std::vector<int>& ref_pred, const std::vector<double
     PredictionShift s;
     s.reference_share.assign(size_t(classes), 0.0);
     s.new_share.assign(size_t(classes), 0.0);
-    for (size_t i = 0; i < ref_pred.size(); ++i) {
-        s.reference_share[size_t(ref_pred[i])] += 1.0 / double(ref_pred.size());
-        s.reference_accuracy += ref_pred[i] == reference.labels[i] ? 1.0 / double(ref_pred.size()) : 0.0;
-    }
-    for (size_t i = 0; i < new_pred.size(); ++i) {
-        s.new_share[size_t(new_pred[i])] += 1.0 / double(new_pred.size());
-        s.new_accuracy += new_pred[i] == batch.labels[i] ? 1.0 / double(new_pred.size()) : 0.0;
-    }
+    // Counted, then divided: shares and accuracies come out exact (1.0, not 0.99999...).
+    auto tally = [&](const std::vector<int>& pred, const Dataset& d, std::vector<double>* share, double* accuracy) {
+        std::vector<int64_t> count(size_t(classes), 0);
+        int64_t right = 0;
+        for (size_t i = 0; i < pred.size(); ++i) {
+            ++count[size_t(pred[i])];
+            right += pred[i] == d.labels[i] ? 1 : 0;
+        }
+        for (int c = 0; c < classes; ++c) (*share)[size_t(c)] = double(count[size_t(c)]) / double(std::max<size_t>(1, pred.size()));
+        *accuracy = double(right) / double(std::max<size_t>(1, pred.size()));
+    };
+    tally(ref_pred, reference, &s.reference_share, &s.reference_accuracy);
+    tally(new_pred, batch, &s.new_share, &s.new_accuracy);
     s.psi = population_stability_index(s.reference_share, s.new_share);
     s.reference_confidence = std::accumulate(ref_conf.begin(), ref_conf.end(), 0.0) / double(std::max<size_t>(1, ref_conf.size()));
     s.new_confidence = std::accumulate(new_conf.begin(), new_conf.end(), 0.0) / double(std::max<size_t>(1, new_conf.size()));
@@ -175,8 +180,13 @@ DriftReport drift_report(const Dataset& reference, const Dataset& batch, const M
         predict_all(*dense, batch, &dnc, &dnp);
         r.has_dense = true;
         r.dense = shift(drp, drc, reference, dnp, dnc, batch, classes);
-        for (size_t i = 0; i < rp.size(); ++i) r.reference_agreement += rp[i] == drp[i] ? 1.0 / double(rp.size()) : 0.0;
-        for (size_t i = 0; i < np.size(); ++i) r.new_agreement += np[i] == dnp[i] ? 1.0 / double(np.size()) : 0.0;
+        auto agreement = [](const std::vector<int>& a, const std::vector<int>& b) {
+            int64_t same = 0;
+            for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i] ? 1 : 0;
+            return double(same) / double(std::max<size_t>(1, a.size()));
+        };
+        r.reference_agreement = agreement(rp, drp);
+        r.new_agreement = agreement(np, dnp);
     }
     return r;
 }

@@ -1,5 +1,6 @@
 // model_card.cpp
 #include "eval/model_card.h"
+#include "eval/model_card_sections.h"
 #include "eval/machine_load.h"
 
 #include "eval/baseline_comparison.h"
@@ -47,6 +48,7 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
     const bool lm = e.task == EvalTask::LanguageModeling;
     auto metric = [&](const char* name) { return e.metrics.count(name) ? e.metrics.at(name) : std::nan(""); };
     std::ostringstream md;
+    if (o.model_index) md << model_index_yaml(r);
     md << "# Model card: " << r.model_name << ", " << r.plan.summary() << "\n\n";
     md << "Measured by SparseScope" << (r.app_version.empty() ? "" : " " + r.app_version) << " on " << r.created_at
        << (o.session_path.empty() ? "" : " (session `" + o.session_path + "`, run " + std::to_string(r.id) + ")") << ". "
@@ -104,7 +106,12 @@ std::string model_card_markdown(const RunRecord& r, const ModelCardOptions& o) {
         if (!std::isnan(r.input.scale)) md << ", preprocessed as x = (raw × " << r.input.scale << " − " << r.input.mean << ") / " << r.input.std;
         md << ".\n\n";
         accuracy_section(md, r, o);
+        regressions_section(md, r, o);
+        calibration_section(md, e);
+        robustness_section(md, e);
+        ood_section(md, e);
     }
+    dataset_card_section(md, r);
 
     speed_section(md, e);
     experts_section(md, e);

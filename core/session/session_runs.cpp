@@ -81,7 +81,7 @@ void summarize_calibration_bins(CalibrationResult& cal) {
 }
 
 // The robustness result from its stored cells: corruptions and severities in the order measured.
-void restore_robustness(RunRecord& r, const std::vector<std::tuple<std::string, int, double, double>>& rows) {
+void restore_robustness(RunRecord& r, const std::vector<std::tuple<std::string, int, double, double>>& rows, int samples) {
     RobustnessOptions o;
     o.corruptions.clear();
     o.severities.clear();
@@ -98,7 +98,7 @@ void restore_robustness(RunRecord& r, const std::vector<std::tuple<std::string, 
     }
     if (acc.size() != o.corruptions.size() * o.severities.size()) return; // not a full grid
     try {
-        r.result.robustness = robustness_from_accuracies(o, r.result.samples, acc, all_dense ? &dense : nullptr);
+        r.result.robustness = robustness_from_accuracies(o, samples, acc, all_dense ? &dense : nullptr);
         r.result.has_robustness = true;
     } catch (const Error&) {
     }
@@ -263,7 +263,7 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
         }
     }
     if (e.has_robustness) {
-        Stmt co = prepare(db, path, "INSERT INTO run_corruption (run_id, position, corruption, severity, accuracy, dense_accuracy) VALUES (?1,?2,?3,?4,?5,?6)");
+        Stmt co = prepare(db, path, "INSERT INTO run_corruption (run_id, position, corruption, severity, accuracy, dense_accuracy, samples) VALUES (?1,?2,?3,?4,?5,?6,?7)");
         for (size_t i = 0; i < e.robustness.cells.size(); ++i) {
             const CorruptionCell& c = e.robustness.cells[i];
             sqlite3_bind_int64(co.get(), 1, id);
@@ -272,6 +272,7 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
             sqlite3_bind_int(co.get(), 4, c.severity);
             sqlite3_bind_double(co.get(), 5, c.accuracy);
             bind_real_or_null(co.get(), 6, c.dense_accuracy);
+            sqlite3_bind_int(co.get(), 7, e.robustness.samples);
             step_done(db, path, co.get());
         }
     }
@@ -506,14 +507,19 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, Delete
                      r.result.has_ood = true;
                  });
     std::map<int64_t, std::vector<std::tuple<std::string, int, double, double>>> corruption_rows;
-    for_each_row("SELECT run_id, corruption, severity, accuracy, dense_accuracy FROM run_corruption ORDER BY run_id, position",
+    std::map<int64_t, int> corruption_samples;
+    for_each_row("SELECT run_id, corruption, severity, accuracy, dense_accuracy, samples FROM run_corruption ORDER BY run_id, position",
                  [&](RunRecord& r, sqlite3_stmt* t) {
                      corruption_rows[r.id].emplace_back(text_col(t, 1), sqlite3_column_int(t, 2), sqlite3_column_double(t, 3), real_or_nan(t, 4));
+                     if (sqlite3_column_type(t, 5) != SQLITE_NULL) corruption_samples[r.id] = sqlite3_column_int(t, 5);
                  });
     for (RunRecord& r : runs) {
         Comparison& c = r.result.comparison;
         for (CalibrationResult* cal : {&c.calibration, &c.dense_calibration}) summarize_calibration_bins(*cal);
-        if (auto it = corruption_rows.find(r.id); it != corruption_rows.end()) restore_robustness(r, it->second);
+        if (auto it = corruption_rows.find(r.id); it != corruption_rows.end()) {
+            const auto n = corruption_samples.find(r.id);
+            restore_robustness(r, it->second, n == corruption_samples.end() ? r.result.samples : n->second);
+        }
     }
     for_each_row("SELECT run_id, layer_index, layer_name, share FROM run_expert_share ORDER BY run_id, layer_index, expert",
                  [&](RunRecord& r, sqlite3_stmt* t) {

@@ -17,3 +17,6 @@ CREATE TABLE run_ood (
   curves    TEXT NOT NULL,     -- JSON: roc_fpr, roc_tpr (<= 256 points), hist_lo, hist_hi, in_hist, out_hist (30 bins)
   PRIMARY KEY (run_id, model, score)
 );
+-- How many samples each corruption was measured on (the first N of the run's; NULL before schema 11:
+-- not recorded).
+ALTER TABLE run_corruption ADD COLUMN samples INTEGER;
