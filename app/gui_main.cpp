@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
     if (model_path.isEmpty()) model_path = resource_dir() + QStringLiteral("/models/fashion-moe");
 
     ssui::MainWindow w;
+    w.setResourceDir(resource_dir());
     w.setAllowNonfinite(cli.isSet(nonfinite_opt));
     w.show();
     // The model loads in the background (the window paints meanwhile); the data, a session and the

@@ -50,6 +50,13 @@
 #include <QTemporaryDir>
 #include <QStandardPaths>
 #include <QtTest>
+#include "formats/model_config.h"
+#include <QListWidget>
+#include "dataset_card_dialog.h"
+#include "flipped_gallery.h"
+#include "ood_chart.h"
+#include "reliability_diagram.h"
+#include "robustness_chart.h"
 
 using namespace ssui;
 
@@ -877,6 +884,102 @@ private slots:
         model.addRun(r);
         QCOMPARE(model.index(2, RunListModel::Speed).data().toString(), QStringLiteral("inconclusive (×1.05 / ×1.40; busy machine)"));
         QVERIFY(model.index(2, RunListModel::Speed).data(Qt::ToolTipRole).toString().contains(QStringLiteral("kept 1.2 CPUs busy")));
+    }
+
+    // Robustness, calibration, OOD and flipped samples of a run, and the dataset card, in the window.
+    void beyondAccuracyInTheWindow() {
+        const char* cfg = R"({"format": "sparsescope/classifier-v1", "name": "img",
+          "input": {"shape": [64], "scale": 0.00392156862745098, "mean": 0.0, "std": 1.0},
+          "labels": ["dark", "light"],
+          "layers": [{"type": "linear", "name": "fc1", "in": 64, "out": 16}, {"type": "relu"},
+                     {"type": "linear", "name": "fc2", "in": 16, "out": 2}]})";
+        ss::Model m = ss::parse_model_config(cfg, "img");
+        ss::init_weights(m, 3);
+        auto d = std::make_shared<ss::Dataset>();
+        d->source_path = "images";
+        d->sha256 = std::string(64, 'b');
+        d->count = 120;
+        d->features = 64;
+        d->num_classes = 2;
+        for (int i = 0; i < d->count; ++i) {
+            for (int k = 0; k < 64; ++k) d->raw.push_back(float((i * 29 + k * (7 + i % 5)) % 256));
+            d->labels.push_back(i % 2);
+        }
+        std::copy(d->raw.begin(), d->raw.begin() + 64, d->raw.begin() + 64 * 7); // sample 7 = sample 0, another label
+        MainWindow w;
+        w.setLatencySamples(5);
+        w.setModel(std::make_shared<const ss::Model>(m));
+        w.setDataset(d);
+        QVERIFY(w.findChild<QLabel*>() != nullptr);
+        w.compressionPanel()->sparsitySlider()->setValue(90);
+        w.compressionPanel()->beyondAccuracyCheck()->setChecked(true);
+        QSignalSpy finished(w.runner(), &EvaluationRunner::finished);
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(60000));
+        const ss::RunRecord& r = w.runs()->run(0);
+        QVERIFY(r.result.has_robustness && r.result.has_ood);
+        QCOMPARE(r.result.robustness.cells.size(), size_t(12 * 3));
+        QCOMPARE(r.result.ood.set, std::string("noise")); // no resource folder given: uniform noise
+        w.selectRun(0);
+        QCOMPARE(w.robustnessChart()->shownRuns(), 1);
+        const std::vector<double> mean = w.robustnessChart()->shownAccuracy(0);
+        QCOMPARE(mean.size(), size_t(3));
+        double expect = 0.0; // severity 1, mean over the 12 corruptions
+        for (int c = 0; c < 12; ++c) expect += 100.0 * r.result.robustness.cells[size_t(c * 3)].accuracy / 12.0;
+        QVERIFY(std::fabs(mean[0] - expect) < 1e-9);
+        QVERIFY(w.reliabilityDiagram()->title().contains(QStringLiteral("ECE")));
+        QVERIFY(w.oodChart()->title().contains(QStringLiteral("noise")));
+        int lost = 0;
+        for (const auto& f : r.result.comparison.flipped) lost += f.lost() ? 1 : 0;
+        QCOMPARE(w.flippedGallery()->list()->count(), std::min(lost, FlippedGallery::kMaxShown));
+        if (lost > 0) QVERIFY(!w.flippedGallery()->list()->item(0)->icon().isNull()); // the same data: images drawn
+        QVERIFY(w.flippedGallery()->summary()->text().contains(QStringLiteral("flipped %1 samples").arg(r.result.comparison.flipped.size())));
+        // Every detail chart exports.
+        QTemporaryDir dir;
+        for (QWidget* tab : {static_cast<QWidget*>(w.robustnessChart()), static_cast<QWidget*>(w.reliabilityDiagram()), static_cast<QWidget*>(w.oodChart())}) {
+            w.detailTabs()->setCurrentWidget(tab);
+            MainWindow::Chart chart;
+            QString name, err;
+            QVERIFY(w.detailChart(&chart, &name));
+            QVERIFY2(w.exportChart(dir.filePath(name), &err, chart, 600, 400), qPrintable(err));
+            QVERIFY(QFileInfo(dir.filePath(name)).size() > 1000);
+        }
+        w.detailTabs()->setCurrentWidget(w.flippedGallery());
+        MainWindow::Chart none;
+        QString none_name;
+        QVERIFY(!w.detailChart(&none, &none_name));
+
+        // The dataset card: nothing found beside synthetic data; stated by the user, later runs record it.
+        QVERIFY(w.datasetProvenance().origin.empty());
+        ss::DatasetProvenance p;
+        p.license = "CC0-1.0";
+        p.origin = "entered by the user";
+        QString err;
+        QVERIFY(w.setDatasetCard(p, std::nullopt, &err));
+        QVERIFY(QString::fromStdString(w.datasetCardJson()).contains(QStringLiteral("\"license\": \"CC0-1.0\"")));
+        QVERIFY(QString::fromStdString(w.runs()->run(0).dataset_card).contains(QStringLiteral("CC0-1.0"))); // this session's runs on it too
+        w.compressionPanel()->beyondAccuracyCheck()->setChecked(false);
+        QTest::mouseClick(w.compressionPanel()->evaluateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(w.runs()->rowCount(), 2);
+        QVERIFY(!w.runs()->run(1).result.has_robustness);
+        QVERIFY(QString::fromStdString(w.runs()->run(1).dataset_card).contains(QStringLiteral("CC0-1.0")));
+
+        // The dialog's check finds sample 7, a copy of sample 0 with another label.
+        DatasetCardDialog dialog(d, nullptr, w.datasetProvenance(), std::nullopt);
+        QCOMPARE(dialog.licenseEdit()->text(), QStringLiteral("CC0-1.0"));
+        QSignalSpy searched(&dialog, &DatasetCardDialog::searchFinished);
+        dialog.checkDuplicates();
+        QVERIFY(searched.wait(20000));
+        QVERIFY(dialog.duplicates().has_value());
+        QCOMPARE(dialog.duplicates()->exact_pairs, int64_t(1));
+        QCOMPARE(dialog.duplicates()->label_conflicts, int64_t(1));
+        QVERIFY(dialog.pairsTable()->rowCount() >= 1);
+        QCOMPARE(dialog.pairsTable()->item(0, 2)->text(), QStringLiteral("exact"));
+        QVERIFY(!dialog.leakage().has_value()); // no training split given
+        dialog.licenseEdit()->setText(QStringLiteral("MIT"));
+        QCOMPARE(dialog.provenance().license, std::string("MIT"));
+        QCOMPARE(dialog.provenance().origin, std::string("entered by the user"));
     }
 
     void cancelStopsTheRun() {

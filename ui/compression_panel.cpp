@@ -126,6 +126,12 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
                          "a newer change cancels the older job. The live run is the last row until you press Evaluate,\n"
                          "which keeps it. Speed ratios then come from the dense baseline's own timing."));
     form->addRow(live_);
+    beyond_ = new QCheckBox(tr("&Robustness and OOD (about 3× longer)"), box);
+    beyond_->setToolTip(tr("Evaluate also measures what one accuracy figure hides, against the dense model:\n"
+                           "accuracy under 12 corruptions (noise, blur, contrast, JPEG, rotation, ...) at severities 1, 3 and 5\n"
+                           "on the first 2,000 samples, and how well the scores tell the data from rendered letters and digits\n"
+                           "(out-of-distribution AUROC). Live previews never do. See the Robustness and OOD tabs."));
+    form->addRow(beyond_);
     progress_ = new QProgressBar(box);
     progress_->setRange(0, 1000);
     progress_->setValue(0);
@@ -152,6 +158,7 @@ CompressionPanel::CompressionPanel(QWidget* parent) : QWidget(parent) {
 }
 
 bool CompressionPanel::live() const { return live_->isChecked(); }
+bool CompressionPanel::beyondAccuracy() const { return beyond_->isChecked(); }
 
 void CompressionPanel::updateSparsityEnabled() {
     const bool uses = prune_method_->currentData().toString().contains(QLatin1Char('%'));

@@ -83,6 +83,9 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
         } else {
             req.baseline = [](const ss::Model&, int, int) { return std::shared_ptr<const ss::BaselineOutputs>(); }; // no comparison
         }
+        req.robustness = job.robustness.get();
+        req.ood = job.ood.get();
+        req.ood_name = job.ood_name;
         req.estimate_samples = job.estimate_samples;
         req.on_estimate = [&promise](const ss::RunRecord& e) {
             if (promise.isCanceled()) return false;
@@ -90,6 +93,7 @@ void run_job(QPromise<ss::RunRecord>& promise, EvaluationJob job) {
             return true;
         };
         ss::RunRecord r = ss::run_evaluation(req);
+        if (!job.dataset_card.empty()) r.dataset_card = job.dataset_card;
         if (r.result.cancelled || promise.isCanceled()) return;
         promise.addResult(std::move(r));
     } catch (const std::exception& e) {

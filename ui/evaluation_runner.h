@@ -8,6 +8,7 @@
 #include "data/dataset.h"
 #include "data/token_data.h"
 #include "eval/lm_evaluate.h"
+#include "eval/robustness.h"
 #include "model/model.h"
 #include "eval/run_record.h"
 
@@ -50,6 +51,10 @@ struct EvaluationJob {
     bool side_by_side = true; // time the dense model beside it (false: ratios from the baseline's own timing)
     bool live = false;        // started by live mode (the window replaces its live row with the result)
     int estimate_samples = 0; // > 0: first evaluate this many samples (language models: chunks; no latency) and report it as an estimate
+    std::shared_ptr<const ss::RobustnessOptions> robustness; // classifiers on images: also accuracy under corruptions
+    std::shared_ptr<const ss::Dataset> ood;                  // also OOD separation against these samples
+    std::string ood_name;
+    std::string dataset_card; // the dataset's card as the user completed it (JSON); empty: as found beside the data
 };
 
 class EvaluationRunner : public QObject {

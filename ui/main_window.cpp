@@ -151,6 +151,7 @@ MainWindow::MainWindow(QWidget* parent)
     detail_tabs_->addTab(class_delta_, tr("Per class"));
     detail_tabs_->addTab(layer_chart_, tr("Layers"));
     detail_tabs_->addTab(atlas_, tr("Expert atlas"));
+    buildBeyondAccuracyTabs();
     detail_tabs_->setTabToolTip(detail_tabs_->count() - 1, tr("Every MoE layer's expert shares for the selected run; select two runs to see what changed"));
     detail_tabs_->setDocumentMode(true);
     plots->addWidget(detail_tabs_);
@@ -407,6 +408,7 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
 
 void MainWindow::setDataset(std::shared_ptr<const ss::Dataset> dataset) {
     dataset_ = std::move(dataset);
+    resetDatasetCard();
     refreshStatus();
 }
 
@@ -448,6 +450,13 @@ void MainWindow::refreshStatus() {
             balance += QStringLiteral("\n  %1: %2").arg(name, loc.toString(counts[c]));
         }
         dataset_label_->setToolTip(tr("SHA-256 %1\n%2").arg(QString::fromStdString(dataset_->sha256), balance));
+        // Provenance in one line; what is unknown asks to be stated (File > Dataset Card).
+        dataset_label_->setText(dataset_label_->text() + QStringLiteral("<br>") +
+                                (provenance_.license.empty()
+                                     ? tr("<font color='#b06000'>licence not stated — File ▸ Dataset Card</font>")
+                                     : tr("licence %1%2").arg(QString::fromStdString(provenance_.license).toHtmlEscaped(),
+                                                              leakage_ ? tr(", %1 near-duplicates of train").arg(leakage_->near_pairs + leakage_->exact_pairs)
+                                                                       : QString())));
     } else {
         dataset_label_->setText(tr("<b>Data</b> none — File ▸ Open Dataset"));
     }
@@ -481,6 +490,7 @@ bool MainWindow::makeJob(EvaluationJob* job, QString* error, const ss::Compressi
                      .arg(QString::fromStdString(model_->name)).arg(model_->input_features());
         return false;
     }
+    addBeyondAccuracy(job);
     return true;
 }
 
@@ -558,6 +568,8 @@ void MainWindow::startLive(bool quick) {
     // few latency samples, and speed
     // ratios from the dense baseline's own timing instead of re-timing it beside every change.
     job.live = true;
+    job.robustness.reset(); // live previews stay quick
+    job.ood.reset();
     job.side_by_side = false;
     job.options.latency_samples = std::min(latency_samples_, 30);
     job.options.latency_warmup = std::min(job.options.latency_samples, 5);

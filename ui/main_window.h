@@ -3,6 +3,8 @@
 
 #include "compress/compression_plan.h"
 #include "data/dataset.h"
+#include "data/dataset_card.h"
+#include "data/duplicates.h"
 #include "data/token_data.h"
 #include "error_hints.h"
 #include "model/model.h"
@@ -13,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QLabel;
@@ -49,6 +52,10 @@ class CompressionPanel;
 class EvaluationRunner;
 class InputPanel;
 class ExpertShareChart;
+class RobustnessChart;
+class ReliabilityDiagram;
+class OodChart;
+class FlippedGallery;
 class RunListModel;
 class RunFilterProxy;
 struct BaselineCache;
@@ -121,7 +128,9 @@ public:
     QLabel* comparisonWarning() const { return warning_label_; }
     QLabel* kernelStatus() const { return kernel_label_; }
     // The charts, for export: the accuracy plot and the three detail tabs.
-    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics, ExpertAtlas };
+    enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics, ExpertAtlas, Robustness, Calibration, Ood };
+    // The chart of the detail tab in view, and a file name for it; false on a tab without one (Flipped).
+    bool detailChart(Chart* chart, QString* file_name) const;
     // .png, .pdf or .svg, by suffix, at width x height.
     bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);
     QCustomPlot* chartPlot(Chart chart) const;
@@ -198,6 +207,23 @@ public:
 
     // The live row (a preview the next live result replaces), or -1; and how long the last live
     // update took from the control change to its whole-set result (ms), -1 before any.
+    // Beyond accuracy (main_window_beyond.cpp). The Robustness, Calibration, OOD and Flipped tabs
+    // follow the selected runs. The dataset's card: provenance found beside the data or entered in
+    // File > Dataset Card, and the leakage check; every later run records it, and the session's
+    // dataset row takes it at once.
+    RobustnessChart* robustnessChart() const { return robustness_chart_; }
+    ReliabilityDiagram* reliabilityDiagram() const { return reliability_; }
+    OodChart* oodChart() const { return ood_chart_; }
+    FlippedGallery* flippedGallery() const { return gallery_; }
+    const ss::DatasetProvenance& datasetProvenance() const { return provenance_; }
+    const std::optional<ss::DuplicateReport>& datasetLeakage() const { return leakage_; }
+    // Applies a card as the dialog's OK does; false with the reason when the session did not take it.
+    bool setDatasetCard(const ss::DatasetProvenance& provenance, const std::optional<ss::DuplicateReport>& leakage, QString* error);
+    std::string datasetCardJson() const; // the open dataset's card as runs record it ("" without a dataset)
+    void showDatasetCard();              // File > Dataset Card (a modal dialog)
+    // Where the program's data is (share/sparsescope when installed): OOD glyphs come from there;
+    // without it, OOD separation is measured against uniform noise.
+    void setResourceDir(const QString& dir) { resource_dir_ = dir; }
     int liveRow() const { return live_row_; }
     double lastLiveMs() const { return last_live_ms_; }
 
@@ -227,6 +253,10 @@ private:
     // controls); the inspector computes only while its tab is in view.
     void refreshLmViews();
     void startNextSweepRun();
+    void buildBeyondAccuracyTabs();
+    void showBeyondAccuracy(const std::vector<int>& rows);
+    void addBeyondAccuracy(EvaluationJob* job); // robustness and OOD when the panel asks for them
+    void resetDatasetCard();                    // a new dataset: its provenance looked up, no leakage checked
     void showComparison(const std::vector<int>& rows);
     void endSweep(const QString& message);
     void startLive(bool quick);
@@ -277,6 +307,14 @@ private:
     LayerCostChart* layer_chart_;
     LayerTree* layer_tree_ = nullptr;
     MetricPlot* metric_plot_;
+    RobustnessChart* robustness_chart_ = nullptr;
+    ReliabilityDiagram* reliability_ = nullptr;
+    OodChart* ood_chart_ = nullptr;
+    FlippedGallery* gallery_ = nullptr;
+    ss::DatasetProvenance provenance_;
+    std::optional<ss::DuplicateReport> leakage_;
+    QString resource_dir_;
+    std::shared_ptr<const ss::Dataset> ood_samples_; // glyphs (or noise) for the model's input size, made on first need
     QTabWidget* main_tabs_;
     QTabWidget* detail_tabs_;
     RunFilterProxy* proxy_ = nullptr;

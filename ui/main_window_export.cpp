@@ -5,6 +5,9 @@
 
 #include "accuracy_latency_plot.h"
 #include "chart_export.h"
+#include "ood_chart.h"
+#include "reliability_diagram.h"
+#include "robustness_chart.h"
 #include "class_delta_chart.h"
 #include "class_expert_heatmap.h"
 #include "compression_panel.h"
@@ -40,8 +43,31 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     case Chart::Layers: return layer_chart_->plot();
     case Chart::Metrics: return metric_plot_->plot();
     case Chart::ExpertAtlas: return atlas_->plot();
+    case Chart::Robustness: return robustness_chart_->plot();
+    case Chart::Calibration: return reliability_->plot();
+    case Chart::Ood: return ood_chart_->plot();
     }
     return accuracy_plot_->plot();
+}
+
+bool MainWindow::detailChart(Chart* chart, QString* file_name) const {
+    const QWidget* w = detail_tabs_->currentWidget();
+    const std::pair<const QWidget*, std::pair<Chart, const char*>> tabs[] = {
+        {reinterpret_cast<const QWidget*>(expert_chart_), {Chart::ExpertShare, "expert-share.png"}},
+        {reinterpret_cast<const QWidget*>(heatmap_), {Chart::ClassExpert, "class-expert.png"}},
+        {reinterpret_cast<const QWidget*>(class_delta_), {Chart::ClassDelta, "per-class.png"}},
+        {reinterpret_cast<const QWidget*>(layer_chart_), {Chart::Layers, "layers.png"}},
+        {reinterpret_cast<const QWidget*>(atlas_), {Chart::ExpertAtlas, "expert-atlas.png"}},
+        {reinterpret_cast<const QWidget*>(robustness_chart_), {Chart::Robustness, "robustness.png"}},
+        {reinterpret_cast<const QWidget*>(reliability_), {Chart::Calibration, "reliability.png"}},
+        {reinterpret_cast<const QWidget*>(ood_chart_), {Chart::Ood, "ood.png"}}};
+    for (const auto& [widget, c] : tabs)
+        if (widget == w) {
+            *chart = c.first;
+            *file_name = QString::fromLatin1(c.second);
+            return true;
+        }
+    return false;
 }
 
 bool MainWindow::exportRuns(const QString& path, QString* error) {

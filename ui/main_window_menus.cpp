@@ -86,6 +86,8 @@ void MainWindow::buildMenus() {
         QString err;
         if (!openData(p, label_column, &err)) showError(tr("Cannot open dataset"), err, FailedAction::OpenDataset);
     });
+    file->addAction(tr("Dataset Ca&rd…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, [this] { showDatasetCard(); })
+        ->setStatusTip(tr("The open dataset's provenance and licence, and a check for duplicates and train/test leakage"));
     file->addAction(tr("Open &Calibration Text…"), this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Calibration text for the language model (not the evaluation text)"), {},
                                                        tr("Text or token ids (*.txt *.txt.gz *.npy);;All files (*)"));
@@ -165,12 +167,15 @@ void MainWindow::buildMenus() {
         if (!p.isEmpty() && !exportRuns(p, &err)) showError(tr("Cannot export the runs"), err, FailedAction::ExportFile);
     });
     file->addAction(tr("Export &Detail Chart…"), this, [this, formats] {
-        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
-        static const char* names[] = {"expert-share.png", "class-expert.png", "per-class.png", "layers.png"};
-        const int t = std::clamp(detail_tabs_->currentIndex(), 0, 3);
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(detail_tabs_->tabText(t)), QString::fromLatin1(names[t]), formats);
+        Chart chart;
+        QString name;
+        if (!detailChart(&chart, &name)) {
+            statusBar()->showMessage(tr("The %1 tab has no chart to export").arg(detail_tabs_->tabText(detail_tabs_->currentIndex())), 5000);
+            return;
+        }
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(detail_tabs_->tabText(detail_tabs_->currentIndex())), name, formats);
         QString err;
-        if (!p.isEmpty() && !exportChart(p, &err, tabs[t])) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
+        if (!p.isEmpty() && !exportChart(p, &err, chart)) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
     });
     file->addSeparator();
     QAction* purge = file->addAction(tr("&Purge Deleted Runs…"), this, [this] {
@@ -199,8 +204,9 @@ void MainWindow::buildMenus() {
     edit->addAction(tr("&Copy Chart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
                     [this] { copyChart(main_tabs_->currentIndex() == 1 ? Chart::Metrics : Chart::AccuracyLatency); });
     edit->addAction(tr("Copy &Detail Chart"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C), this, [this] {
-        static const Chart tabs[] = {Chart::ExpertShare, Chart::ClassExpert, Chart::ClassDelta, Chart::Layers};
-        copyChart(tabs[std::clamp(detail_tabs_->currentIndex(), 0, 3)]);
+        Chart chart;
+        QString name;
+        if (detailChart(&chart, &name)) copyChart(chart);
     });
     edit->addAction(tr("&Find Runs"), QKeySequence::Find, this, [this] { filter_->setFocus(); });
     edit->addSeparator();

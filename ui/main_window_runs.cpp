@@ -43,6 +43,7 @@ void MainWindow::showComparison(const std::vector<int>& rows) {
     std::vector<const ss::RunRecord*> runs;
     for (int r : rows) runs.push_back(&runs_->run(r));
     class_delta_->setRuns(runs, classNames(), baselineRecord());
+    showBeyondAccuracy(rows);
     layer_chart_->setRuns(runs);
     if (rows.size() == 2) atlas_->setRuns(*runs[0], *runs[1]);
     if (rows.size() == 2) { // the two side by side in words
@@ -159,6 +160,7 @@ void MainWindow::showSelectedRun(int row) {
     atlas_->setRun(row < 0 ? nullptr : &runs_->run(row));
     refreshLmViews();
     class_delta_->setRun(row < 0 ? nullptr : &runs_->run(row), labels, baselineRecord());
+    showBeyondAccuracy(row < 0 ? std::vector<int>{} : std::vector<int>{row});
     layer_chart_->setRun(row < 0 ? nullptr : &runs_->run(row));
     layer_tree_->setRun(row < 0 ? nullptr : &runs_->run(row));
     if (row >= 0) { // the kernel plan the selected run ran with, in short; all of it in the tooltip

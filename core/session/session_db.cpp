@@ -297,6 +297,16 @@ void SessionDb::set_meta(const std::string& key, const std::string& value) {
     step_done(db_, path_, s.get());
 }
 
+int SessionDb::set_dataset_card(const std::string& path, const std::string& sha256, const std::string& card) {
+    if (read_only_) throw Error(path_ + ": opened read-only");
+    Stmt s = prepare(db_, path_, "UPDATE datasets SET card = ?3 WHERE path = ?1 AND sha256 = ?2");
+    bind_text(s.get(), 1, path);
+    bind_text(s.get(), 2, sha256);
+    bind_text(s.get(), 3, card);
+    step_done(db_, path_, s.get());
+    return sqlite3_changes(db_);
+}
+
 void SessionDb::set_note(int64_t id, const std::string& note) {
     if (read_only_) throw Error(path_ + ": opened read-only");
     Stmt s = prepare(db_, path_, "UPDATE runs SET note = ?2 WHERE id = ?1");

@@ -87,6 +87,10 @@ public:
     int64_t grid_claim_count() const;
 
     void set_note(int64_t id, const std::string& note);
+    // The card of the dataset at (path, sha256), as runs on it record it (dataset_card.h JSON):
+    // provenance the user completed, leakage checked after the runs. Returns how many dataset rows
+    // took it (0: no run of this session used that data yet).
+    int set_dataset_card(const std::string& path, const std::string& sha256, const std::string& card);
     void set_tags(int64_t id, const std::vector<std::string>& tags);
     // What the user hides and deletes. Both throw ss::Error for an id the session does not hold.
     // A deleted run stays in the file (restorable with set_deleted(id, false)) until purged.
