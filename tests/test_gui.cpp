@@ -937,17 +937,17 @@ private slots:
         // Every detail chart exports.
         QTemporaryDir dir;
         for (QWidget* tab : {static_cast<QWidget*>(w.robustnessChart()), static_cast<QWidget*>(w.reliabilityDiagram()), static_cast<QWidget*>(w.oodChart())}) {
-            w.detailTabs()->setCurrentWidget(tab);
+            w.mainTabs()->setCurrentWidget(tab);
             MainWindow::Chart chart;
             QString name, err;
-            QVERIFY(w.detailChart(&chart, &name));
+            QVERIFY(w.mainChart(&chart, &name));
             QVERIFY2(w.exportChart(dir.filePath(name), &err, chart, 600, 400), qPrintable(err));
             QVERIFY(QFileInfo(dir.filePath(name)).size() > 1000);
         }
-        w.detailTabs()->setCurrentWidget(w.flippedGallery());
+        w.mainTabs()->setCurrentWidget(w.flippedGallery());
         MainWindow::Chart none;
         QString none_name;
-        QVERIFY(!w.detailChart(&none, &none_name));
+        QVERIFY(!w.mainChart(&none, &none_name));
 
         // The dataset card: nothing found beside synthetic data; stated by the user, later runs record it.
         QVERIFY(w.datasetProvenance().origin.empty());

@@ -233,6 +233,7 @@ void DatasetCardDialog::showReports() {
     };
     if (leakage_) add(*leakage_, train_.get());
     if (within_) add(*within_, data_.get());
+    pairs_->resizeColumnsToContents();
 }
 
 } // namespace ssui

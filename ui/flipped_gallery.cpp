@@ -44,7 +44,7 @@ FlippedGallery::FlippedGallery(QWidget* parent) : QWidget(parent), filter_(new Q
     list_->setMovement(QListView::Static);
     list_->setWordWrap(true);
     list_->setIconSize(QSize(28 * kZoom, 28 * kZoom));
-    list_->setGridSize(QSize(28 * kZoom + 90, 28 * kZoom + 70));
+    list_->setGridSize(QSize(28 * kZoom + 100, 28 * kZoom + 100)); // four lines of caption
     list_->setUniformItemSizes(true);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -80,13 +80,12 @@ void FlippedGallery::refill() {
         if ((mode == 0 && !s.lost()) || (mode == 1 && s.lost())) continue;
         ++matching;
         if (shown >= kMaxShown) continue;
-        auto* item = new QListWidgetItem(tr("#%1 %2\n%3 → %4\np %5 → %6")
+        // Lost: dense said the true class, the run says another; gained: the reverse.
+        auto* item = new QListWidgetItem((s.lost() ? tr("#%1\n%2\nnow %3") : tr("#%1\n%2\nwas %3"))
                                              .arg(s.sample)
                                              .arg(name(s.label))
-                                             .arg(name(s.dense_pred))
-                                             .arg(name(s.pred))
-                                             .arg(double(s.dense_p_true), 0, 'f', 2)
-                                             .arg(double(s.p_true), 0, 'f', 2));
+                                             .arg(name(s.lost() ? s.pred : s.dense_pred)) +
+                                         tr("\np %1 → %2").arg(double(s.dense_p_true), 0, 'f', 2).arg(double(s.p_true), 0, 'f', 2));
         item->setToolTip(tr("Sample %1 of the evaluation data, true class %2.\nDense predicted %3 (p(true) %4); run %5 predicts %6 (p(true) %7).")
                              .arg(s.sample)
                              .arg(name(s.label))

@@ -9,6 +9,10 @@
 #include "app_settings.h"
 #include "chart_export.h"
 #include "class_delta_chart.h"
+#include "flipped_gallery.h"
+#include "ood_chart.h"
+#include "reliability_diagram.h"
+#include "robustness_chart.h"
 #include "class_expert_heatmap.h"
 #include "expert_atlas.h"
 #include "generation_panel.h"
@@ -151,8 +155,8 @@ MainWindow::MainWindow(QWidget* parent)
     detail_tabs_->addTab(class_delta_, tr("Per class"));
     detail_tabs_->addTab(layer_chart_, tr("Layers"));
     detail_tabs_->addTab(atlas_, tr("Expert atlas"));
-    buildBeyondAccuracyTabs();
     detail_tabs_->setTabToolTip(detail_tabs_->count() - 1, tr("Every MoE layer's expert shares for the selected run; select two runs to see what changed"));
+    buildBeyondAccuracyTabs();
     detail_tabs_->setDocumentMode(true);
     plots->addWidget(detail_tabs_);
     plots->setSizes({600, 450});
@@ -396,6 +400,9 @@ void MainWindow::setModel(std::shared_ptr<const ss::Model> model) {
     generation_->setCalibration(calib_tokens_, lmContext());
     main_tabs_->setTabVisible(main_tabs_->indexOf(inspector_), lm); // language-model views
     main_tabs_->setTabVisible(main_tabs_->indexOf(generation_), lm);
+    for (QWidget* w : {static_cast<QWidget*>(robustness_chart_), static_cast<QWidget*>(reliability_), static_cast<QWidget*>(ood_chart_),
+                       static_cast<QWidget*>(gallery_)})
+        main_tabs_->setTabVisible(main_tabs_->indexOf(w), !lm); // classifier views
     input_panel_->setVisible(!lm); // preprocessing of images: not a language model's
     lm_eval_->setVisible(lm);
     if (lm) lm_eval_->setLimits(model_->lm.max_positions, tokens_ ? int(tokens_->tokens.size()) : 0);

@@ -129,7 +129,9 @@ public:
     QLabel* kernelStatus() const { return kernel_label_; }
     // The charts, for export: the accuracy plot and the three detail tabs.
     enum class Chart { AccuracyLatency, ExpertShare, ClassExpert, ClassDelta, Layers, Metrics, ExpertAtlas, Robustness, Calibration, Ood };
-    // The chart of the detail tab in view, and a file name for it; false on a tab without one (Flipped).
+    // The chart of the main (left) or detail (right) tab in view, and a file name for it; false on
+    // a tab without one (Flipped, Tokens, Generate).
+    bool mainChart(Chart* chart, QString* file_name) const;
     bool detailChart(Chart* chart, QString* file_name) const;
     // .png, .pdf or .svg, by suffix, at width x height.
     bool exportChart(const QString& path, QString* error, Chart chart = Chart::AccuracyLatency, int width = 1200, int height = 800);

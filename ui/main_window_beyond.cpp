@@ -27,14 +27,15 @@ void MainWindow::buildBeyondAccuracyTabs() {
     reliability_ = new ReliabilityDiagram;
     ood_chart_ = new OodChart;
     gallery_ = new FlippedGallery;
-    detail_tabs_->addTab(robustness_chart_, tr("Robustness"));
-    detail_tabs_->addTab(reliability_, tr("Calibration"));
-    detail_tabs_->addTab(ood_chart_, tr("OOD"));
-    detail_tabs_->addTab(gallery_, tr("Flipped"));
-    detail_tabs_->setTabToolTip(detail_tabs_->indexOf(robustness_chart_), tr("Accuracy under 12 corruptions and severities, against dense"));
-    detail_tabs_->setTabToolTip(detail_tabs_->indexOf(reliability_), tr("Reliability diagram: does the confidence match the accuracy?"));
-    detail_tabs_->setTabToolTip(detail_tabs_->indexOf(ood_chart_), tr("Out-of-distribution: can the scores tell the data from something else?"));
-    detail_tabs_->setTabToolTip(detail_tabs_->indexOf(gallery_), tr("The samples the run got wrong that dense got right, and the reverse"));
+    // Beside the accuracy plot: what the runs measured; the detail tabs show inside the model.
+    main_tabs_->addTab(robustness_chart_, tr("Robustness"));
+    main_tabs_->addTab(reliability_, tr("Calibration"));
+    main_tabs_->addTab(ood_chart_, tr("OOD"));
+    main_tabs_->addTab(gallery_, tr("Flipped"));
+    main_tabs_->setTabToolTip(main_tabs_->indexOf(robustness_chart_), tr("Accuracy under 12 corruptions and severities, against dense"));
+    main_tabs_->setTabToolTip(main_tabs_->indexOf(reliability_), tr("Reliability diagram: does the confidence match the accuracy?"));
+    main_tabs_->setTabToolTip(main_tabs_->indexOf(ood_chart_), tr("Out-of-distribution: can the scores tell the data from something else?"));
+    main_tabs_->setTabToolTip(main_tabs_->indexOf(gallery_), tr("The samples the run got wrong that dense got right, and the reverse"));
 }
 
 void MainWindow::showBeyondAccuracy(const std::vector<int>& rows) {

@@ -50,6 +50,23 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
     return accuracy_plot_->plot();
 }
 
+bool MainWindow::mainChart(Chart* chart, QString* file_name) const {
+    const QWidget* w = main_tabs_->currentWidget();
+    const std::pair<const QWidget*, std::pair<Chart, const char*>> tabs[] = {
+        {reinterpret_cast<const QWidget*>(accuracy_plot_), {Chart::AccuracyLatency, "accuracy-latency.png"}},
+        {reinterpret_cast<const QWidget*>(metric_plot_), {Chart::Metrics, "metrics.png"}},
+        {reinterpret_cast<const QWidget*>(robustness_chart_), {Chart::Robustness, "robustness.png"}},
+        {reinterpret_cast<const QWidget*>(reliability_), {Chart::Calibration, "reliability.png"}},
+        {reinterpret_cast<const QWidget*>(ood_chart_), {Chart::Ood, "ood.png"}}};
+    for (const auto& [widget, c] : tabs)
+        if (widget == w) {
+            *chart = c.first;
+            *file_name = QString::fromLatin1(c.second);
+            return true;
+        }
+    return false;
+}
+
 bool MainWindow::detailChart(Chart* chart, QString* file_name) const {
     const QWidget* w = detail_tabs_->currentWidget();
     const std::pair<const QWidget*, std::pair<Chart, const char*>> tabs[] = {
@@ -57,10 +74,7 @@ bool MainWindow::detailChart(Chart* chart, QString* file_name) const {
         {reinterpret_cast<const QWidget*>(heatmap_), {Chart::ClassExpert, "class-expert.png"}},
         {reinterpret_cast<const QWidget*>(class_delta_), {Chart::ClassDelta, "per-class.png"}},
         {reinterpret_cast<const QWidget*>(layer_chart_), {Chart::Layers, "layers.png"}},
-        {reinterpret_cast<const QWidget*>(atlas_), {Chart::ExpertAtlas, "expert-atlas.png"}},
-        {reinterpret_cast<const QWidget*>(robustness_chart_), {Chart::Robustness, "robustness.png"}},
-        {reinterpret_cast<const QWidget*>(reliability_), {Chart::Calibration, "reliability.png"}},
-        {reinterpret_cast<const QWidget*>(ood_chart_), {Chart::Ood, "ood.png"}}};
+        {reinterpret_cast<const QWidget*>(atlas_), {Chart::ExpertAtlas, "expert-atlas.png"}}};
     for (const auto& [widget, c] : tabs)
         if (widget == w) {
             *chart = c.first;

@@ -154,11 +154,15 @@ void MainWindow::buildMenus() {
     });
     const QString formats = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
     file->addAction(tr("&Export Chart…"), this, [this, formats] {
-        const bool metrics = main_tabs_->currentIndex() == 1;
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(main_tabs_->tabText(main_tabs_->currentIndex())),
-                                                       metrics ? QStringLiteral("metrics.png") : QStringLiteral("accuracy-latency.png"), formats);
+        Chart chart;
+        QString name;
+        if (!mainChart(&chart, &name)) {
+            statusBar()->showMessage(tr("The %1 tab has no chart to export").arg(main_tabs_->tabText(main_tabs_->currentIndex())), 5000);
+            return;
+        }
+        const QString p = QFileDialog::getSaveFileName(this, tr("Export the %1 chart").arg(main_tabs_->tabText(main_tabs_->currentIndex())), name, formats);
         QString err;
-        if (!p.isEmpty() && !exportChart(p, &err, metrics ? Chart::Metrics : Chart::AccuracyLatency)) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
+        if (!p.isEmpty() && !exportChart(p, &err, chart)) showError(tr("Cannot export chart"), err, FailedAction::ExportFile);
     });
     file->addAction(tr("Export &Runs Table…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
         const QString p = QFileDialog::getSaveFileName(this, tr("Export the runs as shown"), QStringLiteral("runs.csv"),
@@ -202,7 +206,11 @@ void MainWindow::buildMenus() {
     edit->addAction(redo);
     edit->addSeparator();
     edit->addAction(tr("&Copy Chart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
-                    [this] { copyChart(main_tabs_->currentIndex() == 1 ? Chart::Metrics : Chart::AccuracyLatency); });
+                    [this] {
+                        Chart chart;
+                        QString name;
+                        if (mainChart(&chart, &name)) copyChart(chart);
+                    });
     edit->addAction(tr("Copy &Detail Chart"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C), this, [this] {
         Chart chart;
         QString name;

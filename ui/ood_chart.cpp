@@ -27,9 +27,9 @@ OodChart::OodChart(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(thi
     layout->addLayout(top);
     layout->addWidget(plot_, 1);
     plot_->plotLayout()->insertRow(0);
-    title_ = new QCPTextElement(plot_, QString(), QFont(font().family(), 11, QFont::Bold));
+    title_ = new QCPTextElement(plot_, QString(), QFont(font().family(), 10, QFont::Bold));
     plot_->plotLayout()->addElement(0, 0, title_);
-    roc_title_ = new QCPTextElement(plot_, tr("ROC"), QFont(font().family(), 11, QFont::Bold));
+    roc_title_ = new QCPTextElement(plot_, tr("ROC"), QFont(font().family(), 10, QFont::Bold));
     plot_->plotLayout()->addElement(0, 1, roc_title_);
     plot_->plotLayout()->addElement(1, 1, roc_rect_ = new QCPAxisRect(plot_));
     plot_->xAxis->setLabel(tr("Score"));
@@ -40,7 +40,12 @@ OodChart::OodChart(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(thi
     roc_rect_->axis(QCPAxis::atLeft)->setRange(0, 1);
     plot_->legend->setVisible(true);
     plot_->legend->setBorderPen(Qt::NoPen);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignTop);
+    plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot_->legend->setWrap(2);
+    auto* legend_cell = new QCPLayoutGrid; // under the plots: it hides no bar and no curve
+    plot_->plotLayout()->addElement(2, 0, legend_cell);
+    legend_cell->addElement(0, 0, plot_->legend);
+    plot_->plotLayout()->setRowStretchFactor(2, 0.001);
     follow_palette(plot_);
     connect(score_, &QComboBox::currentIndexChanged, this, &OodChart::redraw);
     setRun(nullptr);
@@ -68,7 +73,7 @@ void OodChart::redraw() {
     const bool energy = score_->currentIndex() == 1;
     const ss::OodResult& r = energy ? o.energy : o.msp;
     const ss::OodResult& d = energy ? o.dense_energy : o.dense_msp;
-    title_->setText(tr("Scores: %1 test samples against %2 (%3)").arg(o.in_count).arg(o.out_count).arg(QString::fromStdString(o.set)));
+    title_->setText(tr("Scores: %1 test vs %2 %3").arg(o.in_count).arg(o.out_count).arg(QString::fromStdString(o.set)));
     if (!r.in_hist.empty()) {
         const double width = (r.hist_hi - r.hist_lo) / double(r.in_hist.size());
         const double in_total = std::max(1, std::accumulate(r.in_hist.begin(), r.in_hist.end(), 0));
@@ -110,9 +115,8 @@ void OodChart::redraw() {
     QCPGraph* chance = plot_->addGraph(rx, ry);
     chance->setPen(QPen(QColor(150, 150, 150), 1, Qt::DotLine));
     chance->setData({0.0, 1.0}, {0.0, 1.0});
-    plot_->legend->removeItem(plot_->legend->itemCount() - 1);
-    roc_title_->setText(o.has_dense ? tr("ROC: AUROC %1 (dense %2), FPR95 %3 %").arg(r.auroc, 0, 'f', 3).arg(d.auroc, 0, 'f', 3).arg(100.0 * r.fpr95, 0, 'f', 1)
-                                    : tr("ROC: AUROC %1, FPR95 %2 %").arg(r.auroc, 0, 'f', 3).arg(100.0 * r.fpr95, 0, 'f', 1));
+    chance->removeFromLegend();
+    roc_title_->setText(tr("ROC, FPR at 95 % TPR %1 %").arg(100.0 * r.fpr95, 0, 'f', 1));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -16,15 +16,15 @@ ReliabilityDiagram::ReliabilityDiagram(QWidget* parent) : QWidget(parent), plot_
     title_ = new QCPTextElement(plot_, QString(), QFont(font().family(), 11, QFont::Bold));
     plot_->plotLayout()->addElement(0, 0, title_);
     bars_ = new QCPBars(plot_->xAxis, plot_->yAxis);
-    bars_->setName(tr("accuracy per bin, compressed"));
+    bars_->setName(tr("accuracy, this run"));
     bars_->setBrush(QColor(31, 119, 180, 170));
     bars_->setPen(QPen(QColor(31, 119, 180).darker(130)));
     gap_ = plot_->addGraph();
-    gap_->setName(tr("mean confidence per bin"));
+    gap_->setName(tr("mean confidence"));
     gap_->setLineStyle(QCPGraph::lsNone);
     gap_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssPlus, QColor(214, 39, 40), 9));
     dense_ = plot_->addGraph();
-    dense_->setName(tr("accuracy per bin, dense"));
+    dense_->setName(tr("accuracy, dense"));
     dense_->setPen(QPen(QColor(127, 127, 127), 1.5));
     dense_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     diagonal_ = plot_->addGraph();

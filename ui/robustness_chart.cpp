@@ -40,19 +40,26 @@ RobustnessChart::RobustnessChart(QWidget* parent) : QWidget(parent), plot_(new Q
     layout->addLayout(top);
     layout->addWidget(plot_, 1);
 
+    // Row 0: titles; row 1: accuracy against severity | CE per corruption (horizontal bars, the
+    // names readable at any width); row 2: the legend, under the left plot.
     plot_->plotLayout()->insertRow(0);
-    title_ = new QCPTextElement(plot_, tr("Robustness under corruption"), QFont(font().family(), 11, QFont::Bold));
+    const QFont title_font(font().family(), 10, QFont::Bold);
+    title_ = new QCPTextElement(plot_, tr("Accuracy against severity"), title_font);
     plot_->plotLayout()->addElement(0, 0, title_);
+    plot_->plotLayout()->addElement(0, 1, new QCPTextElement(plot_, tr("Corruption error (CE) vs dense"), title_font));
     plot_->plotLayout()->addElement(1, 1, ce_rect_ = new QCPAxisRect(plot_));
-    plot_->plotLayout()->setColumnStretchFactor(1, 1.3);
-    plot_->plotLayout()->addElement(0, 1, new QCPTextElement(plot_, tr("Corruption error per corruption"), QFont(font().family(), 11, QFont::Bold)));
+    plot_->plotLayout()->setColumnStretchFactor(0, 1.2);
     plot_->axisRect()->axis(QCPAxis::atBottom)->setLabel(tr("Severity"));
     plot_->axisRect()->axis(QCPAxis::atLeft)->setLabel(tr("Accuracy (%)"));
-    ce_rect_->axis(QCPAxis::atLeft)->setLabel(tr("Corruption error vs dense (1 = as robust)"));
-    ce_rect_->axis(QCPAxis::atBottom)->setTickLabelRotation(-40);
+    ce_rect_->axis(QCPAxis::atBottom)->setLabel(tr("CE (1 = dense)"));
+    ce_rect_->axis(QCPAxis::atLeft)->setRangeReversed(true); // the first corruption on top
     plot_->legend->setVisible(true);
     plot_->legend->setBorderPen(Qt::NoPen);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignBottom);
+    plot_->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
+    auto* legend_cell = new QCPLayoutGrid;
+    plot_->plotLayout()->addElement(2, 0, legend_cell);
+    legend_cell->addElement(0, 0, plot_->legend); // moved out of the axis rect: it hides no point
+    plot_->plotLayout()->setRowStretchFactor(2, 0.001);
     follow_palette(plot_);
     connect(corruption_, &QComboBox::currentIndexChanged, this, &RobustnessChart::redraw);
     setRuns({});
@@ -107,7 +114,11 @@ void RobustnessChart::redraw() {
         return;
     }
     const ss::RobustnessResult& first = runs_.front()->result.robustness;
-    note_->setText(tr("First %1 samples, corrupted (seeded); dashed: the dense model.%2")
+    QString mce;
+    for (const ss::RunRecord* r : runs_)
+        if (std::isfinite(r->result.robustness.mce)) mce += tr("%1run %2 mCE %3").arg(mce.isEmpty() ? QString() : QStringLiteral(", ")).arg(r->id).arg(r->result.robustness.mce, 0, 'f', 3);
+    note_->setText(tr("%1. First %2 samples, corrupted (seeded); dashed: the dense model.%3")
+                       .arg(mce.isEmpty() ? tr("No dense comparison") : mce)
                        .arg(first.samples)
                        .arg(without_ ? tr(" %1 selected run(s) without robustness left out.").arg(without_) : QString()));
     std::vector<int> severities;
@@ -140,8 +151,14 @@ void RobustnessChart::redraw() {
     auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
     ticker->setTickStep(1.0);
     x->setTicker(ticker);
-    y->rescale();
-    y->setRange(std::max(0.0, y->range().lower - 5.0), std::min(100.0, y->range().upper + 5.0));
+    double lo = 100.0, hi = 0.0; // every drawn value, with a margin
+    for (int i = 0; i < plot_->graphCount(); ++i)
+        for (auto it = plot_->graph(i)->data()->constBegin(); it != plot_->graph(i)->data()->constEnd(); ++it)
+            if (std::isfinite(it->value)) {
+                lo = std::min(lo, it->value);
+                hi = std::max(hi, it->value);
+            }
+    y->setRange(std::max(0.0, lo - 5.0), std::min(100.0, hi + 5.0));
 
     // CE bars: corruption on x, one bar per run.
     QVector<double> ticks;
@@ -152,13 +169,13 @@ void RobustnessChart::redraw() {
     }
     auto text = QSharedPointer<QCPAxisTickerText>::create();
     text->addTicks(ticks, names);
-    cx->setTicker(text);
+    cy->setTicker(text);
     auto* group = new QCPBarsGroup(plot_);
     double top = 1.2;
     for (size_t i = 0; i < runs_.size(); ++i) {
         const ss::RobustnessResult& r = runs_[i]->result.robustness;
         if (r.ce.size() != first.ce.size()) continue;
-        auto* bars = new QCPBars(cx, cy);
+        auto* bars = new QCPBars(cy, cx); // key: the corruption (left), value: CE (bottom)
         bars->setName(tr("CE, run %1 (mCE %2)").arg(runs_[i]->id).arg(r.mce, 0, 'f', 2));
         bars->setBrush(kRunColors[i % 10]);
         bars->setPen(QPen(kRunColors[i % 10].darker(130)));
@@ -170,19 +187,16 @@ void RobustnessChart::redraw() {
             if (std::isfinite(ce)) top = std::max(top, ce * 1.1);
         }
         bars->setData(ticks, v);
-        plot_->legend->removeItem(plot_->legend->itemCount() - 1); // the left plot's legend names the runs
+        bars->removeFromLegend(); // the left plot's legend names the runs
     }
-    QCPGraph* one = plot_->addGraph(cx, cy);
+    QCPGraph* one = plot_->addGraph(cy, cx); // CE = 1: as robust as dense
     one->setPen(QPen(palette().color(QPalette::WindowText), 1.2, Qt::DashLine));
     one->setData({-1.0, double(first.ce.size())}, {1.0, 1.0});
-    plot_->legend->removeItem(plot_->legend->itemCount() - 1);
-    cx->setRange(-0.6, double(first.ce.size()) - 0.4);
-    cy->setRange(0.0, top);
-    title_->setText(runs_.size() == 1 ? tr("Accuracy under %1: run %2 (mCE %3)")
-                                            .arg(corruption_->currentIndex() == 0 ? tr("corruption") : corruption_->currentText())
-                                            .arg(runs_.front()->id)
-                                            .arg(first.mce, 0, 'f', 3)
-                                      : tr("Accuracy under %1: %2 runs").arg(corruption_->currentIndex() == 0 ? tr("corruption") : corruption_->currentText()).arg(runs_.size()));
+    one->removeFromLegend();
+    cy->setRange(-0.6, double(first.ce.size()) - 0.4);
+    cx->setRange(0.0, top);
+    title_->setText(corruption_->currentIndex() == 0 ? tr("Accuracy against severity, mean of %1 corruptions").arg(first.ce.size())
+                                                     : tr("Accuracy against severity: %1").arg(corruption_->currentText()));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
