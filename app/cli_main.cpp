@@ -44,6 +44,8 @@ const char* kUsage = R"(usage:
   sparsescope-cli sessions merge OUT IN...
   sparsescope-cli sessions card FILE RUN [--model MODEL] [-o CARD.md]   (a model card, Markdown)
   sparsescope-cli sessions purge FILE   (removes the runs deleted in the window, for good)
+  sparsescope-cli sessions exemplars FILE [RUN...] [--model MODEL] [--limit N] [--json]
+                       (samples every run lost: default, every pruned run of the last sweep)
   sparsescope-cli --version
 
 Every command that loads a model refuses NaN or infinite weights unless --allow-nonfinite.

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "formats/file_io.h"
 #include "eval/model_card.h"
+#include "eval/pruning_exemplars.h"
 #include "formats/model_io.h"
 #include "eval/result_json.h"
 #include "eval/baseline_comparison.h"
@@ -228,12 +229,66 @@ int card(const std::vector<std::string>& p, const Args& a) {
     return 0;
 }
 
+// sessions exemplars FILE [RUN...]: samples lost by every run given; without RUNs, by every pruned
+// run on the model and data of the session's last pruned run (a sparsity sweep).
+int exemplars(const std::vector<std::string>& p, const Args& a) {
+    if (p.empty()) throw UsageError("sessions exemplars takes FILE [RUN...]");
+    const auto runs = readable_runs(*open_ro(p[0]));
+    std::vector<const ss::RunRecord*> chosen;
+    for (size_t i = 1; i < p.size(); ++i) chosen.push_back(&find_run(runs, p[i], p[0]));
+    if (chosen.empty()) {
+        const ss::RunRecord* last = nullptr;
+        for (const ss::RunRecord& r : runs)
+            if (r.plan.prune.method != ss::PruneMethod::None && r.result.has_comparison) last = &r;
+        if (!last) throw ss::Error(p[0] + ": no pruned run compared with the dense model");
+        for (const ss::RunRecord& r : runs)
+            if (r.plan.prune.method != ss::PruneMethod::None && r.result.has_comparison && r.model_sha256 == last->model_sha256 &&
+                r.model_name == last->model_name && r.dataset_sha256 == last->dataset_sha256 && r.dataset_path == last->dataset_path &&
+                r.result.samples == last->result.samples)
+                chosen.push_back(&r);
+    }
+    const ss::ExemplarReport rep = ss::pruning_identified_exemplars(chosen);
+    std::vector<std::string> labels;
+    if (a.given("--model")) labels = ss::load_model(a.get("--model", "")).labels;
+    auto name = [&](int c) { return size_t(c) < labels.size() ? labels[size_t(c)] : std::to_string(c); };
+    if (a.has("--json")) {
+        nlohmann::json j;
+        j["runs"] = rep.run_ids;
+        j["samples"] = rep.samples;
+        j["count"] = rep.exemplars.size();
+        j["per_class"] = rep.per_class;
+        nlohmann::json list = nlohmann::json::array();
+        for (const ss::PruningExemplar& e : rep.exemplars)
+            list.push_back({{"sample", e.sample}, {"label", e.label}, {"preds", e.preds}, {"mean_p_true", e.mean_p_true}, {"dense_p_true", e.dense_p_true}});
+        j["exemplars"] = list;
+        std::printf("%s\n", j.dump(1).c_str());
+        return 0;
+    }
+    std::string ids;
+    for (int64_t id : rep.run_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+    std::printf("%zu of %d samples are right under dense and wrong under every one of runs %s (pruning-identified exemplars)\n", rep.exemplars.size(),
+                rep.samples, ids.c_str());
+    std::printf("  per class:");
+    for (size_t c = 0; c < rep.per_class.size(); ++c)
+        if (rep.per_class[c]) std::printf("  %s %d", name(int(c)).c_str(), rep.per_class[c]);
+    std::printf("\n  %-7s %-14s %-10s %s\n", "sample", "true class", "mean p", "predictions, run by run");
+    const size_t show = size_t(a.get_int("--limit", 20, 0, 1 << 30));
+    for (size_t i = 0; i < rep.exemplars.size() && i < show; ++i) {
+        const ss::PruningExemplar& e = rep.exemplars[i];
+        std::string preds;
+        for (int q : e.preds) preds += (preds.empty() ? "" : ", ") + name(q);
+        std::printf("  %-7d %-14s %-10.3f %s\n", e.sample, name(e.label).c_str(), e.mean_p_true, preds.c_str());
+    }
+    if (rep.exemplars.size() > show) std::printf("  ... %zu more (--limit N, --json)\n", rep.exemplars.size() - show);
+    return 0;
+}
+
 } // namespace
 
 int cmd_sessions(int argc, char** argv) {
-    if (argc < 3) throw UsageError("sessions needs a subcommand: list, show, diff, export, merge, card or purge");
+    if (argc < 3) throw UsageError("sessions needs a subcommand: list, show, diff, export, merge, card, exemplars or purge");
     const std::string sub = argv[2];
-    const Args a(argc, argv, 3, {"--format", "-o", "--model"}, {"--json"});
+    const Args a(argc, argv, 3, {"--format", "-o", "--model", "--limit"}, {"--json"});
     const auto& p = a.positional;
     if (sub == "list") {
         if (p.size() != 1) throw UsageError("sessions list takes one FILE");
@@ -250,6 +305,7 @@ int cmd_sessions(int argc, char** argv) {
     }
     if (sub == "merge") return merge(p);
     if (sub == "card") return card(p, a);
+    if (sub == "exemplars") return exemplars(p, a);
     if (sub == "purge") { // the one subcommand that writes: runs deleted in the window leave the file for good
         if (p.size() != 1) throw UsageError("sessions purge takes one FILE");
         auto db = ss::SessionDb::open(p[0], ss::SessionAccess::ReadWrite);
@@ -257,7 +313,7 @@ int cmd_sessions(int argc, char** argv) {
         std::fprintf(stderr, "purge: %lld deleted run(s) removed from %s; %lld runs remain\n", (long long)n, p[0].c_str(), (long long)db->run_count());
         return 0;
     }
-    throw UsageError("unknown sessions subcommand '" + sub + "' (list, show, diff, export, merge, card, purge)");
+    throw UsageError("unknown sessions subcommand '" + sub + "' (list, show, diff, export, merge, card, exemplars, purge)");
 }
 
 } // namespace cli

@@ -64,6 +64,9 @@ check "leakage size mismatch" 1 'cannot be compared for leakage' "$cli" data /us
 check "drift" 0 'mean value +[0-9.]+ -> [0-9.]+ +KS D [0-9.]+, p [0-9.e-]+ +shifted' "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --limit 500 --corrupt brightness:3 --prune magnitude:0.5
 check "drift json" 0 '"new_confidence": 0\.[0-9]+' "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --limit 300 --quant int8 --json
 check "drift bad corruption" 2 "--corrupt 'fog:2': expected NAME:SEVERITY" "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --corrupt fog:2
+"$cli" sweep "$model" --session "$tmp/pie.sparsescope" --sparsity 0.5,0.9 --limit 500 --latency-samples 5 >/dev/null 2>&1
+check "exemplars" 0 '^[0-9]+ of 500 samples are right under dense and wrong under every one of runs 1, 2 \(pruning-identified exemplars\)' "$cli" sessions exemplars "$tmp/pie.sparsescope"
+check "exemplars json" 0 '"runs": \[' "$cli" sessions exemplars "$tmp/pie.sparsescope" 2 --json
 check "comparison" 0 '"agreement":' "$cli" eval "$model" --limit 300 --prune nm:2:4 --json
 check "drop experts (calibrated)" 0 'dropped moe\.' "$cli" eval "$model" --limit 300 --prune experts:2
 printf '{"quant": "int8", "layers": {"head": {"quant": "none"}}}' > "$tmp/plan.json"

@@ -8,6 +8,7 @@
 #include "eval/mcnemar.h"
 #include "eval/ood_eval.h"
 #include "eval/ood_scores.h"
+#include "eval/pruning_exemplars.h"
 #include "eval/robustness.h"
 #include "test_support.h"
 
@@ -91,6 +92,39 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, ood_separation({std::nanf("")}, {1}));
         const float logits[] = {0.0f, 0.0f};
         QVERIFY(std::fabs(negative_energy(logits, 1, 2)[0] - std::log(2.0f)) < 1e-6f);
+    }
+
+    // Samples lost by every run: run A lost 3, 5, 8; run B lost 5, 8, 9 and gained 3; run C lost
+    // 8, 5. Exemplars: 5 and 8, the lower mean p(true) first; per class counted.
+    void pruningIdentifiedExemplars() {
+        auto run = [](int64_t id, std::vector<FlippedSample> flipped) {
+            RunRecord r;
+            r.id = id;
+            r.model_name = "m";
+            r.dataset_path = "d";
+            r.result.samples = 100;
+            r.result.has_comparison = true;
+            r.result.comparison.flipped = std::move(flipped);
+            return r;
+        };
+        const RunRecord a = run(1, {{3, 0, 0, 1, 0.9f, 0.2f}, {5, 1, 1, 2, 0.8f, 0.3f}, {8, 2, 2, 0, 0.7f, 0.1f}});
+        const RunRecord b = run(2, {{5, 1, 1, 0, 0.8f, 0.1f}, {8, 2, 2, 1, 0.7f, 0.2f}, {9, 0, 0, 2, 0.6f, 0.3f}, {3, 0, 1, 0, 0.4f, 0.6f}});
+        const RunRecord c = run(3, {{8, 2, 2, 1, 0.7f, 0.3f}, {5, 1, 1, 0, 0.8f, 0.5f}});
+        const ExemplarReport r = pruning_identified_exemplars({&a, &b, &c});
+        QCOMPARE(r.exemplars.size(), size_t(2));
+        QCOMPARE(r.exemplars[0].sample, 8); // mean p (0.1 + 0.2 + 0.3) / 3 = 0.2
+        QCOMPARE(r.exemplars[1].sample, 5); // (0.3 + 0.1 + 0.5) / 3 = 0.3
+        QVERIFY(std::fabs(r.exemplars[0].mean_p_true - 0.2) < 1e-6);
+        QCOMPARE(r.exemplars[1].preds, (std::vector<int>{2, 0, 0}));
+        QCOMPARE(r.per_class, (std::vector<int>{0, 1, 1}));
+        QCOMPARE(r.run_ids, (std::vector<int64_t>{1, 2, 3}));
+        QCOMPARE(pruning_identified_exemplars({&a}).exemplars.size(), size_t(3));
+        RunRecord other = c;
+        other.result.samples = 50;
+        QVERIFY(test_support::error_message([&] { pruning_identified_exemplars({&a, &other}); }).find("evaluated 50 samples") != std::string::npos);
+        other = c;
+        other.result.has_comparison = false;
+        QVERIFY(test_support::error_message([&] { pruning_identified_exemplars({&a, &other}); }).find("not compared") != std::string::npos);
     }
 
     // Both models' scores on the test split against an OOD set: a model against itself separates

@@ -2,6 +2,7 @@
 #include "flipped_gallery.h"
 
 #include "data/duplicates.h"
+#include "eval/pruning_exemplars.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -56,14 +57,58 @@ FlippedGallery::FlippedGallery(QWidget* parent) : QWidget(parent), filter_(new Q
 
 void FlippedGallery::setRun(const ss::RunRecord* run, std::shared_ptr<const ss::Dataset> data, const std::vector<std::string>& labels) {
     has_run_ = run != nullptr;
+    several_.clear();
     if (run) run_ = *run;
     data_ = std::move(data);
     labels_ = labels;
     refill();
 }
 
+void FlippedGallery::setRuns(const std::vector<const ss::RunRecord*>& runs, std::shared_ptr<const ss::Dataset> data, const std::vector<std::string>& labels) {
+    if (runs.size() < 2) return setRun(runs.empty() ? nullptr : runs.front(), std::move(data), labels);
+    several_.clear();
+    for (const ss::RunRecord* r : runs) several_.push_back(*r);
+    has_run_ = false;
+    data_ = std::move(data);
+    labels_ = labels;
+    refill();
+}
+
+void FlippedGallery::fillExemplars() {
+    filter_->setEnabled(false);
+    std::vector<const ss::RunRecord*> runs;
+    for (const ss::RunRecord& r : several_) runs.push_back(&r);
+    ss::ExemplarReport rep;
+    try {
+        rep = ss::pruning_identified_exemplars(runs);
+    } catch (const std::exception& e) {
+        summary_->setText(tr("The selected runs cannot be compared sample by sample: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    const bool same_data = data_ && data_->sha256 == several_.front().dataset_sha256;
+    const int side = same_data ? ss::square_image_side(*data_) : 0;
+    auto name = [&](int c) { return size_t(c) < labels_.size() ? QString::fromStdString(labels_[size_t(c)]) : QString::number(c); };
+    for (size_t i = 0; i < rep.exemplars.size() && int(i) < kMaxShown; ++i) {
+        const ss::PruningExemplar& e = rep.exemplars[i];
+        auto* item = new QListWidgetItem(tr("#%1\n%2\nnow %3\nmean p %4").arg(e.sample).arg(name(e.label)).arg(name(e.preds.back())).arg(e.mean_p_true, 0, 'f', 2));
+        QStringList preds;
+        for (size_t k = 0; k < e.preds.size(); ++k) preds << tr("run %1: %2").arg(rep.run_ids[k]).arg(name(e.preds[k]));
+        item->setToolTip(tr("Sample %1, true class %2, right under dense (p %3); wrong under every selected run:\n%4")
+                             .arg(e.sample).arg(name(e.label)).arg(double(e.dense_p_true), 0, 'f', 3).arg(preds.join(QLatin1Char('\n'))));
+        if (side > 0 && e.sample < data_->count) item->setIcon(QIcon(sample_pixmap(*data_, e.sample, side)));
+        item->setData(Qt::UserRole, e.sample);
+        list_->addItem(item);
+    }
+    QString text = tr("%1 of %2 samples were right under dense and wrong under every one of the %3 selected runs (pruning-identified exemplars).")
+                       .arg(rep.exemplars.size()).arg(rep.samples).arg(rep.run_ids.size());
+    if (!same_data) text += tr(" Open the data these runs measured to see the images.");
+    summary_->setText(text);
+}
+
 void FlippedGallery::refill() {
     list_->clear();
+    filter_->setEnabled(true);
+    if (!has_run_ && several_.size() >= 2) return fillExemplars();
     if (!has_run_ || !run_.result.has_comparison) {
         summary_->setText(has_run_ ? tr("Run %1 has no comparison with the dense model.").arg(run_.id) : tr("Select a run to see the samples it flipped."));
         return;

@@ -25,6 +25,9 @@ public:
     // `data` must be the data the run was measured on (its SHA-256) to show images; otherwise the
     // gallery lists the samples without them and says why.
     void setRun(const ss::RunRecord* run, std::shared_ptr<const ss::Dataset> data, const std::vector<std::string>& labels);
+    // Two or more runs: the samples every one of them lost (pruning-identified exemplars,
+    // eval/pruning_exemplars.h), the most surely forgotten first; the filter does not apply.
+    void setRuns(const std::vector<const ss::RunRecord*>& runs, std::shared_ptr<const ss::Dataset> data, const std::vector<std::string>& labels);
     QListWidget* list() const { return list_; }
     QComboBox* filterCombo() const { return filter_; }
     QLabel* summary() const { return summary_; }
@@ -33,6 +36,8 @@ public:
 
 private:
     void refill();
+    void fillExemplars();
+    std::vector<ss::RunRecord> several_; // two or more runs: their common lost samples
     QComboBox* filter_;
     QLabel* summary_;
     QListWidget* list_;

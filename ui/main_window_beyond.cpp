@@ -46,7 +46,7 @@ void MainWindow::showBeyondAccuracy(const std::vector<int>& rows) {
     const ss::RunRecord* one = runs.empty() ? nullptr : runs.front();
     reliability_->setRun(one);
     ood_chart_->setRun(one);
-    gallery_->setRun(one, dataset_, classNames());
+    gallery_->setRuns(runs, dataset_, classNames()); // several: the samples all of them lost
 }
 
 void MainWindow::addBeyondAccuracy(EvaluationJob* job) {
