@@ -246,7 +246,8 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
 int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
-                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions", "--robustness-samples", "--ood"},
+                                 "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions", "--robustness-samples", "--ood",
+                                 "--slices", "--slice-labels"},
                  {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline", "--robustness"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);
@@ -285,6 +286,25 @@ int cmd_eval(int argc, char** argv) {
         ood = ood_samples_from(a, model);
         req.ood = &ood;
         req.ood_name = a.get("--ood", "");
+    }
+    // --slices FILE.csv:COLUMN (row i describes sample i), --slice-labels NAME=L1,L2[;NAME=...].
+    const int evaluated = opt.limit > 0 ? std::min(opt.limit, data.count) : data.count;
+    if (a.given("--slices")) {
+        const std::string spec = a.get("--slices", "");
+        const size_t colon = spec.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+            throw UsageError("--slices '" + spec + "': expected FILE.csv:COLUMN");
+        for (ss::Slice& s : ss::slices_from_csv(spec.substr(0, colon), spec.substr(colon + 1), evaluated)) req.slices.push_back(std::move(s));
+    }
+    if (a.given("--slice-labels")) {
+        const std::string all = a.get("--slice-labels", "");
+        const std::vector<std::string> names = ss::class_labels(model.labels, data.class_names);
+        size_t start = 0;
+        while (start <= all.size()) {
+            const size_t end = std::min(all.find(';', start), all.size());
+            if (end > start) req.slices.push_back(ss::slice_from_labels(all.substr(start, end - start), data.labels, names, evaluated));
+            start = end + 1;
+        }
     }
     req.dense = &model;
     req.data = &data;
@@ -371,6 +391,15 @@ int cmd_eval(int argc, char** argv) {
                 e.threads > 1 ? "s" : "");
     std::printf("throughput %.0f samples/s\n", e.throughput_sps);
     print_machine_load(e);
+    if (!e.slices.empty()) {
+        std::printf("slices     (McNemar against dense, Holm-corrected over the slices)\n");
+        std::printf("  %-24s %7s  %11s  %9s  %s\n", "slice", "samples", "lost/gained", "change", "Holm p");
+        for (const ss::SliceResult& s : e.slices) {
+            char p[48] = "-";
+            if (!std::isnan(s.p_holm)) std::snprintf(p, sizeof p, "%.3g%s", s.p_holm, s.regression() ? "  REGRESSION" : s.p_holm < 0.05 ? "  improved" : "");
+            std::printf("  %-24s %7d  %5d/%-5d  %+8.2f  %s\n", s.name.c_str(), s.count, s.lost, s.gained, s.delta_points, p);
+        }
+    }
     if (e.has_ood) print_ood(e.ood);
     if (e.has_robustness) print_robustness(e.robustness);
     std::printf("weights    %lld bytes, sparsity %.4f\n", (long long)e.weight_bytes, e.sparsity);

@@ -19,6 +19,7 @@ const char* kUsage = R"(usage:
                        [--input-scale F] [--input-mean F] [--input-std F]
                        [--robustness [--severities 1,3,5] [--corruptions NAME,...] [--robustness-samples N]]
                        [--ood glyphs|noise|PATH]   (out-of-distribution separation, both models)
+                       [--slices FILE.csv:COLUMN] [--slice-labels NAME=L1,L2[;NAME=...]]
   sparsescope-cli eval LM_DIR --data TEXT.txt|TOKENS.npy [--tokenizer PATH] [--add-bos] [--ctx N]
                        [--chunks K] [--gen-tokens N] [COMPRESSION] [--threads N] [--json]
   sparsescope-cli generate LM_DIR --prompt TEXT [-n N] [--temp T] [--top-p P] [--seed S]

@@ -64,6 +64,10 @@ check "leakage size mismatch" 1 'cannot be compared for leakage' "$cli" data /us
 check "drift" 0 'mean value +[0-9.]+ -> [0-9.]+ +KS D [0-9.]+, p [0-9.e-]+ +shifted' "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --limit 500 --corrupt brightness:3 --prune magnitude:0.5
 check "drift json" 0 '"new_confidence": 0\.[0-9]+' "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --limit 300 --quant int8 --json
 check "drift bad corruption" 2 "--corrupt 'fog:2': expected NAME:SEVERITY" "$cli" drift /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist "$model" --corrupt fog:2
+printf 'id,site\n' > "$tmp/sl.csv"; for i in $(seq 0 299); do echo "$i,s$((i % 3))" >> "$tmp/sl.csv"; done
+check "slices" 0 '^  footwear +[0-9]+ ' "$cli" eval "$model" --limit 300 --prune magnitude:0.8 --slices "$tmp/sl.csv:site" --slice-labels 'footwear=Sandal,Sneaker,Ankle boot'
+check "slices json" 0 '"slices":\[\{"delta_points":' "$cli" eval "$model" --limit 300 --prune magnitude:0.8 --slices "$tmp/sl.csv:site" --json
+check "slices short file" 1 'sl.csv: 300 data rows, but 500 samples were evaluated' "$cli" eval "$model" --limit 500 --slices "$tmp/sl.csv:site"
 "$cli" sweep "$model" --session "$tmp/pie.sparsescope" --sparsity 0.5,0.9 --limit 500 --latency-samples 5 >/dev/null 2>&1
 check "exemplars" 0 '^[0-9]+ of 500 samples are right under dense and wrong under every one of runs 1, 2 \(pruning-identified exemplars\)' "$cli" sessions exemplars "$tmp/pie.sparsescope"
 check "exemplars json" 0 '"runs": \[' "$cli" sessions exemplars "$tmp/pie.sparsescope" 2 --json

@@ -10,6 +10,7 @@
 #include "eval/ood_scores.h"
 #include "eval/pruning_exemplars.h"
 #include "eval/robustness.h"
+#include "eval/slices.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -92,6 +93,47 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, ood_separation({std::nanf("")}, {1}));
         const float logits[] = {0.0f, 0.0f};
         QVERIFY(std::fabs(negative_energy(logits, 1, 2)[0] - std::log(2.0f)) < 1e-6f);
+    }
+
+    // Slices: samples 0-9; flipped 1, 2 (lost), 3 (gained), 7 (lost). Slice A = {0,1,2,3}: 2 lost,
+    // 1 gained, p = 1; slice B = {7, 8}: 1 lost, p = 1; slice C = {5}: untested (NaN).
+    void slicesLikeClasses() {
+        const std::vector<FlippedSample> flipped = {{1, 0, 0, 1, 0.9f, 0.2f}, {2, 1, 1, 0, 0.8f, 0.3f}, {3, 0, 1, 0, 0.3f, 0.7f}, {7, 1, 1, 0, 0.6f, 0.4f}};
+        const std::vector<SliceResult> r = slice_regressions(flipped, {{"A", {0, 1, 2, 3}}, {"B", {7, 8}}, {"C", {5}}});
+        QCOMPARE(r.size(), size_t(3));
+        QCOMPARE(r[0].lost, 2);
+        QCOMPARE(r[0].gained, 1);
+        QCOMPARE(r[0].delta_points, -25.0);
+        QCOMPARE(r[0].p, 1.0); // 2 P[Bin(3, 1/2) <= 1] = 2 x 4/8
+        QCOMPARE(r[1].p, 1.0);
+        QVERIFY(std::isnan(r[2].p) && std::isnan(r[2].p_holm));
+        // 12 lost, 0 gained: p = 2 / 2^12; Holm over two tested slices doubles the smaller.
+        std::vector<FlippedSample> many;
+        for (int i = 0; i < 12; ++i) many.push_back({i, 0, 0, 1, 0.9f, 0.1f});
+        const std::vector<SliceResult> m = slice_regressions(many, {{"all", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}, {"one", {0}}});
+        QVERIFY(std::fabs(m[0].p - 2.0 / 4096.0) < 1e-15);
+        QVERIFY(std::fabs(m[0].p_holm - 4.0 / 4096.0) < 1e-15);
+        QVERIFY(m[0].regression() && !m[1].regression());
+
+        // From a CSV column (row i is sample i) and from labels by name or number.
+        QTemporaryDir dir;
+        const std::string csv = dir.filePath("s.csv").toStdString();
+        test_support::write_bytes(csv, [] {
+            const std::string t = "id,site\n0,north\n1,\"south, coast\"\n2,north\n3,east\n4,south\n";
+            return std::vector<uint8_t>(t.begin(), t.end());
+        }());
+        const std::vector<Slice> s = slices_from_csv(csv, "site", 4);
+        QCOMPARE(s.size(), size_t(3));
+        QCOMPARE(s[0].name, std::string("north"));
+        QCOMPARE(s[0].samples, (std::vector<int>{0, 2}));
+        QCOMPARE(s[1].name, std::string("south, coast"));
+        QVERIFY(test_support::error_message([&] { slices_from_csv(csv, "region", 4); }).find("no column 'region' in the header (id, site)") != std::string::npos);
+        QVERIFY(test_support::error_message([&] { slices_from_csv(csv, "site", 9); }).find("5 data rows, but 9 samples were evaluated") != std::string::npos);
+        const Slice shoes = slice_from_labels("shoes=Sandal,2", {0, 1, 2, 1, 0}, {"Top", "Sandal", "Bag"}, 5);
+        QCOMPARE(shoes.name, std::string("shoes"));
+        QCOMPARE(shoes.samples, (std::vector<int>{1, 2, 3}));
+        QVERIFY(test_support::error_message([] { slice_from_labels("x=Boot", {0}, {"Top"}, 1); }).find("'Boot' is neither a class number nor a class name (Top)") !=
+                std::string::npos);
     }
 
     // Samples lost by every run: run A lost 3, 5, 8; run B lost 5, 8, 9 and gained 3; run C lost

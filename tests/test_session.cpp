@@ -4,6 +4,7 @@
 #include "eval/run_delta.h"
 #include "eval/ood_scores.h"
 #include "eval/robustness.h"
+#include "eval/slices.h"
 #include "eval/confidence_calibration.h"
 #include "session/session_db.h"
 #include "session/session_migrations.h"
@@ -670,6 +671,7 @@ private slots:
         r.result.ood.dense_energy = r.result.ood.energy;
         r.result.ood.has_dense = true;
         r.result.has_ood = true;
+        r.result.slices = slice_regressions(c.flipped, {{"site A", {4, 17, 30}}, {"site B", {1}}});
         {
             auto db = SessionDb::open(path);
             db->add_run(r);
@@ -704,6 +706,11 @@ private slots:
         QCOMPARE(b.result.ood.msp.roc_tpr, r.result.ood.msp.roc_tpr);
         QCOMPARE(b.result.ood.energy.out_hist, r.result.ood.energy.out_hist);
         QCOMPARE(b.result.ood.energy.hist_hi, 3.0);
+        QCOMPARE(b.result.slices.size(), size_t(2));
+        QCOMPARE(b.result.slices[0].name, std::string("site A"));
+        QCOMPARE(b.result.slices[0].lost, 1); // sample 17
+        QCOMPARE(b.result.slices[0].gained, 1); // sample 4
+        QVERIFY(std::isnan(b.result.slices[1].p));
         // A run without them stays without them.
         RunRecord plain = sample_run(0, 0.5);
         {

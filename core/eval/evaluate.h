@@ -8,6 +8,7 @@
 #include "eval/layer_cost.h"
 #include "eval/ood_eval.h"
 #include "eval/robustness.h"
+#include "eval/slices.h"
 #include "data/dataset.h"
 
 #include <cstdint>
@@ -67,6 +68,7 @@ struct EvalResult {
     RobustnessResult robustness;            // accuracy under corruptions, against dense
     bool has_ood = false;                   // measured when asked (RunRequest::ood)
     OodEvaluation ood;                      // in- vs out-of-distribution separation; its figures are also metrics
+    std::vector<SliceResult> slices;        // user-defined slices against dense (RunRequest::slices); empty: none asked
 };
 
 // What every evaluation reports about the compressed model and the machine before measuring:

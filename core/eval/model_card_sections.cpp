@@ -52,6 +52,14 @@ void regressions_section(std::ostringstream& md, const RunRecord& r, const Model
            << f("%.3g", c.class_p_holm[k]) << " | " << (flagged ? (c.class_lost[k] > c.class_gained[k] ? "**regression**" : "improved") : "") << " |\n";
     }
     md << "\n" << (any ? "" : "No class changed significantly (Holm-corrected p < 0.05).\n\n");
+    if (!r.result.slices.empty()) {
+        md << "User-defined slices, tested the same way (Holm-corrected over the slices):\n\n";
+        md << "| Slice | Samples | Lost | Gained | Change (points) | Holm p | |\n|---|---:|---:|---:|---:|---:|---|\n";
+        for (const SliceResult& s : r.result.slices)
+            md << "| " << cell(s.name) << " | " << s.count << " | " << s.lost << " | " << s.gained << " | " << f("%+.2f", s.delta_points) << " | "
+               << (std::isnan(s.p_holm) ? "—" : f("%.3g", s.p_holm)) << " | " << (s.regression() ? "**regression**" : "") << " |\n";
+        md << "\n";
+    }
     if (!c.flipped.empty()) {
         md << "The samples whose probability of the true class changed most (index in the evaluation data):\n\n";
         md << "| Sample | True class | Uncompressed | Compressed | p(true), uncompressed → compressed |\n|---:|---|---|---|---|\n";

@@ -157,6 +157,14 @@ std::string run_record_json(const RunRecord& r, const std::vector<std::string>& 
         json ids = json::array(), lost = json::array();
         for (const FlippedSample& f : c.flipped) (f.lost() ? lost : ids).push_back(f.sample);
         j["flipped"] = {{"count", c.flipped.size()}, {"lost", lost}, {"gained", ids}};
+        if (!e.slices.empty()) {
+            json slices = json::array();
+            for (const SliceResult& s : e.slices)
+                slices.push_back({{"name", s.name}, {"samples", s.count}, {"lost", s.lost}, {"gained", s.gained}, {"delta_points", s.delta_points},
+                                  {"p", std::isnan(s.p) ? json(nullptr) : json(s.p)}, {"p_holm", std::isnan(s.p_holm) ? json(nullptr) : json(s.p_holm)},
+                                  {"regression", s.regression()}});
+            j["slices"] = slices;
+        }
     }
     return j.dump(indent);
 }

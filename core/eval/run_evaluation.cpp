@@ -91,6 +91,12 @@ RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes)
         }
     }
     r.result = evaluate(cm, *req.data, opt);
+    if (!req.slices.empty() && r.result.has_comparison && !r.result.cancelled) {
+        // Only the samples evaluated count (a slice defined over more of the data is cut to them).
+        std::vector<Slice> cut = req.slices;
+        for (Slice& s : cut) s.samples.erase(std::lower_bound(s.samples.begin(), s.samples.end(), r.result.samples), s.samples.end());
+        r.result.slices = slice_regressions(r.result.comparison.flipped, cut);
+    }
     if (req.ood && !r.result.cancelled) {
         const Model* dense = req.dense;
         std::optional<Model> dense_with_input;

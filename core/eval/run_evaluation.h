@@ -9,6 +9,7 @@
 #include "data/dataset.h"
 #include "eval/baseline_comparison.h"
 #include "eval/evaluate.h"
+#include "eval/slices.h"
 #include "eval/lm_evaluate.h"
 #include "eval/run_record.h"
 #include "model/model.h"
@@ -44,6 +45,8 @@ struct RunRequest {
     // ood_name says what they are ("glyphs", "noise", a path).
     const Dataset* ood = nullptr;
     std::string ood_name;
+    // User-defined slices (slices.h), tested like classes against dense; their results in result.slices.
+    std::vector<Slice> slices;
 };
 
 // The run's record with its result; result.cancelled when progress said stop. `notes`, when given,

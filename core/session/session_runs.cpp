@@ -262,6 +262,21 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
             step_done(db, path, oo.get());
         }
     }
+    if (!e.slices.empty()) {
+        Stmt sl = prepare(db, path, "INSERT INTO run_slice (run_id, position, name, count, lost, gained, p_mcnemar, p_holm) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+        for (size_t i = 0; i < e.slices.size(); ++i) {
+            const SliceResult& c = e.slices[i];
+            sqlite3_bind_int64(sl.get(), 1, id);
+            sqlite3_bind_int(sl.get(), 2, int(i));
+            bind_text(sl.get(), 3, c.name);
+            sqlite3_bind_int(sl.get(), 4, c.count);
+            sqlite3_bind_int(sl.get(), 5, c.lost);
+            sqlite3_bind_int(sl.get(), 6, c.gained);
+            bind_real_or_null(sl.get(), 7, c.p);
+            bind_real_or_null(sl.get(), 8, c.p_holm);
+            step_done(db, path, sl.get());
+        }
+    }
     if (e.has_robustness) {
         Stmt co = prepare(db, path, "INSERT INTO run_corruption (run_id, position, corruption, severity, accuracy, dense_accuracy, samples) VALUES (?1,?2,?3,?4,?5,?6,?7)");
         for (size_t i = 0; i < e.robustness.cells.size(); ++i) {
@@ -505,6 +520,18 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, Delete
                      o.out_count = res->out_count;
                      o.has_dense = o.has_dense || model == "dense";
                      r.result.has_ood = true;
+                 });
+    for_each_row("SELECT run_id, name, count, lost, gained, p_mcnemar, p_holm FROM run_slice ORDER BY run_id, position",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     SliceResult c;
+                     c.name = text_col(t, 1);
+                     c.count = sqlite3_column_int(t, 2);
+                     c.lost = sqlite3_column_int(t, 3);
+                     c.gained = sqlite3_column_int(t, 4);
+                     c.delta_points = c.count > 0 ? 100.0 * double(c.gained - c.lost) / c.count : 0.0;
+                     c.p = real_or_nan(t, 5);
+                     c.p_holm = real_or_nan(t, 6);
+                     r.result.slices.push_back(c);
                  });
     std::map<int64_t, std::vector<std::tuple<std::string, int, double, double>>> corruption_rows;
     std::map<int64_t, int> corruption_samples;

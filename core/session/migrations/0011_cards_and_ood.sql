@@ -20,3 +20,15 @@ CREATE TABLE run_ood (
 -- How many samples each corruption was measured on (the first N of the run's; NULL before schema 11:
 -- not recorded).
 ALTER TABLE run_corruption ADD COLUMN samples INTEGER;
+-- User-defined slices of each run (eval/slices.h): groups of samples tested like classes.
+CREATE TABLE run_slice (
+  run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  position  INTEGER NOT NULL, -- the order given
+  name      TEXT NOT NULL,
+  count     INTEGER NOT NULL,
+  lost      INTEGER NOT NULL,
+  gained    INTEGER NOT NULL,
+  p_mcnemar REAL,             -- NULL: no sample of the slice changed
+  p_holm    REAL,
+  PRIMARY KEY (run_id, position)
+);
