@@ -28,6 +28,10 @@
 #include <cstdio>
 #include <optional>
 
+#include "eval/lm_robustness.h"
+#include "formats/file_io.h"
+#include <nlohmann/json.hpp>
+
 namespace cli {
 
 namespace {
@@ -159,6 +163,21 @@ std::pair<int64_t, int64_t> resident_bytes() {
     return {peak, now};
 }
 
+// The Jargon File as Debian's jargon-text installs it: public-domain hacker slang, out of domain for
+// a model that read the Bible.
+constexpr const char* kJargonFile = "/usr/share/doc/jargon-text/jargon.txt.gz";
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+        const size_t end = std::min(s.find(',', start), s.size());
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
 int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPlan& plan, const ss::EvalOptions& opt) {
     if (!a.options.count("--data"))
         throw UsageError("a language model needs --data FILE.txt (tokenized with the model's tokenizer) or FILE.npy (token ids)");
@@ -211,8 +230,58 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
     std::vector<std::string> notes;
     const ss::RunRecord r = ss::run_evaluation(req, &notes);
     const auto [peak, now] = resident_bytes();
+    // --robustness (or --ood-text, --typos): the same comparison on out-of-domain text and on the
+    // evaluation text with typing errors.
+    std::vector<ss::LmRobustnessRow> text_rows;
+    if (a.has("--robustness") || a.given("--ood-text") || a.given("--typos")) {
+        ss::materialize_deferred(model);
+        std::vector<ss::LmTextVariant> variants;
+        // Default: the demo's excerpt beside the model, else Debian's whole Jargon File.
+        const std::string beside = (std::filesystem::path(model.source_path) / "jargon-ood.txt").string();
+        const std::string ood = a.get("--ood-text", ss::file_exists(beside) ? beside : ss::file_exists(kJargonFile) ? kJargonFile : "");
+        if (!ood.empty()) variants.push_back({"out of domain: " + std::filesystem::path(ood).filename().string(), ss::load_token_data(ood, model.lm.vocab, model.lm.tokenizer_path, topt)});
+        const std::string data_path = a.get("--data", "");
+        if (std::filesystem::path(data_path).extension() == ".npy") {
+            std::fprintf(stderr, "eval: typos need text; %s holds token ids, so only the out-of-domain text is measured\n", data_path.c_str());
+        } else {
+            for (const std::string& t : split_list(a.get("--typos", "1,5,10"))) {
+                char* end = nullptr;
+                const double pct = std::strtod(t.c_str(), &end);
+                if (*end || !(pct > 0.0 && pct <= 100.0)) throw UsageError("--typos: '" + t + "' is not a rate in percent, above 0 and at most 100");
+                ss::TokenDataOptions noisy = topt;
+                noisy.typo_rate = pct / 100.0;
+                variants.push_back({"typos " + t + " %", ss::load_token_data(data_path, model.lm.vocab, model.lm.tokenizer_path, noisy)});
+            }
+        }
+        const ss::CompressedModel cm = ss::compress(model, plan, calib ? ss::CalibrationSet(calib.get(), req.lm.ctx) : ss::CalibrationSet());
+        ss::LmEvalOptions lo = req.lm;
+        lo.threads = opt.threads;
+        lo.progress = {};
+        text_rows = ss::lm_text_robustness(cm, model, variants, lo);
+        const auto& M = r.result.metrics;
+        auto get = [&](const char* k) { return M.count(k) ? M.at(k) : 0.0; };
+        ss::LmRobustnessRow base;
+        base.text = "evaluation text";
+        base.tokens_scored = r.result.samples;
+        base.perplexity = get("perplexity");
+        base.dense_perplexity = get("dense_perplexity");
+        base.ppl_ratio = get("ppl_ratio");
+        base.kld_mean = get("kld_mean");
+        base.same_top_p = get("same_top_p");
+        base.ece = get("ece");
+        base.dense_ece = get("dense_ece");
+        text_rows.insert(text_rows.begin(), base);
+    }
     if (a.has("--json")) {
-        std::printf("%s\n", ss::lm_run_json(r, peak).c_str());
+        nlohmann::json j = nlohmann::json::parse(ss::lm_run_json(r, peak));
+        if (!text_rows.empty()) {
+            nlohmann::json rows = nlohmann::json::array();
+            for (const ss::LmRobustnessRow& t : text_rows)
+                rows.push_back({{"text", t.text}, {"tokens_scored", t.tokens_scored}, {"perplexity", t.perplexity}, {"dense_perplexity", t.dense_perplexity},
+                                {"ppl_ratio", t.ppl_ratio}, {"kld_mean", t.kld_mean}, {"same_top_p", t.same_top_p}, {"ece", t.ece}, {"dense_ece", t.dense_ece}});
+            j["text_robustness"] = rows;
+        }
+        std::printf("%s\n", j.dump(-1).c_str());
         return 0;
     }
     const ss::EvalResult& e = r.result;
@@ -238,6 +307,18 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
                     e.comparison.throughput_ratio, e.comparison.latency_ratio, 100 * ss::kSpeedNoise, noise_note(e).c_str());
     print_machine_load(e);
     std::printf("memory     weights %lld bytes, peak resident %lld bytes; sparsity %.4f\n", (long long)e.weight_bytes, (long long)peak, e.sparsity);
+    if (M.count("ece")) {
+        char dense[48] = "";
+        if (M.count("dense_ece")) std::snprintf(dense, sizeof dense, ", dense %.2f %%", 100.0 * M.at("dense_ece"));
+        std::printf("calibration next-token ECE %.2f %%%s (15 bins of the top token's probability)\n", 100.0 * M.at("ece"), dense);
+    }
+    if (!text_rows.empty()) {
+        std::printf("robustness the same comparison on other text (ctx %d, up to %d chunks each)\n", req.lm.ctx, ss::lm_chunk_count(1u << 30, req.lm.ctx, req.lm.chunks));
+        std::printf("  %-30s %7s %11s %11s %8s %9s %9s %13s\n", "text", "tokens", "perplexity", "dense", "ratio", "KL mean", "same top", "ECE / dense");
+        for (const ss::LmRobustnessRow& t : text_rows)
+            std::printf("  %-30s %7d %11.4f %11.4f %8.4f %9.5f %8.2f%% %5.2f / %5.2f %%\n", t.text.c_str(), t.tokens_scored, t.perplexity, t.dense_perplexity,
+                        t.ppl_ratio, t.kld_mean, 100.0 * t.same_top_p, 100.0 * t.ece, 100.0 * t.dense_ece);
+    }
     if (!baseline_note.empty()) std::printf("baseline   %s\n", baseline_note.c_str());
     return 0;
 }
@@ -247,7 +328,7 @@ int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
                                  "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions", "--robustness-samples", "--ood",
-                                 "--slices", "--slice-labels"},
+                                 "--slices", "--slice-labels", "--ood-text", "--typos"},
                  {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline", "--robustness"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);

@@ -130,6 +130,11 @@ check "--allow-nonfinite loads and says so" 0 "warning: .*nan-model.safetensors:
   "$cli" info "$nan_model" --allow-nonfinite
 tok="$(cd "$(dirname "$0")" && pwd)/data/tokenizers"
 check "tokenize tokenizer.json" 0 '"count":4,"ids":\[8421,220,50256,8499\]' "$cli" tokenize "$tok/gpt2/tokenizer.json" --text 'Before <|endoftext|>after' --json
+kjv="$res/models/kjv-moe"
+check "lm text robustness" 0 '^  typos 5 % +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --prune magnitude:0.5 --robustness --typos 1,5
+check "lm text robustness json" 0 '"text_robustness":\[\{"dense_ece":' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --quant int8 --robustness --json
+check "lm next-token ece" 0 '^calibration next-token ECE [0-9.]+ %, dense [0-9.]+ %' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --quant int4:g32
+check "lm bad typo rate" 2 "--typos: 'x' is not a rate in percent" "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --typos x
 check "tokenize a model directory" 0 'text +--text, 2 bytes -> 1 tokens' "$cli" tokenize "$res/models/kjv-moe" --text 'In'
 check "tokenize needs text" 2 'needs --text TEXT or --file FILE' "$cli" tokenize "$tok/gpt2/tokenizer.json"
 

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "eval/generate.h"
 #include "eval/lm_evaluate.h"
+#include "eval/lm_robustness.h"
 #include "eval/token_inspection.h"
 #include "formats/file_io.h"
 #include "formats/hf_model.h"
@@ -263,6 +264,47 @@ private slots:
             }
             QCOMPARE(step.length, n);
         }
+    }
+
+    // Next-token calibration: the dense model against itself has the same ECE on both sides; every
+    // scored position falls in a bin; the calibration's accuracy is the next-token top-1; pruning
+    // changes the compressed side only. Text robustness: the evaluation text again as a variant
+    // gives the evaluation's own figures, and typos make the text harder for both models.
+    void nextTokenCalibrationAndTextRobustness() {
+        const std::string dir = std::string(SPARSESCOPE_RESOURCE_DIR) + "/models/kjv-moe";
+        const Model m = load_model(dir);
+        const TokenData data = load_token_data(dir + "/kjv-heldout.txt", m.lm.vocab, m.lm.tokenizer_path, {});
+        LmEvalOptions opt;
+        opt.ctx = 64;
+        opt.chunks = 3;
+        opt.gen_tokens = 0;
+        opt.dense = &m;
+        const EvalResult same = evaluate_language_model(compress(m, {}), data, opt);
+        QCOMPARE(same.metrics.at("ece"), same.metrics.at("dense_ece"));
+        QVERIFY(same.metrics.at("ece") > 0.0 && same.metrics.at("ece") < 1.0);
+        int binned = 0;
+        for (const ReliabilityBin& b : same.comparison.calibration.bins) binned += b.count;
+        QCOMPARE(binned, same.samples);
+        QVERIFY(std::fabs(same.comparison.calibration.accuracy - same.accuracy) < 1e-12); // top-1 is the calibration's accuracy
+        CompressionPlan plan;
+        plan.prune = parse_prune_spec("magnitude:0.6");
+        const CompressedModel cm = compress(m, plan);
+        const EvalResult pruned = evaluate_language_model(cm, data, opt);
+        QVERIFY(pruned.metrics.at("ece") != pruned.metrics.at("dense_ece"));
+        QCOMPARE(pruned.metrics.at("dense_ece"), same.metrics.at("dense_ece"));
+        TokenDataOptions typos;
+        typos.typo_rate = 0.05;
+        const std::vector<LmRobustnessRow> rows =
+            lm_text_robustness(cm, m, {{"again", data}, {"typos 5 %", load_token_data(dir + "/kjv-heldout.txt", m.lm.vocab, m.lm.tokenizer_path, typos)}}, opt);
+        QCOMPARE(rows.size(), size_t(2));
+        QCOMPARE(rows[0].perplexity, pruned.metrics.at("perplexity"));
+        QCOMPARE(rows[0].kld_mean, pruned.metrics.at("kld_mean"));
+        QVERIFY(rows[1].dense_perplexity > 1.2 * rows[0].dense_perplexity); // typos make the text harder for both
+        QVERIFY(test_support::error_message([&] {
+                    TokenData tiny = data;
+                    tiny.tokens.resize(70);
+                    lm_text_robustness(cm, m, {{"short text", tiny}}, opt);
+                }).rfind("short text: ", 0) == 0);
     }
 
     void calibrationOnText() {

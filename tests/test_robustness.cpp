@@ -2,6 +2,7 @@
 // (AUROC, AUPR, FPR at 95 % TPR), exact McNemar with Holm's correction, each against a case
 // computed by hand.
 #include "data/corruptions.h"
+#include "data/text_noise.h"
 #include "error.h"
 #include "eval/baseline_comparison.h"
 #include "eval/confidence_calibration.h"
@@ -93,6 +94,30 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, ood_separation({std::nanf("")}, {1}));
         const float logits[] = {0.0f, 0.0f};
         QVERIFY(std::fabs(negative_energy(logits, 1, 2)[0] - std::log(2.0f)) < 1e-6f);
+    }
+
+    // Typos: only ASCII letters change; the same seed gives the same text; the share of letters
+    // hit is the rate; UTF-8 and digits survive.
+    void typosAtAGivenRate() {
+        QCOMPARE(add_typos("In the beginning 1:1", 0.0), std::string("In the beginning 1:1"));
+        std::string text;
+        for (int i = 0; i < 4000; ++i) text += "And God said, Let there be light: and there was light. 42 é ";
+        const std::string noisy = add_typos(text, 0.05, 7);
+        QCOMPARE(add_typos(text, 0.05, 7), noisy);
+        QVERIFY(add_typos(text, 0.05, 8) != noisy);
+        QVERIFY(noisy.find("42 é") != std::string::npos);
+        QCOMPARE(std::count(noisy.begin(), noisy.end(), '4'), std::count(text.begin(), text.end(), '4'));
+        QCOMPARE(std::count(noisy.begin(), noisy.end(), ','), std::count(text.begin(), text.end(), ','));
+        // The rate: in 100,000 a's, a substitution or an insertion leaves one other letter (half the
+        // typos; swaps of a's and deletions leave none): 0.05 x 100,000 / 2 = 2,500, sd about 50.
+        // Deletions and insertions balance the length (each 1/4 of the typos).
+        const std::string as(100000, 'a'), hit = add_typos(as, 0.05, 1);
+        const long others = long(std::count_if(hit.begin(), hit.end(), [](char c) { return c != 'a'; }));
+        QVERIFY2(others > 2300 && others < 2700, qPrintable(QString::number(others)));
+        QVERIFY(std::labs(long(hit.size()) - 100000L) < 300);
+        QVERIFY_THROWS_EXCEPTION(Error, add_typos("x", 1.5));
+        const std::string all = add_typos("abcdefgh", 1.0, 3);
+        QVERIFY(all != "abcdefgh");
     }
 
     // Slices: samples 0-9; flipped 1, 2 (lost), 3 (gained), 7 (lost). Slice A = {0,1,2,3}: 2 lost,

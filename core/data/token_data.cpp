@@ -6,6 +6,9 @@
 #include "formats/file_io.h"
 #include "formats/sha256.h"
 #include "formats/tokenizer.h"
+#include "data/text_noise.h"
+
+#include <cstdio>
 
 #include <filesystem>
 
@@ -46,17 +49,25 @@ TokenData load_token_data(const std::string& path, int vocab, const std::string&
         throw Error(path + ": text needs a tokenizer, and the model directory has no tokenizer.model or tokenizer.json (name one with --tokenizer, or give token ids as .npy)");
     const auto tok = load_tokenizer(d.tokenizer);
     check_tokenizer_fits(*tok, vocab);
-    const std::string text = read_text_file(path, kMaxTextBytes);
+    std::string text = read_text_file(path, kMaxTextBytes);
     if (const size_t at = invalid_utf8_at(text); at != std::string::npos)
         throw Error(path + ": not valid UTF-8 at byte " + std::to_string(at) + " (evaluation text must be UTF-8)");
     if (opt.add_bos) {
         if (tok->bos() < 0) throw Error(d.tokenizer + ": --add-bos given but the tokenizer has no BOS token");
         d.tokens.push_back(tok->bos());
     }
+    if (opt.typo_rate > 0.0) text = add_typos(text, opt.typo_rate, opt.typo_seed);
     const std::vector<int32_t> ids = tok->encode(text);
     d.tokens.insert(d.tokens.end(), ids.begin(), ids.end());
     check_ids(d.tokens, vocab, path);
     d.sha256 = sha256_files_hex({path});
+    if (opt.typo_rate > 0.0) { // another text than the file's: named and hashed apart (caches keyed by it stay apart)
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%g", 100.0 * opt.typo_rate);
+        d.source_path = path + " (typos " + rate + " %, seed " + std::to_string(opt.typo_seed) + ")";
+        const std::string key = d.sha256 + ":typos:" + rate + ":" + std::to_string(opt.typo_seed);
+        d.sha256 = sha256_hex(key.data(), key.size());
+    }
     return d;
 }
 

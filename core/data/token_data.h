@@ -21,6 +21,8 @@ struct TokenData {
 struct TokenDataOptions {
     std::string tokenizer; // tokenizer.model to use for text; empty: the model's own
     bool add_bos = false;  // put the tokenizer's BOS before the text
+    double typo_rate = 0.0; // text only: typing errors put in at this rate first (text_noise.h); the name and hash say so
+    uint64_t typo_seed = 0;
 };
 
 // `vocab`: the model's vocabulary size; `model_tokenizer`: its tokenizer file (may be empty).

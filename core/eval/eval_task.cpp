@@ -40,6 +40,8 @@ const std::vector<TaskMetric>& task_metrics(EvalTask t) {
         {"same_top_p", "same top token as dense", "%.2f %%", 100.0, "%+.2f points"},
         {"delta_p_mean", "mean delta p of the right token", "%+.5f", 1.0, "%+.5f"},
         {"top1", "next-token top-1", "%.2f %%", 100.0, "%+.2f points"},
+        {"ece", "next-token ECE", "%.2f %%", 100.0, "%+.2f points"},
+        {"dense_ece", "dense next-token ECE", "%.2f %%", 100.0, "%+.2f points"},
         {"prompt_tps", "prompt tokens/s", "%.0f tokens/s", 1.0, nullptr},
         {"gen_tps", "generation tokens/s", "%.1f tokens/s", 1.0, nullptr},
         {"tokens_scored", "tokens scored", "%.0f", 1.0, "%+.0f"},

@@ -1,5 +1,6 @@
 // lm_evaluate.cpp
 #include "eval/lm_evaluate.h"
+#include "eval/confidence_calibration.h"
 #include "eval/machine_load.h"
 
 #include "error.h"
@@ -121,6 +122,9 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     std::vector<double> prompt_tps, prompt_ratio;
     int same_top = 0, top1 = 0;
     double delta_p = 0.0;
+    // Next-token calibration: the top token's probability against whether it was the next token.
+    std::vector<float> confidence, dense_confidence;
+    std::vector<unsigned char> correct, dense_correct;
     auto run_dense = [&](const int32_t* t) {
         dense_cache.length = 0;
         const auto t0 = Clock::now();
@@ -145,6 +149,8 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
             nll.push_back(-lp[size_t(next)]);
             const int top = argmax(z, V);
             top1 += top == next;
+            confidence.push_back(float(std::exp(lp[size_t(top)])));
+            correct.push_back(top == next);
             int dense_top = 0;
             if (opt.dense) {
                 const float* zd = &dense_logits[size_t(j - first) * V];
@@ -157,6 +163,8 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
             } else {
                 continue;
             }
+            dense_confidence.push_back(float(std::exp(dlp[size_t(dense_top)])));
+            dense_correct.push_back(dense_top == next);
             const double dnll = cached ? cached->nll(c, j - first) : -dlp[size_t(next)];
             dense_nll.push_back(dnll);
             double k = 0.0;
@@ -191,6 +199,12 @@ EvalResult evaluate_language_model(const CompressedModel& cm, const TokenData& d
     M["ctx"] = ctx;
     M["chunks"] = chunks;
     M["top1"] = r.accuracy;
+    r.comparison.calibration = calibration(confidence, correct);
+    M["ece"] = r.comparison.calibration.ece;
+    if (!dense_confidence.empty()) {
+        r.comparison.dense_calibration = calibration(dense_confidence, dense_correct);
+        M["dense_ece"] = r.comparison.dense_calibration.ece;
+    }
     if (opt.dense || cached) {
         double dsum = 0.0;
         for (double v : dense_nll) dsum += v;

@@ -180,7 +180,7 @@ std::string lm_run_json(const RunRecord& r, int64_t resident_bytes, int indent) 
     j["data"] = r.dataset_path;
     j["data_sha256"] = r.dataset_sha256;
     j["plan"] = json::parse(r.plan.to_json());
-    for (const char* k : {"perplexity", "perplexity_error", "mean_nll", "top1", "prompt_tps", "gen_tps"}) j[k] = metric(k);
+    for (const char* k : {"perplexity", "perplexity_error", "mean_nll", "top1", "prompt_tps", "gen_tps", "ece", "dense_ece"}) j[k] = metric(k);
     j["tokens_scored"] = e.samples;
     j["ctx"] = e.metrics.count("ctx") ? int(e.metrics.at("ctx")) : 0;
     j["chunks"] = e.metrics.count("chunks") ? int(e.metrics.at("chunks")) : 0;
