@@ -8,12 +8,15 @@
 #include "data/dataset_card.h"
 #include "data/duplicates.h"
 #include "data/idx_dataset.h"
+#include "data/text_overlap.h"
+#include "formats/sha256.h"
 #include "formats/file_io.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <optional>
 
@@ -70,9 +73,49 @@ void print_report(const ss::DuplicateReport& r, const ss::Dataset& first, const 
 
 } // namespace
 
+bool is_text(const std::string& path) {
+    auto ends = [&](const char* s) { return path.size() >= std::strlen(s) && path.compare(path.size() - std::strlen(s), std::string::npos, s) == 0; };
+    return ends(".txt") || ends(".txt.gz");
+}
+
+// data TEXT [--leakage TRAIN_TEXT] [--ngram N]: text, and its word n-grams also in the training text.
+int text_data(const Args& a) {
+    constexpr size_t kMaxText = size_t(1) << 30;
+    const std::string path = a.positional[0];
+    const std::string text = ss::read_text_file(path, kMaxText);
+    const int n = int(a.get_int("--ngram", 13, 1, 64));
+    std::optional<ss::TextOverlap> overlap;
+    if (a.given("--leakage")) overlap = ss::text_overlap(text, ss::read_text_file(a.get("--leakage", ""), kMaxText), n);
+    const ss::TextOverlap self = overlap ? *overlap : ss::text_overlap(text, "", n);
+    if (a.has("--json")) {
+        nlohmann::json j;
+        j["path"] = path;
+        j["sha256"] = ss::sha256_files_hex({path});
+        j["bytes"] = text.size();
+        j["lines"] = self.test_lines;
+        j["windows"] = self.test_windows;
+        if (overlap)
+            j["leakage"] = {{"against", a.get("--leakage", "")}, {"n", n}, {"shared_windows", overlap->shared_windows}, {"lines_touched", overlap->lines_touched},
+                            {"examples", overlap->examples}};
+        std::printf("%s\n", j.dump(1).c_str());
+        return 0;
+    }
+    std::printf("path      %s\nformat    text\nsha256    %s\nbytes     %zu\nlines     %lld (not empty)\n", path.c_str(), ss::sha256_files_hex({path}).c_str(),
+                text.size(), (long long)self.test_lines);
+    if (!overlap) return 0;
+    std::printf("\n%d-word windows also in %s\n", n, a.get("--leakage", "").c_str());
+    std::printf("  shared windows    %lld of %lld (%.2f %%)\n", (long long)overlap->shared_windows, (long long)overlap->test_windows,
+                100.0 * double(overlap->shared_windows) / double(std::max<int64_t>(1, overlap->test_windows)));
+    std::printf("  lines touched     %lld of %lld (%.2f %%)\n", (long long)overlap->lines_touched, (long long)overlap->test_lines,
+                100.0 * double(overlap->lines_touched) / double(std::max<int64_t>(1, overlap->test_lines)));
+    for (const std::string& e : overlap->examples) std::printf("    \"%s\"\n", e.c_str());
+    return 0;
+}
+
 int cmd_data(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--labels", "--label-column", "--classes", "--leakage", "--pairs", "--threads"}, {"--json", "--card", "--duplicates"});
+    const Args a(argc, argv, 2, {"--labels", "--label-column", "--classes", "--leakage", "--pairs", "--threads", "--ngram"}, {"--json", "--card", "--duplicates"});
     if (a.positional.size() != 1) throw UsageError("data takes exactly one PATH");
+    if (is_text(a.positional[0])) return text_data(a);
     ss::DatasetOptions options;
     options.labels_path = a.get("--labels", "");
     options.label_column = a.get("--label-column", "");

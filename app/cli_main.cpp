@@ -34,6 +34,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli plan MODEL [COMPRESSION] [--json]     (the kernel each matrix runs with)
   sparsescope-cli data PATH [--labels FILE] [--label-column C] [--classes FILE] [--json]
                        [--card] [--duplicates] [--leakage TRAIN] [--pairs N] [--threads N]
+  sparsescope-cli data TEXT.txt [--leakage TRAIN.txt] [--ngram 13] [--json]   (shared word n-grams)
   sparsescope-cli drift REFERENCE NEW MODEL [COMPRESSION] [--corrupt NAME:SEVERITY] [--limit N]
                        [--threads N] [--json]   (has NEW moved away from REFERENCE? inputs, predictions)
   sparsescope-cli sweep MODEL --session FILE [--data PATH] [--prune-method M,...] [--sparsity S,...]

@@ -135,6 +135,9 @@ check "lm text robustness" 0 '^  typos 5 % +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+' "
 check "lm text robustness json" 0 '"text_robustness":\[\{"dense_ece":' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --quant int8 --robustness --json
 check "lm next-token ece" 0 '^calibration next-token ECE [0-9.]+ %, dense [0-9.]+ %' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --quant int4:g32
 check "lm bad typo rate" 2 "--typos: 'x' is not a rate in percent" "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --typos x
+printf 'and the mountain of the house shall be established\n' > "$tmp/train.txt"
+check "text leakage" 0 'shared windows +4 of 4 ' "$cli" data "$tmp/train.txt" --leakage "$tmp/train.txt" --ngram 6
+check "text leakage json" 0 '"shared_windows": 0' "$cli" data "$kjv/kjv-heldout.txt" --leakage "$kjv/kjv-calib.txt" --json
 check "tokenize a model directory" 0 'text +--text, 2 bytes -> 1 tokens' "$cli" tokenize "$res/models/kjv-moe" --text 'In'
 check "tokenize needs text" 2 'needs --text TEXT or --file FILE' "$cli" tokenize "$tok/gpt2/tokenizer.json"
 

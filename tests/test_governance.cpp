@@ -5,6 +5,7 @@
 #include "data/difference_hash.h"
 #include "data/duplicates.h"
 #include "data/idx_dataset.h"
+#include "data/text_overlap.h"
 #include "error.h"
 #include "eval/drift.h"
 #include "formats/file_io.h"
@@ -154,6 +155,23 @@ private slots:
         QCOMPARE(r.pairs.front().hamming, 1);
         QVERIFY(std::fabs(r.pairs.front().rms - 0.7431661445244575) < 1e-9);
         QCOMPARE(r.rms_limit, 0.04 * 255.0);
+    }
+
+    // Word 4-grams: the test's second line quotes "the mountain of the house" with other case and
+    // punctuation; three of its windows are in the training text, touching one of three lines.
+    void textOverlapByHand() {
+        const std::string train = "and the mountain of the house shall be established\nin the top of the mountains\n";
+        const std::string test = "a new line here\nThe Mountain, of the HOUSE shall stand\n\nnothing shared at all\n";
+        const TextOverlap r = text_overlap(test, train, 4);
+        // Test words: a new line here the mountain of the house shall stand nothing shared at all (15): 12 windows.
+        QCOMPARE(r.test_windows, int64_t(12));
+        QCOMPARE(r.shared_windows, int64_t(3)); // "the mountain of the", "mountain of the house", "of the house shall"
+        QCOMPARE(r.examples.front(), std::string("the mountain of the"));
+        QCOMPARE(r.test_lines, int64_t(3));
+        QCOMPARE(r.lines_touched, int64_t(1));
+        QCOMPARE(text_overlap(test, train, 13).shared_windows, int64_t(0));
+        QCOMPARE(text_overlap("", train, 4).test_windows, int64_t(0));
+        QVERIFY_THROWS_EXCEPTION(Error, text_overlap(test, train, 0));
     }
 
     void datasetCardFromSidecar() {
