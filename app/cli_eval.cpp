@@ -29,6 +29,8 @@
 #include <optional>
 
 #include "eval/lm_robustness.h"
+#include "eval/token_inspection.h"
+#include "formats/tokenizer.h"
 #include "formats/file_io.h"
 #include <nlohmann/json.hpp>
 
@@ -272,8 +274,38 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
         base.dense_ece = get("dense_ece");
         text_rows.insert(text_rows.begin(), base);
     }
+    // --flipped N: the next tokens of the first chunks that one model predicted and the other did
+    // not, the largest change in p(token) first, with the text before them.
+    std::vector<ss::FlippedToken> flipped;
+    int flipped_chunks = 0;
+    std::unique_ptr<ss::Tokenizer> tokenizer;
+    if (a.given("--flipped")) {
+        ss::materialize_deferred(model);
+        const ss::CompressedModel cm = ss::compress(model, plan, calib ? ss::CalibrationSet(calib.get(), req.lm.ctx) : ss::CalibrationSet());
+        flipped_chunks = std::min(4, ss::lm_chunk_count(data.tokens.size(), req.lm.ctx, req.lm.chunks)); // bounded: each chunk runs both models again
+        for (int c = 0; c < flipped_chunks; ++c) {
+            const std::vector<ss::FlippedToken> f = ss::flipped_tokens(ss::inspect_tokens(model, cm.model, data.tokens, req.lm.ctx, c));
+            flipped.insert(flipped.end(), f.begin(), f.end());
+        }
+        std::stable_sort(flipped.begin(), flipped.end(), [](const ss::FlippedToken& x, const ss::FlippedToken& y) {
+            return std::fabs(x.dense_p - x.p) > std::fabs(y.dense_p - y.p);
+        });
+        if (!data.tokenizer.empty()) tokenizer = ss::load_tokenizer(data.tokenizer);
+    }
+    auto piece = [&](int32_t id) { return tokenizer ? tokenizer->decode({id}) : std::to_string(id); };
     if (a.has("--json")) {
         nlohmann::json j = nlohmann::json::parse(ss::lm_run_json(r, peak));
+        if (a.given("--flipped")) {
+            int lost = 0;
+            nlohmann::json list = nlohmann::json::array();
+            for (const ss::FlippedToken& f : flipped) {
+                lost += f.lost() ? 1 : 0;
+                if (list.size() < size_t(a.get_int("--flipped", 20, 0, 1 << 20)))
+                    list.push_back({{"position", f.position}, {"token", piece(f.id)}, {"dense_pred", piece(f.dense_pred)}, {"pred", piece(f.pred)},
+                                    {"dense_p", f.dense_p}, {"p", f.p}, {"lost", f.lost()}});
+            }
+            j["flipped_tokens"] = {{"chunks", flipped_chunks}, {"count", flipped.size()}, {"lost", lost}, {"tokens", list}};
+        }
         if (!text_rows.empty()) {
             nlohmann::json rows = nlohmann::json::array();
             for (const ss::LmRobustnessRow& t : text_rows)
@@ -312,6 +344,22 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
         if (M.count("dense_ece")) std::snprintf(dense, sizeof dense, ", dense %.2f %%", 100.0 * M.at("dense_ece"));
         std::printf("calibration next-token ECE %.2f %%%s (15 bins of the top token's probability)\n", 100.0 * M.at("ece"), dense);
     }
+    if (a.given("--flipped")) {
+        int lost = 0;
+        for (const ss::FlippedToken& f : flipped) lost += f.lost() ? 1 : 0;
+        std::printf("flipped    %zu next tokens in the first %d chunks: %d lost (dense right, compressed wrong), %zu gained; the largest change in p first\n",
+                    flipped.size(), flipped_chunks, lost, flipped.size() - size_t(lost));
+        const size_t show = size_t(a.get_int("--flipped", 20, 0, 1 << 20));
+        for (size_t i = 0; i < flipped.size() && i < show; ++i) {
+            const ss::FlippedToken& f = flipped[i];
+            const std::vector<int32_t> span(data.tokens.begin() + std::max(0, f.position - 8), data.tokens.begin() + f.position);
+            std::string before = tokenizer ? tokenizer->decode(span) : std::string(); // the text just before, on one line
+            for (char& ch : before)
+                if (ch == '\n') ch = ' ';
+            std::printf("  %-6s %7d  ...%s[%s]  dense %s (p %.2f) -> %s (p %.2f)\n", f.lost() ? "lost" : "gained", f.position, before.c_str(), piece(f.id).c_str(),
+                        piece(f.dense_pred).c_str(), double(f.dense_p), piece(f.pred).c_str(), double(f.p));
+        }
+    }
     if (!text_rows.empty()) {
         std::printf("robustness the same comparison on other text (ctx %d, up to %d chunks each)\n", req.lm.ctx, ss::lm_chunk_count(1u << 30, req.lm.ctx, req.lm.chunks));
         std::printf("  %-30s %7s %11s %11s %8s %9s %9s %13s\n", "text", "tokens", "perplexity", "dense", "ratio", "KL mean", "same top", "ECE / dense");
@@ -328,7 +376,7 @@ int cmd_eval(int argc, char** argv) {
     const Args a(argc, argv, 2, {"--data", "--labels", "--label-column", "--prune", "--quant", "--top-k", "--limit", "--threads",
                                  "--input-scale", "--input-mean", "--input-std", "--plan", "--quant-experts-by-use", "--calib",
                                  "--calib-samples", "--ctx", "--chunks", "--tokenizer", "--gen-tokens", "--severities", "--corruptions", "--robustness-samples", "--ood",
-                                 "--slices", "--slice-labels", "--ood-text", "--typos"},
+                                 "--slices", "--slice-labels", "--ood-text", "--typos", "--flipped"},
                  {"--json", "--static-kernels", "--add-bos", "--allow-nonfinite", "--cached-baseline", "--robustness"});
     if (a.positional.size() != 1) throw UsageError("eval takes exactly one MODEL");
     const ss::CompressionPlan plan = compression_plan_from(a);

@@ -23,6 +23,7 @@ const char* kUsage = R"(usage:
   sparsescope-cli eval LM_DIR --data TEXT.txt|TOKENS.npy [--tokenizer PATH] [--add-bos] [--ctx N]
                        [--chunks K] [--gen-tokens N] [COMPRESSION] [--threads N] [--json]
                        [--robustness] [--ood-text FILE] [--typos 1,5,10]   (other text: out of domain, with typos)
+                       [--flipped N]   (next tokens one model predicted and the other did not)
   sparsescope-cli generate LM_DIR --prompt TEXT [-n N] [--temp T] [--top-p P] [--seed S]
                        [COMPRESSION] [--ctx N] [--threads N]
   sparsescope-cli tokenize LM_DIR|TOKENIZER (--text TEXT | --file FILE) [--add-bos] [--json]

@@ -134,6 +134,7 @@ kjv="$res/models/kjv-moe"
 check "lm text robustness" 0 '^  typos 5 % +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --prune magnitude:0.5 --robustness --typos 1,5
 check "lm text robustness json" 0 '"text_robustness":\[\{"dense_ece":' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --quant int8 --robustness --json
 check "lm next-token ece" 0 '^calibration next-token ECE [0-9.]+ %, dense [0-9.]+ %' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --quant int4:g32
+check "lm flipped tokens" 0 '^flipped +[0-9]+ next tokens in the first 2 chunks: [0-9]+ lost' "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 2 --prune magnitude:0.6 --flipped 3
 check "lm bad typo rate" 2 "--typos: 'x' is not a rate in percent" "$cli" eval "$kjv" --data "$kjv/kjv-heldout.txt" --ctx 64 --chunks 4 --typos x
 printf 'and the mountain of the house shall be established\n' > "$tmp/train.txt"
 check "text leakage" 0 'shared windows +4 of 4 ' "$cli" data "$tmp/train.txt" --leakage "$tmp/train.txt" --ngram 6

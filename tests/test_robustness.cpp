@@ -12,6 +12,7 @@
 #include "eval/pruning_exemplars.h"
 #include "eval/robustness.h"
 #include "eval/slices.h"
+#include "eval/token_inspection.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -118,6 +119,33 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, add_typos("x", 1.5));
         const std::string all = add_typos("abcdefgh", 1.0, 3);
         QVERIFY(all != "abcdefgh");
+    }
+
+    // A language model's flipped tokens: position 1 lost (dense top = the token, compressed not),
+    // position 2 gained, position 3 right under both, position 0 never counted.
+    void flippedTokensOfALanguageModel() {
+        TokenInspection t;
+        t.first = 100;
+        t.tokens.resize(4);
+        auto set = [&](int i, int32_t id, int32_t dense_top, int32_t top, double dense_nll, double nll) {
+            t.tokens[size_t(i)].id = id;
+            t.tokens[size_t(i)].dense_top[0] = dense_top;
+            t.tokens[size_t(i)].top[0] = top;
+            t.tokens[size_t(i)].dense_nll = dense_nll;
+            t.tokens[size_t(i)].nll = nll;
+        };
+        set(0, 5, 5, 6, 0.1, 3.0);
+        set(1, 7, 7, 8, std::log(2.0), std::log(10.0));  // p 0.5 -> 0.1
+        set(2, 9, 1, 9, std::log(4.0), std::log(1.25));  // p 0.25 -> 0.8
+        set(3, 2, 2, 2, 0.2, 0.3);
+        const std::vector<FlippedToken> f = flipped_tokens(t);
+        QCOMPARE(f.size(), size_t(2));
+        QCOMPARE(f[0].position, 102); // |0.25 - 0.8| > |0.5 - 0.1|
+        QVERIFY(!f[0].lost());
+        QCOMPARE(f[1].position, 101);
+        QVERIFY(f[1].lost());
+        QCOMPARE(f[1].pred, 8);
+        QVERIFY(std::fabs(f[1].dense_p - 0.5f) < 1e-6f && std::fabs(f[1].p - 0.1f) < 1e-6f);
     }
 
     // Slices: samples 0-9; flipped 1, 2 (lost), 3 (gained), 7 (lost). Slice A = {0,1,2,3}: 2 lost,

@@ -108,4 +108,16 @@ TokenInspection inspect_tokens(const Model& dense, const Model& compressed, cons
     return r;
 }
 
+std::vector<FlippedToken> flipped_tokens(const TokenInspection& t) {
+    std::vector<FlippedToken> out;
+    for (size_t i = 1; i < t.tokens.size(); ++i) { // the first token has no prediction
+        const InspectedToken& k = t.tokens[i];
+        const bool dense_right = k.dense_top[0] == k.id, right = k.top[0] == k.id;
+        if (dense_right == right) continue;
+        out.push_back({t.first + int(i), k.id, k.dense_top[0], k.top[0], float(std::exp(-k.dense_nll)), float(std::exp(-k.nll))});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const FlippedToken& a, const FlippedToken& b) { return std::fabs(a.dense_p - a.p) > std::fabs(b.dense_p - b.p); });
+    return out;
+}
+
 } // namespace ss

@@ -37,6 +37,19 @@ struct TokenInspection {
     std::vector<int> worst(int n) const;
 };
 
+// A next token the two models disagree on: dense's top prediction was the token and the compressed
+// model's was not (lost), or the reverse (gained) - a language model's flipped samples.
+struct FlippedToken {
+    int position = 0;          // index in the token data
+    int32_t id = 0;            // the token that came
+    int32_t dense_pred = 0, pred = 0; // each model's top prediction there
+    float dense_p = 0.0f, p = 0.0f;   // each model's probability of the token that came
+    bool lost() const { return dense_pred == id; }
+};
+
+// Every flipped token of `inspection`, the largest change in p(token) first.
+std::vector<FlippedToken> flipped_tokens(const TokenInspection& inspection);
+
 // Chunk `chunk` (tokens chunk*ctx .. chunk*ctx+ctx-1) through both models from an empty cache.
 // Throws ss::Error when the chunk lies outside `tokens` or ctx exceeds max_position_embeddings.
 TokenInspection inspect_tokens(const Model& dense, const Model& compressed, const std::vector<int32_t>& tokens, int ctx, int chunk);
