@@ -88,6 +88,9 @@ ss::Model load_model_from(const Args& a, const std::string& path, bool defer_16b
 // plan needs none.
 std::unique_ptr<ss::TokenData> calibration_text_for(const ss::CompressionPlan& plan, const Args& a, const ss::Model& model);
 
+// "a,b,,c" -> {"a", "b", "c"}: a list option's items, empty ones dropped.
+std::vector<std::string> split_list(const std::string& s, char separator = ',');
+
 // Where the program's data lives: share/sparsescope beside bin/ when installed, else resources/.
 std::string resource_path(const std::string& relative);
 

@@ -69,23 +69,24 @@ void print_ood(const ss::OodEvaluation& o) {
 
 } // namespace
 
+std::vector<std::string> split_list(const std::string& s, char separator) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+        const size_t end = std::min(s.find(separator, start), s.size());
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
 // --robustness [--severities 1,3,5] [--corruptions gaussian_noise,...] [--robustness-samples N]
 ss::RobustnessOptions robustness_options_from(const Args& a) {
     ss::RobustnessOptions o;
-    auto split = [](const std::string& s) {
-        std::vector<std::string> out;
-        size_t start = 0;
-        while (start <= s.size()) {
-            const size_t end = std::min(s.find(',', start), s.size());
-            if (end > start) out.push_back(s.substr(start, end - start));
-            start = end + 1;
-        }
-        return out;
-    };
     o.limit = int(a.get_int("--robustness-samples", ss::kDefaultRobustnessSamples, 0, 1L << 30));
     if (a.given("--severities")) {
         o.severities.clear();
-        for (const std::string& t : split(a.get("--severities", ""))) {
+        for (const std::string& t : split_list(a.get("--severities", ""))) {
             char* end = nullptr;
             const long v = std::strtol(t.c_str(), &end, 10);
             if (*end || v < 1 || v > 5) throw UsageError("--severities: '" + t + "' is not a severity 1..5");
@@ -95,7 +96,7 @@ ss::RobustnessOptions robustness_options_from(const Args& a) {
     }
     if (a.given("--corruptions")) {
         o.corruptions.clear();
-        for (const std::string& t : split(a.get("--corruptions", ""))) {
+        for (const std::string& t : split_list(a.get("--corruptions", ""))) {
             ss::Corruption c;
             if (!ss::parse_corruption(t, &c)) {
                 std::string known;
@@ -168,17 +169,6 @@ std::pair<int64_t, int64_t> resident_bytes() {
 // The Jargon File as Debian's jargon-text installs it: public-domain hacker slang, out of domain for
 // a model that read the Bible.
 constexpr const char* kJargonFile = "/usr/share/doc/jargon-text/jargon.txt.gz";
-
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        const size_t end = std::min(s.find(',', start), s.size());
-        if (end > start) out.push_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
 
 int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPlan& plan, const ss::EvalOptions& opt) {
     if (!a.options.count("--data"))
@@ -260,18 +250,7 @@ int eval_language_model(const Args& a, ss::Model& model, const ss::CompressionPl
         lo.threads = opt.threads;
         lo.progress = {};
         text_rows = ss::lm_text_robustness(cm, model, variants, lo);
-        const auto& M = r.result.metrics;
-        auto get = [&](const char* k) { return M.count(k) ? M.at(k) : 0.0; };
-        ss::LmRobustnessRow base;
-        base.text = "evaluation text";
-        base.tokens_scored = r.result.samples;
-        base.perplexity = get("perplexity");
-        base.dense_perplexity = get("dense_perplexity");
-        base.ppl_ratio = get("ppl_ratio");
-        base.kld_mean = get("kld_mean");
-        base.same_top_p = get("same_top_p");
-        base.ece = get("ece");
-        base.dense_ece = get("dense_ece");
+        const ss::LmRobustnessRow base = ss::lm_robustness_row("evaluation text", r.result);
         text_rows.insert(text_rows.begin(), base);
     }
     // --flipped N: the next tokens of the first chunks that one model predicted and the other did
@@ -428,12 +407,7 @@ int cmd_eval(int argc, char** argv) {
     if (a.given("--slice-labels")) {
         const std::string all = a.get("--slice-labels", "");
         const std::vector<std::string> names = ss::class_labels(model.labels, data.class_names);
-        size_t start = 0;
-        while (start <= all.size()) {
-            const size_t end = std::min(all.find(';', start), all.size());
-            if (end > start) req.slices.push_back(ss::slice_from_labels(all.substr(start, end - start), data.labels, names, evaluated));
-            start = end + 1;
-        }
+        for (const std::string& spec : split_list(all, ';')) req.slices.push_back(ss::slice_from_labels(spec, data.labels, names, evaluated));
     }
     req.dense = &model;
     req.data = &data;

@@ -1,6 +1,8 @@
 // dataset_card_dialog.cpp - the dataset's card, its provenance and its leakage check (dataset_card_dialog.h).
 #include "dataset_card_dialog.h"
 
+#include "sample_image.h"
+
 #include "formats/file_io.h"
 
 #include <QDialogButtonBox>
@@ -26,14 +28,6 @@ namespace ssui {
 
 namespace {
 constexpr int kPairsShown = 200;
-
-QIcon thumbnail(const ss::Dataset& d, int index, int side) {
-    QImage img(side, side, QImage::Format_Grayscale8);
-    const float* p = d.sample(index);
-    for (int y = 0; y < side; ++y)
-        for (int x = 0; x < side; ++x) img.scanLine(y)[x] = uchar(std::clamp(p[size_t(y) * size_t(side) + size_t(x)], 0.0f, 255.0f));
-    return QIcon(QPixmap::fromImage(img.scaled(side * 2, side * 2)));
-}
 
 QString class_name(const ss::Dataset& d, int index) {
     const int l = d.labels[size_t(index)];
@@ -219,8 +213,8 @@ void DatasetCardDialog::showReports() {
             pairs_->insertRow(row);
             auto* a = new QTableWidgetItem(QString::number(p.a));
             auto* b = new QTableWidgetItem(r.second.empty() ? QString::number(p.b) : tr("train %1").arg(p.b));
-            if (side > 0) a->setIcon(thumbnail(*data_, p.a, side));
-            if (side > 0 && other && p.b < other->count) b->setIcon(thumbnail(*other, p.b, side));
+            if (side > 0) a->setIcon(QIcon(sample_pixmap(*data_, p.a, side, 2)));
+            if (side > 0 && other && p.b < other->count) b->setIcon(QIcon(sample_pixmap(*other, p.b, side, 2)));
             pairs_->setItem(row, 0, a);
             pairs_->setItem(row, 1, b);
             pairs_->setItem(row, 2, new QTableWidgetItem(p.exact ? tr("exact") : tr("near")));

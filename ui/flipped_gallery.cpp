@@ -1,6 +1,8 @@
 // flipped_gallery.cpp - images of flipped samples (flipped_gallery.h).
 #include "flipped_gallery.h"
 
+#include "sample_image.h"
+
 #include "data/duplicates.h"
 #include "eval/pruning_exemplars.h"
 
@@ -19,16 +21,6 @@ namespace ssui {
 namespace {
 constexpr int kZoom = 3;
 
-// A square grayscale image, values as stored (0..255 for image sets), scaled up kZoom times.
-QPixmap sample_pixmap(const ss::Dataset& d, int index, int side) {
-    QImage img(side, side, QImage::Format_Grayscale8);
-    const float* p = d.sample(index);
-    for (int y = 0; y < side; ++y) {
-        uchar* row = img.scanLine(y);
-        for (int x = 0; x < side; ++x) row[x] = uchar(std::clamp(p[size_t(y) * size_t(side) + size_t(x)], 0.0f, 255.0f));
-    }
-    return QPixmap::fromImage(img.scaled(side * kZoom, side * kZoom, Qt::IgnoreAspectRatio, Qt::FastTransformation));
-}
 } // namespace
 
 FlippedGallery::FlippedGallery(QWidget* parent) : QWidget(parent), filter_(new QComboBox(this)), summary_(new QLabel(this)), list_(new QListWidget(this)) {
@@ -95,7 +87,7 @@ void FlippedGallery::fillExemplars() {
         for (size_t k = 0; k < e.preds.size(); ++k) preds << tr("run %1: %2").arg(rep.run_ids[k]).arg(name(e.preds[k]));
         item->setToolTip(tr("Sample %1, true class %2, right under dense (p %3); wrong under every selected run:\n%4")
                              .arg(e.sample).arg(name(e.label)).arg(double(e.dense_p_true), 0, 'f', 3).arg(preds.join(QLatin1Char('\n'))));
-        if (side > 0 && e.sample < data_->count) item->setIcon(QIcon(sample_pixmap(*data_, e.sample, side)));
+        if (side > 0 && e.sample < data_->count) item->setIcon(QIcon(sample_pixmap(*data_, e.sample, side, kZoom)));
         item->setData(Qt::UserRole, e.sample);
         list_->addItem(item);
     }
@@ -139,7 +131,7 @@ void FlippedGallery::refill() {
                              .arg(run_.id)
                              .arg(name(s.pred))
                              .arg(double(s.p_true), 0, 'f', 3));
-        if (side > 0 && s.sample < data_->count) item->setIcon(QIcon(sample_pixmap(*data_, s.sample, side)));
+        if (side > 0 && s.sample < data_->count) item->setIcon(QIcon(sample_pixmap(*data_, s.sample, side, kZoom)));
         item->setData(Qt::UserRole, s.sample);
         list_->addItem(item);
         ++shown;

@@ -53,11 +53,11 @@ QCustomPlot* MainWindow::chartPlot(Chart chart) const {
 bool MainWindow::mainChart(Chart* chart, QString* file_name) const {
     const QWidget* w = main_tabs_->currentWidget();
     const std::pair<const QWidget*, std::pair<Chart, const char*>> tabs[] = {
-        {reinterpret_cast<const QWidget*>(accuracy_plot_), {Chart::AccuracyLatency, "accuracy-latency.png"}},
-        {reinterpret_cast<const QWidget*>(metric_plot_), {Chart::Metrics, "metrics.png"}},
-        {reinterpret_cast<const QWidget*>(robustness_chart_), {Chart::Robustness, "robustness.png"}},
-        {reinterpret_cast<const QWidget*>(reliability_), {Chart::Calibration, "reliability.png"}},
-        {reinterpret_cast<const QWidget*>(ood_chart_), {Chart::Ood, "ood.png"}}};
+        {static_cast<const QWidget*>(accuracy_plot_), {Chart::AccuracyLatency, "accuracy-latency.png"}},
+        {static_cast<const QWidget*>(metric_plot_), {Chart::Metrics, "metrics.png"}},
+        {static_cast<const QWidget*>(robustness_chart_), {Chart::Robustness, "robustness.png"}},
+        {static_cast<const QWidget*>(reliability_), {Chart::Calibration, "reliability.png"}},
+        {static_cast<const QWidget*>(ood_chart_), {Chart::Ood, "ood.png"}}};
     for (const auto& [widget, c] : tabs)
         if (widget == w) {
             *chart = c.first;
@@ -70,11 +70,11 @@ bool MainWindow::mainChart(Chart* chart, QString* file_name) const {
 bool MainWindow::detailChart(Chart* chart, QString* file_name) const {
     const QWidget* w = detail_tabs_->currentWidget();
     const std::pair<const QWidget*, std::pair<Chart, const char*>> tabs[] = {
-        {reinterpret_cast<const QWidget*>(expert_chart_), {Chart::ExpertShare, "expert-share.png"}},
-        {reinterpret_cast<const QWidget*>(heatmap_), {Chart::ClassExpert, "class-expert.png"}},
-        {reinterpret_cast<const QWidget*>(class_delta_), {Chart::ClassDelta, "per-class.png"}},
-        {reinterpret_cast<const QWidget*>(layer_chart_), {Chart::Layers, "layers.png"}},
-        {reinterpret_cast<const QWidget*>(atlas_), {Chart::ExpertAtlas, "expert-atlas.png"}}};
+        {static_cast<const QWidget*>(expert_chart_), {Chart::ExpertShare, "expert-share.png"}},
+        {static_cast<const QWidget*>(heatmap_), {Chart::ClassExpert, "class-expert.png"}},
+        {static_cast<const QWidget*>(class_delta_), {Chart::ClassDelta, "per-class.png"}},
+        {static_cast<const QWidget*>(layer_chart_), {Chart::Layers, "layers.png"}},
+        {static_cast<const QWidget*>(atlas_), {Chart::ExpertAtlas, "expert-atlas.png"}}};
     for (const auto& [widget, c] : tabs)
         if (widget == w) {
             *chart = c.first;

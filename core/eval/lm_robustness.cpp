@@ -5,6 +5,21 @@
 
 namespace ss {
 
+LmRobustnessRow lm_robustness_row(const std::string& text, const EvalResult& e) {
+    auto get = [&](const char* k) { return e.metrics.count(k) ? e.metrics.at(k) : 0.0; };
+    LmRobustnessRow r;
+    r.text = text;
+    r.tokens_scored = e.samples;
+    r.perplexity = get("perplexity");
+    r.dense_perplexity = get("dense_perplexity");
+    r.ppl_ratio = get("ppl_ratio");
+    r.kld_mean = get("kld_mean");
+    r.same_top_p = get("same_top_p");
+    r.ece = get("ece");
+    r.dense_ece = get("dense_ece");
+    return r;
+}
+
 std::vector<LmRobustnessRow> lm_text_robustness(const CompressedModel& cm, const Model& dense, const std::vector<LmTextVariant>& variants,
                                                 LmEvalOptions options) {
     options.dense = &dense;
@@ -20,19 +35,7 @@ std::vector<LmRobustnessRow> lm_text_robustness(const CompressedModel& cm, const
             throw Error(v.name + ": " + err.what());
         }
         if (e.cancelled) break;
-        const auto& M = e.metrics;
-        auto get = [&](const char* k) { return M.count(k) ? M.at(k) : 0.0; };
-        LmRobustnessRow r;
-        r.text = v.name;
-        r.tokens_scored = e.samples;
-        r.perplexity = get("perplexity");
-        r.dense_perplexity = get("dense_perplexity");
-        r.ppl_ratio = get("ppl_ratio");
-        r.kld_mean = get("kld_mean");
-        r.same_top_p = get("same_top_p");
-        r.ece = get("ece");
-        r.dense_ece = get("dense_ece");
-        rows.push_back(r);
+        rows.push_back(lm_robustness_row(v.name, e));
     }
     return rows;
 }

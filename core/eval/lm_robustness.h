@@ -26,6 +26,9 @@ struct LmRobustnessRow {
     double ece = 0.0, dense_ece = 0.0;
 };
 
+// A row from an evaluation's metrics (what lm_evaluate.h names them).
+LmRobustnessRow lm_robustness_row(const std::string& text, const EvalResult& e);
+
 // Each variant evaluated like the evaluation text (`options`: ctx, chunks, threads), against `dense`
 // side by side, generation not timed. Throws ss::Error as evaluate_language_model does (e.g. a text
 // too short for two chunks, named).

@@ -13,21 +13,13 @@ namespace ss {
 
 namespace {
 
-std::string f(const char* fmt, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, fmt, v);
-    return buf;
-}
+using card::f;
+using card::cell;
 
 std::string label_of(const ModelCardOptions& o, size_t c) {
     return c < o.labels.size() ? o.labels[c] : "class " + std::to_string(c);
 }
 
-// Markdown table cells must not contain a bare '|'.
-std::string cell(std::string s) {
-    for (size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2) s.replace(i, 1, "\\|");
-    return s.empty() ? "—" : s;
-}
 
 std::string bytes_text(double b) {
     if (b >= 1e6) return f("%.2f MB", b / 1e6);

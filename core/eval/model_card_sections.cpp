@@ -14,18 +14,9 @@ namespace ss {
 
 namespace {
 
-std::string f(const char* fmt, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, fmt, v);
-    return buf;
-}
+using card::f;
+using card::cell;
 
-std::string cell(std::string s) {
-    for (size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2) s.replace(i, 1, "\\|");
-    for (char& c : s)
-        if (c == '\n' || c == '\r') c = ' ';
-    return s.empty() ? "—" : s;
-}
 
 std::string label_of(const ModelCardOptions& o, int c) { return size_t(c) < o.labels.size() ? o.labels[size_t(c)] : "class " + std::to_string(c); }
 
