@@ -9,6 +9,7 @@
 #include "model/gelu.h"
 #include "kernels/kernel_plan.h"
 #include "kernels/quant_matmul.h"
+#include "kernels/simd_path.h"
 #include "compress/prune_magnitude.h"
 #include "kernels/sparse_bsr.h"
 #include "compress/prune_nm.h"
@@ -51,11 +52,63 @@ std::vector<float> inputs(int n, int in, uint64_t seed) {
     for (auto& v : x) v = d(rng);
     return x;
 }
+// y = kernel(...) under every SIMD path this CPU runs (portable first), each forced as
+// SPARSESCOPE_ISA would force it; the outputs by path.
+template <class Kernel>
+std::vector<std::pair<SimdPath, std::vector<float>>> on_every_path(size_t n, Kernel kernel) {
+    std::vector<std::pair<SimdPath, std::vector<float>>> out;
+    for (SimdPath p : simd_paths_available()) {
+        ScopedSimdPath forced(p);
+        if (simd_path() != p) qFatal("forcing SIMD path %s did not hold", simd_path_name(p));
+        std::vector<float> y(n, std::nanf(""));
+        kernel(y.data());
+        out.emplace_back(p, std::move(y));
+    }
+    return out;
+}
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) { return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0; }
+// |y - ref| within fp32 rounding of `in` terms, against a double-accumulated reference.
+void expect_near_reference(const std::vector<float>& y, const std::vector<float>& ref, int in, SimdPath p) {
+    for (size_t k = 0; k < ref.size(); ++k)
+        QVERIFY2(std::fabs(y[k] - ref[k]) <= 1e-4f * (1.0f + std::fabs(ref[k])) * std::sqrt(float(in)),
+                 qPrintable(QString("%1, %2: %3 vs %4").arg(simd_path_name(p)).arg(k).arg(y[k]).arg(ref[k])));
+}
 } // namespace
 
 class TestKernels : public QObject {
     Q_OBJECT
 private slots:
+    void simdPathSwitch() {
+        // Names round-trip; avx512-vnni is taken as avx512; anything else is not a path.
+        for (SimdPath p : {SimdPath::Portable, SimdPath::Avx2, SimdPath::AvxVnni, SimdPath::Avx512})
+            QCOMPARE_EQ(parse_simd_path(simd_path_name(p)), std::optional<SimdPath>(p));
+        QCOMPARE_EQ(parse_simd_path("avx512-vnni"), std::optional<SimdPath>(SimdPath::Avx512));
+        QVERIFY(!parse_simd_path("AVX2") && !parse_simd_path("sse4") && !parse_simd_path(""));
+        const std::vector<SimdPath> all = simd_paths_available();
+        QCOMPARE_EQ(all.front(), SimdPath::Portable);
+        QCOMPARE_EQ(all.back(), simd_best());
+        {
+            // A forced path holds for the scope, is capped at what the CPU runs, and the kernel
+            // line names it.
+            ScopedSimdPath outer(SimdPath::Portable);
+            QCOMPARE_EQ(simd_path(), SimdPath::Portable);
+            QCOMPARE(std::string(qmatmul_isa()), std::string("portable"));
+            {
+                ScopedSimdPath inner(SimdPath::Avx512);
+                QCOMPARE_EQ(simd_path(), simd_best());
+            }
+            QCOMPARE_EQ(simd_path(), SimdPath::Portable);
+            Model m;
+            m.input.shape = {8};
+            m.layers.push_back(sparse_weights(4, 8, 0.0, 1));
+            QVERIFY(kernel_summary(m).find("; SIMD portable, integer dot portable;") != std::string::npos);
+        }
+        if (simd_best() >= SimdPath::Avx2) {
+            ScopedSimdPath forced(SimdPath::Avx2);
+            QCOMPARE(std::string(qmatmul_isa()), std::string("avx2")); // never 256-bit VNNI when avx2 is asked for
+        }
+    }
+
     void bf16MatmulMatchesReference_data() {
         QTest::addColumn<int>("out");
         QTest::addColumn<int>("in");
@@ -153,16 +206,21 @@ private slots:
         for (float v : l.weight) nz += v != 0.0f;
         QCOMPARE(c.nnz(), nz);
         const std::vector<float> x = inputs(batch, in, 5);
-        std::vector<float> ref(size_t(batch) * out), fast(ref.size()), portable(ref.size());
+        std::vector<float> ref(size_t(batch) * out);
         linear_forward_reference(l, x.data(), batch, ref.data());
-        csr_matmul(c, l.bias.data(), x.data(), batch, fast.data());
-        csr_matmul_portable(c, l.bias.data(), x.data(), batch, portable.data());
-        // Against the double-accumulated reference: fp32 rounding of up to `in` terms.
-        for (size_t k = 0; k < ref.size(); ++k)
-            QVERIFY2(std::fabs(fast[k] - ref[k]) <= 1e-4f * (1.0f + std::fabs(ref[k])) * std::sqrt(float(in)),
-                     qPrintable(QString("%1: %2 vs %3").arg(k).arg(fast[k]).arg(ref[k])));
-        // The AVX2 and portable paths agree bit for bit.
-        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+        const auto paths = on_every_path(ref.size(), [&](float* y) { csr_matmul(c, l.bias.data(), x.data(), batch, y); });
+        for (const auto& [p, y] : paths) {
+            expect_near_reference(y, ref, in, p);
+            // AVX-512 sums in the portable order, bit for bit; AVX2's panel kernel in its own (sparse_csr.cpp).
+            if (p == SimdPath::Avx512 || (p >= SimdPath::Avx2 && batch <= 2)) QVERIFY2(same_bits(y, paths[0].second), simd_path_name(p));
+            // Two threads split rows or panels, never a sum: the same bits.
+            ScopedSimdPath forced(p);
+            set_compute_threads(2);
+            std::vector<float> two(y.size());
+            csr_matmul(c, l.bias.data(), x.data(), batch, two.data());
+            set_compute_threads(1);
+            QVERIFY2(same_bits(y, two), simd_path_name(p));
+        }
     }
 
     void bsrMatchesReference_data() {
@@ -199,19 +257,19 @@ private slots:
         QVERIFY(nonzero_blocks <= blocks - std::llround(sparsity * double(blocks)));
         QVERIFY(bsr_to_dense(b) == l.weight.to_vector());
         const std::vector<float> x = inputs(batch, in, 5);
-        std::vector<float> ref(size_t(batch) * out), fast(ref.size()), portable(ref.size());
+        std::vector<float> ref(size_t(batch) * out);
         linear_forward_reference(l, x.data(), batch, ref.data());
-        bsr_matmul(b, l.bias.data(), x.data(), batch, fast.data());
-        bsr_matmul_portable(b, l.bias.data(), x.data(), batch, portable.data());
-        for (size_t k = 0; k < ref.size(); ++k)
-            QVERIFY2(std::fabs(fast[k] - ref[k]) <= 1e-4f * (1.0f + std::fabs(ref[k])) * std::sqrt(float(in)),
-                     qPrintable(QString("%1: %2 vs %3").arg(k).arg(fast[k]).arg(ref[k])));
-        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
-        set_compute_threads(2);
-        std::vector<float> two(fast.size());
-        bsr_matmul(b, l.bias.data(), x.data(), batch, two.data());
-        set_compute_threads(1);
-        QVERIFY(std::memcmp(fast.data(), two.data(), fast.size() * sizeof(float)) == 0);
+        const auto paths = on_every_path(ref.size(), [&](float* y) { bsr_matmul(b, l.bias.data(), x.data(), batch, y); });
+        for (const auto& [p, y] : paths) {
+            expect_near_reference(y, ref, in, p);
+            QVERIFY2(same_bits(y, paths[0].second), simd_path_name(p)); // every path sums in one order
+            ScopedSimdPath forced(p);
+            set_compute_threads(2);
+            std::vector<float> two(y.size());
+            bsr_matmul(b, l.bias.data(), x.data(), batch, two.data());
+            set_compute_threads(1);
+            QVERIFY2(same_bits(y, two), simd_path_name(p));
+        }
     }
 
     void nm24MatchesReference_data() {
@@ -234,14 +292,13 @@ private slots:
         QVERIFY(nm24_to_dense(m) == l.weight.to_vector());
         QCOMPARE(m.values_per_row % 16, 0);
         const std::vector<float> x = inputs(batch, in, 3);
-        std::vector<float> ref(size_t(batch) * out), fast(ref.size()), portable(ref.size());
+        std::vector<float> ref(size_t(batch) * out);
         linear_forward_reference(l, x.data(), batch, ref.data());
-        nm24_matmul(m, l.bias.data(), x.data(), batch, fast.data());
-        nm24_matmul_portable(m, l.bias.data(), x.data(), batch, portable.data());
-        for (size_t k = 0; k < ref.size(); ++k)
-            QVERIFY2(std::fabs(fast[k] - ref[k]) <= 1e-4f * (1.0f + std::fabs(ref[k])) * std::sqrt(float(in)),
-                     qPrintable(QString("%1: %2 vs %3").arg(k).arg(fast[k]).arg(ref[k])));
-        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+        const auto paths = on_every_path(ref.size(), [&](float* y) { nm24_matmul(m, l.bias.data(), x.data(), batch, y); });
+        for (const auto& [p, y] : paths) {
+            expect_near_reference(y, ref, in, p);
+            QVERIFY2(same_bits(y, paths[0].second), simd_path_name(p)); // AVX2's permutes pick the lanes AVX-512's do
+        }
         // A matrix with 3 nonzeros in a group does not fit and is refused.
         std::vector<float> dense(8, 1.0f);
         QVERIFY(!fits_nm24(dense.data(), 2, 4));
@@ -282,7 +339,7 @@ private slots:
     void kernelPlanPicksCsrForSparseMatricesOnly() {
         set_kernel_selection(KernelSelection::Static);
         const Model m = test_support::tiny_moe_model(4);
-        QVERIFY(kernel_summary(compress(m, {}).model).rfind("batch 1: 8 sgemv; batch 256: 8 sgemm; integer dot ", 0) == 0);
+        QVERIFY(kernel_summary(compress(m, {}).model).rfind("batch 1: 8 sgemv; batch 256: 8 sgemm; SIMD ", 0) == 0);
         const CompressedModel c = compress(m, plan_from_flags("magnitude-layer:0.6", "none", 0));
         int with_csr = 0, total = 0;
         for_each_matrix(c.model, [&](const LinearWeights& l) {
@@ -328,18 +385,15 @@ private slots:
         const QMatrix m = qmatrix_from(quantize_weights(l.weight.data(), 3, in, parse_quant_spec("int8")));
         std::vector<float> x(in);
         for (int i = 0; i < in; ++i) x[size_t(i)] = i % 32 == 0 ? 127.0f : float(i % 9) - 4.0f + 0.5f * float((i % 2) ? 1 : -1); // 127 heads each block
-        std::vector<float> portable(3), ref(3);
-        qmatmul_dot_portable(m, nullptr, x.data(), 1, portable.data());
+        std::vector<float> ref(3);
+        const auto paths = on_every_path(3, [&](float* y) { qmatmul_dot(m, nullptr, x.data(), 1, y); });
+        const std::vector<float>& portable = paths[0].second;
         // the reference with x already integral gives what rounding half to even should
         std::vector<float> even(x);
         for (float& v : even) v = std::nearbyint(v);
         qmatmul_dot_reference(m, nullptr, even.data(), 1, ref.data());
         for (int o = 0; o < 3; ++o) QVERIFY2(std::fabs(portable[size_t(o)] - ref[size_t(o)]) <= 1e-4f * (1.0f + std::fabs(ref[size_t(o)])), qPrintable(QString::number(o)));
-        for (const char* isa : qmatmul_isas_available()) {
-            std::vector<float> via(3);
-            qmatmul_dot_isa(isa, m, nullptr, x.data(), 1, via.data());
-            QVERIFY2(std::memcmp(via.data(), portable.data(), via.size() * sizeof(float)) == 0, isa);
-        }
+        for (const auto& [p, y] : paths) QVERIFY2(same_bits(y, portable), simd_path_name(p));
     }
 
     void quantizedKernelsMatchReference() {
@@ -360,11 +414,10 @@ private slots:
         l.weight = WeightData(deq);
 
         const std::vector<float> x = inputs(batch, in, 11);
-        std::vector<float> fp32(size_t(batch) * out), ref(fp32.size()), fast(fp32.size()), portable(fp32.size()), tiles(fp32.size());
+        std::vector<float> fp32(size_t(batch) * out), ref(fp32.size()), fast(fp32.size()), tiles(fp32.size());
         linear_forward_reference(l, x.data(), batch, fp32.data());
         qmatmul_dot_reference(m, l.bias.data(), x.data(), batch, ref.data());
         qmatmul_dot(m, l.bias.data(), x.data(), batch, fast.data());
-        qmatmul_dot_portable(m, l.bias.data(), x.data(), batch, portable.data());
         qmatmul_tiles(m, l.bias.data(), x.data(), batch, tiles.data());
         for (int r = 0; r < batch; ++r)
             for (int o = 0; o < out; ++o) {
@@ -389,12 +442,8 @@ private slots:
             }
         // Every SIMD path this CPU has (AVX2, AVX-VNNI, AVX-512 VNNI) agrees with the portable one bit
         // for bit, and so do 1 and 2 threads.
-        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
-        for (const char* isa : qmatmul_isas_available()) {
-            std::vector<float> via(fast.size());
-            qmatmul_dot_isa(isa, m, l.bias.data(), x.data(), batch, via.data());
-            QVERIFY2(std::memcmp(via.data(), portable.data(), via.size() * sizeof(float)) == 0, isa);
-        }
+        const auto paths = on_every_path(fast.size(), [&](float* y) { qmatmul_dot(m, l.bias.data(), x.data(), batch, y); });
+        for (const auto& [p, y] : paths) QVERIFY2(same_bits(y, paths[0].second) && same_bits(y, fast), simd_path_name(p));
         set_compute_threads(2);
         std::vector<float> two(fast.size());
         qmatmul_dot(m, l.bias.data(), x.data(), batch, two.data());
@@ -471,10 +520,13 @@ private slots:
         std::vector<float> x;
         for (double v = -12.0; v <= 12.0; v += 0.00037) x.push_back(float(v));
         for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-5f, 50.0f, -50.0f, 1e30f, -1e30f}) x.push_back(v);
-        std::vector<float> fast = x, portable = x;
+        std::vector<float> fast = x;
         gelu_erf_inplace(fast.data(), fast.size());
-        gelu_erf_inplace_portable(portable.data(), portable.size());
-        QVERIFY(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+        const auto paths = on_every_path(x.size(), [&](float* y) {
+            std::memcpy(y, x.data(), x.size() * sizeof(float));
+            gelu_erf_inplace(y, x.size());
+        });
+        for (const auto& [p, y] : paths) QVERIFY2(same_bits(y, fast), simd_path_name(p));
         double worst = 0.0;
         for (size_t i = 0; i < x.size(); ++i) {
             const double ref = 0.5 * double(x[i]) * std::erfc(-double(x[i]) / std::sqrt(2.0));

@@ -1,7 +1,7 @@
 // activation_panel.cpp
 #include "kernels/activation_panel.h"
 
-#include "kernels/sparse_csr.h"
+#include "kernels/simd_path.h"
 
 #include <immintrin.h>
 
@@ -61,7 +61,7 @@ __attribute__((target("avx2,fma"))) void store_avx2(const float* acc, const floa
 } // namespace
 
 void pack_panel(const float* x, int in, int r0, int m, int k0, int k1, float* panel) {
-    if (cpu_has_avx2_fma()) {
+    if (simd_avx2()) {
         pack_avx2(x, in, r0, m, k0, k1, panel);
     } else {
         for (int r = 0; r < m; ++r)
@@ -72,7 +72,7 @@ void pack_panel(const float* x, int in, int r0, int m, int k0, int k1, float* pa
 }
 
 void store_panel(const float* acc, const float* bias, int out, int r0, int m, float* y) {
-    if (cpu_has_avx2_fma()) return store_avx2(acc, bias, out, r0, m, y);
+    if (simd_avx2()) return store_avx2(acc, bias, out, r0, m, y);
     for (int r = 0; r < m; ++r)
         for (int o = 0; o < out; ++o) y[size_t(r0 + r) * out + o] = acc[size_t(o) * kPanel + r] + (bias ? bias[o] : 0.0f);
 }

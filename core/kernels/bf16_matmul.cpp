@@ -1,7 +1,7 @@
 // bf16_matmul.cpp
 #include "kernels/bf16_matmul.h"
 
-#include "kernels/quant_matmul.h"
+#include "kernels/simd_path.h"
 #include "kernels/thread_pool.h"
 
 #include <cblas.h>
@@ -41,15 +41,10 @@ __attribute__((target("avx2,fma"))) float row_dot_avx2(const uint16_t* w, const 
     return sum;
 }
 
-// Batch 1 on AVX2: the matrix streamed once as BF16 - half the bytes of an fp32 sgemv.
-bool use_avx2_rows() {
-    static const bool yes = std::strcmp(qmatmul_isa(), "portable") != 0; // every other path has AVX2 + FMA
-    return yes;
-}
 } // namespace
 
 void bf16_matmul(const uint16_t* w, int out, int in, const float* bias, const float* x, int n, float* y) {
-    if (n == 1 && use_avx2_rows()) {
+    if (n == 1 && simd_avx2()) { // the matrix streamed once as BF16: half the bytes of an fp32 sgemv
         parallel_for(out, kBf16TileRows, [&](int64_t o0, int64_t o1) {
             for (int64_t o = o0; o < o1; ++o) y[o] = (bias ? bias[o] : 0.0f) + row_dot_avx2(w + size_t(o) * in, x, in);
         }, double(out) * in);

@@ -4,6 +4,8 @@
 
 #include "kernels/blas_setup.h"
 #include "kernels/dense_linear.h"
+#include "kernels/quant_matmul.h"
+#include "kernels/simd_path.h"
 #include "eval/machine_info.h"
 #include "kernels/thread_pool.h"
 
@@ -284,7 +286,7 @@ std::string kernel_summary(const Model& model) {
     for_each_matrix(model, [&](const LinearWeights& l) { measured += prepared(l).measured; });
     std::string s = "batch 1: " + count(1) + "; batch 256: " + count(256);
     if (measured) s += " (measured choice for " + std::to_string(measured) + ")";
-    return s + "; integer dot " + qmatmul_isa() + "; OpenBLAS " + blas_core_description();
+    return s + "; SIMD " + simd_path_name(simd_path()) + ", integer dot " + qmatmul_isa() + "; OpenBLAS " + blas_core_description();
 }
 
 } // namespace ss

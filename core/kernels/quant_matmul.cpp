@@ -2,10 +2,10 @@
 #include "kernels/quant_matmul.h"
 
 #include "error.h"
+#include "kernels/simd_path.h"
 #include "kernels/thread_pool.h"
 
 #include <cblas.h>
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -297,37 +297,13 @@ void rows(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, f
 
 enum class Isa { Portable, Avx2, Vnni, Avx512Vnni };
 
-// AVX-VNNI (256-bit VNNI without AVX-512): CPUID leaf 7, sub-leaf 1, EAX bit 4. Read directly:
-// clang 14's __builtin_cpu_supports does not know "avxvnni".
-bool cpu_has_avxvnni() {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4)) != 0;
-}
-
-Isa best_isa() {
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return Isa::Portable;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
-        return Isa::Avx512Vnni;
-    return cpu_has_avxvnni() ? Isa::Vnni : Isa::Avx2;
-}
-
-// The best path this CPU runs, or the one SPARSESCOPE_ISA names (portable, avx2, avx-vnni,
-// avx512-vnni) when the CPU can run it: the switch that measures an AVX2-only machine's path on
-// an AVX-512 one. Any other value is ignored; every run's kernel line names the path taken.
+// The integer path under simd_path() (simd_path.h): 512-bit VNNI needs AVX-512 VNNI besides the
+// subsets simd_path's avx512 has; a CPU without it runs 256-bit VNNI or maddubs there.
 Isa detect_isa() {
-    static const Isa isa = [] {
-        const Isa best = best_isa();
-        const char* want = std::getenv("SPARSESCOPE_ISA");
-        if (!want) return best;
-        const bool vnni256 = cpu_has_avxvnni();
-        if (std::strcmp(want, "portable") == 0) return Isa::Portable;
-        if (std::strcmp(want, "avx2") == 0 && best != Isa::Portable) return Isa::Avx2;
-        if (std::strcmp(want, "avx-vnni") == 0 && vnni256) return Isa::Vnni;
-        if (std::strcmp(want, "avx512-vnni") == 0 && best == Isa::Avx512Vnni) return Isa::Avx512Vnni;
-        return best;
-    }();
-    return isa;
+    const SimdPath path = simd_path();
+    if (path == SimdPath::Avx512 && cpu_has_avx512vnni()) return Isa::Avx512Vnni;
+    if (path >= SimdPath::AvxVnni && cpu_has_avxvnni()) return Isa::Vnni;
+    return path >= SimdPath::Avx2 ? Isa::Avx2 : Isa::Portable;
 }
 
 // AVX2 without VNNI multiplies unsigned by signed bytes with 16-bit pair sums (maddubs), which
@@ -456,8 +432,6 @@ void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out) {
 
 void qmatmul_dot(const QMatrix& w, const float* bias, const float* x, int n, float* y) { dot(detect_isa(), w, bias, x, n, y); }
 
-void qmatmul_dot_portable(const QMatrix& w, const float* bias, const float* x, int n, float* y) { dot(Isa::Portable, w, bias, x, n, y); }
-
 void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y) {
     QuantizedActs a;
     quantize_acts(w, x, n, 0, a, false);
@@ -494,33 +468,6 @@ void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, f
     if (bias)
         for (int r = 0; r < n; ++r)
             for (int o = 0; o < w.out; ++o) y[size_t(r) * w.out + o] += bias[o];
-}
-
-namespace {
-const char* isa_name(Isa isa) {
-    switch (isa) {
-    case Isa::Avx512Vnni: return "avx512-vnni";
-    case Isa::Vnni: return "avx-vnni";
-    case Isa::Avx2: return "avx2";
-    case Isa::Portable: return "portable";
-    }
-    return "portable";
-}
-} // namespace
-
-std::vector<const char*> qmatmul_isas_available() {
-    std::vector<const char*> out{"portable"};
-    const Isa best = best_isa();
-    if (best != Isa::Portable) out.push_back("avx2");
-    if (best == Isa::Vnni || (best == Isa::Avx512Vnni && cpu_has_avxvnni())) out.push_back("avx-vnni");
-    if (best == Isa::Avx512Vnni) out.push_back("avx512-vnni");
-    return out;
-}
-
-void qmatmul_dot_isa(const char* name, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
-    for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Vnni, Isa::Avx512Vnni})
-        if (std::strcmp(isa_name(isa), name) == 0) return dot(isa, w, bias, x, n, y);
-    throw Error(std::string("quantized kernel: no path named '") + name + "'");
 }
 
 const char* qmatmul_isa() {

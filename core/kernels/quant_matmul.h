@@ -61,16 +61,13 @@ void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out);
 
 // x (n, in) -> y (n, out) = x W^T (+ bias when not null).
 void qmatmul_dot(const QMatrix& w, const float* bias, const float* x, int n, float* y);
-void qmatmul_dot_portable(const QMatrix& w, const float* bias, const float* x, int n, float* y);
 void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, float* y);
 
 // The plain reference for qmatmul_dot: the same activation quantization, then double sums.
 void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y);
 
-// "avx512-vnni", "avx-vnni", "avx2" or "portable": which path qmatmul_dot takes on this CPU.
+// "avx512-vnni", "avx-vnni", "avx2" or "portable": which path qmatmul_dot takes now (under
+// simd_path(), simd_path.h).
 const char* qmatmul_isa();
-// For tests: the paths this CPU can run, and qmatmul_dot through one of them.
-std::vector<const char*> qmatmul_isas_available();
-void qmatmul_dot_isa(const char* isa, const QMatrix& w, const float* bias, const float* x, int n, float* y);
 
 } // namespace ss

@@ -1,7 +1,7 @@
 // sparse_bsr.cpp
 #include "kernels/sparse_bsr.h"
 
-#include "kernels/sparse_csr.h"
+#include "kernels/simd_path.h"
 #include "kernels/activation_panel.h"
 #include "kernels/thread_pool.h"
 
@@ -151,7 +151,7 @@ void matmul(const BsrMatrix& w, const float* bias, const float* x, int n, float*
         return;
     }
     panel_matmul(x, n, w.in, w.out, padded, BsrMatrix::kKBlock, bias, y, double(n) * double(w.val.size()), [&](int b, const float* panel, float* acc) {
-        if constexpr (Avx2) cpu_has_avx512f() ? block_avx512(w, b, panel, acc) : block_avx2(w, b, panel, acc);
+        if constexpr (Avx2) simd_avx512() ? block_avx512(w, b, panel, acc) : block_avx2(w, b, panel, acc);
         else block_portable(w, b, panel, acc);
     });
 }
@@ -194,10 +194,8 @@ std::vector<float> bsr_to_dense(const BsrMatrix& m) {
 }
 
 void bsr_matmul(const BsrMatrix& w, const float* bias, const float* x, int n, float* y) {
-    if (cpu_has_avx2_fma()) matmul<true>(w, bias, x, n, y);
+    if (simd_avx2()) matmul<true>(w, bias, x, n, y);
     else matmul<false>(w, bias, x, n, y);
 }
-
-void bsr_matmul_portable(const BsrMatrix& w, const float* bias, const float* x, int n, float* y) { matmul<false>(w, bias, x, n, y); }
 
 } // namespace ss

@@ -29,13 +29,9 @@ CsrMatrix csr_from_dense(const float* w, int out, int in);
 // -> (out, in) fp32, zeros where no entry is stored.
 std::vector<float> csr_to_dense(const CsrMatrix& c);
 
-// x (n, in) -> y (n, out) = x W^T (+ bias when not null). The AVX2+FMA path is used when the CPU
-// has it; the portable path performs the same fused multiply-adds in the same order, so the two
-// give bit-identical results.
+// x (n, in) -> y (n, out) = x W^T (+ bias when not null), on the path simd_path() names
+// (simd_path.h). Portable and AVX-512 give the same bits; AVX2's panel kernel sums in another
+// order (sparse_csr.cpp), equal within fp32 rounding.
 void csr_matmul(const CsrMatrix& w, const float* bias, const float* x, int n, float* y);
-void csr_matmul_portable(const CsrMatrix& w, const float* bias, const float* x, int n, float* y);
-
-bool cpu_has_avx2_fma();
-bool cpu_has_avx512f(); // the panel paths then use 16-wide registers (same fused multiply-adds, same bits)
 
 } // namespace ss

@@ -2,7 +2,7 @@
 #include "kernels/sparse_nm24.h"
 
 #include "error.h"
-#include "kernels/sparse_csr.h"
+#include "kernels/simd_path.h"
 #include "kernels/thread_pool.h"
 
 #include <immintrin.h>
@@ -52,6 +52,11 @@ __attribute__((target("avx512f,avx2,fma"))) void rows_avx512(const Nm24Matrix& w
 }
 #pragma GCC diagnostic pop
 
+// AVX2 has no two-register permute, but the 2:4 layout needs none: values 0-3 of a window come
+// from its inputs 0-7, values 4-7 from 8-15, 8-11 from 16-23 and 12-15 from 24-31 (two values per
+// group of four). So each 8 values are two one-register permutes (the low three bits of a
+// position pick within 8 inputs) and a blend, where a gather would cost more than eight loads on
+// AMD Zen. The same lanes and products as the other paths: the same bits.
 __attribute__((target("avx2,fma"))) void rows_avx2(const Nm24Matrix& w, const float* x, int o0, int o1, const float* bias, float* y) {
     for (int o = o0; o < o1; ++o) {
         const float* v = w.val.data() + size_t(o) * w.values_per_row;
@@ -60,8 +65,12 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const Nm24Matrix& w, const fl
         for (int k = 0, win = 0; k < w.values_per_row; k += 16, win += kWindow) {
             const __m256i i0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + k)));
             const __m256i i1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + k + 8)));
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(v + k), _mm256_i32gather_ps(x + win, i0, 4), a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(v + k + 8), _mm256_i32gather_ps(x + win, i1, 4), a1);
+            const __m256 x0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + win), i0);
+            const __m256 x1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + win + 8), i0);
+            const __m256 x2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + win + 16), i1);
+            const __m256 x3 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + win + 24), i1);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(v + k), _mm256_blend_ps(x0, x1, 0xF0), a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(v + k + 8), _mm256_blend_ps(x2, x3, 0xF0), a1);
         }
         alignas(32) float lanes[16];
         _mm256_store_ps(lanes, a0);
@@ -81,16 +90,14 @@ void rows_portable(const Nm24Matrix& w, const float* x, int o0, int o1, const fl
     }
 }
 
-enum class Path { Portable, Avx2, Avx512 };
-
-void matmul(Path path, const Nm24Matrix& w, const float* bias, const float* x, int n, float* y) {
+void matmul(SimdPath path, const Nm24Matrix& w, const float* bias, const float* x, int n, float* y) {
     for (int r = 0; r < n; ++r) {
         thread_local std::vector<float> buf;
         const float* xr = padded_row(w, x + size_t(r) * w.in, buf);
         float* yr = y + size_t(r) * w.out;
         parallel_for(w.out, 32, [&](int64_t o0, int64_t o1) {
-            if (path == Path::Avx512) rows_avx512(w, xr, int(o0), int(o1), bias, yr);
-            else if (path == Path::Avx2) rows_avx2(w, xr, int(o0), int(o1), bias, yr);
+            if (path == SimdPath::Avx512) rows_avx512(w, xr, int(o0), int(o1), bias, yr);
+            else if (path >= SimdPath::Avx2) rows_avx2(w, xr, int(o0), int(o1), bias, yr);
             else rows_portable(w, xr, int(o0), int(o1), bias, yr);
         }, double(w.out) * w.in / 2);
     }
@@ -146,11 +153,6 @@ std::vector<float> nm24_to_dense(const Nm24Matrix& m) {
     return w;
 }
 
-void nm24_matmul(const Nm24Matrix& w, const float* bias, const float* x, int n, float* y) {
-    static const Path path = cpu_has_avx512f() ? Path::Avx512 : cpu_has_avx2_fma() ? Path::Avx2 : Path::Portable;
-    matmul(path, w, bias, x, n, y);
-}
-
-void nm24_matmul_portable(const Nm24Matrix& w, const float* bias, const float* x, int n, float* y) { matmul(Path::Portable, w, bias, x, n, y); }
+void nm24_matmul(const Nm24Matrix& w, const float* bias, const float* x, int n, float* y) { matmul(simd_path(), w, bias, x, n, y); }
 
 } // namespace ss

@@ -1,6 +1,8 @@
 // gelu.cpp
 #include "model/gelu.h"
 
+#include "kernels/simd_path.h"
+
 #include <immintrin.h>
 
 #include <bit>
@@ -78,14 +80,9 @@ __attribute__((target("avx2,fma"))) void gelu_avx2(float* x, size_t n) {
 
 } // namespace
 
-void gelu_erf_inplace_portable(float* x, size_t n) {
-    for (size_t i = 0; i < n; ++i) x[i] = gelu_one(x[i]);
-}
-
 void gelu_erf_inplace(float* x, size_t n) {
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx2) gelu_avx2(x, n);
-    else gelu_erf_inplace_portable(x, n);
+    if (simd_avx2()) return gelu_avx2(x, n);
+    for (size_t i = 0; i < n; ++i) x[i] = gelu_one(x[i]);
 }
 
 } // namespace ss

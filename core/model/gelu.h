@@ -13,7 +13,6 @@
 
 namespace ss {
 
-void gelu_erf_inplace(float* x, size_t n);
-void gelu_erf_inplace_portable(float* x, size_t n);
+void gelu_erf_inplace(float* x, size_t n); // on the path simd_path() names (kernels/simd_path.h)
 
 } // namespace ss
