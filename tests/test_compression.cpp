@@ -310,14 +310,17 @@ private slots:
                          qPrintable(QString("%1 at %2: %3 vs %4, scale %5").arg(scheme).arg(k).arg(d[k]).arg(w[k]).arg(scale)));
             }
         QCOMPARE(d[3], 0.0f);
-        const int64_t expected_bytes = int64_t(q.packed.size()) + int64_t(out) * groups * (4 + (spec.asym ? 1 : 0));
+        // Scales are f16 values (as ggml blocks keep them; GGUF export writes them unchanged), 2 bytes each.
+        for (float s : q.scale) QCOMPARE(f16_to_f32(f32_to_f16(s)), s);
+        const int64_t expected_bytes = int64_t(q.packed.size()) + int64_t(out) * groups * (2 + (spec.asym ? 1 : 0));
         QCOMPARE(q.storage_bytes(), expected_bytes);
     }
 
     void int8PerChannelMatchesTheDefinition() {
         const float w[] = {0.10f, -0.50f, 0.25f, 0.0f, 0.49f, 0, 0, 0, 0, 0};
         const QuantizedWeights q = quantize_weights(w, 2, 5, parse_quant_spec("int8"));
-        QCOMPARE(q.scale[0], 0.5f / 127.0f);
+        QCOMPARE(q.scale[0], f16_to_f32(f32_to_f16(0.5f / 127.0f))); // the nearest f16 value: 0.00393677
+        QVERIFY(q.scale[0] != 0.5f / 127.0f);
         QCOMPARE(q.scale[1], 0.0f);
         QCOMPARE(int(q.code(1)) - 128, -127); // the largest magnitude maps to the end of the range
         QCOMPARE(int(q.code(0)) - 128, 25);   // 0.1 / (0.5 / 127) = 25.4 -> 25
@@ -364,10 +367,10 @@ private slots:
         const Model original = test_support::tiny_moe_model(2);
         const CompressedModel c = compress(original, plan_from_flags("magnitude:0.5", "int8", 0));
         QCOMPARE(compressible_zeros(c.model), std::llround(0.5 * double(compressible_count(original))));
-        // fp32 bytes minus 3 bytes per compressible weight plus a 4-byte scale per output row.
+        // fp32 bytes minus 3 bytes per compressible weight plus a 2-byte (f16) scale per output row.
         int64_t rows = 0;
         for_each_matrix(original, [&](const LinearWeights& l) { rows += l.out; });
-        QCOMPARE(c.weight_bytes, original.parameter_count() * 4 - compressible_count(original) * 3 + rows * 4);
+        QCOMPARE(c.weight_bytes, original.parameter_count() * 4 - compressible_count(original) * 3 + rows * 2);
         QCOMPARE(compress(original, {}).weight_bytes, original.parameter_count() * 4);
         QCOMPARE(compress(original, plan_from_flags("none", "fp16", 0)).weight_bytes,
                  original.parameter_count() * 4 - compressible_count(original) * 2);

@@ -88,7 +88,7 @@ private slots:
         QCOMPARE(meta["sparsescope.quant"], spec.quant_label());
         QCOMPARE(meta["sparsescope.source_sha256"], model_source_sha256(source));
         QCOMPARE(meta["sparsescope.source_sha256"].size(), size_t(64));
-        // Stored forms: int8 as I8 + F32 scales; packed codes as U8; halves as F16/BF16; the rest F32.
+        // Stored forms: int8 as I8 + F16 scales; packed codes as U8 + F16 scales; halves as F16/BF16; the rest F32.
         const std::map<QString, std::string> weight_dtype = {{"none", "F32"}, {"int8", "I8"}, {"fp16", "F16"}, {"bf16", "BF16"}};
         for (const auto& t : back.source.tensors) {
             const bool compressible = t.name.find("experts") != std::string::npos || t.name.rfind("stem.", 0) == 0 || t.name.rfind("head.", 0) == 0;
@@ -97,6 +97,7 @@ private slots:
                 return t.name.size() > s.size() && t.name.compare(t.name.size() - s.size(), s.size(), s) == 0;
             };
             if (ends(".weight_packed") || ends(".weight_zero")) QCOMPARE(t.dtype, std::string("U8"));
+            else if (ends(".weight_scale")) QCOMPARE(t.dtype, std::string("F16"));
             else if (compressible && ends(".weight") && weight_dtype.count(quant)) QCOMPARE(t.dtype, weight_dtype.at(quant));
             else QCOMPARE(t.dtype, std::string("F32"));
         }

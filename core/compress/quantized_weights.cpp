@@ -76,8 +76,19 @@ int64_t QuantizedWeights::storage_bytes() const {
     const int64_t n = int64_t(out) * in;
     if (!spec.is_integer()) return n * 2; // fp16 / bf16
     const int64_t groups = int64_t(out) * groups_per_row();
-    return (n * spec.bits() + 7) / 8 + groups * 4 + (spec.asym ? groups : 0);
+    return (n * spec.bits() + 7) / 8 + groups * 2 + (spec.asym ? groups : 0); // f16 scales
 }
+
+namespace {
+// The f16 value nearest to s (scales are stored as f16, as ggml's blocks keep them). A scale
+// too large for f16 (a weight above 65504 times 2^(bits-1) - 1 in size) is refused rather than
+// turned into infinity.
+float f16_scale(float s) {
+    const float h = f16_to_f32(f32_to_f16(s));
+    if (!std::isfinite(h)) throw Error("quantize: a group's largest weight (scale " + std::to_string(s) + ") exceeds what an f16 scale holds (65504)");
+    return h;
+}
+} // namespace
 
 QuantizedWeights quantize_weights(const float* w, int out, int in, const QuantSpec& spec) {
     QuantizedWeights q;
@@ -110,7 +121,7 @@ QuantizedWeights quantize_weights(const float* w, int out, int in, const QuantSp
             if (!spec.asym) {
                 float amax = 0.0f;
                 for (int i = i0; i < i1; ++i) amax = std::max(amax, std::fabs(wr[i]));
-                scale = amax / float(qmax_sym);
+                scale = f16_scale(amax / float(qmax_sym)); // codes are rounded on the stored scale's grid
                 for (int i = i0; i < i1; ++i) {
                     const float v = scale > 0.0f ? std::clamp(std::nearbyint(wr[i] / scale), float(-qmax_sym), float(qmax_sym)) : 0.0f;
                     put_code(packed, size_t(o) * in + i, bits, uint32_t(int(v) + int(offset)));
@@ -122,7 +133,7 @@ QuantizedWeights quantize_weights(const float* w, int out, int in, const QuantSp
                     lo = std::min(lo, wr[i]);
                     hi = std::max(hi, wr[i]);
                 }
-                scale = (hi - lo) / float(levels);
+                scale = f16_scale((hi - lo) / float(levels));
                 const float zero = scale > 0.0f ? std::clamp(std::nearbyint(-lo / scale), 0.0f, float(levels)) : 0.0f;
                 q.zero[size_t(o) * groups + g] = uint8_t(zero);
                 for (int i = i0; i < i1; ++i) {

@@ -21,7 +21,7 @@ struct QuantizedWeights {
     int out = 0, in = 0;
     int group = 0;                // effective group length along `in` (in for per channel)
     std::vector<uint8_t> packed;  // integer codes, ceil(out * in * bits / 8) bytes
-    std::vector<float> scale;     // (out, groups)
+    std::vector<float> scale;     // (out, groups); f16 values (quantize_weights rounds them; stored as F16)
     std::vector<uint8_t> zero;    // (out, groups); asymmetric only
     std::vector<uint16_t> half;   // (out, in) fp16 / bf16 bit patterns
 

@@ -42,8 +42,9 @@ void load_plain(TensorSet& ts, LinearWeights& l) {
 }
 
 // Quantized storage, by the matrix's scheme (docs/model-format.md):
-//   int8 per channel, symmetric: NAME.weight I8 (out, in) + NAME.weight_scale F32 (out)
-//   other integer schemes: NAME.weight_packed U8 (bytes) + NAME.weight_scale F32 (out, groups)
+//   int8 per channel, symmetric: NAME.weight I8 (out, in) + NAME.weight_scale F16 (out)
+//   other integer schemes: NAME.weight_packed U8 (bytes) + NAME.weight_scale F16 (out, groups)
+// (scales written by SparseScope before F16 scales were F32; both load)
 //                          [+ NAME.weight_zero U8 (out, groups) when asymmetric]
 //   fp16 / bf16: NAME.weight F16 / BF16 (out, in)
 bool int8_per_channel(const QuantSpec& s) { return s.scheme == QuantScheme::Int8 && s.group == 0 && !s.asym; }
@@ -106,6 +107,24 @@ struct WriteScratch {
     std::deque<std::shared_ptr<const QuantizedWeights>> codes;
 };
 
+// Scales go out as F16 when each is an f16 value (everything quantize_weights makes), else as
+// F32 (a model loaded from an older file), so a round trip never changes a weight.
+bool scales_are_f16(const QuantizedWeights& q) {
+    for (float s : q.scale)
+        if (f16_to_f32(f32_to_f16(s)) != s) return false;
+    return true;
+}
+DType scale_dtype(const QuantizedWeights& q) { return scales_are_f16(q) ? DType::F16 : DType::F32; }
+const void* scales(WriteScratch& keep, const QuantizedWeights& q) {
+    if (!scales_are_f16(q)) return q.scale.data();
+    std::vector<int8_t>& half = keep.buffers.emplace_back(q.scale.size() * 2);
+    for (size_t k = 0; k < q.scale.size(); ++k) {
+        const uint16_t h = f32_to_f16(q.scale[k]);
+        std::memcpy(half.data() + 2 * k, &h, 2);
+    }
+    return half.data();
+}
+
 void add_linear(std::vector<SafetensorsTensorOut>& out, WriteScratch& keep, const LinearWeights& l, const std::string& name) {
     auto& scratch = keep.buffers;
     const QuantizedWeights* q = l.quant ? keep.codes.emplace_back(quantized_weights_of(l)).get() : nullptr;
@@ -125,10 +144,10 @@ void add_linear(std::vector<SafetensorsTensorOut>& out, WriteScratch& keep, cons
         std::vector<int8_t>& signed_q = scratch.emplace_back(q->packed.size());
         for (size_t k = 0; k < q->packed.size(); ++k) signed_q[k] = int8_t(int(q->packed[k]) - 128);
         out.push_back({tensor_names::weight(name), DType::I8, {l.out, l.in}, signed_q.data()});
-        out.push_back({tensor_names::weight_scale(name), DType::F32, {l.out}, q->scale.data()});
+        out.push_back({tensor_names::weight_scale(name), scale_dtype(*q), {l.out}, scales(keep, *q)});
     } else {
         out.push_back({tensor_names::weight_packed(name), DType::U8, {int64_t(q->packed.size())}, q->packed.data()});
-        out.push_back({tensor_names::weight_scale(name), DType::F32, {l.out, q->groups_per_row()}, q->scale.data()});
+        out.push_back({tensor_names::weight_scale(name), scale_dtype(*q), {l.out, q->groups_per_row()}, scales(keep, *q)});
         if (q->spec.asym) out.push_back({tensor_names::weight_zero(name), DType::U8, {l.out, q->groups_per_row()}, q->zero.data()});
     }
     if (l.has_bias) out.push_back({tensor_names::bias(name), DType::F32, {l.out}, l.bias.data()});

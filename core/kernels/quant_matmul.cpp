@@ -19,6 +19,8 @@ namespace ss {
 namespace {
 
 constexpr int kB = QMatrix::kBlock;
+// How far ahead of the block being multiplied the x86 kernels prefetch codes (bytes).
+constexpr int kPrefetchBytes = 2048;
 
 // Activations quantized per block of 32: codes (n, blocks * 32), scales dx (n, blocks), and per
 // group xs = sum over its blocks of dx * sum(codes) (n, groups), for the zero-point term.
@@ -268,6 +270,8 @@ SS_AVX512 void rows_t(const QMatrix& w, const QuantizedActs& a, int r0, const fl
         for (int r = 0; r < NR; ++r) accA[r] = accB[r] = _mm512_setzero_ps();
         int b = 0;
         for (; b + 3 < blocks; b += 4) {
+            _mm_prefetch(reinterpret_cast<const char*>(codes + size_t(b) * bb + kPrefetchBytes), _MM_HINT_T0);
+            if constexpr (bb * 4 > 64) _mm_prefetch(reinterpret_cast<const char*>(codes + size_t(b) * bb + kPrefetchBytes + 64), _MM_HINT_T0);
             pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b, accA);
             pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b + 2, accB);
         }
