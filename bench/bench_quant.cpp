@@ -1,7 +1,7 @@
 // bench_quant.cpp - the integer kernels against OpenBLAS on the same fp32 weights, side by side.
-//   BM_sgemv/T:           dense fp32 W (4096 x 4096), batch 1, T threads (the batch-1 baseline)
+//   BM_sgemv/T:           dense fp32 W (4096 x 4096), batch 1, OpenBLAS with T threads (the batch-1 baseline)
 //   BM_qdot/BITS/T:       W quantized (int8 per channel, int4:g32), integer dot kernel, batch 1
-//   BM_sgemm_b/B/T:       dense fp32 W, batch B (the small-batch baseline)
+//   BM_sgemm_b/B/T:       dense fp32 W, batch B, OpenBLAS with T threads (the small-batch baseline)
 //   BM_qdot_b/BITS/B/T:   the integer dot kernel at batch B
 //   BM_qtiles/BITS/B/T:   dequantized 64-row tiles + sgemm at batch B
 // Ratios (baseline time / kernel time, same process, same thread count) are printed by scripts/bench.
@@ -45,8 +45,15 @@ std::vector<float> inputs(int n) {
     return x;
 }
 
+// The dense baselines run OpenBLAS's own threads: set_compute_threads pins OpenBLAS to one
+// (SparseScope splits the work itself), which would measure a 2-thread kernel against 1-thread BLAS.
+void blas_threads(int n) {
+    ss::set_compute_threads(n);
+    openblas_set_num_threads(n);
+}
+
 void BM_sgemv(benchmark::State& st) {
-    ss::set_compute_threads(int(st.range(0)));
+    blas_threads(int(st.range(0)));
     const auto& w = weights();
     const auto x = inputs(1);
     std::vector<float> y(static_cast<size_t>(kOut));
@@ -71,7 +78,7 @@ void BM_qdot(benchmark::State& st) {
 
 void BM_sgemm_b(benchmark::State& st) {
     const int n = int(st.range(0));
-    ss::set_compute_threads(int(st.range(1)));
+    blas_threads(int(st.range(1)));
     const auto& w = weights();
     const auto x = inputs(n);
     std::vector<float> y(size_t(n) * kOut);
