@@ -31,6 +31,8 @@ const char* kUsage = R"(usage:
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
   sparsescope-cli info MODEL [--json]
   sparsescope-cli export MODEL [COMPRESSION] -o OUT
+  sparsescope-cli export LM_DIR [COMPRESSION] -o OUT.gguf [--quant f32|f16|bf16|q8_0|q4_0]
+                       (for llama.cpp: int8 weights as Q8_0, int4 and below as Q4_0, values unchanged)
   sparsescope-cli sensitivity MODEL [--prune P] [--quant Q] [--data PATH] [--limit N] [--json]
   sparsescope-cli plan MODEL [COMPRESSION] [--json]     (the kernel each matrix runs with)
   sparsescope-cli data PATH [--labels FILE] [--label-column C] [--classes FILE] [--json]

@@ -6,6 +6,7 @@
 #include "compress/compression.h"
 #include "error.h"
 #include "formats/model_config.h"
+#include "formats/gguf_export.h"
 #include "formats/model_export.h"
 #include "formats/model_io.h"
 
@@ -144,11 +145,41 @@ int cmd_info(int argc, char** argv) {
     return 0;
 }
 
+// export MODEL [COMPRESSION] -o OUT [--format safetensors|gguf]: OUT ending in .gguf means gguf.
+// For GGUF, --quant f32|f16|bf16|q8_0|q4_0 is the tensor type of the matrices the plan leaves
+// unquantized (ggml's own rounding for Q8_0 / Q4_0); any other --quant is SparseScope's scheme,
+// whose values the file carries unchanged (int8 as Q8_0, int4 and below as Q4_0).
+int export_gguf_file(const Args& given, const std::string& out) {
+    Args a = given;
+    ss::GgufExportOptions options;
+    if (const auto t = ss::parse_ggml_type(a.get("--quant", ""))) {
+        options.dense_type = *t;
+        a.options.erase("--quant");
+    }
+    const ss::CompressionPlan plan = compression_plan_from(a);
+    const ss::Model model = load_model_from(a, a.positional[0]);
+    if (model.task != ss::EvalTask::LanguageModeling)
+        throw ss::Error(a.positional[0] + ": GGUF export writes language models (llama.cpp's format); write a classifier as safetensors");
+    const auto calib = calibration_text_for(plan, a, model);
+    const ss::CompressedModel c = ss::compress(model, plan, calib ? ss::CalibrationSet(calib.get(), std::min(512, model.lm.max_positions)) : ss::CalibrationSet());
+    options.metadata = {{"sparsescope.plan", plan.to_json()}, {"sparsescope.sparsity", std::to_string(c.sparsity)}, {"sparsescope.source_name", model.name}};
+    const std::vector<std::string> types = ss::export_gguf(c.model, out, options);
+    for (const auto& note : c.notes) std::fprintf(stderr, "export: %s\n", note.c_str());
+    std::string summary;
+    for (const auto& t : types) summary += (summary.empty() ? "" : ", ") + t;
+    std::fprintf(stderr, "export: wrote %s (GGUF v3, llama architecture; %s; %s, sparsity %.4f)\n", out.c_str(), summary.c_str(), plan.summary().c_str(), c.sparsity);
+    return 0;
+}
+
 int cmd_export(int argc, char** argv) {
-    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "-o", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data"}, {"--allow-nonfinite"});
+    const Args a(argc, argv, 2, {"--prune", "--quant", "--top-k", "-o", "--plan", "--quant-experts-by-use", "--calib", "--calib-samples", "--data", "--format", "--tokenizer"},
+                 {"--allow-nonfinite"});
     if (a.positional.size() != 1) throw UsageError("export takes exactly one MODEL");
     const std::string out = a.get("-o", "");
-    if (out.empty()) throw UsageError("export needs -o OUT (a directory, or a file ending in .safetensors)");
+    if (out.empty()) throw UsageError("export needs -o OUT (a directory, a file ending in .safetensors, or one ending in .gguf)");
+    const std::string format = a.get("--format", out.size() > 5 && out.compare(out.size() - 5, 5, ".gguf") == 0 ? "gguf" : "safetensors");
+    if (format == "gguf") return export_gguf_file(a, out);
+    if (format != "safetensors") throw UsageError("--format '" + format + "': expected safetensors or gguf");
     const ss::CompressionPlan plan = compression_plan_from(a);
     const ss::Model model = load_model_from(a, a.positional[0]);
     const auto calib = calibration_data_for(plan, a, a.get("--data", ss::kDefaultDatasetDir));

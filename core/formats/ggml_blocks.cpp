@@ -48,8 +48,7 @@ void encode_q4_0(const float* x, std::vector<uint8_t>& out) {
 } // namespace
 
 void ggml_encode_row(GgmlType t, const float* x, int64_t n, std::vector<uint8_t>& out) {
-    out.reserve(out.size() + ggml_row_bytes(t, n));
-    switch (t) {
+    switch (t) { // no reserve here: per row it would reallocate every time (callers reserve whole tensors)
     case GgmlType::F32: {
         const size_t at = out.size();
         out.resize(at + size_t(n) * 4);

@@ -280,6 +280,21 @@ private:
         return out;
     }
 
+    TokenizerVocabulary vocabulary() const override {
+        TokenizerVocabulary v;
+        v.model = "llama";
+        for (size_t i = 0; i < pieces_.size(); ++i) {
+            const Piece& p = pieces_[i];
+            v.tokens.push_back(p.text);
+            v.scores.push_back(p.score);
+            v.types.push_back(p.type); // SentencePiece's piece types are GGUF's token types
+            if (p.type == Control && p.text == "</s>") v.eos = int32_t(i);
+        }
+        v.unk = unk_;
+        v.bos = bos_;
+        return v;
+    }
+
     std::vector<Piece> pieces_;
     std::unordered_map<std::string_view, int32_t> index_, mergeable_;
     std::vector<std::string> user_defined_;

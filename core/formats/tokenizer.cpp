@@ -52,4 +52,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
     return load_sentencepiece_tokenizer(path);
 }
 
+TokenizerVocabulary Tokenizer::vocabulary() const {
+    throw Error(path_ + ": GGUF export writes SentencePiece vocabularies (tokenizer.model) only, not byte-level BPE (tokenizer.json)");
+}
+
 } // namespace ss

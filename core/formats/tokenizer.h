@@ -12,6 +12,15 @@
 
 namespace ss {
 
+// A vocabulary as GGUF's tokenizer.ggml.* keys carry it (formats/gguf_export.h).
+struct TokenizerVocabulary {
+    std::string model;               // "llama": SentencePiece BPE with scores
+    std::vector<std::string> tokens; // by id
+    std::vector<float> scores;       // merge priority per token
+    std::vector<int32_t> types;      // 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte
+    int32_t unk = -1, bos = -1, eos = -1;
+};
+
 class Tokenizer {
 public:
     virtual ~Tokenizer() = default;
@@ -21,6 +30,8 @@ public:
     virtual std::string piece(int32_t id) const = 0; // the token's own text, for displays
     virtual int vocab_size() const = 0;
     virtual int bos() const = 0; // -1 when the vocabulary has none
+    // Throws ss::Error naming the file for a kind of tokenizer GGUF export does not write.
+    virtual TokenizerVocabulary vocabulary() const;
     const std::string& path() const { return path_; }
 
 protected:
