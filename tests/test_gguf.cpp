@@ -351,7 +351,10 @@ private slots:
         QVERIFY(f.tensors.count("blk.0.ffn_gate.weight") && f.tensors.count("blk.1.ffn_down.weight"));
         QVERIFY(!f.kv.count("llama.expert_count"));
         QCOMPARE(s(f, "tokenizer.ggml.model"), std::string("llama")); // placeholder pieces: the test model has no tokenizer
-        QCOMPARE(std::get<std::string>(f.kv.at("tokenizer.ggml.tokens").array[7].scalar), std::string("<tok_7>"));
+        const Value& pieces = f.kv.at("tokenizer.ggml.tokens");
+        QCOMPARE(std::get<std::string>(pieces.array[3 + 10].scalar), std::string("<0x0A>")); // llama.cpp looks up the newline byte
+        QCOMPARE(std::get<int64_t>(f.kv.at("tokenizer.ggml.token_type").array[3 + 10].scalar), int64_t(6));
+        QCOMPARE(pieces.array.size(), size_t(256));
         std::filesystem::remove(llama);
     }
 };

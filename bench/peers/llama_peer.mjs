@@ -23,7 +23,18 @@ const gen = Number(args.gen ?? 32), reps = Number(args.reps ?? 3);
 const nlc = await import(path.join(path.resolve(args.peer), 'node_modules/node-llama-cpp/dist/index.js'));
 const llama = await nlc.getLlama({gpu: false, build: 'never', logLevel: 'error'});
 const model = await llama.loadModel({modelPath: args.gguf, gpuLayers: 0});
-const ids = JSON.parse(fs.readFileSync(args.tokens, 'utf8')).ids;
+// Token ids: {"ids": [...]} as sparsescope-cli tokenize --json prints it, or a 1-D int32 / int64 .npy.
+function readTokens(file) {
+    if (!file.endsWith('.npy')) return JSON.parse(fs.readFileSync(file, 'utf8')).ids;
+    const b = fs.readFileSync(file);
+    const headerLen = b.readUInt16LE(8), header = b.toString('latin1', 10, 10 + headerLen);
+    const wide = /'descr': *'<i8'/.test(header);
+    if (!wide && !/'descr': *'<i4'/.test(header)) throw new Error(`${file}: token ids must be <i4 or <i8`);
+    const out = [];
+    for (let at = 10 + headerLen; at < b.length; at += wide ? 8 : 4) out.push(wide ? Number(b.readBigInt64LE(at)) : b.readInt32LE(at));
+    return out;
+}
+const ids = readTokens(args.tokens);
 const usable = Math.min(chunks, Math.floor(ids.length / ctxLen));
 if (usable < 1) { console.error(`llama_peer: ${args.tokens} has ${ids.length} tokens, fewer than one chunk of ${ctxLen}`); process.exit(1); }
 const ctx = await model.createContext({contextSize: ctxLen + gen + 8, threads, batchSize: ctxLen, sequences: 1});

@@ -69,34 +69,32 @@ void ggml_encode_row(GgmlType t, const float* x, int64_t n, std::vector<uint8_t>
     }
 }
 
-bool ggml_blocks_exact(const QuantizedWeights& q, GgmlType t, std::string* why) {
-    auto no = [&](const std::string& w) {
-        if (why) *why = w;
+bool ggml_blocks_exact(const QMatrix& w, GgmlType t, std::string* why) {
+    auto no = [&](const std::string& reason) {
+        if (why) *why = reason;
         return false;
     };
     if (t != GgmlType::Q8_0 && t != GgmlType::Q4_0) return no("only Q8_0 and Q4_0 carry integer codes");
-    if (!q.spec.is_integer()) return no("scheme " + q.spec.label() + " has no integer codes");
-    if (q.spec.asym) return no("asymmetric zero points have no Q8_0 / Q4_0 form (" + q.spec.label() + ")");
-    const int bits = q.spec.bits();
-    if (t == GgmlType::Q8_0 && bits != 8) return no(q.spec.label() + " is not 8-bit");
-    if (t == GgmlType::Q4_0 && bits > 4) return no(q.spec.label() + " does not fit 4 bits");
-    if (q.in % kQK != 0) return no("rows of " + std::to_string(q.in) + " values are not whole blocks of 32");
-    if (q.group != q.in && q.group % kQK != 0) return no("groups of " + std::to_string(q.group) + " are not whole blocks of 32");
-    for (float s : q.scale)
-        if (f16_to_f32(f32_to_f16(s)) != s) return no("a scale (" + std::to_string(s) + ") is not an f16 value");
+    if (!w.zero.empty()) return no("asymmetric zero points have no Q8_0 / Q4_0 form");
+    if (t == GgmlType::Q8_0 && w.bits != 8) return no(std::to_string(w.bits) + "-bit codes are not Q8_0's 8");
+    if (t == GgmlType::Q4_0 && w.bits > 4) return no(std::to_string(w.bits) + "-bit codes do not fit Q4_0's 4");
+    if (w.in % kQK != 0) return no("rows of " + std::to_string(w.in) + " values are not whole blocks of 32");
+    for (float sc : w.scale)
+        if (f16_to_f32(f32_to_f16(sc)) != sc) return no("a scale (" + std::to_string(sc) + ") is not an f16 value");
     return true;
 }
 
-void ggml_encode_codes_row(const QuantizedWeights& q, int o, GgmlType t, std::vector<uint8_t>& out) {
-    const int groups = q.groups_per_row(), half = 1 << (q.spec.bits() - 1);
-    const size_t row = size_t(o) * q.in;
-    for (int b = 0; b < q.in; b += kQK) {
-        put_f16(out, f32_to_f16(q.scale[size_t(o) * groups + size_t(b / q.group)]));
+void ggml_encode_codes_row(const QMatrix& w, int o, GgmlType t, std::vector<uint8_t>& out) {
+    const int bb = w.block_bytes(), z = w.default_zero;
+    const uint8_t* row = w.codes.data() + size_t(o) * w.blocks * bb;
+    for (int b = 0; b < w.blocks; ++b) {
+        put_f16(out, f32_to_f16(w.scale[size_t(o) * w.groups + size_t(b >> w.group_shift)]));
+        const uint8_t* blk = row + size_t(b) * bb;
         if (t == GgmlType::Q8_0) {
-            for (int j = 0; j < kQK; ++j) out.push_back(uint8_t(int8_t(int(q.code(row + b + j)) - half)));
+            for (int j = 0; j < kQK; ++j) out.push_back(uint8_t(int8_t(int(blk[j]) - z)));
         } else {
             for (int j = 0; j < kQK / 2; ++j) {
-                const int lo = int(q.code(row + b + j)) - half + 8, hi = int(q.code(row + b + j + 16)) - half + 8;
+                const int lo = (blk[j] & 15) - z + 8, hi = (blk[j] >> 4) - z + 8;
                 out.push_back(uint8_t(lo | (hi << 4)));
             }
         }

@@ -23,6 +23,13 @@ struct MatrixOut {
     std::function<int(int)> source_row; // identity when empty
 };
 
+// A quantized matrix's codes in the integer kernels' blocks: the kernel's own copy when the plan
+// made one (no conversion), else built from l.quant.
+std::shared_ptr<const QMatrix> codes_of(const LinearWeights& l) {
+    if (auto q = prepared(l).qmat) return q;
+    return std::make_shared<QMatrix>(qmatrix_from(*quantized_weights_of(l)));
+}
+
 // The type a matrix is written as: its own quantized form exactly, else `dense`.
 GgmlType type_of(const LinearWeights& l, GgmlType dense, const std::string& gguf_name) {
     if (!l.quant) return dense;
@@ -31,9 +38,10 @@ GgmlType type_of(const LinearWeights& l, GgmlType dense, const std::string& gguf
     if (s.scheme == QuantScheme::BF16) return GgmlType::BF16;
     const GgmlType t = s.bits() == 8 ? GgmlType::Q8_0 : GgmlType::Q4_0;
     std::string why;
-    const auto q = quantized_weights_of(l);
-    if (!ggml_blocks_exact(*q, t, &why)) throw Error("GGUF export: " + l.name + " (" + gguf_name + ") cannot be written as " + ggml_type_name(t) + ": " + why);
-    return t;
+    if (s.asym) why = "asymmetric zero points have no Q8_0 / Q4_0 form (" + s.label() + ")";
+    else if (!qmatrix_supports(*l.quant) && !prepared(l).qmat) why = "groups of " + std::to_string(s.group) + " are not whole blocks of 32";
+    if (why.empty() && ggml_blocks_exact(*codes_of(l), t, &why)) return t;
+    throw Error("GGUF export: " + l.name + " (" + gguf_name + ") cannot be written as " + ggml_type_name(t) + ": " + why);
 }
 
 // Rows of one or more matrices (stacked experts) of one type -> bytes.
@@ -44,9 +52,8 @@ void fill_rows(const std::vector<MatrixOut>& parts, GgmlType t, std::vector<uint
     for (const MatrixOut& m : parts) {
         const LinearWeights& l = *m.l;
         auto row = [&](int r) { return m.source_row ? m.source_row(r) : r; };
-        const bool codes = l.quant && (t == GgmlType::Q8_0 || t == GgmlType::Q4_0);
-        if (codes) {
-            const auto q = quantized_weights_of(l);
+        if (l.quant && (t == GgmlType::Q8_0 || t == GgmlType::Q4_0)) {
+            const auto q = codes_of(l);
             for (int r = 0; r < l.out; ++r) ggml_encode_codes_row(*q, row(r), t, out);
         } else {
             const std::vector<float> w = dense_weights(l);
@@ -73,14 +80,26 @@ uint32_t file_type(GgmlType t) {
     return 0;
 }
 
-// Placeholder pieces for a model without a tokenizer: <unk>, <s>, </s>, then <tok_N>.
+// Placeholder pieces for a model without a tokenizer: <unk>, <s>, </s>, the 256 byte pieces
+// <0x00> .. <0xFF> (llama.cpp's SentencePiece vocabulary looks some of them up, "<0x0A>" for a
+// newline), then <tok_N>.
 TokenizerVocabulary placeholder_vocabulary(int vocab) {
     TokenizerVocabulary v;
     v.model = "llama";
+    static const char* hex = "0123456789ABCDEF";
     for (int i = 0; i < vocab; ++i) {
-        v.tokens.push_back(i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "<tok_" + std::to_string(i) + ">");
-        v.scores.push_back(i < 3 ? 0.0f : -float(i));
-        v.types.push_back(i == 0 ? 2 : i < 3 ? 3 : 1);
+        if (i < 3) {
+            v.tokens.push_back(i == 0 ? "<unk>" : i == 1 ? "<s>" : "</s>");
+            v.types.push_back(i == 0 ? 2 : 3);
+        } else if (i < 3 + 256) {
+            const int b = i - 3;
+            v.tokens.push_back(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">");
+            v.types.push_back(6);
+        } else {
+            v.tokens.push_back("<tok_" + std::to_string(i) + ">");
+            v.types.push_back(1);
+        }
+        v.scores.push_back(i < 3 + 256 ? 0.0f : -float(i));
     }
     v.unk = 0;
     v.bos = vocab > 1 ? 1 : -1;
