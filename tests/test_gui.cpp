@@ -528,7 +528,7 @@ private slots:
         const QList<QByteArray> lines = csv.readAll().split('\n');
         QCOMPARE(lines.size(), 4); // header, 2 runs, final newline
         QVERIFY(lines[0].startsWith("run,created_at,task,model,"));
-        QVERIFY(lines[1].contains("int8") != lines[2].contains("int8")); // one row each, in the table's order
+        QVERIFY(lines[1].contains(",int8,") != lines[2].contains(",int8,")); // one row each, in the table's order
         auto cells = [](const QByteArray& line) { // RFC 4180: commas inside quotes stay in the cell
             QList<QByteArray> out{{}};
             bool quoted = false;

@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <chrono>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -303,11 +304,66 @@ enum class Isa { Portable, Avx2, Vnni, Avx512Vnni };
 
 // The integer path under simd_path() (simd_path.h): 512-bit VNNI needs AVX-512 VNNI besides the
 // subsets simd_path's avx512 has; a CPU without it runs 256-bit VNNI or maddubs there.
-Isa detect_isa() {
+Isa isa_allowed() {
     const SimdPath path = simd_path();
     if (path == SimdPath::Avx512 && cpu_has_avx512vnni()) return Isa::Avx512Vnni;
     if (path >= SimdPath::AvxVnni && cpu_has_avxvnni()) return Isa::Vnni;
     return path >= SimdPath::Avx2 ? Isa::Avx2 : Isa::Portable;
+}
+
+void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, float* y);
+
+// Where 512-bit VNNI is allowed, a 256-bit path (VNNI, or AVX2's maddubs) may still be faster: AMD Zen 4 runs 512-bit
+// operations as two halves, and for int8 codes the AVX-512 kernel's zero-point term costs an extra
+// load and add per block that AVX2's signed-code trick avoids (a 1 B model's int8 decode: 54 tok/s
+// with AVX-512 VNNI, 68 with AVX2, Zen 4). Every path gives the same bits, so the choice is made
+// by timing both once per process, per code layout, at batch 1 on a 4096 x 4096 matrix (16 MB of
+// int8 codes: weights streamed from memory, as a language model's are; on a matrix that fits the
+// caches the AVX-512 kernel wins, which misleads), and the fastest is kept. About 60 ms.
+Isa measured_isa(int layout_bits) {
+    auto measure = [](int layout) {
+        QMatrix w;
+        w.out = 4096;
+        w.in = 4096;
+        w.bits = layout;
+        w.layout_bits = layout;
+        w.blocks = w.in / kB;
+        w.group_blocks = layout == 8 ? w.blocks : 1;
+        w.groups = w.blocks / w.group_blocks;
+        w.group_shift = layout == 8 ? 30 : 0;
+        w.default_zero = 1 << (layout - 1);
+        w.codes.resize(size_t(w.out) * w.blocks * w.block_bytes());
+        for (size_t k = 0; k < w.codes.size(); ++k) w.codes[k] = uint8_t((k * 2654435761u) >> 13);
+        w.scale.assign(size_t(w.out) * w.groups, 0.01f);
+        std::vector<float> x(size_t(w.in)), y(size_t(w.out));
+        for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8);
+        auto best_of = [&](Isa isa) {
+            double best = 1e30;
+            for (int rep = 0; rep < 5; ++rep) {
+                const auto t0 = std::chrono::steady_clock::now();
+                dot(isa, w, nullptr, x.data(), 1, y.data());
+                best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            }
+            return best;
+        };
+        Isa best = Isa::Avx512Vnni;
+        double fastest = best_of(best);
+        for (Isa other : {Isa::Vnni, Isa::Avx2}) {
+            if (other == Isa::Vnni && !cpu_has_avxvnni()) continue;
+            if (const double t = best_of(other); t < fastest) {
+                fastest = t;
+                best = other;
+            }
+        }
+        return best;
+    };
+    static const Isa for8 = measure(8), for4 = measure(4);
+    return layout_bits == 8 ? for8 : for4;
+}
+
+Isa detect_isa(int layout_bits) {
+    const Isa allowed = isa_allowed();
+    return allowed == Isa::Avx512Vnni ? measured_isa(layout_bits) : allowed;
 }
 
 // AVX2 without VNNI multiplies unsigned by signed bytes with 16-bit pair sums (maddubs), which
@@ -434,7 +490,7 @@ void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out) {
     }
 }
 
-void qmatmul_dot(const QMatrix& w, const float* bias, const float* x, int n, float* y) { dot(detect_isa(), w, bias, x, n, y); }
+void qmatmul_dot(const QMatrix& w, const float* bias, const float* x, int n, float* y) { dot(detect_isa(w.layout_bits), w, bias, x, n, y); }
 
 void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y) {
     QuantizedActs a;
@@ -474,14 +530,22 @@ void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, f
             for (int o = 0; o < w.out; ++o) y[size_t(r) * w.out + o] += bias[o];
 }
 
-const char* qmatmul_isa() {
-    switch (detect_isa()) {
+namespace {
+const char* isa_name(Isa isa) {
+    switch (isa) {
     case Isa::Avx512Vnni: return "avx512-vnni";
     case Isa::Vnni: return "avx-vnni";
     case Isa::Avx2: return "avx2";
     case Isa::Portable: return "portable";
     }
     return "portable";
+}
+} // namespace
+
+std::string qmatmul_isa() {
+    const Isa i8 = detect_isa(8), i4 = detect_isa(4);
+    if (i8 == i4) return isa_name(i8);
+    return std::string("int8 ") + isa_name(i8) + ", int4 " + isa_name(i4) + " (measured)";
 }
 
 } // namespace ss

@@ -21,6 +21,7 @@
 #include "compress/quantized_weights.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ss {
@@ -66,8 +67,9 @@ void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, f
 // The plain reference for qmatmul_dot: the same activation quantization, then double sums.
 void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y);
 
-// "avx512-vnni", "avx-vnni", "avx2" or "portable": which path qmatmul_dot takes now (under
-// simd_path(), simd_path.h).
-const char* qmatmul_isa();
+// Which path qmatmul_dot takes now (under simd_path(), simd_path.h): "avx512-vnni", "avx-vnni",
+// "avx2" or "portable", or per code layout when a measurement chose differently, e.g.
+// "int8 avx2, int4 avx512-vnni (measured)".
+std::string qmatmul_isa();
 
 } // namespace ss
