@@ -452,7 +452,7 @@ private slots:
     }
 
     void quantizedModelStaysCompressedInMemory() {
-        // int4:g32 keeps 16 code bytes + a 4-byte scale per 32 weights: 15.6 % of fp32.
+        // int4:g32 keeps 16 code bytes + a 2-byte (f16) scale per 32 weights: 14.1 % of fp32, as ggml's Q4_0.
         Model m;
         m.input.shape = {256};
         m.layers.push_back(sparse_weights(64, 256, 0.0, 3));
@@ -475,7 +475,13 @@ private slots:
             resident += resident_weight_bytes(l) - int64_t(l.bias.size()) * 4;
             fp32 += l.weight_count() * 4;
         });
-        QCOMPARE(resident, int64_t(64 * 8 * (16 + 4) + 10 * 2 * (16 + 4)));
+        QCOMPARE(resident, int64_t(64 * 8 * (16 + 2) + 10 * 2 * (16 + 2)));
+        // A matrix whose scales are not f16 values (saved before scales were f16) gets no
+        // integer kernel, so its weights are never rounded again: it runs them in fp32.
+        QuantizedWeights old = quantize_weights(std::get<LinearWeights>(m.layers[0]).weight.data(), 64, 256, parse_quant_spec("int4:g32"));
+        QVERIFY(qmatrix_supports(old));
+        old.scale[5] = std::nextafter(old.scale[5], 1.0f);
+        QVERIFY(!qmatrix_supports(old));
         // int3 and int2 codes take a nibble in the kernel's blocks, not a byte.
         const LinearWeights& first = std::get<LinearWeights>(m.layers[0]);
         for (const char* scheme : {"int3:g32", "int2:g32:asym"}) {
@@ -485,7 +491,7 @@ private slots:
             QCOMPARE(w.codes.size(), size_t(64 * 8 * 16));
             QCOMPARE(qmatrix_to_quantized(w, q.spec, q.group).packed, q.packed); // and back, exactly
         }
-        QVERIFY(double(resident) <= 0.16 * double(fp32));
+        QVERIFY(double(resident) <= 0.141 * double(fp32));
         // Forward at batch 1 (integer dot) and 40 (tiles) against fp32 on the dequantized weights.
         Model deq = c.model;
         restore_dense_weights(deq);

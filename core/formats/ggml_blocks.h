@@ -27,7 +27,7 @@ void ggml_encode_row(GgmlType t, const float* x, int64_t n, std::vector<uint8_t>
 
 // Whether w's weights (an integer kernel's blocks, kernels/quant_matmul.h) can be written as ggml
 // blocks of type t with their values unchanged: symmetric codes, 8 bits for Q8_0 or at most 4 for
-// Q4_0, rows a multiple of 32 long, every scale an f16 value. Else why not, in `why`.
+// Q4_0, rows a multiple of 32 long (its scales are f16 already). Else why not, in `why`.
 bool ggml_blocks_exact(const QMatrix& w, GgmlType t, std::string* why);
 // Row o of w -> blocks of type t appended to out (ggml_blocks_exact must hold).
 void ggml_encode_codes_row(const QMatrix& w, int o, GgmlType t, std::vector<uint8_t>& out);

@@ -2,6 +2,7 @@
 #include "kernels/quant_matmul.h"
 
 #include "error.h"
+#include "formats/safetensors.h"
 #include "kernels/simd_path.h"
 #include "kernels/thread_pool.h"
 
@@ -129,9 +130,9 @@ float finish_row(const QMatrix& w, const QuantizedActs& a, int r, int o, const f
     float corr = 0.0f;
     if (!w.zero.empty())
         for (int g = 0; g < w.groups; ++g)
-            corr = std::fma(w.scale[size_t(o) * w.groups + g] * float(w.zero[size_t(o) * w.groups + g]), a.xs(r)[g], corr);
+            corr = std::fma(w.scale_at(o, g) * float(w.zero[size_t(o) * w.groups + g]), a.xs(r)[g], corr);
     float sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    if (w.groups == 1) sum *= w.scale[size_t(o)]; // one scale per row: applied once, here
+    if (w.groups == 1) sum *= w.scale_at(o, 0); // one scale per row: applied once, here
     return (sum - corr) + (bias ? bias[o] : 0.0f);
 }
 
@@ -150,7 +151,7 @@ void rows_portable(const QMatrix& w, const QuantizedActs& a, int r0, const float
             float acc[4][8] = {};
             const int8_t* xq = a.xq(r0 + r);
             for (int b = 0; b < w.blocks; ++b) {
-                const float s = w.scale[size_t(o) * w.groups + (b >> w.group_shift)];
+                const float s = w.scale_at(o, b >> w.group_shift);
                 const float f = w.groups == 1 ? a.dx(r0 + r)[b] : a.dx(r0 + r)[b] * s;
                 const uint8_t* blk = codes + size_t(b) * bb;
                 for (int l = 0; l < 8; ++l) {
@@ -164,6 +165,18 @@ void rows_portable(const QMatrix& w, const QuantizedActs& a, int r0, const float
             y[size_t(r0 + r) * w.out + o] = finish_row(w, a, r0 + r, o, lanes, bias);
         }
     }
+}
+
+// Row o's scales as fp32, converted from the f16 the matrix keeps into a per-thread buffer
+// (F16C, eight at a time): the kernels multiply with fp32 scales.
+__attribute__((target("avx2,fma,f16c"))) const float* row_scales(const QMatrix& w, int o) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < size_t(w.groups)) buf.resize(size_t(w.groups));
+    const uint16_t* h = w.scale.data() + size_t(o) * w.groups;
+    int g = 0;
+    for (; g + 8 <= w.groups; g += 8) _mm256_storeu_ps(buf.data() + g, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + g))));
+    for (; g < w.groups; ++g) buf[size_t(g)] = _cvtsh_ss(h[g]);
+    return buf.data();
 }
 
 } // namespace
@@ -266,7 +279,7 @@ SS_AVX512 void rows_t(const QMatrix& w, const QuantizedActs& a, int r0, const fl
     }
     for (int o = o0; o < o1; ++o) {
         const uint8_t* codes = w.codes.data() + size_t(o) * blocks * bb;
-        const float* scale = w.scale.data() + size_t(o) * w.groups;
+        const float* scale = row_scales(w, o);
         __m512 accA[NR], accB[NR];
         for (int r = 0; r < NR; ++r) accA[r] = accB[r] = _mm512_setzero_ps();
         int b = 0;
@@ -334,7 +347,7 @@ Isa measured_isa(int layout_bits) {
         w.default_zero = 1 << (layout - 1);
         w.codes.resize(size_t(w.out) * w.blocks * w.block_bytes());
         for (size_t k = 0; k < w.codes.size(); ++k) w.codes[k] = uint8_t((k * 2654435761u) >> 13);
-        w.scale.assign(size_t(w.out) * w.groups, 0.01f);
+        w.scale.assign(size_t(w.out) * w.groups, f32_to_f16(0.01f));
         std::vector<float> x(size_t(w.in)), y(size_t(w.out));
         for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8);
         auto best_of = [&](Isa isa) {
@@ -409,8 +422,13 @@ void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, fl
 
 bool qmatrix_supports(const QuantizedWeights& q) {
     if (!q.half.empty() || !q.spec.is_integer() || q.out <= 0 || q.in <= 0) return false;
-    return q.group == q.in || (q.group % kB == 0 && std::has_single_bit(unsigned(q.group / kB)));
+    if (!(q.group == q.in || (q.group % kB == 0 && std::has_single_bit(unsigned(q.group / kB))))) return false;
+    for (float s : q.scale)
+        if (f16_to_f32(f32_to_f16(s)) != s) return false;
+    return true;
 }
+
+float QMatrix::scale_at(int o, int g) const { return f16_to_f32(scale[size_t(o) * groups + size_t(g)]); }
 
 QMatrix qmatrix_from(const QuantizedWeights& q) {
     if (!qmatrix_supports(q)) throw Error("quantized kernel: scheme " + q.spec.label() + " has no integer kernel");
@@ -424,7 +442,8 @@ QMatrix qmatrix_from(const QuantizedWeights& q) {
     w.groups = (w.blocks + w.group_blocks - 1) / w.group_blocks;
     w.group_shift = w.groups == 1 ? 30 : std::countr_zero(unsigned(w.group_blocks)); // 30: one scale per row (applied once at the end)
     if (w.groups != q.groups_per_row()) throw Error("quantized kernel: group layout mismatch"); // cannot happen for valid q
-    w.scale = q.scale;
+    w.scale.resize(q.scale.size());
+    for (size_t k = 0; k < q.scale.size(); ++k) w.scale[k] = f32_to_f16(q.scale[k]); // exact: qmatrix_supports checked
     w.bits = bits;
     if (q.spec.asym) w.zero = q.zero;
     else w.default_zero = 1 << (bits - 1);
@@ -451,7 +470,8 @@ QuantizedWeights qmatrix_to_quantized(const QMatrix& w, const QuantSpec& spec, i
     q.out = w.out;
     q.in = w.in;
     q.group = group;
-    q.scale = w.scale;
+    q.scale.resize(w.scale.size());
+    for (size_t k = 0; k < w.scale.size(); ++k) q.scale[k] = f16_to_f32(w.scale[k]);
     if (spec.asym) q.zero = w.zero;
     std::vector<uint32_t> codes(size_t(w.out) * w.in);
     for (int o = 0; o < w.out; ++o)
@@ -468,7 +488,7 @@ int64_t qmatrix_zero_count(const QMatrix& w) {
         for (int b = 0; b < w.blocks; ++b) {
             const int g = b >> w.group_shift; // 0 when one scale covers the row (group_shift 30)
             const int z = w.zero_at(o, g);
-            const bool zero_scale = w.scale[size_t(o) * w.groups + g] == 0.0f;
+            const bool zero_scale = w.scale_at(o, g) == 0.0f;
             const uint8_t* blk = w.codes.data() + (size_t(o) * w.blocks + b) * size_t(bb);
             const int n = std::min(kB, w.in - b * kB);
             for (int j = 0; j < n; ++j) zeros += zero_scale || block_code(w, blk, j) == z;
@@ -483,7 +503,7 @@ void qmatrix_dequantize_rows(const QMatrix& w, int o0, int o1, float* out) {
         const uint8_t* codes = w.codes.data() + size_t(o) * w.blocks * bb;
         for (int b = 0; b < w.blocks; ++b) {
             const int g = b / w.group_blocks, z = w.zero_at(o, g);
-            const float s = w.scale[size_t(o) * w.groups + g];
+            const float s = w.scale_at(o, g);
             const int i0 = b * kB, n = std::min(kB, w.in - i0);
             for (int j = 0; j < n; ++j) wr[i0 + j] = float(block_code(w, codes + size_t(b) * bb, j) - z) * s;
         }
@@ -506,7 +526,7 @@ void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, 
                     d += int64_t(block_code(w, w.codes.data() + (size_t(o) * w.blocks + b) * bb, j)) * a.xq(r)[size_t(b) * kB + j];
                     sx += a.xq(r)[size_t(b) * kB + j];
                 }
-                acc += double(w.scale[size_t(o) * w.groups + g]) * a.dx(r)[b] * double(d - int64_t(w.zero_at(o, g)) * sx);
+                acc += double(w.scale_at(o, g)) * a.dx(r)[b] * double(d - int64_t(w.zero_at(o, g)) * sx);
             }
             y[size_t(r) * w.out + o] = float(acc);
         }

@@ -4,7 +4,7 @@
 // (the last block padded with zero weights). A block holds 32 one-byte codes (layout 8: int8) or
 // 16 bytes of 4-bit codes (layout 4: int4, int3 and int2, whose codes fit a nibble; byte j holds
 // input j in its low nibble and input j + 16 in its high one). Codes are QuantizedWeights' unsigned codes as they are;
-// scales (fp32) and zero points stay per group of the scheme (1, 2 or 4 blocks, or the whole row
+// scales (f16) and zero points stay per group of the scheme (1, 2 or 4 blocks, or the whole row
 // for int8 per channel), so every weight is exactly
 //     w = (code - zero[o, g]) * scale[o, g]      (symmetric schemes: zero = 2^(bits-1))
 //
@@ -36,17 +36,19 @@ struct QMatrix {
     int groups = 0;              // per row
     int group_shift = 0;         // group of block b: b >> group_shift (30 when groups == 1)
     std::vector<uint8_t> codes;  // (out, blocks, 32) bytes or (out, blocks, 16) packed nibbles
-    std::vector<float> scale;    // (out, groups)
+    std::vector<uint16_t> scale; // (out, groups) f16, as ggml's blocks keep them (quantize_weights makes f16 values)
     std::vector<uint8_t> zero;   // (out, groups), asymmetric schemes; empty: every zero is default_zero
     int default_zero = 0;        // symmetric schemes: 2^(bits-1)
 
     int block_bytes() const { return layout_bits == 8 ? kBlock : kBlock / 2; }
-    int64_t storage_bytes() const { return int64_t(codes.size()) + int64_t(scale.size()) * 4 + int64_t(zero.size()); }
+    int64_t storage_bytes() const { return int64_t(codes.size()) + int64_t(scale.size()) * 2 + int64_t(zero.size()); }
+    float scale_at(int o, int g) const; // scale[o, g] as fp32
     int zero_at(int o, int g) const { return zero.empty() ? default_zero : zero[size_t(o) * groups + g]; }
 };
 
 // Whether a quantization scheme has an integer kernel (int8, int4, int3, int2; sym or asym; groups
-// that are whole blocks).
+// that are whole blocks; scales that are f16 values - a model saved before scales were f16 runs
+// its dequantized fp32 weights instead, unchanged).
 bool qmatrix_supports(const QuantizedWeights& q);
 QMatrix qmatrix_from(const QuantizedWeights& q);
 
