@@ -66,6 +66,18 @@ std::vector<std::pair<SimdPath, std::vector<float>>> on_every_path(size_t n, Ker
     }
     return out;
 }
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b);
+// Whether kernel(y) on path p with two threads gives `one`, the one-thread output, bit for bit:
+// the threads split rows or panels, never a sum.
+template <class Kernel>
+bool same_with_two_threads(const std::vector<float>& one, SimdPath p, Kernel kernel) {
+    ScopedSimdPath forced(p);
+    set_compute_threads(2);
+    std::vector<float> two(one.size());
+    kernel(two.data());
+    set_compute_threads(1);
+    return same_bits(one, two);
+}
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) { return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0; }
 // |y - ref| within fp32 rounding of `in` terms, against a double-accumulated reference.
 void expect_near_reference(const std::vector<float>& y, const std::vector<float>& ref, int in, SimdPath p) {
@@ -208,18 +220,13 @@ private slots:
         const std::vector<float> x = inputs(batch, in, 5);
         std::vector<float> ref(size_t(batch) * out);
         linear_forward_reference(l, x.data(), batch, ref.data());
-        const auto paths = on_every_path(ref.size(), [&](float* y) { csr_matmul(c, l.bias.data(), x.data(), batch, y); });
+        const auto run = [&](float* y) { csr_matmul(c, l.bias.data(), x.data(), batch, y); };
+        const auto paths = on_every_path(ref.size(), run);
         for (const auto& [p, y] : paths) {
             expect_near_reference(y, ref, in, p);
             // AVX-512 sums in the portable order, bit for bit; AVX2's panel kernel in its own (sparse_csr.cpp).
             if (p == SimdPath::Avx512 || (p >= SimdPath::Avx2 && batch <= 2)) QVERIFY2(same_bits(y, paths[0].second), simd_path_name(p));
-            // Two threads split rows or panels, never a sum: the same bits.
-            ScopedSimdPath forced(p);
-            set_compute_threads(2);
-            std::vector<float> two(y.size());
-            csr_matmul(c, l.bias.data(), x.data(), batch, two.data());
-            set_compute_threads(1);
-            QVERIFY2(same_bits(y, two), simd_path_name(p));
+            QVERIFY2(same_with_two_threads(y, p, run), simd_path_name(p));
         }
     }
 
@@ -259,16 +266,12 @@ private slots:
         const std::vector<float> x = inputs(batch, in, 5);
         std::vector<float> ref(size_t(batch) * out);
         linear_forward_reference(l, x.data(), batch, ref.data());
-        const auto paths = on_every_path(ref.size(), [&](float* y) { bsr_matmul(b, l.bias.data(), x.data(), batch, y); });
+        const auto run = [&](float* y) { bsr_matmul(b, l.bias.data(), x.data(), batch, y); };
+        const auto paths = on_every_path(ref.size(), run);
         for (const auto& [p, y] : paths) {
             expect_near_reference(y, ref, in, p);
             QVERIFY2(same_bits(y, paths[0].second), simd_path_name(p)); // every path sums in one order
-            ScopedSimdPath forced(p);
-            set_compute_threads(2);
-            std::vector<float> two(y.size());
-            bsr_matmul(b, l.bias.data(), x.data(), batch, two.data());
-            set_compute_threads(1);
-            QVERIFY2(same_bits(y, two), simd_path_name(p));
+            QVERIFY2(same_with_two_threads(y, p, run), simd_path_name(p));
         }
     }
 
