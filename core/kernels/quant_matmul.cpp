@@ -125,15 +125,20 @@ void quantize_acts(const QMatrix& w, const float* x, int n, int shift, Quantized
     }
 }
 
-// The 8 lane sums in one fixed order, minus the per-group zero-point terms, plus the bias.
-float finish_row(const QMatrix& w, const QuantizedActs& a, int r, int o, const float* lanes, const float* bias) {
+// The row's sum of scaled dot products, times the row scale (one scale per row: applied once,
+// here), minus the per-group zero-point terms, plus the bias.
+float finish_sum(const QMatrix& w, const QuantizedActs& a, int r, int o, float sum, const float* bias) {
     float corr = 0.0f;
     if (!w.zero.empty())
         for (int g = 0; g < w.groups; ++g)
             corr = std::fma(w.scale_at(o, g) * float(w.zero[size_t(o) * w.groups + g]), a.xs(r)[g], corr);
-    float sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    if (w.groups == 1) sum *= w.scale_at(o, 0); // one scale per row: applied once, here
+    if (w.groups == 1) sum *= w.scale_at(o, 0);
     return (sum - corr) + (bias ? bias[o] : 0.0f);
+}
+
+// The 8 lane sums in one fixed order, then finish_sum.
+float finish_row(const QMatrix& w, const QuantizedActs& a, int r, int o, const float* lanes, const float* bias) {
+    return finish_sum(w, a, r, o, ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])), bias);
 }
 
 // Code of weight j (0..31) of block `blk`, as the integer the kernels multiply.
@@ -210,9 +215,11 @@ namespace {
 // _mm512_undefined_* operands of masked builtins); a false positive, silenced for this kernel only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 namespace avx512_kernel {
 
 #define SS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma")))
+#define SS_AVX512_INT4 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
 
 template <int NR, bool Four, bool Z0, bool RowScale>
 SS_AVX512 inline __attribute__((always_inline)) void pair(const uint8_t* codes, const float* scale, int gshift, const int8_t* const* xq,
@@ -308,7 +315,111 @@ void rows(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, f
     else rows_t<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
 }
 
+// --- int4 codes, four blocks per step ------------------------------------------------------------
+// A 64-byte load holds four blocks of nibbles: 128-bit lane L is block 4u + L, its low nibbles the
+// block's inputs 0-15 and its high nibbles inputs 16-31. The activations are rearranged to match
+// once per call (Units), so two dpbusd give 16 int32 lanes, four per block, with no shuffles:
+//   lo[16 L + j] = xq[4u + L][j], hi[16 L + j] = xq[4u + L][16 + j]      (j < 16)
+// Lane 4 L + k sums inputs 4k .. 4k + 3 and 16 + 4k .. 16 + 4k + 3 of block 4u + L. About half the
+// instructions of the two-block kernel above per weight (it is what limits a language model's
+// int4 decode: the weights stream at 19 GB/s through it against sgemv's 44 on Zen 4). The lanes
+// are summed in another order than the 256-bit and portable kernels', so its results differ from
+// theirs by rounding (test_kernels bounds them against the reference).
+struct Units {
+    int units = 0;              // per row, ceil(blocks / 4)
+    std::vector<int8_t> q;      // (n, units, 128): lo then hi
+    std::vector<int32_t> z;     // (n, units, 16): zf * (the lane's 8 xq), when zf != 0
+    std::vector<float> d;       // (n, units, 16): dx of the lane's block
+    const int8_t* xq(int r) const { return q.data() + size_t(r) * units * 128; }
+    const int32_t* zx(int r) const { return z.data() + size_t(r) * units * 16; }
+    const float* dx(int r) const { return d.data() + size_t(r) * units * 16; }
+};
+
+void make_units(const QuantizedActs& a, int n, Units& u) {
+    u.units = (a.blocks + 3) / 4;
+    u.q.assign(size_t(n) * u.units * 128, 0); // padding blocks: xq = 0, dx = 0
+    u.z.assign(a.zf ? size_t(n) * u.units * 16 : 0, 0);
+    u.d.assign(size_t(n) * u.units * 16, 0.0f);
+    for (int r = 0; r < n; ++r)
+        for (int b = 0; b < a.blocks; ++b) {
+            const int k = b >> 2, L = b & 3;
+            const int8_t* x = a.xq(r) + size_t(b) * kB;
+            int8_t* q = u.q.data() + (size_t(r) * u.units + k) * 128;
+            std::memcpy(q + 16 * L, x, 16);
+            std::memcpy(q + 64 + 16 * L, x + 16, 16);
+            for (int l = 0; l < 4; ++l) {
+                u.d[(size_t(r) * u.units + k) * 16 + 4 * L + l] = a.dx(r)[b];
+                if (a.zf) {
+                    int32_t s = 0;
+                    for (int t = 0; t < 4; ++t) s += x[4 * l + t] + x[16 + 4 * l + t];
+                    u.z[(size_t(r) * u.units + k) * 16 + 4 * L + l] = a.zf * s;
+                }
+            }
+        }
+}
+
+// Blocks 4k .. 4k + 3 of one weight row against NR activation rows, into acc[r].
+template <int NR, bool Z0, bool RowScale>
+SS_AVX512_INT4 inline __attribute__((always_inline)) void step4(const uint8_t* codes, const uint16_t* hs, int blocks, int gshift, __m512i sidx,
+                                                                const int8_t* const* xq, const int32_t* const* zx, const float* const* dx, int k, __m512* acc) {
+    const __m512i nib = _mm512_set1_epi8(0x0f);
+    const int b = 4 * k, rest = std::min(4, blocks - b);
+    _mm_prefetch(reinterpret_cast<const char*>(codes + size_t(b) * 16 + kPrefetchBytes), _MM_HINT_T0);
+    const __m512i v = rest == 4 ? _mm512_loadu_si512(codes + size_t(b) * 16)
+                                : _mm512_maskz_loadu_epi8(__mmask64((uint64_t(1) << (16 * rest)) - 1), codes + size_t(b) * 16);
+    const __m512i lo = _mm512_and_si512(v, nib), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+    __m512 s16 = _mm512_setzero_ps();
+    if constexpr (!RowScale) {
+        const int g0 = b >> gshift, ng = std::min(((b + rest - 1) >> gshift) - g0 + 1, 4);
+        s16 = _mm512_permutexvar_ps(sidx, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_maskz_loadu_epi16(__mmask8((1u << ng) - 1), hs + g0))));
+    }
+    for (int r = 0; r < NR; ++r) {
+        __m512i d = Z0 ? _mm512_loadu_si512(zx[r] + size_t(k) * 16) : _mm512_setzero_si512();
+        d = _mm512_dpbusd_epi32(d, lo, _mm512_loadu_si512(xq[r] + size_t(k) * 128));
+        d = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512(xq[r] + size_t(k) * 128 + 64));
+        const __m512 f = _mm512_loadu_ps(dx[r] + size_t(k) * 16);
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), RowScale ? f : _mm512_mul_ps(f, s16), acc[r]);
+    }
+}
+
+template <int NR, bool Z0, bool RowScale>
+SS_AVX512_INT4 void rows4_t(const QMatrix& w, const QuantizedActs& a, const Units& un, int r0, const float* bias, float* y, int o0, int o1) {
+    const int blocks = w.blocks, gshift = w.group_shift, units = un.units;
+    // Lane l's scale within a step: group ((4u + l / 4) >> gshift) - (4u >> gshift).
+    const int gs = std::min(gshift, 2);
+    const __m512i sidx = _mm512_srli_epi32(_mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 2), unsigned(gs));
+    const int8_t* xq[NR];
+    const int32_t* zx[NR];
+    const float* dx[NR];
+    for (int r = 0; r < NR; ++r) {
+        xq[r] = un.xq(r0 + r);
+        zx[r] = Z0 ? un.zx(r0 + r) : nullptr;
+        dx[r] = un.dx(r0 + r);
+    }
+    for (int o = o0; o < o1; ++o) {
+        const uint8_t* codes = w.codes.data() + size_t(o) * blocks * 16;
+        const uint16_t* hs = w.scale.data() + size_t(o) * w.groups;
+        __m512 accA[NR], accB[NR];
+        for (int r = 0; r < NR; ++r) accA[r] = accB[r] = _mm512_setzero_ps();
+        int k = 0;
+        for (; k + 2 <= units; k += 2) {
+            step4<NR, Z0, RowScale>(codes, hs, blocks, gshift, sidx, xq, zx, dx, k, accA);
+            step4<NR, Z0, RowScale>(codes, hs, blocks, gshift, sidx, xq, zx, dx, k + 1, accB);
+        }
+        if (k < units) step4<NR, Z0, RowScale>(codes, hs, blocks, gshift, sidx, xq, zx, dx, k, accA);
+        for (int r = 0; r < NR; ++r)
+            y[size_t(r0 + r) * w.out + o] = finish_sum(w, a, r0 + r, o, _mm512_reduce_add_ps(_mm512_add_ps(accA[r], accB[r])), bias);
+    }
+}
+
+template <int NR, bool Z0>
+void rows4(const QMatrix& w, const QuantizedActs& a, const Units& un, int r0, const float* bias, float* y, int o0, int o1) {
+    if (w.groups == 1) rows4_t<NR, Z0, true>(w, a, un, r0, bias, y, o0, o1);
+    else rows4_t<NR, Z0, false>(w, a, un, r0, bias, y, o0, o1);
+}
+
 #undef SS_AVX512
+#undef SS_AVX512_INT4
 
 } // namespace avx512_kernel
 #pragma GCC diagnostic pop
@@ -329,8 +440,8 @@ void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, fl
 // Where 512-bit VNNI is allowed, a 256-bit path (VNNI, or AVX2's maddubs) may still be faster: AMD Zen 4 runs 512-bit
 // operations as two halves, and for int8 codes the AVX-512 kernel's zero-point term costs an extra
 // load and add per block that AVX2's signed-code trick avoids (a 1 B model's int8 decode: 54 tok/s
-// with AVX-512 VNNI, 68 with AVX2, Zen 4). Every path gives the same bits, so the choice is made
-// by timing both once per process, per code layout, at batch 1 on a 4096 x 4096 matrix (16 MB of
+// with AVX-512 VNNI, 68 with AVX2, Zen 4). The paths give the same bits (4-bit codes on AVX-512:
+// the same up to float rounding), so the choice is made by timing them once per process, per code layout, at batch 1 on a 4096 x 4096 matrix (16 MB of
 // int8 codes: weights streamed from memory, as a language model's are; on a matrix that fits the
 // caches the AVX-512 kernel wins, which misleads), and the fastest is kept. About 60 ms.
 Isa measured_isa(int layout_bits) {
@@ -401,10 +512,32 @@ void rows_isa(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const f
     else rows_x86<NR, false, false>(isa, w, a, r0, bias, y, o0, o1);
 }
 
+template <int NR>
+void rows4_isa(const QMatrix& w, const QuantizedActs& a, const avx512_kernel::Units& un, int r0, const float* bias, float* y, int o0, int o1) {
+    if (a.zf) avx512_kernel::rows4<NR, true>(w, a, un, r0, bias, y, o0, o1);
+    else avx512_kernel::rows4<NR, false>(w, a, un, r0, bias, y, o0, o1);
+}
+
 void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
     thread_local QuantizedActs acts;
     quantize_acts(w, x, n, code_shift(isa, w), acts, isa != Isa::Portable);
     const QuantizedActs& a = acts;
+    if (isa == Isa::Avx512Vnni && w.layout_bits == 4) { // four blocks per step (Units)
+        thread_local avx512_kernel::Units units;
+        avx512_kernel::make_units(a, n, units);
+        const avx512_kernel::Units& un = units;
+        parallel_for(w.out, 16, [&](int64_t o0, int64_t o1) {
+            int r0 = 0;
+            for (; r0 + 4 <= n; r0 += 4) rows4_isa<4>(w, a, un, r0, bias, y, int(o0), int(o1));
+            switch (n - r0) {
+            case 3: rows4_isa<3>(w, a, un, r0, bias, y, int(o0), int(o1)); break;
+            case 2: rows4_isa<2>(w, a, un, r0, bias, y, int(o0), int(o1)); break;
+            case 1: rows4_isa<1>(w, a, un, r0, bias, y, int(o0), int(o1)); break;
+            default: break;
+            }
+        }, double(n) * w.out * w.in);
+        return;
+    }
     // Output rows split over the threads; each weight block is read once per 4 activation rows.
     parallel_for(w.out, 16, [&](int64_t o0, int64_t o1) {
         int r0 = 0;
@@ -561,6 +694,26 @@ const char* isa_name(Isa isa) {
     return "portable";
 }
 } // namespace
+
+std::vector<std::string> qmatmul_paths_available() {
+    const std::vector<SimdPath> simd = simd_paths_available();
+    auto has = [&](SimdPath p) { return std::find(simd.begin(), simd.end(), p) != simd.end(); };
+    std::vector<std::string> out{"portable"};
+    if (has(SimdPath::Avx2)) out.push_back("avx2");
+    if (has(SimdPath::Avx2) && cpu_has_avxvnni()) out.push_back("avx-vnni");
+    if (has(SimdPath::Avx512) && cpu_has_avx512vnni()) out.push_back("avx512-vnni");
+    return out;
+}
+
+void qmatmul_dot_on(const std::string& path, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
+    for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Vnni, Isa::Avx512Vnni})
+        if (path == isa_name(isa)) {
+            const auto all = qmatmul_paths_available();
+            if (std::find(all.begin(), all.end(), path) == all.end()) throw Error("quantized kernel: this CPU has no " + path + " path");
+            return dot(isa, w, bias, x, n, y);
+        }
+    throw Error("quantized kernel: no path named '" + path + "'");
+}
 
 std::string qmatmul_isa() {
     const Isa i8 = detect_isa(8), i4 = detect_isa(4);

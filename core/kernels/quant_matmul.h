@@ -13,7 +13,9 @@
 // dpbusd, or AVX2 maddubs/madd) give sum((code - zero) * xq) exactly, and then
 //     y[o] = sum_g scale[o,g] * (sum_{b in g} dx[b] * dot_b - zero[o,g] * sum_{b in g} dx[b] * sum(xq_b)) + bias
 // The activation rounding makes these results differ slightly from fp32 on the dequantized weights
-// (tests state the bound). The AVX-512 VNNI, AVX-VNNI, AVX2 and portable paths give identical bits.
+// (tests state the bound). The AVX-512 VNNI, AVX-VNNI, AVX2 and portable paths give identical bits,
+// except for 4-bit codes on AVX-512 VNNI: that kernel takes four blocks per step and sums its lanes
+// in another order (quant_matmul.cpp), so it differs from the others by float rounding.
 // Large batches (qmatmul_tiles): tiles of rows are dequantized into an fp32 panel and multiplied
 // by OpenBLAS sgemm: fp32 results on exactly the dequantized weights.
 #pragma once
@@ -68,6 +70,11 @@ void qmatmul_tiles(const QMatrix& w, const float* bias, const float* x, int n, f
 
 // The plain reference for qmatmul_dot: the same activation quantization, then double sums.
 void qmatmul_dot_reference(const QMatrix& w, const float* bias, const float* x, int n, float* y);
+
+// The integer paths this CPU has ("portable", "avx2", "avx-vnni", "avx512-vnni"), and qmatmul_dot
+// on one of them by name, bypassing simd_path() and the measured choice: tests check each path.
+std::vector<std::string> qmatmul_paths_available();
+void qmatmul_dot_on(const std::string& path, const QMatrix& w, const float* bias, const float* x, int n, float* y);
 
 // Which path qmatmul_dot takes now (under simd_path(), simd_path.h): "avx512-vnni", "avx-vnni",
 // "avx2" or "portable", or per code layout when a measurement chose differently, e.g.
