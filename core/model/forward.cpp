@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 namespace ss {
 
@@ -39,6 +40,7 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
     int width = model.input_features();
     float* dst = ws.a.data();
     int moe_index = 0;
+    bool in_place = false; // the layer just run rewrote cur (an activation on the workspace)
     LayerProfile* prof = ws.profile;
     if (prof) {
         prof->layer_ns.resize(model.layers.size(), 0.0);
@@ -56,6 +58,11 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
                     return true;
                 },
                 [&](const ActivationLayer& act) {
+                    if (cur != x) { // in place on the workspace row block the last layer wrote
+                        apply_activation(act.kind, const_cast<float*>(cur), size_t(n) * width, act.negative_slope);
+                        in_place = true;
+                        return true;
+                    }
                     std::memcpy(dst, cur, sizeof(float) * size_t(n) * width);
                     apply_activation(act.kind, dst, size_t(n) * width, act.negative_slope);
                     return true;
@@ -80,6 +87,7 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
             layer);
         if (!wrote) continue;
         if (prof) prof->layer_ns[li] += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+        if (std::exchange(in_place, false)) continue; // cur holds the result already
         cur = dst;
         dst = (dst == ws.a.data()) ? ws.b.data() : ws.a.data();
     }
