@@ -141,6 +141,88 @@ float finish_row(const QMatrix& w, const QuantizedActs& a, int r, int o, const f
     return finish_sum(w, a, r, o, ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])), bias);
 }
 
+// --- int4 codes: four blocks per step ------------------------------------------------------------
+// A 64-byte load holds four blocks of nibbles: 128-bit lane L is block 4u + L, its low nibbles the
+// block's inputs 0-15 and its high nibbles inputs 16-31. The activations are rearranged to match
+// once per call (Units), so two dpbusd give 16 int32 lanes, four per block, with no shuffles:
+//   lo[16 L + j] = xq[4u + L][j], hi[16 L + j] = xq[4u + L][16 + j]      (j < 16)
+// Lane 4 L + k sums inputs 4k .. 4k + 3 and 16 + 4k .. 16 + 4k + 3 of block 4u + L. About half the
+// instructions of a block-at-a-time kernel per weight (that kernel limited a language model's int4
+// decode: weights streamed at 19 GB/s through it against sgemv's 44 on AMD EPYC). The 256-bit
+// kernels take half a step (two blocks) at a time and the portable one lane by lane, all in the
+// AVX-512 kernel's order:
+//   acc[k % 2][l] += float(dot_l) * (dx_l * scale of the lane's block)     (k: step, l: lane)
+//   y = reduce16(acc[0] + acc[1]), then finish_sum
+// so every path gives the same bits.
+struct Units {
+    int units = 0;              // per row, ceil(blocks / 4)
+    std::vector<int8_t> q;      // (n, units, 128): lo then hi
+    std::vector<int32_t> z;     // (n, units, 16): zf * (the lane's 8 xq), when zf != 0
+    std::vector<float> d;       // (n, units, 16): dx of the lane's block
+    const int8_t* xq(int r) const { return q.data() + size_t(r) * units * 128; }
+    const int32_t* zx(int r) const { return z.data() + size_t(r) * units * 16; }
+    const float* dx(int r) const { return d.data() + size_t(r) * units * 16; }
+};
+
+void make_units(const QuantizedActs& a, int n, Units& u) {
+    u.units = (a.blocks + 3) / 4;
+    u.q.assign(size_t(n) * u.units * 128, 0); // padding blocks: xq = 0, dx = 0
+    u.z.assign(a.zf ? size_t(n) * u.units * 16 : 0, 0);
+    u.d.assign(size_t(n) * u.units * 16, 0.0f);
+    for (int r = 0; r < n; ++r)
+        for (int b = 0; b < a.blocks; ++b) {
+            const int k = b >> 2, L = b & 3;
+            const int8_t* x = a.xq(r) + size_t(b) * kB;
+            int8_t* q = u.q.data() + (size_t(r) * u.units + k) * 128;
+            std::memcpy(q + 16 * L, x, 16);
+            std::memcpy(q + 64 + 16 * L, x + 16, 16);
+            for (int l = 0; l < 4; ++l) {
+                u.d[(size_t(r) * u.units + k) * 16 + 4 * L + l] = a.dx(r)[b];
+                if (a.zf) {
+                    int32_t s = 0;
+                    for (int t = 0; t < 4; ++t) s += x[4 * l + t] + x[16 + 4 * l + t];
+                    u.z[(size_t(r) * u.units + k) * 16 + 4 * L + l] = a.zf * s;
+                }
+            }
+        }
+}
+
+// The 16 lane sums in one fixed order (halves, then quarters, ...), as every int4 kernel ends.
+float reduce16(const float* t) {
+    float u[8], v[4];
+    for (int i = 0; i < 8; ++i) u[i] = t[i] + t[i + 8];
+    for (int i = 0; i < 4; ++i) v[i] = u[i] + u[i + 4];
+    return (v[0] + v[2]) + (v[1] + v[3]);
+}
+
+// The portable int4 kernel, lane by lane in the order above.
+template <int NR>
+void rows4_portable(const QMatrix& w, const QuantizedActs& a, const Units& un, int r0, const float* bias, float* y, int o0, int o1) {
+    for (int o = o0; o < o1; ++o) {
+        const uint8_t* codes = w.codes.data() + size_t(o) * w.blocks * 16;
+        for (int r = 0; r < NR; ++r) {
+            float acc[2][16] = {};
+            for (int k = 0; k < un.units; ++k) {
+                const int8_t* q = un.xq(r0 + r) + size_t(k) * 128;
+                for (int l = 0; l < 16; ++l) {
+                    const int L = l / 4, j = l % 4, b = 4 * k + L;
+                    if (b >= w.blocks) continue; // a padding block adds 0
+                    int d = a.zf ? un.zx(r0 + r)[size_t(k) * 16 + l] : 0;
+                    for (int t = 4 * j; t < 4 * j + 4; ++t) {
+                        const uint8_t c = codes[size_t(b) * 16 + t];
+                        d += int(c & 0x0f) * q[16 * L + t] + int(c >> 4) * q[64 + 16 * L + t];
+                    }
+                    const float f = un.dx(r0 + r)[size_t(k) * 16 + l];
+                    acc[k & 1][l] = std::fma(float(d), w.groups == 1 ? f : f * w.scale_at(o, b >> w.group_shift), acc[k & 1][l]);
+                }
+            }
+            float t[16];
+            for (int l = 0; l < 16; ++l) t[l] = acc[0][l] + acc[1][l];
+            y[size_t(r0 + r) * w.out + o] = finish_sum(w, a, r0 + r, o, reduce16(t), bias);
+        }
+    }
+}
+
 // Code of weight j (0..31) of block `blk`, as the integer the kernels multiply.
 inline int block_code(const QMatrix& w, const uint8_t* blk, int j) {
     if (w.layout_bits == 8) return int(blk[j]);
@@ -189,22 +271,27 @@ __attribute__((target("avx2,fma,f16c"))) const float* row_scales(const QMatrix& 
 #define QK_NS avx2_kernel
 #define QK_TARGET __attribute__((target("avx2,fma")))
 #define QK_DOT(d, u, s) d = _mm256_add_epi32(d, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones))
+// Two products of 4-bit codes (<= 15) with int8: the 16-bit pair sums add without overflow (<= 2 * 2 * 15 * 127).
+#define QK_DOT2(d, u1, s1, u2, s2) d = _mm256_add_epi32(d, _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(u1, s1), _mm256_maddubs_epi16(u2, s2)), ones))
 namespace {
 #include "kernels/quant_matmul_x86.inc"
 }
 #undef QK_NS
 #undef QK_TARGET
 #undef QK_DOT
+#undef QK_DOT2
 
 #define QK_NS vnni_kernel
 #define QK_TARGET __attribute__((target("avx2,fma,avxvnni")))
 #define QK_DOT(d, u, s) d = _mm256_dpbusd_avx_epi32(d, u, s)
+#define QK_DOT2(d, u1, s1, u2, s2) d = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(d, u1, s1), u2, s2)
 namespace {
 #include "kernels/quant_matmul_x86.inc"
 }
 #undef QK_NS
 #undef QK_TARGET
 #undef QK_DOT
+#undef QK_DOT2
 
 namespace {
 
@@ -315,49 +402,6 @@ void rows(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, f
     else rows_t<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
 }
 
-// --- int4 codes, four blocks per step ------------------------------------------------------------
-// A 64-byte load holds four blocks of nibbles: 128-bit lane L is block 4u + L, its low nibbles the
-// block's inputs 0-15 and its high nibbles inputs 16-31. The activations are rearranged to match
-// once per call (Units), so two dpbusd give 16 int32 lanes, four per block, with no shuffles:
-//   lo[16 L + j] = xq[4u + L][j], hi[16 L + j] = xq[4u + L][16 + j]      (j < 16)
-// Lane 4 L + k sums inputs 4k .. 4k + 3 and 16 + 4k .. 16 + 4k + 3 of block 4u + L. About half the
-// instructions of the two-block kernel above per weight (it is what limits a language model's
-// int4 decode: the weights stream at 19 GB/s through it against sgemv's 44 on Zen 4). The lanes
-// are summed in another order than the 256-bit and portable kernels', so its results differ from
-// theirs by rounding (test_kernels bounds them against the reference).
-struct Units {
-    int units = 0;              // per row, ceil(blocks / 4)
-    std::vector<int8_t> q;      // (n, units, 128): lo then hi
-    std::vector<int32_t> z;     // (n, units, 16): zf * (the lane's 8 xq), when zf != 0
-    std::vector<float> d;       // (n, units, 16): dx of the lane's block
-    const int8_t* xq(int r) const { return q.data() + size_t(r) * units * 128; }
-    const int32_t* zx(int r) const { return z.data() + size_t(r) * units * 16; }
-    const float* dx(int r) const { return d.data() + size_t(r) * units * 16; }
-};
-
-void make_units(const QuantizedActs& a, int n, Units& u) {
-    u.units = (a.blocks + 3) / 4;
-    u.q.assign(size_t(n) * u.units * 128, 0); // padding blocks: xq = 0, dx = 0
-    u.z.assign(a.zf ? size_t(n) * u.units * 16 : 0, 0);
-    u.d.assign(size_t(n) * u.units * 16, 0.0f);
-    for (int r = 0; r < n; ++r)
-        for (int b = 0; b < a.blocks; ++b) {
-            const int k = b >> 2, L = b & 3;
-            const int8_t* x = a.xq(r) + size_t(b) * kB;
-            int8_t* q = u.q.data() + (size_t(r) * u.units + k) * 128;
-            std::memcpy(q + 16 * L, x, 16);
-            std::memcpy(q + 64 + 16 * L, x + 16, 16);
-            for (int l = 0; l < 4; ++l) {
-                u.d[(size_t(r) * u.units + k) * 16 + 4 * L + l] = a.dx(r)[b];
-                if (a.zf) {
-                    int32_t s = 0;
-                    for (int t = 0; t < 4; ++t) s += x[4 * l + t] + x[16 + 4 * l + t];
-                    u.z[(size_t(r) * u.units + k) * 16 + 4 * L + l] = a.zf * s;
-                }
-            }
-        }
-}
-
 // Blocks 4k .. 4k + 3 of one weight row against NR activation rows, into acc[r].
 template <int NR, bool Z0, bool RowScale>
 SS_AVX512_INT4 inline __attribute__((always_inline)) void step4(const uint8_t* codes, const uint16_t* hs, int blocks, int gshift, __m512i sidx,
@@ -407,8 +451,11 @@ SS_AVX512_INT4 void rows4_t(const QMatrix& w, const QuantizedActs& a, const Unit
             step4<NR, Z0, RowScale>(codes, hs, blocks, gshift, sidx, xq, zx, dx, k + 1, accB);
         }
         if (k < units) step4<NR, Z0, RowScale>(codes, hs, blocks, gshift, sidx, xq, zx, dx, k, accA);
-        for (int r = 0; r < NR; ++r)
-            y[size_t(r0 + r) * w.out + o] = finish_sum(w, a, r0 + r, o, _mm512_reduce_add_ps(_mm512_add_ps(accA[r], accB[r])), bias);
+        for (int r = 0; r < NR; ++r) {
+            alignas(64) float t[16];
+            _mm512_store_ps(t, _mm512_add_ps(accA[r], accB[r]));
+            y[size_t(r0 + r) * w.out + o] = finish_sum(w, a, r0 + r, o, reduce16(t), bias);
+        }
     }
 }
 
@@ -512,27 +559,36 @@ void rows_isa(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const f
     else rows_x86<NR, false, false>(isa, w, a, r0, bias, y, o0, o1);
 }
 
+template <int NR, bool Z0>
+void rows4_x86(Isa isa, const QMatrix& w, const QuantizedActs& a, const Units& un, int r0, const float* bias, float* y, int o0, int o1) {
+    const bool row_scale = w.groups == 1;
+    if (isa == Isa::Avx512Vnni) avx512_kernel::rows4<NR, Z0>(w, a, un, r0, bias, y, o0, o1);
+    else if (isa == Isa::Vnni) row_scale ? vnni_kernel::rows4<NR, Z0, true>(w, a, un, r0, bias, y, o0, o1) : vnni_kernel::rows4<NR, Z0, false>(w, a, un, r0, bias, y, o0, o1);
+    else row_scale ? avx2_kernel::rows4<NR, Z0, true>(w, a, un, r0, bias, y, o0, o1) : avx2_kernel::rows4<NR, Z0, false>(w, a, un, r0, bias, y, o0, o1);
+}
+
 template <int NR>
-void rows4_isa(const QMatrix& w, const QuantizedActs& a, const avx512_kernel::Units& un, int r0, const float* bias, float* y, int o0, int o1) {
-    if (a.zf) avx512_kernel::rows4<NR, true>(w, a, un, r0, bias, y, o0, o1);
-    else avx512_kernel::rows4<NR, false>(w, a, un, r0, bias, y, o0, o1);
+void rows4_isa(Isa isa, const QMatrix& w, const QuantizedActs& a, const Units& un, int r0, const float* bias, float* y, int o0, int o1) {
+    if (isa == Isa::Portable) rows4_portable<NR>(w, a, un, r0, bias, y, o0, o1);
+    else if (a.zf) rows4_x86<NR, true>(isa, w, a, un, r0, bias, y, o0, o1);
+    else rows4_x86<NR, false>(isa, w, a, un, r0, bias, y, o0, o1);
 }
 
 void dot(Isa isa, const QMatrix& w, const float* bias, const float* x, int n, float* y) {
     thread_local QuantizedActs acts;
     quantize_acts(w, x, n, code_shift(isa, w), acts, isa != Isa::Portable);
     const QuantizedActs& a = acts;
-    if (isa == Isa::Avx512Vnni && w.layout_bits == 4) { // four blocks per step (Units)
-        thread_local avx512_kernel::Units units;
-        avx512_kernel::make_units(a, n, units);
-        const avx512_kernel::Units& un = units;
+    if (w.layout_bits == 4) { // four blocks per step (Units)
+        thread_local Units units;
+        make_units(a, n, units);
+        const Units& un = units;
         parallel_for(w.out, 16, [&](int64_t o0, int64_t o1) {
             int r0 = 0;
-            for (; r0 + 4 <= n; r0 += 4) rows4_isa<4>(w, a, un, r0, bias, y, int(o0), int(o1));
+            for (; r0 + 4 <= n; r0 += 4) rows4_isa<4>(isa, w, a, un, r0, bias, y, int(o0), int(o1));
             switch (n - r0) {
-            case 3: rows4_isa<3>(w, a, un, r0, bias, y, int(o0), int(o1)); break;
-            case 2: rows4_isa<2>(w, a, un, r0, bias, y, int(o0), int(o1)); break;
-            case 1: rows4_isa<1>(w, a, un, r0, bias, y, int(o0), int(o1)); break;
+            case 3: rows4_isa<3>(isa, w, a, un, r0, bias, y, int(o0), int(o1)); break;
+            case 2: rows4_isa<2>(isa, w, a, un, r0, bias, y, int(o0), int(o1)); break;
+            case 1: rows4_isa<1>(isa, w, a, un, r0, bias, y, int(o0), int(o1)); break;
             default: break;
             }
         }, double(n) * w.out * w.in);
