@@ -308,17 +308,10 @@ namespace avx512_kernel {
 #define SS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma")))
 #define SS_AVX512_INT4 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
 
-template <int NR, bool Four, bool Z0, bool RowScale>
+template <int NR, bool Z0, bool RowScale>
 SS_AVX512 inline __attribute__((always_inline)) void pair(const uint8_t* codes, const float* scale, int gshift, const int8_t* const* xq,
                                                           const float* const* dx8, const int32_t* const* zx, int b, __m512* acc) {
-    __m512i u;
-    if constexpr (Four) {
-        const __m512i t = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + size_t(b) * 16)));
-        const __m512i dup = _mm512_shuffle_i64x2(t, t, _MM_SHUFFLE(1, 1, 0, 0)); // [c_b, c_b, c_b+1, c_b+1]
-        u = _mm512_and_si512(_mm512_mask_srli_epi16(dup, __mmask32(0xFF00FF00u), dup, 4), _mm512_set1_epi8(0x0f));
-    } else {
-        u = _mm512_loadu_si512(codes + size_t(b) * 32);
-    }
+    const __m512i u = _mm512_loadu_si512(codes + size_t(b) * 32);
     __m512 s2 = _mm512_setzero_ps(); // [scale of block b x 8 | of block b + 1 x 8]
     if constexpr (!RowScale) {
         if (gshift == 0)
@@ -337,17 +330,11 @@ SS_AVX512 inline __attribute__((always_inline)) void pair(const uint8_t* codes, 
 }
 
 // A last single block b into the low half of acc.
-template <int NR, bool Four, bool Z0, bool RowScale>
+template <int NR, bool Z0, bool RowScale>
 SS_AVX512 inline __attribute__((always_inline)) void single(const uint8_t* codes, const float* scale, int gshift, const int8_t* const* xq,
                                                             const float* const* dx, const int32_t* const* zx, int b, __m512* acc) {
     const float s = scale[b >> gshift];
-    __m256i u;
-    if constexpr (Four) {
-        const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + size_t(b) * 16));
-        u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0f));
-    } else {
-        u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + size_t(b) * 32));
-    }
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + size_t(b) * 32));
     for (int r = 0; r < NR; ++r) {
         const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq[r] + size_t(b) * 32));
         __m256i d = Z0 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zx[r] + size_t(b) * 8)) : _mm256_setzero_si256();
@@ -357,9 +344,9 @@ SS_AVX512 inline __attribute__((always_inline)) void single(const uint8_t* codes
     }
 }
 
-template <int NR, bool Four, bool Z0, bool RowScale>
+template <int NR, bool Z0, bool RowScale>
 SS_AVX512 void rows_t(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
-    constexpr int bb = Four ? 16 : 32;
+    constexpr int bb = 32;
     const int blocks = w.blocks, gshift = w.group_shift;
     const int8_t* xq[NR];
     const float* dx[NR];
@@ -380,13 +367,13 @@ SS_AVX512 void rows_t(const QMatrix& w, const QuantizedActs& a, int r0, const fl
         for (; b + 3 < blocks; b += 4) {
             _mm_prefetch(reinterpret_cast<const char*>(codes + size_t(b) * bb + kPrefetchBytes), _MM_HINT_T0);
             if constexpr (bb * 4 > 64) _mm_prefetch(reinterpret_cast<const char*>(codes + size_t(b) * bb + kPrefetchBytes + 64), _MM_HINT_T0);
-            pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b, accA);
-            pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b + 2, accB);
+            pair<NR, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b, accA);
+            pair<NR, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b + 2, accB);
         }
         const int rest = blocks - b;
-        if (rest >= 2) pair<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b, accA);
-        if (rest == 1) single<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx, zx, b, accA);
-        if (rest == 3) single<NR, Four, Z0, RowScale>(codes, scale, gshift, xq, dx, zx, b + 2, accB);
+        if (rest >= 2) pair<NR, Z0, RowScale>(codes, scale, gshift, xq, dx8, zx, b, accA);
+        if (rest == 1) single<NR, Z0, RowScale>(codes, scale, gshift, xq, dx, zx, b, accA);
+        if (rest == 3) single<NR, Z0, RowScale>(codes, scale, gshift, xq, dx, zx, b + 2, accB);
         for (int r = 0; r < NR; ++r) {
             const __m512 t = _mm512_add_ps(accA[r], accB[r]); // [acc0 + acc2 | acc1 + acc3]
             alignas(32) float lanes[8];
@@ -396,10 +383,10 @@ SS_AVX512 void rows_t(const QMatrix& w, const QuantizedActs& a, int r0, const fl
     }
 }
 
-template <int NR, bool Four, bool Z0>
+template <int NR, bool Z0>
 void rows(const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
-    if (w.groups == 1) rows_t<NR, Four, Z0, true>(w, a, r0, bias, y, o0, o1);
-    else rows_t<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
+    if (w.groups == 1) rows_t<NR, Z0, true>(w, a, r0, bias, y, o0, o1);
+    else rows_t<NR, Z0, false>(w, a, r0, bias, y, o0, o1);
 }
 
 // Blocks 4k .. 4k + 3 of one weight row against NR activation rows, into acc[r].
@@ -541,22 +528,19 @@ Isa detect_isa(int layout_bits) {
 // would saturate for int8 codes up to 255: it shifts them to signed (code - 128) first.
 int code_shift(Isa isa, const QMatrix& w) { return isa == Isa::Avx2 && w.layout_bits == 8 && w.bits == 8 ? 128 : 0; }
 
-template <int NR, bool Four, bool Z0>
+template <int NR, bool Z0>
 void rows_x86(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
-    if (isa == Isa::Avx512Vnni) avx512_kernel::rows<NR, Four, Z0>(w, a, r0, bias, y, o0, o1);
-    else if (isa == Isa::Vnni) vnni_kernel::rows<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
-    else if (code_shift(isa, w)) avx2_kernel::rows<NR, Four, Z0, true>(w, a, r0, bias, y, o0, o1);
-    else avx2_kernel::rows<NR, Four, Z0, false>(w, a, r0, bias, y, o0, o1);
+    if (isa == Isa::Avx512Vnni) avx512_kernel::rows<NR, Z0>(w, a, r0, bias, y, o0, o1);
+    else if (isa == Isa::Vnni) vnni_kernel::rows<NR, Z0, false>(w, a, r0, bias, y, o0, o1);
+    else if (code_shift(isa, w)) avx2_kernel::rows<NR, Z0, true>(w, a, r0, bias, y, o0, o1);
+    else avx2_kernel::rows<NR, Z0, false>(w, a, r0, bias, y, o0, o1);
 }
 
 template <int NR>
 void rows_isa(Isa isa, const QMatrix& w, const QuantizedActs& a, int r0, const float* bias, float* y, int o0, int o1) {
     if (isa == Isa::Portable) return rows_portable<NR>(w, a, r0, bias, y, o0, o1);
-    const bool four = w.layout_bits == 4, z0 = a.zf != 0;
-    if (four && z0) rows_x86<NR, true, true>(isa, w, a, r0, bias, y, o0, o1);
-    else if (four) rows_x86<NR, true, false>(isa, w, a, r0, bias, y, o0, o1);
-    else if (z0) rows_x86<NR, false, true>(isa, w, a, r0, bias, y, o0, o1);
-    else rows_x86<NR, false, false>(isa, w, a, r0, bias, y, o0, o1);
+    if (a.zf) rows_x86<NR, true>(isa, w, a, r0, bias, y, o0, o1);
+    else rows_x86<NR, false>(isa, w, a, r0, bias, y, o0, o1);
 }
 
 template <int NR, bool Z0>
