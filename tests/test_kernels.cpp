@@ -10,6 +10,7 @@
 #include "kernels/kernel_plan.h"
 #include "kernels/quant_matmul.h"
 #include "kernels/simd_path.h"
+#include "kernels/small_batch_matmul.h"
 #include "compress/prune_magnitude.h"
 #include "kernels/sparse_bsr.h"
 #include "compress/prune_nm.h"
@@ -161,6 +162,38 @@ private slots:
             QVERIFY2(std::fabs(got[k] - want[k]) <= 1e-4f * (1.0f + std::fabs(want[k])) * std::sqrt(float(in)),
                      qPrintable(QString("%1: %2 vs %3").arg(k).arg(got[k]).arg(want[k])));
         QVERIFY(deferred.weight.deferred_pending()); // computed from the BF16: no fp32 copy made
+    }
+
+    void smallBatchMatmulMatchesReference_data() {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("batch");
+        QTest::newRow("batch 2, odd out, in % 16 = 13") << 37 << 301 << 2;
+        QTest::newRow("batch 8, in < 8") << 70 << 5 << 8;
+        QTest::newRow("batch 9: chunks of 8 and 1") << 64 << 256 << 9;
+        QTest::newRow("batch 16, the demo expert's shape") << 512 << 256 << 16;
+        QTest::newRow("batch 3, in % 16 = 0, one output") << 1 << 48 << 3;
+    }
+    void smallBatchMatmulMatchesReference() {
+        // fp32 at 2 .. 16 rows runs without sgemm's packing (small_batch_matmul.h) on every SIMD
+        // path; each within float rounding of the double-sum reference, 1 and 2 threads the same.
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(int, batch);
+        const LinearWeights l = sparse_weights(out, in, 0.0, uint64_t(out * 3 + in));
+        const std::vector<float> x = inputs(batch, in, 5);
+        std::vector<float> ref(size_t(batch) * out);
+        linear_forward_reference(l, x.data(), batch, ref.data());
+        const auto paths = on_every_path(ref.size(), [&](float* y) { small_batch_matmul(l.weight.data(), out, in, l.bias.data(), x.data(), batch, y); });
+        for (const auto& [p, y] : paths) {
+            expect_near_reference(y, ref, in, p);
+            QVERIFY2(same_with_two_threads(y, p, [&](float* two) { small_batch_matmul(l.weight.data(), out, in, l.bias.data(), x.data(), batch, two); }),
+                     simd_path_name(p));
+        }
+        // linear_forward takes it for dense matrices at these batches whenever AVX2 is there.
+        std::vector<float> via(ref.size());
+        linear_forward(l, x.data(), batch, via.data());
+        expect_near_reference(via, ref, in, simd_path());
     }
 
     void deferredWeightsConvertOnReadAndDropAgain() {

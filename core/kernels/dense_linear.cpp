@@ -3,6 +3,8 @@
 
 #include "kernels/bf16_matmul.h"
 #include "kernels/kernel_plan.h"
+#include "kernels/simd_path.h"
+#include "kernels/small_batch_matmul.h"
 #include "kernels/thread_pool.h"
 
 #include <cblas.h>
@@ -31,6 +33,7 @@ void linear_forward(const LinearWeights& l, const float* x, int n, float* y) {
         }, double(l.out) * l.in);
         return;
     case Kernel::Sgemm: // output columns split over the threads, one single-threaded sgemm each
+        if (n <= kSmallGemmMax && simd_avx2()) return small_batch_matmul(l.weight.data(), l.out, l.in, bias, x, n, y); // no packing of W
         parallel_for(l.out, 64, [&](int64_t o0, int64_t o1) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, int(o1 - o0), l.in, 1.0f, x, l.in, l.weight.data() + size_t(o0) * l.in, l.in,
                         0.0f, y + o0, l.out);
