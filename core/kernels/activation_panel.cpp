@@ -45,15 +45,18 @@ __attribute__((target("avx2,fma"))) void pack_avx2(const float* x, int in, int r
 
 __attribute__((target("avx2,fma"))) void store_avx2(const float* acc, const float* bias, int out, int r0, int m, float* y) {
     const int r8 = m / 8 * 8, o8 = out / 8 * 8;
-    for (int o = 0; o < o8; o += 8) {
-        const __m256 b = bias ? _mm256_loadu_ps(bias + o) : _mm256_setzero_ps();
-        for (int r = 0; r < r8; r += 8) {
+    // Eight output rows at a time, each written front to back: with the rows outermost only eight
+    // write streams are open. (Columns outermost opened all 32 at once; at out = 1024 they lie 4 KiB
+    // apart, in one L1 set, and evicted each other: this store was a quarter of a 95 %-sparse CSR
+    // product's time.)
+    for (int r = 0; r < r8; r += 8)
+        for (int o = 0; o < o8; o += 8) {
+            const __m256 b = bias ? _mm256_loadu_ps(bias + o) : _mm256_setzero_ps();
             __m256 t[8];
             for (int i = 0; i < 8; ++i) t[i] = _mm256_loadu_ps(acc + size_t(o + i) * kPanel + r);
             transpose8(t);
             for (int i = 0; i < 8; ++i) _mm256_storeu_ps(y + size_t(r0 + r + i) * out + o, _mm256_add_ps(t[i], b));
         }
-    }
     for (int r = 0; r < m; ++r)
         for (int o = (r < r8 ? o8 : 0); o < out; ++o) y[size_t(r0 + r) * out + o] = acc[size_t(o) * kPanel + r] + (bias ? bias[o] : 0.0f);
 }
