@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""make-conv-goldens.py - PyTorch's own nn.Conv2d outputs on small random inputs, for
+tests/test_conv.cpp: stride, padding, dilation, groups, depthwise, non-square kernels.
+Development-time only (Debian's python3-torch); the build and the tests read the committed JSON.
+
+    /usr/bin/python3 scripts/make-conv-goldens.py tests/data/conv/conv2d_goldens.json
+"""
+import json
+import sys
+
+import torch
+
+CASES = [
+    # name, in, out, kernel, stride, padding, dilation, groups, bias, n, h, w
+    ("3x3 pad 1", 4, 6, (3, 3), (1, 1), (1, 1), (1, 1), 1, True, 2, 6, 6),
+    ("3x3 stride 2 pad 1, no bias", 4, 5, (3, 3), (2, 2), (1, 1), (1, 1), 1, False, 2, 7, 7),
+    ("3x3 dilation 2 pad 2", 3, 4, (3, 3), (1, 1), (2, 2), (2, 2), 1, True, 1, 7, 6),
+    ("groups 2", 4, 6, (3, 3), (1, 1), (1, 1), (1, 1), 2, True, 2, 5, 5),
+    ("depthwise 3x3 stride 2", 4, 4, (3, 3), (2, 2), (1, 1), (1, 1), 4, True, 2, 8, 8),
+    ("depthwise multiplier 2", 3, 6, (3, 3), (1, 1), (0, 0), (1, 1), 3, True, 1, 5, 5),
+    ("2x3 kernel, pad (1, 0), stride (1, 2)", 2, 3, (2, 3), (1, 2), (1, 0), (1, 1), 1, True, 2, 5, 7),
+    ("1x1", 8, 4, (1, 1), (1, 1), (0, 0), (1, 1), 1, True, 2, 4, 4),
+]
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    torch.manual_seed(0)
+    out = []
+    for name, cin, cout, k, s, p, d, g, bias, n, h, w in CASES:
+        conv = torch.nn.Conv2d(cin, cout, k, stride=s, padding=p, dilation=d, groups=g, bias=bias)
+        x = torch.randn(n, cin, h, w)
+        y = conv(x)
+        out.append({"name": name, "in_channels": cin, "out_channels": cout, "kernel": list(k), "stride": list(s), "padding": list(p),
+                    "dilation": list(d), "groups": g, "n": n, "h": h, "w": w, "x": flat(x), "weight": flat(conv.weight),
+                    "bias": flat(conv.bias) if bias else None, "y": flat(y), "y_shape": list(y.shape)})
+    with open(sys.argv[1], "w") as f:
+        json.dump({"torch": torch.__version__, "cases": out}, f)
+    print(f"wrote {sys.argv[1]}: {len(out)} cases (torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+// test_conv.cpp - convolution against PyTorch's nn.Conv2d (committed goldens from
+// scripts/make-conv-goldens.py) and against the plain reference kernel.
+#include "error.h"
+#include "kernels/conv2d.h"
+#include "kernels/thread_pool.h"
+#include "test_support.h"
+
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+using namespace ss;
+
+namespace {
+
+std::vector<float> floats(const nlohmann::json& a) {
+    std::vector<float> v;
+    for (const auto& e : a) v.push_back(e.get<float>());
+    return v;
+}
+
+Conv2dShape shape_of(const nlohmann::json& c) {
+    Conv2dShape s;
+    s.in_channels = c["in_channels"];
+    s.out_channels = c["out_channels"];
+    s.kernel_h = c["kernel"][0];
+    s.kernel_w = c["kernel"][1];
+    s.stride_h = c["stride"][0];
+    s.stride_w = c["stride"][1];
+    s.pad_h = c["padding"][0];
+    s.pad_w = c["padding"][1];
+    s.dilation_h = c["dilation"][0];
+    s.dilation_w = c["dilation"][1];
+    s.groups = c["groups"];
+    return s;
+}
+
+std::vector<float> random(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+} // namespace
+
+class TestConv : public QObject {
+    Q_OBJECT
+private slots:
+    void conv2dMatchesPyTorch() {
+        std::ifstream in(SPARSESCOPE_TEST_DATA "/conv/conv2d_goldens.json");
+        QVERIFY(in.good());
+        const nlohmann::json g = nlohmann::json::parse(in);
+        QCOMPARE(int(g["cases"].size()), 8);
+        for (const auto& c : g["cases"]) {
+            const std::string name = c["name"];
+            const Conv2dShape s = shape_of(c);
+            const int n = c["n"], h = c["h"], w = c["w"];
+            validate_conv2d(s, h, w, name);
+            const std::vector<float> x = floats(c["x"]), weight = floats(c["weight"]), want = floats(c["y"]);
+            const std::vector<float> bias = c["bias"].is_null() ? std::vector<float>() : floats(c["bias"]);
+            QCOMPARE(int64_t(weight.size()), int64_t(s.weight_count()));
+            QCOMPARE(c["y_shape"][2].get<int>(), s.out_h(h));
+            QCOMPARE(c["y_shape"][3].get<int>(), s.out_w(w));
+            std::vector<float> fast(want.size(), std::nanf("")), ref(want.size());
+            const float* b = bias.empty() ? nullptr : bias.data();
+            conv2d_forward(s, weight.data(), b, x.data(), n, h, w, fast.data());
+            conv2d_reference(s, weight.data(), b, x.data(), n, h, w, ref.data());
+            const double terms = double(s.group_in()) * s.kernel_h * s.kernel_w;
+            for (size_t k = 0; k < want.size(); ++k) {
+                // PyTorch sums in float in its own order: a few ulp of the terms.
+                QVERIFY2(std::fabs(fast[k] - want[k]) <= 1e-5 * (1.0 + std::fabs(want[k])) * std::sqrt(terms),
+                         qPrintable(QString("%1, %2: %3 vs torch %4").arg(name.c_str()).arg(k).arg(fast[k]).arg(want[k])));
+                QVERIFY2(std::fabs(ref[k] - want[k]) <= 1e-5 * (1.0 + std::fabs(want[k])) * std::sqrt(terms),
+                         qPrintable(QString("%1 reference, %2: %3 vs torch %4").arg(name.c_str()).arg(k).arg(ref[k]).arg(want[k])));
+            }
+        }
+    }
+
+    void conv2dSamplesSplitOverThreadsGiveTheSameBits() {
+        Conv2dShape s;
+        s.in_channels = 8;
+        s.out_channels = 16;
+        s.kernel_h = s.kernel_w = 3;
+        s.pad_h = s.pad_w = 1;
+        s.stride_h = 2;
+        s.groups = 2;
+        const int n = 5, h = 12, w = 9;
+        validate_conv2d(s, h, w, "test");
+        const auto x = random(size_t(n) * s.in_channels * h * w, 1), weight = random(size_t(s.weight_count()), 2), bias = random(size_t(s.out_channels), 3);
+        const size_t out = size_t(n) * s.out_channels * s.out_h(h) * s.out_w(w);
+        std::vector<float> one(out), two(out), ref(out);
+        conv2d_forward(s, weight.data(), bias.data(), x.data(), n, h, w, one.data());
+        set_compute_threads(2);
+        conv2d_forward(s, weight.data(), bias.data(), x.data(), n, h, w, two.data());
+        set_compute_threads(1);
+        QVERIFY(std::memcmp(one.data(), two.data(), out * sizeof(float)) == 0);
+        conv2d_reference(s, weight.data(), bias.data(), x.data(), n, h, w, ref.data());
+        for (size_t k = 0; k < out; ++k) QVERIFY(std::fabs(one[k] - ref[k]) <= 1e-4f * (1.0f + std::fabs(ref[k])));
+    }
+
+    void conv2dShapesAreValidatedWithTheRule() {
+        auto message = [](const Conv2dShape& s, int h, int w) -> std::string {
+            try {
+                validate_conv2d(s, h, w, "layer 'c1'");
+            } catch (const Error& e) {
+                return e.what();
+            }
+            return "";
+        };
+        Conv2dShape s;
+        s.in_channels = 6;
+        s.out_channels = 4;
+        s.kernel_h = s.kernel_w = 3;
+        QCOMPARE(message(s, 8, 8), std::string());
+        s.groups = 4; // divides 4 output channels but not 6 input ones
+        QVERIFY(message(s, 8, 8).find("layer 'c1': group 4 must divide the input channels (6)") != std::string::npos);
+        s.groups = 2;
+        QCOMPARE(message(s, 8, 8), std::string());
+        QVERIFY(message(s, 2, 8).find("kernel_shape") != std::string::npos); // 3 rows of kernel on 2 rows of input
+        s.pad_h = 1;
+        QCOMPARE(message(s, 2, 8), std::string()); // padded to 4 rows: fits
+        s.dilation_h = 2; // dilated to 5 rows
+        QVERIFY(message(s, 2, 8).find("larger than the padded input (4 x 8)") != std::string::npos);
+        s.dilation_h = 1;
+        s.stride_w = 0;
+        QVERIFY(message(s, 8, 8).find("strides must be positive") != std::string::npos);
+        s.stride_w = 1;
+        s.pad_w = -1;
+        QVERIFY(message(s, 8, 8).find("pads must not be negative") != std::string::npos);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestConv)
+#include "test_conv.moc"
