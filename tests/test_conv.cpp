@@ -1,7 +1,9 @@
-// test_conv.cpp - convolution against PyTorch's nn.Conv2d (committed goldens from
-// scripts/make-conv-goldens.py) and against the plain reference kernel.
+// test_conv.cpp - convolution and pooling against PyTorch (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d,
+// nn.AdaptiveAvgPool2d; committed goldens from scripts/make-conv-goldens.py) and convolution
+// against the plain reference kernel.
 #include "error.h"
 #include "kernels/conv2d.h"
+#include "kernels/pool2d.h"
 #include "kernels/thread_pool.h"
 #include "test_support.h"
 
@@ -81,6 +83,53 @@ private slots:
                          qPrintable(QString("%1 reference, %2: %3 vs torch %4").arg(name.c_str()).arg(k).arg(ref[k]).arg(want[k])));
             }
         }
+    }
+
+    void poolingMatchesPyTorch() {
+        std::ifstream in(SPARSESCOPE_TEST_DATA "/conv/pool2d_goldens.json");
+        QVERIFY(in.good());
+        const nlohmann::json g = nlohmann::json::parse(in);
+        QCOMPARE(int(g["cases"].size()), 7);
+        for (const auto& c : g["cases"]) {
+            const std::string name = c["name"], op = c["op"];
+            const int n = c["n"], ch = c["c"], h = c["h"], w = c["w"];
+            const std::vector<float> x = floats(c["x"]), want = floats(c["y"]);
+            std::vector<float> got(want.size(), std::nanf(""));
+            if (op == "global") {
+                global_avg_pool2d(x.data(), n, ch, h, w, got.data());
+            } else {
+                Pool2dShape s;
+                s.kernel_h = s.kernel_w = c["kernel"];
+                s.stride_h = s.stride_w = c["stride"];
+                s.pad_h = s.pad_w = c["padding"];
+                s.dilation_h = s.dilation_w = c["dilation"];
+                s.count_include_pad = c["count_include_pad"];
+                validate_pool2d(s, h, w, name);
+                QCOMPARE(c["y_shape"][2].get<int>(), s.out_h(h));
+                QCOMPARE(c["y_shape"][3].get<int>(), s.out_w(w));
+                if (op == "max") max_pool2d(s, x.data(), n, ch, h, w, got.data());
+                else avg_pool2d(s, x.data(), n, ch, h, w, got.data());
+            }
+            for (size_t k = 0; k < want.size(); ++k) {
+                // max: one of the inputs, exactly; averages: a few ulp.
+                const float tol = op == "max" ? 0.0f : 1e-6f * (1.0f + std::fabs(want[k]));
+                QVERIFY2(std::fabs(got[k] - want[k]) <= tol, qPrintable(QString("%1, %2: %3 vs torch %4").arg(name.c_str()).arg(k).arg(got[k]).arg(want[k])));
+            }
+        }
+        // Padding may not exceed half the window (PyTorch refuses it too), and average pooling has no dilation.
+        Pool2dShape s;
+        s.kernel_h = s.kernel_w = 2;
+        s.pad_h = 2;
+        try {
+            validate_pool2d(s, 5, 5, "pool1");
+            QFAIL("padding 2 on a 2 x 2 window was accepted");
+        } catch (const Error& e) {
+            QVERIFY(std::string(e.what()).find("pool1: pads must be at most half the kernel") != std::string::npos);
+        }
+        s.pad_h = 0;
+        s.dilation_h = 2;
+        std::vector<float> x(25), y(25);
+        QVERIFY_THROWS_EXCEPTION(Error, avg_pool2d(s, x.data(), 1, 1, 5, 5, y.data()));
     }
 
     void conv2dSamplesSplitOverThreadsGiveTheSameBits() {
