@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """make-conv-goldens.py - PyTorch's own outputs on small random inputs, for tests/test_conv.cpp:
 nn.Conv2d (stride, padding, dilation, groups, depthwise, non-square kernels) into DIR/conv2d_goldens.json,
-nn.MaxPool2d / nn.AvgPool2d / nn.AdaptiveAvgPool2d(1) into DIR/pool2d_goldens.json.
+nn.MaxPool2d / nn.AvgPool2d / nn.AdaptiveAvgPool2d(1) into DIR/pool2d_goldens.json, and
+nn.BatchNorm2d (eval, random running statistics) after a convolution into DIR/batchnorm_goldens.json.
 Development-time only (Debian's python3-torch); the build and the tests read the committed JSON.
 
     /usr/bin/python3 scripts/make-conv-goldens.py tests/data/conv
@@ -57,9 +58,32 @@ def pools():
     return out
 
 
+def batchnorms():
+    torch.manual_seed(2)
+    out = []
+    for name, bias, groups in [("conv 3x3 + bn", True, 1), ("conv without bias + bn", False, 1), ("depthwise + bn", True, 4)]:
+        cin, cout = (4, 4) if groups == 4 else (3, 5)
+        conv = torch.nn.Conv2d(cin, cout, 3, padding=1, groups=groups, bias=bias)
+        bn = torch.nn.BatchNorm2d(cout, eps=1e-3)
+        with torch.no_grad():
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(0.25, 4.0)
+            bn.weight.normal_()
+            bn.bias.normal_()
+        bn.eval()
+        x = torch.randn(2, cin, 6, 5)
+        y = bn(conv(x))
+        out.append({"name": name, "in_channels": cin, "out_channels": cout, "groups": groups, "n": 2, "h": 6, "w": 5, "eps": bn.eps,
+                    "x": flat(x), "weight": flat(conv.weight), "bias": flat(conv.bias) if bias else None,
+                    "gamma": flat(bn.weight), "beta": flat(bn.bias), "mean": flat(bn.running_mean), "var": flat(bn.running_var), "y": flat(y)})
+    return out
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
+    with open(os.path.join(sys.argv[1], "batchnorm_goldens.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "cases": batchnorms()}, f)
     with open(os.path.join(sys.argv[1], "pool2d_goldens.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": pools()}, f)
     torch.manual_seed(0)

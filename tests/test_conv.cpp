@@ -5,6 +5,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/pool2d.h"
 #include "kernels/thread_pool.h"
+#include "model/batchnorm_fold.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -130,6 +131,47 @@ private slots:
         s.dilation_h = 2;
         std::vector<float> x(25), y(25);
         QVERIFY_THROWS_EXCEPTION(Error, avg_pool2d(s, x.data(), 1, 1, 5, 5, y.data()));
+    }
+
+    void batchNormFoldsIntoTheConvolution() {
+        // conv then BatchNorm2d (eval) in PyTorch = the folded convolution alone here.
+        std::ifstream in(SPARSESCOPE_TEST_DATA "/conv/batchnorm_goldens.json");
+        QVERIFY(in.good());
+        const nlohmann::json g = nlohmann::json::parse(in);
+        QCOMPARE(int(g["cases"].size()), 3);
+        for (const auto& c : g["cases"]) {
+            const std::string name = c["name"];
+            Conv2dShape s;
+            s.in_channels = c["in_channels"];
+            s.out_channels = c["out_channels"];
+            s.kernel_h = s.kernel_w = 3;
+            s.pad_h = s.pad_w = 1;
+            s.groups = c["groups"];
+            const int n = c["n"], h = c["h"], w = c["w"];
+            std::vector<float> weight = floats(c["weight"]), bias = c["bias"].is_null() ? std::vector<float>() : floats(c["bias"]);
+            BatchNormParams bn{floats(c["gamma"]), floats(c["beta"]), floats(c["mean"]), floats(c["var"]), c["eps"].get<double>()};
+            fold_batchnorm(weight, bias, s.out_channels, bn, name);
+            QCOMPARE(int(bias.size()), s.out_channels); // a convolution without bias gets one
+            const std::vector<float> x = floats(c["x"]), want = floats(c["y"]);
+            std::vector<float> got(want.size());
+            conv2d_forward(s, weight.data(), bias.data(), x.data(), n, h, w, got.data());
+            for (size_t k = 0; k < want.size(); ++k)
+                QVERIFY2(std::fabs(got[k] - want[k]) <= 1e-5f * (1.0f + std::fabs(want[k])) * 6.0f,
+                         qPrintable(QString("%1, %2: %3 vs torch %4").arg(name.c_str()).arg(k).arg(got[k]).arg(want[k])));
+        }
+        // Bad parameters are refused by name, and nothing is changed.
+        std::vector<float> weight{1, 2, 3, 4}, bias;
+        BatchNormParams bn{{1, 1}, {0, 0}, {0, 0}, {1, -2}, 1e-5};
+        try {
+            fold_batchnorm(weight, bias, 2, bn, "bn1");
+            QFAIL("a negative variance was accepted");
+        } catch (const Error& e) {
+            QVERIFY(std::string(e.what()).find("bn1: BatchNorm input_var[1] + epsilon is not positive") != std::string::npos);
+        }
+        bn.var = {1};
+        QVERIFY_THROWS_EXCEPTION(Error, fold_batchnorm(weight, bias, 2, bn, "bn1"));
+        QCOMPARE(weight, (std::vector<float>{1, 2, 3, 4}));
+        QVERIFY(bias.empty());
     }
 
     void conv2dSamplesSplitOverThreadsGiveTheSameBits() {
