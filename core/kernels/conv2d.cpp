@@ -2,6 +2,7 @@
 #include "kernels/conv2d.h"
 
 #include "error.h"
+#include "kernels/window2d.h"
 #include "kernels/thread_pool.h"
 
 #include <cblas.h>
@@ -22,12 +23,8 @@ void validate_conv2d(const Conv2dShape& s, int h, int w, const std::string& wher
         refuse("group", std::to_string(s.groups) + " must divide the input channels (" + std::to_string(s.in_channels) + ") and the output channels (" +
                             std::to_string(s.out_channels) + ")");
     if (h <= 0 || w <= 0) refuse("input", "must have a positive height and width");
-    if (s.dilation_h * (s.kernel_h - 1) + 1 > h + 2 * s.pad_h || s.dilation_w * (s.kernel_w - 1) + 1 > w + 2 * s.pad_w) {
-        std::string rule = std::to_string(s.kernel_h);
-        rule += " x " + std::to_string(s.kernel_w) + " (dilated) is larger than the padded input (";
-        rule += std::to_string(h + 2 * s.pad_h) + " x " + std::to_string(w + 2 * s.pad_w) + ")";
-        refuse("kernel_shape", rule);
-    }
+    if (const std::string misfit = window_misfit(s.kernel_h, s.kernel_w, s.dilation_h, s.dilation_w, s.pad_h, s.pad_w, h, w); !misfit.empty())
+        refuse("kernel_shape", misfit);
 }
 
 namespace {

@@ -13,6 +13,8 @@
 // where sgemm would get one row. Samples are split over the threads.
 #pragma once
 
+#include "kernels/window2d.h"
+
 #include <string>
 
 namespace ss {
@@ -25,8 +27,8 @@ struct Conv2dShape {
     int dilation_h = 1, dilation_w = 1;
     int groups = 1;
 
-    int out_h(int h) const { return (h + 2 * pad_h - dilation_h * (kernel_h - 1) - 1) / stride_h + 1; }
-    int out_w(int w) const { return (w + 2 * pad_w - dilation_w * (kernel_w - 1) - 1) / stride_w + 1; }
+    int out_h(int h) const { return window_out(h, kernel_h, stride_h, pad_h, dilation_h); }
+    int out_w(int w) const { return window_out(w, kernel_w, stride_w, pad_w, dilation_w); }
     int group_in() const { return in_channels / groups; }   // input channels per group
     int group_out() const { return out_channels / groups; } // output channels per group
     long long weight_count() const { return (long long)out_channels * group_in() * kernel_h * kernel_w; }

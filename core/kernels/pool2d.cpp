@@ -2,6 +2,7 @@
 #include "kernels/pool2d.h"
 
 #include "error.h"
+#include "kernels/window2d.h"
 
 #include <algorithm>
 #include <limits>
@@ -16,12 +17,8 @@ void validate_pool2d(const Pool2dShape& s, int h, int w, const std::string& wher
     if (s.pad_h < 0 || s.pad_w < 0) refuse("pads", "must not be negative");
     if (2 * s.pad_h > s.kernel_h || 2 * s.pad_w > s.kernel_w) refuse("pads", "must be at most half the kernel");
     if (h <= 0 || w <= 0) refuse("input", "must have a positive height and width");
-    if (s.dilation_h * (s.kernel_h - 1) + 1 > h + 2 * s.pad_h || s.dilation_w * (s.kernel_w - 1) + 1 > w + 2 * s.pad_w) {
-        std::string rule = std::to_string(s.kernel_h);
-        rule += " x " + std::to_string(s.kernel_w) + " (dilated) is larger than the padded input (";
-        rule += std::to_string(h + 2 * s.pad_h) + " x " + std::to_string(w + 2 * s.pad_w) + ")";
-        refuse("kernel_shape", rule);
-    }
+    if (const std::string misfit = window_misfit(s.kernel_h, s.kernel_w, s.dilation_h, s.dilation_w, s.pad_h, s.pad_w, h, w); !misfit.empty())
+        refuse("kernel_shape", misfit);
 }
 
 void max_pool2d(const Pool2dShape& s, const float* x, int n, int channels, int h, int w, float* y) {

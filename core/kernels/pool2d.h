@@ -7,6 +7,8 @@
 // Output sizes floor as PyTorch's default (ceil_mode=False): (h + 2 pad - dilation (k - 1) - 1) / stride + 1.
 #pragma once
 
+#include "kernels/window2d.h"
+
 #include <string>
 
 namespace ss {
@@ -18,8 +20,8 @@ struct Pool2dShape {
     int dilation_h = 1, dilation_w = 1; // max pooling only
     bool count_include_pad = true;      // average pooling only
 
-    int out_h(int h) const { return (h + 2 * pad_h - dilation_h * (kernel_h - 1) - 1) / stride_h + 1; }
-    int out_w(int w) const { return (w + 2 * pad_w - dilation_w * (kernel_w - 1) - 1) / stride_w + 1; }
+    int out_h(int h) const { return window_out(h, kernel_h, stride_h, pad_h, dilation_h); }
+    int out_w(int w) const { return window_out(w, kernel_w, stride_w, pad_w, dilation_w); }
 };
 
 // Throws ss::Error naming `where`, the field and the rule: non-positive kernel, stride or
