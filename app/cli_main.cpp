@@ -29,6 +29,10 @@ const char* kUsage = R"(usage:
   sparsescope-cli tokenize LM_DIR|TOKENIZER (--text TEXT | --file FILE) [--add-bos] [--json]
   sparsescope-cli train --config CONFIG.json -o OUTDIR [--data DIR] [--epochs N] [--batch N]
                        [--lr F] [--aux F] [--weight-decay F] [--seed N] [--threads N]
+  sparsescope-cli finetune MODEL COMPRESSION (-o OUT | --session FILE) [--epochs N] [--distill]
+                       [--distill-temp T] [--distill-weight A] [--schedule gmp:START:END] [--data DIR]
+                       [--lr F] [--batch N] [--aux F] [--seed N] [--threads N] [--test-limit N] [--tag T]
+                       (recovers accuracy: mask held fixed, quantization-aware; docs/recovery.md)
   sparsescope-cli info MODEL [--json]
   sparsescope-cli export MODEL [COMPRESSION] -o OUT
   sparsescope-cli export LM_DIR [COMPRESSION] -o OUT.gguf [--quant f32|f16|bf16|q8_0|q4_0]
@@ -128,6 +132,7 @@ int main(int argc, char** argv) {
         if (cmd == "generate") return cmd_generate(argc, argv);
         if (cmd == "tokenize") return cmd_tokenize(argc, argv);
         if (cmd == "train") return cmd_train(argc, argv);
+        if (cmd == "finetune") return cmd_finetune(argc, argv);
         if (cmd == "info") return cmd_info(argc, argv);
         if (cmd == "export") return cmd_export(argc, argv);
         if (cmd == "data") return cmd_data(argc, argv);

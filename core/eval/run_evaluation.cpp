@@ -50,7 +50,7 @@ RunRecord run_evaluation(const RunRequest& req, std::vector<std::string>* notes)
     if (!req.dense) throw Error("run_evaluation: no model");
     if (req.dense->task == EvalTask::LanguageModeling) return run_language_model(req, notes);
     if (!req.data) throw Error(req.dense->name + ": a classifier is evaluated on a classification dataset");
-    CompressedModel cm = compress(*req.dense, req.plan, req.calibration);
+    CompressedModel cm = req.compressed ? *req.compressed : compress(*req.dense, req.plan, req.calibration);
     if (req.input) cm.model.input = *req.input;
     if (notes) *notes = cm.notes;
 

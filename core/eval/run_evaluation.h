@@ -29,6 +29,9 @@ struct RunRequest {
     const TokenData* tokens = nullptr;     // evaluation text (language models)
     LmEvalOptions lm;                      // ctx, chunks, generation steps, cached baseline (language models; threads and progress from options)
     CompressionPlan plan;
+    // Classifiers: a model already compressed by `plan` (a fine-tuned one) to evaluate as given;
+    // `plan` is then recorded, not applied. Null: `dense` compressed by `plan`.
+    const CompressedModel* compressed = nullptr;
     CalibrationSet calibration;            // when plan.needs_calibration(); not the evaluation samples or text
     const InputSpec* input = nullptr;      // preprocessing to use instead of the model's own
     EvalOptions options;                   // limit, threads, latency samples, progress (baseline and dense are set here)

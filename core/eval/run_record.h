@@ -4,6 +4,7 @@
 #include "compress/compression.h"
 #include "data/token_data.h"
 #include "eval/evaluate.h"
+#include "eval/recovery.h"
 #include "model/model.h"
 
 #include <cstdint>
@@ -27,6 +28,7 @@ struct RunRecord {
     InputSpec input;            // preprocessing used: x = (raw * scale - mean) / std
     CompressionPlan plan;
     EvalResult result;
+    RecoveryInfo recovery;  // set when the model was fine-tuned to recover accuracy (train/finetune.h)
     std::string note; // the user's own words about the run
     bool hidden = false;    // the user hid it: left out of the table and the plots until shown again
     std::string deleted_at; // UTC, ISO 8601, when the user deleted it; empty: not deleted (purging removes it for good)

@@ -277,6 +277,24 @@ void SessionDb::write_run(const RunRecord& r, int64_t id) {
             step_done(db, path, sl.get());
         }
     }
+    if (r.recovery.present()) {
+        Stmt rec = prepare(db, path, "INSERT INTO run_recovery (run_id, method) VALUES (?1,?2)");
+        sqlite3_bind_int64(rec.get(), 1, id);
+        bind_text(rec.get(), 2, r.recovery.method);
+        step_done(db, path, rec.get());
+        Stmt ep = prepare(db, path, "INSERT INTO run_recovery_epoch (run_id, epoch, loss, train_accuracy, test_accuracy, sparsity, seconds) "
+                                    "VALUES (?1,?2,?3,?4,?5,?6,?7)");
+        for (const RecoveryEpoch& p : r.recovery.curve) {
+            sqlite3_bind_int64(ep.get(), 1, id);
+            sqlite3_bind_int(ep.get(), 2, p.epoch);
+            bind_real_or_null(ep.get(), 3, p.loss);
+            bind_real_or_null(ep.get(), 4, p.train_accuracy);
+            bind_real_or_null(ep.get(), 5, p.test_accuracy);
+            sqlite3_bind_double(ep.get(), 6, p.sparsity);
+            sqlite3_bind_double(ep.get(), 7, p.seconds);
+            step_done(db, path, ep.get());
+        }
+    }
     if (e.has_robustness) {
         Stmt co = prepare(db, path, "INSERT INTO run_corruption (run_id, position, corruption, severity, accuracy, dense_accuracy, samples) VALUES (?1,?2,?3,?4,?5,?6,?7)");
         for (size_t i = 0; i < e.robustness.cells.size(); ++i) {
@@ -532,6 +550,19 @@ std::vector<RunRecord> SessionDb::runs(std::vector<std::string>* damaged, Delete
                      c.p = real_or_nan(t, 5);
                      c.p_holm = real_or_nan(t, 6);
                      r.result.slices.push_back(c);
+                 });
+    for_each_row("SELECT run_id, method FROM run_recovery ORDER BY run_id", [](RunRecord& r, sqlite3_stmt* t) { r.recovery.method = text_col(t, 1); });
+    for_each_row("SELECT run_id, epoch, loss, train_accuracy, test_accuracy, sparsity, seconds FROM run_recovery_epoch ORDER BY run_id, epoch",
+                 [](RunRecord& r, sqlite3_stmt* t) {
+                     RecoveryEpoch p;
+                     p.epoch = sqlite3_column_int(t, 1);
+                     if (p.epoch != int(r.recovery.curve.size())) return; // epochs come 0, 1, 2, ...: a gap is ignored, not guessed
+                     p.loss = real_or_nan(t, 2);
+                     p.train_accuracy = real_or_nan(t, 3);
+                     p.test_accuracy = real_or_nan(t, 4);
+                     p.sparsity = sqlite3_column_double(t, 5);
+                     p.seconds = sqlite3_column_double(t, 6);
+                     r.recovery.curve.push_back(p);
                  });
     std::map<int64_t, std::vector<std::tuple<std::string, int, double, double>>> corruption_rows;
     std::map<int64_t, int> corruption_samples;

@@ -185,7 +185,8 @@ std::vector<WeightData*> parameter_vectors(Model& m) {
     return out;
 }
 
-BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labels, int n, float aux_weight, Model& grads) {
+BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labels, int n, float aux_weight, Model& grads,
+                             const Distillation* distill) {
     std::vector<LayerCache> cache(model.layers.size());
     std::vector<float> cur(x, x + size_t(n) * model.input_features()), next;
     int width = model.input_features();
@@ -218,9 +219,13 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
         std::swap(cur, next);
     }
 
-    // Cross-entropy on logits cur (n, classes): d logits = (softmax - onehot) / n.
+    // Cross-entropy on logits cur (n, classes): d logits = (softmax - onehot) / n. With
+    // distillation: (1 - a) that + a T (softmax(z / T) - softmax(t / T)) / n.
     BatchLoss loss;
     std::vector<float> dy(cur.size());
+    const double a = distill ? double(distill->weight) : 0.0;
+    const double T = distill ? double(distill->temperature) : 1.0;
+    std::vector<double> ps(static_cast<size_t>(width)), pt(static_cast<size_t>(width));
     for (int r = 0; r < n; ++r) {
         const float* z = &cur[size_t(r) * width];
         const float mx = *std::max_element(z, z + width);
@@ -229,7 +234,24 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
         loss.cross_entropy += (std::log(sum) + mx - z[labels[r]]) / n;
         loss.correct += int(std::max_element(z, z + width) - z) == labels[r];
         for (int c = 0; c < width; ++c)
-            dy[size_t(r) * width + c] = float((std::exp(double(z[c] - mx)) / sum - (c == labels[r])) / n);
+            dy[size_t(r) * width + c] = float((1.0 - a) * (std::exp(double(z[c] - mx)) / sum - (c == labels[r])) / n);
+        if (!distill) continue;
+        // Softened distributions of student (ps) and teacher (pt), in double.
+        const float* t = distill->teacher_logits + size_t(r) * width;
+        const double tmx = *std::max_element(t, t + width);
+        double ss = 0.0, st = 0.0;
+        for (int c = 0; c < width; ++c) {
+            ss += (ps[size_t(c)] = std::exp((double(z[c]) - mx) / T));
+            st += (pt[size_t(c)] = std::exp((double(t[c]) - tmx) / T));
+        }
+        double kl = 0.0;
+        for (int c = 0; c < width; ++c) {
+            ps[size_t(c)] /= ss;
+            pt[size_t(c)] /= st;
+            if (pt[size_t(c)] > 0.0) kl += pt[size_t(c)] * (std::log(pt[size_t(c)]) - std::log(std::max(ps[size_t(c)], 1e-300)));
+            dy[size_t(r) * width + c] += float(a * T * (ps[size_t(c)] - pt[size_t(c)]) / n);
+        }
+        loss.distill += T * T * kl / n;
     }
 
     std::vector<float> dx;

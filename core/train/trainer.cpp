@@ -4,6 +4,7 @@
 #include "model/matrices.h"
 #include "model/overloaded.h"
 
+#include "train/adam.h"
 #include "train/backprop.h"
 #include "error.h"
 #include "model/forward.h"
@@ -64,12 +65,9 @@ void train_model(Model& model, const Dataset& data, const TrainOptions& opt,
     const int64_t total_steps = int64_t(steps_per_epoch) * opt.epochs;
 
     Model grads = make_zero_gradients(model);
-    Model m1 = make_zero_gradients(model), m2 = make_zero_gradients(model);
+    Adam adam(model);
     const auto params = parameter_vectors(model);
     const auto gvec = parameter_vectors(grads);
-    const auto mvec = parameter_vectors(m1);
-    const auto vvec = parameter_vectors(m2);
-    constexpr float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
 
     std::vector<int> order(static_cast<size_t>(data.count));
     std::iota(order.begin(), order.end(), 0);
@@ -100,21 +98,7 @@ void train_model(Model& model, const Dataset& data, const TrainOptions& opt,
             correct += bl.correct;
 
             ++step;
-            const double lr = opt.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(step - 1) / double(total_steps)));
-            const double bc1 = 1.0 - std::pow(beta1, double(step)), bc2 = 1.0 - std::pow(beta2, double(step));
-            for (size_t p = 0; p < params.size(); ++p) {
-                float* w = params[p]->data();
-                const float* g = gvec[p]->data();
-                float* mm = mvec[p]->data();
-                float* vv = vvec[p]->data();
-                const size_t len = params[p]->size();
-                for (size_t i = 0; i < len; ++i) {
-                    mm[i] = beta1 * mm[i] + (1 - beta1) * g[i];
-                    vv[i] = beta2 * vv[i] + (1 - beta2) * g[i] * g[i];
-                    const double update = (mm[i] / bc1) / (std::sqrt(vv[i] / bc2) + eps);
-                    w[i] -= float(lr * (update + opt.weight_decay * w[i]));
-                }
-            }
+            adam.update(params, gvec, step, cosine_learning_rate(opt.learning_rate, step, total_steps), opt.weight_decay);
             if (on_step) on_step(float(double(step) / double(total_steps)));
         }
         rep.loss /= data.count;
