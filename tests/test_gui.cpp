@@ -18,6 +18,8 @@
 #include "session/session_store.h"
 #include "session/session_db.h"
 #include "sweep_dialog.h"
+#include "recovery_dialog.h"
+#include "eval/run_evaluation.h"
 #include "override_dialog.h"
 #include "compress/compression.h"
 #include "test_support.h"
@@ -72,6 +74,27 @@ std::shared_ptr<const ss::Dataset> synthetic_dataset(int n) {
     for (int i = 0; i < n; ++i) d->labels.push_back(i % 2);
     return d;
 }
+
+// An IDX split of n 2 x 2 "images" (the tiny model's 4 inputs) in dir: PREFIX-images-idx3-ubyte, PREFIX-labels-idx1-ubyte.
+void write_idx_split(const QString& dir, const QString& prefix, int n) {
+    auto be32 = [](std::vector<uint8_t>& b, uint32_t v) {
+        for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
+    };
+    std::vector<uint8_t> images, labels;
+    be32(images, 0x803);
+    be32(images, uint32_t(n));
+    be32(images, 2);
+    be32(images, 2);
+    be32(labels, 0x801);
+    be32(labels, uint32_t(n));
+    for (int i = 0; i < n; ++i) {
+        const int label = (i * 7 + i / 3) % 2;
+        for (int k = 0; k < 4; ++k) images.push_back(uint8_t((label ? 40 : 0) + ((i * 31 + k * 17) % 200)));
+        labels.push_back(uint8_t(label));
+    }
+    test_support::write_bytes((dir + "/" + prefix + "-images-idx3-ubyte").toStdString(), images);
+    test_support::write_bytes((dir + "/" + prefix + "-labels-idx1-ubyte").toStdString(), labels);
+}
 } // namespace
 
 class TestGui : public QObject {
@@ -115,6 +138,72 @@ private slots:
         w.runner()->cancel();
         QTRY_VERIFY_WITH_TIMEOUT(!w.sweepRunning(), 20000);
         QVERIFY(w.runs()->rowCount() >= 5 && w.runs()->rowCount() < 8);
+    }
+
+    void recoverAccuracyAddsTheRecoveredRunBesideItsOneShotRun() {
+        QTemporaryDir dir;
+        write_idx_split(dir.path(), QStringLiteral("train"), 256);
+        write_idx_split(dir.path(), QStringLiteral("t10k"), 64);
+        MainWindow w;
+        w.setLatencySamples(5);
+        auto model = std::make_shared<const ss::Model>(test_support::tiny_moe_model(3));
+        w.setModel(model);
+        QString err;
+        QVERIFY2(w.loadDataset(dir.path(), &err), qPrintable(err));
+        // Nothing selected, the dense model, or a language-model-free error: clear refusals.
+        QVERIFY(!w.recoverAccuracy(0, &err));
+        QVERIFY(err.contains("Select the run"));
+        ss::RunRequest req;
+        ss::Model dense = *model;
+        req.dense = &dense;
+        const ss::Dataset test = ss::load_dataset(dir.path().toStdString());
+        req.data = &test;
+        req.options.latency_samples = 5;
+        req.options.latency_warmup = 1;
+        w.runs()->addRun(ss::run_evaluation(req)); // the dense run
+        QVERIFY(!w.recoverAccuracy(0, &err));
+        QVERIFY(err.contains("nothing to recover"));
+        req.plan = ss::plan_from_flags("magnitude:0.6", "int8", 0);
+        w.runs()->addRun(ss::run_evaluation(req)); // the one-shot run
+        RecoveryDialog* dialog = w.recoverAccuracy(1, &err);
+        QVERIFY2(dialog, qPrintable(err));
+        QVERIFY(dialog->isVisible());
+        QVERIFY(dialog->gradualBox()->isEnabled()); // magnitude has a sparsity to reach
+        QVERIFY(!dialog->saveButton()->isEnabled());
+        dialog->epochsBox()->setValue(2);
+        dialog->learningRateBox()->setValue(0.01);
+        dialog->distillBox()->setChecked(true);
+        QSignalSpy recovered(dialog, &RecoveryDialog::recovered);
+        QSignalSpy epochs(dialog, &RecoveryDialog::epochDone);
+        dialog->startButton()->click();
+        QVERIFY(dialog->isRunning());
+        QCOMPARE(dialog->startButton()->text(), QStringLiteral("Cancel"));
+        QTRY_COMPARE_WITH_TIMEOUT(recovered.count(), 1, 60000);
+        QCOMPARE(epochs.count(), 3); // the start and two epochs, drawn as they came
+        QCOMPARE(dialog->curvePlot()->graph(0)->dataCount(), 3);
+        QCOMPARE(dialog->curvePlot()->graph(1)->dataCount(), 2); // no loss before the first step
+        QVERIFY(dialog->saveButton()->isEnabled());
+        QCOMPARE(w.runs()->rowCount(), 3);
+        const ss::RunRecord& r = w.runs()->run(2);
+        QVERIFY(r.recovery.present());
+        QVERIFY(QString::fromStdString(r.recovery.method).contains("distilled T=2"));
+        QCOMPARE(r.recovery.curve.size(), size_t(3));
+        QCOMPARE(r.plan.to_json(), req.plan.to_json());
+        QCOMPARE(r.tags, std::vector<std::string>{"recovered"});
+        QVERIFY(std::fabs(r.result.sparsity - 0.6) < 0.05);
+        QVERIFY(r.result.has_comparison);
+        QCOMPARE(w.accuracyPlot()->recoveryArrowCount(), 1); // one-shot -> recovered
+        QVERIFY(AccuracyLatencyPlot::describe(r).contains("recovered by fine-tuning"));
+        // The recovered run's weights are the dialog's to save, not the session's.
+        QVERIFY(!w.exportRunModel(2, dir.filePath("x.safetensors"), &err));
+        QVERIFY(err.contains("fine-tuned"));
+        QVERIFY(!w.recoverAccuracy(2, &err));
+        QVERIFY(err.contains("already a recovered run"));
+        const QString saved = dir.filePath("recovered.safetensors");
+        QVERIFY2(dialog->saveModel(saved, &err), qPrintable(err));
+        const ss::Model back = ss::load_model(saved.toStdString());
+        QCOMPARE(back.layers.size(), model->layers.size());
+        dialog->close();
     }
 
     void paretoFrontKeepsOnlyUndominatedRuns() {

@@ -237,6 +237,27 @@ void AccuracyLatencyPlot::setRuns(const std::vector<ss::RunRecord>& runs, const 
     else baseline_->addToLegend();
     if (chosen_row_ >= int(runs_.size())) chosen_row_ = -1;
     setBaselineRun(chosen_row_);
+    // An arrow from each one-shot run to the run fine-tuned from it (same model, plan and data).
+    for (QCPItemLine* a : recovery_arrows_) plot_->removeItem(a);
+    recovery_arrows_.clear();
+    for (const auto& rec : runs_) {
+        if (!shown(rec) || !rec.recovery.present()) continue;
+        const ss::RunRecord* from = nullptr;
+        for (const auto& o : runs_)
+            if (shown(o) && !o.recovery.present() && o.model_sha256 == rec.model_sha256 && o.dataset_sha256 == rec.dataset_sha256 &&
+                o.plan.to_json() == rec.plan.to_json())
+                from = &o; // the newest
+        if (!from) continue;
+        auto* a = new QCPItemLine(plot_);
+        a->start->setCoords(from->result.latency_p50_ms, yOf(*from));
+        a->end->setCoords(rec.result.latency_p50_ms, yOf(rec));
+        a->setHead(QCPLineEnding(QCPLineEnding::esSpikeArrow, 9, 12));
+        QColor c = plot_->xAxis->basePen().color();
+        c.setAlpha(150);
+        a->setPen(QPen(c, 1.2, Qt::DashLine));
+        a->setSelectable(false);
+        recovery_arrows_.push_back(a);
+    }
     frontier_->setData(fx, fy, true);
     baseline_->setData(bx, by);
     not_faster_->setData(nx, ny);
@@ -341,6 +362,9 @@ QString AccuracyLatencyPlot::describe(const ss::RunRecord& r) {
         s += tr("\nvs dense: %1 points, ×%2 throughput, ×%3 batch-1%4")
                  .arg(100.0 * e.comparison.accuracy_delta, 0, 'f', 2).arg(e.comparison.throughput_ratio, 0, 'f', 2)
                  .arg(e.comparison.latency_ratio, 0, 'f', 2).arg(verdictSuffix(e));
+    if (r.recovery.present() && !r.recovery.curve.empty() && !std::isnan(r.recovery.curve.front().test_accuracy))
+        s += tr("\nrecovered by fine-tuning from %1 % (%2)").arg(100.0 * r.recovery.curve.front().test_accuracy, 0, 'f', 2)
+                 .arg(QString::fromStdString(r.recovery.method));
     return s;
 }
 int AccuracyLatencyPlot::notFasterCount() const { return not_faster_->dataCount(); }

@@ -2,7 +2,8 @@
 // with the Pareto frontier (no other run is both faster and more accurate), the dense baseline
 // marked, and runs that were measured not faster than dense (within noise) ringed. For language
 // models (setTask): ms per generated token vs perplexity (lower is better). Runs of the other task
-// are not drawn, and the title says how many were left out.
+// are not drawn, and the title says how many were left out. A run recovered by fine-tuning is
+// joined to its one-shot run by a dashed arrow.
 #pragma once
 
 #include "eval/run_record.h"
@@ -15,6 +16,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPItemLine;
 class QCPTextElement;
 
 namespace ssui {
@@ -77,6 +79,10 @@ private:
     QCPTextElement* title_ = nullptr;
     std::vector<ss::RunRecord> runs_;
     std::map<QString, QCPGraph*> series_;
+    std::vector<QCPItemLine*> recovery_arrows_; // one-shot run -> its recovered run
+public:
+    int recoveryArrowCount() const { return int(recovery_arrows_.size()); }
+private:
     std::map<QCPGraph*, std::vector<int>> rows_; // point index (sorted by latency) -> run row
 };
 

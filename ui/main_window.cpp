@@ -616,10 +616,20 @@ void MainWindow::dropEvent(QDropEvent* event) {
 bool MainWindow::calibrationFor(const ss::CompressionPlan& plan, std::shared_ptr<const ss::Dataset>* out, QString* error) {
     out->reset();
     if (!plan.needs_calibration()) return true;
+    if (dataset_dir_.empty() && !calibration_) {
+        *error = tr("This plan (%1) needs calibration samples: open the dataset as a folder that also holds its train split.")
+                     .arg(QString::fromStdString(plan.summary()));
+        return false;
+    }
+    if (trainSplit(out, error)) return true;
+    *error = tr("This plan needs calibration samples, and %1").arg(*error);
+    return false;
+}
+
+bool MainWindow::trainSplit(std::shared_ptr<const ss::Dataset>* out, QString* error) {
     if (!calibration_) {
         if (dataset_dir_.empty()) {
-            *error = tr("This plan (%1) needs calibration samples: open the dataset as a folder that also holds its train split.")
-                         .arg(QString::fromStdString(plan.summary()));
+            *error = tr("the dataset was not opened as a folder: open the folder that holds its train split (File ▸ Open Dataset Folder).");
             return false;
         }
         try {
@@ -628,7 +638,7 @@ bool MainWindow::calibrationFor(const ss::CompressionPlan& plan, std::shared_ptr
             QApplication::restoreOverrideCursor();
         } catch (const std::exception& e) {
             QApplication::restoreOverrideCursor();
-            *error = tr("This plan needs calibration samples, and the train split could not be read: %1").arg(QString::fromStdString(e.what()));
+            *error = tr("the train split could not be read: %1").arg(QString::fromStdString(e.what()));
             return false;
         }
     }

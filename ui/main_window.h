@@ -20,6 +20,7 @@
 
 class QLabel;
 class QTimer;
+namespace ssui { class RecoveryDialog; }
 class QMenu;
 class QSplitter;
 class QLineEdit;
@@ -206,6 +207,10 @@ public:
     // Run > Export Run's Model: the loaded model compressed as run `row` was (it must be the
     // model that run measured), written like File > Export Compressed Model.
     bool exportRunModel(int row, const QString& path, QString* error);
+    // Run > Recover Accuracy (main_window_recovery.cpp): opens the fine-tuning dialog for run `row`
+    // (a classifier run of the loaded model, on a dataset folder with a train split); its recovered
+    // run is added to the session when it ends. Null with the reason when it cannot start.
+    RecoveryDialog* recoverAccuracy(int row, QString* error);
 
     // The live row (a preview the next live result replaces), or -1; and how long the last live
     // update took from the control change to its whole-set result (ms), -1 before any.
@@ -282,6 +287,7 @@ private:
     // Calibration samples for `plan`, loading the dataset's train split on first need. False
     // (with a message) when the plan needs them and there are none.
     bool calibrationFor(const ss::CompressionPlan& plan, std::shared_ptr<const ss::Dataset>* out, QString* error);
+    bool trainSplit(std::shared_ptr<const ss::Dataset>* out, QString* error); // the train split beside dataset_ (kept in calibration_)
 
     std::shared_ptr<const ss::Model> model_;
     std::shared_ptr<const ss::Dataset> dataset_;

@@ -282,11 +282,20 @@ void MainWindow::buildMenus() {
     });
     load_settings->setToolTip(tr("Sets pruning, quantization, top-k, experts, overrides and threads to what the selected run used"));
     load_settings->setObjectName(QStringLiteral("loadRunSettings"));
+    QAction* recover = run->addAction(tr("&Recover Accuracy…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this, one_run] {
+        const int row = one_run(tr("Recover Accuracy"));
+        QString err;
+        if (row >= 0 && !recoverAccuracy(row, &err)) showError(tr("Cannot recover this run"), err);
+    });
+    recover->setToolTip(tr("Fine-tunes the selected run's compressed model with its pruning mask held fixed (quantization-aware, "
+                           "optionally distilled) and adds the recovered run beside it"));
+    recover->setObjectName(QStringLiteral("recoverAccuracy"));
     // The runs table's context menu: what applies to the runs under the mouse.
     table_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(table_, &QWidget::customContextMenuRequested, this, [=, this](const QPoint& at) {
         QMenu menu(this);
         menu.addAction(load_settings);
+        menu.addAction(recover);
         menu.addAction(export_run);
         menu.addAction(card);
         menu.addSeparator();

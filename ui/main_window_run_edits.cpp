@@ -193,6 +193,13 @@ bool MainWindow::loadRunSettings(int row, QString* error) {
 bool MainWindow::exportRunModel(int row, const QString& path, QString* error) {
     if (row < 0 || row >= runs_->rowCount()) return (*error = tr("Select the run whose model to export in the runs table.")), false;
     const ss::RunRecord& r = runs_->run(row);
+    if (r.recovery.present()) {
+        *error = tr("Run %1's model was fine-tuned (%2); sessions keep its measurements, not its weights. Save it from the Recover "
+                    "Accuracy dialog when it ends, or write it with sparsescope-cli finetune -o.")
+                     .arg(r.id)
+                     .arg(QString::fromStdString(r.recovery.method));
+        return false;
+    }
     const bool same = model_ && model_->name == r.model_name &&
                       (r.model_sha256.empty() || model_->sha256().empty() || model_->sha256() == r.model_sha256);
     if (!same) {
