@@ -183,6 +183,8 @@ private slots:
         QCOMPARE(dialog->curvePlot()->graph(0)->dataCount(), 3);
         QCOMPARE(dialog->curvePlot()->graph(1)->dataCount(), 2); // no loss before the first step
         QVERIFY(dialog->saveButton()->isEnabled());
+        QVERIFY(dialog->gradualBox()->isEnabled()); // usable again for the next try
+        QCOMPARE(dialog->startButton()->text(), QStringLiteral("Start"));
         QCOMPARE(w.runs()->rowCount(), 3);
         const ss::RunRecord& r = w.runs()->run(2);
         QVERIFY(r.recovery.present());
@@ -193,6 +195,8 @@ private slots:
         QVERIFY(std::fabs(r.result.sparsity - 0.6) < 0.05);
         QVERIFY(r.result.has_comparison);
         QCOMPARE(w.accuracyPlot()->recoveryArrowCount(), 1); // one-shot -> recovered
+        QCOMPARE(w.runs()->data(w.runs()->index(2, RunListModel::Prune)).toString(), QStringLiteral("magnitude:0.60, fine-tuned"));
+        QCOMPARE(w.runs()->data(w.runs()->index(1, RunListModel::Prune)).toString(), QStringLiteral("magnitude:0.60"));
         QVERIFY(AccuracyLatencyPlot::describe(r).contains("recovered by fine-tuning"));
         // The recovered run's weights are the dialog's to save, not the session's.
         QVERIFY(!w.exportRunModel(2, dir.filePath("x.safetensors"), &err));

@@ -62,9 +62,9 @@ RecoveryDialog::RecoveryDialog(RecoveryRequest request, QWidget* parent)
     gmp_end_->setValue(3.0);
     gradual_->setToolTip(tr("Start from the dense model and raise the sparsity to the run's along Zhu & Gupta's cubic schedule, "
                             "then train on with the mask fixed"));
-    const bool can_schedule = prunes_by_sparsity(req_.plan) && req_.plan.drop_experts == 0 && req_.plan.drop_expert_names.empty();
-    gradual_->setEnabled(can_schedule);
-    if (!can_schedule) gradual_->setToolTip(tr("Only magnitude, magnitude-layer and Wanda pruning have a sparsity to reach gradually"));
+    can_schedule_ = prunes_by_sparsity(req_.plan) && req_.plan.drop_experts == 0 && req_.plan.drop_expert_names.empty();
+    gradual_->setEnabled(can_schedule_);
+    if (!can_schedule_) gradual_->setToolTip(tr("Only magnitude, magnitude-layer and Wanda pruning have a sparsity to reach gradually"));
 
     auto* form = new QFormLayout;
     auto* what = new QLabel(tr("Fine-tunes the run's model on the train split (%1 samples) with its pruning mask held fixed%2; "
@@ -104,7 +104,7 @@ RecoveryDialog::RecoveryDialog(RecoveryRequest request, QWidget* parent)
     loss->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 6));
     plot_->legend->setVisible(true);
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
-    plot_->xAxis->setRange(0, epochs_->value());
+    plot_->xAxis->setRange(-0.1, epochs_->value() + 0.1);
     plot_->yAxis->setRange(0, 100);
     plot_->yAxis2->setRange(0, 1);
     follow_palette(plot_);
@@ -165,14 +165,14 @@ void RecoveryDialog::updateGradualRange() {
     gmp_end_->setEnabled(gradual_->isChecked());
     gmp_start_->setMaximum(std::max(0, epochs_->value() - 1));
     gmp_end_->setMaximum(epochs_->value());
-    if (!isRunning()) plot_->xAxis->setRange(0, epochs_->value()), plot_->replot();
+    if (!isRunning()) plot_->xAxis->setRange(-0.1, epochs_->value() + 0.1), plot_->replot();
 }
 
 void RecoveryDialog::setRunning(bool running) {
     start_->setText(running ? tr("Cancel") : tr("Start"));
     for (QWidget* w : {static_cast<QWidget*>(epochs_), static_cast<QWidget*>(lr_), static_cast<QWidget*>(distill_),
                        static_cast<QWidget*>(gradual_)})
-        w->setEnabled(!running && (w != gradual_ || gradual_->isEnabled() || running));
+        w->setEnabled(!running && (w != gradual_ || can_schedule_));
     temperature_->setEnabled(!running && distill_->isChecked());
     gmp_start_->setEnabled(!running && gradual_->isChecked());
     gmp_end_->setEnabled(!running && gradual_->isChecked());
@@ -204,7 +204,7 @@ void RecoveryDialog::start() {
     }
     curve_.clear();
     for (int i = 0; i < plot_->graphCount(); ++i) plot_->graph(i)->data()->clear();
-    plot_->xAxis->setRange(0, opt.epochs);
+    plot_->xAxis->setRange(-0.1, opt.epochs + 0.1);
     plot_->replot();
     cancel_ = false;
     permille_ = 0;

@@ -70,6 +70,7 @@ private:
     void setRunning(bool running);
 
     RecoveryRequest req_;
+    bool can_schedule_ = false; // the plan prunes to a sparsity a schedule can ramp up to
     QSpinBox* epochs_;
     QDoubleSpinBox* lr_;
     QCheckBox* distill_;

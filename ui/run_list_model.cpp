@@ -123,6 +123,11 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
                                                                 QString::fromStdString(r.created_at), QString::fromStdString(r.plan.to_json()));
         if (!e.kernels.empty()) tip += QStringLiteral("\nkernels: ") + QString::fromStdString(e.kernels);
         if (!e.machine.empty()) tip += QStringLiteral("\nmachine: ") + QString::fromStdString(e.machine);
+        if (r.recovery.present()) {
+            tip += tr("\nrecovered by fine-tuning: %1").arg(QString::fromStdString(r.recovery.method));
+            if (!r.recovery.curve.empty() && !std::isnan(r.recovery.curve.front().test_accuracy))
+                tip += tr(" (from %1 % at the start)").arg(100.0 * r.recovery.curve.front().test_accuracy, 0, 'f', 2);
+        }
         if (r.hidden) tip += tr("\nhidden: shown while View ▸ Show Hidden Runs is on");
         return tip;
     }
@@ -131,7 +136,8 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     switch (index.column()) {
     case Id: return qlonglong(r.id);
     case Source: return source_names_.value(sourceOf(index.row()));
-    case Prune: return QString::fromStdString(r.plan.prune_label());
+    case Prune: // a fine-tuned run says so where its plan is read
+        return QString::fromStdString(r.plan.prune_label()) + (r.recovery.present() ? tr(", fine-tuned") : QString());
     case Quant: return QString::fromStdString(r.plan.quant_label());
     case Delta:
         if (!e.has_comparison) return QStringLiteral("—");

@@ -13,7 +13,7 @@ struct RecoveryEpoch {
     double loss = std::numeric_limits<double>::quiet_NaN();           // mean training loss over the epoch (NaN at epoch 0)
     double train_accuracy = std::numeric_limits<double>::quiet_NaN(); // 0..1, over the epoch's batches as trained (NaN at 0)
     double test_accuracy = std::numeric_limits<double>::quiet_NaN();  // 0..1 on the held-out split, compressed as planned; NaN: none
-    double sparsity = 0.0;      // of the compressible weights at the epoch's end
+    double sparsity = 0.0;      // of the compressible weights at the epoch's end, as the plan leaves them (quantization may add zeros)
     double seconds = 0.0;       // the epoch's training time (evaluation excluded)
 };
 

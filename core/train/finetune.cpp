@@ -146,16 +146,19 @@ void quantize_dequantize(const Model& master, const std::vector<QuantSpec>& spec
     for_each_matrix(eff, [&, k = size_t(0)](LinearWeights& l) mutable { l.bias = src[k++]->bias; }, MatrixScope::All);
 }
 
-// Test accuracy of `m` compressed by the quantization part; NaN without test data.
-double test_accuracy(const Model& m, const CompressionPlan& quant, const Dataset* test, const CalibrationSet& calib, int limit,
-                     int threads) {
-    if (!test || test->count == 0) return std::numeric_limits<double>::quiet_NaN();
+// The point of the curve for `m` as the plan would leave it (compressed by the quantization
+// part): its sparsity, and its test accuracy (NaN without test data).
+void measure_point(const Model& m, const CompressionPlan& quant, const Dataset* test, const CalibrationSet& calib, int limit, int threads,
+                   RecoveryEpoch& point) {
+    const CompressedModel c = compress(m, quant, calib);
+    point.sparsity = c.sparsity;
+    if (!test || test->count == 0) return;
     EvalOptions eo;
     eo.limit = limit;
     eo.latency_samples = 0;
     eo.latency_warmup = 0;
     eo.threads = threads;
-    return evaluate(compress(m, quant, calib), *test, eo).accuracy;
+    point.test_accuracy = evaluate(c, *test, eo).accuracy;
 }
 
 std::string format_number(double v) {
@@ -246,8 +249,7 @@ FinetuneResult finetune(const Model& dense, const Dataset& train, const Dataset*
     double pruned_to = 0.0;
 
     RecoveryEpoch e0;
-    e0.sparsity = measured_sparsity(master);
-    e0.test_accuracy = test_accuracy(master, quant, test, calibration, opt.test_limit, opt.threads);
+    measure_point(master, quant, test, calibration, opt.test_limit, opt.threads, e0);
     out.curve.push_back(e0);
     if (on_epoch && !on_epoch(e0)) {
         out.cancelled = true;
@@ -322,8 +324,7 @@ FinetuneResult finetune(const Model& dense, const Dataset& train, const Dataset*
         rep.loss = loss / train.count;
         rep.train_accuracy = double(correct) / train.count;
         rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        rep.sparsity = measured_sparsity(master);
-        rep.test_accuracy = test_accuracy(master, quant, test, calibration, opt.test_limit, opt.threads);
+        measure_point(master, quant, test, calibration, opt.test_limit, opt.threads, rep);
         out.curve.push_back(rep);
         if (on_epoch && !on_epoch(rep)) {
             out.cancelled = true;
