@@ -153,4 +153,10 @@ check "eval per-class columns named" 0 '^  class +accuracy +vs dense \(pt\) +sam
 check "sensitivity names the dense accuracy" 0 '^dense accuracy [0-9]+\.[0-9]{2}%: ' "$cli" sensitivity "$model" --limit 100 --prune magnitude-layer:0.5
 check "a session given as a model says what it is" 1 "not a safetensors file: .*it looks like a SparseScope session" "$cli" info "$(cd "$(dirname "$0")" && pwd)/fixtures/session-v7.sparsescope"
 
+# finetune: what it refuses before training, by rule.
+check "finetune needs a compression" 2 'finetune needs a compression to recover from' "$cli" finetune "$model" -o "$tmp/ft"
+check "finetune needs an output" 2 'finetune needs -o OUT .* or --session FILE' "$cli" finetune "$model" --prune magnitude:0.5
+check "finetune gmp needs a sparsity" 2 '--schedule gmp needs --prune magnitude:S' "$cli" finetune "$model" --prune nm:2:4 --schedule gmp:0:1 -o "$tmp/ft"
+check "finetune gmp past the end" 2 "--schedule 'gmp:0:9': END \(9\) is past the last epoch \(5\)" "$cli" finetune "$model" --prune magnitude:0.5 --schedule gmp:0:9 -o "$tmp/ft"
+check "finetune needs a train split" 2 'finetune needs an IDX directory with a train split' "$cli" finetune "$model" --prune magnitude:0.5 --data "$tmp/d.csv" -o "$tmp/ft"
 exit $fail
