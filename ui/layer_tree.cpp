@@ -1,6 +1,8 @@
 // layer_tree.cpp
 #include "layer_tree.h"
 
+#include "model/conv_net.h"
+
 #include "model/matrices.h"
 #include "model/overloaded.h"
 
@@ -85,6 +87,35 @@ void LayerTree::setModel(const ss::Model* model) {
                            item->setText(Name, QString::fromStdString(n.name));
                            item->setText(Type, tr("RMS norm"));
                            item->setText(Params, loc.toString(qlonglong(n.dim)));
+                       },
+                       [&](const ss::Conv2dLayer& c) {
+                           item->setText(Name, QString::fromStdString(c.w.name));
+                           item->setText(Type, c.shape.groups == c.shape.in_channels && c.shape.groups > 1 ? tr("conv %1×%2, depthwise").arg(c.shape.kernel_h).arg(c.shape.kernel_w)
+                                               : c.shape.groups > 1 ? tr("conv %1×%2, %3 groups").arg(c.shape.kernel_h).arg(c.shape.kernel_w).arg(c.shape.groups)
+                                                                    : tr("conv %1×%2").arg(c.shape.kernel_h).arg(c.shape.kernel_w));
+                           item->setText(Shape, c.shape.stride_h > 1 ? tr("%1 → %2 ch, stride %3").arg(c.shape.in_channels).arg(c.shape.out_channels).arg(c.shape.stride_h)
+                                                                     : tr("%1 → %2 ch").arg(c.shape.in_channels).arg(c.shape.out_channels));
+                           item->setText(Params, loc.toString(qlonglong(params_of(c.w))));
+                       },
+                       [&](const ss::BatchNorm2dLayer& bn) {
+                           item->setText(Name, QString::fromStdString(bn.name));
+                           item->setText(Type, tr("batch norm"));
+                           item->setText(Params, loc.toString(qlonglong(2 * bn.channels)));
+                       },
+                       [&](const ss::SpatialLayer& s) {
+                           item->setText(Name, QString::fromStdString(ss::layer_kind_name(s)));
+                           item->setText(Type, s.op == ss::SpatialOp::Flatten ? tr("flatten") : tr("pooling"));
+                           if (s.op == ss::SpatialOp::MaxPool || s.op == ss::SpatialOp::AvgPool)
+                               item->setText(Shape, tr("%1×%2, stride %3").arg(s.pool.kernel_h).arg(s.pool.kernel_w).arg(s.pool.stride_h));
+                       },
+                       [&](const ss::ResidualLayer& r) {
+                           // A projection's name, so the run's layer costs (named by it) find the row.
+                           item->setText(Name, r.has_projection ? QString::fromStdString(r.projection.w.name) : r.add ? tr("residual add") : tr("residual save"));
+                           item->setText(Type, r.add ? (r.has_projection ? tr("add, 1×1 projection") : tr("add")) : tr("shortcut start"));
+                           if (r.has_projection) {
+                               item->setText(Shape, tr("%1 → %2 ch").arg(r.projection.shape.in_channels).arg(r.projection.shape.out_channels));
+                               item->setText(Params, loc.toString(qlonglong(params_of(r.projection.w))));
+                           }
                        },
                        [&](const ss::DecoderBlock& b) {
                            item->setText(Name, QString::fromStdString(b.name));

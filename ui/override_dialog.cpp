@@ -71,6 +71,16 @@ OverrideDialog::OverrideDialog(const ss::Model& model, const std::map<std::strin
                        [](const ss::ActivationLayer&) {}, // nothing to compress
                        [](const ss::LayerNormLayer&) {},
                        [](const ss::DropoutLayer&) {},
+                       [&](const ss::Conv2dLayer& c) {
+                           add(c.w.name, tr("conv %1×%2, %3 → %4 channels").arg(c.shape.kernel_h).arg(c.shape.kernel_w).arg(c.shape.in_channels).arg(c.shape.out_channels));
+                       },
+                       [&](const ss::ResidualLayer& r) {
+                           if (r.has_projection)
+                               add(r.projection.w.name, tr("shortcut conv %1×%2, %3 → %4 channels").arg(r.projection.shape.kernel_h).arg(r.projection.shape.kernel_w)
+                                                            .arg(r.projection.shape.in_channels).arg(r.projection.shape.out_channels));
+                       },
+                       [](const ss::BatchNorm2dLayer&) {},
+                       [](const ss::SpatialLayer&) {},
                    },
                    layer);
     // Group rows first: one per kind of matrix (q/k/v/o, gate/up/down, ...). Typing in one fills

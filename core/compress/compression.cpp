@@ -1,5 +1,6 @@
 // compression.cpp
 #include "compress/compression.h"
+#include "model/conv_net.h"
 #include "model/matrices.h"
 #include "model/overloaded.h"
 
@@ -130,8 +131,28 @@ double moe_flops(const MoeLayer& moe) {
 
 double dense_flops_per_sample(const Model& model) {
     double f = 0.0;
-    for (const auto& layer : model.layers)
+    // A convolution's multiply-adds: its weights once per output position.
+    const std::vector<ActivationShape> shapes = is_conv_net(model) ? activation_shapes(model, model.name) : std::vector<ActivationShape>{};
+    auto conv_flops = [&](const Conv2dLayer& c, size_t li) {
+        const ActivationShape& in = shapes[li];
+        return 2.0 * double(c.shape.weight_count()) * c.shape.out_h(in.h) * c.shape.out_w(in.w);
+    };
+    std::vector<size_t> saved; // layer index of each pending residual_save
+    for (size_t li = 0; li < model.layers.size(); ++li) {
+        const Layer& layer = model.layers[li];
         f += std::visit(Overloaded{
+                            [&](const Conv2dLayer& c) { return conv_flops(c, li); },
+                            [](const BatchNorm2dLayer&) { return 0.0; },
+                            [](const SpatialLayer&) { return 0.0; },
+                            [&](const ResidualLayer& r) {
+                                if (!r.add) {
+                                    saved.push_back(li);
+                                    return 0.0;
+                                }
+                                const size_t from = saved.empty() ? li : saved.back();
+                                if (!saved.empty()) saved.pop_back();
+                                return r.has_projection ? conv_flops(r.projection, from) : 0.0;
+                            },
                             [](const LinearWeights& l) { return 2.0 * l.in * l.out; },
                             [](const MoeLayer& moe) { return moe_flops(moe); },
                             [](const ActivationLayer&) { return 0.0; },
@@ -146,6 +167,7 @@ double dense_flops_per_sample(const Model& model) {
                             },
                         },
                         layer);
+    }
     return f;
 }
 

@@ -94,6 +94,12 @@ void prune_neurons_model(Model& model, double sparsity) {
                        [](DropoutLayer&) {},
                        [&](EmbeddingLayer&) { pending = nullptr; }, // no hidden units of its own
                        [&](RmsNormLayer&) { pending = nullptr; },
+                       // Conv nets: a linear layer's hidden units after them still prune as above;
+                       // channels are pruned by prune_channels (compress/prune_channels.h).
+                       [&](Conv2dLayer&) { pending = nullptr; },
+                       [&](BatchNorm2dLayer&) { pending = nullptr; },
+                       [&](SpatialLayer&) { pending = nullptr; },
+                       [&](ResidualLayer&) { pending = nullptr; },
                        [&](DecoderBlock& b) {
                            b.is_moe ? prune_moe(b.moe, sparsity) : prune_expert(b.mlp, sparsity);
                            pending = nullptr;

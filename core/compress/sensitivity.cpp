@@ -60,6 +60,12 @@ std::vector<SensitivityRow> sensitivity_sweep(const Model& model, const Dataset&
                            }
                            ++moe_index;
                        },
+                       [&](const Conv2dLayer& c) { units.push_back({c.w.name, c.w.weight_count() * 4, prof.layer_ns[li]}); },
+                       [&](const ResidualLayer& r) {
+                           if (r.has_projection) units.push_back({r.projection.w.name, r.projection.w.weight_count() * 4, prof.layer_ns[li]});
+                       },
+                       [](const BatchNorm2dLayer&) {},
+                       [](const SpatialLayer&) {},
                        [](const ActivationLayer&) {}, // no weights
                        [](const LayerNormLayer&) {},  // not compressed
                        [](const DropoutLayer&) {},

@@ -1,5 +1,6 @@
 // layer_cost.cpp
 #include "eval/layer_cost.h"
+#include "model/conv_net.h"
 
 #include "model/matrices.h"
 #include "model/overloaded.h"
@@ -73,6 +74,23 @@ std::vector<LayerCost> layer_costs(const Model& model, const LayerProfile& profi
                        [&](const DropoutLayer&) {
                            c.name = "dropout";
                            c.kind = "dropout";
+                       },
+                       [&](const Conv2dLayer& conv) {
+                           c.name = conv.w.name;
+                           c.kind = "conv2d";
+                       },
+                       [&](const BatchNorm2dLayer& bn) {
+                           c.name = bn.name;
+                           c.kind = "batchnorm2d";
+                           c.resident_bytes += int64_t(bn.weight.size() + bn.bias.size() + bn.mean.size() + bn.var.size()) * 4;
+                       },
+                       [&](const SpatialLayer& s) {
+                           c.kind = layer_kind_name(s);
+                           c.name = c.kind;
+                       },
+                       [&](const ResidualLayer& r) {
+                           c.kind = layer_kind_name(r);
+                           c.name = r.has_projection ? r.projection.w.name : c.kind;
                        },
                        [&](const EmbeddingLayer& e) {
                            c.name = e.table.name;

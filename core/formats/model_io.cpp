@@ -1,5 +1,6 @@
 // model_io.cpp - classifier-v1 directories and single files, sharded weights, int8 storage.
 #include "formats/model_io.h"
+#include "model/conv_net.h"
 
 #include "model/finite_weights.h"
 #include "model/matrices.h"
@@ -33,7 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 
 void load_plain(TensorSet& ts, LinearWeights& l) {
-    auto [f, e] = ts.take(tensor_names::weight(l.name), {l.out, l.in}, l.name, false);
+    auto [f, e] = ts.take(tensor_names::weight(l.name), l.stored_shape(), l.name, false);
     l.weight = f->to_f32(*e);
     if (l.has_bias) {
         auto [fb, eb] = ts.take(tensor_names::bias(l.name), {l.out}, l.name, false);
@@ -56,14 +57,14 @@ void load_quantized(TensorSet& ts, LinearWeights& l) {
     q->in = l.in;
     const std::string name = tensor_names::weight(l.name);
     if (q->spec.scheme == QuantScheme::F16 || q->spec.scheme == QuantScheme::BF16) {
-        auto [f, e] = ts.take(name, {l.out, l.in}, l.name, false);
+        auto [f, e] = ts.take(name, l.stored_shape(), l.name, false);
         const DType want = q->spec.scheme == QuantScheme::F16 ? DType::F16 : DType::BF16;
         if (e->dtype != want)
             throw Error(f->path() + ": tensor '" + name + "' has dtype " + dtype_name(e->dtype) + "; the config stores it as " + dtype_name(want));
         q->half.resize(size_t(l.out) * l.in);
         std::memcpy(q->half.data(), f->raw(*e), q->half.size() * 2);
     } else if (int8_per_channel(q->spec)) {
-        auto [f, e] = ts.take(name, {l.out, l.in}, l.name, true);
+        auto [f, e] = ts.take(name, l.stored_shape(), l.name, true);
         if (e->dtype != DType::I8)
             throw Error(f->path() + ": tensor '" + name + "' has dtype " + dtype_name(e->dtype) + "; the config stores it as I8 (int8)");
         q->group = l.in;
@@ -133,17 +134,17 @@ void add_linear(std::vector<SafetensorsTensorOut>& out, WriteScratch& keep, cons
         std::vector<int8_t>& dense = scratch.emplace_back(size_t(l.weight_count()) * sizeof(float));
         const std::vector<float> w = dense_weights(l);
         std::memcpy(dense.data(), w.data(), dense.size());
-        out.push_back({tensor_names::weight(name), DType::F32, {l.out, l.in}, dense.data()});
+        out.push_back({tensor_names::weight(name), DType::F32, l.stored_shape(), dense.data()});
     } else if (!q) {
         if (int64_t(l.weight.size()) != l.weight_count()) throw Error("save: '" + name + "' has no weights to write");
-        out.push_back({tensor_names::weight(name), DType::F32, {l.out, l.in}, l.weight.data()});
+        out.push_back({tensor_names::weight(name), DType::F32, l.stored_shape(), l.weight.data()});
     } else if (!q->half.empty()) {
-        out.push_back({tensor_names::weight(name), q->spec.scheme == QuantScheme::F16 ? DType::F16 : DType::BF16, {l.out, l.in}, q->half.data()});
+        out.push_back({tensor_names::weight(name), q->spec.scheme == QuantScheme::F16 ? DType::F16 : DType::BF16, l.stored_shape(), q->half.data()});
     } else if (int8_per_channel(q->spec)) {
         // Codes are offset by 128; I8 holds the signed values. The buffer lives in `keep`.
         std::vector<int8_t>& signed_q = scratch.emplace_back(q->packed.size());
         for (size_t k = 0; k < q->packed.size(); ++k) signed_q[k] = int8_t(int(q->packed[k]) - 128);
-        out.push_back({tensor_names::weight(name), DType::I8, {l.out, l.in}, signed_q.data()});
+        out.push_back({tensor_names::weight(name), DType::I8, l.stored_shape(), signed_q.data()});
         out.push_back({tensor_names::weight_scale(name), scale_dtype(*q), {l.out}, scales(keep, *q)});
     } else {
         out.push_back({tensor_names::weight_packed(name), DType::U8, {int64_t(q->packed.size())}, q->packed.data()});
@@ -223,6 +224,7 @@ Model load_any(const std::string& path, bool defer_16bit) {
     }
     ts.check_all_used();
     m.source = ts.info();
+    fold_batchnorm_layers(m); // BatchNorm after a convolution becomes part of it (conv_net.h)
     plan_kernels(m);
     return m;
 }

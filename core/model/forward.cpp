@@ -2,6 +2,8 @@
 #include "model/forward.h"
 
 #include "model/activation.h"
+#include "model/conv_forward.h"
+#include "model/conv_net.h"
 #include "kernels/dense_linear.h"
 #include "model/layer_norm.h"
 #include "model/overloaded.h"
@@ -31,10 +33,17 @@ int effective_top_k(const MoeLayer& moe, const ForwardOptions& opt) {
 void forward(const Model& model, const float* x, int n, float* logits, const ForwardOptions& opt,
              ForwardWorkspace& ws, ExpertSlotCounts* counts, ForwardObserver* observer) {
     size_t widest = size_t(model.input_features());
+    const bool conv = is_conv_net(model);
+    std::vector<ActivationShape> shapes; // a conv net's activation entering each layer
+    if (conv) {
+        shapes = activation_shapes(model, model.name);
+        for (const ActivationShape& a : shapes) widest = std::max(widest, size_t(a.features()));
+    }
     for (const auto& layer : model.layers)
         if (auto* lin = std::get_if<LinearWeights>(&layer)) widest = std::max(widest, size_t(lin->out));
     ws.a.resize(size_t(n) * widest);
     ws.b.resize(size_t(n) * widest);
+    size_t saved_depth = 0; // residual_save layers not yet added
 
     const float* cur = x;
     int width = model.input_features();
@@ -80,6 +89,45 @@ void forward(const Model& model, const float* x, int n, float* logits, const For
                     return true;
                 },
                 [](const DropoutLayer&) { return false; }, // the identity at inference
+                [&](const Conv2dLayer& c) {
+                    conv2d_layer_forward(c, shapes[li], cur, n, dst, ws.conv, observer);
+                    width = int(shapes[li + 1].features());
+                    return true;
+                },
+                [&](const BatchNorm2dLayer& bn) {
+                    batchnorm2d_forward(bn, shapes[li], cur, n, dst);
+                    return true;
+                },
+                [&](const SpatialLayer& sp) {
+                    width = int(shapes[li + 1].features());
+                    if (sp.op == SpatialOp::Flatten) return false; // (n, C * H * W) already
+                    spatial_forward(sp, shapes[li], cur, n, dst);
+                    return true;
+                },
+                [&](const ResidualLayer& r) {
+                    const size_t count = size_t(n) * width;
+                    if (!r.add) {
+                        if (ws.saved.size() <= saved_depth) ws.saved.resize(saved_depth + 1), ws.saved_shapes.resize(saved_depth + 1);
+                        ws.saved_shapes[saved_depth] = shapes[li];
+                        ws.saved[saved_depth++].assign(cur, cur + count);
+                        return false;
+                    }
+                    std::vector<float>& s = ws.saved[--saved_depth];
+                    const float* add = s.data();
+                    if (r.has_projection) {
+                        ws.projected.resize(count);
+                        conv2d_layer_forward(r.projection, ws.saved_shapes[saved_depth], s.data(), n, ws.projected.data(), ws.conv, observer);
+                        add = ws.projected.data();
+                    }
+                    if (cur == x) {
+                        for (size_t i = 0; i < count; ++i) dst[i] = cur[i] + add[i];
+                        return true;
+                    }
+                    float* c = const_cast<float*>(cur); // the workspace block the last layer wrote
+                    for (size_t i = 0; i < count; ++i) c[i] += add[i];
+                    in_place = true;
+                    return true;
+                },
                 [](const EmbeddingLayer&) -> bool { refuse_layer_kind("classifier forward", "embedding"); },
                 [](const RmsNormLayer&) -> bool { refuse_layer_kind("classifier forward", "RMSNorm"); },
                 [](const DecoderBlock&) -> bool { refuse_layer_kind("classifier forward", "decoder block"); },

@@ -1,6 +1,7 @@
 // forward.h - the dense forward pass of a classifier-v1 model.
 #pragma once
 
+#include "model/conv_forward.h"
 #include "model/model.h"
 #include "model/moe_forward.h"
 
@@ -27,6 +28,10 @@ struct LayerProfile {
 struct ForwardWorkspace {
     std::vector<float> a, b; // ping-pong activations (n, widest layer)
     MoeScratch moe;
+    ConvScratch conv;                          // conv nets: im2col patches and products
+    std::vector<std::vector<float>> saved;     // conv nets: activations kept by residual_save layers
+    std::vector<ActivationShape> saved_shapes; // and their shapes
+    std::vector<float> projected;              // a residual projection's output
     LayerProfile* profile = nullptr; // when set, forward adds each layer's time to it
 };
 

@@ -89,6 +89,10 @@ void lm_forward(const Model& model, const int32_t* tokens, int n, KvCache& cache
                        [](const ActivationLayer&) { refuse_layer_kind("language-model forward", "activation"); },
                        [](const LayerNormLayer&) { refuse_layer_kind("language-model forward", "layer norm"); },
                        [](const DropoutLayer&) { refuse_layer_kind("language-model forward", "dropout"); },
+                       [](const Conv2dLayer&) { refuse_layer_kind("language-model forward", "conv2d"); },
+                       [](const BatchNorm2dLayer&) { refuse_layer_kind("language-model forward", "batchnorm2d"); },
+                       [](const SpatialLayer&) { refuse_layer_kind("language-model forward", "pooling"); },
+                       [](const ResidualLayer&) { refuse_layer_kind("language-model forward", "residual"); },
                    },
                    layer);
     cache.length += n;

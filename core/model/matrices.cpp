@@ -58,6 +58,12 @@ void for_each_layer_matrix(Model& model, int layer, MatrixScope scope,
                            for (LinearWeights* l : {&b.mlp.fc1, &b.mlp.up, &b.mlp.fc2}) f(*l, plain(*l, MatrixRole::Mlp, layer, true));
                        }
                    },
+                   [&](Conv2dLayer& c) { f(c.w, plain(c.w, MatrixRole::Conv, layer, true)); },
+                   [&](ResidualLayer& r) {
+                       if (r.has_projection) f(r.projection.w, plain(r.projection.w, MatrixRole::Conv, layer, true));
+                   },
+                   [](BatchNorm2dLayer&) {},
+                   [](SpatialLayer&) {},
                    [](ActivationLayer&) {},
                    [](LayerNormLayer&) {},
                    [](RmsNormLayer&) {},
@@ -80,6 +86,22 @@ void for_each_layer_vector(Model& model, int layer, const std::function<void(Wei
                    [](LinearWeights&) {}, // biases belong to their matrices
                    [](MoeLayer&) {},
                    [](EmbeddingLayer&) {},
+                   [&](BatchNorm2dLayer& bn) { // PyTorch's names
+                       f(bn.weight, {tensor_names::weight(bn.name), bn.name, layer, bn.channels});
+                       f(bn.bias, {tensor_names::bias(bn.name), bn.name, layer, bn.channels});
+                       f(bn.mean, {bn.name + ".running_mean", bn.name, layer, bn.channels});
+                       f(bn.var, {bn.name + ".running_var", bn.name, layer, bn.channels});
+                   },
+                   [](Conv2dLayer&) {}, // biases belong to their matrices
+                   [](SpatialLayer&) {},
+                   [&](ResidualLayer& r) {
+                       if (!r.has_projection_bn) return;
+                       BatchNorm2dLayer& bn = r.projection_bn;
+                       f(bn.weight, {tensor_names::weight(bn.name), bn.name, layer, bn.channels});
+                       f(bn.bias, {tensor_names::bias(bn.name), bn.name, layer, bn.channels});
+                       f(bn.mean, {bn.name + ".running_mean", bn.name, layer, bn.channels});
+                       f(bn.var, {bn.name + ".running_var", bn.name, layer, bn.channels});
+                   },
                    [](ActivationLayer&) {},
                    [](DropoutLayer&) {},
                },

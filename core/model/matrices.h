@@ -26,6 +26,7 @@ enum class MatrixRole : uint8_t {
     SharedGate,   // its (1, dim) gate
     Embedding,    // token embeddings (vocab, dim)
     Output,       // a language model's lm_head (vocab, dim)
+    Conv,         // a convolution's weight in im2col form (out_channels, in_channels / groups * kh * kw)
 };
 // Routers, the shared expert's gate, embeddings and lm_head are compressed only when a plan names
 // them (MatrixInfo::compressible is false): small or fragile, or not in every forward's hot path.

@@ -6,6 +6,8 @@
 
 #include "compress/quantized_weights.h"
 #include "eval/eval_task.h"
+#include "kernels/conv2d.h"
+#include "kernels/pool2d.h"
 #include "model/weight_data.h"
 
 #include <cstdint>
@@ -37,8 +39,12 @@ struct LinearWeights {
     // Kernel copies and the kernel family per batch size (kernels/prepared_matrix.h), made by
     // plan_kernels from `weight` / `quant`: whatever changes those must drop it.
     std::shared_ptr<const PreparedMatrix> kernels;
+    // The weight tensor's shape in files when it is not (out, in): a convolution's PyTorch
+    // (out_channels, in_channels / groups, kernel_h, kernel_w). Its product is out * in.
+    std::vector<int64_t> tensor_shape;
 
     int64_t weight_count() const { return int64_t(out) * in; }
+    std::vector<int64_t> stored_shape() const { return tensor_shape.empty() ? std::vector<int64_t>{out, in} : tensor_shape; }
 };
 
 // A matrix's shape and name, its values not yet loaded.
@@ -155,11 +161,50 @@ struct DecoderBlock {
     float residual_multiplier = 1.0f;
 };
 
+// Convolutional networks: activations flow as (N, C, H, W) (docs/model-format.md, "Conv nets").
+//
+// A 2-D convolution (kernels/conv2d.h). Its weight is held as a matrix in im2col form,
+// (out_channels, in_channels / groups * kernel_h * kernel_w) - PyTorch's (O, I/g, kh, kw) flattened -
+// so pruning, quantization, the kernel plan and the sparse and integer kernels treat it like any
+// linear layer: with groups == 1 the forward pass runs the matrix kernels over the patches.
+struct Conv2dLayer {
+    Conv2dShape shape;
+    LinearWeights w; // name: the tensor prefix (NAME.weight, NAME.bias); out = out_channels, in = group_in * kh * kw
+};
+
+// BatchNorm over channels with running statistics (inference): y = (x - mean) / sqrt(var + eps) *
+// weight + bias. Folded into the convolution before it when a model is loaded (batchnorm_fold.h);
+// one that follows no convolution runs as a per-channel affine map.
+struct BatchNorm2dLayer {
+    std::string name; // tensors NAME.weight, NAME.bias, NAME.running_mean, NAME.running_var
+    int channels = 0;
+    double eps = 1e-5;
+    WeightData weight, bias, mean, var; // (channels) each
+};
+
+// Parameterless layers over (N, C, H, W): pooling (kernels/pool2d.h) and flattening to (N, C*H*W).
+enum class SpatialOp : uint8_t { MaxPool, AvgPool, GlobalAvgPool, Flatten };
+struct SpatialLayer {
+    SpatialOp op = SpatialOp::Flatten;
+    Pool2dShape pool; // MaxPool, AvgPool
+};
+
+// Residual connections, kept flat: Save pushes the current activation on a stack; Add pops the
+// last one saved and adds it - through `projection` (a convolution, e.g. 1x1 stride 2) when set -
+// to the current activation. A ResNet basic block is Save, conv, relu, conv, Add, relu.
+struct ResidualLayer {
+    bool add = false;            // false: save
+    bool has_projection = false; // Add only
+    Conv2dLayer projection;
+    bool has_projection_bn = false; // the projection's BatchNorm, until folded into it at load
+    BatchNorm2dLayer projection_bn;
+};
+
 using Layer = std::variant<LinearWeights, ActivationLayer, MoeLayer, LayerNormLayer, DropoutLayer, EmbeddingLayer, RmsNormLayer,
-                           DecoderBlock>;
+                           DecoderBlock, Conv2dLayer, BatchNorm2dLayer, SpatialLayer, ResidualLayer>;
 
 struct InputSpec {
-    std::vector<int> shape; // e.g. {28, 28}; features = product
+    std::vector<int> shape; // e.g. {28, 28}, or {C, H, W} for a conv net ({H, W}: one channel); features = product
     double scale = 1.0;     // x = (raw * scale - mean) / std, evaluated in double, rounded to fp32
     double mean = 0.0;
     double std = 1.0;

@@ -8,7 +8,7 @@
 namespace ss {
 
 void refuse_layer_kind(const char* pass, const char* kind) {
-    throw Error(std::string(pass) + ": " + kind + " layers are not supported here (it works on classifier layers only)");
+    throw Error(std::string(pass) + ": " + kind + " layers are not supported here");
 }
 
 } // namespace ss

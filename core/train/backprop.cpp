@@ -214,6 +214,10 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
                        [](const EmbeddingLayer&) { refuse_layer_kind("training", "embedding"); },
                        [](const RmsNormLayer&) { refuse_layer_kind("training", "RMSNorm"); },
                        [](const DecoderBlock&) { refuse_layer_kind("training", "decoder block"); },
+                       [](const Conv2dLayer&) { refuse_layer_kind("training", "conv2d"); },
+                       [](const BatchNorm2dLayer&) { refuse_layer_kind("training", "batchnorm2d"); },
+                       [](const SpatialLayer&) { refuse_layer_kind("training", "pooling"); },
+                       [](const ResidualLayer&) { refuse_layer_kind("training", "residual"); },
                    },
                    model.layers[i]);
         std::swap(cur, next);
@@ -276,6 +280,10 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
                        [](const EmbeddingLayer&) { refuse_layer_kind("training", "embedding"); },
                        [](const RmsNormLayer&) { refuse_layer_kind("training", "RMSNorm"); },
                        [](const DecoderBlock&) { refuse_layer_kind("training", "decoder block"); },
+                       [](const Conv2dLayer&) { refuse_layer_kind("training", "conv2d"); },
+                       [](const BatchNorm2dLayer&) { refuse_layer_kind("training", "batchnorm2d"); },
+                       [](const SpatialLayer&) { refuse_layer_kind("training", "pooling"); },
+                       [](const ResidualLayer&) { refuse_layer_kind("training", "residual"); },
                    },
                    layer);
         std::swap(dy, dx);

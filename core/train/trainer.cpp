@@ -51,6 +51,10 @@ void init_weights(Model& model, uint64_t seed) {
                        [](EmbeddingLayer&) { refuse_layer_kind("weight initialization", "embedding"); },
                        [](RmsNormLayer&) { refuse_layer_kind("weight initialization", "RMSNorm"); },
                        [](DecoderBlock&) { refuse_layer_kind("weight initialization", "decoder block"); },
+                       [](Conv2dLayer&) { refuse_layer_kind("weight initialization", "conv2d"); },
+                       [](BatchNorm2dLayer&) { refuse_layer_kind("weight initialization", "batchnorm2d"); },
+                       [](SpatialLayer&) { refuse_layer_kind("weight initialization", "pooling"); },
+                       [](ResidualLayer&) { refuse_layer_kind("weight initialization", "residual"); },
                    },
                    layer);
 }
