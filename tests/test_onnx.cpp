@@ -193,9 +193,18 @@ private slots:
             GraphBuilder b({4});
             b.node("Gemm", {b.init("w", {2, 4}, std::vector<float>(8, 1)), b.init("c", {2}, {0, 0})});
             GraphBuilder::attr(b.g->mutable_node(0), "transB", int64_t(1));
-            b.node("Conv");
+            b.node("LRN");
+            const QString err = error_of([&] { load_model(b.save(dir, "lrn.onnx")); });
+            QVERIFY2(err.contains("node 'LRN1' (op 'LRN'): unsupported op"), qPrintable(err));
+        }
+        {
+            // A convolution where the chain is already flat: the node and the rule.
+            GraphBuilder b({4});
+            b.node("Gemm", {b.init("w", {2, 4}, std::vector<float>(8, 1)), b.init("c", {2}, {0, 0})});
+            GraphBuilder::attr(b.g->mutable_node(0), "transB", int64_t(1));
+            b.node("Conv", {b.init("k", {1, 1, 1, 1}, {1})});
             const QString err = error_of([&] { load_model(b.save(dir, "conv.onnx")); });
-            QVERIFY2(err.contains("node 'Conv1' (op 'Conv'): unsupported op"), qPrintable(err));
+            QVERIFY2(err.contains("node 'Conv1' (op 'Conv'): needs (N, C, H, W) input"), qPrintable(err));
         }
         {
             GraphBuilder b({4});
@@ -223,8 +232,41 @@ private slots:
             add->add_input(relu_out);
             add->add_output("sum");
             b.cur = "sum";
-            const QString err = error_of([&] { load_model(b.save(dir, "branch.onnx")); });
-            QVERIFY2(err.contains("used 2 times (a branch)"), qPrintable(err));
+            // A residual branch: imported as save, sigmoid, add - and computed as such.
+            const Model m = load_model(b.save(dir, "branch.onnx"));
+            QCOMPARE(int(m.layers.size()), 4);
+            QVERIFY(std::holds_alternative<ResidualLayer>(m.layers[1]) && !std::get<ResidualLayer>(m.layers[1]).add);
+            QVERIFY(std::holds_alternative<ResidualLayer>(m.layers[3]) && std::get<ResidualLayer>(m.layers[3]).add);
+            Model plain = m;
+            plain.input.scale = 1.0;
+            const std::vector<float> x = {-1.0f, 2.0f};
+            std::vector<float> y(2);
+            ForwardWorkspace ws;
+            forward(plain, x.data(), 1, y.data(), {}, ws, nullptr);
+            QCOMPARE(y[0], 0.5f);                                          // relu(-1) = 0: sigmoid(0) + 0
+            QVERIFY(std::fabs(y[1] - (2.0f + 1.0f / (1.0f + std::exp(-2.0f)))) < 1e-6f);
+        }
+        {
+            // Two paths that both transform the value before they meet: no shortcut to keep.
+            GraphBuilder b({2});
+            b.node("Relu");
+            const std::string relu_out = b.cur;
+            b.node("Sigmoid");
+            const std::string sig = b.cur;
+            auto* tanh = b.g->add_node();
+            tanh->set_op_type("Tanh");
+            tanh->set_name("other");
+            tanh->add_input(relu_out);
+            tanh->add_output("t");
+            auto* add = b.g->add_node();
+            add->set_op_type("Add");
+            add->set_name("join");
+            add->add_input(sig);
+            add->add_input("t");
+            add->add_output("sum");
+            b.cur = "sum";
+            const QString err = error_of([&] { load_model(b.save(dir, "two-paths.onnx")); });
+            QVERIFY2(err.contains("branches, but neither path is a residual shortcut"), qPrintable(err));
         }
         {
             GraphBuilder b({2});

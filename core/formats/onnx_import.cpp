@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "formats/file_io.h"
+#include "model/conv_net.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -101,6 +102,19 @@ int64_t attr_i(const onnx::NodeProto& n, const char* name, int64_t fallback) {
         if (a.name() == name) return a.i();
     return fallback;
 }
+// An INTS attribute; empty when absent.
+std::vector<int64_t> attr_ints(const onnx::NodeProto& n, const char* name) {
+    for (const auto& a : n.attribute())
+        if (a.name() == name) return {a.ints().begin(), a.ints().end()};
+    return {};
+}
+
+bool has_attr(const onnx::NodeProto& n, const char* name) {
+    for (const auto& a : n.attribute())
+        if (a.name() == name) return true;
+    return false;
+}
+
 std::string attr_s(const onnx::NodeProto& n, const char* name) {
     for (const auto& a : n.attribute())
         if (a.name() == name) return a.s();
@@ -128,6 +142,7 @@ public:
         m.source_path = path_;
         count_uses();
         cur_ = inputs[0]->name();
+        shape_ = input_activation_shape(m.input);
         width_ = m.input.features();
 
         for (index_ = 0; index_ < g_.node_size(); ++index_) {
@@ -142,13 +157,37 @@ public:
                 continue;
             }
             if (!n.domain().empty() && n.domain() != "ai.onnx") throw Error(where + ": op domain '" + n.domain() + "' is not supported");
+            if (skip_.count(index_)) continue; // a residual shortcut's node, taken into its Add
             const bool after_matmul = pending_bias_;
             pending_bias_ = false;
+            if (!branches_.empty() && index_ == branches_.back().add_node) {
+                residual_add(n, where, m);
+                continue;
+            }
             if (n.input_size() == 0 || n.input(0) != cur_)
-                throw Error(where + ": does not continue the chain from '" + cur_ + "' (branches and reordered graphs are not supported)");
+                throw Error(where + ": does not continue the chain from '" + cur_ + "' (only residual branches that meet again in an Add are supported)");
+            if (uses_[cur_] == 2 && op != "Div" && consumers(cur_).size() == 2) { // (Div: PyTorch's GELU uses its input twice; the pattern checks that)
+                begin_branch(where, m);
+                if (skip_.count(index_)) continue; // this node was the shortcut's projection
+            }
             if (op == "Gemm") gemm(n, where, m);
             else if (op == "MatMul") matmul(n, where, m);
             else if (op == "Add") add_bias(n, where, m, after_matmul);
+            else if (op == "Conv") {
+                Conv2dLayer c = conv(n, where, shape_);
+                shape_ = {c.shape.out_channels, c.shape.out_h(shape_.h), c.shape.out_w(shape_.w), false};
+                width_ = int(shape_.features());
+                m.layers.emplace_back(std::move(c));
+            } else if (op == "BatchNormalization") {
+                m.layers.emplace_back(batchnorm(n, where, shape_));
+            } else if (op == "MaxPool" || op == "AveragePool") {
+                pool(n, where, m);
+            } else if (op == "GlobalAveragePool") {
+                if (shape_.flat) throw Error(where + ": needs (N, C, H, W) input");
+                m.layers.emplace_back(SpatialLayer{SpatialOp::GlobalAvgPool, {}});
+                shape_ = {shape_.c, 1, 1, false};
+                width_ = shape_.c;
+            }
             else if (op == "Relu") m.layers.emplace_back(ActivationLayer{Activation::Relu});
             else if (op == "LeakyRelu") m.layers.emplace_back(ActivationLayer{Activation::LeakyRelu, attr_f(n, "alpha", 0.01f)});
             else if (op == "Sigmoid") m.layers.emplace_back(ActivationLayer{Activation::Sigmoid});
@@ -161,8 +200,10 @@ public:
                 continue; // the pattern advanced index_ and cur_ itself
             } else if (op == "Flatten") {
                 if (attr_i(n, "axis", 1) != 1) throw Error(where + ": only axis = 1 is supported (keep the batch dimension)");
+                flatten(m);
             } else if (op == "Reshape") {
                 reshape(n, where);
+                flatten(m);
             } else if (op == "Identity" || op == "Dropout") {
                 // inference: the identity; a Dropout mask output must be unused
                 if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty() && uses_[n.output(1)] > 0)
@@ -183,7 +224,8 @@ public:
                 if (axis != 1 && axis != -1)
                     throw Error(where + ": it normalizes over axis " + std::to_string(axis) + ", not over the classes (axis 1 or -1)");
             } else {
-                throw Error(where + ": unsupported op (supported: Gemm, MatMul, Add, Relu, LeakyRelu, Gelu, Sigmoid, Tanh, Softmax, "
+                throw Error(where + ": unsupported op (supported: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, "
+                                    "Gemm, MatMul, Add (a bias or a residual join), Relu, LeakyRelu, Gelu, Sigmoid, Tanh, Softmax, "
                                     "LogSoftmax, Flatten, Reshape, Identity, Dropout, Constant, and PyTorch's Erf-based GELU)");
             }
             advance(n, where);
@@ -191,6 +233,9 @@ public:
         if (cur_ != g_.output(0).name())
             throw Error(path_ + ": the chain ends at '" + cur_ + "' but the graph output is '" + g_.output(0).name() + "'");
         if (m.layers.empty()) throw Error(path_ + ": the graph has no layers");
+        if (!branches_.empty()) throw Error(path_ + ": the branch saved at '" + branches_.back().saved + "' never meets the chain again");
+        fold_batchnorm_layers(m);                 // BatchNormalization after a Conv becomes part of it
+        if (is_conv_net(m)) activation_shapes(m, path_); // every layer checked against what reaches it
         for (int c = 0; c < width_; ++c) m.labels.push_back(std::to_string(c));
         for (const auto& t : g_.initializer()) {
             std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
@@ -204,6 +249,9 @@ private:
     std::vector<int> input_shape(const onnx::ValueInfoProto& v) {
         if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape())
             throw Error(path_ + ": input '" + v.name() + "' has no tensor shape");
+        if (v.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
+            throw Error(path_ + ": input '" + v.name() + "' has ONNX element type " + std::to_string(v.type().tensor_type().elem_type()) +
+                        "; only FLOAT (1) inputs are supported");
         const auto& dims = v.type().tensor_type().shape().dim();
         if (dims.size() < 2) throw Error(path_ + ": input '" + v.name() + "' must be (batch, features...)");
         std::vector<int> shape;
@@ -266,6 +314,7 @@ private:
         if (bias.empty()) bias.assign(size_t(out), 0.0f);
         l.bias = WeightData(std::move(bias));
         width_ = out;
+        shape_ = {out, 1, 1, true};
         m.layers.emplace_back(std::move(l));
     }
 
@@ -304,7 +353,249 @@ private:
         if (n.input_size() < 2) throw Error(where + ": needs a shape input");
         const Const& s = constant(n.input(1), where, "shape");
         const bool flat = s.i.size() == 2 && (s.i[0] == -1 || s.i[0] == 0 || s.i[0] >= 1) && (s.i[1] == -1 || s.i[1] == width_);
+        (void)where;
         if (!flat) throw Error(where + ": only a reshape to [N, -1] (flattening each sample) is supported");
+    }
+
+    // Flatten / Reshape [N, -1]: (N, C, H, W) becomes (N, C * H * W) - the same values in order.
+    void flatten(Model& m) {
+        if (!shape_.flat) m.layers.emplace_back(SpatialLayer{SpatialOp::Flatten, {}});
+        shape_ = {int(shape_.features()), 1, 1, true};
+    }
+
+    // A layer's name from the node's ("/block1/conv1/Conv" -> "block1.conv1"), else from `fallback`.
+    std::string node_layer_name(const onnx::NodeProto& n, const std::string& fallback) {
+        std::string s = n.name();
+        while (!s.empty() && s[0] == '/') s.erase(0, 1);
+        for (char& c : s)
+            if (c == '/') c = '.';
+        const size_t dot = s.rfind('.');
+        if (dot != std::string::npos) s.resize(dot); // the op's own part ("Conv")
+        else s.clear();
+        if (s.empty()) s = fallback + std::to_string(names_.size());
+        while (names_.count(s)) s += "_";
+        names_.insert(s);
+        return s;
+    }
+
+    // kernel_shape, strides, pads, dilations and auto_pad of a 2-D window over `in`: symmetric
+    // padding only (PyTorch's kind); SAME_UPPER / SAME_LOWER when they come out symmetric.
+    void window_attrs(const onnx::NodeProto& n, const std::string& where, const ActivationShape& in, int kh, int kw, int* sh, int* sw,
+                      int* ph, int* pw, int* dh, int* dw) {
+        const std::vector<int64_t> strides = attr_ints(n, "strides"), dil = attr_ints(n, "dilations"), pads = attr_ints(n, "pads");
+        if ((!strides.empty() && strides.size() != 2) || (!dil.empty() && dil.size() != 2) || (!pads.empty() && pads.size() != 4))
+            throw Error(where + ": strides, dilations and pads must describe 2 spatial axes");
+        *sh = strides.empty() ? 1 : int(strides[0]);
+        *sw = strides.empty() ? 1 : int(strides[1]);
+        *dh = dil.empty() ? 1 : int(dil[0]);
+        *dw = dil.empty() ? 1 : int(dil[1]);
+        if (*sh < 1 || *sw < 1 || *dh < 1 || *dw < 1 || *sh > 4096 || *sw > 4096 || *dh > 4096 || *dw > 4096)
+            throw Error(where + ": strides and dilations must be in 1..4096");
+        const std::string autopad = attr_s(n, "auto_pad");
+        if (autopad.empty() || autopad == "NOTSET") {
+            if (pads.empty()) {
+                *ph = *pw = 0;
+                return;
+            }
+            if (pads[0] != pads[2] || pads[1] != pads[3])
+                throw Error(where + ": pads [" + std::to_string(pads[0]) + ", " + std::to_string(pads[1]) + ", " + std::to_string(pads[2]) + ", " +
+                            std::to_string(pads[3]) + "] are asymmetric; only equal padding on both sides of an axis is supported");
+            if (pads[0] < 0 || pads[1] < 0 || pads[0] > 4096 || pads[1] > 4096) throw Error(where + ": pads must be in 0..4096");
+            *ph = int(pads[0]);
+            *pw = int(pads[1]);
+            return;
+        }
+        if (autopad == "VALID") {
+            *ph = *pw = 0;
+            return;
+        }
+        if (autopad != "SAME_UPPER" && autopad != "SAME_LOWER") throw Error(where + ": auto_pad '" + autopad + "' is not supported");
+        auto same = [&](int size, int k, int s, int d, const char* axis) {
+            const int out = (size + s - 1) / s;
+            const int total = std::max(0, (out - 1) * s + (k - 1) * d + 1 - size);
+            if (total % 2) throw Error(where + ": auto_pad " + autopad + " pads axis " + axis + " unevenly (" + std::to_string(total) + " in all); only symmetric padding is supported");
+            return total / 2;
+        };
+        *ph = same(in.h, kh, *sh, *dh, "H");
+        *pw = same(in.w, kw, *sw, *dw, "W");
+    }
+
+    Conv2dLayer conv(const onnx::NodeProto& n, const std::string& where, const ActivationShape& in) {
+        if (in.flat) throw Error(where + ": needs (N, C, H, W) input, but the chain is flat here");
+        if (n.input_size() < 2) throw Error(where + ": needs inputs X and W");
+        const Const& W = constant(n.input(1), where, "weight W");
+        if (W.dims.size() != 4 || W.f.empty()) throw Error(where + ": weight W must be a 4-D float tensor (a 2-D convolution)");
+        Conv2dLayer c;
+        Conv2dShape& s = c.shape;
+        s.groups = int(attr_i(n, "group", 1));
+        s.out_channels = int(W.dims[0]);
+        s.in_channels = int(W.dims[1]) * s.groups;
+        s.kernel_h = int(W.dims[2]);
+        s.kernel_w = int(W.dims[3]);
+        const std::vector<int64_t> ks = attr_ints(n, "kernel_shape");
+        if (!ks.empty() && (ks.size() != 2 || ks[0] != W.dims[2] || ks[1] != W.dims[3]))
+            throw Error(where + ": kernel_shape does not match the weight's " + std::to_string(W.dims[2]) + " x " + std::to_string(W.dims[3]));
+        if (s.groups < 1 || s.out_channels % s.groups) throw Error(where + ": group = " + std::to_string(s.groups) + " must divide the output channels");
+        if (s.in_channels != in.c)
+            throw Error(where + ": the weight takes " + std::to_string(s.in_channels) + " input channels but the previous layer gives " + std::to_string(in.c));
+        window_attrs(n, where, in, s.kernel_h, s.kernel_w, &s.stride_h, &s.stride_w, &s.pad_h, &s.pad_w, &s.dilation_h, &s.dilation_w);
+        validate_conv2d(s, in.h, in.w, where);
+        c.w.name = node_layer_name(n, "conv");
+        c.w.out = s.out_channels;
+        c.w.in = int(W.dims[1] * W.dims[2] * W.dims[3]);
+        c.w.tensor_shape = W.dims;
+        c.w.weight = WeightData(W.f); // (O, C/g, kh, kw) row-major is the im2col matrix already
+        std::vector<float> b(size_t(s.out_channels), 0.0f);
+        if (n.input_size() > 2 && !n.input(2).empty()) {
+            const Const& B = constant(n.input(2), where, "bias B");
+            if (B.f.size() != size_t(s.out_channels))
+                throw Error(where + ": bias B must have " + std::to_string(s.out_channels) + " values, found " + std::to_string(B.f.size()));
+            b = B.f;
+        }
+        c.w.bias = WeightData(std::move(b));
+        return c;
+    }
+
+    BatchNorm2dLayer batchnorm(const onnx::NodeProto& n, const std::string& where, const ActivationShape& in) {
+        if (n.input_size() != 5) throw Error(where + ": needs inputs X, scale, B, input_mean and input_var");
+        if (attr_i(n, "training_mode", 0) != 0) throw Error(where + ": training_mode = 1 (batch statistics) is not supported; inference uses the running ones");
+        for (int k = 1; k < n.output_size(); ++k)
+            if (!n.output(k).empty() && uses_[n.output(k)] > 0) throw Error(where + ": its running-statistics outputs are used");
+        BatchNorm2dLayer bn;
+        bn.name = node_layer_name(n, "batchnorm");
+        bn.channels = in.c;
+        bn.eps = attr_f(n, "epsilon", 1e-5f);
+        const char* roles[] = {"scale", "B", "input_mean", "input_var"};
+        WeightData* dst[] = {&bn.weight, &bn.bias, &bn.mean, &bn.var};
+        for (int k = 0; k < 4; ++k) {
+            const Const& v = constant(n.input(k + 1), where, roles[k]);
+            if (v.f.size() != size_t(in.c))
+                throw Error(where + ": " + roles[k] + " must have " + std::to_string(in.c) + " values (one per channel), found " + std::to_string(v.f.size()));
+            *dst[k] = WeightData(v.f);
+        }
+        return bn;
+    }
+
+    void pool(const onnx::NodeProto& n, const std::string& where, Model& m) {
+        if (shape_.flat) throw Error(where + ": needs (N, C, H, W) input");
+        const std::vector<int64_t> ks = attr_ints(n, "kernel_shape");
+        if (ks.size() != 2) throw Error(where + ": kernel_shape must have 2 entries (2-D pooling)");
+        if (attr_i(n, "ceil_mode", 0) != 0) throw Error(where + ": ceil_mode = 1 is not supported (PyTorch's default floor only)");
+        if (attr_i(n, "storage_order", 0) != 0) throw Error(where + ": storage_order = 1 is not supported");
+        if (n.output_size() > 1 && !n.output(1).empty() && uses_[n.output(1)] > 0) throw Error(where + ": its Indices output is used");
+        SpatialLayer sp;
+        sp.op = n.op_type() == "MaxPool" ? SpatialOp::MaxPool : SpatialOp::AvgPool;
+        Pool2dShape& p = sp.pool;
+        p.kernel_h = int(ks[0]);
+        p.kernel_w = int(ks[1]);
+        if (p.kernel_h < 1 || p.kernel_w < 1 || p.kernel_h > 4096 || p.kernel_w > 4096) throw Error(where + ": kernel_shape must be in 1..4096");
+        window_attrs(n, where, shape_, p.kernel_h, p.kernel_w, &p.stride_h, &p.stride_w, &p.pad_h, &p.pad_w, &p.dilation_h, &p.dilation_w);
+        if (sp.op == SpatialOp::AvgPool && has_attr(n, "dilations") && (p.dilation_h != 1 || p.dilation_w != 1))
+            throw Error(where + ": dilated average pooling is not supported");
+        p.count_include_pad = attr_i(n, "count_include_pad", 0) != 0; // ONNX's default: padding not counted
+        validate_pool2d(p, shape_.h, shape_.w, where);
+        shape_ = {shape_.c, p.out_h(shape_.h), p.out_w(shape_.w), false};
+        width_ = int(shape_.features());
+        m.layers.emplace_back(sp);
+    }
+
+    // A value used twice where the chain is: a residual branch. One use is the shortcut - the Add
+    // itself, or a Conv (+ BatchNormalization) whose result only that Add takes - and the other
+    // continues the chain until it meets the shortcut in the Add.
+    struct Branch {
+        std::string saved;      // the value both paths start from
+        std::string shortcut;   // what the shortcut hands the Add
+        int add_node = -1;      // index of the Add
+        bool has_projection = false;
+        Conv2dLayer projection;
+        ActivationShape saved_shape;
+    };
+
+    std::vector<int> consumers(const std::string& value) const {
+        std::vector<int> c;
+        for (int i = 0; i < g_.node_size(); ++i)
+            for (const auto& in : g_.node(i).input())
+                if (in == value) {
+                    c.push_back(i);
+                    break;
+                }
+        return c;
+    }
+
+    void begin_branch(const std::string& where, Model& m) {
+        const std::vector<int> users = consumers(cur_);
+        if (users.size() != 2) throw Error(where + ": its input '" + cur_ + "' is used twice in one node");
+        Branch b;
+        b.saved = cur_;
+        b.saved_shape = shape_;
+        // A shortcut candidate: (Add index, projection nodes) or none.
+        auto shortcut_of = [&](int i, std::vector<int>* nodes, std::string* out) -> int {
+            const onnx::NodeProto& n = g_.node(i);
+            if (n.op_type() == "Add") {
+                *out = cur_;
+                return i;
+            }
+            if (n.op_type() != "Conv" || uses_[n.output(0)] != 1) return -1;
+            nodes->push_back(i);
+            std::string v = n.output(0);
+            std::vector<int> next = consumers(v);
+            if (next.size() == 1 && g_.node(next[0]).op_type() == "BatchNormalization" && uses_[g_.node(next[0]).output(0)] == 1) {
+                nodes->push_back(next[0]);
+                v = g_.node(next[0]).output(0);
+                next = consumers(v);
+            }
+            if (next.size() != 1 || g_.node(next[0]).op_type() != "Add") return -1;
+            *out = v;
+            return next[0];
+        };
+        std::vector<int> nodes[2];
+        std::string outs[2];
+        const int adds[2] = {shortcut_of(users[0], &nodes[0], &outs[0]), shortcut_of(users[1], &nodes[1], &outs[1])};
+        int pick = -1;
+        if (adds[0] >= 0 && adds[1] < 0) pick = 0;
+        else if (adds[1] >= 0 && adds[0] < 0) pick = 1;
+        else if (adds[0] >= 0 && adds[1] >= 0) pick = nodes[0].size() <= nodes[1].size() ? 0 : 1; // the shorter path is the shortcut
+        if (pick < 0)
+            throw Error(where + ": '" + cur_ + "' branches, but neither path is a residual shortcut (the Add itself, or a Conv [+ BatchNormalization] "
+                                 "into the Add)");
+        b.add_node = adds[pick];
+        b.shortcut = outs[pick];
+        if (b.add_node == users[1 - pick] && nodes[pick].empty() && outs[pick] == cur_ && adds[1 - pick] == b.add_node)
+            throw Error(where + ": '" + cur_ + "' is added to itself");
+        if (!nodes[pick].empty()) {
+            const onnx::NodeProto& pc = g_.node(nodes[pick][0]);
+            b.projection = conv(pc, path_ + ": " + node_label(pc, nodes[pick][0]), shape_);
+            if (nodes[pick].size() == 2) {
+                const onnx::NodeProto& pb = g_.node(nodes[pick][1]);
+                const ActivationShape ps{b.projection.shape.out_channels, b.projection.shape.out_h(shape_.h), b.projection.shape.out_w(shape_.w), false};
+                Model tmp;
+                tmp.layers.emplace_back(b.projection);
+                tmp.layers.emplace_back(batchnorm(pb, path_ + ": " + node_label(pb, nodes[pick][1]), ps));
+                fold_batchnorm_layers(tmp);
+                b.projection = std::get<Conv2dLayer>(tmp.layers[0]);
+            }
+            b.has_projection = true;
+            for (int k : nodes[pick]) skip_.insert(k);
+        }
+        uses_[cur_] = 1; // the chain's own use is left
+        ResidualLayer save;
+        m.layers.emplace_back(save);
+        branches_.push_back(std::move(b));
+    }
+
+    void residual_add(const onnx::NodeProto& n, const std::string& where, Model& m) {
+        Branch b = std::move(branches_.back());
+        branches_.pop_back();
+        if (n.input_size() != 2 || !((n.input(0) == cur_ && n.input(1) == b.shortcut) || (n.input(1) == cur_ && n.input(0) == b.shortcut)))
+            throw Error(where + ": expected to add the chain '" + cur_ + "' and the shortcut '" + b.shortcut + "'");
+        ResidualLayer add;
+        add.add = true;
+        add.has_projection = b.has_projection;
+        add.projection = std::move(b.projection);
+        m.layers.emplace_back(std::move(add));
+        cur_ = n.output(0);
+        if (uses_[cur_] != 1 && uses_[cur_] != 2 && cur_ != g_.output(0).name())
+            throw Error(where + ": its output is used " + std::to_string(uses_[cur_]) + " times");
     }
 
     // PyTorch (opset < 20) writes GELU as y = (x * (erf(x / sqrt 2) + 1)) * 0.5: five nodes in
@@ -354,6 +645,9 @@ private:
     std::map<std::string, int> uses_;
     std::set<std::string> names_;
     std::string cur_;
+    ActivationShape shape_;        // the chain value's per-sample shape
+    std::vector<Branch> branches_; // residual branches open at cur_
+    std::set<int> skip_;           // shortcut nodes already taken into a branch
     int width_ = 0;
     int index_ = 0;
     int linear_count_ = 0;

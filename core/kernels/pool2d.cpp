@@ -15,7 +15,11 @@ void validate_pool2d(const Pool2dShape& s, int h, int w, const std::string& wher
     if (s.stride_h <= 0 || s.stride_w <= 0) refuse("strides", "must be positive");
     if (s.dilation_h <= 0 || s.dilation_w <= 0) refuse("dilations", "must be positive");
     if (s.pad_h < 0 || s.pad_w < 0) refuse("pads", "must not be negative");
-    if (2 * s.pad_h > s.kernel_h || 2 * s.pad_w > s.kernel_w) refuse("pads", "must be at most half the kernel");
+    // Every window must reach into the image (else a max has no input and an average no count):
+    // padding smaller than the window's extent. (PyTorch asks for at most half the kernel; ONNX
+    // allows more, e.g. its node test maxpool_2d_pads.)
+    if (s.pad_h > (s.kernel_h - 1) * s.dilation_h || s.pad_w > (s.kernel_w - 1) * s.dilation_w)
+        refuse("pads", "must be smaller than the window ((kernel - 1) * dilation + 1)");
     if (h <= 0 || w <= 0) refuse("input", "must have a positive height and width");
     if (const std::string misfit = window_misfit(s.kernel_h, s.kernel_w, s.dilation_h, s.dilation_w, s.pad_h, s.pad_w, h, w); !misfit.empty())
         refuse("kernel_shape", misfit);

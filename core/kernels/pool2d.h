@@ -25,8 +25,8 @@ struct Pool2dShape {
 };
 
 // Throws ss::Error naming `where`, the field and the rule: non-positive kernel, stride or
-// dilation, padding negative or more than half the kernel (PyTorch's rule), or a window larger
-// than the padded input.
+// dilation, padding negative or not smaller than the window (a window in padding alone), or a
+// window larger than the padded input.
 void validate_pool2d(const Pool2dShape& s, int h, int w, const std::string& where);
 
 // x (n, channels, h, w) -> y (n, channels, out_h(h), out_w(w)).
