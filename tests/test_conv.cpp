@@ -3,9 +3,21 @@
 // against the plain reference kernel.
 #include "error.h"
 #include "kernels/conv2d.h"
+#include "kernels/kernel_plan.h"
+#include "kernels/prepared_matrix.h"
+#include "model/conv_forward.h"
+#include "model/matrices.h"
+#include "formats/model_config.h"
 #include "kernels/pool2d.h"
 #include "kernels/thread_pool.h"
+#include "compress/compression.h"
+#include "data/dataset.h"
+#include "eval/evaluate.h"
+#include "formats/model_io.h"
+#include "formats/onnx_import.h"
 #include "model/batchnorm_fold.h"
+#include "model/conv_net.h"
+#include "model/forward.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -16,6 +28,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <set>
 
 using namespace ss;
 
@@ -225,6 +238,128 @@ private slots:
         s.stride_w = 1;
         s.pad_w = -1;
         QVERIFY(message(s, 8, 8).find("pads must not be negative") != std::string::npos);
+    }
+
+    void demoResnetMatchesPytorch_data() {
+        QTest::addColumn<QString>("path");
+        QTest::newRow("safetensors (BatchNorm folded at load)") << QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/fashion-resnet");
+        QTest::newRow("onnx (torch.onnx.export)") << QStringLiteral(SPARSESCOPE_RESOURCE_DIR "/models/fashion-resnet/fashion-resnet.onnx");
+    }
+
+    void demoResnetMatchesPytorch() {
+        // The demo CNN in both forms against PyTorch's logits of the first 32 test images and its
+        // test accuracy (resources/models/fashion-resnet/goldens.json, scripts/make-demo-cnn.py).
+        QFETCH(QString, path);
+        std::ifstream gf(SPARSESCOPE_RESOURCE_DIR "/models/fashion-resnet/goldens.json");
+        const nlohmann::json g = nlohmann::json::parse(gf);
+        Model m = load_model(path.toStdString());
+        m.input.scale = 1.0 / 255.0; // the ONNX file carries no preprocessing: the demo's
+        m.input.mean = 0.286;
+        m.input.std = 0.353;
+        QVERIFY(is_conv_net(m));
+        for (const Layer& l : m.layers) QVERIFY(!std::holds_alternative<BatchNorm2dLayer>(l)); // all folded
+        const std::vector<ActivationShape> shapes = activation_shapes(m, "demo");
+        QCOMPARE(shapes.front(), (ActivationShape{1, 28, 28, false}));
+        QCOMPARE(shapes.back(), (ActivationShape{10, 1, 1, true}));
+        const Dataset d = load_dataset(kDefaultDatasetDir);
+        const auto& want = g["first_logits"];
+        const int n = int(want.size());
+        std::vector<float> x(size_t(n) * 784), y(size_t(n) * 10);
+        for (int i = 0; i < n; ++i) preprocess_input(m.input, d.sample(i), 784, &x[size_t(i) * 784]);
+        ForwardWorkspace ws;
+        forward(m, x.data(), n, y.data(), {}, ws, nullptr);
+        double worst = 0.0;
+        for (int i = 0; i < n; ++i)
+            for (int c = 0; c < 10; ++c) worst = std::max(worst, std::fabs(double(y[size_t(i) * 10 + c]) - want[size_t(i)][size_t(c)].get<double>()));
+        QVERIFY2(worst < 2e-4, qPrintable(QString("largest logit difference %1").arg(worst)));
+        // Batch 1 gives the same logits as the batch.
+        std::vector<float> one(10);
+        forward(m, x.data() + 5 * 784, 1, one.data(), {}, ws, nullptr);
+        for (int c = 0; c < 10; ++c) QVERIFY(std::fabs(one[size_t(c)] - y[50 + size_t(c)]) < 1e-5f);
+        EvalOptions eo;
+        eo.latency_samples = 0;
+        eo.latency_warmup = 0;
+        eo.threads = 2;
+        const EvalResult e = evaluate(compress(m, {}), d, eo);
+        QVERIFY2(std::abs(int(std::lround(e.accuracy * d.count)) - g["correct"].get<int>()) <= 2,
+                 qPrintable(QString("%1 correct, PyTorch %2").arg(e.accuracy * d.count).arg(g["correct"].get<int>())));
+        QVERIFY(e.accuracy >= 0.92);
+    }
+
+    void convNetConfigErrorsNameTheLayer() {
+        auto config = [](const std::string& layers) {
+            return R"({"format": "sparsescope/classifier-v1", "input": {"shape": [1, 8, 8]}, "labels": ["a", "b"], "layers": [)" + layers + "]}";
+        };
+        using test_support::error_message;
+        // Channels that do not follow on.
+        std::string e = error_message([&] {
+            parse_model_config(config(R"({"type": "conv2d", "name": "c1", "in_channels": 1, "out_channels": 4, "kernel": 3},
+                {"type": "conv2d", "name": "c2", "in_channels": 3, "out_channels": 2, "kernel": 3},
+                {"type": "global_avgpool"}, {"type": "flatten"})"), "cfg");
+        });
+        QVERIFY2(e.find("layer 1 (conv2d 'c2'): 'in_channels' = 3 but the previous layer gives 4 channels") != std::string::npos, e.c_str());
+        // A kernel larger than the image.
+        e = error_message([&] { parse_model_config(config(R"({"type": "conv2d", "name": "c1", "in_channels": 1, "out_channels": 2, "kernel": 9}, {"type": "global_avgpool"}, {"type": "flatten"})"), "cfg"); });
+        QVERIFY2(e.find("conv2d 'c1'") != std::string::npos && e.find("kernel") != std::string::npos, e.c_str());
+        // A residual add whose shapes differ, and one with nothing saved.
+        e = error_message([&] {
+            parse_model_config(config(R"({"type": "residual_save"}, {"type": "conv2d", "name": "c1", "in_channels": 1, "out_channels": 2, "kernel": 1},
+                {"type": "residual_add"}, {"type": "global_avgpool"}, {"type": "flatten"})"), "cfg");
+        });
+        QVERIFY2(e.find("adds (1, 8, 8) to (2, 8, 8)") != std::string::npos && e.find("projection") != std::string::npos, e.c_str());
+        e = error_message([&] { parse_model_config(config(R"({"type": "residual_add"}, {"type": "global_avgpool"}, {"type": "flatten"})"), "cfg"); });
+        QVERIFY2(e.find("nothing saved before it") != std::string::npos, e.c_str());
+        // Pooling after flattening; groups that do not divide.
+        e = error_message([&] { parse_model_config(config(R"({"type": "flatten"}, {"type": "maxpool2d", "kernel": 2}, {"type": "linear", "name": "h", "in": 16, "out": 2})"), "cfg"); });
+        QVERIFY2(e.find("pooling needs (C, H, W) activations") != std::string::npos, e.c_str());
+        e = error_message([&] { parse_model_config(config(R"({"type": "conv2d", "name": "g", "in_channels": 1, "out_channels": 3, "kernel": 1, "groups": 2})"), "cfg"); });
+        QVERIFY2(e.find("'groups' = 2 must divide") != std::string::npos, e.c_str());
+        // A well-formed net: the last shape gives the classes.
+        const Model ok = parse_model_config(config(R"({"type": "conv2d", "name": "c1", "in_channels": 1, "out_channels": 4, "kernel": 3, "padding": 1},
+            {"type": "batchnorm2d", "name": "bn", "channels": 4}, {"type": "relu"}, {"type": "residual_save"},
+            {"type": "conv2d", "name": "dw", "in_channels": 4, "out_channels": 4, "kernel": 3, "padding": 1, "groups": 4},
+            {"type": "residual_add"}, {"type": "avgpool2d", "kernel": 2}, {"type": "global_avgpool"}, {"type": "flatten"},
+            {"type": "linear", "name": "h", "in": 4, "out": 2})"), "cfg");
+        QCOMPARE(activation_shapes(ok, "ok").back(), (ActivationShape{2, 1, 1, true}));
+    }
+
+    void convLayerRunsEveryKernelAlike() {
+        // The same convolution through the dense, sparse (CSR) and integer kernels the plan picks,
+        // against conv2d_reference on the values each compressed matrix holds.
+        Model m = parse_model_config(R"({"format": "sparsescope/classifier-v1", "input": {"shape": [3, 9, 9]}, "labels": ["a", "b"],
+            "layers": [{"type": "conv2d", "name": "c", "in_channels": 3, "out_channels": 8, "kernel": 3, "stride": 2, "padding": 1},
+                       {"type": "global_avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "h", "in": 8, "out": 2}]})", "cfg");
+        std::mt19937 rng(5);
+        std::normal_distribution<float> nd;
+        for_each_matrix(m, [&](LinearWeights& l) {
+            std::vector<float> w(size_t(l.weight_count())), b(size_t(l.out));
+            for (float& v : w) v = nd(rng);
+            for (float& v : b) v = nd(rng);
+            l.weight = WeightData(std::move(w));
+            l.bias = WeightData(std::move(b));
+        });
+        const int n = 3;
+        std::vector<float> x(size_t(n) * 3 * 81);
+        for (float& v : x) v = nd(rng);
+        set_kernel_selection(KernelSelection::Static); // the sparse and integer kernels whenever they can run, not timed choices
+        std::set<std::string> ran;
+        for (const char* prune : {"none", "magnitude:0.8", "nm:2:4"})
+            for (const char* quant : {"none", "int8", "int4:g32"}) {
+                const CompressedModel c = compress(m, plan_from_flags(prune, quant, 0));
+                const Conv2dLayer& conv = std::get<Conv2dLayer>(c.model.layers[0]);
+                const std::vector<float> w = dense_weights(conv.w);
+                std::vector<float> want(size_t(n) * 8 * 25), got(want.size());
+                conv2d_reference(conv.shape, w.data(), conv.w.bias.data(), x.data(), n, 9, 9, want.data());
+                ConvScratch scratch;
+                conv2d_layer_forward(conv, {3, 9, 9, false}, x.data(), n, got.data(), scratch, nullptr);
+                ran.insert(kernel_name(conv.w, n * 25));
+                for (size_t i = 0; i < want.size(); ++i)
+                    QVERIFY2(std::fabs(got[i] - want[i]) < 1e-4f * (1.0f + std::fabs(want[i])),
+                             qPrintable(QString("%1 %2 [%3]: %4 vs %5 (%6)").arg(prune, quant).arg(i).arg(got[i]).arg(want[i])
+                                            .arg(QString::fromStdString(kernel_name(conv.w, int(n * 25))))));
+            }
+        set_kernel_selection(KernelSelection::Measured);
+        QVERIFY2(ran.size() >= 4, qPrintable(QString::number(ran.size()))); // sgemm, csr-panel, q8-tiles, q4-tiles at least
     }
 };
 
