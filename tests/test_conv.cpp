@@ -323,6 +323,74 @@ private slots:
         QCOMPARE(activation_shapes(ok, "ok").back(), (ActivationShape{2, 1, 1, true}));
     }
 
+    void channelPruningShrinksBothConvolutions() {
+        // conv a (1 -> 6) -> relu -> max pool -> conv b (6 -> 3): neurons:0.5 removes 3 of a's
+        // filters and b's matching input channels; the result equals the unpruned net with those
+        // filters (and biases) zeroed, since relu(0) = 0 and b then adds nothing from them.
+        Model m = parse_model_config(R"({"format": "sparsescope/classifier-v1", "input": {"shape": [1, 8, 8]}, "labels": ["a", "b"],
+            "layers": [{"type": "conv2d", "name": "a", "in_channels": 1, "out_channels": 6, "kernel": 3, "padding": 1}, {"type": "relu"},
+                       {"type": "maxpool2d", "kernel": 2}, {"type": "conv2d", "name": "b", "in_channels": 6, "out_channels": 3, "kernel": 3},
+                       {"type": "global_avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "h", "in": 3, "out": 2}]})", "cfg");
+        std::mt19937 rng(9);
+        std::normal_distribution<float> nd;
+        for_each_matrix(m, [&](LinearWeights& l) {
+            std::vector<float> w(size_t(l.weight_count())), b(size_t(l.out));
+            for (float& v : w) v = nd(rng);
+            for (float& v : b) v = nd(rng);
+            l.weight = WeightData(std::move(w));
+            l.bias = WeightData(std::move(b));
+        });
+        const CompressedModel c = compress(m, plan_from_flags("neurons:0.5", "none", 0));
+        Model pruned = c.model;
+        restore_dense_weights(pruned);
+        const auto& a0 = std::get<Conv2dLayer>(m.layers[0]);
+        const auto& a1 = std::get<Conv2dLayer>(pruned.layers[0]);
+        const auto& b1 = std::get<Conv2dLayer>(pruned.layers[3]);
+        QCOMPARE(a1.shape.out_channels, 3);
+        QCOMPARE(a1.w.out, 3);
+        QCOMPARE(b1.shape.in_channels, 3);
+        QCOMPARE(b1.w.in, 27);
+        QCOMPARE(b1.w.tensor_shape, (std::vector<int64_t>{3, 3, 3, 3}));
+        QCOMPARE(activation_shapes(pruned, "pruned").back(), (ActivationShape{2, 1, 1, true}));
+        // Which filters stayed: each kept row of a is one of the original rows, in order.
+        Model masked = m;
+        auto& am = std::get<Conv2dLayer>(masked.layers[0]);
+        std::vector<float> w = am.w.weight.to_vector(), b = am.w.bias.to_vector();
+        const std::vector<float> kept = a1.w.weight.to_vector();
+        int next = 0, removed = 0;
+        for (int ch = 0; ch < 6; ++ch) {
+            const bool stays = next < 3 && std::equal(kept.begin() + next * 9, kept.begin() + next * 9 + 9, a0.w.weight.data() + ch * 9);
+            if (stays) {
+                ++next;
+                continue;
+            }
+            std::fill(w.begin() + ch * 9, w.begin() + ch * 9 + 9, 0.0f);
+            b[size_t(ch)] = 0.0f;
+            ++removed;
+        }
+        QCOMPARE(next, 3);
+        QCOMPARE(removed, 3);
+        am.w.weight = WeightData(std::move(w));
+        am.w.bias = WeightData(std::move(b));
+        std::vector<float> x(2 * 64), y1(4), y2(4);
+        for (float& v : x) v = nd(rng);
+        ForwardWorkspace ws;
+        forward(pruned, x.data(), 2, y1.data(), {}, ws, nullptr);
+        forward(masked, x.data(), 2, y2.data(), {}, ws, nullptr);
+        for (int i = 0; i < 4; ++i) QVERIFY2(std::fabs(y1[size_t(i)] - y2[size_t(i)]) < 1e-5f, qPrintable(QString("%1 vs %2").arg(y1[size_t(i)]).arg(y2[size_t(i)])));
+        // A residual join fixes its channels: the demo ResNet keeps its block outputs, prunes inside blocks.
+        const Model demo = load_model(SPARSESCOPE_RESOURCE_DIR "/models/fashion-resnet");
+        const Model slim = compress(demo, plan_from_flags("neurons:0.5", "none", 0)).model;
+        int halved = 0;
+        for (size_t i = 0; i < slim.layers.size(); ++i)
+            if (const auto* conv = std::get_if<Conv2dLayer>(&slim.layers[i])) {
+                const auto& before = std::get<Conv2dLayer>(demo.layers[i]);
+                if (conv->shape.out_channels * 2 == before.shape.out_channels) ++halved;
+                else QCOMPARE(conv->shape.out_channels, before.shape.out_channels);
+            }
+        QCOMPARE(halved, 3); // each block's conv1
+    }
+
     void convLayerRunsEveryKernelAlike() {
         // The same convolution through the dense, sparse (CSR) and integer kernels the plan picks,
         // against conv2d_reference on the values each compressed matrix holds.

@@ -1,6 +1,8 @@
 // prune_neurons.cpp
 #include "compress/prune_neurons.h"
 
+#include "compress/prune_channels.h"
+
 #include "model/overloaded.h"
 
 #include "error.h"
@@ -79,9 +81,11 @@ void prune_neurons(LinearWeights& first, LinearWeights& second, double sparsity,
 
 void prune_neurons_model(Model& model, double sparsity) {
     LinearWeights* pending = nullptr; // last linear, while only elementwise layers follow it
+    Conv2dLayer* pending_conv = nullptr; // last convolution (groups 1), while only layers that keep channels apart follow it
     for (auto& layer : model.layers)
         std::visit(Overloaded{
                        [&](LinearWeights& lin) {
+                           pending_conv = nullptr;
                            if (pending) prune_neurons(*pending, lin, sparsity);
                            pending = &lin;
                        },
@@ -96,10 +100,21 @@ void prune_neurons_model(Model& model, double sparsity) {
                        [&](RmsNormLayer&) { pending = nullptr; },
                        // Conv nets: a linear layer's hidden units after them still prune as above;
                        // channels are pruned by prune_channels (compress/prune_channels.h).
-                       [&](Conv2dLayer&) { pending = nullptr; },
-                       [&](BatchNorm2dLayer&) { pending = nullptr; },
-                       [&](SpatialLayer&) { pending = nullptr; },
-                       [&](ResidualLayer&) { pending = nullptr; },
+                       [&](Conv2dLayer& c) {
+                           pending = nullptr;
+                           if (c.shape.groups != 1) {
+                               pending_conv = nullptr;
+                               return;
+                           }
+                           if (pending_conv) prune_channels(*pending_conv, c, sparsity);
+                           pending_conv = &c;
+                       },
+                       [&](BatchNorm2dLayer&) { pending = nullptr, pending_conv = nullptr; },
+                       [&](SpatialLayer& s) {
+                           pending = nullptr;
+                           if (s.op != SpatialOp::MaxPool && s.op != SpatialOp::AvgPool) pending_conv = nullptr;
+                       },
+                       [&](ResidualLayer&) { pending = nullptr, pending_conv = nullptr; }, // the shortcut fixes the channels
                        [&](DecoderBlock& b) {
                            b.is_moe ? prune_moe(b.moe, sparsity) : prune_expert(b.mlp, sparsity);
                            pending = nullptr;

@@ -14,7 +14,9 @@ namespace ss {
 void prune_neurons(LinearWeights& first, LinearWeights& second, double sparsity, LinearWeights* up = nullptr);
 
 // Every expert's and shared expert's fc1/(up)/fc2, a decoder block's MLP (dense or experts; its
-// attention keeps its heads), and every linear -> (activation | dropout)* -> linear chain.
+// attention keeps its heads), every linear -> (activation | dropout)* -> linear chain, and every
+// conv -> (activation | dropout | max / average pooling)* -> conv chain (prune_channels.h; not
+// across residual joins, whose channels the shortcut fixes).
 void prune_neurons_model(Model& model, double sparsity);
 
 } // namespace ss
