@@ -5,6 +5,7 @@
 #include "compress/quantized_weights.h"
 #include "data/idx_dataset.h"
 #include "eval/run_record.h"
+#include "formats/model_config.h"
 #include "formats/model_io.h"
 #include "kernels/prepared_matrix.h"
 #include "model/matrices.h"
@@ -18,6 +19,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <random>
 
 using namespace ss;
 
@@ -132,6 +134,63 @@ private slots:
         // Weight 1: the hard label has no say; d bias_c = T (1/3 - p_c).
         const auto& gb = std::get<LinearWeights>(g.layers[0]).bias;
         for (int c = 0; c < 3; ++c) QVERIFY(std::fabs(gb[size_t(c)] - T * (1.0 / 3.0 - p[c])) < 1e-6);
+    }
+
+    void convNetGradientsMatchFiniteDifferences() {
+        // conv, relu, max pool, a residual block with a strided 1x1 projection, average and global
+        // pooling, flatten, linear: every parameter's analytic gradient against central differences.
+        Model m = parse_model_config(R"({"format": "sparsescope/classifier-v1", "input": {"shape": [2, 8, 8]}, "labels": ["a", "b", "c"],
+            "layers": [{"type": "conv2d", "name": "c1", "in_channels": 2, "out_channels": 3, "kernel": 3, "padding": 1}, {"type": "relu"},
+                       {"type": "maxpool2d", "kernel": 2},
+                       {"type": "residual_save"},
+                       {"type": "conv2d", "name": "c2", "in_channels": 3, "out_channels": 4, "kernel": 3, "stride": 2, "padding": 1}, {"type": "tanh"},
+                       {"type": "residual_add", "projection": {"name": "p", "in_channels": 3, "out_channels": 4, "kernel": 1, "stride": 2}},
+                       {"type": "residual_save"},
+                       {"type": "conv2d", "name": "c3", "in_channels": 4, "out_channels": 4, "kernel": [3, 1], "padding": [1, 0], "dilation": [1, 1]},
+                       {"type": "residual_add"},
+                       {"type": "avgpool2d", "kernel": 2, "stride": 1, "padding": 1, "count_include_pad": false},
+                       {"type": "global_avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "h", "in": 4, "out": 3}]})", "conv");
+        std::mt19937 rng(3);
+        std::normal_distribution<float> nd(0.0f, 0.5f);
+        for_each_matrix(m, [&](LinearWeights& l) {
+            std::vector<float> w(size_t(l.weight_count())), b(size_t(l.out));
+            for (float& v : w) v = nd(rng);
+            for (float& v : b) v = nd(rng);
+            l.weight = WeightData(std::move(w));
+            l.bias = WeightData(std::move(b));
+        }, MatrixScope::All);
+        const int n = 3;
+        std::vector<float> x(size_t(n) * 128);
+        for (float& v : x) v = nd(rng) * 2.0f;
+        const std::vector<int> labels = {0, 2, 1};
+        Model g = make_zero_gradients(m);
+        loss_and_gradients(m, x.data(), labels.data(), n, 0.0f, g);
+        Model scratch = make_zero_gradients(m);
+        auto loss_at = [&] {
+            zero_gradients(scratch);
+            return loss_and_gradients(m, x.data(), labels.data(), n, 0.0f, scratch).cross_entropy;
+        };
+        const auto params = parameter_vectors(m);
+        const auto grads = parameter_vectors(g);
+        int checked = 0;
+        double largest = 0.0;
+        for (size_t p = 0; p < params.size(); ++p)
+            for (size_t i = 0; i < params[p]->size(); i += 2) {
+                float& w = (*params[p])[i];
+                const float saved = w, h = 1e-3f;
+                w = saved + h;
+                const double up = loss_at();
+                w = saved - h;
+                const double down = loss_at();
+                w = saved;
+                const double numeric = (up - down) / (2.0 * h), analytic = (*grads[p])[i];
+                largest = std::max(largest, std::fabs(analytic));
+                QVERIFY2(std::fabs(numeric - analytic) < 2e-3 + 3e-2 * std::fabs(numeric),
+                         qPrintable(QString("param %1[%2]: numeric %3 analytic %4").arg(p).arg(i).arg(numeric).arg(analytic)));
+                ++checked;
+            }
+        QVERIFY(checked > 120);
+        QVERIFY(largest > 1e-2); // the gradients are not all zero
     }
 
     void maskStaysFixedAndAccuracyComesBack() {

@@ -11,10 +11,6 @@
 
 namespace ss {
 
-namespace {
-
-// Rows of receptive fields for samples [0, count) of x: patches (count * oh * ow, C * kh * kw),
-// column index c * kh * kw + i * kw + j, matching the weight's (O, C, kh, kw) flattening.
 void im2col_rows(const Conv2dShape& s, const float* x, int count, int h, int w, float* patches) {
     const int oh = s.out_h(h), ow = s.out_w(w), C = s.in_channels, K = C * s.kernel_h * s.kernel_w;
     for (int n = 0; n < count; ++n) {
@@ -40,7 +36,27 @@ void im2col_rows(const Conv2dShape& s, const float* x, int count, int h, int w, 
     }
 }
 
-} // namespace
+void col2im_rows_add(const Conv2dShape& s, const float* patches, int count, int h, int w, float* dx) {
+    const int oh = s.out_h(h), ow = s.out_w(w), C = s.in_channels, K = C * s.kernel_h * s.kernel_w;
+    for (int n = 0; n < count; ++n) {
+        float* xs = dx + size_t(n) * C * h * w;
+        for (int oy = 0; oy < oh; ++oy)
+            for (int ox = 0; ox < ow; ++ox) {
+                const float* row = patches + (size_t(n) * oh * ow + size_t(oy) * ow + ox) * K;
+                for (int c = 0; c < C; ++c)
+                    for (int i = 0; i < s.kernel_h; ++i) {
+                        const int y = oy * s.stride_h - s.pad_h + i * s.dilation_h;
+                        if (y < 0 || y >= h) continue;
+                        const float* r = row + (size_t(c) * s.kernel_h + i) * s.kernel_w;
+                        float* xr = xs + (size_t(c) * h + y) * w;
+                        for (int j = 0; j < s.kernel_w; ++j) {
+                            const int xx = ox * s.stride_w - s.pad_w + j * s.dilation_w;
+                            if (xx >= 0 && xx < w) xr[xx] += r[j];
+                        }
+                    }
+            }
+    }
+}
 
 void conv2d_layer_forward(const Conv2dLayer& c, const ActivationShape& in, const float* x, int n, float* y, ConvScratch& scratch,
                           ForwardObserver* observer) {

@@ -16,6 +16,12 @@ struct ConvScratch {
     std::vector<float> product; // (rows, out_channels)
 };
 
+// Rows of receptive fields of `count` samples x (count, C, h, w): patches (count * oh * ow,
+// C * kh * kw), column c * kh * kw + i * kw + j - the weight's (O, C, kh, kw) flattening. groups == 1.
+void im2col_rows(const Conv2dShape& s, const float* x, int count, int h, int w, float* patches);
+// The adjoint: dx (count, C, h, w) += each patch row's values added back where they were read.
+void col2im_rows_add(const Conv2dShape& s, const float* patches, int count, int h, int w, float* dx);
+
 // x (n, C, H, W) with `in` -> y (n, out_channels, oh, ow). groups == 1: the receptive fields as
 // rows (im2col, (oh * ow, C * kh * kw) per sample, several samples per product) through
 // linear_forward, so the plan's sparse or integer kernel runs the convolution; the observer sees

@@ -6,7 +6,10 @@
 
 #include "model/activation.h"
 #include "kernels/dense_linear.h"
+#include "model/conv_forward.h"
+#include "model/conv_net.h"
 #include "model/layer_norm.h"
+#include "train/conv_backward.h"
 #include "model/moe_router.h"
 
 #include <cblas.h>
@@ -14,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 namespace ss {
 
@@ -39,6 +43,7 @@ struct MoeCache {
 struct LayerCache {
     std::vector<float> input; // (n, width in)
     MoeCache moe;
+    int saved_at = -1;        // a residual add: the layer index of its save (whose input is the shortcut's)
 };
 
 // y (n, out) = x W^T + b with the inputs kept by the caller.
@@ -190,9 +195,40 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
     std::vector<LayerCache> cache(model.layers.size());
     std::vector<float> cur(x, x + size_t(n) * model.input_features()), next;
     int width = model.input_features();
+    const std::vector<ActivationShape> shapes = is_conv_net(model) ? activation_shapes(model, model.name) : std::vector<ActivationShape>{};
+    std::vector<int> open_saves; // residual saves not yet added
+    ConvScratch scratch;
     for (size_t i = 0; i < model.layers.size(); ++i) {
         cache[i].input = cur;
         std::visit(Overloaded{
+                       [&](const Conv2dLayer& c) {
+                           next.resize(size_t(n) * size_t(shapes[i + 1].features()));
+                           conv2d_layer_forward(c, shapes[i], cur.data(), n, next.data(), scratch, nullptr);
+                           width = int(shapes[i + 1].features());
+                       },
+                       [&](const SpatialLayer& s) {
+                           next.resize(size_t(n) * size_t(shapes[i + 1].features()));
+                           spatial_forward(s, shapes[i], cur.data(), n, next.data());
+                           width = int(shapes[i + 1].features());
+                       },
+                       [&](const ResidualLayer& r) {
+                           next = cur;
+                           if (!r.add) {
+                               open_saves.push_back(int(i));
+                               return;
+                           }
+                           const int j = open_saves.back();
+                           open_saves.pop_back();
+                           cache[i].saved_at = j;
+                           const std::vector<float>& s = cache[size_t(j)].input;
+                           if (r.has_projection) {
+                               std::vector<float> p(next.size());
+                               conv2d_layer_forward(r.projection, shapes[size_t(j)], s.data(), n, p.data(), scratch, nullptr);
+                               for (size_t k = 0; k < next.size(); ++k) next[k] += p[k];
+                           } else {
+                               for (size_t k = 0; k < next.size(); ++k) next[k] += s[k];
+                           }
+                       },
                        [&](const LinearWeights& lin) {
                            next.resize(size_t(n) * lin.out);
                            linear_forward(lin, cur.data(), n, next.data());
@@ -214,10 +250,7 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
                        [](const EmbeddingLayer&) { refuse_layer_kind("training", "embedding"); },
                        [](const RmsNormLayer&) { refuse_layer_kind("training", "RMSNorm"); },
                        [](const DecoderBlock&) { refuse_layer_kind("training", "decoder block"); },
-                       [](const Conv2dLayer&) { refuse_layer_kind("training", "conv2d"); },
-                       [](const BatchNorm2dLayer&) { refuse_layer_kind("training", "batchnorm2d"); },
-                       [](const SpatialLayer&) { refuse_layer_kind("training", "pooling"); },
-                       [](const ResidualLayer&) { refuse_layer_kind("training", "residual"); },
+                       [](const BatchNorm2dLayer&) { refuse_layer_kind("training (BatchNorm is folded into its convolution at load)", "batchnorm2d"); },
                    },
                    model.layers[i]);
         std::swap(cur, next);
@@ -259,6 +292,7 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
     }
 
     std::vector<float> dx;
+    std::map<int, std::vector<float>> shortcut_grads; // by save layer: the gradient its add sent down the shortcut
     for (size_t i = model.layers.size(); i-- > 0;) {
         const Layer& layer = model.layers[i];
         const std::vector<float>& in = cache[i].input;
@@ -280,10 +314,32 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
                        [](const EmbeddingLayer&) { refuse_layer_kind("training", "embedding"); },
                        [](const RmsNormLayer&) { refuse_layer_kind("training", "RMSNorm"); },
                        [](const DecoderBlock&) { refuse_layer_kind("training", "decoder block"); },
-                       [](const Conv2dLayer&) { refuse_layer_kind("training", "conv2d"); },
+                       [&](const Conv2dLayer& c) {
+                           conv2d_backward(c, shapes[i], in.data(), dy.data(), n, std::get<Conv2dLayer>(grads.layers[i]), i ? dx.data() : nullptr);
+                       },
+                       [&](const SpatialLayer& s) { spatial_backward(s, shapes[i], in.data(), dy.data(), n, dx.data()); },
+                       [&](const ResidualLayer& r) {
+                           if (!r.add) { // the chain's gradient plus the shortcut's, which the add left here
+                               dx = dy;
+                               auto it = shortcut_grads.find(int(i));
+                               if (it != shortcut_grads.end()) {
+                                   for (size_t k = 0; k < dx.size(); ++k) dx[k] += it->second[k];
+                                   shortcut_grads.erase(it);
+                               }
+                               return;
+                           }
+                           dx = dy;
+                           const int j = cache[i].saved_at;
+                           std::vector<float>& g = shortcut_grads[j];
+                           if (r.has_projection) {
+                               g.assign(cache[size_t(j)].input.size(), 0.0f);
+                               conv2d_backward(r.projection, shapes[size_t(j)], cache[size_t(j)].input.data(), dy.data(), n,
+                                               std::get<ResidualLayer>(grads.layers[i]).projection, g.data());
+                           } else {
+                               g = dy;
+                           }
+                       },
                        [](const BatchNorm2dLayer&) { refuse_layer_kind("training", "batchnorm2d"); },
-                       [](const SpatialLayer&) { refuse_layer_kind("training", "pooling"); },
-                       [](const ResidualLayer&) { refuse_layer_kind("training", "residual"); },
                    },
                    layer);
         std::swap(dy, dx);
