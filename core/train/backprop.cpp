@@ -197,7 +197,7 @@ BatchLoss loss_and_gradients(const Model& model, const float* x, const int* labe
     int width = model.input_features();
     const std::vector<ActivationShape> shapes = is_conv_net(model) ? activation_shapes(model, model.name) : std::vector<ActivationShape>{};
     std::vector<int> open_saves; // residual saves not yet added
-    ConvScratch scratch;
+    thread_local ConvScratch scratch; // kept between steps (megabytes of patches)
     for (size_t i = 0; i < model.layers.size(); ++i) {
         cache[i].input = cur;
         std::visit(Overloaded{

@@ -19,7 +19,10 @@ void conv2d_backward(const Conv2dLayer& c, const ActivationShape& in, const floa
     if (c.w.weight.empty()) throw Error("training: conv2d '" + c.w.name + "' holds no fp32 weights");
     const int oh = s.out_h(in.h), ow = s.out_w(in.w), O = s.out_channels, K = c.w.in;
     const size_t plane = size_t(oh) * ow, rows = size_t(n) * plane;
-    std::vector<float> patches(rows * size_t(K)), dyr(rows * size_t(O));
+    // Kept between calls: megabytes per layer, which a fresh allocation would fault in every step.
+    thread_local std::vector<float> patches, dyr;
+    patches.resize(rows * size_t(K));
+    dyr.resize(rows * size_t(O));
     im2col_rows(s, x, n, in.h, in.w, patches.data());
     for (int k = 0; k < n; ++k) // (n, O, plane) -> (n * plane, O)
         for (int o = 0; o < O; ++o) {
