@@ -18,6 +18,17 @@ void im2col_rows(const Conv2dShape& s, const float* x, int count, int h, int w, 
         for (int oy = 0; oy < oh; ++oy)
             for (int ox = 0; ox < ow; ++ox) {
                 float* row = patches + (size_t(n) * oh * ow + size_t(oy) * ow + ox) * K;
+                const int y0 = oy * s.stride_h - s.pad_h, x0 = ox * s.stride_w - s.pad_w;
+                if (y0 >= 0 && y0 + (s.kernel_h - 1) * s.dilation_h < h && x0 >= 0 && x0 + (s.kernel_w - 1) * s.dilation_w < w) {
+                    // The whole window inside the image (most positions): no bounds checks.
+                    float* r = row;
+                    for (int c = 0; c < C; ++c)
+                        for (int i = 0; i < s.kernel_h; ++i) {
+                            const float* src = xs + (size_t(c) * h + y0 + i * s.dilation_h) * w + x0;
+                            for (int j = 0; j < s.kernel_w; ++j) *r++ = src[j * s.dilation_w];
+                        }
+                    continue;
+                }
                 for (int c = 0; c < C; ++c)
                     for (int i = 0; i < s.kernel_h; ++i) {
                         const int y = oy * s.stride_h - s.pad_h + i * s.dilation_h;
