@@ -331,15 +331,9 @@ private slots:
             "layers": [{"type": "conv2d", "name": "a", "in_channels": 1, "out_channels": 6, "kernel": 3, "padding": 1}, {"type": "relu"},
                        {"type": "maxpool2d", "kernel": 2}, {"type": "conv2d", "name": "b", "in_channels": 6, "out_channels": 3, "kernel": 3},
                        {"type": "global_avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "h", "in": 3, "out": 2}]})", "cfg");
-        std::mt19937 rng(9);
+        test_support::fill_normal(m, 9);
+        std::mt19937 rng(9 + 1);
         std::normal_distribution<float> nd;
-        for_each_matrix(m, [&](LinearWeights& l) {
-            std::vector<float> w(size_t(l.weight_count())), b(size_t(l.out));
-            for (float& v : w) v = nd(rng);
-            for (float& v : b) v = nd(rng);
-            l.weight = WeightData(std::move(w));
-            l.bias = WeightData(std::move(b));
-        });
         const CompressedModel c = compress(m, plan_from_flags("neurons:0.5", "none", 0));
         Model pruned = c.model;
         restore_dense_weights(pruned);
@@ -397,15 +391,9 @@ private slots:
         Model m = parse_model_config(R"({"format": "sparsescope/classifier-v1", "input": {"shape": [3, 9, 9]}, "labels": ["a", "b"],
             "layers": [{"type": "conv2d", "name": "c", "in_channels": 3, "out_channels": 8, "kernel": 3, "stride": 2, "padding": 1},
                        {"type": "global_avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "h", "in": 8, "out": 2}]})", "cfg");
-        std::mt19937 rng(5);
+        test_support::fill_normal(m, 5);
+        std::mt19937 rng(5 + 1);
         std::normal_distribution<float> nd;
-        for_each_matrix(m, [&](LinearWeights& l) {
-            std::vector<float> w(size_t(l.weight_count())), b(size_t(l.out));
-            for (float& v : w) v = nd(rng);
-            for (float& v : b) v = nd(rng);
-            l.weight = WeightData(std::move(w));
-            l.bias = WeightData(std::move(b));
-        });
         const int n = 3;
         std::vector<float> x(size_t(n) * 3 * 81);
         for (float& v : x) v = nd(rng);

@@ -150,15 +150,9 @@ private slots:
                        {"type": "residual_add"},
                        {"type": "avgpool2d", "kernel": 2, "stride": 1, "padding": 1, "count_include_pad": false},
                        {"type": "global_avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "h", "in": 4, "out": 3}]})", "conv");
-        std::mt19937 rng(3);
+        test_support::fill_normal(m, 3, 0.5f);
+        std::mt19937 rng(3 + 1);
         std::normal_distribution<float> nd(0.0f, 0.5f);
-        for_each_matrix(m, [&](LinearWeights& l) {
-            std::vector<float> w(size_t(l.weight_count())), b(size_t(l.out));
-            for (float& v : w) v = nd(rng);
-            for (float& v : b) v = nd(rng);
-            l.weight = WeightData(std::move(w));
-            l.bias = WeightData(std::move(b));
-        }, MatrixScope::All);
         const int n = 3;
         std::vector<float> x(size_t(n) * 128);
         for (float& v : x) v = nd(rng) * 2.0f;

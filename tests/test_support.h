@@ -5,11 +5,13 @@
 #include "model/model.h"
 #include "data/dataset.h"
 #include "formats/model_config.h"
+#include "model/matrices.h"
 #include "train/trainer.h"
 
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,20 @@ struct Synthetic {
         for (int i = 0; i < n; ++i) dataset.labels.push_back(i % classes);
     }
 };
+
+// Every matrix's weights and biases (routers included) drawn from N(0, sd), seeded: conv nets
+// and other models whose layers init_weights does not cover.
+inline void fill_normal(ss::Model& m, uint32_t seed, float sd = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> nd(0.0f, sd);
+    ss::for_each_matrix(m, [&](ss::LinearWeights& l) {
+        std::vector<float> w(size_t(l.weight_count())), b(size_t(l.out));
+        for (float& v : w) v = nd(rng);
+        for (float& v : b) v = nd(rng);
+        l.weight = ss::WeightData(std::move(w));
+        l.bias = ss::WeightData(std::move(b));
+    }, ss::MatrixScope::All);
+}
 
 // The message of the ss::Error f throws, or "" when it throws none.
 inline std::string error_message(const std::function<void()>& f) {

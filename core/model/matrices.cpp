@@ -73,6 +73,12 @@ void for_each_layer_matrix(Model& model, int layer, MatrixScope scope,
 }
 
 void for_each_layer_vector(Model& model, int layer, const std::function<void(WeightData&, const VectorInfo&)>& f) {
+    auto batchnorm = [&](BatchNorm2dLayer& bn) { // PyTorch's names
+        f(bn.weight, {tensor_names::weight(bn.name), bn.name, layer, bn.channels});
+        f(bn.bias, {tensor_names::bias(bn.name), bn.name, layer, bn.channels});
+        f(bn.mean, {bn.name + ".running_mean", bn.name, layer, bn.channels});
+        f(bn.var, {bn.name + ".running_var", bn.name, layer, bn.channels});
+    };
     std::visit(Overloaded{
                    [&](LayerNormLayer& ln) {
                        f(ln.weight, {tensor_names::weight(ln.name), ln.name, layer, ln.dim});
@@ -86,21 +92,11 @@ void for_each_layer_vector(Model& model, int layer, const std::function<void(Wei
                    [](LinearWeights&) {}, // biases belong to their matrices
                    [](MoeLayer&) {},
                    [](EmbeddingLayer&) {},
-                   [&](BatchNorm2dLayer& bn) { // PyTorch's names
-                       f(bn.weight, {tensor_names::weight(bn.name), bn.name, layer, bn.channels});
-                       f(bn.bias, {tensor_names::bias(bn.name), bn.name, layer, bn.channels});
-                       f(bn.mean, {bn.name + ".running_mean", bn.name, layer, bn.channels});
-                       f(bn.var, {bn.name + ".running_var", bn.name, layer, bn.channels});
-                   },
+                   [&](BatchNorm2dLayer& bn) { batchnorm(bn); },
                    [](Conv2dLayer&) {}, // biases belong to their matrices
                    [](SpatialLayer&) {},
                    [&](ResidualLayer& r) {
-                       if (!r.has_projection_bn) return;
-                       BatchNorm2dLayer& bn = r.projection_bn;
-                       f(bn.weight, {tensor_names::weight(bn.name), bn.name, layer, bn.channels});
-                       f(bn.bias, {tensor_names::bias(bn.name), bn.name, layer, bn.channels});
-                       f(bn.mean, {bn.name + ".running_mean", bn.name, layer, bn.channels});
-                       f(bn.var, {bn.name + ".running_var", bn.name, layer, bn.channels});
+                       if (r.has_projection_bn) batchnorm(r.projection_bn);
                    },
                    [](ActivationLayer&) {},
                    [](DropoutLayer&) {},
